@@ -1,0 +1,126 @@
+# holdfast: one non-recursive GNU Makefile for every board.
+#
+#   make                      host build: build/host/holdfast
+#   make BOARD=<b>            a board from board/<b>/ (objects in build/<b>/)
+#   make test [BOARD=<b>]     unit and CLI tests (under qemu-user for cross boards)
+#   make all-boards           build every board
+#   make sizes                stripped size of every board's binary
+#   make check                what CI runs: every board built and tested, plus
+#                             the build and vendor checks; ends "N passed, N failed"
+#   make demo                 the main job (offline, no cloud)
+#   make fetch                download and verify the pinned vendor sources
+#
+# Vendor sources are never committed: vendor/fetch gets them from Debian.
+
+BOARDS  := host x86_64 rpi-aarch64 armhf riscv64
+BOARD   ?= host
+VERSION := 0.1.0
+
+ifeq ($(wildcard board/$(BOARD)/board.mk),)
+$(error unknown BOARD '$(BOARD)'; boards: $(BOARDS))
+endif
+include board/common.mk
+include board/$(BOARD)/board.mk
+
+B       := build/$(BOARD)
+VSRC    := vendor/src
+HOSTCC  ?= gcc
+XCC     := $(CROSS_COMPILE)gcc
+AR      := $(CROSS_COMPILE)ar
+STRIP   := $(CROSS_COMPILE)strip
+CCACHE  := $(shell command -v ccache 2>/dev/null)
+FETCH_STAMP := $(VSRC)/.fetched
+
+all: $(B)/holdfast
+
+# ---- vendor --------------------------------------------------------------
+$(FETCH_STAMP): vendor/pins vendor/fetch
+	@vendor/fetch
+	@touch $@
+
+fetch:
+	@vendor/fetch
+
+include vendor/musl.mk
+# Every compile, ours and vendor's, goes through musl's specs file.
+CC := $(CCACHE) $(XCC) -specs=$(MUSL_SPECS)
+
+VENDOR_OBJS :=
+VENDOR_LIBS :=
+include vendor/sqlite.mk
+include vendor/zstd.mk
+include vendor/mbedtls.mk
+
+# ---- our code ------------------------------------------------------------
+# firmware/ sees the OS only through port/port.h; the port is picked by
+# directory (linux for the shipped binary), never by #ifdef.
+PORT    ?= linux
+FW_SRCS := $(wildcard firmware/*.c)
+PORT_SRCS := $(wildcard port/$(PORT)/*.c)
+FW_OBJS := $(patsubst %.c,$(B)/%.o,$(FW_SRCS) $(PORT_SRCS))
+LIB_OBJS := $(filter-out $(B)/firmware/main.o,$(FW_OBJS))
+GEN     := $(B)/gen
+
+INCLUDES := -Ifirmware -Iport -I$(GEN) -Ibuild/sqlite -I$(MBEDTLS_SRC)/include -Ivendor \
+	-I$(ZSTD_SRC)
+CFLAGS_FW := $(CPU_FLAGS) $(OPT) $(BASE_CFLAGS) $(WARN) $(INCLUDES) -MMD -MP \
+	-DMBEDTLS_CONFIG_FILE='"hf_mbedtls_config.h"' -DHF_BOARD='"$(BOARD)"'
+
+# Build facts go in a generated header that is rewritten only when it changes,
+# so an unchanged tree rebuilds nothing and a touched file rebuilds only itself.
+GIT_REV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
+	git diff --quiet HEAD 2>/dev/null || echo -dirty)
+BUILD_T   := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
+MUSL_VER  := $(shell cat $(VSRC)/musl/VERSION 2>/dev/null)
+BUILD_H   := \#define HF_VERSION "$(VERSION)"\n\#define HF_GIT_REV "$(GIT_REV)"\n\#define HF_BUILD_TIME $(BUILD_T)\n\#define HF_MUSL_VERSION "$(MUSL_VER)"\n
+$(GEN)/hf_build.h: FORCE $(FETCH_STAMP)
+	@mkdir -p $(@D)
+	@printf '$(BUILD_H)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/%.o: %.c $(MUSL_STAMP) build/sqlite/sqlite3.h $(GEN)/hf_build.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_FW) -c $< -o $@
+
+$(B)/holdfast: $(FW_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $(FW_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
+
+# ---- tests ---------------------------------------------------------------
+UT_SRCS := $(wildcard tests/unit/*.c)
+UT_OBJS := $(patsubst %.c,$(B)/%.o,$(UT_SRCS))
+
+$(B)/tests/unit/%.o: CFLAGS_FW += -Itests/unit
+$(B)/unit-tests: $(UT_OBJS) $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $^
+
+# make test: this board's unit tests and CLI tests, one summary line.
+test: $(B)/holdfast $(B)/unit-tests
+	@tests/run-board $(BOARD) "$(RUN)"
+
+all-boards:
+	@for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b || exit 1; done
+
+sizes: all-boards
+	@tools/sizes $(BOARDS)
+
+# make check: every board, every suite; the README's and CI's test command.
+check:
+	@tests/run-all $(BOARDS)
+
+demo: $(B)/holdfast
+	@tools/demo $(B)/holdfast
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf vendor/dl vendor/src
+
+FORCE:
+.PHONY: all fetch test all-boards sizes check demo clean distclean FORCE
+.DELETE_ON_ERROR:
+
+-include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)

@@ -1,0 +1,330 @@
+/*
+** cli.c: argument parsing, verb dispatch and help texts (see cli.h).
+**
+** Parsing is strict: an unknown verb or option, a missing value or a stray
+** argument is a usage error (exit 2) that names the offending word, and
+** nothing is touched. Options may be given as --name VALUE or --name=VALUE.
+*/
+#include <limits.h>
+#include <string.h>
+
+#include "cli.h"
+#include "datadir.h"
+#include "err.h"
+#include "port.h"
+#include "version.h"
+
+struct verb {
+	const char *name;
+	const char *summary;
+	const char *help;      /* full help: usage line first */
+	int (*run)(const struct cli_global *g, struct cli_args *a, FILE *out);
+};
+
+static const struct verb *find_verb(const char *name);
+static void print_help(FILE *out);
+
+static const char exit_help[] =
+	"Exit status: 0 ok, 1 runtime failure, 2 usage or input error.\n";
+
+static int exit_code(int rc)
+{
+	if (rc == HF_OK)
+		return CLI_EXIT_OK;
+	return rc == HF_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
+
+int cli_parse_global(int argc, char **argv, struct cli_global *g)
+{
+	int i;
+
+	memset(g, 0, sizeof(*g));
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (s[0] != '-' || strcmp(s, "-") == 0)
+			break;
+		if (strcmp(s, "--") == 0) {
+			port_log("'--' before a verb; usage: holdfast [--data DIR] VERB ...");
+			return HF_EINVAL;
+		}
+		if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+			g->help = true;
+		} else if (strcmp(s, "--version") == 0) {
+			g->version = true;
+		} else if (strcmp(s, "--data") == 0) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+				port_log("--data needs a directory");
+				return HF_EINVAL;
+			}
+			g->data = argv[++i];
+		} else if (strncmp(s, "--data=", 7) == 0) {
+			if (s[7] == '\0') {
+				port_log("--data needs a directory");
+				return HF_EINVAL;
+			}
+			g->data = s + 7;
+		} else {
+			port_log("unknown option '%s' (see holdfast --help)", s);
+			return HF_EINVAL;
+		}
+	}
+	g->verb = i;
+	return HF_OK;
+}
+
+int cli_next(struct cli_args *a, const struct cli_opt *opts, int *idx, const char **val)
+{
+	const char *s, *name, *eq = NULL;
+	size_t len;
+	int k;
+
+	*val = NULL;
+	if (a->i >= a->argc)
+		return CLI_END;
+	s = a->argv[a->i++];
+	if (a->dashdash || s[0] != '-' || s[1] == '\0') {
+		*val = s;
+		return CLI_POSITIONAL;
+	}
+	if (strcmp(s, "--") == 0) {
+		a->dashdash = true;
+		return cli_next(a, opts, idx, val);
+	}
+	if (s[1] != '-') {
+		/* A short option: exactly one letter, e.g. -h. */
+		for (k = 0; opts[k].name; k++) {
+			if (opts[k].short_name && opts[k].short_name == s[1] && s[2] == '\0')
+				goto found;
+		}
+		port_log("%s: unknown option '%s' (see holdfast %s --help)", a->verb, s, a->verb);
+		return HF_EINVAL;
+	}
+	name = s + 2;
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	for (k = 0; opts[k].name; k++) {
+		if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0)
+			goto found;
+	}
+	port_log("%s: unknown option '%.*s' (see holdfast %s --help)", a->verb,
+		 (int)(len + 2), s, a->verb);
+	return HF_EINVAL;
+
+found:
+	*idx = k;
+	if (!opts[k].has_arg) {
+		if (s[1] == '-' && eq) {
+			port_log("%s: option --%s takes no value", a->verb, opts[k].name);
+			return HF_EINVAL;
+		}
+		return CLI_OPTION;
+	}
+	if (s[1] == '-' && eq) {
+		*val = eq + 1;
+	} else if (a->i < a->argc) {
+		*val = a->argv[a->i++];
+	} else {
+		port_log("%s: option %s needs a value", a->verb, s);
+		return HF_EINVAL;
+	}
+	return CLI_OPTION;
+}
+
+/* ---- verbs ---------------------------------------------------------------- */
+
+static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *dir_arg = NULL, *val;
+	char dir[PATH_MAX];
+	bool is_default;
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_OPTION) {
+			fputs(find_verb("init")->help, out);
+			return HF_OK;
+		}
+		if (dir_arg) {
+			port_log("init: unexpected argument '%s' (one directory at most)", val);
+			return HF_EINVAL;
+		}
+		if (val[0] == '\0') {
+			port_log("init: the directory name is empty");
+			return HF_EINVAL;
+		}
+		dir_arg = val;
+	}
+	if (dir_arg && g->data && strcmp(dir_arg, g->data) != 0) {
+		port_log("init: --data %s and directory %s disagree; give one", g->data, dir_arg);
+		return HF_EINVAL;
+	}
+	if ((rc = dd_resolve(dir_arg ? dir_arg : g->data, dir, sizeof(dir), &is_default)))
+		return rc;
+	if ((rc = dd_init(dir, is_default)) != HF_OK) {
+		port_log("init failed (%s); nothing was changed", hf_strerror(rc));
+		return rc;
+	}
+	fprintf(out, "initialised %s\n", dir);
+	return HF_OK;
+}
+
+static int run_version(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *val;
+	int r, idx;
+
+	(void)g;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("version: unexpected argument '%s'", val);
+			return HF_EINVAL;
+		}
+		fputs(find_verb("version")->help, out);
+		return HF_OK;
+	}
+	version_print(out);
+	return HF_OK;
+}
+
+static int run_help(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const struct verb *v;
+	const char *val;
+	int r, idx;
+
+	(void)g;
+	r = cli_next(a, opts, &idx, &val);
+	if (r < 0)
+		return r;
+	if (r == CLI_END) {
+		print_help(out);
+		return HF_OK;
+	}
+	if (r == CLI_OPTION) {
+		fputs(find_verb("help")->help, out);
+		return HF_OK;
+	}
+	if (!(v = find_verb(val))) {
+		port_log("help: unknown verb '%s' (see holdfast --help)", val);
+		return HF_EINVAL;
+	}
+	if (a->i < a->argc) {
+		port_log("help: one verb at a time");
+		return HF_EINVAL;
+	}
+	fputs(v->help, out);
+	return HF_OK;
+}
+
+static const struct verb verbs[] = {
+	{ "init", "create a data directory: an empty job log and a default config",
+	  "usage: holdfast [--data DIR] init [DIR]\n"
+	  "\n"
+	  "Creates a data directory (mode 0700) holding a new job log, holdfast.db\n"
+	  "(SQLite, WAL mode, synchronous=FULL; both are read back and verified),\n"
+	  "and a commented default configuration, holdfast.conf (mode 0600).\n"
+	  "\n"
+	  "DIR (or --data DIR) must not exist yet, or be an empty directory. Without\n"
+	  "either, the default data directory is used: $HOLDFAST_DATA, else\n"
+	  "/var/lib/holdfast for root, else $XDG_STATE_HOME/holdfast (by default\n"
+	  "~/.local/state/holdfast). init never overwrites: on an existing data\n"
+	  "directory, a non-empty directory, or any failure it changes nothing.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -h, --help   this help\n"
+	  "\n"
+	  "Exit status: 0 created, 1 refused or failed (nothing changed),\n"
+	  "2 usage error.\n",
+	  run_init },
+	{ "version", "print the versions of holdfast and its components",
+	  "usage: holdfast version\n"
+	  "\n"
+	  "Prints holdfast's version and git revision, the board it was built for,\n"
+	  "and the versions of SQLite, mbedTLS, zstd and musl linked into it.\n"
+	  "Same as holdfast --version.\n",
+	  run_version },
+	{ "help", "show help for holdfast or for one verb",
+	  "usage: holdfast help [VERB]\n"
+	  "\n"
+	  "Without VERB, lists the verbs; with one, shows its help (same as\n"
+	  "holdfast VERB --help).\n",
+	  run_help },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const struct verb *find_verb(const char *name)
+{
+	for (const struct verb *v = verbs; v->name; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+static void print_help(FILE *out)
+{
+	fputs("usage: holdfast [--data DIR] VERB [options]\n"
+	      "       holdfast --version | --help | VERB --help\n"
+	      "\n"
+	      "holdfast runs job pipelines from a durable SQLite log on small Linux\n"
+	      "devices, and survives power cuts.\n"
+	      "\n"
+	      "Verbs:\n", out);
+	for (const struct verb *v = verbs; v->name; v++)
+		fprintf(out, "  %-9s %s\n", v->name, v->summary);
+	fputs("\n"
+	      "Global options:\n"
+	      "  --data DIR  data directory (default: $HOLDFAST_DATA, else\n"
+	      "              /var/lib/holdfast for root, else $XDG_STATE_HOME/holdfast\n"
+	      "              or ~/.local/state/holdfast)\n"
+	      "  --version   print versions of holdfast and its components\n"
+	      "  -h, --help  this help\n"
+	      "\n", out);
+	fputs(exit_help, out);
+}
+
+int cli_main(int argc, char **argv, FILE *out)
+{
+	struct cli_global g;
+	struct cli_args a;
+	const struct verb *v;
+	int rc;
+
+	if ((rc = cli_parse_global(argc, argv, &g)) != HF_OK)
+		return exit_code(rc);
+	if (g.version && g.verb == argc) {
+		version_print(out);
+		return CLI_EXIT_OK;
+	}
+	if (g.help && g.verb == argc) {
+		print_help(out);
+		return CLI_EXIT_OK;
+	}
+	if (g.verb == argc) {
+		port_log("no verb given (see holdfast --help)");
+		return CLI_EXIT_USAGE;
+	}
+	if (!(v = find_verb(argv[g.verb]))) {
+		port_log("unknown verb '%s' (see holdfast --help)", argv[g.verb]);
+		return CLI_EXIT_USAGE;
+	}
+	if (g.help || g.version) {
+		port_log("%s before a verb; use holdfast %s --help", g.help ? "--help" : "--version",
+			 v->name);
+		return CLI_EXIT_USAGE;
+	}
+	a = (struct cli_args){ argc, argv, g.verb + 1, false, v->name };
+	rc = v->run(&g, &a, out);
+	if (fflush(out) != 0 && rc == HF_OK) {
+		port_log("cannot write output");
+		rc = HF_EIO;
+	}
+	return exit_code(rc);
+}

@@ -1,0 +1,267 @@
+/*
+** datadir.c: resolving and initialising the data directory (see datadir.h).
+**
+** init is all-or-nothing. The new database and config are made in a staging
+** directory next to (or, for an existing empty directory such as a mount
+** point, inside) the target, verified, and then renamed into place with the
+** directory fsyncs that make the names durable. The database is verified
+** again through the normal open path once in place; if that fails, exactly
+** the files init put there are removed again. A stale staging directory from
+** an init cut short by a power loss is ours and is removed first.
+*/
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "datadir.h"
+#include "jlog.h"
+#include "port.h"
+
+#define DD_STAGE_NAME ".holdfast-init.tmp"
+
+int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default)
+{
+	const char *env = getenv("HOLDFAST_DATA");
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home;
+	int n;
+
+	*is_default = false;
+	if (opt && *opt)
+		n = snprintf(out, cap, "%s", opt);
+	else if (env && *env)
+		n = snprintf(out, cap, "%s", env);
+	else {
+		*is_default = true;
+		if (port_user_is_root())
+			n = snprintf(out, cap, "/var/lib/holdfast");
+		else if (xdg && xdg[0] == '/') /* XDG: relative values are invalid */
+			n = snprintf(out, cap, "%s/holdfast", xdg);
+		else if ((home = port_user_home()) != NULL)
+			n = snprintf(out, cap, "%s/.local/state/holdfast", home);
+		else {
+			port_log("no data directory: give --data DIR or set HOLDFAST_DATA "
+				 "(no home directory to default to)");
+			return HF_EINVAL;
+		}
+	}
+	if (n < 0 || (size_t)n >= cap) {
+		port_log("data directory path is too long");
+		return HF_EINVAL;
+	}
+	/* Trailing slashes would make "dir/" and "dir" different staging names. */
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return HF_OK;
+}
+
+/* mkdir -p of every missing ancestor of PATH (not PATH itself), mode 0700. */
+static int make_parents(const char *path)
+{
+	char p[PATH_MAX];
+	enum port_fs_kind kind;
+	int rc;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if ((rc = port_fs_kind(p, &kind)) != HF_OK)
+			return rc;
+		if (kind == PORT_FS_NONE && (rc = port_fs_mkdir(p, 0700)) != HF_OK &&
+		    rc != HF_EEXIST)
+			return rc;
+		*s = '/';
+	}
+	return HF_OK;
+}
+
+/* Checks that DIR can become a data directory; *EXISTS says whether it is
+** an (empty) directory already. Changes nothing. */
+static int check_target(const char *dir, bool parents, bool *exists)
+{
+	char parent[PATH_MAX], db[PATH_MAX + 16];
+	enum port_fs_kind kind;
+	bool empty;
+	int rc;
+
+	if ((rc = port_fs_kind(dir, &kind)) != HF_OK)
+		return rc;
+	*exists = kind != PORT_FS_NONE;
+	if (kind == PORT_FS_DIR) {
+		snprintf(db, sizeof(db), "%s/%s", dir, DD_DB_NAME);
+		if ((rc = port_fs_kind(db, &kind)) != HF_OK)
+			return rc;
+		if (kind != PORT_FS_NONE) {
+			port_log("%s is already a holdfast data directory (%s exists); "
+				 "nothing was changed", dir, DD_DB_NAME);
+			return HF_EEXIST;
+		}
+		if ((rc = port_fs_dir_is_empty(dir, &empty)) != HF_OK)
+			return rc;
+		if (!empty) {
+			/* Only our own leftover staging directory may be there. */
+			snprintf(db, sizeof(db), "%s/%s", dir, DD_STAGE_NAME);
+			if ((rc = port_fs_kind(db, &kind)) != HF_OK)
+				return rc;
+			if (kind != PORT_FS_DIR) {
+				port_log("%s is not empty; a data directory must be a new or "
+					 "empty directory of holdfast's own", dir);
+				return HF_EEXIST;
+			}
+		}
+		if (!port_fs_is_writable(dir)) {
+			port_log("cannot initialise %s: no permission to write there", dir);
+			return HF_EACCES;
+		}
+		return HF_OK;
+	}
+	if (kind != PORT_FS_NONE) {
+		port_log("%s exists and is not a directory", dir);
+		return HF_EEXIST;
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	{
+		char *slash = strrchr(parent, '/');
+		if (!slash)
+			strcpy(parent, ".");
+		else if (slash == parent)
+			parent[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if ((rc = port_fs_kind(parent, &kind)) != HF_OK)
+		return rc;
+	if (kind == PORT_FS_NONE && parents) {
+		if ((rc = make_parents(dir)) != HF_OK)
+			return rc;
+		kind = PORT_FS_DIR;
+	}
+	if (kind == PORT_FS_NONE) {
+		port_log("cannot create %s: parent directory %s does not exist", dir, parent);
+		return HF_ENOENT;
+	}
+	if (kind != PORT_FS_DIR) {
+		port_log("cannot create %s: %s is not a directory", dir, parent);
+		return HF_ENOENT;
+	}
+	if (!port_fs_is_writable(parent)) {
+		port_log("cannot create %s: no permission to write in %s", dir, parent);
+		return HF_EACCES;
+	}
+	return HF_OK;
+}
+
+/* Moves the staged files into the existing empty directory DIR; on failure
+** moves back what was moved, so DIR is as it was. */
+static int move_files_in(const char *stage, const char *dir)
+{
+	static const char *const names[] = { DD_DB_NAME, DD_CONF_NAME };
+	char from[PATH_MAX + 32], to[PATH_MAX + 32];
+	size_t i;
+	int rc = HF_OK;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(from, sizeof(from), "%s/%s", stage, names[i]);
+		snprintf(to, sizeof(to), "%s/%s", dir, names[i]);
+		if ((rc = port_fs_rename(from, to)) != HF_OK)
+			break;
+	}
+	if (rc == HF_OK)
+		return port_fs_rmdir(stage);
+	while (i-- > 0) {
+		snprintf(from, sizeof(from), "%s/%s", stage, names[i]);
+		snprintf(to, sizeof(to), "%s/%s", dir, names[i]);
+		port_fs_rename(to, from);
+	}
+	return rc;
+}
+
+/* Removes what init put in DIR (for a failed verification after the move). */
+static void undo_init(const char *dir, bool existed)
+{
+	static const char *const names[] = { DD_DB_NAME, DD_DB_NAME "-wal",
+					     DD_DB_NAME "-shm", DD_CONF_NAME };
+	char p[PATH_MAX + 32];
+
+	if (!existed) {
+		port_fs_remove_tree(dir);
+		port_fs_fsync_parent(dir);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		port_fs_unlink(p);
+	}
+	port_fs_fsync_dir(dir);
+}
+
+int dd_init(const char *dir, bool parents)
+{
+	char stage[PATH_MAX], path[PATH_MAX + 32];
+	const char *text = cfg_default_text();
+	const char *base;
+	struct jlog j = { 0 };
+	bool exists;
+	int rc = HF_EBUG;
+
+	if (strlen(dir) + sizeof(DD_STAGE_NAME) + 32 >= PATH_MAX) {
+		port_log("%s: path too long", dir);
+		return HF_EINVAL;
+	}
+	if ((rc = check_target(dir, parents, &exists)) != HF_OK)
+		return rc;
+
+	/* An existing directory may be a mount point: stage inside it so the
+	** final renames stay on one filesystem. Otherwise stage beside it and
+	** rename the whole directory into place in one step. */
+	if (exists) {
+		snprintf(stage, sizeof(stage), "%s/%s", dir, DD_STAGE_NAME);
+	} else {
+		base = strrchr(dir, '/');
+		if (base)
+			snprintf(stage, sizeof(stage), "%.*s/.%s%s", (int)(base - dir), dir,
+				 base + 1, DD_STAGE_NAME);
+		else
+			snprintf(stage, sizeof(stage), ".%s%s", dir, DD_STAGE_NAME);
+	}
+	if ((rc = port_fs_remove_tree(stage)) != HF_OK)
+		return rc;
+	if ((rc = port_fs_mkdir(stage, 0700)) != HF_OK) {
+		if (rc == HF_EEXIST)
+			port_log("%s: appeared while initialising", stage);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/%s", stage, DD_DB_NAME);
+	if ((rc = jlog_create(path, NULL)) != HF_OK)
+		goto out_stage;
+	snprintf(path, sizeof(path), "%s/%s", stage, DD_CONF_NAME);
+	if ((rc = port_fs_replace(path, text, strlen(text), 0600)) != HF_OK)
+		goto out_stage;
+
+	if (exists) {
+		if ((rc = move_files_in(stage, dir)) != HF_OK)
+			goto out_stage;
+		/* The config will hold credentials: the directory is private. */
+		if ((rc = port_fs_chmod(dir, 0700)) != HF_OK) {
+			undo_init(dir, true);
+			return rc;
+		}
+	} else if ((rc = port_fs_rename(stage, dir)) != HF_OK) {
+		goto out_stage;
+	}
+
+	/* Once more through the path every verb uses. */
+	snprintf(path, sizeof(path), "%s/%s", dir, DD_DB_NAME);
+	if ((rc = jlog_open(&j, path, NULL)) != HF_OK) {
+		undo_init(dir, exists);
+		return rc;
+	}
+	jlog_close(&j);
+	return HF_OK;
+
+out_stage:
+	port_fs_remove_tree(stage);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/*
+** datadir.h: where holdfast keeps its state, and how a data directory is made.
+**
+** A data directory holds holdfast.db (+ -wal, -shm), holdfast.conf and
+** spool/, and nothing else of ours. It is private to its user (0700).
+*/
+#ifndef HF_DATADIR_H
+#define HF_DATADIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DD_DB_NAME   "holdfast.db"
+#define DD_CONF_NAME "holdfast.conf"
+
+/*
+** Picks the data directory: OPT (from --data) if given, else $HOLDFAST_DATA,
+** else /var/lib/holdfast for root, else $XDG_STATE_HOME/holdfast, else
+** ~/.local/state/holdfast. Writes it to OUT[CAP]; *IS_DEFAULT says whether it
+** came from the last two (whose missing parents init may create).
+*/
+int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default);
+
+/*
+** Creates data directory DIR: a new, verified job log and the default
+** config. DIR must not exist, or be an empty directory. The directory is
+** built under a staging name and moved into place, so on any failure
+** nothing is left behind and an existing directory is unchanged. With
+** MAKE_PARENTS, missing parent directories are created (mode 0700).
+*/
+int dd_init(const char *dir, bool make_parents);
+
+#endif /* HF_DATADIR_H */

@@ -1,0 +1,42 @@
+/*
+** clock.c (linux): the monotonic clock and untrusted wall time.
+**
+** CLOCK_MONOTONIC (not _RAW) is what timers and ordering use: it never steps
+** back when NTP or a user sets the date. CLOCK_BOOTTIME would count suspend,
+** which these boards do not do, and is not what poll/timerfd deadlines use.
+**
+** Wall time is trusted when two things hold: the kernel's clock is
+** synchronised (adjtimex(2) without STA_UNSYNC, as chrony, ntpd and
+** systemd-timesyncd leave it), and it is not earlier than the build time of
+** this binary (an RTC-less board that booted at 1970 or at the last saved
+** fake-hwclock time fails that at once).
+*/
+#include <sys/timex.h>
+#include <time.h>
+
+#include "hf_build.h"
+#include "port.h"
+
+uint64_t port_clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int64_t port_clock_utc(bool *trusted)
+{
+	struct timespec ts;
+	int64_t ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (trusted) {
+		struct timex tx = { 0 };
+		int state = adjtimex(&tx);
+		*trusted = state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC) &&
+			   ts.tv_sec >= (time_t)HF_BUILD_TIME;
+	}
+	return ms;
+}

@@ -1,0 +1,307 @@
+/*
+** fs.c (linux): durable filesystem primitives.
+**
+** The folklore this file encodes (see port.h for the contract):
+**   - rename(2) is atomic, but the new name is only durable once the
+**     directory is fsynced; ext4's auto_da_alloc heuristics are not a promise.
+**   - fsync reports a writeback error once. After a failure the page cache may
+**     hold clean-looking pages whose data never reached the device, so we never
+**     retry an fsync and call it success; the operation fails.
+**   - write(2) may be short; EINTR is retried, ENOSPC and EIO are not.
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "port.h"
+
+/* Writes all of BUF to FD; returns 0 or an errno value. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = port_sys.write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int port_fs_fsync_dir(const char *dir)
+{
+	int fd, rc = HF_OK;
+
+	fd = port_sys.open(dir, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return port_syserr("open", dir, errno);
+	if (port_sys.fsync(fd) != 0)
+		rc = port_syserr("fsync", dir, errno);
+	port_sys.close(fd);
+	return rc;
+}
+
+/* Copies the directory part of PATH ("." if none) into DIR[PATH_MAX]. */
+static int parent_of(const char *path, char *dir)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash) {
+		strcpy(dir, ".");
+		return HF_OK;
+	}
+	n = (size_t)(slash - path);
+	if (n == 0)
+		n = 1; /* "/name": the parent is "/" */
+	if (n >= PATH_MAX)
+		return HF_EINVAL;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return HF_OK;
+}
+
+int port_fs_fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	int rc = parent_of(path, dir);
+
+	return rc ? rc : port_fs_fsync_dir(dir);
+}
+
+int port_fs_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd, e, rc = HF_EBUG;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return HF_EINVAL;
+	fd = port_sys.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return port_syserr("open", tmp, errno);
+	/* The mode is exact, whatever the umask: a config holding credentials
+	** must not become world-readable by accident. */
+	if (fchmod(fd, mode) != 0) {
+		rc = port_syserr("fchmod", tmp, errno);
+		goto out_close;
+	}
+	if ((e = write_all(fd, data, len)) != 0) {
+		rc = port_syserr("write", tmp, e);
+		goto out_close;
+	}
+	if (port_sys.fsync(fd) != 0) {
+		rc = port_syserr("fsync", tmp, errno);
+		goto out_close;
+	}
+	if (port_sys.close(fd) != 0) {
+		fd = -1;
+		rc = port_syserr("close", tmp, errno);
+		goto out_unlink;
+	}
+	fd = -1;
+	if (port_sys.rename(tmp, path) != 0) {
+		rc = port_syserr("rename", path, errno);
+		goto out_unlink;
+	}
+	return port_fs_fsync_parent(path);
+
+out_close:
+	port_sys.close(fd);
+out_unlink:
+	port_sys.unlink(tmp);
+	return rc;
+}
+
+int port_fs_mkdir(const char *path, mode_t mode)
+{
+	if (port_sys.mkdir(path, mode) != 0) {
+		if (errno == EEXIST)
+			return HF_EEXIST;
+		return port_syserr("mkdir", path, errno);
+	}
+	/* mkdir(2) applies the umask; the caller asked for MODE exactly. */
+	if (chmod(path, mode) != 0)
+		return port_syserr("chmod", path, errno);
+	return port_fs_fsync_parent(path);
+}
+
+int port_fs_chmod(const char *path, mode_t mode)
+{
+	return chmod(path, mode) == 0 ? HF_OK : port_syserr("chmod", path, errno);
+}
+
+int port_fs_rename(const char *from, const char *to)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	int rc;
+
+	if (port_sys.rename(from, to) != 0)
+		return port_syserr("rename", to, errno);
+	if ((rc = parent_of(from, a)) || (rc = parent_of(to, b)))
+		return rc;
+	if ((rc = port_fs_fsync_dir(b)) != HF_OK)
+		return rc;
+	return strcmp(a, b) == 0 ? HF_OK : port_fs_fsync_dir(a);
+}
+
+int port_fs_unlink(const char *path)
+{
+	if (port_sys.unlink(path) != 0)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("unlink", path, errno);
+	return HF_OK;
+}
+
+int port_fs_rmdir(const char *path)
+{
+	if (port_sys.rmdir(path) != 0)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("rmdir", path, errno);
+	return HF_OK;
+}
+
+int port_fs_read_file(const char *path, size_t cap, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t have = 0;
+	int fd, rc = HF_EBUG;
+
+	fd = port_sys.open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("open", path, errno);
+	if (fstat(fd, &st) != 0) {
+		rc = port_syserr("fstat", path, errno);
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		port_log("%s: not a regular file", path);
+		rc = HF_EINVAL;
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size > cap) {
+		port_log("%s: %lld bytes, over the %zu byte limit", path,
+			 (long long)st.st_size, cap);
+		rc = HF_ETOOBIG;
+		goto out_close;
+	}
+	/* +1: room for the NUL and to notice a file that grew since fstat. */
+	buf = malloc((size_t)st.st_size + 2);
+	if (!buf) {
+		rc = HF_ENOMEM;
+		goto out_close;
+	}
+	for (;;) {
+		ssize_t n = port_sys.read(fd, buf + have, (size_t)st.st_size + 1 - have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = port_syserr("read", path, errno);
+			goto out_free;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > (size_t)st.st_size) {
+			port_log("%s: changed while being read", path);
+			rc = HF_EBUSY;
+			goto out_free;
+		}
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*len = have;
+	port_sys.close(fd);
+	return HF_OK;
+
+out_free:
+	free(buf);
+out_close:
+	port_sys.close(fd);
+	return rc;
+}
+
+int port_fs_kind(const char *path, enum port_fs_kind *kind)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT) {
+			*kind = PORT_FS_NONE;
+			return HF_OK;
+		}
+		return port_syserr("stat", path, errno);
+	}
+	*kind = S_ISREG(st.st_mode) ? PORT_FS_FILE :
+		S_ISDIR(st.st_mode) ? PORT_FS_DIR : PORT_FS_OTHER;
+	return HF_OK;
+}
+
+int port_fs_dir_is_empty(const char *dir, bool *empty)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return port_syserr("opendir", dir, errno);
+	*empty = true;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			*empty = false;
+			break;
+		}
+	}
+	if (errno != 0 && *empty) {
+		int e = errno;
+		closedir(d);
+		return port_syserr("readdir", dir, e);
+	}
+	closedir(d);
+	return HF_OK;
+}
+
+int port_fs_remove_tree(const char *dir)
+{
+	char path[PATH_MAX];
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = HF_OK;
+
+	if (!d)
+		return errno == ENOENT ? HF_OK : port_syserr("opendir", dir, errno);
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
+			rc = HF_EINVAL;
+			break;
+		}
+		if (de->d_type == DT_DIR)
+			rc = port_fs_remove_tree(path);
+		else if (port_sys.unlink(path) != 0 && errno != ENOENT)
+			rc = port_syserr("unlink", path, errno);
+		if (rc)
+			break;
+	}
+	closedir(d);
+	if (rc == HF_OK && port_sys.rmdir(dir) != 0 && errno != ENOENT)
+		rc = port_syserr("rmdir", dir, errno);
+	return rc;
+}
+
+bool port_fs_is_writable(const char *dir)
+{
+	return access(dir, W_OK | X_OK) == 0;
+}

@@ -1,0 +1,115 @@
+/*
+** sys.c (linux): the syscall table, error mapping and the log sink.
+**
+** Every system call the port makes goes through port_sys so that tests can
+** fail any one of them (the Nth write, a persistent fsync EIO...) in the very
+** binary we ship. Wrappers exist only where libc's signature differs.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "port.h"
+
+static int sys_open(const char *path, int flags, mode_t mode)
+{
+	return open(path, flags | O_CLOEXEC, mode);
+}
+
+struct port_syscalls port_sys = {
+	.open = sys_open,
+	.close = close,
+	.read = read,
+	.write = write,
+	.fsync = fsync,
+	.rename = rename,
+	.unlink = unlink,
+	.mkdir = mkdir,
+	.rmdir = rmdir,
+};
+
+void port_sys_reset(void)
+{
+	port_sys.open = sys_open;
+	port_sys.close = close;
+	port_sys.read = read;
+	port_sys.write = write;
+	port_sys.fsync = fsync;
+	port_sys.rename = rename;
+	port_sys.unlink = unlink;
+	port_sys.mkdir = mkdir;
+	port_sys.rmdir = rmdir;
+}
+
+static void (*log_sink)(const char *line, void *arg);
+static void *log_sink_arg;
+
+void port_log_set_sink(void (*sink)(const char *line, void *arg), void *arg)
+{
+	log_sink = sink;
+	log_sink_arg = arg;
+}
+
+void port_log(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (log_sink) {
+		log_sink(line, log_sink_arg);
+		return;
+	}
+	/* One write(2) per line, so lines from several processes do not mix. */
+	dprintf(STDERR_FILENO, "holdfast: %s\n", line);
+}
+
+int port_errno_to_hf(int e)
+{
+	switch (e) {
+	case 0: return HF_EBUG;
+	case EIO: return HF_EIO;
+	case ENOSPC: case EDQUOT: case EFBIG: return HF_ENOSPC;
+	case EACCES: case EPERM: case EROFS: return HF_EACCES;
+	case EEXIST: case ENOTEMPTY: return HF_EEXIST;
+	case ENOENT: case ENOTDIR: return HF_ENOENT;
+	case ENOMEM: return HF_ENOMEM;
+	case EINVAL: case ENAMETOOLONG: case ELOOP: return HF_EINVAL;
+	case EBUSY: case ETXTBSY: return HF_EBUSY;
+	case EOPNOTSUPP: case ENOSYS: case EXDEV: return HF_ENOTSUP;
+	}
+	return HF_ESYS;
+}
+
+int port_syserr(const char *fn, const char *path, int e)
+{
+	if (path)
+		port_log("%s(%s): %s", fn, path, strerror(e));
+	else
+		port_log("%s: %s", fn, strerror(e));
+	return port_errno_to_hf(e);
+}
+
+bool port_user_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+const char *port_user_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home && home[0] == '/')
+		return home;
+	pw = getpwuid(geteuid());
+	return pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+}

@@ -1,0 +1,141 @@
+/*
+** port.h: the contract between holdfast's portable firmware and the OS.
+**
+** Only code under port/ touches the operating system. port/linux/ is the
+** shipped implementation; port/sim/ replaces files of the same name in test
+** builds (crash-model filesystem, settable clock, scripted network). The
+** Makefile picks a directory, never an #ifdef.
+**
+** Durability lives here. The rules every implementation keeps:
+**   - A file is durable only after fsync of the file AND of the directory that
+**     names it. port_fs_replace() is the only way firmware writes a whole file:
+**     tmp + fsync + close + rename + fsync(dir). A failed directory fsync is an
+**     error like any other.
+**   - After an fsync error the unsynced data is treated as lost (the kernel may
+**     already have dropped the dirty pages and cleared the error: the
+**     "fsyncgate" lesson). Callers must not acknowledge anything on top of it.
+**   - errno is read once, where a call fails, logged once with the function,
+**     path and errno by port_syserr(), and mapped to an HF_ code. Callers
+**     never log it again.
+**
+** Syscalls go through the port_sys table, which tests override to fail the
+** Nth write, fsync, rename... with EIO or ENOSPC (SQLite's aSyscall[] idea):
+** the binary we test is the binary we ship.
+*/
+#ifndef HF_PORT_H
+#define HF_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* ---- logging ------------------------------------------------------------ */
+
+/* Writes "holdfast: <message>\n" to the log sink (stderr by default). */
+void port_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Replaces the log sink (NULL restores stderr); tests capture messages. */
+void port_log_set_sink(void (*sink)(const char *line, void *arg), void *arg);
+
+/* Logs "<fn>(<path>): <strerror(e)>" once and returns the mapped HF_ code. */
+int port_syserr(const char *fn, const char *path, int e);
+
+/* Maps an errno value to an HF_ code. */
+int port_errno_to_hf(int e);
+
+/* ---- syscall table -------------------------------------------------------- */
+
+struct port_syscalls {
+	int (*open)(const char *path, int flags, mode_t mode);
+	int (*close)(int fd);
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	ssize_t (*write)(int fd, const void *buf, size_t len);
+	int (*fsync)(int fd);
+	int (*rename)(const char *from, const char *to);
+	int (*unlink)(const char *path);
+	int (*mkdir)(const char *path, mode_t mode);
+	int (*rmdir)(const char *path);
+};
+
+/* The table every port/ call goes through. Tests may assign members. */
+extern struct port_syscalls port_sys;
+
+/* Puts the real system calls back in every slot of port_sys. */
+void port_sys_reset(void);
+
+/* ---- filesystem ----------------------------------------------------------- */
+
+/*
+** Atomically replaces (or creates) PATH with LEN bytes of DATA and mode MODE:
+** write PATH.tmp, fsync it, close, rename over PATH, fsync the directory. On
+** failure PATH is unchanged and PATH.tmp is removed; on success PATH is
+** durable.
+*/
+int port_fs_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+/* fsync(2) of directory DIR, so the names in it are durable. */
+int port_fs_fsync_dir(const char *dir);
+
+/* fsync of the directory that contains PATH. */
+int port_fs_fsync_parent(const char *path);
+
+/* mkdir PATH with MODE (exactly: the umask is not applied), then fsync its
+** parent so the new name survives a power cut. HF_EEXIST if PATH exists. */
+int port_fs_mkdir(const char *path, mode_t mode);
+
+/* rename FROM to TO, then fsync the parent directory (both, if they differ). */
+int port_fs_rename(const char *from, const char *to);
+
+/* unlink / rmdir; HF_ENOENT (not logged) when PATH is already gone. */
+int port_fs_unlink(const char *path);
+int port_fs_rmdir(const char *path);
+
+/* Reads a whole regular file of at most CAP bytes into a NUL-terminated heap
+** buffer *OUT (caller frees) of length *LEN. HF_ETOOBIG past CAP. */
+int port_fs_read_file(const char *path, size_t cap, char **out, size_t *len);
+
+enum port_fs_kind { PORT_FS_NONE, PORT_FS_FILE, PORT_FS_DIR, PORT_FS_OTHER };
+
+/* What is at PATH (symlinks followed). Errors other than ENOENT are logged
+** and returned; a missing PATH is PORT_FS_NONE and HF_OK. */
+int port_fs_kind(const char *path, enum port_fs_kind *kind);
+
+/* *EMPTY is true if directory DIR has no entries but "." and "..". */
+int port_fs_dir_is_empty(const char *dir, bool *empty);
+
+/* Removes DIR and everything below it (for our own staging directories). */
+int port_fs_remove_tree(const char *dir);
+
+/* chmod(2). */
+int port_fs_chmod(const char *path, mode_t mode);
+
+/* Whether the calling user may write into DIR (access(2) W_OK|X_OK). */
+bool port_fs_is_writable(const char *dir);
+
+/* ---- clocks --------------------------------------------------------------- */
+
+/*
+** Two clocks, two uses. The monotonic clock orders events and runs timers; it
+** never jumps, but restarts at every boot. Wall time is for signing,
+** certificates and display only: boards without an RTC boot at 1970 or at a
+** stale time, so it is "trusted" only when the kernel says it is synchronised
+** (adjtimex) and it is not earlier than the build of this binary.
+*/
+uint64_t port_clock_mono_ms(void);
+
+/* Milliseconds since the Unix epoch; *TRUSTED (if not NULL) says whether the
+** value may be relied on. */
+int64_t port_clock_utc(bool *trusted);
+
+/* ---- process -------------------------------------------------------------- */
+
+/* Whether we run with an effective uid of 0 (root picks /var/lib defaults). */
+bool port_user_is_root(void);
+
+/* The user's home directory ($HOME, else the password database), or NULL. */
+const char *port_user_home(void);
+
+#endif /* HF_PORT_H */
