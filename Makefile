@@ -4,7 +4,7 @@
 #   make BOARD=<b>            a board from board/<b>/ (objects in build/<b>/)
 #   make test [BOARD=<b>]     unit and CLI tests (under qemu-user for cross boards)
 #   make all-boards           build every board
-#   make sizes                stripped size of every board's binary
+#   make sizes                stripped size of every board's binary (builds them)
 #   make check                what CI runs: every board built and tested, plus
 #                             the build and vendor checks; ends "N passed, N failed"
 #   make demo                 the main job (offline, no cloud)
@@ -34,7 +34,9 @@ FETCH_STAMP := $(VSRC)/.fetched
 all: $(B)/holdfast
 
 # ---- vendor --------------------------------------------------------------
-$(FETCH_STAMP): vendor/pins vendor/fetch
+# Only a change of pins re-fetches (and so rebuilds the vendor code);
+# `make fetch` re-verifies every download whenever asked.
+$(FETCH_STAMP): vendor/pins
 	@vendor/fetch
 	@touch $@
 
@@ -103,8 +105,18 @@ test: $(B)/holdfast $(B)/unit-tests
 all-boards:
 	@for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b || exit 1; done
 
-sizes: all-boards
-	@tools/sizes $(BOARDS)
+# The stripped size of this board's binary (what is flashed).
+size: $(B)/holdfast
+	@$(STRIP) -o $(B)/holdfast.stripped $<
+	@printf '%-12s %9d bytes stripped  (%s)\n' $(BOARD) \
+		$$(stat -c %s $(B)/holdfast.stripped) "$$(file -b $< | cut -d, -f1,2,4)"
+
+sizes:
+	@for b in $(BOARDS); do $(MAKE) -s --no-print-directory BOARD=$$b size || exit 1; done
+
+# make print-VAR: a variable's value for this board (used by the tests).
+print-%:
+	@echo '$($*)'
 
 # make check: every board, every suite; the README's and CI's test command.
 check:
@@ -120,7 +132,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch test all-boards sizes check demo clean distclean FORCE
+.PHONY: all fetch test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)

@@ -315,10 +315,13 @@ int cli_main(int argc, char **argv, FILE *out)
 		port_log("unknown verb '%s' (see holdfast --help)", argv[g.verb]);
 		return CLI_EXIT_USAGE;
 	}
-	if (g.help || g.version) {
-		port_log("%s before a verb; use holdfast %s --help", g.help ? "--help" : "--version",
-			 v->name);
+	if (g.version) {
+		port_log("--version takes no verb (see holdfast %s --help)", v->name);
 		return CLI_EXIT_USAGE;
+	}
+	if (g.help) { /* "holdfast --help init" reads as "help on init" */
+		fputs(v->help, out);
+		return CLI_EXIT_OK;
 	}
 	a = (struct cli_args){ argc, argv, g.verb + 1, false, v->name };
 	rc = v->run(&g, &a, out);

@@ -153,27 +153,37 @@ static int check_target(const char *dir, bool parents, bool *exists)
 	return HF_OK;
 }
 
+/* Whether PATH exists (errors count as "exists": we then leave it alone). */
+static bool is_there(const char *path)
+{
+	enum port_fs_kind kind;
+
+	return port_fs_kind(path, &kind) != HF_OK || kind != PORT_FS_NONE;
+}
+
 /* Moves the staged files into the existing empty directory DIR; on failure
-** moves back what was moved, so DIR is as it was. */
+** moves back what was moved, so DIR is as it was. A failed rename may still
+** have happened (only the directory fsync after it failed), so each file is
+** looked for rather than assumed. */
 static int move_files_in(const char *stage, const char *dir)
 {
 	static const char *const names[] = { DD_DB_NAME, DD_CONF_NAME };
 	char from[PATH_MAX + 32], to[PATH_MAX + 32];
-	size_t i;
+	size_t i, n = sizeof(names) / sizeof(names[0]);
 	int rc = HF_OK;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < n && rc == HF_OK; i++) {
 		snprintf(from, sizeof(from), "%s/%s", stage, names[i]);
 		snprintf(to, sizeof(to), "%s/%s", dir, names[i]);
-		if ((rc = port_fs_rename(from, to)) != HF_OK)
-			break;
+		rc = port_fs_rename(from, to);
 	}
-	if (rc == HF_OK)
-		return port_fs_rmdir(stage);
+	if (rc == HF_OK && (rc = port_fs_rmdir(stage)) == HF_OK)
+		return HF_OK;
 	while (i-- > 0) {
 		snprintf(from, sizeof(from), "%s/%s", stage, names[i]);
 		snprintf(to, sizeof(to), "%s/%s", dir, names[i]);
-		port_fs_rename(to, from);
+		if (is_there(to) && !is_there(from))
+			port_fs_rename(to, from);
 	}
 	return rc;
 }
@@ -231,6 +241,8 @@ int dd_init(const char *dir, bool parents)
 	if ((rc = port_fs_mkdir(stage, 0700)) != HF_OK) {
 		if (rc == HF_EEXIST)
 			port_log("%s: appeared while initialising", stage);
+		else /* made, but its name may not be durable: take it back */
+			port_fs_rmdir(stage);
 		return rc;
 	}
 	snprintf(path, sizeof(path), "%s/%s", stage, DD_DB_NAME);
@@ -249,6 +261,9 @@ int dd_init(const char *dir, bool parents)
 			return rc;
 		}
 	} else if ((rc = port_fs_rename(stage, dir)) != HF_OK) {
+		/* The rename itself may have happened before the fsync failed. */
+		if (is_there(dir) && !is_there(stage))
+			undo_init(dir, false);
 		goto out_stage;
 	}
 

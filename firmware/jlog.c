@@ -136,6 +136,11 @@ static int verify_db(struct sqlite3 *db)
 	char id[32];
 	int rc;
 
+	/* Identity first: for someone else's database the other answers do not
+	** matter, and "not a holdfast job log" is the useful message. */
+	snprintf(id, sizeof(id), "%d", JLOG_APPLICATION_ID);
+	if ((rc = expect_pragma(db, "application_id", id, "not a holdfast job log")) != HF_OK)
+		return rc == HF_ENOTSUP ? HF_ECORRUPT : rc;
 	if ((rc = expect_pragma(db, "journal_mode", "wal",
 				"readers must not block the daemon, and the WAL is what is shipped")) ||
 	    (rc = expect_pragma(db, "synchronous", "2",
@@ -143,9 +148,6 @@ static int verify_db(struct sqlite3 *db)
 	    (rc = expect_pragma(db, "wal_autocheckpoint", "0",
 				"only the daemon checkpoints, after shipping")))
 		return rc;
-	snprintf(id, sizeof(id), "%d", JLOG_APPLICATION_ID);
-	if ((rc = expect_pragma(db, "application_id", id, "not a holdfast job log")) != HF_OK)
-		return rc == HF_ENOTSUP ? HF_ECORRUPT : rc;
 	return HF_OK;
 }
 
@@ -157,9 +159,17 @@ int jlog_verify(struct jlog *j)
 int jlog_create(const char *path, const char *vfs)
 {
 	struct sqlite3 *db = NULL;
+	enum port_fs_kind kind;
 	char sql[64];
 	int rc = HF_EBUG;
 
+	/* SQLite has no O_EXCL: make sure we do not adopt someone's file. */
+	if ((rc = port_fs_kind(path, &kind)) != HF_OK)
+		return rc;
+	if (kind != PORT_FS_NONE) {
+		port_log("job log: %s already exists", path);
+		return HF_EEXIST;
+	}
 	rc = open_db(path, vfs, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db);
 	if (rc)
 		return rc;
@@ -186,8 +196,15 @@ out_close:
 int jlog_open(struct jlog *j, const char *path, const char *vfs)
 {
 	struct sqlite3 *db = NULL;
+	enum port_fs_kind kind;
 	int rc, on = 0;
 
+	if ((rc = port_fs_kind(path, &kind)) != HF_OK)
+		return rc;
+	if (kind == PORT_FS_NONE) {
+		port_log("job log %s does not exist (holdfast init creates one)", path);
+		return HF_ENOENT;
+	}
 	rc = open_db(path, vfs, SQLITE_OPEN_READWRITE, &db);
 	if (rc)
 		return rc;

@@ -23,7 +23,7 @@ $(MUSL_STAMP): $(FETCH_STAMP) vendor/musl.mk
 	@cd $(MUSL_BUILD)/obj && $(CURDIR)/$(MUSL_SRC)/configure \
 		--target=$(musl_target_$(MUSL_ARCH)) --prefix=$(MUSL_PREFIX) \
 		--disable-shared --enable-wrapper=gcc \
-		CC="$(XCC)" AR="$(CROSS_COMPILE)ar" RANLIB="$(CROSS_COMPILE)ranlib" \
+		CC="$(strip $(CCACHE) $(XCC))" AR="$(CROSS_COMPILE)ar" RANLIB="$(CROSS_COMPILE)ranlib" \
 		CFLAGS="-Os $(CPU_FLAGS)" \
 		>../configure.log 2>&1 || { tail -n 20 ../configure.log; exit 1; }
 	@$(MAKE) -s -C $(MUSL_BUILD)/obj AR="$(CROSS_COMPILE)ar" RANLIB="$(CROSS_COMPILE)ranlib" >$(MUSL_BUILD)/build.log 2>&1 && \

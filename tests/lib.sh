@@ -1,0 +1,59 @@
+# tests/lib.sh: shared helpers for the shell test suites.
+#
+# Every suite prints one line per check, "ok - NAME" or "FAIL - NAME: why",
+# and the runners (tests/run-board, tests/run-all) count those lines. A
+# suite's own exit status is non-zero if any of its checks failed.
+
+T_FAILED=0
+T_PREFIX=${T_PREFIX:-}
+
+ok()   { printf 'ok - %s%s\n' "$T_PREFIX" "$1"; }
+fail() { printf 'FAIL - %s%s: %s\n' "$T_PREFIX" "$1" "$2"; T_FAILED=$((T_FAILED + 1)); }
+
+# expect NAME WANT_STATUS CMD...: runs CMD, keeping stdout in $OUT and stderr
+# in $ERR; passes if it exits with WANT_STATUS.
+expect() {
+	local name=$1 want=$2 got
+	shift 2
+	OUT=$("$@" 2>"$T_TMP/stderr") && got=0 || got=$?
+	ERR=$(cat "$T_TMP/stderr")
+	if [ "$got" = "$want" ]; then
+		ok "$name"
+		return 0
+	fi
+	fail "$name" "exit $got, want $want; stderr: ${ERR:0:400}"
+	return 1
+}
+
+# has NAME TEXT NEEDLE: passes if TEXT contains NEEDLE.
+has() {
+	case "$2" in
+	*"$3"*) ok "$1" ;;
+	*) fail "$1" "expected to find '$3' in: ${2:0:400}" ;;
+	esac
+}
+
+# same NAME A B: passes if A and B are equal strings.
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "'${2:0:300}' != '${3:0:300}'"; fi
+}
+
+# tree DIR: a digest of everything below DIR (names, modes, sizes, contents),
+# to show that a refused operation changed nothing.
+tree() {
+	(cd "$1" && find . -printf '%p %m %s\n' | LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+
+t_setup() {
+	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/hf-test.XXXXXX")
+	chmod 755 "$T_TMP"
+	trap 't_cleanup' EXIT
+}
+
+t_cleanup() {
+	chmod -R u+rwX "$T_TMP" 2>/dev/null
+	rm -rf "$T_TMP"
+}
+
+t_done() { [ "$T_FAILED" = 0 ]; }

@@ -1,0 +1,84 @@
+/*
+** test.h: a small unit-test harness that runs the same on the host and under
+** qemu-user. Each test runs in its own forked process with its own empty
+** temporary directory as the working directory, so a crash or a leaked file
+** descriptor fails one test, not the run. The runner prints "ok - NAME" or
+** "FAIL - NAME: where: what" per test and ends with "N passed, N failed".
+*/
+#ifndef HF_TEST_H
+#define HF_TEST_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+void test_register(const char *name, void (*fn)(void));
+void test_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define TEST(name)                                                            \
+	static void name(void);                                               \
+	__attribute__((constructor)) static void reg_##name(void)             \
+	{                                                                     \
+		test_register(#name, name);                                   \
+	}                                                                     \
+	static void name(void)
+
+/* A failed check ends the test (it runs in its own process). */
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			test_fail(__FILE__, __LINE__, "%s", #cond);           \
+	} while (0)
+
+#define CHECK_INT(a, b)                                                       \
+	do {                                                                  \
+		long long a_ = (long long)(a), b_ = (long long)(b);           \
+		if (a_ != b_)                                                 \
+			test_fail(__FILE__, __LINE__, "%s == %lld, want %s == %lld", \
+				  #a, a_, #b, b_);                            \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                       \
+	do {                                                                  \
+		const char *a_ = (a), *b_ = (b);                              \
+		if (!a_ || !b_ || strcmp(a_, b_) != 0)                        \
+			test_fail(__FILE__, __LINE__, "%s is \"%s\", want \"%s\"", \
+				  #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+	} while (0)
+
+/* ---- helpers (helpers.c) ---- */
+
+/* Log lines captured from port_log since the test started (or the last
+** test_log_clear), joined by newlines. */
+const char *test_log(void);
+void test_log_clear(void);
+bool test_log_has(const char *needle);
+
+/* Writes a whole file (test setup; aborts the test on failure). */
+void test_write_file(const char *path, const char *text);
+/* Reads a whole file into a static buffer (NULL if missing). */
+const char *test_read_file(const char *path);
+/* A listing of DIR and everything below it: "path mode size sha\n"... so a
+** test can show that nothing changed. Returns a heap string. */
+char *test_tree_digest(const char *dir);
+
+/* ---- syscall fault injection on port_sys (fault.c) ---- */
+
+enum fault_call {
+	FAULT_OPEN, FAULT_CLOSE, FAULT_READ, FAULT_WRITE, FAULT_FSYNC,
+	FAULT_RENAME, FAULT_UNLINK, FAULT_MKDIR, FAULT_RMDIR, FAULT_NCALLS
+};
+
+/* From now on, the NTH call (1-based) of CALL fails with ERR; with
+** PERSISTENT, every later call fails too. FAULT_NCALLS as CALL counts
+** every call of every kind. */
+void fault_arm(enum fault_call call, int nth, int err, bool persistent);
+/* Restores the real syscalls; returns how many faults fired. */
+int fault_disarm(void);
+/* The kind of call the last fault fired on (FAULT_NCALLS if none). */
+enum fault_call fault_last(void);
+/* Calls seen since the last arm (of CALL, or all for FAULT_NCALLS). */
+int fault_calls(enum fault_call call);
+
+#endif /* HF_TEST_H */
