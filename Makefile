@@ -80,7 +80,9 @@ $(GEN)/hf_build.h: FORCE $(FETCH_STAMP)
 	@printf '$(BUILD_H)' >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(B)/%.o: %.c $(MUSL_STAMP) build/sqlite/sqlite3.h $(GEN)/hf_build.h
+# hf_build.h is order-only: the -MMD dependency files make exactly the files
+# that include it (version.c, clock.c) rebuild when it changes.
+$(B)/%.o: %.c $(MUSL_STAMP) build/sqlite/sqlite3.h | $(GEN)/hf_build.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_FW) -c $< -o $@
@@ -108,8 +110,9 @@ all-boards:
 # The stripped size of this board's binary (what is flashed).
 size: $(B)/holdfast
 	@$(STRIP) -o $(B)/holdfast.stripped $<
-	@printf '%-12s %9d bytes stripped  (%s)\n' $(BOARD) \
-		$$(stat -c %s $(B)/holdfast.stripped) "$$(file -b $< | cut -d, -f1,2,4)"
+	@printf '%-12s %9d bytes stripped  (%s, %s)\n' $(BOARD) \
+		$$(stat -c %s $(B)/holdfast.stripped) "$$(file -b $< | cut -d, -f1,2)" \
+		"$$(file -b $< | grep -o 'statically linked' || echo 'NOT STATIC')"
 
 sizes:
 	@for b in $(BOARDS); do $(MAKE) -s --no-print-directory BOARD=$$b size || exit 1; done
