@@ -29,16 +29,27 @@ XCC     := $(CROSS_COMPILE)gcc
 AR      := $(CROSS_COMPILE)ar
 STRIP   := $(CROSS_COMPILE)strip
 CCACHE  := $(shell command -v ccache 2>/dev/null)
-FETCH_STAMP := $(VSRC)/.fetched
+FETCH_STAMP := $(VSRC)/.fetched.mk
 
 all: $(B)/holdfast
 
 # ---- vendor --------------------------------------------------------------
-# Only a change of pins re-fetches (and so rebuilds the vendor code);
-# `make fetch` re-verifies every download whenever asked.
+# The stamp is an included makefile, so on a fresh clone make fetches first
+# and then re-reads this file, when the vendor source lists below exist. Only
+# a change of pins re-fetches (and so rebuilds the vendor code); `make fetch`
+# re-verifies every download whenever asked.
 $(FETCH_STAMP): vendor/pins
 	@vendor/fetch
-	@touch $@
+	@echo '# vendor/fetch verified every file of vendor/pins' >$@
+
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out clean distclean check fetch print-%,$(MAKECMDGOALS)),)
+SKIP_FETCH := 1
+endif
+endif
+ifndef SKIP_FETCH
+include $(FETCH_STAMP)
+endif
 
 fetch:
 	@vendor/fetch
