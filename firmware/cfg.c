@@ -1,29 +1,239 @@
 /*
-** cfg.c: the default holdfast.conf.
+** cfg.c: holdfast.conf parsing and the default file (see cfg.h).
 **
-** The file is "key = value" lines in [sections]; '#' starts a comment. It is
-** written by `holdfast init` with mode 0600 because it will hold replica
-** credentials. Settings are added here as the features that read them land;
-** a setting is never listed before something honours it.
+** The parser is line based and bounded: the file is at most CFG_MAX_BYTES,
+** a line at most 1 KiB, names at most CFG_NAME_MAX. Errors name the file,
+** line and key, and leave the caller's struct in an unspecified but valid
+** state (the caller refuses to start).
 */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cfg.h"
+#include "err.h"
+#include "port.h"
+#include "units.h"
+
+void cfg_init(struct cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->concurrency = 4;
+	c->kill_grace_ms = 10000;
+	c->output_cap = 1024 * 1024;
+	c->shutdown_grace_ms = 10000;
+	c->wal_max = 4 * 1024 * 1024;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return HF_EINVAL;
+	n = strtoul(v, &end, 10);
+	if (*end || n < lo || n > hi)
+		return HF_EINVAL;
+	*out = (unsigned)n;
+	return HF_OK;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= CFG_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+static int set_key(struct cfg *c, const char *sect, const char *key, const char *val,
+		   const char **why)
+{
+	if (strcmp(sect, "jobs") == 0) {
+		if (strcmp(key, "concurrency") == 0) {
+			*why = "a whole number from 1 to 1024";
+			return parse_uint(val, 1, 1024, &c->concurrency);
+		}
+		if (strcmp(key, "kill_grace") == 0) {
+			*why = "a duration such as 10s";
+			return units_parse_duration(val, &c->kill_grace_ms);
+		}
+		if (strcmp(key, "shutdown_grace") == 0) {
+			*why = "a duration such as 10s";
+			return units_parse_duration(val, &c->shutdown_grace_ms);
+		}
+		if (strcmp(key, "output_cap") == 0) {
+			*why = "a size such as 1MiB";
+			return units_parse_size(val, &c->output_cap);
+		}
+	} else if (strcmp(sect, "log") == 0) {
+		if (strcmp(key, "wal_max") == 0) {
+			*why = "a size of at least 64KiB, such as 4MiB";
+			if (units_parse_size(val, &c->wal_max) || c->wal_max < 65536)
+				return HF_EINVAL;
+			return HF_OK;
+		}
+	} else if (strcmp(sect, "groups") == 0) {
+		unsigned limit;
+
+		*why = "GROUP = LIMIT, a group name and a whole number from 1 to 1024";
+		if (!valid_name(key) || parse_uint(val, 1, 1024, &limit))
+			return HF_EINVAL;
+		for (unsigned i = 0; i < c->ngroups; i++) {
+			if (strcmp(c->groups[i].name, key) == 0) {
+				c->groups[i].limit = limit;
+				return HF_OK;
+			}
+		}
+		if (c->ngroups == CFG_MAX_GROUPS) {
+			*why = "at most 32 groups";
+			return HF_ETOOBIG;
+		}
+		snprintf(c->groups[c->ngroups].name, CFG_NAME_MAX, "%s", key);
+		c->groups[c->ngroups++].limit = limit;
+		return HF_OK;
+	}
+	*why = NULL;
+	return HF_ENOENT;
+}
+
+int cfg_parse(struct cfg *c, const char *text, const char *name)
+{
+	char line[1024], sect[CFG_NAME_MAX] = "";
+	const char *p = text;
+	int lineno = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *s, *eq, *key, *val, *hash;
+		const char *why = NULL;
+		int rc;
+
+		lineno++;
+		if (len >= sizeof(line)) {
+			port_log("%s:%d: line longer than %zu bytes", name, lineno, sizeof(line) - 1);
+			return HF_EINVAL;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl ? 1 : 0);
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		s = trim(line);
+		if (*s == '\0')
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+			if (!end || end[1] != '\0') {
+				port_log("%s:%d: malformed section header '%s'", name, lineno, s);
+				return HF_EINVAL;
+			}
+			*end = '\0';
+			s = trim(s + 1);
+			if (strcmp(s, "jobs") && strcmp(s, "log") && strcmp(s, "groups")) {
+				port_log("%s:%d: unknown section [%s] (known: jobs, log, groups)",
+					 name, lineno, s);
+				return HF_EINVAL;
+			}
+			snprintf(sect, sizeof(sect), "%s", s);
+			continue;
+		}
+		if (!(eq = strchr(s, '='))) {
+			port_log("%s:%d: expected 'key = value', got '%s'", name, lineno, s);
+			return HF_EINVAL;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (!*sect) {
+			port_log("%s:%d: '%s' is outside any [section]", name, lineno, key);
+			return HF_EINVAL;
+		}
+		rc = set_key(c, sect, key, val, &why);
+		if (rc == HF_ENOENT) {
+			port_log("%s:%d: unknown key '%s' in [%s]", name, lineno, key, sect);
+			return HF_EINVAL;
+		}
+		if (rc != HF_OK) {
+			port_log("%s:%d: bad value '%s' for %s: want %s", name, lineno, val, key, why);
+			return HF_EINVAL;
+		}
+	}
+	return HF_OK;
+}
+
+int cfg_load(struct cfg *c, const char *path)
+{
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	cfg_init(c);
+	rc = port_fs_read_file(path, CFG_MAX_BYTES, &text, &len);
+	if (rc == HF_ENOENT)
+		return HF_OK;
+	if (rc != HF_OK)
+		return rc;
+	if (strlen(text) != len) {
+		port_log("%s: contains a NUL byte", path);
+		rc = HF_EINVAL;
+	} else {
+		rc = cfg_parse(c, text, path);
+	}
+	free(text);
+	return rc;
+}
+
+unsigned cfg_group_limit(const struct cfg *c, const char *name)
+{
+	for (unsigned i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return c->groups[i].limit;
+	return 1;
+}
 
 const char *cfg_default_text(void)
 {
 	return
 	"# holdfast.conf: configuration of this holdfast data directory.\n"
 	"#\n"
-	"# Format: \"key = value\" lines grouped under [section] headers; '#' starts\n"
-	"# a comment. Durations are written like 250ms, 30s, 5m, 2h, 1d and sizes\n"
-	"# like 64KiB or 10MB. This file is private (mode 0600): replica\n"
-	"# credentials will live here.\n"
+	"# Format: \"key = value\" lines under [section] headers; '#' starts a\n"
+	"# comment. Durations are written like 250ms, 30s, 5m, 2h, 1d and sizes\n"
+	"# like 64KiB or 10MB. Unknown keys are errors, not ignored. This file is\n"
+	"# private (mode 0600): replica credentials will live here.\n"
 	"#\n"
-	"# The data directory holds holdfast.db (the job log, SQLite in WAL mode\n"
-	"# with synchronous=FULL), its -wal and -shm files, this file and spool/.\n"
-	"# Do not checkpoint or VACUUM holdfast.db with other tools while the\n"
-	"# daemon ships its WAL: holdfast detects it and starts a new replica\n"
-	"# generation, but history in between is then only in the snapshot.\n"
-	"#\n"
-	"# This version has no settings yet; each release that adds one lists it\n"
-	"# here, commented out, with its default.\n";
+	"# Every setting is shown with its default; uncomment to change it.\n"
+	"\n"
+	"[jobs]\n"
+	"# concurrency = 4        # jobs running at once, all groups together\n"
+	"# kill_grace = 10s       # after a timeout: SIGTERM, this long, then SIGKILL\n"
+	"# shutdown_grace = 10s   # on SIGTERM/SIGINT: time running jobs get to finish\n"
+	"# output_cap = 1MiB      # stdout+stderr kept per attempt; the rest is counted\n"
+	"\n"
+	"[log]\n"
+	"# wal_max = 4MiB         # checkpoint the job log's WAL once it is this big\n"
+	"\n"
+	"[groups]\n"
+	"# Concurrency limit per group (submit --group NAME). Unlisted groups: 1.\n"
+	"# modem = 1\n"
+	"# camera = 2\n";
 }

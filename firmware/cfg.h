@@ -1,11 +1,47 @@
 /*
 ** cfg.h: holdfast.conf, the per-data-directory configuration.
+**
+** "key = value" lines under [section] headers; '#' starts a comment. Every
+** key is known: a misspelt key is an error with its line number, never
+** silently ignored. A missing file means all defaults (a data directory is
+** defined by its database; the config is optional).
 */
 #ifndef HF_CFG_H
 #define HF_CFG_H
 
+#include <stdint.h>
+
 /* Longest holdfast.conf we read: a config is a few KiB; more is a mistake. */
 #define CFG_MAX_BYTES (64 * 1024)
+#define CFG_MAX_GROUPS 32
+#define CFG_NAME_MAX 64
+
+struct cfg_group {
+	char name[CFG_NAME_MAX];
+	unsigned limit;
+};
+
+struct cfg {
+	unsigned concurrency;        /* [jobs] concurrency: running at once */
+	uint64_t kill_grace_ms;      /* [jobs] kill_grace: SIGTERM -> SIGKILL */
+	uint64_t output_cap;         /* [jobs] output_cap: bytes kept per attempt */
+	uint64_t shutdown_grace_ms;  /* [jobs] shutdown_grace: on SIGTERM/SIGINT */
+	uint64_t wal_max;            /* [log] wal_max: checkpoint past this */
+	unsigned ngroups;            /* [groups] NAME = LIMIT */
+	struct cfg_group groups[CFG_MAX_GROUPS];
+};
+
+/* The defaults (cannot fail). */
+void cfg_init(struct cfg *c);
+
+/* Parses TEXT (named NAME in messages) over the values already in C. */
+int cfg_parse(struct cfg *c, const char *text, const char *name);
+
+/* cfg_init, then the file at PATH if it exists. */
+int cfg_load(struct cfg *c, const char *path);
+
+/* The concurrency limit of group NAME: as configured, else 1. */
+unsigned cfg_group_limit(const struct cfg *c, const char *name);
 
 /* The commented default configuration that `holdfast init` writes. */
 const char *cfg_default_text(void);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd.h"
 #include "datadir.h"
 #include "err.h"
 #include "port.h"
@@ -244,6 +245,104 @@ static const struct verb verbs[] = {
 	  "Exit status: 0 created, 1 refused or failed (nothing changed),\n"
 	  "2 usage error.\n",
 	  run_init },
+	{ "submit", "queue a job; prints its id once it is durable",
+	  "usage: holdfast submit [options] [--] CMD [ARGS...]\n"
+	  "\n"
+	  "Queues CMD with ARGS (run directly, no shell: write sh -c '...' for one)\n"
+	  "and prints the job's id only after it is committed to the log with\n"
+	  "synchronous=FULL: a printed id survives a power cut. Works whether or not\n"
+	  "the daemon runs; a running daemon is woken at once.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --name NAME          a name, usable in --after, show, logs (the newest\n"
+	  "                       job of that name)\n"
+	  "  --after ID|NAME      start only after that job succeeded (repeatable);\n"
+	  "                       if it dies or is cancelled, this job dies too\n"
+	  "  --retries N          re-run up to N times after a failure (default 0)\n"
+	  "  --backoff MIN..MAX   delay before retry k: MIN*2^(k-1), at most MAX,\n"
+	  "                       with jitter (default 1s..5m)\n"
+	  "  --timeout DUR        SIGTERM the job's process group after DUR, SIGKILL\n"
+	  "                       after [jobs] kill_grace (default: no timeout)\n"
+	  "  --priority P         -1000..1000, higher first (default 0); FIFO within\n"
+	  "  --group G            at most the [groups] G limit of these run at once\n"
+	  "                       (default limit 1)\n"
+	  "  --key KEY            idempotency key: if a job has it already, print that\n"
+	  "                       job's id and queue nothing\n"
+	  "  --env NAME=VALUE     set in the job's environment (repeatable)\n"
+	  "  --cwd DIR            run in DIR (default: the current directory)\n"
+	  "  --not-before DUR     do not start before DUR from now\n"
+	  "  --json               print {\"id\":N,\"existed\":BOOL}\n"
+	  "  -h, --help           this help\n"
+	  "\n"
+	  "Durations: 250ms, 30s, 5m, 2h, 1d, 1h30m. Limits: 256 arguments, 64 KiB per\n"
+	  "argument, 256 KiB in all; arguments must be UTF-8.\n"
+	  "Exit status: 0 queued (id printed), 1 failure (nothing queued), 2 usage or\n"
+	  "input error (nothing queued).\n",
+	  cmd_submit },
+	{ "ls", "list jobs, newest first",
+	  "usage: holdfast ls [--state STATE] [--limit N] [--json]\n"
+	  "\n"
+	  "Lists jobs newest first: id, state, attempts, name, command, and why a job\n"
+	  "ended badly. STATE is queued, running, succeeded, failed (waiting to\n"
+	  "retry), dead, cancelled or quarantined. --limit defaults to 50 (0: all).\n"
+	  "--json prints one JSON array.\n"
+	  "Exit status: 0 ok, 1 failure, 2 usage error.\n",
+	  cmd_ls },
+	{ "show", "show a job and every attempt",
+	  "usage: holdfast show [--json] ID|NAME\n"
+	  "\n"
+	  "Shows a job's settings and state and each attempt: process, boot, how it\n"
+	  "ended (exit, signal, timeout, power-loss, daemon-crash, cancelled,\n"
+	  "shutdown), how long it ran and how much output it wrote.\n"
+	  "Exit status: 0 ok, 1 failure, 2 usage error or no such job.\n",
+	  cmd_show },
+	{ "logs", "print a job's captured output",
+	  "usage: holdfast logs [--attempt N] [--follow] ID|NAME\n"
+	  "\n"
+	  "Prints the captured output of the last attempt (or attempt N): the job's\n"
+	  "stdout to stdout, its stderr to stderr. --follow keeps printing until the\n"
+	  "attempt ends.\n"
+	  "Exit status: 0 ok, 1 failure, 2 usage error or no such job.\n",
+	  cmd_logs },
+	{ "cancel", "cancel a job (and its dependents)",
+	  "usage: holdfast cancel ID|NAME\n"
+	  "\n"
+	  "A queued or retry-waiting job is cancelled at once; a running one is\n"
+	  "stopped by the daemon (SIGTERM to its process group, SIGKILL after\n"
+	  "[jobs] kill_grace). Jobs waiting on it die with the reason.\n"
+	  "Exit status: 0 ok, 1 failure, 2 usage error, no such job or nothing to\n"
+	  "cancel.\n",
+	  cmd_cancel },
+	{ "retry", "run a dead, failed, cancelled or quarantined job again",
+	  "usage: holdfast retry ID|NAME\n"
+	  "\n"
+	  "Queues the job again with a fresh retry budget; jobs that died because\n"
+	  "it did come back too. Its earlier attempts stay in the log.\n"
+	  "Exit status: 0 ok, 1 failure, 2 usage error or a job that cannot be\n"
+	  "retried.\n",
+	  cmd_retry },
+	{ "status", "jobs by state, daemon, clock",
+	  "usage: holdfast status [--json]\n"
+	  "\n"
+	  "Counts jobs by state, says whether the daemon runs, how long the oldest\n"
+	  "queued job has waited, and whether wall time is trusted.\n"
+	  "Exit status: 0 ok, 1 failure, 2 usage error.\n",
+	  cmd_status },
+	{ "run", "the daemon: run queued jobs",
+	  "usage: holdfast run [--until-idle]\n"
+	  "\n"
+	  "Runs jobs from the log: one process, one event loop. Recovers attempts an\n"
+	  "earlier run left open (power-loss or daemon-crash), then starts jobs by\n"
+	  "priority as concurrency limits allow. SIGTERM or SIGINT: start nothing\n"
+	  "new, give running jobs [jobs] shutdown_grace, record what happened (a job\n"
+	  "stopped this way is queued again without spending a retry), exit 0. A\n"
+	  "second signal kills what still runs. One daemon per data directory.\n"
+	  "\n"
+	  "  --until-idle   exit once nothing is queued, waiting to retry or running\n"
+	  "\n"
+	  "Exit status: 0 clean stop, 1 failure (another daemon runs, the log cannot\n"
+	  "be opened or verified), 2 usage error.\n",
+	  cmd_run },
 	{ "version", "print the versions of holdfast and its components",
 	  "usage: holdfast version\n"
 	  "\n"
@@ -325,6 +424,10 @@ int cli_main(int argc, char **argv, FILE *out)
 	}
 	a = (struct cli_args){ argc, argv, g.verb + 1, false, v->name };
 	rc = v->run(&g, &a, out);
+	if (rc == CLI_HELP) {
+		fputs(v->help, out);
+		rc = HF_OK;
+	}
 	if (fflush(out) != 0 && rc == HF_OK) {
 		port_log("cannot write output");
 		rc = HF_EIO;

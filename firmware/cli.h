@@ -12,6 +12,9 @@
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
+/* A verb returns this (not an HF_ code) to have its help printed. */
+#define CLI_HELP 1
+
 /* What comes before the verb. */
 struct cli_global {
 	const char *data;    /* --data DIR, or NULL */

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jlog.h"
 #include "port.h"
+#include "sched.h"
 #include "sqlite3.h"
 
 /* How long a CLI verb waits for the daemon's write transaction. */
@@ -193,6 +195,137 @@ out_close:
 	return rc;
 }
 
+/*
+** Schema version 1. STRICT tables, so a type confusion is an error and not a
+** silently stored string. Times are (boot, monotonic ms) pairs, with wall
+** time beside them only when it was trusted (NULL otherwise).
+**   boots      one row per kernel boot seen; id is the boot counter
+**   jobs       one row per job; state machine in runner.c. "waiting" counts
+**              dependencies not yet succeeded, so the scheduler's query is an
+**              index range scan, never a walk over history
+**   deps       job waits for dep
+**   attempts   one row per attempt, written before the process runs
+**   output     captured stdout/stderr in chunks, per attempt
+**   pipelines, pipeline_runs: named DAG templates and their instances
+*/
+static const char schema_v1[] =
+	"CREATE TABLE boots("
+	"  id INTEGER PRIMARY KEY,"
+	"  kernel_boot_id TEXT NOT NULL UNIQUE,"
+	"  first_utc_ms INTEGER"
+	") STRICT;"
+	"CREATE TABLE pipelines("
+	"  name TEXT PRIMARY KEY,"
+	"  spec TEXT NOT NULL,"
+	"  added_utc_ms INTEGER,"
+	"  sched_kind TEXT CHECK(sched_kind IN ('every','cron')),"
+	"  sched TEXT,"
+	"  every_ms INTEGER,"
+	"  last_boot INTEGER, last_mono_ms INTEGER, last_utc_ms INTEGER"
+	") STRICT;"
+	"CREATE TABLE pipeline_runs("
+	"  id INTEGER PRIMARY KEY,"
+	"  pipeline TEXT NOT NULL REFERENCES pipelines(name),"
+	"  params TEXT NOT NULL,"
+	"  trigger TEXT NOT NULL CHECK(trigger IN ('manual','schedule')),"
+	"  boot INTEGER NOT NULL, mono_ms INTEGER NOT NULL, utc_ms INTEGER"
+	") STRICT;"
+	"CREATE TABLE jobs("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT,"
+	"  run INTEGER REFERENCES pipeline_runs(id),"
+	"  argv TEXT NOT NULL,"
+	"  env TEXT NOT NULL,"
+	"  cwd TEXT,"
+	"  grp TEXT,"
+	"  priority INTEGER NOT NULL,"
+	"  retries INTEGER NOT NULL CHECK(retries >= 0),"
+	"  backoff_min_ms INTEGER NOT NULL,"
+	"  backoff_max_ms INTEGER NOT NULL,"
+	"  timeout_ms INTEGER NOT NULL,"
+	"  idem_key TEXT UNIQUE,"
+	"  state TEXT NOT NULL CHECK(state IN ('queued','running','succeeded','failed',"
+	"    'dead','cancelled','quarantined')),"
+	"  reason TEXT,"
+	"  cancel_req INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  unclean INTEGER NOT NULL DEFAULT 0,"
+	"  waiting INTEGER NOT NULL DEFAULT 0,"
+	"  ready_boot INTEGER NOT NULL, ready_mono_ms INTEGER NOT NULL,"
+	"  submit_boot INTEGER NOT NULL, submit_mono_ms INTEGER NOT NULL, submit_utc_ms INTEGER,"
+	"  end_boot INTEGER, end_mono_ms INTEGER, end_utc_ms INTEGER"
+	") STRICT;"
+	"CREATE INDEX jobs_runnable ON jobs(priority DESC, id)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0;"
+	"CREATE INDEX jobs_state ON jobs(state, id);"
+	"CREATE INDEX jobs_name ON jobs(name, id) WHERE name IS NOT NULL;"
+	"CREATE INDEX jobs_run ON jobs(run) WHERE run IS NOT NULL;"
+	"CREATE TABLE deps("
+	"  job INTEGER NOT NULL REFERENCES jobs(id),"
+	"  dep INTEGER NOT NULL REFERENCES jobs(id),"
+	"  PRIMARY KEY(job, dep)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX deps_by_dep ON deps(dep, job);"
+	"CREATE TABLE attempts("
+	"  job INTEGER NOT NULL REFERENCES jobs(id),"
+	"  n INTEGER NOT NULL,"
+	"  boot INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  proc_start INTEGER NOT NULL,"
+	"  start_mono_ms INTEGER NOT NULL, start_utc_ms INTEGER,"
+	"  end_boot INTEGER, end_mono_ms INTEGER, end_utc_ms INTEGER,"
+	"  end_reason TEXT CHECK(end_reason IN ('exit','signal','timeout','power-loss',"
+	"    'daemon-crash','cancelled','shutdown','spawn-error')),"
+	"  exit_code INTEGER, signal INTEGER,"
+	"  out_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  out_truncated INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY(job, n)"
+	") STRICT;"
+	"CREATE INDEX attempts_open ON attempts(job) WHERE end_reason IS NULL;"
+	"CREATE TABLE output("
+	"  job INTEGER NOT NULL, n INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	"  stream INTEGER NOT NULL CHECK(stream IN (1, 2)),"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY(job, n, seq)"
+	") STRICT, WITHOUT ROWID;";
+
+static int migrate(struct jlog *j)
+{
+	char v[32];
+	long version;
+	int rc;
+
+	if ((rc = query_text(j->db, "PRAGMA user_version", v, sizeof(v))) != HF_OK)
+		return rc;
+	version = strtol(v, NULL, 10);
+	if (version == JLOG_SCHEMA_VERSION)
+		return HF_OK;
+	if (version > JLOG_SCHEMA_VERSION) {
+		port_log("job log: schema version %ld is newer than this holdfast knows (%d); "
+			 "run the newer holdfast", version, JLOG_SCHEMA_VERSION);
+		return HF_ENOTSUP;
+	}
+	if ((rc = exec(j->db, "BEGIN IMMEDIATE")) != HF_OK)
+		return rc;
+	/* Another process may have migrated while we waited for the lock. */
+	if ((rc = query_text(j->db, "PRAGMA user_version", v, sizeof(v))) != HF_OK)
+		goto out_rollback;
+	version = strtol(v, NULL, 10);
+	if (version == 0 && (rc = exec(j->db, schema_v1)) != HF_OK)
+		goto out_rollback;
+	/* Later versions: if (version < 2) ALTER ...; each step in this one
+	** transaction, so a power cut leaves the old or the new schema. */
+	if ((rc = exec(j->db, "PRAGMA user_version=1")) != HF_OK ||
+	    (rc = exec(j->db, "COMMIT")) != HF_OK)
+		goto out_rollback;
+	return HF_OK;
+
+out_rollback:
+	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 int jlog_open(struct jlog *j, const char *path, const char *vfs)
 {
 	struct sqlite3 *db = NULL;
@@ -216,7 +349,12 @@ int jlog_open(struct jlog *j, const char *path, const char *vfs)
 	}
 	if ((rc = configure(db)) || (rc = verify_db(db)))
 		goto out_close;
+	memset(j, 0, sizeof(*j));
 	j->db = db;
+	if ((rc = migrate(j)) != HF_OK) {
+		jlog_close(j);
+		return rc;
+	}
 	return HF_OK;
 
 out_close:
@@ -226,10 +364,984 @@ out_close:
 
 void jlog_close(struct jlog *j)
 {
+	for (int i = 0; i < JLOG_STMT_CACHE; i++) {
+		sqlite3_finalize(j->stmts[i]);
+		j->stmts[i] = NULL;
+		j->stmt_sql[i] = NULL;
+	}
 	if (j->db) {
 		sqlite3_close(j->db);
 		j->db = NULL;
 	}
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+/* The cached statement for SQL (a string constant), reset and unbound. */
+static sqlite3_stmt *stmt(struct jlog *j, const char *sql)
+{
+	int i, free_slot = -1;
+	sqlite3_stmt *st = NULL;
+
+	for (i = 0; i < JLOG_STMT_CACHE; i++) {
+		if (j->stmt_sql[i] == sql) {
+			sqlite3_reset(j->stmts[i]);
+			sqlite3_clear_bindings(j->stmts[i]);
+			return j->stmts[i];
+		}
+		if (!j->stmt_sql[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	    SQLITE_OK) {
+		port_log("job log: prepare: %s (%.60s...)", sqlite3_errmsg(j->db), sql);
+		return NULL;
+	}
+	if (free_slot >= 0) {
+		j->stmts[free_slot] = st;
+		j->stmt_sql[free_slot] = sql;
+	} else {
+		/* Cache full: a bug in JLOG_STMT_CACHE sizing, but still correct. */
+		port_log("job log: statement cache full");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Steps ST to completion (no rows expected). */
+static int step_done(struct jlog *j, sqlite3_stmt *st)
+{
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	src = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (src == SQLITE_DONE || src == SQLITE_ROW)
+		return HF_OK;
+	return sqlite_err(j->db, "step", src);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_utc(sqlite3_stmt *st, int i, int64_t utc_ms)
+{
+	if (utc_ms >= 0)
+		sqlite3_bind_int64(st, i, utc_ms);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t dflt)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+int jlog_begin(struct jlog *j)
+{
+	return exec(j->db, "BEGIN IMMEDIATE");
+}
+
+int jlog_commit(struct jlog *j)
+{
+	int src = sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
+
+	if (src == SQLITE_OK)
+		return HF_OK;
+	/* SQLite leaves the transaction open after a failed COMMIT (e.g. an
+	** fsync error); nothing of it may be acknowledged, so roll it back. */
+	int rc = sqlite_err(j->db, "COMMIT", src);
+	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+void jlog_rollback(struct jlog *j)
+{
+	if (!sqlite3_get_autocommit(j->db))
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- boots ------------------------------------------------------------------ */
+
+static const char sql_boot_get[] = "SELECT id FROM boots WHERE kernel_boot_id = ?1";
+static const char sql_boot_add[] =
+	"INSERT INTO boots(kernel_boot_id, first_utc_ms) VALUES (?1, ?2)";
+
+int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, int64_t *boot)
+{
+	sqlite3_stmt *st = stmt(j, sql_boot_get);
+	bool own = sqlite3_get_autocommit(j->db);
+	int rc, src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, kernel_boot_id, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*boot = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return HF_OK;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return sqlite_err(j->db, "boots", src);
+	if (own && (rc = jlog_begin(j)) != HF_OK)
+		return rc;
+	/* Look again under the write lock: another process may have added it. */
+	st = stmt(j, sql_boot_get);
+	sqlite3_bind_text(st, 1, kernel_boot_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*boot = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return own ? jlog_commit(j) : HF_OK;
+	}
+	sqlite3_reset(st);
+	st = stmt(j, sql_boot_add);
+	if (!st) {
+		rc = HF_EBUG;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, kernel_boot_id, -1, SQLITE_STATIC);
+	bind_utc(st, 2, utc_ms);
+	if ((rc = step_done(j, st)) != HF_OK)
+		goto out;
+	*boot = sqlite3_last_insert_rowid(j->db);
+	return own ? jlog_commit(j) : HF_OK;
+out:
+	if (own)
+		jlog_rollback(j);
+	return rc;
+}
+
+/* ---- jobs ------------------------------------------------------------------- */
+
+/* Builds a JSON array of N strings with SQLite's own JSON functions (so the
+** quoting is SQLite's, not ours) into a heap string. */
+static int json_strings(struct jlog *j, char *const *v, int n, char **out)
+{
+	static const char sql[] = "SELECT json_insert(?1, '$[#]', ?2)";
+	sqlite3_stmt *st = stmt(j, sql);
+	char *acc;
+
+	if (!st)
+		return HF_EBUG;
+	acc = strdup("[]");
+	if (!acc)
+		return HF_ENOMEM;
+	for (int i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, acc, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			free(acc);
+			sqlite3_reset(st);
+			return sqlite_err(j->db, "json", SQLITE_ERROR);
+		}
+		free(acc);
+		acc = strdup(col_text(st, 0));
+		if (!acc) {
+			sqlite3_reset(st);
+			return HF_ENOMEM;
+		}
+	}
+	sqlite3_reset(st);
+	*out = acc;
+	return HF_OK;
+}
+
+static const char sql_job_by_key[] = "SELECT id FROM jobs WHERE idem_key = ?1";
+static const char sql_dep_state[] = "SELECT state, name FROM jobs WHERE id = ?1";
+static const char sql_job_insert[] =
+	"INSERT INTO jobs(name, run, argv, env, cwd, grp, priority, retries, backoff_min_ms,"
+	"  backoff_max_ms, timeout_ms, idem_key, state, waiting, ready_boot, ready_mono_ms,"
+	"  submit_boot, submit_mono_ms, submit_utc_ms)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'queued', ?13, ?14, ?15,"
+	"  ?14, ?16, ?17)";
+static const char sql_dep_insert[] = "INSERT OR IGNORE INTO deps(job, dep) VALUES (?1, ?2)";
+
+int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_now *now,
+		 int64_t *id, bool *existed)
+{
+	sqlite3_stmt *st;
+	char *argv = NULL, *env = NULL;
+	int64_t waiting = 0;
+	int rc = HF_EBUG, src;
+
+	*existed = false;
+	if (s->key) {
+		if (!(st = stmt(j, sql_job_by_key)))
+			return HF_EBUG;
+		sqlite3_bind_text(st, 1, s->key, -1, SQLITE_STATIC);
+		src = sqlite3_step(st);
+		if (src == SQLITE_ROW) {
+			*id = sqlite3_column_int64(st, 0);
+			*existed = true;
+			sqlite3_reset(st);
+			return HF_OK;
+		}
+		sqlite3_reset(st);
+		if (src != SQLITE_DONE)
+			return sqlite_err(j->db, "idempotency key", src);
+	}
+	for (int i = 0; i < s->nafter; i++) {
+		const char *state;
+
+		if (!(st = stmt(j, sql_dep_state)))
+			return HF_EBUG;
+		sqlite3_bind_int64(st, 1, s->after[i]);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			port_log("dependency %lld does not exist", (long long)s->after[i]);
+			return HF_EINVAL;
+		}
+		state = col_text(st, 0);
+		if (!strcmp(state, "dead") || !strcmp(state, "cancelled")) {
+			port_log("dependency %lld is %s: the job could never run; "
+				 "retry the dependency first", (long long)s->after[i], state);
+			sqlite3_reset(st);
+			return HF_EINVAL;
+		}
+		if (strcmp(state, "succeeded") != 0)
+			waiting++;
+		sqlite3_reset(st);
+	}
+	if ((rc = json_strings(j, s->argv, s->argc, &argv)) ||
+	    (rc = json_strings(j, s->env, s->nenv, &env)))
+		goto out;
+	if (!(st = stmt(j, sql_job_insert))) {
+		rc = HF_EBUG;
+		goto out;
+	}
+	bind_text_or_null(st, 1, s->name);
+	if (s->run > 0)
+		sqlite3_bind_int64(st, 2, s->run);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_text(st, 3, argv, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, env, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 5, s->cwd);
+	bind_text_or_null(st, 6, s->group);
+	sqlite3_bind_int64(st, 7, s->priority);
+	sqlite3_bind_int64(st, 8, s->retries);
+	sqlite3_bind_int64(st, 9, (int64_t)s->backoff_min_ms);
+	sqlite3_bind_int64(st, 10, (int64_t)s->backoff_max_ms);
+	sqlite3_bind_int64(st, 11, (int64_t)s->timeout_ms);
+	bind_text_or_null(st, 12, s->key);
+	sqlite3_bind_int64(st, 13, waiting);
+	sqlite3_bind_int64(st, 14, now->boot);
+	sqlite3_bind_int64(st, 15, (int64_t)(now->mono_ms + s->not_before_ms));
+	sqlite3_bind_int64(st, 16, (int64_t)now->mono_ms);
+	bind_utc(st, 17, now->utc_ms);
+	if ((rc = step_done(j, st)) != HF_OK)
+		goto out;
+	*id = sqlite3_last_insert_rowid(j->db);
+	for (int i = 0; i < s->nafter; i++) {
+		if (!(st = stmt(j, sql_dep_insert))) {
+			rc = HF_EBUG;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int64(st, 2, s->after[i]);
+		if ((rc = step_done(j, st)) != HF_OK)
+			goto out;
+	}
+	rc = HF_OK;
+out:
+	free(argv);
+	free(env);
+	return rc;
+}
+
+int jlog_job_resolve(struct jlog *j, const char *ref, int64_t *id)
+{
+	static const char sql_by_id[] = "SELECT id FROM jobs WHERE id = ?1";
+	static const char sql_by_name[] =
+		"SELECT id FROM jobs WHERE name = ?1 ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st;
+	char *end;
+	long long n = strtoll(ref, &end, 10);
+	bool numeric = *ref && *end == '\0' && n > 0;
+	int src;
+
+	if (!(st = stmt(j, numeric ? sql_by_id : sql_by_name)))
+		return HF_EBUG;
+	if (numeric)
+		sqlite3_bind_int64(st, 1, n);
+	else
+		sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return HF_OK;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return sqlite_err(j->db, "resolve", src);
+	port_log("no job %s '%s'", numeric ? "with id" : "named", ref);
+	return HF_ENOENT;
+}
+
+#define JOB_COLS \
+	"id, name, state, reason, grp, idem_key, cwd, argv, env, run, priority, retries," \
+	" attempts, failures, waiting, backoff_min_ms, backoff_max_ms, timeout_ms," \
+	" ready_boot, ready_mono_ms, submit_utc_ms, end_utc_ms," \
+	" json_object('id', id, 'name', name, 'state', state, 'reason', reason," \
+	"  'argv', json(argv), 'env', json(env), 'cwd', cwd, 'group', grp," \
+	"  'priority', priority, 'retries', retries, 'attempts', attempts," \
+	"  'failures', failures, 'waiting_on', waiting, 'timeout_ms', timeout_ms," \
+	"  'backoff_min_ms', backoff_min_ms, 'backoff_max_ms', backoff_max_ms," \
+	"  'key', idem_key, 'run', run, 'submitted_utc_ms', submit_utc_ms," \
+	"  'ended_utc_ms', end_utc_ms)"
+
+static void job_from_row(sqlite3_stmt *st, struct jlog_job *o)
+{
+	o->id = sqlite3_column_int64(st, 0);
+	o->name = col_text(st, 1);
+	o->state = col_text(st, 2);
+	o->reason = col_text(st, 3);
+	o->group = col_text(st, 4);
+	o->key = col_text(st, 5);
+	o->cwd = col_text(st, 6);
+	o->argv_json = col_text(st, 7);
+	o->env_json = col_text(st, 8);
+	o->run = col_int_or(st, 9, 0);
+	o->priority = sqlite3_column_int64(st, 10);
+	o->retries = sqlite3_column_int64(st, 11);
+	o->attempts = sqlite3_column_int64(st, 12);
+	o->failures = sqlite3_column_int64(st, 13);
+	o->waiting = sqlite3_column_int64(st, 14);
+	o->backoff_min_ms = (uint64_t)sqlite3_column_int64(st, 15);
+	o->backoff_max_ms = (uint64_t)sqlite3_column_int64(st, 16);
+	o->timeout_ms = (uint64_t)sqlite3_column_int64(st, 17);
+	o->ready_boot = sqlite3_column_int64(st, 18);
+	o->ready_mono_ms = (uint64_t)sqlite3_column_int64(st, 19);
+	o->submit_utc_ms = col_int_or(st, 20, -1);
+	o->end_utc_ms = col_int_or(st, 21, -1);
+	o->json = col_text(st, 22);
+}
+
+int jlog_jobs_list(struct jlog *j, const char *state, int64_t limit,
+		   int (*cb)(const struct jlog_job *job, void *arg), void *arg)
+{
+	static const char sql_all[] =
+		"SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1";
+	static const char sql_state[] =
+		"SELECT " JOB_COLS " FROM jobs WHERE state = ?2 ORDER BY id DESC LIMIT ?1";
+	sqlite3_stmt *st = stmt(j, state ? sql_state : sql_all);
+	struct jlog_job o;
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
+	if (state)
+		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		job_from_row(st, &o);
+		if (cb(&o, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "list", src);
+}
+
+int jlog_job_get(struct jlog *j, int64_t id, struct jlog_job *job)
+{
+	static const char sql[] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, id);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		/* The row stays readable until the statement is next used. */
+		job_from_row(st, job);
+		return HF_OK;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return sqlite_err(j->db, "show", src);
+	port_log("no job with id %lld", (long long)id);
+	return HF_ENOENT;
+}
+
+int jlog_attempts_list(struct jlog *j, int64_t job,
+		       int (*cb)(const struct jlog_attempt *a, void *arg), void *arg)
+{
+	static const char sql[] =
+		"SELECT job, n, boot, pid, start_mono_ms, end_mono_ms, start_utc_ms, end_utc_ms,"
+		" end_reason, exit_code, signal, out_bytes, out_truncated,"
+		" json_object('n', n, 'boot', boot, 'pid', pid, 'start_utc_ms', start_utc_ms,"
+		"  'end_utc_ms', end_utc_ms, 'duration_ms',"
+		"  CASE WHEN end_boot = boot THEN end_mono_ms - start_mono_ms END,"
+		"  'end_reason', end_reason, 'exit_code', exit_code, 'signal', signal,"
+		"  'output_bytes', out_bytes, 'output_truncated', json(iif(out_truncated,'true','false')))"
+		" FROM attempts WHERE job = ?1 ORDER BY n";
+	sqlite3_stmt *st = stmt(j, sql);
+	struct jlog_attempt a;
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		a.job = sqlite3_column_int64(st, 0);
+		a.n = sqlite3_column_int64(st, 1);
+		a.boot = sqlite3_column_int64(st, 2);
+		a.pid = sqlite3_column_int64(st, 3);
+		a.start_mono_ms = (uint64_t)sqlite3_column_int64(st, 4);
+		a.end_mono_ms = (uint64_t)col_int_or(st, 5, 0);
+		a.start_utc_ms = col_int_or(st, 6, -1);
+		a.end_utc_ms = col_int_or(st, 7, -1);
+		a.end_reason = col_text(st, 8);
+		a.exit_code = col_int_or(st, 9, -1);
+		a.signal = col_int_or(st, 10, -1);
+		a.out_bytes = sqlite3_column_int64(st, 11);
+		a.out_truncated = sqlite3_column_int64(st, 12) != 0;
+		a.json = col_text(st, 13);
+		if (cb(&a, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "attempts", src);
+}
+
+int jlog_output_read(struct jlog *j, int64_t job, int64_t n, int64_t from_seq,
+		     int (*cb)(int stream, const void *data, size_t len, void *arg), void *arg,
+		     int64_t *next_seq)
+{
+	static const char sql[] =
+		"SELECT seq, stream, data FROM output WHERE job = ?1 AND n = ?2 AND seq >= ?3"
+		" ORDER BY seq";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	*next_seq = from_seq;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, n);
+	sqlite3_bind_int64(st, 3, from_seq);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		*next_seq = sqlite3_column_int64(st, 0) + 1;
+		if (cb((int)sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
+		       (size_t)sqlite3_column_bytes(st, 2), arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "output", src);
+}
+
+int jlog_counts(struct jlog *j, struct jlog_counts *c)
+{
+	static const char sql_counts[] = "SELECT state, count(*) FROM jobs GROUP BY state";
+	static const char sql_oldest[] =
+		"SELECT submit_boot, submit_mono_ms FROM jobs WHERE state = 'queued'"
+		" ORDER BY id LIMIT 1";
+	sqlite3_stmt *st = stmt(j, sql_counts);
+	int src;
+
+	memset(c, 0, sizeof(*c));
+	if (!st)
+		return HF_EBUG;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *s = col_text(st, 0);
+		int64_t n = sqlite3_column_int64(st, 1);
+		if (!strcmp(s, "queued")) c->queued = n;
+		else if (!strcmp(s, "running")) c->running = n;
+		else if (!strcmp(s, "succeeded")) c->succeeded = n;
+		else if (!strcmp(s, "failed")) c->failed = n;
+		else if (!strcmp(s, "dead")) c->dead = n;
+		else if (!strcmp(s, "cancelled")) c->cancelled = n;
+		else if (!strcmp(s, "quarantined")) c->quarantined = n;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return sqlite_err(j->db, "counts", src);
+	if (!(st = stmt(j, sql_oldest)))
+		return HF_EBUG;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		c->oldest_queued_boot = sqlite3_column_int64(st, 0);
+		c->oldest_queued_mono_ms = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return HF_OK;
+}
+
+/* Marks every transitive dependent of JOB that has not ended as dead, with
+** REASON; inside the caller's transaction. */
+static int kill_dependents(struct jlog *j, int64_t job, const char *reason,
+			   const struct jlog_now *now)
+{
+	static const char sql[] =
+		"WITH RECURSIVE down(id) AS ("
+		"  SELECT job FROM deps WHERE dep = ?1"
+		"  UNION SELECT d.job FROM deps d JOIN down ON d.dep = down.id)"
+		" UPDATE jobs SET state = 'dead', reason = ?2, end_boot = ?3, end_mono_ms = ?4,"
+		"  end_utc_ms = ?5"
+		" WHERE id IN down AND state IN ('queued', 'failed')";
+	sqlite3_stmt *st = stmt(j, sql);
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, now->boot);
+	sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
+	bind_utc(st, 5, now->utc_ms);
+	return step_done(j, st);
+}
+
+/* Sets a job's terminal or waiting state. */
+static const char sql_set_state[] =
+	"UPDATE jobs SET state = ?2, reason = ?3, end_boot = ?4, end_mono_ms = ?5,"
+	" end_utc_ms = ?6, cancel_req = 0 WHERE id = ?1";
+
+static int set_state(struct jlog *j, int64_t id, const char *state, const char *reason,
+		     const struct jlog_now *now)
+{
+	sqlite3_stmt *st = stmt(j, sql_set_state);
+	bool ended = strcmp(state, "queued") && strcmp(state, "failed") && strcmp(state, "running");
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, reason);
+	if (ended) {
+		sqlite3_bind_int64(st, 4, now->boot);
+		sqlite3_bind_int64(st, 5, (int64_t)now->mono_ms);
+		bind_utc(st, 6, now->utc_ms);
+	}
+	return step_done(j, st);
+}
+
+int jlog_job_cancel(struct jlog *j, int64_t id, const struct jlog_now *now, bool *later)
+{
+	static const char sql_req[] = "UPDATE jobs SET cancel_req = 1 WHERE id = ?1";
+	struct jlog_job job;
+	char reason[96];
+	int rc;
+
+	*later = false;
+	if ((rc = jlog_begin(j)) != HF_OK)
+		return rc;
+	if ((rc = jlog_job_get(j, id, &job)) != HF_OK)
+		goto out;
+	if (!strcmp(job.state, "running")) {
+		sqlite3_stmt *st = stmt(j, sql_req);
+		if (!st) {
+			rc = HF_EBUG;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		if ((rc = step_done(j, st)) != HF_OK)
+			goto out;
+		*later = true;
+	} else if (!strcmp(job.state, "queued") || !strcmp(job.state, "failed")) {
+		snprintf(reason, sizeof(reason), "dependency %lld was cancelled", (long long)id);
+		if ((rc = set_state(j, id, "cancelled", "cancelled by the user", now)) ||
+		    (rc = kill_dependents(j, id, reason, now)))
+			goto out;
+	} else {
+		port_log("job %lld is %s already; nothing to cancel", (long long)id, job.state);
+		rc = HF_EINVAL;
+		goto out;
+	}
+	return jlog_commit(j);
+out:
+	jlog_rollback(j);
+	return rc;
+}
+
+int jlog_job_retry(struct jlog *j, int64_t id, const struct jlog_now *now)
+{
+	/* The job, and every transitive dependent that died because of a
+	** dependency, start over; "waiting" is recounted from their deps. */
+	static const char sql_revive[] =
+		"WITH RECURSIVE down(id) AS ("
+		"  SELECT ?1"
+		"  UNION SELECT d.job FROM deps d JOIN down ON d.dep = down.id"
+		"   JOIN jobs x ON x.id = d.job"
+		"   WHERE x.state = 'dead' AND x.reason LIKE 'dependency %')"
+		" UPDATE jobs SET state = 'queued', reason = NULL, failures = 0, unclean = 0,"
+		"  cancel_req = 0, end_boot = NULL, end_mono_ms = NULL, end_utc_ms = NULL,"
+		"  ready_boot = ?2, ready_mono_ms = ?3,"
+		"  waiting = (SELECT count(*) FROM deps d JOIN jobs p ON p.id = d.dep"
+		"             WHERE d.job = jobs.id AND p.state != 'succeeded')"
+		" WHERE id IN down";
+	struct jlog_job job;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = jlog_begin(j)) != HF_OK)
+		return rc;
+	if ((rc = jlog_job_get(j, id, &job)) != HF_OK)
+		goto out;
+	if (strcmp(job.state, "dead") && strcmp(job.state, "cancelled") &&
+	    strcmp(job.state, "quarantined") && strcmp(job.state, "failed")) {
+		port_log("job %lld is %s; only dead, cancelled, failed or quarantined jobs "
+			 "can be retried", (long long)id, job.state);
+		rc = HF_EINVAL;
+		goto out;
+	}
+	if (!(st = stmt(j, sql_revive))) {
+		rc = HF_EBUG;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now->boot);
+	sqlite3_bind_int64(st, 3, (int64_t)now->mono_ms);
+	if ((rc = step_done(j, st)) != HF_OK)
+		goto out;
+	return jlog_commit(j);
+out:
+	jlog_rollback(j);
+	return rc;
+}
+
+/* ---- the daemon's side ------------------------------------------------------ */
+
+int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n)
+{
+	static const char sql[] =
+		"SELECT count(*), sum(length(CAST(value AS BLOB)) + 1) FROM json_each(?1)";
+	static const char sql_each[] = "SELECT value FROM json_each(?1) ORDER BY key";
+	sqlite3_stmt *st = stmt(j, sql);
+	int64_t count, bytes;
+	char **vec, *p;
+	int i = 0, src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return sqlite_err(j->db, "json", src);
+	}
+	count = sqlite3_column_int64(st, 0);
+	bytes = col_int_or(st, 1, 0);
+	sqlite3_reset(st);
+	vec = malloc((size_t)(count + 1) * sizeof(char *) + (size_t)bytes);
+	if (!vec)
+		return HF_ENOMEM;
+	p = (char *)(vec + count + 1);
+	if (!(st = stmt(j, sql_each))) {
+		free(vec);
+		return HF_EBUG;
+	}
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW && i < count) {
+		int len = sqlite3_column_bytes(st, 0);
+		memcpy(p, sqlite3_column_text(st, 0), (size_t)len + 1);
+		vec[i++] = p;
+		p += len + 1;
+	}
+	sqlite3_reset(st);
+	vec[i] = NULL;
+	*v = vec;
+	*n = i;
+	return HF_OK;
+}
+
+int jlog_runnable(struct jlog *j, const struct jlog_now *now,
+		  int (*cb)(const struct jlog_runnable *r, void *arg), void *arg)
+{
+	/* The partial index jobs_runnable serves exactly this WHERE. */
+	static const char sql[] =
+		"SELECT id, priority, attempts, grp, argv, env, cwd, timeout_ms FROM jobs"
+		" WHERE state IN ('queued','failed') AND waiting = 0"
+		"  AND (ready_boot != ?1 OR ready_mono_ms <= ?2)"
+		" ORDER BY priority DESC, id";
+	sqlite3_stmt *st = stmt(j, sql);
+	struct jlog_runnable r;
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, now->boot);
+	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(st, 0);
+		r.priority = sqlite3_column_int64(st, 1);
+		r.attempts = sqlite3_column_int64(st, 2);
+		r.group = col_text(st, 3);
+		r.argv_json = col_text(st, 4);
+		r.env_json = col_text(st, 5);
+		r.cwd = col_text(st, 6);
+		r.timeout_ms = (uint64_t)sqlite3_column_int64(st, 7);
+		if (cb(&r, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "runnable", src);
+}
+
+int jlog_next_ready(struct jlog *j, const struct jlog_now *now, uint64_t *mono_ms)
+{
+	static const char sql[] =
+		"SELECT min(ready_mono_ms) FROM jobs"
+		" WHERE state IN ('queued','failed') AND waiting = 0"
+		"  AND ready_boot = ?1 AND ready_mono_ms > ?2";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	*mono_ms = UINT64_MAX;
+	sqlite3_bind_int64(st, 1, now->boot);
+	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*mono_ms = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : sqlite_err(j->db, "next ready", src);
+}
+
+int jlog_attempt_start(struct jlog *j, int64_t job, int64_t n, int64_t pid,
+		       int64_t proc_start, const struct jlog_now *now)
+{
+	static const char sql_att[] =
+		"INSERT INTO attempts(job, n, boot, pid, proc_start, start_mono_ms, start_utc_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	static const char sql_job[] =
+		"UPDATE jobs SET state = 'running', attempts = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = stmt(j, sql_att);
+	int rc;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, n);
+	sqlite3_bind_int64(st, 3, now->boot);
+	sqlite3_bind_int64(st, 4, pid);
+	sqlite3_bind_int64(st, 5, proc_start);
+	sqlite3_bind_int64(st, 6, (int64_t)now->mono_ms);
+	bind_utc(st, 7, now->utc_ms);
+	if ((rc = step_done(j, st)) != HF_OK)
+		return rc;
+	if (!(st = stmt(j, sql_job)))
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, n);
+	return step_done(j, st);
+}
+
+int jlog_output_add(struct jlog *j, int64_t job, int64_t n, int64_t seq, int stream,
+		    const void *data, size_t len)
+{
+	static const char sql[] =
+		"INSERT INTO output(job, n, seq, stream, data) VALUES (?1, ?2, ?3, ?4, ?5)";
+	sqlite3_stmt *st = stmt(j, sql);
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, n);
+	sqlite3_bind_int64(st, 3, seq);
+	sqlite3_bind_int(st, 4, stream);
+	sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
+	return step_done(j, st);
+}
+
+int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_end *e,
+		     const struct jlog_now *now, uint32_t rnd)
+{
+	static const char sql_end[] =
+		"UPDATE attempts SET end_boot = ?3, end_mono_ms = ?4, end_utc_ms = ?5,"
+		" end_reason = ?6, exit_code = ?7, signal = ?8, out_bytes = ?9,"
+		" out_truncated = ?10 WHERE job = ?1 AND n = ?2 AND end_reason IS NULL";
+	static const char sql_release[] =
+		"UPDATE jobs SET waiting = waiting - 1"
+		" WHERE id IN (SELECT job FROM deps WHERE dep = ?1) AND waiting > 0";
+	static const char sql_retry[] =
+		"UPDATE jobs SET state = 'failed', failures = failures + 1, unclean = 0,"
+		" reason = ?2, ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
+	static const char sql_requeue[] =
+		"UPDATE jobs SET state = 'queued', reason = ?2, unclean = 0,"
+		" ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
+	static const char sql_count_failure[] =
+		"UPDATE jobs SET failures = failures + 1, unclean = 0 WHERE id = ?1";
+	static const char sql_fail_count[] =
+		"SELECT failures, retries, backoff_min_ms, backoff_max_ms FROM jobs WHERE id = ?1";
+	sqlite3_stmt *st = stmt(j, sql_end);
+	char why[160], dep_reason[200];
+	int64_t failures, retries;
+	uint64_t backoff_ms;
+	int rc;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, n);
+	sqlite3_bind_int64(st, 3, now->boot);
+	sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
+	bind_utc(st, 5, now->utc_ms);
+	sqlite3_bind_text(st, 6, e->reason, -1, SQLITE_STATIC);
+	if (e->exit_code >= 0)
+		sqlite3_bind_int64(st, 7, e->exit_code);
+	if (e->signal >= 0)
+		sqlite3_bind_int64(st, 8, e->signal);
+	sqlite3_bind_int64(st, 9, e->out_bytes);
+	sqlite3_bind_int(st, 10, e->out_truncated);
+	if ((rc = step_done(j, st)) != HF_OK)
+		return rc;
+
+	if (!strcmp(e->reason, "exit") && e->exit_code == 0) {
+		if ((rc = set_state(j, job, "succeeded", NULL, now)) != HF_OK)
+			return rc;
+		if (!(st = stmt(j, sql_release)))
+			return HF_EBUG;
+		sqlite3_bind_int64(st, 1, job);
+		return step_done(j, st);
+	}
+	if (!strcmp(e->reason, "exit"))
+		snprintf(why, sizeof(why), "attempt %lld exited with status %lld", (long long)n,
+			 (long long)e->exit_code);
+	else if (!strcmp(e->reason, "signal"))
+		snprintf(why, sizeof(why), "attempt %lld killed by signal %lld", (long long)n,
+			 (long long)e->signal);
+	else
+		snprintf(why, sizeof(why), "attempt %lld ended: %s", (long long)n, e->reason);
+
+	if (!strcmp(e->reason, "cancelled")) {
+		snprintf(dep_reason, sizeof(dep_reason), "dependency %lld was cancelled",
+			 (long long)job);
+		if ((rc = set_state(j, job, "cancelled", "cancelled by the user", now)))
+			return rc;
+		return kill_dependents(j, job, dep_reason, now);
+	}
+	if (!strcmp(e->reason, "shutdown")) {
+		/* Not the job's fault: run it again, without spending a retry. */
+		if (!(st = stmt(j, sql_requeue)))
+			return HF_EBUG;
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, now->boot);
+		sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
+		return step_done(j, st);
+	}
+	if (!(st = stmt(j, sql_fail_count)))
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return sqlite_err(j->db, "attempt end", SQLITE_ERROR);
+	}
+	failures = sqlite3_column_int64(st, 0) + 1;
+	retries = sqlite3_column_int64(st, 1);
+	backoff_ms = sched_backoff_ms((uint64_t)sqlite3_column_int64(st, 2),
+				      (uint64_t)sqlite3_column_int64(st, 3), failures, rnd);
+	sqlite3_reset(st);
+	if (failures <= retries) {
+		if (!(st = stmt(j, sql_retry)))
+			return HF_EBUG;
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, now->boot);
+		sqlite3_bind_int64(st, 4, (int64_t)(now->mono_ms + backoff_ms));
+		return step_done(j, st);
+	}
+	if (retries > 0) {
+		size_t l = strlen(why);
+		snprintf(why + l, sizeof(why) - l, "; no retries left (%lld)", (long long)retries);
+	}
+	snprintf(dep_reason, sizeof(dep_reason), "dependency %lld dead: %s", (long long)job, why);
+	if ((rc = set_state(j, job, "dead", why, now)) != HF_OK)
+		return rc;
+	if (!(st = stmt(j, sql_count_failure)))
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	if ((rc = step_done(j, st)) != HF_OK)
+		return rc;
+	return kill_dependents(j, job, dep_reason, now);
+}
+
+int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes)
+{
+	static const char sql[] = "SELECT cancel_req FROM jobs WHERE id = ?1";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	src = sqlite3_step(st);
+	*yes = src == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0;
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "cancel", src);
+}
+
+int jlog_open_attempts(struct jlog *j,
+		       int (*cb)(const struct jlog_open_attempt *a, void *arg), void *arg)
+{
+	static const char sql[] =
+		"SELECT job, n, boot, pid, proc_start FROM attempts WHERE end_reason IS NULL";
+	sqlite3_stmt *st = stmt(j, sql);
+	struct jlog_open_attempt a;
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		a.job = sqlite3_column_int64(st, 0);
+		a.n = sqlite3_column_int64(st, 1);
+		a.boot = sqlite3_column_int64(st, 2);
+		a.pid = sqlite3_column_int64(st, 3);
+		a.proc_start = sqlite3_column_int64(st, 4);
+		if (cb(&a, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "open attempts", src);
+}
+
+int jlog_wal_bytes(struct jlog *j, int64_t *bytes)
+{
+	const char *db = sqlite3_db_filename(j->db, "main");
+	const char *wal = db ? sqlite3_filename_wal(db) : NULL;
+	struct stat st;
+
+	*bytes = 0;
+	if (!wal)
+		return HF_EBUG;
+	if (stat(wal, &st) == 0)
+		*bytes = st.st_size;
+	return HF_OK;
+}
+
+int jlog_checkpoint(struct jlog *j, bool *done)
+{
+	int log = 0, ckpt = 0;
+	int src = sqlite3_wal_checkpoint_v2(j->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &ckpt);
+
+	if (src == SQLITE_BUSY) {
+		/* A reader holds an old snapshot: copy what we can, truncate later. */
+		src = sqlite3_wal_checkpoint_v2(j->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log,
+						&ckpt);
+		*done = false;
+		return src == SQLITE_OK || src == SQLITE_BUSY ? HF_OK :
+			sqlite_err(j->db, "checkpoint", src);
+	}
+	*done = src == SQLITE_OK;
+	return src == SQLITE_OK ? HF_OK : sqlite_err(j->db, "checkpoint", src);
 }
 
 const char *jlog_sqlite_version(void)

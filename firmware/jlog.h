@@ -12,14 +12,23 @@
 #define HF_JLOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 /* 'Hfjl' in the database header's application_id field. */
 #define JLOG_APPLICATION_ID 0x48666a6c
 
+#define JLOG_STMT_CACHE 48
+
 struct jlog {
 	struct sqlite3 *db;
+	/* Prepared statements of the hot paths, keyed by their SQL text's
+	** address (each query is a string constant in jlog.c). */
+	struct sqlite3_stmt *stmts[JLOG_STMT_CACHE];
+	const char *stmt_sql[JLOG_STMT_CACHE];
 };
 
 /*
@@ -39,6 +48,200 @@ int jlog_verify(struct jlog *j);
 
 /* Closes J (idempotent on a zeroed or closed struct). */
 void jlog_close(struct jlog *j);
+
+/* ---- schema ------------------------------------------------------------- */
+
+/* The schema version this binary writes (PRAGMA user_version). Older logs are
+** migrated forward by jlog_open, in one transaction; newer ones are refused. */
+#define JLOG_SCHEMA_VERSION 1
+
+/* ---- time --------------------------------------------------------------- */
+
+/*
+** A point in time as the log records it: the boot counter (a row of the
+** boots table, one per kernel boot) and the monotonic clock within that
+** boot, which together order events; wall time only when it is trusted
+** (utc_ms < 0 otherwise), for display.
+*/
+struct jlog_now {
+	int64_t boot;
+	uint64_t mono_ms;
+	int64_t utc_ms;
+};
+
+/* Finds or adds the boots row of KERNEL_BOOT_ID; *BOOT is its counter. */
+int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, int64_t *boot);
+
+/* ---- transactions ---------------------------------------------------------- */
+
+/* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy
+** timeout), COMMIT, ROLLBACK. A failed COMMIT is rolled back. */
+int jlog_begin(struct jlog *j);
+int jlog_commit(struct jlog *j);
+void jlog_rollback(struct jlog *j);
+
+/* ---- jobs ---------------------------------------------------------------- */
+
+#define JLOG_NAME_MAX 128        /* job, group and pipeline names */
+#define JLOG_ARGV_MAX 256        /* arguments of one command */
+#define JLOG_ENV_MAX 128         /* --env entries of one job */
+#define JLOG_ARG_BYTES (64 * 1024)   /* one argument or env entry */
+#define JLOG_SPEC_BYTES (256 * 1024) /* argv + env + cwd of one job */
+
+struct jlog_spec {
+	const char *name;          /* optional */
+	int64_t run;               /* pipeline run, 0 for none */
+	char *const *argv;         /* argc entries */
+	int argc;
+	char *const *env;          /* "K=V" */
+	int nenv;
+	const char *cwd;           /* NULL: the daemon's (/) */
+	const char *group;         /* NULL: none */
+	int64_t priority;
+	int64_t retries;
+	uint64_t backoff_min_ms, backoff_max_ms;
+	uint64_t timeout_ms;       /* 0: none */
+	const char *key;           /* idempotency key, or NULL */
+	uint64_t not_before_ms;    /* delay from submission */
+	const int64_t *after;      /* ids of dependencies */
+	int nafter;
+};
+
+/*
+** Adds a job inside the caller's transaction. With an idempotency key that
+** exists already, nothing is added and *EXISTED is set. Dependencies must
+** exist; a dependency that is dead or cancelled is refused (HF_EINVAL,
+** logged), one that succeeded already is not waited for.
+*/
+int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_now *now,
+		 int64_t *id, bool *existed);
+
+/* Resolves "12" or a job name (the newest job of that name) to an id. */
+int jlog_job_resolve(struct jlog *j, const char *ref, int64_t *id);
+
+/* A job as listed and shown. Strings live until the next call on J. */
+struct jlog_job {
+	int64_t id;
+	const char *name, *state, *reason, *group, *key, *cwd;
+	const char *argv_json, *env_json;
+	int64_t run, priority, retries, attempts, failures, waiting;
+	uint64_t backoff_min_ms, backoff_max_ms, timeout_ms;
+	int64_t ready_boot;
+	uint64_t ready_mono_ms;
+	int64_t submit_utc_ms, end_utc_ms;
+	const char *json;          /* the whole row as one JSON object */
+};
+
+/* Calls CB for jobs, newest first, of STATE (NULL: all), at most LIMIT
+** (0: no limit). CB returns non-zero to stop. */
+int jlog_jobs_list(struct jlog *j, const char *state, int64_t limit,
+		   int (*cb)(const struct jlog_job *job, void *arg), void *arg);
+
+/* Fills *JOB for ID; HF_ENOENT (logged) if there is none. */
+int jlog_job_get(struct jlog *j, int64_t id, struct jlog_job *job);
+
+/* An attempt as shown. */
+struct jlog_attempt {
+	int64_t job, n, boot, pid;
+	uint64_t start_mono_ms, end_mono_ms;
+	int64_t start_utc_ms, end_utc_ms;  /* < 0: wall time was untrusted */
+	const char *end_reason;            /* NULL while running */
+	int64_t exit_code, signal;         /* < 0 if not applicable */
+	int64_t out_bytes;
+	bool out_truncated;
+	const char *json;
+};
+
+int jlog_attempts_list(struct jlog *j, int64_t job,
+		       int (*cb)(const struct jlog_attempt *a, void *arg), void *arg);
+
+/* Calls CB with each output chunk of attempt N of JOB from chunk FROM_SEQ
+** on; *NEXT_SEQ is where to continue (for --follow). */
+int jlog_output_read(struct jlog *j, int64_t job, int64_t n, int64_t from_seq,
+		     int (*cb)(int stream, const void *data, size_t len, void *arg), void *arg,
+		     int64_t *next_seq);
+
+/* Counts by state and the oldest queued job's submission. */
+struct jlog_counts {
+	int64_t queued, running, succeeded, failed, dead, cancelled, quarantined;
+	int64_t oldest_queued_boot;
+	uint64_t oldest_queued_mono_ms;    /* valid if oldest_queued_boot > 0 */
+};
+int jlog_counts(struct jlog *j, struct jlog_counts *c);
+
+/*
+** cancel: a queued or waiting job becomes cancelled at once and its
+** dependents dead; a running one is marked for the daemon to stop (*LATER).
+** retry: a dead, cancelled, failed or quarantined job is queued again with a
+** fresh retry budget, and dependents that died because of it come back.
+** Both run in their own transaction and log why they refuse.
+*/
+int jlog_job_cancel(struct jlog *j, int64_t id, const struct jlog_now *now, bool *later);
+int jlog_job_retry(struct jlog *j, int64_t id, const struct jlog_now *now);
+
+/* ---- the daemon's side ------------------------------------------------------ */
+
+/* A job the scheduler may start: what the runner needs to exec it. */
+struct jlog_runnable {
+	int64_t id, priority, attempts;
+	const char *group;         /* NULL: none */
+	const char *argv_json, *env_json, *cwd;
+	uint64_t timeout_ms;
+};
+
+/* Splits a JSON array of strings (as stored for argv and env) into a
+** NULL-terminated heap vector *V of *N strings: one allocation, one free(). */
+int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n);
+
+/* Calls CB for queued (or retry-waiting) jobs whose dependencies succeeded
+** and whose time has come, highest priority first, FIFO within a priority,
+** until CB returns non-zero. */
+int jlog_runnable(struct jlog *j, const struct jlog_now *now,
+		  int (*cb)(const struct jlog_runnable *r, void *arg), void *arg);
+
+/* When the next waiting job becomes ready in this boot: *MONO_MS, or
+** UINT64_MAX if none is waiting on time. */
+int jlog_next_ready(struct jlog *j, const struct jlog_now *now, uint64_t *mono_ms);
+
+/* Records attempt N of JOB as started by process (group) PID, whose
+** /proc start time is PROC_START, and marks the job running. */
+int jlog_attempt_start(struct jlog *j, int64_t job, int64_t n, int64_t pid,
+		       int64_t proc_start, const struct jlog_now *now);
+
+/* Appends a chunk of output of attempt N; SEQ is per attempt from 0. */
+int jlog_output_add(struct jlog *j, int64_t job, int64_t n, int64_t seq, int stream,
+		    const void *data, size_t len);
+
+/* How an attempt ended. */
+struct jlog_end {
+	const char *reason;        /* exit, signal, timeout, cancelled, shutdown, ... */
+	int64_t exit_code;         /* -1 if none */
+	int64_t signal;            /* -1 if none */
+	int64_t out_bytes;
+	bool out_truncated;
+};
+
+/* Ends attempt N of JOB and moves the job on: succeeded (dependents are
+** released), retry (state failed, ready after the job's backoff, jittered by
+** RND), or dead (and its dependents with it); cancelled for a cancel, queued
+** again (not counted against retries) for a shutdown. */
+int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_end *e,
+		     const struct jlog_now *now, uint32_t rnd);
+
+/* Whether JOB has a pending cancel request. */
+int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes);
+
+/* Attempts left without an end by an earlier daemon. */
+struct jlog_open_attempt {
+	int64_t job, n, boot, pid, proc_start;
+};
+int jlog_open_attempts(struct jlog *j,
+		       int (*cb)(const struct jlog_open_attempt *a, void *arg), void *arg);
+
+/* Size of the WAL file in bytes, and a checkpoint (TRUNCATE when nothing
+** blocks it, else PASSIVE). *DONE says whether the whole WAL was copied. */
+int jlog_wal_bytes(struct jlog *j, int64_t *bytes);
+int jlog_checkpoint(struct jlog *j, bool *done);
 
 /* "3.46.1" and SQLite's source id, for --version. */
 const char *jlog_sqlite_version(void);

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -109,6 +110,9 @@ int port_fs_dir_is_empty(const char *dir, bool *empty);
 /* Removes DIR and everything below it (for our own staging directories). */
 int port_fs_remove_tree(const char *dir);
 
+/* The current working directory (getcwd). */
+int port_cwd(char *buf, size_t len);
+
 /* chmod(2). */
 int port_fs_chmod(const char *path, mode_t mode);
 
@@ -131,6 +135,72 @@ uint64_t port_clock_mono_ms(void);
 int64_t port_clock_utc(bool *trusted);
 
 /* ---- process -------------------------------------------------------------- */
+
+/* The process environment (environ). */
+char **port_environ(void);
+
+/* 32 random bits from the kernel (getrandom), for jitter; never blocks. */
+uint32_t port_random_u32(void);
+
+/* The kernel's id of this boot (/proc/sys/kernel/random/boot_id): a power
+** cut or reboot changes it, a daemon restart does not. */
+int port_boot_id(char *buf, size_t len);
+
+/*
+** A child process in its own process group (pgid == pid) whose stdin is
+** /dev/null and whose stdout and stderr are the non-blocking pipes out_fd and
+** err_fd. It is "gated": it waits before exec until port_child_release(), so
+** that the caller can durably record its pid first (write-ahead intent). If
+** the gate is closed without release (port_child_abort, or our death), the
+** child exits without running anything.
+*/
+struct port_child {
+	pid_t pid;
+	int out_fd, err_fd, gate_fd;
+	int64_t start_time;        /* /proc/<pid>/stat starttime: tells PID reuse */
+};
+
+/* Forks ARGV (PATH searched) with environment ENVP in directory CWD. */
+int port_spawn_gated(char *const argv[], char *const envp[], const char *cwd,
+		     struct port_child *c);
+int port_child_release(struct port_child *c);
+void port_child_abort(struct port_child *c);
+
+/* The starttime of process PID, or HF_ENOENT if there is none. */
+int port_proc_start_time(pid_t pid, int64_t *t);
+
+/* kill(-PGID, SIG); a group already gone is not an error. */
+int port_kill_group(pid_t pgid, int sig);
+
+/* Reaps one exited child: HF_OK with *PID and *STATUS, HF_ENOENT if none. */
+int port_reap(pid_t *pid, int *status);
+
+/* Reads what is available from a non-blocking FD: HF_OK with *GOT bytes
+** (0 at end of file), HF_EBUSY if nothing is there yet. */
+int port_read_nb(int fd, void *buf, size_t len, size_t *got);
+
+void port_close(int fd);
+
+/* ---- event loop ------------------------------------------------------------- */
+
+/* Blocks SIGCHLD, SIGTERM, SIGINT and SIGHUP and returns a signalfd for them. */
+int port_signals_open(int *fd);
+/* Reads one pending signal number into *SIG; HF_EBUSY if none. */
+int port_signals_read(int fd, int *sig);
+
+/* poll(2), EINTR retried with the remaining time. */
+int port_poll(struct pollfd *fds, unsigned n, int timeout_ms);
+
+/*
+** Wake-ups: the daemon of data directory DIR listens on an abstract unix
+** datagram socket named after DIR's device and inode (no file on disk; it
+** vanishes with the process). Binding it doubles as the one-daemon lock:
+** HF_EBUSY if another daemon has it. port_wake_send pokes the daemon after a
+** commit: HF_OK if one is listening, HF_ENOENT if none.
+*/
+int port_wake_listen(const char *dir, int *fd);
+int port_wake_send(const char *dir);
+void port_wake_drain(int fd);
 
 /* Whether we run with an effective uid of 0 (root picks /var/lib defaults). */
 bool port_user_is_root(void);

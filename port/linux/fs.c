@@ -305,3 +305,8 @@ bool port_fs_is_writable(const char *dir)
 {
 	return access(dir, W_OK | X_OK) == 0;
 }
+
+int port_cwd(char *buf, size_t len)
+{
+	return getcwd(buf, len) ? HF_OK : port_syserr("getcwd", NULL, errno);
+}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,4 +113,22 @@ const char *port_user_home(void)
 		return home;
 	pw = getpwuid(geteuid());
 	return pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+}
+
+extern char **environ;
+
+char **port_environ(void)
+{
+	return environ;
+}
+
+uint32_t port_random_u32(void)
+{
+	uint32_t v;
+
+	/* GRND_NONBLOCK: jitter needs no cryptographic quality, and an early
+	** boot with an unseeded pool must not stall the daemon. */
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (uint32_t)port_clock_mono_ms() * 2654435761u;
+	return v;
 }

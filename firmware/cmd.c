@@ -1,0 +1,858 @@
+/*
+** cmd.c: the job verbs (see cmd.h).
+**
+** Every verb validates all of its input before it opens the log: a bad
+** duration, an unknown option, a huge argument or a missing dependency is a
+** usage error (exit 2) that names the problem, and the database is not
+** written. submit prints a job's id only after its row is committed with
+** synchronous=FULL, then pokes the daemon (if one runs) to wake it.
+*/
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "datadir.h"
+#include "err.h"
+#include "jlog.h"
+#include "port.h"
+#include "runner.h"
+#include "units.h"
+
+/* An open data directory. */
+struct ctx {
+	char dir[PATH_MAX];
+	struct jlog j;
+	struct jlog_now now;
+	bool trusted;
+};
+
+static int ctx_open(const struct cli_global *g, struct ctx *c)
+{
+	char db[PATH_MAX + 32], boot_id[64];
+	enum port_fs_kind kind;
+	bool def;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = dd_resolve(g->data, c->dir, sizeof(c->dir), &def)) != HF_OK)
+		return rc;
+	snprintf(db, sizeof(db), "%s/%s", c->dir, DD_DB_NAME);
+	if ((rc = port_fs_kind(db, &kind)) != HF_OK)
+		return rc;
+	if (kind == PORT_FS_NONE) {
+		port_log("no holdfast data directory at %s (create one with: holdfast init %s)",
+			 c->dir, c->dir);
+		return HF_ENOENT;
+	}
+	if ((rc = jlog_open(&c->j, db, NULL)) != HF_OK)
+		return rc;
+	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
+		goto out;
+	c->now.mono_ms = port_clock_mono_ms();
+	c->now.utc_ms = port_clock_utc(&c->trusted);
+	if (!c->trusted)
+		c->now.utc_ms = -1;
+	if ((rc = jlog_boot(&c->j, boot_id, c->now.utc_ms, &c->now.boot)) != HF_OK)
+		goto out;
+	return HF_OK;
+out:
+	jlog_close(&c->j);
+	return rc;
+}
+
+static void ctx_close(struct ctx *c)
+{
+	jlog_close(&c->j);
+}
+
+bool cmd_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n;
+		uint32_t cp;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) { n = 1; cp = *p & 0x1f; }
+		else if ((*p & 0xf0) == 0xe0) { n = 2; cp = *p & 0x0f; }
+		else if ((*p & 0xf8) == 0xf0) { n = 3; cp = *p & 0x07; }
+		else return false;
+		p++;
+		for (int i = 0; i < n; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (*p & 0x3f);
+		}
+		/* Overlong forms, surrogates and beyond U+10FFFF are invalid. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+	}
+	return true;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > JLOG_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+static int parse_int(const char *verb, const char *opt, const char *v, long long lo,
+		     long long hi, long long *out)
+{
+	char *end;
+	long long n;
+
+	n = strtoll(v, &end, 10);
+	if (!*v || *end || n < lo || n > hi) {
+		port_log("%s: --%s wants a whole number from %lld to %lld, not '%s'", verb, opt,
+			 lo, hi, v);
+		return HF_EINVAL;
+	}
+	*out = n;
+	return HF_OK;
+}
+
+static int parse_dur(const char *verb, const char *opt, const char *v, uint64_t *ms)
+{
+	if (units_parse_duration(v, ms) != HF_OK) {
+		port_log("%s: --%s wants a duration such as 250ms, 30s, 5m, 2h or 1d, not '%s'",
+			 verb, opt, v);
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+/* Checks one argv or env entry against the log's limits. */
+static int check_text(const char *what, int idx, const char *s, size_t *total)
+{
+	size_t n = strlen(s);
+
+	if (n > JLOG_ARG_BYTES) {
+		port_log("submit: %s %d is %zu bytes; the limit is %d", what, idx, n,
+			 JLOG_ARG_BYTES);
+		return HF_EINVAL;
+	}
+	if (!cmd_utf8_valid(s)) {
+		port_log("submit: %s %d is not valid UTF-8", what, idx);
+		return HF_EINVAL;
+	}
+	*total += n;
+	return HF_OK;
+}
+
+static void poke(const struct ctx *c)
+{
+	port_wake_send(c->dir);
+}
+
+/* ---- submit ------------------------------------------------------------------ */
+
+int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	enum { O_HELP, O_NAME, O_AFTER, O_RETRIES, O_BACKOFF, O_TIMEOUT, O_PRIORITY,
+	       O_GROUP, O_KEY, O_ENV, O_CWD, O_NOT_BEFORE, O_JSON };
+	static const struct cli_opt opts[] = {
+		{ "help", 'h', false }, { "name", 0, true }, { "after", 0, true },
+		{ "retries", 0, true }, { "backoff", 0, true }, { "timeout", 0, true },
+		{ "priority", 0, true }, { "group", 0, true }, { "key", 0, true },
+		{ "env", 0, true }, { "cwd", 0, true }, { "not-before", 0, true },
+		{ "json", 0, false }, { NULL, 0, false }
+	};
+	const char *after_refs[64];
+	int nafter = 0, nenv = 0, r, idx;
+	const char *val, *env[JLOG_ENV_MAX];
+	char cwd[PATH_MAX];
+	struct jlog_spec s;
+	int64_t after_ids[64], id = 0;
+	long long n;
+	bool json = false, existed = false;
+	size_t total = 0;
+	struct ctx c;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.backoff_min_ms = 1000;
+	s.backoff_max_ms = 300000;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			/* The command starts here; the rest is its own. */
+			a->i--;
+			break;
+		}
+		switch (idx) {
+		case O_HELP: return CLI_HELP;
+		case O_NAME:
+			if (!valid_name(val)) {
+				port_log("submit: bad --name '%s': letters, digits, '_', '-', '.', "
+					 "not starting with a digit, at most %d", val, JLOG_NAME_MAX);
+				return HF_EINVAL;
+			}
+			s.name = val;
+			break;
+		case O_AFTER:
+			if (nafter == 64) {
+				port_log("submit: at most 64 --after");
+				return HF_EINVAL;
+			}
+			after_refs[nafter++] = val;
+			break;
+		case O_RETRIES:
+			if (parse_int("submit", "retries", val, 0, 1000, &n))
+				return HF_EINVAL;
+			s.retries = n;
+			break;
+		case O_BACKOFF: {
+			const char *dots = strstr(val, "..");
+			char lo[32];
+			if (!dots || (size_t)(dots - val) >= sizeof(lo)) {
+				port_log("submit: --backoff wants MIN..MAX, e.g. 1s..5m, not '%s'", val);
+				return HF_EINVAL;
+			}
+			memcpy(lo, val, (size_t)(dots - val));
+			lo[dots - val] = '\0';
+			if (parse_dur("submit", "backoff", lo, &s.backoff_min_ms) ||
+			    parse_dur("submit", "backoff", dots + 2, &s.backoff_max_ms))
+				return HF_EINVAL;
+			if (s.backoff_min_ms > s.backoff_max_ms) {
+				port_log("submit: --backoff %s: MIN is larger than MAX", val);
+				return HF_EINVAL;
+			}
+			break;
+		}
+		case O_TIMEOUT:
+			if (parse_dur("submit", "timeout", val, &s.timeout_ms))
+				return HF_EINVAL;
+			if (s.timeout_ms == 0) {
+				port_log("submit: --timeout 0 would kill the job at once; omit it "
+					 "for no timeout");
+				return HF_EINVAL;
+			}
+			break;
+		case O_PRIORITY:
+			if (parse_int("submit", "priority", val, -1000, 1000, &n))
+				return HF_EINVAL;
+			s.priority = n;
+			break;
+		case O_GROUP:
+			if (!valid_name(val)) {
+				port_log("submit: bad --group '%s'", val);
+				return HF_EINVAL;
+			}
+			s.group = val;
+			break;
+		case O_KEY:
+			if (!*val || strlen(val) > 256 || !cmd_utf8_valid(val)) {
+				port_log("submit: --key must be 1 to 256 bytes of UTF-8");
+				return HF_EINVAL;
+			}
+			s.key = val;
+			break;
+		case O_ENV: {
+			const char *eq = strchr(val, '=');
+			if (!eq || eq == val || (val[0] >= '0' && val[0] <= '9')) {
+				port_log("submit: --env wants NAME=VALUE, not '%s'", val);
+				return HF_EINVAL;
+			}
+			for (const char *p = val; p < eq; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				      (*p >= '0' && *p <= '9') || *p == '_')) {
+					port_log("submit: --env name '%.*s' has a character other "
+						 "than letters, digits and '_'", (int)(eq - val), val);
+					return HF_EINVAL;
+				}
+			if (nenv == JLOG_ENV_MAX) {
+				port_log("submit: at most %d --env", JLOG_ENV_MAX);
+				return HF_EINVAL;
+			}
+			if (check_text("--env", nenv + 1, val, &total))
+				return HF_EINVAL;
+			env[nenv++] = val;
+			break;
+		}
+		case O_CWD:
+			s.cwd = val;
+			break;
+		case O_NOT_BEFORE:
+			if (parse_dur("submit", "not-before", val, &s.not_before_ms))
+				return HF_EINVAL;
+			break;
+		case O_JSON:
+			json = true;
+			break;
+		}
+	}
+	s.argc = a->argc - a->i;
+	s.argv = a->argv + a->i;
+	if (s.argc <= 0) {
+		port_log("submit: no command given (holdfast submit [options] -- CMD ARGS...)");
+		return HF_EINVAL;
+	}
+	if (s.argc > JLOG_ARGV_MAX) {
+		port_log("submit: %d arguments; the limit is %d", s.argc, JLOG_ARGV_MAX);
+		return HF_EINVAL;
+	}
+	if (!*s.argv[0]) {
+		port_log("submit: the command is an empty string");
+		return HF_EINVAL;
+	}
+	for (int i = 0; i < s.argc; i++)
+		if (check_text("argument", i + 1, s.argv[i], &total))
+			return HF_EINVAL;
+	/* The job runs where it was submitted from, unless told otherwise. */
+	if (!s.cwd) {
+		if (port_cwd(cwd, sizeof(cwd)) != HF_OK) {
+			port_log("submit: cannot tell the current directory; give --cwd");
+			return HF_EINVAL;
+		}
+		s.cwd = cwd;
+	} else {
+		enum port_fs_kind kind;
+		if (s.cwd[0] != '/') {
+			port_log("submit: --cwd must be an absolute path, not '%s'", s.cwd);
+			return HF_EINVAL;
+		}
+		if (port_fs_kind(s.cwd, &kind) != HF_OK || kind != PORT_FS_DIR) {
+			port_log("submit: --cwd %s is not a directory", s.cwd);
+			return HF_EINVAL;
+		}
+	}
+	if (check_text("--cwd", 1, s.cwd, &total))
+		return HF_EINVAL;
+	if (total > JLOG_SPEC_BYTES) {
+		port_log("submit: command, environment and directory come to %zu bytes; the "
+			 "limit is %d", total, JLOG_SPEC_BYTES);
+		return HF_EINVAL;
+	}
+	s.env = (char *const *)env;
+	s.nenv = nenv;
+
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_begin(&c.j)) != HF_OK)
+		goto out;
+	for (int i = 0; i < nafter; i++) {
+		if ((rc = jlog_job_resolve(&c.j, after_refs[i], &after_ids[i])) != HF_OK) {
+			rc = rc == HF_ENOENT ? HF_EINVAL : rc;
+			goto out_rollback;
+		}
+	}
+	s.after = after_ids;
+	s.nafter = nafter;
+	if ((rc = jlog_job_add(&c.j, &s, &c.now, &id, &existed)) != HF_OK)
+		goto out_rollback;
+	if ((rc = jlog_commit(&c.j)) != HF_OK)
+		goto out;
+	/* Durable now; only now may the id be printed. */
+	if (json)
+		fprintf(out, "{\"id\":%lld,\"existed\":%s}\n", (long long)id,
+			existed ? "true" : "false");
+	else
+		fprintf(out, "%lld\n", (long long)id);
+	if (existed)
+		port_log("submit: key '%s' is job %lld already; nothing new was queued", s.key,
+			 (long long)id);
+	poke(&c);
+	ctx_close(&c);
+	return HF_OK;
+
+out_rollback:
+	jlog_rollback(&c.j);
+out:
+	ctx_close(&c);
+	return rc;
+}
+
+/* ---- ls ------------------------------------------------------------------------ */
+
+struct print {
+	FILE *out;
+	struct jlog *j;
+	bool json;
+	int count;
+};
+
+/* Renders a stored argv (JSON) as a shell-like line, for people. */
+static void print_command(FILE *out, struct jlog *j, const char *argv_json, size_t max)
+{
+	char **v = NULL;
+	int n = 0;
+	size_t used = 0;
+
+	if (jlog_json_strings(j, argv_json, &v, &n) != HF_OK) {
+		fputs(argv_json, out);
+		return;
+	}
+	for (int i = 0; i < n && used < max; i++) {
+		bool quote = strpbrk(v[i], " \t\n'\"$\\") != NULL || !*v[i];
+		used += (size_t)fprintf(out, quote ? "%s'%s'" : "%s%s", i ? " " : "", v[i]);
+	}
+	if (used >= max)
+		fputs(" ...", out);
+	free(v);
+}
+
+static int print_job_line(const struct jlog_job *job, void *arg)
+{
+	struct print *p = arg;
+
+	if (p->json) {
+		fprintf(p->out, "%s%s", p->count ? "," : "", job->json);
+	} else {
+		fprintf(p->out, "%-7lld %-11s %3lld  %-16s ", (long long)job->id, job->state,
+			(long long)job->attempts, job->name ? job->name : "-");
+		print_command(p->out, p->j, job->argv_json, 60);
+		if (job->reason)
+			fprintf(p->out, "  (%s)", job->reason);
+		fputc('\n', p->out);
+	}
+	p->count++;
+	return 0;
+}
+
+static bool valid_state(const char *s)
+{
+	static const char *const states[] = { "queued", "running", "succeeded", "failed",
+					      "dead", "cancelled", "quarantined" };
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (!strcmp(s, states[i]))
+			return true;
+	return false;
+}
+
+int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	enum { O_HELP, O_STATE, O_LIMIT, O_JSON };
+	static const struct cli_opt opts[] = {
+		{ "help", 'h', false }, { "state", 0, true }, { "limit", 0, true },
+		{ "json", 0, false }, { NULL, 0, false }
+	};
+	const char *state = NULL, *val;
+	long long limit = 50;
+	struct print p = { out, NULL, false, 0 };
+	struct ctx c;
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("ls: unexpected argument '%s'", val);
+			return HF_EINVAL;
+		}
+		if (idx == O_HELP)
+			return CLI_HELP;
+		if (idx == O_STATE) {
+			if (!valid_state(val)) {
+				port_log("ls: unknown state '%s' (queued, running, succeeded, failed, "
+					 "dead, cancelled, quarantined)", val);
+				return HF_EINVAL;
+			}
+			state = val;
+		} else if (idx == O_LIMIT) {
+			if (parse_int("ls", "limit", val, 0, 1000000000, &limit))
+				return HF_EINVAL;
+		} else {
+			p.json = true;
+		}
+	}
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	p.j = &c.j;
+	if (p.json)
+		fputc('[', out);
+	else
+		fprintf(out, "%-7s %-11s %3s  %-16s %s\n", "ID", "STATE", "TRY", "NAME", "COMMAND");
+	rc = jlog_jobs_list(&c.j, state, limit, print_job_line, &p);
+	if (p.json)
+		fputs("]\n", out);
+	ctx_close(&c);
+	return rc;
+}
+
+/* ---- show ---------------------------------------------------------------------- */
+
+static int parse_job_arg(const char *verb, struct cli_args *a, const struct cli_opt *opts,
+			 const char **ref, int (*opt_cb)(int idx, const char *val, void *arg),
+			 void *arg)
+{
+	const char *val;
+	int r, idx;
+
+	*ref = NULL;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_OPTION) {
+			if (idx == 0)
+				return CLI_HELP;
+			if ((r = opt_cb(idx, val, arg)) != HF_OK)
+				return r;
+			continue;
+		}
+		if (*ref) {
+			port_log("%s: one job at a time ('%s' is extra)", verb, val);
+			return HF_EINVAL;
+		}
+		*ref = val;
+	}
+	if (!*ref) {
+		port_log("%s: which job? give its id or name", verb);
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+static int json_flag(int idx, const char *val, void *arg)
+{
+	(void)idx;
+	(void)val;
+	*(bool *)arg = true;
+	return HF_OK;
+}
+
+static int print_attempt(const struct jlog_attempt *at, void *arg)
+{
+	struct print *p = arg;
+	char dur[32] = "";
+
+	if (p->json) {
+		fprintf(p->out, "%s%s", p->count++ ? "," : "", at->json);
+		return 0;
+	}
+	if (at->end_reason && at->end_mono_ms >= at->start_mono_ms)
+		units_format_duration(at->end_mono_ms - at->start_mono_ms, dur, sizeof(dur));
+	fprintf(p->out, "  attempt %lld: pid %lld, boot %lld, ", (long long)at->n,
+		(long long)at->pid, (long long)at->boot);
+	if (!at->end_reason)
+		fprintf(p->out, "running");
+	else if (!strcmp(at->end_reason, "exit"))
+		fprintf(p->out, "exit %lld after %s", (long long)at->exit_code, dur);
+	else if (!strcmp(at->end_reason, "signal"))
+		fprintf(p->out, "signal %lld after %s", (long long)at->signal, dur);
+	else
+		fprintf(p->out, "%s%s%s", at->end_reason, *dur ? " after " : "", dur);
+	fprintf(p->out, ", %lld bytes of output%s\n", (long long)at->out_bytes,
+		at->out_truncated ? " (truncated)" : "");
+	return 0;
+}
+
+int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
+					       { NULL, 0, false } };
+	struct print p = { out, NULL, false, 0 };
+	struct jlog_job job;
+	const char *ref;
+	int64_t id;
+	struct ctx c;
+	char dur[32];
+	int rc;
+
+	if ((rc = parse_job_arg("show", a, opts, &ref, json_flag, &p.json)) != HF_OK)
+		return rc;
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	p.j = &c.j;
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) || (rc = jlog_job_get(&c.j, id, &job)))
+		goto out;
+	if (p.json) {
+		fprintf(out, "{\"job\":%s,\"attempts\":[", job.json);
+		rc = jlog_attempts_list(&c.j, id, print_attempt, &p);
+		fputs("]}\n", out);
+		goto out;
+	}
+	fprintf(out, "job %lld%s%s: %s", (long long)job.id, job.name ? " " : "",
+		job.name ? job.name : "", job.state);
+	if (job.reason)
+		fprintf(out, " (%s)", job.reason);
+	fputs("\n  command: ", out);
+	print_command(out, &c.j, job.argv_json, 4096);
+	fprintf(out, "\n  cwd: %s\n", job.cwd ? job.cwd : "/");
+	if (strcmp(job.env_json, "[]"))
+		fprintf(out, "  env: %s\n", job.env_json);
+	fprintf(out, "  priority %lld, retries %lld (failed %lld so far), ", (long long)job.priority,
+		(long long)job.retries, (long long)job.failures);
+	units_format_duration(job.backoff_min_ms, dur, sizeof(dur));
+	fprintf(out, "backoff %s..", dur);
+	units_format_duration(job.backoff_max_ms, dur, sizeof(dur));
+	fprintf(out, "%s", dur);
+	if (job.timeout_ms) {
+		units_format_duration(job.timeout_ms, dur, sizeof(dur));
+		fprintf(out, ", timeout %s", dur);
+	}
+	fputc('\n', out);
+	if (job.group)
+		fprintf(out, "  group: %s\n", job.group);
+	if (job.key)
+		fprintf(out, "  key: %s\n", job.key);
+	if (job.waiting)
+		fprintf(out, "  waiting for %lld dependenc%s\n", (long long)job.waiting,
+			job.waiting == 1 ? "y" : "ies");
+	rc = jlog_attempts_list(&c.j, id, print_attempt, &p);
+out:
+	ctx_close(&c);
+	return rc;
+}
+
+/* ---- logs ----------------------------------------------------------------------- */
+
+struct logs_opts {
+	long long attempt;
+	bool follow;
+};
+
+static int logs_opt(int idx, const char *val, void *arg)
+{
+	struct logs_opts *o = arg;
+
+	if (idx == 1)
+		return parse_int("logs", "attempt", val, 1, 1000000, &o->attempt);
+	o->follow = true;
+	return HF_OK;
+}
+
+static int write_chunk(int stream, const void *data, size_t len, void *arg)
+{
+	FILE *out = arg;
+
+	/* stdout of the job to ours; its stderr to our stderr. */
+	fwrite(data, 1, len, stream == 2 ? stderr : out);
+	return 0;
+}
+
+struct last_attempt {
+	int64_t n;
+	bool ended;
+};
+
+static int note_attempt(const struct jlog_attempt *at, void *arg)
+{
+	struct last_attempt *l = arg;
+
+	l->n = at->n;
+	l->ended = at->end_reason != NULL;
+	return 0;
+}
+
+int cmd_logs(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "attempt", 0, true },
+					       { "follow", 'f', false }, { NULL, 0, false } };
+	struct logs_opts o = { 0, false };
+	struct last_attempt last = { 0, false };
+	const char *ref;
+	int64_t id, seq = 0;
+	struct ctx c;
+	int rc;
+
+	if ((rc = parse_job_arg("logs", a, opts, &ref, logs_opt, &o)) != HF_OK)
+		return rc;
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) != HF_OK)
+		goto out;
+	for (;;) {
+		struct jlog_job job;
+
+		last.n = 0;
+		if ((rc = jlog_attempts_list(&c.j, id, note_attempt, &last)) != HF_OK)
+			goto out;
+		if (o.attempt && o.attempt > last.n && !o.follow) {
+			port_log("logs: job %lld has %lld attempt(s), not %lld", (long long)id,
+				 (long long)last.n, o.attempt);
+			rc = HF_EINVAL;
+			goto out;
+		}
+		if (last.n > 0 && (!o.attempt || o.attempt <= last.n)) {
+			int64_t n = o.attempt ? o.attempt : last.n;
+			if ((rc = jlog_output_read(&c.j, id, n, seq, write_chunk, out, &seq)))
+				goto out;
+			fflush(out);
+			if (!o.follow || (n < last.n || last.ended))
+				break;
+		} else if (!o.follow) {
+			break;
+		}
+		/* --follow: wait for more, or for the job to end. */
+		if ((rc = jlog_job_get(&c.j, id, &job)) != HF_OK)
+			goto out;
+		if (last.n == 0 && strcmp(job.state, "queued") && strcmp(job.state, "failed") &&
+		    strcmp(job.state, "running"))
+			break;
+		port_poll(NULL, 0, 200);
+	}
+out:
+	ctx_close(&c);
+	return rc;
+}
+
+/* ---- cancel, retry ------------------------------------------------------------------ */
+
+static int no_opts(int idx, const char *val, void *arg)
+{
+	(void)idx;
+	(void)val;
+	(void)arg;
+	return HF_OK;
+}
+
+int cmd_cancel(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *ref;
+	int64_t id;
+	bool later;
+	struct ctx c;
+	int rc;
+
+	if ((rc = parse_job_arg("cancel", a, opts, &ref, no_opts, NULL)) != HF_OK)
+		return rc;
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK &&
+	    (rc = jlog_job_cancel(&c.j, id, &c.now, &later)) == HF_OK) {
+		fprintf(out, later ? "job %lld: stopping (the daemon ends it)\n" :
+			"job %lld: cancelled\n", (long long)id);
+		poke(&c);
+	}
+	ctx_close(&c);
+	return rc == HF_ENOENT ? HF_EINVAL : rc;
+}
+
+int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *ref;
+	int64_t id;
+	struct ctx c;
+	int rc;
+
+	if ((rc = parse_job_arg("retry", a, opts, &ref, no_opts, NULL)) != HF_OK)
+		return rc;
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK &&
+	    (rc = jlog_job_retry(&c.j, id, &c.now)) == HF_OK) {
+		fprintf(out, "job %lld: queued again\n", (long long)id);
+		poke(&c);
+	}
+	ctx_close(&c);
+	return rc == HF_ENOENT ? HF_EINVAL : rc;
+}
+
+/* ---- status --------------------------------------------------------------------------- */
+
+int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
+					       { NULL, 0, false } };
+	struct jlog_counts k;
+	const char *val;
+	bool json = false, alive;
+	int64_t age = -1;
+	struct ctx c;
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("status: unexpected argument '%s'", val);
+			return HF_EINVAL;
+		}
+		if (idx == 0)
+			return CLI_HELP;
+		json = true;
+	}
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_counts(&c.j, &k)) != HF_OK)
+		goto out;
+	alive = port_wake_send(c.dir) == HF_OK;
+	/* Ages need one clock: only within this boot can we say. */
+	if (k.oldest_queued_boot == c.now.boot && c.now.mono_ms >= k.oldest_queued_mono_ms)
+		age = (int64_t)(c.now.mono_ms - k.oldest_queued_mono_ms);
+	if (json) {
+		fprintf(out,
+			"{\"data\":\"%s\",\"daemon\":%s,\"clock_trusted\":%s,\"jobs\":{"
+			"\"queued\":%lld,\"running\":%lld,\"succeeded\":%lld,\"failed\":%lld,"
+			"\"dead\":%lld,\"cancelled\":%lld,\"quarantined\":%lld},"
+			"\"oldest_queued_age_ms\":",
+			c.dir, alive ? "true" : "false", c.trusted ? "true" : "false",
+			(long long)k.queued, (long long)k.running, (long long)k.succeeded,
+			(long long)k.failed, (long long)k.dead, (long long)k.cancelled,
+			(long long)k.quarantined);
+		if (age >= 0)
+			fprintf(out, "%lld}\n", (long long)age);
+		else
+			fprintf(out, "null}\n");
+		goto out;
+	}
+	fprintf(out, "data directory: %s\n", c.dir);
+	fprintf(out, "daemon: %s\n", alive ? "running" : "not running");
+	fprintf(out, "wall clock: %s\n", c.trusted ? "trusted (synchronised)" :
+		"untrusted (not synchronised, or before this build): calendar schedules wait");
+	fprintf(out, "jobs: %lld queued, %lld running, %lld succeeded, %lld failed (retry "
+		"pending), %lld dead, %lld cancelled, %lld quarantined\n",
+		(long long)k.queued, (long long)k.running, (long long)k.succeeded,
+		(long long)k.failed, (long long)k.dead, (long long)k.cancelled,
+		(long long)k.quarantined);
+	if (age >= 0) {
+		char d[32];
+		units_format_duration((uint64_t)age, d, sizeof(d));
+		fprintf(out, "oldest queued job: waiting %s\n", d);
+	} else if (k.oldest_queued_boot > 0) {
+		fprintf(out, "oldest queued job: submitted before the last reboot\n");
+	}
+out:
+	ctx_close(&c);
+	return rc;
+}
+
+/* ---- run ------------------------------------------------------------------------------- */
+
+int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false },
+					       { "until-idle", 0, false }, { NULL, 0, false } };
+	struct runner_opts o = { NULL, false, false };
+	const char *val, *bench;
+	char dir[PATH_MAX];
+	bool def;
+	int r, idx, rc;
+
+	(void)out;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("run: unexpected argument '%s'", val);
+			return HF_EINVAL;
+		}
+		if (idx == 0)
+			return CLI_HELP;
+		o.exit_when_idle = true;
+	}
+	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK)
+		return rc;
+	o.dir = dir;
+	/* Bench only (tools/bench/jobs): measure what group commit saves. */
+	bench = getenv("HOLDFAST_BENCH_NO_GROUP_COMMIT");
+	o.no_group_commit = bench && !strcmp(bench, "1");
+	return runner_run(&o);
+}

@@ -1,0 +1,752 @@
+/*
+** runner.c: the daemon's event loop (see runner.h).
+**
+** Invariants this file keeps, and why:
+**   - Write-ahead intent. A job's process is forked gated (port.h), its
+**     attempt row (number, boot, pid = process group, /proc start time) is
+**     committed, and only then is the gate released and the job's command
+**     exec'd. After any crash, every process that ran is in the log.
+**   - An attempt's end is committed before anything that depends on it is
+**     started: ends and starts share one transaction, ends first, and the
+**     scheduler's query runs after the ends inside it.
+**   - Group commit: everything one loop iteration observed (output chunks,
+**     exits, timeouts, new starts) goes into one transaction, so one fsync
+**     pays for many state changes.
+**   - A failed commit acknowledges nothing: the children forked for it are
+**     aborted at their gate (they never run), and the observations are kept
+**     in memory and written by the next successful commit.
+**   - No busy loop and no polling of the disk: the loop sleeps in poll() on
+**     the signalfd (SIGCHLD, SIGTERM, SIGINT), the wake socket the CLI pokes
+**     after a commit, and the children's pipes, until the next timer.
+*/
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cfg.h"
+#include "datadir.h"
+#include "jlog.h"
+#include "port.h"
+#include "runner.h"
+
+#define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
+#define CHUNK_MAX (64 * 1024)       /* one output row at most */
+#define TICK_READ_MAX (256 * 1024)  /* bytes taken from one pipe per tick */
+#define IDLE_POLL_MS 60000          /* sleep cap with no timer due */
+#define COMMIT_RETRY_MS 1000        /* after a failed commit */
+
+enum why { WHY_NONE, WHY_TIMEOUT, WHY_CANCELLED, WHY_SHUTDOWN };
+
+struct child {
+	bool used;
+	bool started;              /* the attempt's start is committed */
+	bool aborted;              /* gate closed: never ran; reap and forget */
+	int64_t job, n;
+	char group[JLOG_NAME_MAX + 1];
+	struct port_child pc;
+	uint64_t deadline_ms;      /* timeout: UINT64_MAX if none */
+	uint64_t kill_at_ms;       /* SIGKILL due: UINT64_MAX if none */
+	enum why why;
+	bool exited;
+	int status;
+	int64_t seq;               /* next output chunk number */
+	int64_t out_bytes;         /* all output, kept or not */
+	int64_t kept_bytes;
+	bool truncated;
+};
+
+struct chunk {
+	int64_t job, n, seq;
+	int stream;
+	size_t len;
+	char *data;
+};
+
+struct runner {
+	const struct runner_opts *o;
+	struct jlog j;
+	struct cfg cfg;
+	char db_path[PATH_MAX + 32];
+	int sig_fd, wake_fd;
+	int64_t boot;
+	struct child *kids;
+	unsigned nkids;            /* slots, = cfg.concurrency + aborted ones */
+	struct chunk *chunks;
+	size_t nchunks, cap_chunks;
+	bool stopping;
+	uint64_t stop_kill_at;
+	bool dirty;                /* something changed: ask the scheduler */
+	bool check_cancels;
+	uint64_t retry_after;      /* after a failed commit */
+	uint64_t next_ready;       /* earliest job waiting on time */
+};
+
+static struct jlog_now now_of(const struct runner *r)
+{
+	bool trusted;
+	struct jlog_now n;
+
+	n.boot = r->boot;
+	n.mono_ms = port_clock_mono_ms();
+	n.utc_ms = port_clock_utc(&trusted);
+	if (!trusted)
+		n.utc_ms = -1;
+	return n;
+}
+
+static unsigned running_count(const struct runner *r, const char *group)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < r->nkids; i++) {
+		const struct child *c = &r->kids[i];
+		if (c->used && !c->aborted && (!group || !strcmp(c->group, group)))
+			k++;
+	}
+	return k;
+}
+
+static struct child *free_slot(struct runner *r)
+{
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (!r->kids[i].used)
+			return &r->kids[i];
+	return NULL;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static int add_chunk(struct runner *r, struct child *c, int stream, const char *buf,
+		     size_t len)
+{
+	struct chunk *last = r->nchunks ? &r->chunks[r->nchunks - 1] : NULL;
+
+	c->out_bytes += (int64_t)len;
+	if (c->kept_bytes >= (int64_t)r->cfg.output_cap) {
+		c->truncated = true;
+		return HF_OK;
+	}
+	if ((uint64_t)c->kept_bytes + len > r->cfg.output_cap) {
+		len = (size_t)(r->cfg.output_cap - (uint64_t)c->kept_bytes);
+		c->truncated = true;
+	}
+	c->kept_bytes += (int64_t)len;
+	/* Coalesce with the previous chunk of the same stream and attempt. */
+	if (last && last->job == c->job && last->n == c->n && last->stream == stream &&
+	    last->len + len <= CHUNK_MAX) {
+		char *d = realloc(last->data, last->len + len);
+		if (!d)
+			return HF_ENOMEM;
+		memcpy(d + last->len, buf, len);
+		last->data = d;
+		last->len += len;
+		return HF_OK;
+	}
+	if (r->nchunks == r->cap_chunks) {
+		size_t cap = r->cap_chunks ? r->cap_chunks * 2 : 64;
+		struct chunk *n = realloc(r->chunks, cap * sizeof(*n));
+		if (!n)
+			return HF_ENOMEM;
+		r->chunks = n;
+		r->cap_chunks = cap;
+	}
+	last = &r->chunks[r->nchunks];
+	last->data = malloc(len ? len : 1);
+	if (!last->data)
+		return HF_ENOMEM;
+	memcpy(last->data, buf, len);
+	last->len = len;
+	last->job = c->job;
+	last->n = c->n;
+	last->seq = c->seq++;
+	last->stream = stream;
+	r->nchunks++;
+	return HF_OK;
+}
+
+/* Drains what FD has now (bounded per tick); closes it at EOF. */
+static void read_pipe(struct runner *r, struct child *c, int *fd, int stream)
+{
+	char buf[READ_CHUNK];
+	size_t got, total = 0;
+
+	while (*fd >= 0 && total < TICK_READ_MAX) {
+		int rc = port_read_nb(*fd, buf, sizeof(buf), &got);
+		if (rc == HF_EBUSY)
+			return;
+		if (rc != HF_OK || got == 0) {
+			port_close(*fd);
+			*fd = -1;
+			return;
+		}
+		total += got;
+		if (add_chunk(r, c, stream, buf, got) != HF_OK) {
+			/* Out of memory: count the bytes, drop them, say so. */
+			c->truncated = true;
+		}
+	}
+}
+
+/* ---- children ----------------------------------------------------------------- */
+
+static void signal_child(struct child *c, int sig)
+{
+	port_kill_group(c->pc.pid, sig);
+}
+
+static void stop_child(struct runner *r, struct child *c, enum why why, uint64_t grace_ms)
+{
+	uint64_t now = port_clock_mono_ms();
+
+	if (c->exited)
+		return;
+	if (c->why == WHY_NONE)
+		c->why = why;
+	signal_child(c, SIGTERM);
+	if (c->kill_at_ms == UINT64_MAX || now + grace_ms < c->kill_at_ms)
+		c->kill_at_ms = now + grace_ms;
+	(void)r;
+}
+
+static void reap(struct runner *r)
+{
+	pid_t pid;
+	int status;
+
+	while (port_reap(&pid, &status) == HF_OK) {
+		for (unsigned i = 0; i < r->nkids; i++) {
+			struct child *c = &r->kids[i];
+			if (c->used && c->pc.pid == pid) {
+				c->exited = true;
+				c->status = status;
+				/* The group may outlive its leader: its pipes stay
+				** open until the last member exits. Make sure. */
+				if (!c->aborted)
+					signal_child(c, SIGKILL);
+				break;
+			}
+		}
+	}
+}
+
+static bool finished(const struct child *c)
+{
+	return c->used && c->exited && c->pc.out_fd < 0 && c->pc.err_fd < 0;
+}
+
+static void release_slot(struct child *c)
+{
+	port_close(c->pc.out_fd);
+	port_close(c->pc.err_fd);
+	port_child_abort(&c->pc);
+	memset(c, 0, sizeof(*c));
+}
+
+static void end_of(const struct child *c, struct jlog_end *e)
+{
+	e->exit_code = -1;
+	e->signal = -1;
+	e->out_bytes = c->out_bytes;
+	e->out_truncated = c->truncated;
+	if (WIFEXITED(c->status)) {
+		e->exit_code = WEXITSTATUS(c->status);
+		e->reason = "exit";
+	} else {
+		e->signal = WIFSIGNALED(c->status) ? WTERMSIG(c->status) : -1;
+		e->reason = "signal";
+	}
+	switch (c->why) {
+	case WHY_TIMEOUT: e->reason = "timeout"; break;
+	case WHY_CANCELLED: e->reason = "cancelled"; break;
+	case WHY_SHUTDOWN:
+		/* A job that finished its work during the grace period succeeded. */
+		if (!(WIFEXITED(c->status) && e->exit_code == 0))
+			e->reason = "shutdown";
+		break;
+	case WHY_NONE: break;
+	}
+}
+
+/* ---- scheduling ----------------------------------------------------------------- */
+
+struct pick {
+	struct runner *r;
+	const struct jlog_now *now;
+	unsigned free;             /* global slots left */
+	int rc;
+	unsigned started;
+};
+
+static int start_one(const struct jlog_runnable *jr, void *arg)
+{
+	struct pick *p = arg;
+	struct runner *r = p->r;
+	char **argv = NULL, **env = NULL, **envp = NULL;
+	int argc = 0, nenv = 0, rc;
+	struct child *c;
+
+	if (p->free == 0)
+		return 1;
+	if (jr->group && running_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
+		return 0; /* this group is full; a lower-priority job may run */
+	if (!(c = free_slot(r)))
+		return 1;
+	if ((rc = jlog_json_strings(&r->j, jr->argv_json, &argv, &argc)) ||
+	    (rc = jlog_json_strings(&r->j, jr->env_json, &env, &nenv)))
+		goto out;
+	if (argc == 0) {
+		rc = HF_ECORRUPT;
+		goto out;
+	}
+	envp = runner_job_env(port_environ(), env, nenv, (long long)jr->id,
+			      (long long)jr->attempts + 1);
+	if (!envp) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	memset(c, 0, sizeof(*c));
+	c->pc.out_fd = c->pc.err_fd = c->pc.gate_fd = -1;
+	if ((rc = port_spawn_gated(argv, envp, jr->cwd, &c->pc)) != HF_OK)
+		goto out;
+	c->used = true;
+	c->job = jr->id;
+	c->n = jr->attempts + 1;
+	snprintf(c->group, sizeof(c->group), "%s", jr->group ? jr->group : "");
+	c->deadline_ms = jr->timeout_ms ? p->now->mono_ms + jr->timeout_ms : UINT64_MAX;
+	c->kill_at_ms = UINT64_MAX;
+	rc = jlog_attempt_start(&r->j, c->job, c->n, c->pc.pid, c->pc.start_time, p->now);
+	if (rc != HF_OK) {
+		c->aborted = true;
+		port_child_abort(&c->pc);
+		goto out;
+	}
+	p->free--;
+	p->started++;
+out:
+	free(argv);
+	free(env);
+	free(envp);
+	if (rc != HF_OK)
+		p->rc = rc;
+	return rc != HF_OK;
+}
+
+/* One group commit: output, ends, then starts. */
+static int commit_tick(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	unsigned slots = r->cfg.concurrency;
+	unsigned busy = running_count(r, NULL);
+	struct pick p = { r, &now, 0, HF_OK, 0 };
+	bool want_start = r->dirty && !r->stopping && busy < slots;
+	bool have_ends = false, freed;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->nkids; i++)
+		if (finished(&r->kids[i]) && r->kids[i].started)
+			have_ends = true;
+	if (!r->nchunks && !have_ends && !want_start)
+		return HF_OK;
+	if (now.mono_ms < r->retry_after)
+		return HF_OK;
+
+	if ((rc = jlog_begin(&r->j)) != HF_OK)
+		goto out_fail;
+	for (i = 0; i < r->nchunks; i++) {
+		struct chunk *k = &r->chunks[i];
+		if ((rc = jlog_output_add(&r->j, k->job, k->n, k->seq, k->stream, k->data,
+					  k->len)) != HF_OK)
+			goto out_rollback;
+	}
+	for (i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		struct jlog_end e;
+
+		if (!finished(c) || !c->started)
+			continue;
+		end_of(c, &e);
+		if ((rc = jlog_attempt_end(&r->j, c->job, c->n, &e, &now, port_random_u32())))
+			goto out_rollback;
+		if (r->o->no_group_commit) {
+			/* Bench only: what a runner without group commit pays. */
+			if ((rc = jlog_commit(&r->j)) || (rc = jlog_begin(&r->j)))
+				goto out_fail;
+		}
+	}
+	if (want_start) {
+		p.free = slots - busy;
+		if ((rc = jlog_runnable(&r->j, &now, start_one, &p)) != HF_OK || p.rc != HF_OK) {
+			rc = rc ? rc : p.rc;
+			goto out_rollback;
+		}
+		if ((rc = jlog_next_ready(&r->j, &now, &r->next_ready)) != HF_OK)
+			goto out_rollback;
+	}
+	if ((rc = jlog_commit(&r->j)) != HF_OK)
+		goto out_fail;
+
+	/* Durable: now the new children may run, and what ended is forgotten. */
+	freed = false;
+	for (i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (!c->used || c->aborted)
+			continue;
+		if (!c->started) {
+			c->started = true;
+			port_child_release(&c->pc);
+		} else if (finished(c)) {
+			release_slot(c);
+			freed = true; /* a slot is free; dependents may be ready */
+		}
+	}
+	for (i = 0; i < r->nchunks; i++)
+		free(r->chunks[i].data);
+	r->nchunks = 0;
+	/* Ask the scheduler again if a slot came free, or if every free slot
+	** was filled (more may be waiting); otherwise wait for news. */
+	r->dirty = freed || (want_start ? p.free == 0 && p.started > 0 : r->dirty);
+	return HF_OK;
+
+out_rollback:
+	jlog_rollback(&r->j);
+out_fail:
+	/* Nothing of this tick is durable: the children forked for it never
+	** run, ends and output stay in memory for the next try. */
+	for (i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (c->used && !c->started && !c->aborted) {
+			c->aborted = true;
+			port_child_abort(&c->pc);
+		}
+	}
+	r->retry_after = port_clock_mono_ms() + COMMIT_RETRY_MS;
+	port_log("job log write failed (%s); retrying in %d ms", hf_strerror(rc),
+		 COMMIT_RETRY_MS);
+	return rc;
+}
+
+/* ---- startup recovery ------------------------------------------------------------- */
+
+struct recover {
+	struct runner *r;
+	int64_t n_power, n_crash;
+	/* Collected first: the statement must be done before we write. */
+	struct jlog_open_attempt *a;
+	size_t na, cap;
+};
+
+static int collect_open(const struct jlog_open_attempt *a, void *arg)
+{
+	struct recover *rc = arg;
+
+	if (rc->na == rc->cap) {
+		size_t cap = rc->cap ? rc->cap * 2 : 16;
+		struct jlog_open_attempt *n = realloc(rc->a, cap * sizeof(*n));
+		if (!n)
+			return 1;
+		rc->a = n;
+		rc->cap = cap;
+	}
+	rc->a[rc->na++] = *a;
+	return 0;
+}
+
+/*
+** Attempts an earlier daemon left open. From another boot: the power went
+** (or the machine rebooted) under them. From this boot: the daemon died; its
+** process group may still run, so kill it, unless the pid now belongs to a
+** stranger (its start time differs).
+*/
+static int recover_open_attempts(struct runner *r)
+{
+	struct recover rec = { r, 0, 0, NULL, 0, 0 };
+	struct jlog_now now = now_of(r);
+	int rc;
+
+	if ((rc = jlog_open_attempts(&r->j, collect_open, &rec)) != HF_OK)
+		goto out;
+	if (rec.na == 0)
+		goto out;
+	if ((rc = jlog_begin(&r->j)) != HF_OK)
+		goto out;
+	for (size_t i = 0; i < rec.na; i++) {
+		struct jlog_open_attempt *a = &rec.a[i];
+		struct jlog_end e = { "power-loss", -1, -1, 0, false };
+
+		if (a->boot == r->boot) {
+			int64_t t;
+			e.reason = "daemon-crash";
+			if (port_proc_start_time((pid_t)a->pid, &t) == HF_OK && t == a->proc_start)
+				port_kill_group((pid_t)a->pid, SIGKILL);
+			rec.n_crash++;
+		} else {
+			rec.n_power++;
+		}
+		if ((rc = jlog_attempt_end(&r->j, a->job, a->n, &e, &now, port_random_u32()))) {
+			jlog_rollback(&r->j);
+			goto out;
+		}
+	}
+	if ((rc = jlog_commit(&r->j)) != HF_OK)
+		goto out;
+	port_log("recovered %lld attempt(s) cut by a power loss and %lld by a daemon crash",
+		 (long long)rec.n_power, (long long)rec.n_crash);
+out:
+	free(rec.a);
+	return rc;
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+static int next_timeout(const struct runner *r, uint64_t now)
+{
+	uint64_t t = now + IDLE_POLL_MS;
+
+	for (unsigned i = 0; i < r->nkids; i++) {
+		const struct child *c = &r->kids[i];
+		if (!c->used || c->exited)
+			continue;
+		if (c->deadline_ms < t && c->why == WHY_NONE)
+			t = c->deadline_ms;
+		if (c->kill_at_ms < t)
+			t = c->kill_at_ms;
+	}
+	if (r->next_ready < t)
+		t = r->next_ready;
+	if (r->retry_after > now && r->retry_after < t)
+		t = r->retry_after;
+	if (r->dirty && running_count(r, NULL) < r->cfg.concurrency && !r->stopping)
+		t = now;
+	return t <= now ? 0 : (int)(t - now);
+}
+
+static void handle_timers(struct runner *r, uint64_t now)
+{
+	if (r->next_ready <= now) {
+		r->next_ready = UINT64_MAX;
+		r->dirty = true;
+	}
+	for (unsigned i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (!c->used || c->exited || c->aborted)
+			continue;
+		if (c->why == WHY_NONE && c->deadline_ms <= now)
+			stop_child(r, c, WHY_TIMEOUT, r->cfg.kill_grace_ms);
+		if (c->kill_at_ms <= now) {
+			signal_child(c, SIGKILL);
+			c->kill_at_ms = UINT64_MAX;
+		}
+	}
+}
+
+static void handle_cancels(struct runner *r)
+{
+	for (unsigned i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		bool yes = false;
+
+		if (!c->used || !c->started || c->exited || c->why != WHY_NONE)
+			continue;
+		if (jlog_cancel_requested(&r->j, c->job, &yes) == HF_OK && yes)
+			stop_child(r, c, WHY_CANCELLED, r->cfg.kill_grace_ms);
+	}
+}
+
+static void begin_shutdown(struct runner *r, int sig)
+{
+	if (r->stopping) {
+		/* Second signal: no more patience. */
+		for (unsigned i = 0; i < r->nkids; i++)
+			if (r->kids[i].used && !r->kids[i].exited)
+				signal_child(&r->kids[i], SIGKILL);
+		return;
+	}
+	port_log("signal %d: stopping; running jobs get %llu ms to finish", sig,
+		 (unsigned long long)r->cfg.shutdown_grace_ms);
+	r->stopping = true;
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (r->kids[i].used && r->kids[i].started)
+			stop_child(r, &r->kids[i], WHY_SHUTDOWN, r->cfg.shutdown_grace_ms);
+}
+
+static bool idle(struct runner *r)
+{
+	struct jlog_counts c;
+
+	if (running_count(r, NULL) || r->nchunks)
+		return false;
+	if (jlog_counts(&r->j, &c) != HF_OK)
+		return false;
+	return c.queued == 0 && c.running == 0 && c.failed == 0;
+}
+
+static void maybe_checkpoint(struct runner *r)
+{
+	int64_t wal;
+	bool done;
+
+	if (jlog_wal_bytes(&r->j, &wal) == HF_OK && (uint64_t)wal > r->cfg.wal_max)
+		jlog_checkpoint(&r->j, &done);
+}
+
+static int loop(struct runner *r)
+{
+	struct pollfd *pfd;
+	unsigned cap = 2 + 2 * r->nkids;
+
+	pfd = calloc(cap, sizeof(*pfd));
+	if (!pfd)
+		return HF_ENOMEM;
+	for (;;) {
+		uint64_t now = port_clock_mono_ms();
+		unsigned n = 0;
+		int sig, rc;
+
+		pfd[n++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = r->wake_fd, .events = POLLIN };
+		for (unsigned i = 0; i < r->nkids; i++) {
+			struct child *c = &r->kids[i];
+			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.out_fd : -1, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.err_fd : -1, .events = POLLIN };
+		}
+		if ((rc = port_poll(pfd, n, next_timeout(r, now))) != HF_OK)
+			break;
+
+		while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
+			if (sig == SIGCHLD)
+				reap(r);
+			else if (sig == SIGTERM || sig == SIGINT)
+				begin_shutdown(r, sig);
+			/* SIGHUP: ignored for now (no config reload yet). */
+		}
+		if (pfd[1].revents & POLLIN) {
+			port_wake_drain(r->wake_fd);
+			r->dirty = true;
+			r->check_cancels = true;
+		}
+		for (unsigned i = 0; i < r->nkids; i++) {
+			struct child *c = &r->kids[i];
+			if (!c->used)
+				continue;
+			read_pipe(r, c, &c->pc.out_fd, 1);
+			read_pipe(r, c, &c->pc.err_fd, 2);
+		}
+		reap(r);
+		now = port_clock_mono_ms();
+		handle_timers(r, now);
+		if (r->check_cancels) {
+			r->check_cancels = false;
+			handle_cancels(r);
+		}
+		/* Aborted children (a failed commit) are reaped and forgotten. */
+		for (unsigned i = 0; i < r->nkids; i++)
+			if (r->kids[i].aborted && r->kids[i].exited)
+				release_slot(&r->kids[i]);
+		commit_tick(r);
+		maybe_checkpoint(r);
+		if (r->stopping && running_count(r, NULL) == 0 && !r->nchunks)
+			break;
+		if (r->o->exit_when_idle && !r->dirty && idle(r))
+			break;
+	}
+	free(pfd);
+	return HF_OK;
+}
+
+char **runner_job_env(char *const *base, char *const *job_env, int njob_env, long long id,
+		      long long attempt)
+{
+	size_t nbase = 0, bytes = 0, k = 0;
+	char **v, *p;
+	char extra[2][64];
+
+	snprintf(extra[0], sizeof(extra[0]), "HOLDFAST_JOB_ID=%lld", id);
+	snprintf(extra[1], sizeof(extra[1]), "HOLDFAST_ATTEMPT=%lld", attempt);
+	for (; base && base[nbase]; nbase++)
+		bytes += strlen(base[nbase]) + 1;
+	for (int i = 0; i < njob_env; i++)
+		bytes += strlen(job_env[i]) + 1;
+	bytes += strlen(extra[0]) + strlen(extra[1]) + 2;
+	v = malloc((nbase + (size_t)njob_env + 3) * sizeof(char *) + bytes);
+	if (!v)
+		return NULL;
+	p = (char *)(v + nbase + (size_t)njob_env + 3);
+
+#define ADD(s) do { size_t l_ = strlen(s) + 1; memcpy(p, (s), l_); v[k++] = p; p += l_; } while (0)
+	for (size_t i = 0; i < nbase; i++) {
+		const char *eq = strchr(base[i], '=');
+		size_t keylen = eq ? (size_t)(eq - base[i]) + 1 : strlen(base[i]);
+		bool overridden = !strncmp(base[i], "HOLDFAST_JOB_ID=", 16) ||
+				  !strncmp(base[i], "HOLDFAST_ATTEMPT=", 17);
+		for (int e = 0; e < njob_env && !overridden; e++)
+			overridden = !strncmp(job_env[e], base[i], keylen);
+		if (!overridden)
+			ADD(base[i]);
+	}
+	for (int i = 0; i < njob_env; i++)
+		ADD(job_env[i]);
+	ADD(extra[0]);
+	ADD(extra[1]);
+#undef ADD
+	v[k] = NULL;
+	return v;
+}
+
+int runner_run(const struct runner_opts *o)
+{
+	struct runner r;
+	char conf[PATH_MAX + 32], boot_id[64];
+	bool trusted;
+	int64_t utc;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.sig_fd = r.wake_fd = -1;
+	r.next_ready = UINT64_MAX;
+	r.dirty = true;
+	snprintf(conf, sizeof(conf), "%s/%s", o->dir, DD_CONF_NAME);
+	snprintf(r.db_path, sizeof(r.db_path), "%s/%s", o->dir, DD_DB_NAME);
+	if ((rc = cfg_load(&r.cfg, conf)) != HF_OK)
+		return rc;
+	if ((rc = port_wake_listen(o->dir, &r.wake_fd)) != HF_OK) {
+		if (rc == HF_EBUSY)
+			port_log("another holdfast daemon is running for %s", o->dir);
+		return rc;
+	}
+	if ((rc = jlog_open(&r.j, r.db_path, NULL)) != HF_OK)
+		goto out;
+	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
+		goto out;
+	utc = port_clock_utc(&trusted);
+	if ((rc = jlog_boot(&r.j, boot_id, trusted ? utc : -1, &r.boot)) != HF_OK)
+		goto out;
+	if ((rc = port_signals_open(&r.sig_fd)) != HF_OK)
+		goto out;
+	r.nkids = r.cfg.concurrency * 2; /* room for aborted children being reaped */
+	r.kids = calloc(r.nkids, sizeof(*r.kids));
+	if (!r.kids) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < r.nkids; i++)
+		r.kids[i].pc.out_fd = r.kids[i].pc.err_fd = r.kids[i].pc.gate_fd = -1;
+	if ((rc = recover_open_attempts(&r)) != HF_OK)
+		goto out;
+	rc = loop(&r);
+	if (rc == HF_OK)
+		maybe_checkpoint(&r);
+out:
+	for (size_t i = 0; i < r.nchunks; i++)
+		free(r.chunks[i].data);
+	free(r.chunks);
+	free(r.kids);
+	jlog_close(&r.j);
+	port_close(r.sig_fd);
+	port_close(r.wake_fd);
+	return rc;
+}

@@ -1,0 +1,117 @@
+/*
+** units.c: parsing and formatting durations and sizes (see units.h).
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "units.h"
+
+/* Reads a decimal number at *P into *V; false if none or overflow. */
+static int read_number(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t n = 0;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9') {
+		if (n > (UINT64_MAX - 9) / 10)
+			return 0;
+		n = n * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
+	*p = s;
+	*v = n;
+	return 1;
+}
+
+int units_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct { const char *name; uint64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 },
+	};
+	uint64_t total = 0, n;
+	const char *p = s;
+
+	if (!s || !*s)
+		return HF_EINVAL;
+	if (strcmp(s, "0") == 0) {
+		*ms = 0;
+		return HF_OK;
+	}
+	while (*p) {
+		size_t k, best = 0, best_len = 0;
+
+		if (!read_number(&p, &n))
+			return HF_EINVAL;
+		/* Longest unit name that matches: "ms" before "m". */
+		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+			size_t l = strlen(units[k].name);
+			if (strncmp(p, units[k].name, l) == 0 && l > best_len) {
+				best = k;
+				best_len = l;
+			}
+		}
+		if (best_len == 0)
+			return HF_EINVAL;
+		p += best_len;
+		if (n > UNITS_MAX_DURATION_MS / units[best].ms)
+			return HF_EINVAL;
+		total += n * units[best].ms;
+		if (total > UNITS_MAX_DURATION_MS)
+			return HF_EINVAL;
+	}
+	*ms = total;
+	return HF_OK;
+}
+
+int units_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct { const char *name; uint64_t mult; } units[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
+		{ "KiB", 1024 }, { "MiB", 1048576 }, { "GiB", 1073741824 },
+		{ "K", 1024 }, { "M", 1048576 }, { "G", 1073741824 },
+	};
+	const char *p = s;
+	uint64_t n;
+
+	if (!s || !read_number(&p, &n))
+		return HF_EINVAL;
+	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+		if (strcmp(p, units[k].name) == 0) {
+			if (n > UINT64_MAX / units[k].mult)
+				return HF_EINVAL;
+			*bytes = n * units[k].mult;
+			return HF_OK;
+		}
+	}
+	return HF_EINVAL;
+}
+
+void units_format_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct { const char *name; uint64_t ms; } units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+		{ "ms", 1 },
+	};
+	size_t used = 0;
+
+	if (ms == 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	buf[0] = '\0';
+	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]) && used < len; k++) {
+		if (ms >= units[k].ms) {
+			int w = snprintf(buf + used, len - used, "%llu%s",
+					 (unsigned long long)(ms / units[k].ms), units[k].name);
+			if (w < 0)
+				return;
+			used += (size_t)w;
+			ms %= units[k].ms;
+		}
+	}
+}

@@ -1,0 +1,25 @@
+/*
+** units.h: durations and sizes as people write them on the command line and
+** in holdfast.conf: "250ms", "30s", "5m", "2h", "1d", "1h30m"; "512", "64KiB",
+** "10MB". Parsing is strict: a number without a unit is not a duration, a
+** unit we do not know is an error, and overflow is an error.
+*/
+#ifndef HF_UNITS_H
+#define HF_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest duration accepted: 100 years, far past any timeout or backoff. */
+#define UNITS_MAX_DURATION_MS (100ULL * 366 * 24 * 3600 * 1000)
+
+/* Parses S into milliseconds; HF_EINVAL if malformed or too long. */
+int units_parse_duration(const char *s, uint64_t *ms);
+
+/* Parses S into bytes (KB = 1000, KiB = 1024, likewise M, G); HF_EINVAL. */
+int units_parse_size(const char *s, uint64_t *bytes);
+
+/* Writes MS as the shortest exact form ("1h30m", "250ms") into BUF[LEN]. */
+void units_format_duration(uint64_t ms, char *buf, size_t len);
+
+#endif /* HF_UNITS_H */

@@ -1,0 +1,345 @@
+/*
+** proc.c (linux): child processes, signals, poll and wake-ups.
+**
+** Children are started "gated" (see port.h): fork, then the child puts itself
+** in a new process group, wires its stdio, resets the signal state it
+** inherited (the daemon blocks signals for its signalfd; a job must not start
+** with them blocked), and waits for one byte on the gate pipe before exec.
+** The parent learns the pid at once, records it durably, then releases the
+** gate. If the parent dies first, the gate reads EOF and the child exits 127
+** without running the job: no process runs that the log does not know of.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <stddef.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "port.h"
+
+/* Reads a /proc file (whose stat size is 0) into BUF[LEN], NUL-terminated. */
+static int read_proc(const char *path, char *buf, size_t len, size_t *n)
+{
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("open", path, errno);
+	do
+		got = read(fd, buf, len - 1);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		int e = errno;
+		close(fd);
+		return port_syserr("read", path, e);
+	}
+	close(fd);
+	buf[got] = '\0';
+	*n = (size_t)got;
+	return HF_OK;
+}
+
+int port_boot_id(char *buf, size_t len)
+{
+	static const char path[] = "/proc/sys/kernel/random/boot_id";
+	size_t n;
+	int rc;
+
+	if ((rc = read_proc(path, buf, len, &n)) != HF_OK) {
+		if (rc == HF_ENOENT)
+			port_log("%s is missing: is /proc mounted?", path);
+		return rc;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return n > 0 ? HF_OK : HF_ECORRUPT;
+}
+
+/* The child's side of port_spawn_gated; never returns. */
+static void child_exec(char *const argv[], char *const envp[], const char *cwd, int gate,
+		       int out, int err)
+{
+	sigset_t none;
+	char go = 0;
+	int devnull;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(127);
+	/* Wait for the parent's durable record of this attempt. */
+	while (read(gate, &go, 1) < 0 && errno == EINTR)
+		;
+	if (go != 'g')
+		_exit(127);
+	if (cwd && chdir(cwd) != 0) {
+		dprintf(2, "holdfast: chdir %s: %s\n", cwd, strerror(errno));
+		_exit(127);
+	}
+	execvpe(argv[0], argv, envp);
+	dprintf(2, "holdfast: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int port_spawn_gated(char *const argv[], char *const envp[], const char *cwd,
+		     struct port_child *c)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, gate[2] = { -1, -1 };
+	int rc = HF_EBUG;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(gate, O_CLOEXEC)) {
+		rc = port_syserr("pipe2", NULL, errno);
+		goto out_close;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = port_syserr("fork", argv[0], errno);
+		goto out_close;
+	}
+	if (pid == 0)
+		child_exec(argv, envp, cwd, gate[0], out[1], err[1]);
+	/* Also here: the group must exist before we might signal it. */
+	setpgid(pid, pid);
+	close(out[1]);
+	close(err[1]);
+	close(gate[0]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	c->pid = pid;
+	c->out_fd = out[0];
+	c->err_fd = err[0];
+	c->gate_fd = gate[1];
+	if (port_proc_start_time(pid, &c->start_time) != HF_OK)
+		c->start_time = 0;
+	return HF_OK;
+
+out_close:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0) close(out[i]);
+		if (err[i] >= 0) close(err[i]);
+		if (gate[i] >= 0) close(gate[i]);
+	}
+	return rc;
+}
+
+int port_child_release(struct port_child *c)
+{
+	ssize_t n;
+
+	do
+		n = write(c->gate_fd, "g", 1);
+	while (n < 0 && errno == EINTR);
+	close(c->gate_fd);
+	c->gate_fd = -1;
+	return n == 1 ? HF_OK : port_syserr("write", "gate", errno);
+}
+
+void port_child_abort(struct port_child *c)
+{
+	if (c->gate_fd >= 0) {
+		close(c->gate_fd);
+		c->gate_fd = -1;
+	}
+}
+
+int port_proc_start_time(pid_t pid, int64_t *t)
+{
+	char path[64], text[1024], *p;
+	size_t n;
+	int rc, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((rc = read_proc(path, text, sizeof(text), &n)) != HF_OK)
+		return rc;
+	/* Field 2 (comm) may hold spaces and parentheses: skip to its last ')'. */
+	p = strrchr(text, ')');
+	rc = HF_ECORRUPT;
+	for (field = 2; p && *p; p++) {
+		if (*p == ' ' && ++field == 22) {
+			*t = strtoll(p + 1, NULL, 10);
+			rc = HF_OK;
+			break;
+		}
+	}
+	return rc;
+}
+
+int port_kill_group(pid_t pgid, int sig)
+{
+	if (pgid <= 1)
+		return HF_EBUG; /* never -1 or -0: that would signal everything */
+	if (kill(-pgid, sig) != 0 && errno != ESRCH)
+		return port_syserr("kill", NULL, errno);
+	return HF_OK;
+}
+
+int port_reap(pid_t *pid, int *status)
+{
+	pid_t p;
+
+	do
+		p = waitpid(-1, status, WNOHANG);
+	while (p < 0 && errno == EINTR);
+	if (p > 0) {
+		*pid = p;
+		return HF_OK;
+	}
+	if (p < 0 && errno != ECHILD)
+		return port_syserr("waitpid", NULL, errno);
+	return HF_ENOENT;
+}
+
+int port_read_nb(int fd, void *buf, size_t len, size_t *got)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0) {
+		*got = (size_t)n;
+		return HF_OK;
+	}
+	if (errno == EAGAIN)
+		return HF_EBUSY;
+	return port_syserr("read", "pipe", errno);
+}
+
+void port_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int port_signals_open(int *fd)
+{
+	sigset_t set;
+	int f;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return port_syserr("sigprocmask", NULL, errno);
+	f = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (f < 0)
+		return port_syserr("signalfd", NULL, errno);
+	/* A closed reader must not kill us (SIGPIPE on a job's pipe or a
+	** `holdfast logs | head`). */
+	signal(SIGPIPE, SIG_IGN);
+	*fd = f;
+	return HF_OK;
+}
+
+int port_signals_read(int fd, int *sig)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(fd, &si, sizeof(si));
+
+	if (n == (ssize_t)sizeof(si)) {
+		*sig = (int)si.ssi_signo;
+		return HF_OK;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return port_syserr("read", "signalfd", errno);
+	return HF_EBUSY;
+}
+
+int port_poll(struct pollfd *fds, unsigned n, int timeout_ms)
+{
+	uint64_t end = timeout_ms >= 0 ? port_clock_mono_ms() + (uint64_t)timeout_ms : 0;
+	int r;
+
+	for (;;) {
+		r = poll(fds, n, timeout_ms);
+		if (r >= 0)
+			return HF_OK;
+		if (errno != EINTR)
+			return port_syserr("poll", NULL, errno);
+		if (timeout_ms >= 0) {
+			uint64_t now = port_clock_mono_ms();
+			timeout_ms = now >= end ? 0 : (int)(end - now);
+		}
+	}
+}
+
+/* The abstract socket address of DIR's daemon. */
+static int wake_addr(const char *dir, struct sockaddr_un *sa, socklen_t *len)
+{
+	struct stat st;
+	int n;
+
+	if (stat(dir, &st) != 0)
+		return port_syserr("stat", dir, errno);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	/* sun_path[0] == 0: Linux's abstract namespace. */
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "holdfast/%llx/%llx",
+		     (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+	return HF_OK;
+}
+
+int port_wake_listen(const char *dir, int *fd)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int f, rc;
+
+	if ((rc = wake_addr(dir, &sa, &len)) != HF_OK)
+		return rc;
+	f = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f < 0)
+		return port_syserr("socket", NULL, errno);
+	if (bind(f, (struct sockaddr *)&sa, len) != 0) {
+		int e = errno;
+		close(f);
+		if (e == EADDRINUSE)
+			return HF_EBUSY;
+		return port_syserr("bind", dir, e);
+	}
+	*fd = f;
+	return HF_OK;
+}
+
+int port_wake_send(const char *dir)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int f, rc;
+
+	if ((rc = wake_addr(dir, &sa, &len)) != HF_OK)
+		return rc;
+	f = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f < 0)
+		return port_syserr("socket", NULL, errno);
+	/* EAGAIN: the daemon's queue is full of wake-ups already; it is
+	** listening and will wake, which is all a poke asks for. */
+	rc = sendto(f, "w", 1, 0, (struct sockaddr *)&sa, len) == 1 || errno == EAGAIN ?
+		HF_OK : HF_ENOENT;
+	close(f);
+	return rc;
+}
+
+void port_wake_drain(int fd)
+{
+	char buf[64];
+
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+}
