@@ -328,6 +328,26 @@ static const struct verb verbs[] = {
 	  "queued job has waited, and whether wall time is trusted.\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error.\n",
 	  cmd_status },
+	{ "pipeline", "add, run, list and show pipelines (DAGs of jobs)",
+	  "usage: holdfast pipeline add FILE.json\n"
+	  "       holdfast pipeline run NAME [--param NAME=VALUE]... [--json]\n"
+	  "       holdfast pipeline ls [--json]\n"
+	  "       holdfast pipeline show NAME\n"
+	  "\n"
+	  "A pipeline is a JSON file: a name, optional \"params\" (defaults for\n"
+	  "{{name}} in argv, env and cwd), an optional schedule (\"every\": \"15m\",\n"
+	  "a monotonic interval, or \"cron\": \"0 3 * * *\", 5 fields in UTC, which\n"
+	  "fires only while wall time is trusted), and \"jobs\": objects with name,\n"
+	  "argv, and optionally after (names in this pipeline), env, cwd, group,\n"
+	  "priority, retries, backoff (\"1s..5m\") and timeout.\n"
+	  "\n"
+	  "add checks everything (JSON syntax with its position, every key with its\n"
+	  "JSON path, dependency cycles with the cycle named) and stores nothing if\n"
+	  "anything is wrong; adding a name again replaces it. run queues one run:\n"
+	  "all its jobs in one transaction. After downtime a missed schedule runs\n"
+	  "once, not once per missed slot. See tools/examples/ for pipelines.\n"
+	  "Exit status: 0 ok, 1 failure, 2 usage or input error (nothing stored).\n",
+	  cmd_pipeline },
 	{ "run", "the daemon: run queued jobs",
 	  "usage: holdfast run [--until-idle]\n"
 	  "\n"

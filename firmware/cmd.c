@@ -15,6 +15,7 @@
 #include "datadir.h"
 #include "err.h"
 #include "jlog.h"
+#include "pipeline.h"
 #include "port.h"
 #include "runner.h"
 #include "units.h"
@@ -23,13 +24,14 @@
 struct ctx {
 	char dir[PATH_MAX];
 	struct jlog j;
-	struct jlog_now now;
+	struct jlog_now now;       /* now.boot is 0 until ctx_boot */
 	bool trusted;
+	char boot_id[64];
 };
 
 static int ctx_open(const struct cli_global *g, struct ctx *c)
 {
-	char db[PATH_MAX + 32], boot_id[64];
+	char db[PATH_MAX + 32];
 	enum port_fs_kind kind;
 	bool def;
 	int rc;
@@ -47,18 +49,23 @@ static int ctx_open(const struct cli_global *g, struct ctx *c)
 	}
 	if ((rc = jlog_open(&c->j, db, NULL)) != HF_OK)
 		return rc;
-	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
-		goto out;
+	if ((rc = port_boot_id(c->boot_id, sizeof(c->boot_id))) != HF_OK) {
+		jlog_close(&c->j);
+		return rc;
+	}
 	c->now.mono_ms = port_clock_mono_ms();
 	c->now.utc_ms = port_clock_utc(&c->trusted);
 	if (!c->trusted)
 		c->now.utc_ms = -1;
-	if ((rc = jlog_boot(&c->j, boot_id, c->now.utc_ms, &c->now.boot)) != HF_OK)
-		goto out;
-	return HF_OK;
-out:
-	jlog_close(&c->j);
-	return rc;
+	/* Read-only verbs only look the boot up; writers add it (ctx_boot). */
+	return jlog_boot(&c->j, c->boot_id, c->now.utc_ms, false, &c->now.boot);
+}
+
+/* Makes sure this boot has its row, inside the caller's transaction. */
+static int ctx_boot(struct ctx *c)
+{
+	return c->now.boot ? HF_OK :
+		jlog_boot(&c->j, c->boot_id, c->now.utc_ms, true, &c->now.boot);
 }
 
 static void ctx_close(struct ctx *c)
@@ -353,6 +360,8 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	s.after = after_ids;
 	s.nafter = nafter;
+	if ((rc = ctx_boot(&c)) != HF_OK)
+		goto out_rollback;
 	if ((rc = jlog_job_add(&c.j, &s, &c.now, &id, &existed)) != HF_OK)
 		goto out_rollback;
 	if ((rc = jlog_commit(&c.j)) != HF_OK)
@@ -398,8 +407,20 @@ static void print_command(FILE *out, struct jlog *j, const char *argv_json, size
 		return;
 	}
 	for (int i = 0; i < n && used < max; i++) {
-		bool quote = strpbrk(v[i], " \t\n'\"$\\") != NULL || !*v[i];
-		used += (size_t)fprintf(out, quote ? "%s'%s'" : "%s%s", i ? " " : "", v[i]);
+		bool quote = strpbrk(v[i], " \t\n'\"$\\;&|<>()*?`") != NULL || !*v[i];
+
+		if (i)
+			used += (size_t)fprintf(out, " ");
+		if (!quote) {
+			used += (size_t)fprintf(out, "%s", v[i]);
+			continue;
+		}
+		/* POSIX shell quoting: '...' with each ' written as '\''. */
+		fputc('\'', out);
+		for (const char *c = v[i]; *c && used < max; c++, used++)
+			fputs(*c == '\'' ? "'\\''" : (char[]){ *c, 0 }, out);
+		fputc('\'', out);
+		used += 2;
 	}
 	if (used >= max)
 		fputs(" ...", out);
@@ -724,7 +745,7 @@ int cmd_cancel(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
-	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK &&
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK &&
 	    (rc = jlog_job_cancel(&c.j, id, &c.now, &later)) == HF_OK) {
 		fprintf(out, later ? "job %lld: stopping (the daemon ends it)\n" :
 			"job %lld: cancelled\n", (long long)id);
@@ -746,7 +767,7 @@ int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
-	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK &&
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK &&
 	    (rc = jlog_job_retry(&c.j, id, &c.now)) == HF_OK) {
 		fprintf(out, "job %lld: queued again\n", (long long)id);
 		poke(&c);
@@ -855,4 +876,242 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 	bench = getenv("HOLDFAST_BENCH_NO_GROUP_COMMIT");
 	o.no_group_commit = bench && !strcmp(bench, "1");
 	return runner_run(&o);
+}
+
+/* ---- pipeline ------------------------------------------------------------------------ */
+
+static int pipeline_add(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *file = NULL, *val;
+	char *text = NULL;
+	size_t len;
+	struct pl p;
+	struct ctx c;
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_OPTION)
+			return CLI_HELP;
+		if (file) {
+			port_log("pipeline add: one file at a time ('%s' is extra)", val);
+			return HF_EINVAL;
+		}
+		file = val;
+	}
+	if (!file) {
+		port_log("pipeline add: which file? (holdfast pipeline add FILE.json)");
+		return HF_EINVAL;
+	}
+	if ((rc = port_fs_read_file(file, PL_MAX_BYTES, &text, &len)) != HF_OK) {
+		if (rc == HF_ENOENT)
+			port_log("pipeline add: %s does not exist", file);
+		return rc == HF_ENOENT || rc == HF_ETOOBIG ? HF_EINVAL : rc;
+	}
+	if (strlen(text) != len) {
+		port_log("pipeline add: %s contains a NUL byte; not JSON", file);
+		free(text);
+		return HF_EINVAL;
+	}
+	if ((rc = ctx_open(g, &c)) != HF_OK) {
+		free(text);
+		return rc;
+	}
+	/* Everything is checked, parameters included, before anything is stored. */
+	if ((rc = pl_parse(&c.j, text, file, &p)) != HF_OK)
+		goto out;
+	if ((rc = pl_apply_params(&p, NULL, 0)) != HF_OK)
+		goto out_free;
+	if ((rc = jlog_begin(&c.j)) != HF_OK)
+		goto out_free;
+	rc = jlog_pipeline_put(&c.j, p.name, text,
+			       p.sched == PL_SCHED_EVERY ? "every" :
+			       p.sched == PL_SCHED_CRON ? "cron" : NULL,
+			       p.sched_text, p.every_ms, c.now.utc_ms);
+	if (rc == HF_OK)
+		rc = jlog_commit(&c.j);
+	else
+		jlog_rollback(&c.j);
+	if (rc == HF_OK) {
+		fprintf(out, "pipeline %s: %d job%s%s%s\n", p.name, p.njobs, p.njobs == 1 ? "" : "s",
+			p.sched ? ", schedule " : "", p.sched ? p.sched_text : "");
+		poke(&c);
+	}
+out_free:
+	pl_free(&p);
+out:
+	free(text);
+	ctx_close(&c);
+	return rc;
+}
+
+static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "param", 0, true },
+					       { "json", 0, false }, { NULL, 0, false } };
+	char *params[PL_MAX_PARAMS], *text = NULL;
+	const char *name = NULL, *val;
+	int nparams = 0, r, idx, rc;
+	bool json = false;
+	int64_t run = 0;
+	struct pl p;
+	struct ctx c;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			if (name) {
+				port_log("pipeline run: one pipeline at a time ('%s' is extra)", val);
+				return HF_EINVAL;
+			}
+			name = val;
+		} else if (idx == 0) {
+			return CLI_HELP;
+		} else if (idx == 1) {
+			if (nparams == PL_MAX_PARAMS || !strchr(val, '=')) {
+				port_log("pipeline run: --param wants NAME=VALUE (at most %d), not '%s'",
+					 PL_MAX_PARAMS, val);
+				return HF_EINVAL;
+			}
+			params[nparams++] = (char *)val;
+		} else {
+			json = true;
+		}
+	}
+	if (!name) {
+		port_log("pipeline run: which pipeline? (holdfast pipeline run NAME)");
+		return HF_EINVAL;
+	}
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_pipeline_spec(&c.j, name, &text)) != HF_OK) {
+		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
+		goto out;
+	}
+	if ((rc = pl_parse(&c.j, text, name, &p)) != HF_OK)
+		goto out;
+	if ((rc = pl_apply_params(&p, params, nparams)) != HF_OK)
+		goto out_free;
+	if ((rc = jlog_begin(&c.j)) != HF_OK)
+		goto out_free;
+	if ((rc = ctx_boot(&c)) != HF_OK ||
+	    (rc = pl_instantiate(&c.j, &p, "manual", &c.now, &run)) != HF_OK) {
+		jlog_rollback(&c.j);
+		goto out_free;
+	}
+	if ((rc = jlog_commit(&c.j)) != HF_OK)
+		goto out_free;
+	if (json)
+		fprintf(out, "{\"run\":%lld,\"jobs\":%d}\n", (long long)run, p.njobs);
+	else
+		fprintf(out, "pipeline %s: run %lld queued (%d job%s)\n", p.name, (long long)run,
+			p.njobs, p.njobs == 1 ? "" : "s");
+	poke(&c);
+out_free:
+	pl_free(&p);
+out:
+	free(text);
+	ctx_close(&c);
+	return rc;
+}
+
+static int print_pipeline(const struct jlog_pipeline *pp, void *arg)
+{
+	struct print *p = arg;
+
+	if (p->json)
+		fprintf(p->out, "%s%s", p->count ? "," : "", pp->json);
+	else
+		fprintf(p->out, "%-24s %-6s %-20s %6lld\n", pp->name, pp->kind ? pp->kind : "-",
+			pp->sched ? pp->sched : "-", (long long)pp->runs);
+	p->count++;
+	return 0;
+}
+
+static int pipeline_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
+					       { NULL, 0, false } };
+	struct print p = { out, NULL, false, 0 };
+	const char *val;
+	struct ctx c;
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("pipeline ls: unexpected argument '%s'", val);
+			return HF_EINVAL;
+		}
+		if (idx == 0)
+			return CLI_HELP;
+		p.json = true;
+	}
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if (p.json)
+		fputc('[', out);
+	else
+		fprintf(out, "%-24s %-6s %-20s %6s\n", "NAME", "SCHED", "EVERY/CRON", "RUNS");
+	rc = jlog_pipelines_list(&c.j, false, print_pipeline, &p);
+	if (p.json)
+		fputs("]\n", out);
+	ctx_close(&c);
+	return rc;
+}
+
+static int pipeline_show(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *name;
+	char *text = NULL;
+	struct ctx c;
+	int rc;
+
+	if ((rc = parse_job_arg("pipeline show", a, opts, &name, no_opts, NULL)) != HF_OK)
+		return rc;
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_pipeline_spec(&c.j, name, &text)) == HF_OK) {
+		fputs(text, out);
+		if (*text && text[strlen(text) - 1] != '\n')
+			fputc('\n', out);
+	}
+	free(text);
+	ctx_close(&c);
+	return rc == HF_ENOENT ? HF_EINVAL : rc;
+}
+
+int cmd_pipeline(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(const struct cli_global *, struct cli_args *, FILE *);
+	} subs[] = { { "add", pipeline_add }, { "run", pipeline_run }, { "ls", pipeline_ls },
+		     { "show", pipeline_show } };
+	const char *sub;
+
+	if (a->i >= a->argc) {
+		port_log("pipeline: which? add FILE | run NAME | ls | show NAME");
+		return HF_EINVAL;
+	}
+	sub = a->argv[a->i++];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
+		return CLI_HELP;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (!strcmp(sub, subs[i].name)) {
+			char verb[32];
+			snprintf(verb, sizeof(verb), "pipeline %s", sub);
+			a->verb = verb;
+			int rc = subs[i].fn(g, a, out);
+			a->verb = "pipeline";
+			return rc;
+		}
+	}
+	port_log("pipeline: unknown subcommand '%s' (add, run, ls, show)", sub);
+	return HF_EINVAL;
 }

@@ -16,6 +16,7 @@ int cmd_logs(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_cancel(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out);
+int cmd_pipeline(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out);
 
 /* Whether S is valid UTF-8 (what the log's JSON columns can hold). */

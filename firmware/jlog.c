@@ -481,7 +481,8 @@ static const char sql_boot_get[] = "SELECT id FROM boots WHERE kernel_boot_id = 
 static const char sql_boot_add[] =
 	"INSERT INTO boots(kernel_boot_id, first_utc_ms) VALUES (?1, ?2)";
 
-int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, int64_t *boot)
+int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, bool create,
+	      int64_t *boot)
 {
 	sqlite3_stmt *st = stmt(j, sql_boot_get);
 	bool own = sqlite3_get_autocommit(j->db);
@@ -499,6 +500,9 @@ int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, int64_
 	sqlite3_reset(st);
 	if (src != SQLITE_DONE)
 		return sqlite_err(j->db, "boots", src);
+	*boot = 0;
+	if (!create)
+		return HF_OK;
 	if (own && (rc = jlog_begin(j)) != HF_OK)
 		return rc;
 	/* Look again under the write lock: another process may have added it. */
@@ -1017,7 +1021,211 @@ out:
 	return rc;
 }
 
+/* ---- pipelines ------------------------------------------------------------------ */
+
+int jlog_pipeline_put(struct jlog *j, const char *name, const char *spec, const char *kind,
+		      const char *sched, uint64_t every_ms, int64_t utc_ms)
+{
+	static const char sql[] =
+		"INSERT INTO pipelines(name, spec, added_utc_ms, sched_kind, sched, every_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT(name) DO UPDATE SET spec = excluded.spec,"
+		"  added_utc_ms = excluded.added_utc_ms, sched_kind = excluded.sched_kind,"
+		"  sched = excluded.sched, every_ms = excluded.every_ms";
+	sqlite3_stmt *st = stmt(j, sql);
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
+	bind_utc(st, 3, utc_ms);
+	bind_text_or_null(st, 4, kind);
+	bind_text_or_null(st, 5, sched);
+	if (kind && !strcmp(kind, "every"))
+		sqlite3_bind_int64(st, 6, (int64_t)every_ms);
+	return step_done(j, st);
+}
+
+int jlog_pipeline_spec(struct jlog *j, const char *name, char **spec)
+{
+	static const char sql[] = "SELECT spec FROM pipelines WHERE name = ?1";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*spec = strdup(col_text(st, 0));
+		sqlite3_reset(st);
+		return *spec ? HF_OK : HF_ENOMEM;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE)
+		return sqlite_err(j->db, "pipeline", src);
+	port_log("no pipeline named '%s' (see holdfast pipeline ls)", name);
+	return HF_ENOENT;
+}
+
+int jlog_pipelines_list(struct jlog *j, bool scheduled_only,
+			int (*cb)(const struct jlog_pipeline *p, void *arg), void *arg)
+{
+	static const char sql[] =
+		"SELECT name, sched_kind, sched, spec, every_ms, last_boot, last_mono_ms,"
+		" last_utc_ms, (SELECT count(*) FROM pipeline_runs r WHERE r.pipeline = p.name),"
+		" json_object('name', name, 'schedule', sched_kind, 'every_or_cron', sched,"
+		"  'last_fired_utc_ms', last_utc_ms, 'runs',"
+		"  (SELECT count(*) FROM pipeline_runs r WHERE r.pipeline = p.name),"
+		"  'jobs', json_array_length(spec, '$.jobs'))"
+		" FROM pipelines p WHERE ?1 = 0 OR sched_kind IS NOT NULL ORDER BY name";
+	sqlite3_stmt *st = stmt(j, sql);
+	struct jlog_pipeline p;
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int(st, 1, scheduled_only);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		p.name = col_text(st, 0);
+		p.kind = col_text(st, 1);
+		p.sched = col_text(st, 2);
+		p.spec = col_text(st, 3);
+		p.every_ms = (uint64_t)col_int_or(st, 4, 0);
+		p.last_boot = col_int_or(st, 5, 0);
+		p.last_mono_ms = (uint64_t)col_int_or(st, 6, 0);
+		p.last_utc_ms = col_int_or(st, 7, -1);
+		p.runs = sqlite3_column_int64(st, 8);
+		p.json = col_text(st, 9);
+		if (cb(&p, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "pipelines", src);
+}
+
+int jlog_run_add(struct jlog *j, const char *pipeline, char *const *kv, int n,
+		 const char *trigger, const struct jlog_now *now, int64_t *run)
+{
+	static const char sql[] =
+		"INSERT INTO pipeline_runs(pipeline, params, trigger, boot, mono_ms, utc_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *st;
+	char *params;
+	int rc;
+
+	if ((rc = json_strings(j, kv, n, &params)) != HF_OK)
+		return rc;
+	if (!(st = stmt(j, sql))) {
+		free(params);
+		return HF_EBUG;
+	}
+	sqlite3_bind_text(st, 1, pipeline, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, params, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, trigger, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now->boot);
+	sqlite3_bind_int64(st, 5, (int64_t)now->mono_ms);
+	bind_utc(st, 6, now->utc_ms);
+	rc = step_done(j, st);
+	free(params);
+	if (rc == HF_OK)
+		*run = sqlite3_last_insert_rowid(j->db);
+	return rc;
+}
+
+int jlog_pipeline_fired(struct jlog *j, const char *name, const struct jlog_now *now)
+{
+	static const char sql[] =
+		"UPDATE pipelines SET last_boot = ?2, last_mono_ms = ?3,"
+		" last_utc_ms = coalesce(?4, last_utc_ms) WHERE name = ?1";
+	sqlite3_stmt *st = stmt(j, sql);
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now->boot);
+	sqlite3_bind_int64(st, 3, (int64_t)now->mono_ms);
+	bind_utc(st, 4, now->utc_ms);
+	return step_done(j, st);
+}
+
 /* ---- the daemon's side ------------------------------------------------------ */
+
+int jlog_json_check(struct jlog *j, const char *text, int64_t *pos)
+{
+	static const char sql[] = "SELECT json_error_position(?1)";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	*pos = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : sqlite_err(j->db, "json", src);
+}
+
+int jlog_json_type(struct jlog *j, const char *json, const char *path, char *type, size_t len)
+{
+	static const char sql[] = "SELECT json_type(?1, ?2)";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	snprintf(type, len, "%s", src == SQLITE_ROW && col_text(st, 0) ? col_text(st, 0) : "");
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : sqlite_err(j->db, "json", src);
+}
+
+int jlog_json_text(struct jlog *j, const char *json, const char *path, char **out)
+{
+	static const char sql[] =
+		"SELECT CASE json_type(?1, ?2) WHEN 'object' THEN json_extract(?1, ?2)"
+		" WHEN 'array' THEN json_extract(?1, ?2) WHEN 'true' THEN 'true'"
+		" WHEN 'false' THEN 'false' ELSE CAST(json_extract(?1, ?2) AS TEXT) END";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	*out = NULL;
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW && col_text(st, 0) && !(*out = strdup(col_text(st, 0)))) {
+		sqlite3_reset(st);
+		return HF_ENOMEM;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : sqlite_err(j->db, "json", src);
+}
+
+int jlog_json_keys(struct jlog *j, const char *json, const char *path,
+		   int (*cb)(const char *key, void *arg), void *arg)
+{
+	static const char sql[] = "SELECT key FROM json_each(?1, ?2) ORDER BY id";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		/* Copy: CB may run other JSON statements. */
+		char key[256];
+		snprintf(key, sizeof(key), "%s", col_text(st, 0) ? col_text(st, 0) : "");
+		if (cb(key, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "json", src);
+}
 
 int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n)
 {

@@ -69,8 +69,11 @@ struct jlog_now {
 	int64_t utc_ms;
 };
 
-/* Finds or adds the boots row of KERNEL_BOOT_ID; *BOOT is its counter. */
-int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, int64_t *boot);
+/* Finds (or, with CREATE, adds) the boots row of KERNEL_BOOT_ID; *BOOT is
+** its counter, 0 if absent and not created. Inside the caller's transaction
+** if one is open, else in its own. */
+int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, bool create,
+	      int64_t *boot);
 
 /* ---- transactions ---------------------------------------------------------- */
 
@@ -179,6 +182,37 @@ int jlog_counts(struct jlog *j, struct jlog_counts *c);
 int jlog_job_cancel(struct jlog *j, int64_t id, const struct jlog_now *now, bool *later);
 int jlog_job_retry(struct jlog *j, int64_t id, const struct jlog_now *now);
 
+/* ---- pipelines ------------------------------------------------------------------ */
+
+/* Stores (or replaces) pipeline NAME's validated SPEC and schedule (KIND
+** NULL, "every" or "cron"); a replaced pipeline keeps its last fire time. */
+int jlog_pipeline_put(struct jlog *j, const char *name, const char *spec, const char *kind,
+		      const char *sched, uint64_t every_ms, int64_t utc_ms);
+
+/* The stored spec of NAME as a heap string; HF_ENOENT (logged) if none. */
+int jlog_pipeline_spec(struct jlog *j, const char *name, char **spec);
+
+struct jlog_pipeline {
+	const char *name, *kind, *sched, *spec;  /* kind, sched NULL: unscheduled */
+	uint64_t every_ms;
+	int64_t last_boot;         /* 0: never fired */
+	uint64_t last_mono_ms;
+	int64_t last_utc_ms;       /* < 0: none */
+	int64_t runs;
+	const char *json;
+};
+
+/* Calls CB for every pipeline (SCHEDULED_ONLY: those with a schedule). */
+int jlog_pipelines_list(struct jlog *j, bool scheduled_only,
+			int (*cb)(const struct jlog_pipeline *p, void *arg), void *arg);
+
+/* Adds a run of PIPELINE with parameters KV ("k=v"). */
+int jlog_run_add(struct jlog *j, const char *pipeline, char *const *kv, int n,
+		 const char *trigger, const struct jlog_now *now, int64_t *run);
+
+/* Records that NAME's schedule was handled at NOW (fired, or armed). */
+int jlog_pipeline_fired(struct jlog *j, const char *name, const struct jlog_now *now);
+
 /* ---- the daemon's side ------------------------------------------------------ */
 
 /* A job the scheduler may start: what the runner needs to exec it. */
@@ -192,6 +226,25 @@ struct jlog_runnable {
 /* Splits a JSON array of strings (as stored for argv and env) into a
 ** NULL-terminated heap vector *V of *N strings: one allocation, one free(). */
 int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n);
+
+/* ---- JSON, through SQLite's JSON functions ------------------------------------- */
+
+/* Checks that TEXT is well-formed JSON; if not, *POS is the 1-based
+** character position of the first error (json_error_position). */
+int jlog_json_check(struct jlog *j, const char *text, int64_t *pos);
+
+/* The JSON type at PATH in JSON ("object", "array", "text", "integer",
+** "real", "true", "false", "null"), or "" if PATH does not exist. */
+int jlog_json_type(struct jlog *j, const char *json, const char *path, char *type, size_t len);
+
+/* The value at PATH as a heap string (text as is, numbers formatted, arrays
+** and objects as JSON), or NULL if absent. */
+int jlog_json_text(struct jlog *j, const char *json, const char *path, char **out);
+
+/* Calls CB with each key (objects) or index (arrays, as "0", "1", ...) at
+** PATH, in order, until CB returns non-zero. */
+int jlog_json_keys(struct jlog *j, const char *json, const char *path,
+		   int (*cb)(const char *key, void *arg), void *arg);
 
 /* Calls CB for queued (or retry-waiting) jobs whose dependencies succeeded
 ** and whose time has come, highest priority first, FIFO within a priority,

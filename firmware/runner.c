@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "datadir.h"
 #include "jlog.h"
+#include "pipeline.h"
 #include "port.h"
 #include "runner.h"
 
@@ -82,6 +83,8 @@ struct runner {
 	bool check_cancels;
 	uint64_t retry_after;      /* after a failed commit */
 	uint64_t next_ready;       /* earliest job waiting on time */
+	uint64_t next_sched;       /* when to look at schedules again */
+	int64_t fired;             /* scheduled runs queued by this daemon */
 };
 
 static struct jlog_now now_of(const struct runner *r)
@@ -334,7 +337,113 @@ out:
 	return rc != HF_OK;
 }
 
-/* One group commit: output, ends, then starts. */
+/* ---- schedules --------------------------------------------------------------------- */
+
+struct due {
+	char name[JLOG_NAME_MAX + 1];
+	char *spec;
+	bool fire;                 /* else: only arm (first sight of a cron) */
+};
+
+struct sched_scan {
+	struct runner *r;
+	const struct jlog_now *now;
+	struct due *due;
+	size_t n, cap;
+	uint64_t next;             /* mono ms of the next check */
+};
+
+static int scan_one(const struct jlog_pipeline *p, void *arg)
+{
+	struct sched_scan *sc = arg;
+	const struct jlog_now *now = sc->now;
+	bool fire = false, arm = false;
+
+	if (!strcmp(p->kind, "every")) {
+		/* Never fired, or last fired in another boot (the monotonic clock
+		** restarted, and downtime passed): fire once now. */
+		if (p->last_boot != now->boot || now->mono_ms >= p->last_mono_ms + p->every_ms)
+			fire = true;
+		else if (p->last_mono_ms + p->every_ms < sc->next)
+			sc->next = p->last_mono_ms + p->every_ms;
+	} else if (now->utc_ms >= 0) {
+		/* Calendar schedules need trusted wall time; without it, wait. */
+		struct cron c;
+		char err[128];
+		int64_t next;
+
+		if (cron_parse(p->sched, &c, err, sizeof(err)) != HF_OK)
+			return 0;
+		if (p->last_utc_ms < 0) {
+			arm = true; /* count from now; do not fire for the past */
+		} else {
+			next = cron_next(&c, p->last_utc_ms / 1000);
+			if (next >= 0 && next * 1000 <= now->utc_ms)
+				fire = true; /* however many slots passed: once */
+			else if (next >= 0 && (uint64_t)(next * 1000 - now->utc_ms) <
+				 sc->next - now->mono_ms)
+				sc->next = now->mono_ms + (uint64_t)(next * 1000 - now->utc_ms);
+		}
+	}
+	if (!fire && !arm)
+		return 0;
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? sc->cap * 2 : 8;
+		struct due *d = realloc(sc->due, cap * sizeof(*d));
+		if (!d)
+			return 1;
+		sc->due = d;
+		sc->cap = cap;
+	}
+	snprintf(sc->due[sc->n].name, sizeof(sc->due[sc->n].name), "%s", p->name);
+	sc->due[sc->n].spec = fire ? strdup(p->spec) : NULL;
+	sc->due[sc->n].fire = fire;
+	sc->n++;
+	return 0;
+}
+
+/* Queues a run of every pipeline whose schedule is due, in the caller's
+** transaction. A pipeline that no longer parses is skipped and said. */
+static int run_schedules(struct runner *r, const struct jlog_now *now)
+{
+	struct sched_scan sc = { r, now, NULL, 0, 0, now->mono_ms + IDLE_POLL_MS };
+	int rc;
+
+	if ((rc = jlog_pipelines_list(&r->j, true, scan_one, &sc)) != HF_OK)
+		goto out;
+	for (size_t i = 0; i < sc.n; i++) {
+		struct due *d = &sc.due[i];
+		struct pl p;
+		int64_t run;
+
+		if (d->fire) {
+			if (!d->spec) {
+				rc = HF_ENOMEM;
+				goto out;
+			}
+			if (pl_parse(&r->j, d->spec, d->name, &p) != HF_OK)
+				continue;
+			if ((rc = pl_apply_params(&p, NULL, 0)) == HF_OK)
+				rc = pl_instantiate(&r->j, &p, "schedule", now, &run);
+			pl_free(&p);
+			if (rc != HF_OK)
+				goto out;
+			r->fired++;
+			r->dirty = true;
+		}
+		if ((rc = jlog_pipeline_fired(&r->j, d->name, now)) != HF_OK)
+			goto out;
+	}
+	/* After changes, look again soon (from the updated records). */
+	r->next_sched = sc.n ? now->mono_ms + 1000 : sc.next;
+out:
+	for (size_t i = 0; i < sc.n; i++)
+		free(sc.due[i].spec);
+	free(sc.due);
+	return rc;
+}
+
+/* One group commit: output, ends, schedules, then starts. */
 static int commit_tick(struct runner *r)
 {
 	struct jlog_now now = now_of(r);
@@ -342,6 +451,7 @@ static int commit_tick(struct runner *r)
 	unsigned busy = running_count(r, NULL);
 	struct pick p = { r, &now, 0, HF_OK, 0 };
 	bool want_start = r->dirty && !r->stopping && busy < slots;
+	bool want_sched = !r->stopping && now.mono_ms >= r->next_sched;
 	bool have_ends = false, freed;
 	size_t i;
 	int rc;
@@ -349,7 +459,7 @@ static int commit_tick(struct runner *r)
 	for (i = 0; i < r->nkids; i++)
 		if (finished(&r->kids[i]) && r->kids[i].started)
 			have_ends = true;
-	if (!r->nchunks && !have_ends && !want_start)
+	if (!r->nchunks && !have_ends && !want_start && !want_sched)
 		return HF_OK;
 	if (now.mono_ms < r->retry_after)
 		return HF_OK;
@@ -376,6 +486,11 @@ static int commit_tick(struct runner *r)
 			if ((rc = jlog_commit(&r->j)) || (rc = jlog_begin(&r->j)))
 				goto out_fail;
 		}
+	}
+	if (want_sched) {
+		if ((rc = run_schedules(r, &now)) != HF_OK)
+			goto out_rollback;
+		want_start = r->dirty && busy < slots;
 	}
 	if (want_start) {
 		p.free = slots - busy;
@@ -519,6 +634,8 @@ static int next_timeout(const struct runner *r, uint64_t now)
 		t = r->next_ready;
 	if (r->retry_after > now && r->retry_after < t)
 		t = r->retry_after;
+	if (r->next_sched < t && !r->stopping)
+		t = r->next_sched;
 	if (r->dirty && running_count(r, NULL) < r->cfg.concurrency && !r->stopping)
 		t = now;
 	return t <= now ? 0 : (int)(t - now);
@@ -627,6 +744,7 @@ static int loop(struct runner *r)
 			port_wake_drain(r->wake_fd);
 			r->dirty = true;
 			r->check_cancels = true;
+			r->next_sched = 0; /* a pipeline may have been added */
 		}
 		for (unsigned i = 0; i < r->nkids; i++) {
 			struct child *c = &r->kids[i];
@@ -723,7 +841,7 @@ int runner_run(const struct runner_opts *o)
 	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
 		goto out;
 	utc = port_clock_utc(&trusted);
-	if ((rc = jlog_boot(&r.j, boot_id, trusted ? utc : -1, &r.boot)) != HF_OK)
+	if ((rc = jlog_boot(&r.j, boot_id, trusted ? utc : -1, true, &r.boot)) != HF_OK)
 		goto out;
 	if ((rc = port_signals_open(&r.sig_fd)) != HF_OK)
 		goto out;

@@ -1,0 +1,703 @@
+/*
+** pipeline.c: parsing, validating and instantiating pipelines (see
+** pipeline.h).
+**
+** Validation walks the document by JSON path with jlog's accessors (SQLite's
+** json_type/json_extract/json_each), checks every key against the known
+** ones, and reports the first problem with its path. Cycles are found by a
+** depth-first search and reported as the cycle itself: "a -> b -> a".
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "pipeline.h"
+#include "port.h"
+#include "units.h"
+
+struct parse {
+	struct jlog *j;
+	const char *text, *src;
+	struct pl *p;
+};
+
+/* ---- the arena ------------------------------------------------------------ */
+
+static void *keep(struct pl *p, void *ptr)
+{
+	if (!ptr)
+		return NULL;
+	if (p->nallocs == p->cap_allocs) {
+		size_t cap = p->cap_allocs ? p->cap_allocs * 2 : 64;
+		void **n = realloc(p->allocs, cap * sizeof(*n));
+		if (!n) {
+			free(ptr);
+			return NULL;
+		}
+		p->allocs = n;
+		p->cap_allocs = cap;
+	}
+	p->allocs[p->nallocs++] = ptr;
+	return ptr;
+}
+
+static void *zalloc(struct pl *p, size_t n)
+{
+	return keep(p, calloc(1, n ? n : 1));
+}
+
+void pl_free(struct pl *p)
+{
+	for (size_t i = 0; i < p->nallocs; i++)
+		free(p->allocs[i]);
+	free(p->allocs);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- accessors with error reporting ---------------------------------------------- */
+
+static int fail(struct parse *ps, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parse *ps, const char *path, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	port_log("%s: %s: %s", ps->src, path, msg);
+	return HF_EINVAL;
+}
+
+static int type_at(struct parse *ps, const char *path, char *type, size_t len)
+{
+	return jlog_json_type(ps->j, ps->text, path, type, len);
+}
+
+/* The string at PATH, kept in the arena; *OUT NULL if absent and optional. */
+static int get_string(struct parse *ps, const char *path, bool required, char **out)
+{
+	char type[16], *s;
+	int rc;
+
+	*out = NULL;
+	if ((rc = type_at(ps, path, type, sizeof(type))) != HF_OK)
+		return rc;
+	if (!*type)
+		return required ? fail(ps, path, "is required") : HF_OK;
+	if (strcmp(type, "text"))
+		return fail(ps, path, "must be a string, not %s", type);
+	if ((rc = jlog_json_text(ps->j, ps->text, path, &s)) != HF_OK)
+		return rc;
+	if (!keep(ps->p, s))
+		return HF_ENOMEM;
+	if (strlen(s) > JLOG_ARG_BYTES)
+		return fail(ps, path, "is longer than 64 KiB");
+	*out = s;
+	return HF_OK;
+}
+
+static int get_int(struct parse *ps, const char *path, int64_t lo, int64_t hi, int64_t *out)
+{
+	char type[16], *s;
+	char range[64];
+	int rc;
+
+	if ((rc = type_at(ps, path, type, sizeof(type))) != HF_OK)
+		return rc;
+	if (!*type)
+		return HF_OK; /* keep the default */
+	snprintf(range, sizeof(range), "%lld to %lld", (long long)lo, (long long)hi);
+	if (strcmp(type, "integer"))
+		return fail(ps, path, "must be a whole number from %s", range);
+	if ((rc = jlog_json_text(ps->j, ps->text, path, &s)) != HF_OK)
+		return rc;
+	*out = strtoll(s, NULL, 10);
+	free(s);
+	if (*out < lo || *out > hi)
+		return fail(ps, path, "must be from %s", range);
+	return HF_OK;
+}
+
+static int get_duration(struct parse *ps, const char *path, uint64_t *ms)
+{
+	char *s;
+	int rc;
+
+	if ((rc = get_string(ps, path, false, &s)) != HF_OK || !s)
+		return rc;
+	if (units_parse_duration(s, ms) != HF_OK)
+		return fail(ps, path, "'%s' is not a duration such as 250ms, 30s, 5m, 2h, 1d", s);
+	return HF_OK;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > JLOG_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+static int get_name(struct parse *ps, const char *path, bool required, char **out)
+{
+	int rc = get_string(ps, path, required, out);
+
+	if (rc == HF_OK && *out && !valid_name(*out))
+		return fail(ps, path, "'%s' is not a name (letters, digits, '_', '-', '.'; "
+			    "not starting with a digit; at most 128)", *out);
+	return rc;
+}
+
+/* Collects the keys at PATH (copied; the callback must not nest). */
+struct keys {
+	char **k;
+	int n, cap;
+	struct pl *p;
+	bool oom;
+};
+
+static int add_key(const char *key, void *arg)
+{
+	struct keys *ks = arg;
+	char *dup;
+
+	if (ks->n == ks->cap) {
+		int cap = ks->cap ? ks->cap * 2 : 16;
+		char **nk = zalloc(ks->p, (size_t)cap * sizeof(char *));
+		if (!nk) {
+			ks->oom = true;
+			return 1;
+		}
+		if (ks->n)
+			memcpy(nk, ks->k, (size_t)ks->n * sizeof(char *));
+		ks->k = nk;
+		ks->cap = cap;
+	}
+	if (!(dup = keep(ks->p, strdup(key)))) {
+		ks->oom = true;
+		return 1;
+	}
+	ks->k[ks->n++] = dup;
+	return 0;
+}
+
+static int keys_at(struct parse *ps, const char *path, struct keys *ks)
+{
+	int rc;
+
+	memset(ks, 0, sizeof(*ks));
+	ks->p = ps->p;
+	rc = jlog_json_keys(ps->j, ps->text, path, add_key, ks);
+	return rc ? rc : ks->oom ? HF_ENOMEM : HF_OK;
+}
+
+/* Checks that the object at PATH has only KNOWN keys. */
+static int only_keys(struct parse *ps, const char *path, const char *const *known)
+{
+	char sub[512];
+	struct keys ks;
+	int rc;
+
+	if ((rc = keys_at(ps, path, &ks)) != HF_OK)
+		return rc;
+	for (int i = 0; i < ks.n; i++) {
+		bool ok = false;
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = !strcmp(*k, ks.k[i]);
+		if (!ok) {
+			snprintf(sub, sizeof(sub), "%s.%s", path, ks.k[i]);
+			return fail(ps, sub, "unknown key");
+		}
+	}
+	return HF_OK;
+}
+
+static int expect_type(struct parse *ps, const char *path, const char *want)
+{
+	char type[16];
+	int rc;
+
+	if ((rc = type_at(ps, path, type, sizeof(type))) != HF_OK)
+		return rc;
+	if (strcmp(type, want))
+		return fail(ps, path, *type ? "must be an %s" : "is required (an %s)", want);
+	return HF_OK;
+}
+
+/* An array of strings at PATH into *V (NULL-terminated), or none. */
+static int get_strings(struct parse *ps, const char *path, bool required, int max, char ***v,
+		       int *n)
+{
+	char type[16], sub[512];
+	struct keys ks;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if ((rc = type_at(ps, path, type, sizeof(type))) != HF_OK)
+		return rc;
+	if (!*type && !required)
+		return HF_OK;
+	if (strcmp(type, "array"))
+		return fail(ps, path, "must be an array of strings");
+	if ((rc = keys_at(ps, path, &ks)) != HF_OK)
+		return rc;
+	if (ks.n == 0 && required)
+		return fail(ps, path, "must not be empty");
+	if (ks.n > max) {
+		char lim[32];
+		snprintf(lim, sizeof(lim), "%d", max);
+		return fail(ps, path, "has more than %s entries", lim);
+	}
+	if (!(*v = zalloc(ps->p, (size_t)(ks.n + 1) * sizeof(char *))))
+		return HF_ENOMEM;
+	for (int i = 0; i < ks.n; i++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		if ((rc = get_string(ps, sub, true, &(*v)[i])) != HF_OK)
+			return rc;
+	}
+	*n = ks.n;
+	return HF_OK;
+}
+
+/* ---- the document --------------------------------------------------------------- */
+
+static int parse_env(struct parse *ps, const char *path, struct pl_job *jb)
+{
+	char type[16], sub[512];
+	struct keys ks;
+	int rc;
+
+	if ((rc = type_at(ps, path, type, sizeof(type))) != HF_OK || !*type)
+		return rc;
+	if (strcmp(type, "object"))
+		return fail(ps, path, "must be an object of NAME: \"value\"");
+	if ((rc = keys_at(ps, path, &ks)) != HF_OK)
+		return rc;
+	if (ks.n > JLOG_ENV_MAX)
+		return fail(ps, path, "has more than 128 entries");
+	if (!(jb->env = zalloc(ps->p, (size_t)(ks.n + 1) * sizeof(char *))))
+		return HF_ENOMEM;
+	for (int i = 0; i < ks.n; i++) {
+		char *v, *kv;
+		const char *k = ks.k[i];
+		bool ok = *k && !(k[0] >= '0' && k[0] <= '9');
+		for (const char *c = k; *c && ok; c++)
+			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9') || *c == '_';
+		snprintf(sub, sizeof(sub), "%s.%s", path, k);
+		if (!ok)
+			return fail(ps, sub, "is not an environment variable name");
+		if ((rc = get_string(ps, sub, true, &v)) != HF_OK)
+			return rc;
+		if (!(kv = zalloc(ps->p, strlen(k) + strlen(v) + 2)))
+			return HF_ENOMEM;
+		sprintf(kv, "%s=%s", k, v);
+		jb->env[jb->nenv++] = kv;
+	}
+	return HF_OK;
+}
+
+static int parse_job(struct parse *ps, int i)
+{
+	static const char *const known[] = { "name", "argv", "after", "env", "cwd", "group",
+					     "priority", "retries", "backoff", "timeout", NULL };
+	struct pl_job *jb = &ps->p->jobs[i];
+	char path[64], sub[96], *s;
+	int rc;
+
+	snprintf(path, sizeof(path), "$.jobs[%d]", i);
+	jb->backoff_min_ms = 1000;
+	jb->backoff_max_ms = 300000;
+	if ((rc = expect_type(ps, path, "object")) || (rc = only_keys(ps, path, known)))
+		return rc;
+#define SUB(k) (snprintf(sub, sizeof(sub), "%s.%s", path, k), sub)
+	if ((rc = get_name(ps, SUB("name"), true, &jb->name)) ||
+	    (rc = get_strings(ps, SUB("argv"), true, JLOG_ARGV_MAX, &jb->argv, &jb->argc)) ||
+	    (rc = parse_env(ps, SUB("env"), jb)) ||
+	    (rc = get_string(ps, SUB("cwd"), false, &jb->cwd)) ||
+	    (rc = get_name(ps, SUB("group"), false, &jb->group)) ||
+	    (rc = get_int(ps, SUB("priority"), -1000, 1000, &jb->priority)) ||
+	    (rc = get_int(ps, SUB("retries"), 0, 1000, &jb->retries)) ||
+	    (rc = get_duration(ps, SUB("timeout"), &jb->timeout_ms)))
+		return rc;
+	if (jb->cwd && jb->cwd[0] != '/')
+		return fail(ps, SUB("cwd"), "must be an absolute path, not '%s'", jb->cwd);
+	if (jb->argv[0][0] == '\0')
+		return fail(ps, SUB("argv[0]"), "the command is an empty string");
+	if ((rc = get_string(ps, SUB("backoff"), false, &s)) != HF_OK)
+		return rc;
+	if (s) {
+		char *dots = strstr(s, ".."), lo[32];
+		if (!dots || (size_t)(dots - s) >= sizeof(lo))
+			return fail(ps, sub, "'%s' is not MIN..MAX, e.g. 1s..5m", s);
+		memcpy(lo, s, (size_t)(dots - s));
+		lo[dots - s] = '\0';
+		if (units_parse_duration(lo, &jb->backoff_min_ms) ||
+		    units_parse_duration(dots + 2, &jb->backoff_max_ms) ||
+		    jb->backoff_min_ms > jb->backoff_max_ms)
+			return fail(ps, sub, "'%s' is not MIN..MAX with MIN <= MAX", s);
+	}
+	if (jb->timeout_ms == 0 && (rc = type_at(ps, SUB("timeout"), sub, sizeof(sub))) == HF_OK &&
+	    *sub)
+		return fail(ps, path, "timeout 0 would kill the job at once; omit it");
+#undef SUB
+	return HF_OK;
+}
+
+/* Resolves each job's "after" names to indexes. */
+static int link_after(struct parse *ps)
+{
+	struct pl *p = ps->p;
+	char path[96];
+	char **names;
+	int n, rc;
+
+	for (int i = 0; i < p->njobs; i++) {
+		for (int k = 0; k < i; k++)
+			if (!strcmp(p->jobs[k].name, p->jobs[i].name)) {
+				snprintf(path, sizeof(path), "$.jobs[%d].name", i);
+				return fail(ps, path, "'%s' is used by an earlier job too",
+					    p->jobs[i].name);
+			}
+	}
+	for (int i = 0; i < p->njobs; i++) {
+		struct pl_job *jb = &p->jobs[i];
+
+		snprintf(path, sizeof(path), "$.jobs[%d].after", i);
+		if ((rc = get_strings(ps, path, false, PL_MAX_JOBS, &names, &n)) != HF_OK)
+			return rc;
+		if (!(jb->after = zalloc(p, (size_t)(n + 1) * sizeof(int))))
+			return HF_ENOMEM;
+		for (int a = 0; a < n; a++) {
+			int found = -1;
+			for (int k = 0; k < p->njobs && found < 0; k++)
+				if (!strcmp(p->jobs[k].name, names[a]))
+					found = k;
+			snprintf(path, sizeof(path), "$.jobs[%d].after[%d]", i, a);
+			if (found < 0)
+				return fail(ps, path, "no job named '%s' in this pipeline", names[a]);
+			if (found == i)
+				return fail(ps, path, "'%s' cannot wait for itself", names[a]);
+			jb->after[jb->nafter++] = found;
+		}
+	}
+	return HF_OK;
+}
+
+/* Depth-first search; on a cycle, logs it as "a -> b -> a". */
+static int visit(struct parse *ps, int i, char *color, int *stack, int depth, int *out, int *nout)
+{
+	struct pl *p = ps->p;
+
+	color[i] = 1;
+	stack[depth] = i;
+	for (int a = 0; a < p->jobs[i].nafter; a++) {
+		int d = p->jobs[i].after[a];
+		if (color[d] == 1) {
+			char cyc[2048];
+			size_t used = 0;
+			int from = 0;
+			while (stack[from] != d)
+				from++;
+			/* The edges point from a job to what it waits for, so the
+			** cycle reads "a waits for b waits for ... a". */
+			for (int s = from; s <= depth && used < sizeof(cyc); s++)
+				used += (size_t)snprintf(cyc + used, sizeof(cyc) - used, "%s -> ",
+							 p->jobs[stack[s]].name);
+			if (used < sizeof(cyc))
+				snprintf(cyc + used, sizeof(cyc) - used, "%s", p->jobs[d].name);
+			port_log("%s: $.jobs: dependency cycle: %s (each waits for the next)",
+				 ps->src, cyc);
+			return HF_EINVAL;
+		}
+		if (color[d] == 0) {
+			int rc = visit(ps, d, color, stack, depth + 1, out, nout);
+			if (rc)
+				return rc;
+		}
+	}
+	color[i] = 2;
+	out[(*nout)++] = i; /* after everything it waits for */
+	return HF_OK;
+}
+
+static int order_jobs(struct parse *ps)
+{
+	struct pl *p = ps->p;
+	char *color = zalloc(p, (size_t)p->njobs);
+	int *stack = zalloc(p, (size_t)p->njobs * sizeof(int));
+	int nout = 0, rc;
+
+	p->order = zalloc(p, (size_t)p->njobs * sizeof(int));
+	if (!color || !stack || !p->order)
+		return HF_ENOMEM;
+	for (int i = 0; i < p->njobs; i++)
+		if (color[i] == 0 && (rc = visit(ps, i, color, stack, 0, p->order, &nout)))
+			return rc;
+	return HF_OK;
+}
+
+static int parse_params(struct parse *ps)
+{
+	struct pl *p = ps->p;
+	char type[16], sub[512];
+	struct keys ks;
+	int rc;
+
+	if ((rc = type_at(ps, "$.params", type, sizeof(type))) != HF_OK || !*type)
+		return rc;
+	if (strcmp(type, "object"))
+		return fail(ps, "$.params", "must be an object of name: \"default\"");
+	if ((rc = keys_at(ps, "$.params", &ks)) != HF_OK)
+		return rc;
+	if (ks.n > PL_MAX_PARAMS)
+		return fail(ps, "$.params", "has more than 64 parameters");
+	p->param_names = zalloc(p, (size_t)(ks.n + 1) * sizeof(char *));
+	p->param_values = zalloc(p, (size_t)(ks.n + 1) * sizeof(char *));
+	if (!p->param_names || !p->param_values)
+		return HF_ENOMEM;
+	for (int i = 0; i < ks.n; i++) {
+		snprintf(sub, sizeof(sub), "$.params.%s", ks.k[i]);
+		if (!valid_name(ks.k[i]))
+			return fail(ps, sub, "is not a parameter name");
+		if ((rc = get_string(ps, sub, true, &p->param_values[i])) != HF_OK)
+			return rc;
+		p->param_names[i] = ks.k[i];
+	}
+	p->nparams = ks.n;
+	return HF_OK;
+}
+
+int pl_parse(struct jlog *j, const char *text, const char *src, struct pl *p)
+{
+	static const char *const known[] = { "name", "description", "params", "every", "cron",
+					     "jobs", NULL };
+	struct parse ps = { j, text, src, p };
+	char err[160], *every, *cron, *desc;
+	struct keys ks;
+	int64_t pos;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (strlen(text) > PL_MAX_BYTES) {
+		port_log("%s: larger than 1 MiB", src);
+		return HF_EINVAL;
+	}
+	if ((rc = jlog_json_check(j, text, &pos)) != HF_OK)
+		goto out;
+	if (pos > 0) {
+		port_log("%s: not valid JSON: syntax error at character %lld", src, (long long)pos);
+		rc = HF_EINVAL;
+		goto out;
+	}
+	if ((rc = expect_type(&ps, "$", "object")) || (rc = only_keys(&ps, "$", known)) ||
+	    (rc = get_name(&ps, "$.name", true, &p->name)) ||
+	    (rc = get_string(&ps, "$.description", false, &desc)) ||
+	    (rc = parse_params(&ps)) ||
+	    (rc = get_string(&ps, "$.every", false, &every)) ||
+	    (rc = get_string(&ps, "$.cron", false, &cron)))
+		goto out;
+	if (every && cron) {
+		rc = fail(&ps, "$", "has both \"every\" and \"cron\"; choose one");
+		goto out;
+	}
+	if (every) {
+		if (units_parse_duration(every, &p->every_ms) || p->every_ms < 1000) {
+			rc = fail(&ps, "$.every", "'%s' is not a duration of at least 1s", every);
+			goto out;
+		}
+		p->sched = PL_SCHED_EVERY;
+		p->sched_text = every;
+	} else if (cron) {
+		if (cron_parse(cron, &p->cron, err, sizeof(err)) != HF_OK) {
+			port_log("%s: $.cron: '%s': %s", src, cron, err);
+			rc = HF_EINVAL;
+			goto out;
+		}
+		p->sched = PL_SCHED_CRON;
+		p->sched_text = cron;
+	}
+	if ((rc = expect_type(&ps, "$.jobs", "array")) || (rc = keys_at(&ps, "$.jobs", &ks)))
+		goto out;
+	if (ks.n == 0 || ks.n > PL_MAX_JOBS) {
+		rc = fail(&ps, "$.jobs", "must hold 1 to 256 jobs");
+		goto out;
+	}
+	p->njobs = ks.n;
+	if (!(p->jobs = zalloc(p, (size_t)ks.n * sizeof(*p->jobs)))) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < ks.n; i++)
+		if ((rc = parse_job(&ps, i)) != HF_OK)
+			goto out;
+	if ((rc = link_after(&ps)) || (rc = order_jobs(&ps)))
+		goto out;
+	return HF_OK;
+out:
+	pl_free(p);
+	return rc;
+}
+
+/* ---- parameters ------------------------------------------------------------------ */
+
+/* Expands {{name}} in S; *OUT is a new arena string. */
+static int expand(struct pl *p, const char *s, const char *where, char **out)
+{
+	size_t cap = strlen(s) + 1, used = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return HF_ENOMEM;
+	while (*s) {
+		const char *open = strstr(s, "{{"), *close, *val = NULL;
+		size_t lit = open ? (size_t)(open - s) : strlen(s), vlen;
+
+		while (used + lit + 1 > cap)
+			buf = realloc(buf, cap *= 2);
+		if (!buf)
+			return HF_ENOMEM;
+		memcpy(buf + used, s, lit);
+		used += lit;
+		s += lit;
+		if (!open)
+			break;
+		if (!(close = strstr(open + 2, "}}"))) {
+			port_log("pipeline %s: %s: '{{' without '}}'", p->name, where);
+			free(buf);
+			return HF_EINVAL;
+		}
+		for (int i = 0; i < p->nparams && !val; i++)
+			if (strlen(p->param_names[i]) == (size_t)(close - open - 2) &&
+			    !strncmp(p->param_names[i], open + 2, (size_t)(close - open - 2)))
+				val = p->param_values[i];
+		if (!val) {
+			port_log("pipeline %s: %s: unknown parameter {{%.*s}} (declare it in "
+				 "\"params\")", p->name, where, (int)(close - open - 2), open + 2);
+			free(buf);
+			return HF_EINVAL;
+		}
+		vlen = strlen(val);
+		while (used + vlen + 1 > cap)
+			buf = realloc(buf, cap *= 2);
+		if (!buf)
+			return HF_ENOMEM;
+		memcpy(buf + used, val, vlen);
+		used += vlen;
+		s = close + 2;
+	}
+	buf[used] = '\0';
+	if (used > JLOG_ARG_BYTES) {
+		port_log("pipeline %s: %s: longer than 64 KiB after parameters", p->name, where);
+		free(buf);
+		return HF_EINVAL;
+	}
+	*out = keep(p, buf);
+	return *out ? HF_OK : HF_ENOMEM;
+}
+
+int pl_apply_params(struct pl *p, char *const *kv, int n)
+{
+	char where[96];
+	int rc;
+
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+		int found = -1;
+		for (int k = 0; eq && k < p->nparams && found < 0; k++)
+			if (strlen(p->param_names[k]) == (size_t)(eq - kv[i]) &&
+			    !strncmp(p->param_names[k], kv[i], (size_t)(eq - kv[i])))
+				found = k;
+		if (!eq || found < 0) {
+			port_log("pipeline %s: --param '%s': %s", p->name, kv[i],
+				 !eq ? "want NAME=VALUE" : "no such parameter in \"params\"");
+			return HF_EINVAL;
+		}
+		p->param_values[found] = (char *)eq + 1;
+	}
+	for (int i = 0; i < p->njobs; i++) {
+		struct pl_job *jb = &p->jobs[i];
+		for (int a = 0; a < jb->argc; a++) {
+			snprintf(where, sizeof(where), "$.jobs[%d].argv[%d]", i, a);
+			if ((rc = expand(p, jb->argv[a], where, &jb->argv[a])) != HF_OK)
+				return rc;
+		}
+		for (int e = 0; e < jb->nenv; e++) {
+			snprintf(where, sizeof(where), "$.jobs[%d].env", i);
+			if ((rc = expand(p, jb->env[e], where, &jb->env[e])) != HF_OK)
+				return rc;
+		}
+		if (jb->cwd) {
+			snprintf(where, sizeof(where), "$.jobs[%d].cwd", i);
+			if ((rc = expand(p, jb->cwd, where, &jb->cwd)) != HF_OK)
+				return rc;
+		}
+	}
+	return HF_OK;
+}
+
+int pl_instantiate(struct jlog *j, const struct pl *p, const char *trigger,
+		   const struct jlog_now *now, int64_t *run)
+{
+	int64_t *ids, after[PL_MAX_JOBS];
+	char **kv;
+	int rc = HF_ENOMEM;
+
+	ids = calloc((size_t)p->njobs, sizeof(*ids));
+	kv = calloc((size_t)p->nparams + 1, sizeof(*kv));
+	if (!ids || !kv)
+		goto out;
+	for (int i = 0; i < p->nparams; i++) {
+		kv[i] = malloc(strlen(p->param_names[i]) + strlen(p->param_values[i]) + 2);
+		if (!kv[i])
+			goto out;
+		sprintf(kv[i], "%s=%s", p->param_names[i], p->param_values[i]);
+	}
+	if ((rc = jlog_run_add(j, p->name, kv, p->nparams, trigger, now, run)) != HF_OK)
+		goto out;
+	/* In topological order, so every dependency has its id already. */
+	for (int o = 0; o < p->njobs; o++) {
+		const struct pl_job *jb = &p->jobs[p->order[o]];
+		struct jlog_spec s;
+		bool existed;
+
+		memset(&s, 0, sizeof(s));
+		s.name = jb->name;
+		s.run = *run;
+		s.argv = jb->argv;
+		s.argc = jb->argc;
+		s.env = jb->env;
+		s.nenv = jb->nenv;
+		s.cwd = jb->cwd ? jb->cwd : "/";
+		s.group = jb->group;
+		s.priority = jb->priority;
+		s.retries = jb->retries;
+		s.backoff_min_ms = jb->backoff_min_ms;
+		s.backoff_max_ms = jb->backoff_max_ms;
+		s.timeout_ms = jb->timeout_ms;
+		for (int a = 0; a < jb->nafter; a++)
+			after[a] = ids[jb->after[a]];
+		s.after = after;
+		s.nafter = jb->nafter;
+		if ((rc = jlog_job_add(j, &s, now, &ids[p->order[o]], &existed)) != HF_OK)
+			goto out;
+	}
+	rc = HF_OK;
+out:
+	for (int i = 0; kv && i < p->nparams; i++)
+		free(kv[i]);
+	free(kv);
+	free(ids);
+	return rc;
+}
