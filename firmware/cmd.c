@@ -589,8 +589,10 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	p.j = &c.j;
-	if ((rc = jlog_job_resolve(&c.j, ref, &id)) || (rc = jlog_job_get(&c.j, id, &job)))
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) || (rc = jlog_job_get(&c.j, id, &job))) {
+		rc = rc == HF_ENOENT ? HF_EINVAL : rc; /* no such job: the input's fault */
 		goto out;
+	}
 	if (p.json) {
 		fprintf(out, "{\"job\":%s,\"attempts\":[", job.json);
 		rc = jlog_attempts_list(&c.j, id, print_attempt, &p);
@@ -685,8 +687,10 @@ int cmd_logs(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
-	if ((rc = jlog_job_resolve(&c.j, ref, &id)) != HF_OK)
+	if ((rc = jlog_job_resolve(&c.j, ref, &id)) != HF_OK) {
+		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
 		goto out;
+	}
 	for (;;) {
 		struct jlog_job job;
 

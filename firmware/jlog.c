@@ -603,7 +603,13 @@ int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_no
 	}
 	for (int i = 0; i < s->nafter; i++) {
 		const char *state;
+		bool dup = false;
 
+		/* The same dependency named twice is one edge, waited for once. */
+		for (int k = 0; k < i && !dup; k++)
+			dup = s->after[k] == s->after[i];
+		if (dup)
+			continue;
 		if (!(st = stmt(j, sql_dep_state)))
 			return HF_EBUG;
 		sqlite3_bind_int64(st, 1, s->after[i]);

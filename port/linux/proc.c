@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <stddef.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -63,6 +64,18 @@ int port_boot_id(char *buf, size_t len)
 	return n > 0 ? HF_OK : HF_ECORRUPT;
 }
 
+/* Closes every descriptor from LOW up (close_range(2), else one by one). */
+static void close_from(int low)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = low; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		close((int)fd);
+}
+
 /* The child's side of port_spawn_gated; never returns. */
 static void child_exec(char *const argv[], char *const envp[], const char *cwd, int gate,
 		       int out, int err)
@@ -77,8 +90,15 @@ static void child_exec(char *const argv[], char *const envp[], const char *cwd, 
 		signal(s, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+	    dup2(gate, 3) < 0)
 		_exit(127);
+	gate = 3;
+	/* Until exec, this process holds copies of every descriptor of the
+	** daemon: the job log, the wake socket (which would keep a restarted
+	** daemon from binding it) and other children's gates (which would keep
+	** those children from ever seeing EOF if the daemon dies). Drop them. */
+	close_from(4);
 	/* Wait for the parent's durable record of this attempt. */
 	while (read(gate, &go, 1) < 0 && errno == EINTR)
 		;

@@ -1,0 +1,120 @@
+/*
+** test_proc.c: gated children, process groups, wake-ups.
+*/
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "port.h"
+#include "test.h"
+
+/* Waits up to MS for PID to exit; its status, or -1 on timeout. */
+static int wait_exit(pid_t pid, int ms)
+{
+	int status;
+
+	for (int i = 0; i < ms / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static char *const ECHO[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+
+TEST(proc_gated_child_runs_only_after_release)
+{
+	struct port_child c;
+	char buf[64];
+	size_t got = 0, n;
+	int status;
+
+	CHECK_INT(port_spawn_gated(ECHO, port_environ(), "/", &c), HF_OK);
+	CHECK(c.pid > 0);
+	CHECK(c.start_time > 0);
+	int64_t t;
+	CHECK_INT(port_proc_start_time(c.pid, &t), HF_OK);
+	CHECK_INT(t, c.start_time);
+	CHECK_INT(getpgid(c.pid), c.pid);   /* its own process group */
+	usleep(100000);
+	CHECK(waitpid(c.pid, &status, WNOHANG) == 0); /* still at the gate */
+	CHECK_INT(port_child_release(&c), HF_OK);
+	status = wait_exit(c.pid, 5000);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	while (port_read_nb(c.out_fd, buf + got, sizeof(buf) - 1 - got, &n) == HF_OK && n)
+		got += n;
+	buf[got] = '\0';
+	CHECK_STR(buf, "out\n");
+	port_close(c.out_fd);
+	port_close(c.err_fd);
+}
+
+TEST(proc_aborted_child_never_runs_even_beside_others)
+{
+	struct port_child a, b;
+	char *const touch[] = { "touch", "ran", NULL };
+	int status;
+
+	/* b is forked after a and so (before exec) holds copies of the
+	** daemon's descriptors, a's gate among them: a must still see EOF. */
+	CHECK_INT(port_spawn_gated(touch, port_environ(), NULL, &a), HF_OK);
+	CHECK_INT(port_spawn_gated(touch, port_environ(), NULL, &b), HF_OK);
+	port_child_abort(&a);
+	status = wait_exit(a.pid, 3000);
+	CHECK(status != -1);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 127);
+	CHECK(access("ran", F_OK) != 0);
+	port_child_abort(&b);
+	CHECK(wait_exit(b.pid, 3000) != -1);
+	CHECK(access("ran", F_OK) != 0);
+}
+
+TEST(proc_kill_group_reaches_grandchildren)
+{
+	struct port_child c;
+	char *const tree[] = { "sh", "-c", "sleep 30 & sleep 30; wait", NULL };
+	int status;
+
+	CHECK_INT(port_spawn_gated(tree, port_environ(), NULL, &c), HF_OK);
+	CHECK_INT(port_child_release(&c), HF_OK);
+	usleep(200000);
+	CHECK_INT(port_kill_group(c.pid, SIGKILL), HF_OK);
+	status = wait_exit(c.pid, 3000);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* The background sleep was in the group too: the pipe reaches EOF. */
+	char buf[16];
+	size_t n = 1;
+	for (int i = 0; i < 300 && n; i++) {
+		int rc = port_read_nb(c.out_fd, buf, sizeof(buf), &n);
+		if (rc == HF_EBUSY) {
+			usleep(10000);
+			n = 1;
+		}
+	}
+	CHECK_INT(n, 0);
+	CHECK_INT(port_kill_group(1, SIGKILL), HF_EBUG); /* never everything */
+	port_close(c.out_fd);
+	port_close(c.err_fd);
+}
+
+TEST(proc_boot_id_and_wake)
+{
+	char id[64];
+	int fd, fd2;
+
+	CHECK_INT(port_boot_id(id, sizeof(id)), HF_OK);
+	CHECK_INT(strlen(id), 36); /* a UUID */
+	CHECK_INT(port_wake_send("."), HF_ENOENT); /* nobody listens */
+	CHECK_INT(port_wake_listen(".", &fd), HF_OK);
+	CHECK_INT(port_wake_listen(".", &fd2), HF_EBUSY); /* one daemon per directory */
+	CHECK_INT(port_wake_send("."), HF_OK);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	CHECK_INT(port_poll(&p, 1, 1000), HF_OK);
+	CHECK(p.revents & POLLIN);
+	port_wake_drain(fd);
+	port_close(fd);
+	CHECK_INT(port_wake_listen(".", &fd2), HF_OK); /* free again */
+	port_close(fd2);
+}

@@ -1,0 +1,162 @@
+/*
+** test_units.c: durations, sizes, cron expressions, backoff, config.
+*/
+#include <stdlib.h>
+
+#include "cfg.h"
+#include "cron.h"
+#include "port.h"
+#include "sched.h"
+#include "test.h"
+#include "units.h"
+
+TEST(units_durations)
+{
+	uint64_t ms;
+
+	CHECK_INT(units_parse_duration("250ms", &ms), HF_OK); CHECK_INT(ms, 250);
+	CHECK_INT(units_parse_duration("30s", &ms), HF_OK); CHECK_INT(ms, 30000);
+	CHECK_INT(units_parse_duration("5m", &ms), HF_OK); CHECK_INT(ms, 300000);
+	CHECK_INT(units_parse_duration("2h", &ms), HF_OK); CHECK_INT(ms, 7200000);
+	CHECK_INT(units_parse_duration("1d", &ms), HF_OK); CHECK_INT(ms, 86400000);
+	CHECK_INT(units_parse_duration("1h30m", &ms), HF_OK); CHECK_INT(ms, 5400000);
+	CHECK_INT(units_parse_duration("0", &ms), HF_OK); CHECK_INT(ms, 0);
+	const char *bad[] = { "", "5", "5x", "m", "-5s", "5 s", "1.5s", "s5", "5sm",
+			      "99999999999999999999s", "36600000d", NULL };
+	for (int i = 0; bad[i]; i++)
+		if (units_parse_duration(bad[i], &ms) != HF_EINVAL)
+			test_fail(__FILE__, __LINE__, "'%s' accepted as a duration", bad[i]);
+	CHECK_INT(units_parse_duration(NULL, &ms), HF_EINVAL);
+}
+
+TEST(units_sizes_and_format)
+{
+	uint64_t b;
+	char buf[32];
+
+	CHECK_INT(units_parse_size("512", &b), HF_OK); CHECK_INT(b, 512);
+	CHECK_INT(units_parse_size("64KiB", &b), HF_OK); CHECK_INT(b, 65536);
+	CHECK_INT(units_parse_size("10MB", &b), HF_OK); CHECK_INT(b, 10000000);
+	CHECK_INT(units_parse_size("1GiB", &b), HF_OK); CHECK_INT(b, 1073741824);
+	CHECK_INT(units_parse_size("1.5MB", &b), HF_EINVAL);
+	CHECK_INT(units_parse_size("10 MB", &b), HF_EINVAL);
+	CHECK_INT(units_parse_size("MB", &b), HF_EINVAL);
+	CHECK_INT(units_parse_size("99999999999GiB", &b), HF_EINVAL);
+	units_format_duration(5400000, buf, sizeof(buf)); CHECK_STR(buf, "1h30m");
+	units_format_duration(250, buf, sizeof(buf)); CHECK_STR(buf, "250ms");
+	units_format_duration(0, buf, sizeof(buf)); CHECK_STR(buf, "0s");
+	units_format_duration(90061001, buf, sizeof(buf)); CHECK_STR(buf, "1d1h1m1s1ms");
+}
+
+TEST(cron_parse_fields)
+{
+	struct cron c;
+	char err[128];
+
+	CHECK_INT(cron_parse("*/15 3 * * 1-5", &c, err, sizeof(err)), HF_OK);
+	CHECK(c.minute == ((1ULL << 0) | (1ULL << 15) | (1ULL << 30) | (1ULL << 45)));
+	CHECK_INT(c.hour, 1u << 3);
+	CHECK(c.dom_any && !c.dow_any);
+	CHECK_INT(c.dow, 0x3e);
+	CHECK_INT(cron_parse("0 0 1,15 * 7", &c, err, sizeof(err)), HF_OK);
+	CHECK_INT(c.dow, 1); /* 7 is Sunday */
+	CHECK_INT(c.dom, (1u << 1) | (1u << 15));
+	CHECK_INT(cron_parse("5/20 * * * *", &c, err, sizeof(err)), HF_OK);
+	CHECK(c.minute == ((1ULL << 5) | (1ULL << 25) | (1ULL << 45)));
+	CHECK_INT(cron_parse("10-12/2 * * * *", &c, err, sizeof(err)), HF_OK);
+	CHECK(c.minute == ((1ULL << 10) | (1ULL << 12)));
+	CHECK_INT(cron_parse("* * * *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK(strstr(err, "4 fields"));
+	CHECK_INT(cron_parse("60 * * * *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK(strstr(err, "minute field '60' is out of range 0-59"));
+	CHECK_INT(cron_parse("* 24 * * *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK_INT(cron_parse("* * 0 * *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK_INT(cron_parse("* * * 13 *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK_INT(cron_parse("*/0 * * * *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK_INT(cron_parse("a * * * *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK_INT(cron_parse("5-1 * * * *", &c, err, sizeof(err)), HF_EINVAL);
+	CHECK_INT(cron_parse("* * * * * *", &c, err, sizeof(err)), HF_EINVAL);
+}
+
+TEST(cron_next_times)
+{
+	struct cron c;
+	char err[128];
+	/* 2026-11-22 03:07:10 UTC, a Sunday */
+	int64_t t = 1795316830;
+
+	CHECK_INT(cron_parse("*/15 * * * *", &c, err, sizeof(err)), HF_OK);
+	CHECK_INT(cron_next(&c, t), 1795317300);           /* 03:15 */
+	CHECK_INT(cron_parse("0 3 * * *", &c, err, sizeof(err)), HF_OK);
+	CHECK_INT(cron_next(&c, t), 1795316400 + 86400);    /* tomorrow 03:00 */
+	CHECK_INT(cron_parse("30 12 * * 1", &c, err, sizeof(err)), HF_OK);
+	CHECK_INT(cron_next(&c, t), 1795316400 - 3 * 3600 + 86400 + 12 * 3600 + 1800); /* Mon */
+	/* Both day fields restricted: either matches (the 1st, or a Sunday). */
+	CHECK_INT(cron_parse("0 0 1 * 0", &c, err, sizeof(err)), HF_OK);
+	CHECK_INT(cron_next(&c, t), 1795910400);            /* Sun 2026-11-29 */
+	CHECK_INT(cron_parse("0 0 31 2 *", &c, err, sizeof(err)), HF_OK);
+	CHECK_INT(cron_next(&c, t), -1);                    /* never */
+	CHECK_INT(cron_parse("* * * * *", &c, err, sizeof(err)), HF_OK);
+	CHECK_INT(cron_next(&c, 1795316880), 1795316940);   /* strictly after */
+}
+
+TEST(backoff_grows_caps_and_jitters)
+{
+	/* Equal jitter: within [d/2, d] of the exponential delay d. */
+	for (int64_t k = 1; k <= 12; k++) {
+		uint64_t d = 1000ULL << (k - 1);
+		if (d > 60000)
+			d = 60000;
+		uint64_t lo = sched_backoff_ms(1000, 60000, k, 0);
+		uint64_t hi = sched_backoff_ms(1000, 60000, k, UINT32_MAX);
+		CHECK_INT(lo, d - d / 2);
+		CHECK_INT(hi, d);
+		for (uint32_t r = 1; r < 4000000000u; r += 97654321u) {
+			uint64_t v = sched_backoff_ms(1000, 60000, k, r);
+			CHECK(v >= lo && v <= hi);
+		}
+	}
+	CHECK_INT(sched_backoff_ms(500, 100, 3, UINT32_MAX), 500);  /* max < min */
+	CHECK_INT(sched_backoff_ms(1000, 1ULL << 40, 1000, UINT32_MAX), 1ULL << 40);
+	CHECK_INT(sched_backoff_ms(0, 0, 5, 12345), 0);
+}
+
+TEST(cfg_defaults_and_the_default_file)
+{
+	struct cfg c;
+
+	cfg_init(&c);
+	CHECK_INT(c.concurrency, 4);
+	/* What init writes must parse, and mean the defaults. */
+	CHECK_INT(cfg_parse(&c, cfg_default_text(), "default"), HF_OK);
+	CHECK_INT(c.concurrency, 4);
+	CHECK_INT(c.output_cap, 1048576);
+	CHECK_INT(cfg_group_limit(&c, "anything"), 1);
+}
+
+TEST(cfg_parses_and_names_errors)
+{
+	struct cfg c;
+
+	cfg_init(&c);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nconcurrency = 16 # comment\nkill_grace=2s\n"
+			    "output_cap = 64KiB\n[log]\nwal_max = 1MiB\n[groups]\nmodem = 2\n",
+			    "t.conf"), HF_OK);
+	CHECK_INT(c.concurrency, 16);
+	CHECK_INT(c.kill_grace_ms, 2000);
+	CHECK_INT(c.output_cap, 65536);
+	CHECK_INT(c.wal_max, 1048576);
+	CHECK_INT(cfg_group_limit(&c, "modem"), 2);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nconcurency = 3\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:2: unknown key 'concurency' in [jobs]"));
+	CHECK_INT(cfg_parse(&c, "\n\n[jobs]\nkill_grace = soon\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:4: bad value 'soon' for kill_grace"));
+	CHECK_INT(cfg_parse(&c, "concurrency = 3\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("outside any [section]"));
+	CHECK_INT(cfg_parse(&c, "[nope]\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nconcurrency = 0\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nconcurrency\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[groups]\nbad name = 1\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_load(&c, "missing.conf"), HF_OK); /* absent: defaults */
+	CHECK_INT(c.concurrency, 4);
+}
