@@ -111,6 +111,18 @@ $(B)/unit-tests: $(UT_OBJS) $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
 	@echo "  LD      $@"
 	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $^
 
+# Benchmark helpers (tools/bench/): not tests, never run by make check.
+$(B)/bench-baseline: $(B)/tools/bench/baseline.o $(VENDOR_OBJS)
+	@echo "  LD      $@"
+	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $^
+
+$(B)/bench-submit: $(B)/tools/bench/submit.o $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $^
+
+bench: $(B)/holdfast $(B)/bench-baseline $(B)/bench-submit
+	@tools/bench/jobs $(B)
+
 # make test: this board's unit tests and CLI tests, one summary line.
 test: $(B)/holdfast $(B)/unit-tests
 	@tests/run-board $(BOARD) "$(RUN)"
@@ -146,7 +158,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch bench test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)
