@@ -12,6 +12,7 @@
 
 #include "cfg.h"
 #include "err.h"
+#include "jlog.h"
 #include "port.h"
 #include "units.h"
 
@@ -51,19 +52,6 @@ static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
 	return HF_OK;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= CFG_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return false;
-	return true;
-}
-
 static int set_key(struct cfg *c, const char *sect, const char *key, const char *val,
 		   const char **why)
 {
@@ -95,7 +83,7 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 		unsigned limit;
 
 		*why = "GROUP = LIMIT, a group name and a whole number from 1 to 1024";
-		if (!valid_name(key) || parse_uint(val, 1, 1024, &limit))
+		if (!jlog_name_is_valid(key) || parse_uint(val, 1, 1024, &limit))
 			return HF_EINVAL;
 		for (unsigned i = 0; i < c->ngroups; i++) {
 			if (strcmp(c->groups[i].name, key) == 0) {

@@ -103,19 +103,6 @@ bool cmd_utf8_valid(const char *s)
 	return true;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > JLOG_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return false;
-	return true;
-}
-
 static int parse_int(const char *verb, const char *opt, const char *v, long long lo,
 		     long long hi, long long *out)
 {
@@ -165,6 +152,29 @@ static void poke(const struct ctx *c)
 	port_wake_send(c->dir);
 }
 
+/* Parses the arguments of a verb that takes only --help and --json. */
+static int json_only_args(struct cli_args *a, bool *json)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
+					       { NULL, 0, false } };
+	const char *val;
+	int r, idx;
+
+	*json = false;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("%s: unexpected argument '%s'", a->verb, val);
+			return HF_EINVAL;
+		}
+		if (idx == 0)
+			return CLI_HELP;
+		*json = true;
+	}
+	return HF_OK;
+}
+
 /* ---- submit ------------------------------------------------------------------ */
 
 int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
@@ -204,7 +214,7 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 		switch (idx) {
 		case O_HELP: return CLI_HELP;
 		case O_NAME:
-			if (!valid_name(val)) {
+			if (!jlog_name_is_valid(val)) {
 				port_log("submit: bad --name '%s': letters, digits, '_', '-', '.', "
 					 "not starting with a digit, at most %d", val, JLOG_NAME_MAX);
 				return HF_EINVAL;
@@ -256,7 +266,7 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 			s.priority = n;
 			break;
 		case O_GROUP:
-			if (!valid_name(val)) {
+			if (!jlog_name_is_valid(val)) {
 				port_log("submit: bad --group '%s'", val);
 				return HF_EINVAL;
 			}
@@ -784,26 +794,14 @@ int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
-					       { NULL, 0, false } };
 	struct jlog_counts k;
-	const char *val;
-	bool json = false, alive;
+	bool json, alive;
 	int64_t age = -1;
 	struct ctx c;
-	int r, idx, rc;
+	int rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
-		if (r < 0)
-			return r;
-		if (r == CLI_POSITIONAL) {
-			port_log("status: unexpected argument '%s'", val);
-			return HF_EINVAL;
-		}
-		if (idx == 0)
-			return CLI_HELP;
-		json = true;
-	}
+	if ((rc = json_only_args(a, &json)) != HF_OK)
+		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	if ((rc = jlog_counts(&c.j, &k)) != HF_OK)
@@ -1037,24 +1035,12 @@ static int print_pipeline(const struct jlog_pipeline *pp, void *arg)
 
 static int pipeline_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
-					       { NULL, 0, false } };
 	struct print p = { out, NULL, false, 0 };
-	const char *val;
 	struct ctx c;
-	int r, idx, rc;
+	int rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
-		if (r < 0)
-			return r;
-		if (r == CLI_POSITIONAL) {
-			port_log("pipeline ls: unexpected argument '%s'", val);
-			return HF_EINVAL;
-		}
-		if (idx == 0)
-			return CLI_HELP;
-		p.json = true;
-	}
+	if ((rc = json_only_args(a, &p.json)) != HF_OK)
+		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	if (p.json)

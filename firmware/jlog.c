@@ -676,6 +676,35 @@ out:
 	return rc;
 }
 
+bool jlog_name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > JLOG_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+int jlog_has_pending(struct jlog *j, bool *pending)
+{
+	/* Served by the jobs_state index: no walk over finished history. */
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM jobs WHERE state IN ('queued','running','failed'))";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	src = sqlite3_step(st);
+	*pending = src == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : sqlite_err(j->db, "pending", src);
+}
+
 int jlog_job_resolve(struct jlog *j, const char *ref, int64_t *id)
 {
 	static const char sql_by_id[] = "SELECT id FROM jobs WHERE id = ?1";

@@ -91,6 +91,13 @@ void jlog_rollback(struct jlog *j);
 #define JLOG_ARG_BYTES (64 * 1024)   /* one argument or env entry */
 #define JLOG_SPEC_BYTES (256 * 1024) /* argv + env + cwd of one job */
 
+/* Whether S can name a job, group or pipeline: 1 to JLOG_NAME_MAX letters,
+** digits, '_', '-' or '.', not starting with a digit (so "12" is an id). */
+bool jlog_name_is_valid(const char *s);
+
+/* Whether any job still has work ahead: queued, running or waiting to retry. */
+int jlog_has_pending(struct jlog *j, bool *pending);
+
 struct jlog_spec {
 	const char *name;          /* optional */
 	int64_t run;               /* pipeline run, 0 for none */

@@ -135,24 +135,11 @@ static int get_duration(struct parse *ps, const char *path, uint64_t *ms)
 	return HF_OK;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > JLOG_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return false;
-	return true;
-}
-
 static int get_name(struct parse *ps, const char *path, bool required, char **out)
 {
 	int rc = get_string(ps, path, required, out);
 
-	if (rc == HF_OK && *out && !valid_name(*out))
+	if (rc == HF_OK && *out && !jlog_name_is_valid(*out))
 		return fail(ps, path, "'%s' is not a name (letters, digits, '_', '-', '.'; "
 			    "not starting with a digit; at most 128)", *out);
 	return rc;
@@ -469,7 +456,7 @@ static int parse_params(struct parse *ps)
 		return HF_ENOMEM;
 	for (int i = 0; i < ks.n; i++) {
 		snprintf(sub, sizeof(sub), "$.params.%s", ks.k[i]);
-		if (!valid_name(ks.k[i]))
+		if (!jlog_name_is_valid(ks.k[i]))
 			return fail(ps, sub, "is not a parameter name");
 		if ((rc = get_string(ps, sub, true, &p->param_values[i])) != HF_OK)
 			return rc;

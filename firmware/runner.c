@@ -702,13 +702,11 @@ static void begin_shutdown(struct runner *r, int sig)
 
 static bool idle(struct runner *r)
 {
-	struct jlog_counts c;
+	bool pending = true;
 
 	if (running_count(r, NULL) || r->nchunks)
 		return false;
-	if (jlog_counts(&r->j, &c) != HF_OK)
-		return false;
-	return c.queued == 0 && c.running == 0 && c.failed == 0;
+	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
 }
 
 static void maybe_checkpoint(struct runner *r)
