@@ -100,15 +100,37 @@ static struct jlog_now now_of(const struct runner *r)
 	return n;
 }
 
-static unsigned running_count(const struct runner *r, const char *group)
+static bool finished(const struct child *c)
+{
+	return c->used && c->exited && c->pc.out_fd < 0 && c->pc.err_fd < 0;
+}
+
+/*
+** Children that hold a concurrency slot (of GROUP, or all). A finished child
+** does not: its end is written in the same transaction as the next starts,
+** and before them, so its slot can be given away in that transaction.
+** (Counting it made every start wait one more loop and one more commit.)
+*/
+static unsigned busy_count(const struct runner *r, const char *group)
 {
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < r->nkids; i++) {
 		const struct child *c = &r->kids[i];
-		if (c->used && !c->aborted && (!group || !strcmp(c->group, group)))
+		if (c->used && !c->aborted && !finished(c) && (!group || !strcmp(c->group, group)))
 			k++;
 	}
+	return k;
+}
+
+/* Children whose end is not yet committed (finished or not). */
+static unsigned live_count(const struct runner *r)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (r->kids[i].used && !r->kids[i].aborted)
+			k++;
 	return k;
 }
 
@@ -235,11 +257,6 @@ static void reap(struct runner *r)
 	}
 }
 
-static bool finished(const struct child *c)
-{
-	return c->used && c->exited && c->pc.out_fd < 0 && c->pc.err_fd < 0;
-}
-
 static void release_slot(struct child *c)
 {
 	port_close(c->pc.out_fd);
@@ -293,7 +310,7 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 
 	if (p->free == 0)
 		return 1;
-	if (jr->group && running_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
+	if (jr->group && busy_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
 		return 0; /* this group is full; a lower-priority job may run */
 	if (!(c = free_slot(r)))
 		return 1;
@@ -450,15 +467,21 @@ out:
 	return rc;
 }
 
+static int peek_one(const struct jlog_runnable *jr, void *arg)
+{
+	(void)jr;
+	*(bool *)arg = true;
+	return 1;
+}
+
 /* One group commit: output, ends, schedules, then starts. */
 static int commit_tick(struct runner *r)
 {
 	struct jlog_now now = now_of(r);
 	unsigned slots = r->cfg.concurrency;
-	unsigned busy = running_count(r, NULL);
+	unsigned busy = busy_count(r, NULL);
 	struct pick p = { r, &now, 0, HF_OK, 0 };
-	bool want_start = r->dirty && !r->stopping && busy < slots;
-	bool want_sched = !r->stopping && now.mono_ms >= r->next_sched;
+	bool want_start, want_sched = !r->stopping && now.mono_ms >= r->next_sched;
 	bool have_ends = false, freed;
 	size_t i;
 	int rc;
@@ -466,8 +489,20 @@ static int commit_tick(struct runner *r)
 	for (i = 0; i < r->nkids; i++)
 		if (finished(&r->kids[i]) && r->kids[i].started)
 			have_ends = true;
+	/* An end frees a slot in this very transaction: fill it here. */
+	want_start = (r->dirty || have_ends) && !r->stopping && busy < slots;
 	if (!r->nchunks && !have_ends && !want_start && !want_sched)
 		return HF_OK;
+	/* Only starts to look for: peek without the write lock first, so a
+	** wake-up with nothing runnable does not block the CLI's writers. */
+	if (!r->nchunks && !have_ends && !want_sched) {
+		bool any = false;
+		if (jlog_runnable(&r->j, &now, peek_one, &any) == HF_OK && !any) {
+			jlog_next_ready(&r->j, &now, &r->next_ready);
+			r->dirty = false;
+			return HF_OK;
+		}
+	}
 	if (now.mono_ms < r->retry_after)
 		return HF_OK;
 
@@ -646,7 +681,7 @@ static int next_timeout(const struct runner *r, uint64_t now)
 		t = r->retry_after;
 	if (r->next_sched < t && !r->stopping)
 		t = r->next_sched;
-	if (r->dirty && running_count(r, NULL) < r->cfg.concurrency && !r->stopping)
+	if (r->dirty && busy_count(r, NULL) < r->cfg.concurrency && !r->stopping)
 		t = now;
 	return t <= now ? 0 : (int)(t - now);
 }
@@ -704,7 +739,7 @@ static bool idle(struct runner *r)
 {
 	bool pending = true;
 
-	if (running_count(r, NULL) || r->nchunks)
+	if (live_count(r) || r->nchunks)
 		return false;
 	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
 }
@@ -774,7 +809,7 @@ static int loop(struct runner *r)
 				release_slot(&r->kids[i]);
 		commit_tick(r);
 		maybe_checkpoint(r);
-		if (r->stopping && running_count(r, NULL) == 0 && !r->nchunks)
+		if (r->stopping && live_count(r) == 0 && !r->nchunks)
 			break;
 		if (r->o->exit_when_idle && !r->dirty && idle(r))
 			break;
