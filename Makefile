@@ -22,7 +22,8 @@ endif
 include board/common.mk
 include board/$(BOARD)/board.mk
 
-B       := build/$(BOARD)
+PORT    ?= linux
+B       := build/$(BOARD)$(if $(filter sim,$(PORT)),-sim)
 VSRC    := vendor/src
 HOSTCC  ?= gcc
 XCC     := $(CROSS_COMPILE)gcc
@@ -67,14 +68,23 @@ include vendor/mbedtls.mk
 # ---- our code ------------------------------------------------------------
 # firmware/ sees the OS only through port/port.h; the port is picked by
 # directory (linux for the shipped binary), never by #ifdef.
-PORT    ?= linux
+# PORT=sim builds the test binary: each port/sim/X.c replaces port/linux/X.c
+# (same name, same contract), in build/<board>-sim/.
 FW_SRCS := $(wildcard firmware/*.c)
-PORT_SRCS := $(wildcard port/$(PORT)/*.c)
+LINUX_SRCS := $(wildcard port/linux/*.c)
+ifeq ($(PORT),sim)
+SIM_SRCS  := $(wildcard port/sim/*.c)
+PORT_SRCS := $(filter-out $(patsubst port/sim/%,port/linux/%,$(SIM_SRCS)),$(LINUX_SRCS)) $(SIM_SRCS)
+else ifeq ($(PORT),linux)
+PORT_SRCS := $(LINUX_SRCS)
+else
+$(error unknown PORT '$(PORT)': linux (what ships) or sim (tests))
+endif
 FW_OBJS := $(patsubst %.c,$(B)/%.o,$(FW_SRCS) $(PORT_SRCS))
 LIB_OBJS := $(filter-out $(B)/firmware/main.o,$(FW_OBJS))
 GEN     := $(B)/gen
 
-INCLUDES := -Ifirmware -Iport -I$(GEN) -Ibuild/sqlite -I$(MBEDTLS_SRC)/include -Ivendor \
+INCLUDES := -Ifirmware -Iport -Iport/linux -I$(GEN) -Ibuild/sqlite -I$(MBEDTLS_SRC)/include -Ivendor \
 	-I$(ZSTD_SRC)
 CFLAGS_FW := $(CPU_FLAGS) $(OPT) $(BASE_CFLAGS) $(WARN) $(INCLUDES) -MMD -MP \
 	-DMBEDTLS_CONFIG_FILE='"hf_mbedtls_config.h"' -DHF_BOARD='"$(BOARD)"'

@@ -23,6 +23,7 @@ void cfg_init(struct cfg *c)
 	c->kill_grace_ms = 10000;
 	c->output_cap = 1024 * 1024;
 	c->shutdown_grace_ms = 10000;
+	c->quarantine_after = 3;
 	c->wal_max = 4 * 1024 * 1024;
 }
 
@@ -67,6 +68,14 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 		if (strcmp(key, "shutdown_grace") == 0) {
 			*why = "a duration such as 10s";
 			return units_parse_duration(val, &c->shutdown_grace_ms);
+		}
+		if (strcmp(key, "quarantine_after") == 0) {
+			unsigned n;
+			*why = "a whole number from 0 (never) to 100";
+			if (parse_uint(val, 0, 100, &n))
+				return HF_EINVAL;
+			c->quarantine_after = n;
+			return HF_OK;
 		}
 		if (strcmp(key, "output_cap") == 0) {
 			*why = "a size such as 1MiB";
@@ -216,6 +225,8 @@ const char *cfg_default_text(void)
 	"# kill_grace = 10s       # after a timeout: SIGTERM, this long, then SIGKILL\n"
 	"# shutdown_grace = 10s   # on SIGTERM/SIGINT: time running jobs get to finish\n"
 	"# output_cap = 1MiB      # stdout+stderr kept per attempt; the rest is counted\n"
+	"# quarantine_after = 3   # a job running during this many unclean stops in a\n"
+	"                         # row (power cuts, crashes) is parked; 0: never\n"
 	"\n"
 	"[log]\n"
 	"# wal_max = 4MiB         # checkpoint the job log's WAL once it is this big\n"

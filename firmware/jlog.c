@@ -290,6 +290,18 @@ static const char schema_v1[] =
 	"  PRIMARY KEY(job, n, seq)"
 	") STRICT, WITHOUT ROWID;";
 
+/* Version 2: one row per daemon run, so a start can tell whether the last
+** run stopped cleanly (an unclean stop means a power cut or a crash). */
+static const char schema_v2[] =
+	"CREATE TABLE daemon_runs("
+	"  id INTEGER PRIMARY KEY,"
+	"  boot INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  start_mono_ms INTEGER NOT NULL, start_utc_ms INTEGER,"
+	"  end_mono_ms INTEGER, end_utc_ms INTEGER,"
+	"  clean INTEGER NOT NULL DEFAULT 0"
+	") STRICT;";
+
 static int migrate(struct jlog *j)
 {
 	char v[32];
@@ -312,11 +324,13 @@ static int migrate(struct jlog *j)
 	if ((rc = query_text(j->db, "PRAGMA user_version", v, sizeof(v))) != HF_OK)
 		goto out_rollback;
 	version = strtol(v, NULL, 10);
-	if (version == 0 && (rc = exec(j->db, schema_v1)) != HF_OK)
+	/* Each step in this one transaction, so a power cut leaves the old or
+	** the new schema, never a mix. */
+	if (version < 1 && (rc = exec(j->db, schema_v1)) != HF_OK)
 		goto out_rollback;
-	/* Later versions: if (version < 2) ALTER ...; each step in this one
-	** transaction, so a power cut leaves the old or the new schema. */
-	if ((rc = exec(j->db, "PRAGMA user_version=1")) != HF_OK ||
+	if (version < 2 && (rc = exec(j->db, schema_v2)) != HF_OK)
+		goto out_rollback;
+	if ((rc = exec(j->db, "PRAGMA user_version=2")) != HF_OK ||
 	    (rc = exec(j->db, "COMMIT")) != HF_OK)
 		goto out_rollback;
 	return HF_OK;
@@ -364,6 +378,7 @@ out_close:
 
 void jlog_close(struct jlog *j)
 {
+	j->pinned = NULL;
 	for (int i = 0; i < JLOG_STMT_CACHE; i++) {
 		sqlite3_finalize(j->stmts[i]);
 		j->stmts[i] = NULL;
@@ -451,14 +466,26 @@ static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t dflt)
 
 /* ---- transactions ---------------------------------------------------------- */
 
+static void unpin(struct jlog *j)
+{
+	if (j->pinned) {
+		sqlite3_reset(j->pinned);
+		j->pinned = NULL;
+	}
+}
+
 int jlog_begin(struct jlog *j)
 {
+	unpin(j);
 	return exec(j->db, "BEGIN IMMEDIATE");
 }
 
 int jlog_commit(struct jlog *j)
 {
-	int src = sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
+	int src;
+
+	unpin(j);
+	src = sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
 
 	if (src == SQLITE_OK)
 		return HF_OK;
@@ -471,6 +498,7 @@ int jlog_commit(struct jlog *j)
 
 void jlog_rollback(struct jlog *j)
 {
+	unpin(j);
 	if (!sqlite3_get_autocommit(j->db))
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -812,6 +840,7 @@ int jlog_job_get(struct jlog *j, int64_t id, struct jlog_job *job)
 	if (src == SQLITE_ROW) {
 		/* The row stays readable until the statement is next used. */
 		job_from_row(st, job);
+		j->pinned = st;
 		return HF_OK;
 	}
 	sqlite3_reset(st);
@@ -1415,19 +1444,23 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 		"UPDATE jobs SET waiting = waiting - 1"
 		" WHERE id IN (SELECT job FROM deps WHERE dep = ?1) AND waiting > 0";
 	static const char sql_retry[] =
-		"UPDATE jobs SET state = 'failed', failures = failures + 1, unclean = 0,"
+		"UPDATE jobs SET state = 'failed', failures = failures + 1,"
 		" reason = ?2, ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
 	static const char sql_requeue[] =
-		"UPDATE jobs SET state = 'queued', reason = ?2, unclean = 0,"
+		"UPDATE jobs SET state = 'queued', reason = ?2,"
 		" ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
+	static const char sql_unclean[] =
+		"UPDATE jobs SET unclean = iif(?2, unclean + 1, 0) WHERE id = ?1";
+	static const char sql_unclean_count[] = "SELECT unclean FROM jobs WHERE id = ?1";
 	static const char sql_count_failure[] =
-		"UPDATE jobs SET failures = failures + 1, unclean = 0 WHERE id = ?1";
+		"UPDATE jobs SET failures = failures + 1 WHERE id = ?1";
 	static const char sql_fail_count[] =
 		"SELECT failures, retries, backoff_min_ms, backoff_max_ms FROM jobs WHERE id = ?1";
 	sqlite3_stmt *st = stmt(j, sql_end);
 	char why[160], dep_reason[200];
 	int64_t failures, retries;
 	uint64_t backoff_ms;
+	bool unclean;
 	int rc;
 
 	if (!st)
@@ -1446,6 +1479,30 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 	sqlite3_bind_int(st, 10, e->out_truncated);
 	if ((rc = step_done(j, st)) != HF_OK)
 		return rc;
+
+	/* Unclean ends in a row: a job running whenever the power goes may be
+	** what browns the board out. Any other end breaks the series. */
+	unclean = !strcmp(e->reason, "power-loss") || !strcmp(e->reason, "daemon-crash");
+	if (!(st = stmt(j, sql_unclean)))
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, unclean);
+	if ((rc = step_done(j, st)) != HF_OK)
+		return rc;
+	if (unclean && e->quarantine_after > 0) {
+		if (!(st = stmt(j, sql_unclean_count)))
+			return HF_EBUG;
+		sqlite3_bind_int64(st, 1, job);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int64(st, 0) >= e->quarantine_after) {
+			snprintf(why, sizeof(why), "running during %lld unclean stops in a row "
+				 "(last: %s); parked until holdfast retry",
+				 (long long)sqlite3_column_int64(st, 0), e->reason);
+			sqlite3_reset(st);
+			return set_state(j, job, "quarantined", why, now);
+		}
+		sqlite3_reset(st);
+	}
 
 	if (!strcmp(e->reason, "exit") && e->exit_code == 0) {
 		if ((rc = set_state(j, job, "succeeded", NULL, now)) != HF_OK)
@@ -1530,6 +1587,68 @@ int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes)
 	*yes = src == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0;
 	sqlite3_reset(st);
 	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "cancel", src);
+}
+
+int jlog_last_run(struct jlog *j, bool *found, bool *clean)
+{
+	static const char sql[] = "SELECT clean FROM daemon_runs ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	src = sqlite3_step(st);
+	*found = src == SQLITE_ROW;
+	*clean = *found && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "runs", src);
+}
+
+int jlog_run_start(struct jlog *j, int64_t pid, const struct jlog_now *now, int64_t *run)
+{
+	static const char sql[] =
+		"INSERT INTO daemon_runs(boot, pid, start_mono_ms, start_utc_ms)"
+		" VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *st = stmt(j, sql);
+	int rc;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, now->boot);
+	sqlite3_bind_int64(st, 2, pid);
+	sqlite3_bind_int64(st, 3, (int64_t)now->mono_ms);
+	bind_utc(st, 4, now->utc_ms);
+	if ((rc = step_done(j, st)) == HF_OK)
+		*run = sqlite3_last_insert_rowid(j->db);
+	return rc;
+}
+
+int jlog_run_clean(struct jlog *j, int64_t run, const struct jlog_now *now)
+{
+	static const char sql[] =
+		"UPDATE daemon_runs SET clean = 1, end_mono_ms = ?2, end_utc_ms = ?3 WHERE id = ?1";
+	sqlite3_stmt *st = stmt(j, sql);
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
+	bind_utc(st, 3, now->utc_ms);
+	return step_done(j, st);
+}
+
+int jlog_quick_check(struct jlog *j, bool *ok, char *problem, size_t len)
+{
+	int rc = query_text(j->db, "PRAGMA quick_check", problem, len);
+
+	*ok = rc == HF_OK && strcmp(problem, "ok") == 0;
+	/* A database too broken to check is not ok either. */
+	if (rc == HF_ECORRUPT) {
+		*ok = false;
+		snprintf(problem, len, "the check itself failed: database disk image is malformed");
+		return HF_OK;
+	}
+	return rc;
 }
 
 int jlog_open_attempts(struct jlog *j,

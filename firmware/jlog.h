@@ -29,6 +29,10 @@ struct jlog {
 	** address (each query is a string constant in jlog.c). */
 	struct sqlite3_stmt *stmts[JLOG_STMT_CACHE];
 	const char *stmt_sql[JLOG_STMT_CACHE];
+	/* A statement left on its row for the caller (jlog_job_get). It holds
+	** a read snapshot, so it is reset before any transaction begins or ends:
+	** a stale snapshot would make BEGIN IMMEDIATE fail with SQLITE_BUSY. */
+	struct sqlite3_stmt *pinned;
 };
 
 /*
@@ -53,7 +57,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 1
+#define JLOG_SCHEMA_VERSION 2
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -147,7 +151,8 @@ struct jlog_job {
 int jlog_jobs_list(struct jlog *j, const char *state, int64_t limit,
 		   int (*cb)(const struct jlog_job *job, void *arg), void *arg);
 
-/* Fills *JOB for ID; HF_ENOENT (logged) if there is none. */
+/* Fills *JOB for ID; HF_ENOENT (logged) if there is none. The strings stay
+** valid until the next jlog call that begins or ends a transaction. */
 int jlog_job_get(struct jlog *j, int64_t id, struct jlog_job *job);
 
 /* An attempt as shown. */
@@ -274,7 +279,10 @@ int jlog_output_add(struct jlog *j, int64_t job, int64_t n, int64_t seq, int str
 
 /* How an attempt ended. */
 struct jlog_end {
-	const char *reason;        /* exit, signal, timeout, cancelled, shutdown, ... */
+	const char *reason;        /* exit, signal, timeout, cancelled, shutdown,
+				      power-loss, daemon-crash */
+	int64_t quarantine_after;  /* unclean ends (power-loss, daemon-crash) in a
+				      row that quarantine the job; 0: never */
 	int64_t exit_code;         /* -1 if none */
 	int64_t signal;            /* -1 if none */
 	int64_t out_bytes;
@@ -290,6 +298,21 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 
 /* Whether JOB has a pending cancel request. */
 int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes);
+
+/* ---- daemon runs (boot recovery) ------------------------------------------------- */
+
+/* The last daemon run before this one: *FOUND, and whether it stopped
+** cleanly. */
+int jlog_last_run(struct jlog *j, bool *found, bool *clean);
+
+/* Records a new daemon run (unclean until jlog_run_clean); *RUN is its id. */
+int jlog_run_start(struct jlog *j, int64_t pid, const struct jlog_now *now, int64_t *run);
+
+/* Marks RUN as stopped cleanly. */
+int jlog_run_clean(struct jlog *j, int64_t run, const struct jlog_now *now);
+
+/* PRAGMA quick_check: *OK, and the first problem in PROBLEM[LEN]. */
+int jlog_quick_check(struct jlog *j, bool *ok, char *problem, size_t len);
 
 /* Attempts left without an end by an earlier daemon. */
 struct jlog_open_attempt {

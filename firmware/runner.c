@@ -31,6 +31,7 @@
 #include "jlog.h"
 #include "pipeline.h"
 #include "port.h"
+#include "recover.h"
 #include "runner.h"
 
 #define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
@@ -267,6 +268,7 @@ static void release_slot(struct child *c)
 
 static void end_of(const struct child *c, struct jlog_end *e)
 {
+	e->quarantine_after = 0; /* only unclean stops count towards quarantine */
 	e->exit_code = -1;
 	e->signal = -1;
 	e->out_bytes = c->out_bytes;
@@ -589,77 +591,6 @@ out_fail:
 	return rc;
 }
 
-/* ---- startup recovery ------------------------------------------------------------- */
-
-struct recover {
-	struct runner *r;
-	int64_t n_power, n_crash;
-	/* Collected first: the statement must be done before we write. */
-	struct jlog_open_attempt *a;
-	size_t na, cap;
-};
-
-static int collect_open(const struct jlog_open_attempt *a, void *arg)
-{
-	struct recover *rc = arg;
-
-	if (rc->na == rc->cap) {
-		size_t cap = rc->cap ? rc->cap * 2 : 16;
-		struct jlog_open_attempt *n = realloc(rc->a, cap * sizeof(*n));
-		if (!n)
-			return 1;
-		rc->a = n;
-		rc->cap = cap;
-	}
-	rc->a[rc->na++] = *a;
-	return 0;
-}
-
-/*
-** Attempts an earlier daemon left open. From another boot: the power went
-** (or the machine rebooted) under them. From this boot: the daemon died; its
-** process group may still run, so kill it, unless the pid now belongs to a
-** stranger (its start time differs).
-*/
-static int recover_open_attempts(struct runner *r)
-{
-	struct recover rec = { r, 0, 0, NULL, 0, 0 };
-	struct jlog_now now = now_of(r);
-	int rc;
-
-	if ((rc = jlog_open_attempts(&r->j, collect_open, &rec)) != HF_OK)
-		goto out;
-	if (rec.na == 0)
-		goto out;
-	if ((rc = jlog_begin(&r->j)) != HF_OK)
-		goto out;
-	for (size_t i = 0; i < rec.na; i++) {
-		struct jlog_open_attempt *a = &rec.a[i];
-		struct jlog_end e = { "power-loss", -1, -1, 0, false };
-
-		if (a->boot == r->boot) {
-			int64_t t;
-			e.reason = "daemon-crash";
-			if (port_proc_start_time((pid_t)a->pid, &t) == HF_OK && t == a->proc_start)
-				port_kill_group((pid_t)a->pid, SIGKILL);
-			rec.n_crash++;
-		} else {
-			rec.n_power++;
-		}
-		if ((rc = jlog_attempt_end(&r->j, a->job, a->n, &e, &now, port_random_u32()))) {
-			jlog_rollback(&r->j);
-			goto out;
-		}
-	}
-	if ((rc = jlog_commit(&r->j)) != HF_OK)
-		goto out;
-	port_log("recovered %lld attempt(s) cut by a power loss and %lld by a daemon crash",
-		 (long long)rec.n_power, (long long)rec.n_crash);
-out:
-	free(rec.a);
-	return rc;
-}
-
 /* ---- the loop ------------------------------------------------------------------------ */
 
 static int next_timeout(const struct runner *r, uint64_t now)
@@ -857,10 +788,39 @@ char **runner_job_env(char *const *base, char *const *job_env, int njob_env, lon
 	return v;
 }
 
+/*
+** The log failed its check after an unclean stop: move it (and its WAL and
+** index) aside under one name, so nothing runs on it and nothing of it is
+** lost, and say what to do.
+*/
+static void quarantine_log(struct runner *r, const struct recover_stats *st)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	char from[PATH_MAX + 40], to[PATH_MAX + 80];
+	struct jlog_now now = now_of(r);
+
+	jlog_close(&r->j);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(from, sizeof(from), "%s%s", r->db_path, ext[i]);
+		snprintf(to, sizeof(to), "%s.corrupt-b%lld-%llu%s", r->db_path, (long long)r->boot,
+			 (unsigned long long)now.mono_ms, ext[i]);
+		port_fs_rename(from, to);
+	}
+	port_log("the job log failed its integrity check after an unclean stop (%s). It was "
+		 "moved to %s.corrupt-b%lld-%llu; holdfast will not run on a corrupt log. To go "
+		 "on: restore it from a replica (WAL shipping), or set the directory aside "
+		 "(mv %s %s.broken) and run holdfast init %s for a new, empty log.",
+		 st->problem, r->db_path, (long long)r->boot, (unsigned long long)now.mono_ms,
+		 r->o->dir, r->o->dir, r->o->dir);
+}
+
 int runner_run(const struct runner_opts *o)
 {
 	struct runner r;
+	struct recover_stats st;
+	struct jlog_now now;
 	char conf[PATH_MAX + 32], boot_id[64];
+	int64_t run = 0;
 	bool trusted;
 	int64_t utc;
 	int rc;
@@ -896,11 +856,26 @@ int runner_run(const struct runner_opts *o)
 	}
 	for (unsigned i = 0; i < r.nkids; i++)
 		r.kids[i].pc.out_fd = r.kids[i].pc.err_fd = r.kids[i].pc.gate_fd = -1;
-	if ((rc = recover_open_attempts(&r)) != HF_OK)
+	now = now_of(&r);
+	rc = recover_start(&r.j, &now, r.cfg.quarantine_after, &run, &st);
+	if (rc == HF_ECORRUPT) {
+		quarantine_log(&r, &st);
 		goto out;
+	}
+	if (rc != HF_OK)
+		goto out;
+	if (st.unclean)
+		port_log("the last run did not stop cleanly; log checked (quick_check ok); "
+			 "%lld attempt(s) cut by a power loss, %lld by a daemon crash (%lld process "
+			 "group(s) killed), %lld job(s) quarantined",
+			 (long long)st.power_loss, (long long)st.daemon_crash, (long long)st.killed,
+			 (long long)st.quarantined);
 	rc = loop(&r);
-	if (rc == HF_OK)
+	if (rc == HF_OK) {
 		maybe_checkpoint(&r);
+		now = now_of(&r);
+		rc = recover_clean_stop(&r.j, run, &now);
+	}
 out:
 	for (size_t i = 0; i < r.nchunks; i++)
 		free(r.chunks[i].data);

@@ -202,6 +202,9 @@ int port_wake_listen(const char *dir, int *fd);
 int port_wake_send(const char *dir);
 void port_wake_drain(int fd);
 
+/* This process's id. */
+pid_t port_pid(void);
+
 /* Whether we run with an effective uid of 0 (root picks /var/lib defaults). */
 bool port_user_is_root(void);
 

@@ -24,10 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux_int.h"
 #include "port.h"
 
 /* Reads a /proc file (whose stat size is 0) into BUF[LEN], NUL-terminated. */
-static int read_proc(const char *path, char *buf, size_t len, size_t *n)
+int linux_read_proc(const char *path, char *buf, size_t len, size_t *n)
 {
 	ssize_t got;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -46,22 +47,6 @@ static int read_proc(const char *path, char *buf, size_t len, size_t *n)
 	buf[got] = '\0';
 	*n = (size_t)got;
 	return HF_OK;
-}
-
-int port_boot_id(char *buf, size_t len)
-{
-	static const char path[] = "/proc/sys/kernel/random/boot_id";
-	size_t n;
-	int rc;
-
-	if ((rc = read_proc(path, buf, len, &n)) != HF_OK) {
-		if (rc == HF_ENOENT)
-			port_log("%s is missing: is /proc mounted?", path);
-		return rc;
-	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return n > 0 ? HF_OK : HF_ECORRUPT;
 }
 
 /* Closes every descriptor from LOW up (close_range(2), else one by one). */
@@ -182,7 +167,7 @@ int port_proc_start_time(pid_t pid, int64_t *t)
 	int rc, field;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((rc = read_proc(path, text, sizeof(text), &n)) != HF_OK)
+	if ((rc = linux_read_proc(path, text, sizeof(text), &n)) != HF_OK)
 		return rc;
 	/* Field 2 (comm) may hold spaces and parentheses: skip to its last ')'. */
 	p = strrchr(text, ')');

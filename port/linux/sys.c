@@ -99,6 +99,11 @@ int port_syserr(const char *fn, const char *path, int e)
 	return port_errno_to_hf(e);
 }
 
+pid_t port_pid(void)
+{
+	return getpid();
+}
+
 bool port_user_is_root(void)
 {
 	return geteuid() == 0;

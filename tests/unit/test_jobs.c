@@ -80,7 +80,7 @@ static struct ids runnable(void)
 /* Runs attempt n of JOB to an end with exit CODE, in one transaction. */
 static void finish(int64_t job, int64_t n, int code)
 {
-	struct jlog_end e = { "exit", code, -1, 0, false };
+	struct jlog_end e = { .reason = "exit", .exit_code = code, .signal = -1 };
 
 	CHECK_INT(jlog_begin(&J), HF_OK);
 	CHECK_INT(jlog_attempt_start(&J, job, n, 4242, 1, &NOW), HF_OK);
@@ -220,7 +220,7 @@ TEST(jobs_cancel_queued_and_running)
 	bool yes;
 	CHECK_INT(jlog_cancel_requested(&J, c, &yes), HF_OK);
 	CHECK(yes);
-	struct jlog_end e = { "cancelled", -1, 15, 0, false };
+	struct jlog_end e = { .reason = "cancelled", .exit_code = -1, .signal = 15 };
 	CHECK_INT(jlog_begin(&J), HF_OK);
 	CHECK_INT(jlog_attempt_end(&J, c, 1, &e, &NOW, 0), HF_OK);
 	CHECK_INT(jlog_commit(&J), HF_OK);
@@ -232,7 +232,7 @@ TEST(jobs_shutdown_and_power_loss_accounting)
 {
 	open_log();
 	int64_t a = add("a", 0, 0, NULL, 0, NULL);
-	struct jlog_end e = { "shutdown", -1, 15, 0, false };
+	struct jlog_end e = { .reason = "shutdown", .exit_code = -1, .signal = 15 };
 
 	CHECK_INT(jlog_begin(&J), HF_OK);
 	CHECK_INT(jlog_attempt_start(&J, a, 1, 4242, 1, &NOW), HF_OK);
@@ -255,6 +255,47 @@ TEST(jobs_shutdown_and_power_loss_accounting)
 	CHECK_STR(state_of(a), "dead");
 	CHECK_INT(jlog_job_get(&J, a, &job), HF_OK);
 	CHECK(strstr(job.reason, "power-loss") != NULL);
+}
+
+/* Ends attempt N of JOB (started first) uncleanly. */
+static void cut(int64_t job, int64_t n, const char *reason)
+{
+	struct jlog_end e = { .reason = reason, .exit_code = -1, .signal = -1,
+			      .quarantine_after = 3 };
+
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, job, n, 4242, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, job, n, &e, &NOW, UINT32_MAX), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+}
+
+TEST(jobs_quarantine_after_three_unclean_stops_in_a_row)
+{
+	open_log();
+	int64_t a = add("a", 0, 100, NULL, 0, NULL);
+	int64_t b = add("b", 0, 100, (int64_t[]){ a }, 1, NULL);
+
+	cut(a, 1, "power-loss");
+	cut(a, 2, "daemon-crash");
+	CHECK_STR(state_of(a), "failed"); /* retrying, by its policy */
+	/* A clean end in between breaks the series. */
+	finish(a, 3, 1);
+	cut(a, 4, "power-loss");
+	cut(a, 5, "power-loss");
+	CHECK_STR(state_of(a), "failed");
+	cut(a, 6, "power-loss");
+	CHECK_STR(state_of(a), "quarantined");
+	struct jlog_job job;
+	CHECK_INT(jlog_job_get(&J, a, &job), HF_OK);
+	CHECK(strstr(job.reason, "3 unclean stops in a row") != NULL);
+	/* Parked, not dead: its dependent waits, and nothing runs. */
+	CHECK_STR(state_of(b), "queued");
+	NOW.mono_ms += 1000000;
+	CHECK_INT(runnable().n, 0);
+	CHECK_INT(jlog_job_retry(&J, a, &NOW), HF_OK);
+	CHECK_STR(state_of(a), "queued");
+	CHECK_INT(jlog_job_get(&J, a, &job), HF_OK);
+	CHECK_INT(job.attempts, 6); /* history kept */
 }
 
 TEST(jobs_schema_is_versioned)
