@@ -746,48 +746,40 @@ static int no_opts(int idx, const char *val, void *arg)
 	return HF_OK;
 }
 
-int cmd_cancel(const struct cli_global *g, struct cli_args *a, FILE *out)
+/* cancel and retry: one job reference, one transaction, a poke. */
+static int job_action(const struct cli_global *g, struct cli_args *a, FILE *out, bool retry)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const char *ref;
 	int64_t id;
-	bool later;
+	bool later = false;
 	struct ctx c;
 	int rc;
 
-	if ((rc = parse_job_arg("cancel", a, opts, &ref, no_opts, NULL)) != HF_OK)
+	if ((rc = parse_job_arg(a->verb, a, opts, &ref, no_opts, NULL)) != HF_OK)
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK &&
-	    (rc = jlog_job_cancel(&c.j, id, &c.now, &later)) == HF_OK) {
-		fprintf(out, later ? "job %lld: stopping (the daemon ends it)\n" :
-			"job %lld: cancelled\n", (long long)id);
+	    (rc = retry ? jlog_job_retry(&c.j, id, &c.now) :
+			  jlog_job_cancel(&c.j, id, &c.now, &later)) == HF_OK) {
+		fprintf(out, "job %lld: %s\n", (long long)id,
+			retry ? "queued again" :
+			later ? "stopping (the daemon ends it)" : "cancelled");
 		poke(&c);
 	}
 	ctx_close(&c);
 	return rc == HF_ENOENT ? HF_EINVAL : rc;
 }
 
+int cmd_cancel(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	return job_action(g, a, out, false);
+}
+
 int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
-	const char *ref;
-	int64_t id;
-	struct ctx c;
-	int rc;
-
-	if ((rc = parse_job_arg("retry", a, opts, &ref, no_opts, NULL)) != HF_OK)
-		return rc;
-	if ((rc = ctx_open(g, &c)) != HF_OK)
-		return rc;
-	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK &&
-	    (rc = jlog_job_retry(&c.j, id, &c.now)) == HF_OK) {
-		fprintf(out, "job %lld: queued again\n", (long long)id);
-		poke(&c);
-	}
-	ctx_close(&c);
-	return rc == HF_ENOENT ? HF_EINVAL : rc;
+	return job_action(g, a, out, true);
 }
 
 /* ---- status --------------------------------------------------------------------------- */

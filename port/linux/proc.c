@@ -300,17 +300,25 @@ static int wake_addr(const char *dir, struct sockaddr_un *sa, socklen_t *len)
 	return HF_OK;
 }
 
+/* A datagram socket and DIR's wake address. */
+static int wake_socket(const char *dir, struct sockaddr_un *sa, socklen_t *len, int *f)
+{
+	int rc;
+
+	if ((rc = wake_addr(dir, sa, len)) != HF_OK)
+		return rc;
+	*f = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return *f < 0 ? port_syserr("socket", NULL, errno) : HF_OK;
+}
+
 int port_wake_listen(const char *dir, int *fd)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
 	int f, rc;
 
-	if ((rc = wake_addr(dir, &sa, &len)) != HF_OK)
+	if ((rc = wake_socket(dir, &sa, &len, &f)) != HF_OK)
 		return rc;
-	f = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (f < 0)
-		return port_syserr("socket", NULL, errno);
 	if (bind(f, (struct sockaddr *)&sa, len) != 0) {
 		int e = errno;
 		close(f);
@@ -328,11 +336,8 @@ int port_wake_send(const char *dir)
 	socklen_t len;
 	int f, rc;
 
-	if ((rc = wake_addr(dir, &sa, &len)) != HF_OK)
+	if ((rc = wake_socket(dir, &sa, &len, &f)) != HF_OK)
 		return rc;
-	f = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (f < 0)
-		return port_syserr("socket", NULL, errno);
 	/* EAGAIN: the daemon's queue is full of wake-ups already; it is
 	** listening and will wake, which is all a poke asks for. */
 	rc = sendto(f, "w", 1, 0, (struct sockaddr *)&sa, len) == 1 || errno == EAGAIN ?
