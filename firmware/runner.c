@@ -85,7 +85,6 @@ struct runner {
 	uint64_t retry_after;      /* after a failed commit */
 	uint64_t next_ready;       /* earliest job waiting on time */
 	uint64_t next_sched;       /* when to look at schedules again */
-	int64_t fired;             /* scheduled runs queued by this daemon */
 };
 
 static struct jlog_now now_of(const struct runner *r)
@@ -454,7 +453,6 @@ static int run_schedules(struct runner *r, const struct jlog_now *now)
 			pl_free(&p);
 			if (rc != HF_OK)
 				goto out;
-			r->fired++;
 			r->dirty = true;
 		}
 		if ((rc = jlog_pipeline_fired(&r->j, d->name, now)) != HF_OK)
