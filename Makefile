@@ -133,6 +133,23 @@ $(B)/bench-submit: $(B)/tools/bench/submit.o $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR
 bench: $(B)/holdfast $(B)/bench-baseline $(B)/bench-submit
 	@tools/bench/jobs $(B)
 
+# The crash model's replayer (tests/crash/): a host tool, whatever BOARD is.
+HOSTCC ?= cc
+build/tools/crashsim: tests/crash/crashsim.c port/sim/crash_trace.h
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) -O2 -Wall -Wextra $(if $(CI),-Werror) -Iport/sim -o $@ $<
+
+# make crash-test SEEDS=N: N simulated power cuts (tests/crash/run) on the
+# host's sim build; make check runs 1,000, crash-soak 100,000.
+SEEDS ?= 1000
+crash-test: build/tools/crashsim
+	@$(MAKE) --no-print-directory -s PORT=sim BOARD=host
+	@tests/crash/run build/host-sim/holdfast build/tools/crashsim $(SEEDS)
+
+crash-soak:
+	@$(MAKE) --no-print-directory crash-test SEEDS=100000
+
 # make test: this board's unit tests and CLI tests, one summary line.
 test: $(B)/holdfast $(B)/unit-tests
 	@tests/run-board $(BOARD) "$(RUN)"
@@ -168,7 +185,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch bench test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch bench crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)

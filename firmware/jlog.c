@@ -107,7 +107,7 @@ static int open_db(const char *path, const char *vfs, int flags, struct sqlite3 
 		port_log("job log: SQLite was built with SQLITE_NO_SYNC; refusing to run");
 		return HF_ENOTSUP;
 	}
-	src = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOFOLLOW, vfs);
+	src = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOFOLLOW, vfs ? vfs : port_db_vfs());
 	if (src != SQLITE_OK) {
 		int rc = map_sqlite(src);
 		port_log("job log: cannot open %s: %s", path,
@@ -124,9 +124,11 @@ static int open_db(const char *path, const char *vfs, int flags, struct sqlite3 
 /* The per-connection settings, set and then verified. */
 static int configure(struct sqlite3 *db)
 {
+	char sql[48];
 	int rc;
 
-	if ((rc = exec(db, "PRAGMA synchronous=FULL")) ||
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s", port_db_synchronous());
+	if ((rc = exec(db, sql)) ||
 	    (rc = exec(db, "PRAGMA wal_autocheckpoint=0")) ||
 	    (rc = exec(db, "PRAGMA foreign_keys=ON")))
 		return rc;
@@ -135,6 +137,7 @@ static int configure(struct sqlite3 *db)
 
 static int verify_db(struct sqlite3 *db)
 {
+	const char *sync = strcmp(port_db_synchronous(), "FULL") == 0 ? "2" : "1";
 	char id[32];
 	int rc;
 
@@ -145,7 +148,7 @@ static int verify_db(struct sqlite3 *db)
 		return rc == HF_ENOTSUP ? HF_ECORRUPT : rc;
 	if ((rc = expect_pragma(db, "journal_mode", "wal",
 				"readers must not block the daemon, and the WAL is what is shipped")) ||
-	    (rc = expect_pragma(db, "synchronous", "2",
+	    (rc = expect_pragma(db, "synchronous", sync,
 				"FULL: a commit must reach the device before it is acknowledged")) ||
 	    (rc = expect_pragma(db, "wal_autocheckpoint", "0",
 				"only the daemon checkpoints, after shipping")))
@@ -158,9 +161,12 @@ int jlog_verify(struct jlog *j)
 	return verify_db(j->db);
 }
 
+static int migrate(struct jlog *j);
+
 int jlog_create(const char *path, const char *vfs)
 {
 	struct sqlite3 *db = NULL;
+	struct jlog j;
 	enum port_fs_kind kind;
 	char sql[64];
 	int rc = HF_EBUG;
@@ -176,13 +182,18 @@ int jlog_create(const char *path, const char *vfs)
 	if (rc)
 		return rc;
 	/* This one connection may checkpoint on close: a new database has no
-	** history to ship, and closing it leaves a single self-contained file
-	** that can be moved into place. */
+	** history to ship, and closing it leaves a single self-contained file,
+	** schema included, that can be moved into place: a power cut leaves no
+	** job log or a whole one. */
 	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", JLOG_APPLICATION_ID);
 	if ((rc = exec(db, "PRAGMA journal_mode=WAL")) ||
 	    (rc = configure(db)) ||
 	    (rc = exec(db, sql)) ||
 	    (rc = verify_db(db)))
+		goto out_close;
+	memset(&j, 0, sizeof(j));
+	j.db = db;
+	if ((rc = migrate(&j)) != HF_OK)
 		goto out_close;
 	if (sqlite3_close(db) != SQLITE_OK) {
 		rc = sqlite_err(db, "close", SQLITE_BUSY);

@@ -4,8 +4,10 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "port.h"
 
 int main(int argc, char **argv)
 {
+	port_init();
 	return cli_main(argc, argv, stdout);
 }

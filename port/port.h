@@ -33,6 +33,20 @@
 
 #include "err.h"
 
+/* ---- start-up and the job log's storage ------------------------------------ */
+
+/* Called first in main, before anything touches a file. Nothing on linux; the
+** sim port installs its crash-model recorder and fault injector here. */
+void port_init(void);
+
+/* The SQLite VFS the job log is opened with: NULL (SQLite's default) on linux,
+** the sim port's recording and fault-injecting wrapper in tests. */
+const char *port_db_vfs(void);
+
+/* The job log's PRAGMA synchronous: "FULL" in every binary that ships. Only
+** the sim port can answer "NORMAL", for the crash test's negative control. */
+const char *port_db_synchronous(void);
+
 /* ---- logging ------------------------------------------------------------ */
 
 /* Writes "holdfast: <message>\n" to the log sink (stderr by default). */
