@@ -13,8 +13,9 @@
 **     exits, timeouts, new starts) goes into one transaction, so one fsync
 **     pays for many state changes.
 **   - A failed commit acknowledges nothing: the children forked for it are
-**     aborted at their gate (they never run), and the observations are kept
-**     in memory and written by the next successful commit.
+**     aborted at their gate (they never run). A busy log is retried (the
+**     observations wait in memory); a failed write or fsync stops the daemon
+**     with exit 1, since nothing may be built on storage that lost a write.
 **   - No busy loop and no polling of the disk: the loop sleeps in poll() on
 **     the signalfd (SIGCHLD, SIGTERM, SIGINT), the wake socket the CLI pokes
 **     after a commit, and the children's pipes, until the next timer.
@@ -38,7 +39,8 @@
 #define CHUNK_MAX (64 * 1024)       /* one output row at most */
 #define TICK_READ_MAX (256 * 1024)  /* bytes taken from one pipe per tick */
 #define IDLE_POLL_MS 60000          /* sleep cap with no timer due */
-#define COMMIT_RETRY_MS 1000        /* after a failed commit */
+#define COMMIT_RETRY_MS 1000        /* after a commit found the log busy */
+#define CKPT_RETRY_MS 5000          /* after a failed checkpoint */
 
 enum why { WHY_NONE, WHY_TIMEOUT, WHY_CANCELLED, WHY_SHUTDOWN };
 
@@ -82,7 +84,9 @@ struct runner {
 	uint64_t stop_kill_at;
 	bool dirty;                /* something changed: ask the scheduler */
 	bool check_cancels;
-	uint64_t retry_after;      /* after a failed commit */
+	uint64_t retry_after;      /* after a commit found the log busy */
+	uint64_t ckpt_after;       /* after a failed checkpoint */
+	int fatal;                 /* HF_ code that stopped the loop, or HF_OK */
 	uint64_t next_ready;       /* earliest job waiting on time */
 	uint64_t next_sched;       /* when to look at schedules again */
 };
@@ -583,9 +587,19 @@ out_fail:
 			port_child_abort(&c->pc);
 		}
 	}
+	if (rc != HF_EBUSY) {
+		/* A write or fsync failed: the kernel may already have dropped
+		** what it could not write and cleared the error ("fsyncgate"), so
+		** nothing may be built on this state. Stop; the next start runs
+		** recovery, which accounts for whatever is still running. */
+		r->fatal = rc;
+		port_log("cannot write the job log (%s): stopping, nothing more is started. "
+			 "Fix the storage (full? failing?) and start holdfast again: recovery "
+			 "accounts for the jobs still running", hf_strerror(rc));
+		return rc;
+	}
 	r->retry_after = port_clock_mono_ms() + COMMIT_RETRY_MS;
-	port_log("job log write failed (%s); retrying in %d ms", hf_strerror(rc),
-		 COMMIT_RETRY_MS);
+	port_log("job log busy (another writer holds it); retrying in %d ms", COMMIT_RETRY_MS);
 	return rc;
 }
 
@@ -673,13 +687,18 @@ static bool idle(struct runner *r)
 	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
 }
 
-static void maybe_checkpoint(struct runner *r)
+static void maybe_checkpoint(struct runner *r, uint64_t now)
 {
 	int64_t wal;
 	bool done;
 
-	if (jlog_wal_bytes(&r->j, &wal) == HF_OK && (uint64_t)wal > r->cfg.wal_max)
-		jlog_checkpoint(&r->j, &done);
+	/* A failed checkpoint loses nothing (the WAL keeps every frame, and a
+	** later checkpoint copies them again); try again later, not every tick. */
+	if (now < r->ckpt_after)
+		return;
+	if (jlog_wal_bytes(&r->j, &wal) == HF_OK && (uint64_t)wal > r->cfg.wal_max &&
+	    jlog_checkpoint(&r->j, &done) != HF_OK)
+		r->ckpt_after = now + CKPT_RETRY_MS;
 }
 
 static int loop(struct runner *r)
@@ -702,8 +721,10 @@ static int loop(struct runner *r)
 			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.out_fd : -1, .events = POLLIN };
 			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.err_fd : -1, .events = POLLIN };
 		}
-		if ((rc = port_poll(pfd, n, next_timeout(r, now))) != HF_OK)
+		if ((rc = port_poll(pfd, n, next_timeout(r, now))) != HF_OK) {
+			r->fatal = rc;
 			break;
+		}
 
 		while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
 			if (sig == SIGCHLD)
@@ -736,15 +757,16 @@ static int loop(struct runner *r)
 		for (unsigned i = 0; i < r->nkids; i++)
 			if (r->kids[i].aborted && r->kids[i].exited)
 				release_slot(&r->kids[i]);
-		commit_tick(r);
-		maybe_checkpoint(r);
+		if (commit_tick(r) != HF_OK && r->fatal)
+			break;
+		maybe_checkpoint(r, now);
 		if (r->stopping && live_count(r) == 0 && !r->nchunks)
 			break;
 		if (r->o->exit_when_idle && !r->dirty && idle(r))
 			break;
 	}
 	free(pfd);
-	return HF_OK;
+	return r->fatal;
 }
 
 char **runner_job_env(char *const *base, char *const *job_env, int njob_env, long long id,
@@ -870,7 +892,7 @@ int runner_run(const struct runner_opts *o)
 			 (long long)st.quarantined);
 	rc = loop(&r);
 	if (rc == HF_OK) {
-		maybe_checkpoint(&r);
+		maybe_checkpoint(&r, port_clock_mono_ms());
 		now = now_of(&r);
 		rc = recover_clean_stop(&r.j, run, &now);
 	}
