@@ -136,15 +136,21 @@ found:
 
 static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	static const struct cli_opt opts[] = { { "help", 'h', false },
+					       { "allow-volatile", 0, false },
+					       { NULL, 0, false } };
 	const char *dir_arg = NULL, *val;
 	char dir[PATH_MAX];
-	bool is_default;
+	bool is_default, allow_volatile = false;
 	int r, idx, rc;
 
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
 		if (r < 0)
 			return r;
+		if (r == CLI_OPTION && idx == 1) {
+			allow_volatile = true;
+			continue;
+		}
 		if (r == CLI_OPTION) {
 			fputs(find_verb("init")->help, out);
 			return HF_OK;
@@ -164,6 +170,8 @@ static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return HF_EINVAL;
 	}
 	if ((rc = dd_resolve(dir_arg ? dir_arg : g->data, dir, sizeof(dir), &is_default)))
+		return rc;
+	if ((rc = dd_check_storage(dir, allow_volatile)) != HF_OK)
 		return rc;
 	if ((rc = dd_init(dir, is_default)) != HF_OK) {
 		port_log("init failed (%s); nothing was changed", hf_strerror(rc));
@@ -239,8 +247,13 @@ static const struct verb verbs[] = {
 	  "~/.local/state/holdfast). init never overwrites: on an existing data\n"
 	  "directory, a non-empty directory, or any failure it changes nothing.\n"
 	  "\n"
+	  "A directory on memory (tmpfs, ramfs) or network storage (NFS, CIFS, 9p,\n"
+	  "FUSE...) is refused: a power cut empties the first, and fsync and locks\n"
+	  "on the others cannot be relied on.\n"
+	  "\n"
 	  "Options:\n"
-	  "  -h, --help   this help\n"
+	  "  --allow-volatile   accept such a directory anyway (tests, demos)\n"
+	  "  -h, --help         this help\n"
 	  "\n"
 	  "Exit status: 0 created, 1 refused or failed (nothing changed),\n"
 	  "2 usage error.\n",
@@ -349,7 +362,7 @@ static const struct verb verbs[] = {
 	  "Exit status: 0 ok, 1 failure, 2 usage or input error (nothing stored).\n",
 	  cmd_pipeline },
 	{ "run", "the daemon: run queued jobs",
-	  "usage: holdfast run [--until-idle]\n"
+	  "usage: holdfast run [--until-idle] [--allow-volatile]\n"
 	  "\n"
 	  "Runs jobs from the log: one process, one event loop. Recovers attempts an\n"
 	  "earlier run left open (power-loss or daemon-crash), then starts jobs by\n"
@@ -358,10 +371,16 @@ static const struct verb verbs[] = {
 	  "stopped this way is queued again without spending a retry), exit 0. A\n"
 	  "second signal kills what still runs. One daemon per data directory.\n"
 	  "\n"
-	  "  --until-idle   exit once nothing is queued, waiting to retry or running\n"
+	  "  --until-idle       exit once nothing is queued, waiting to retry or running\n"
+	  "  --allow-volatile   run on a data directory on memory or network storage\n"
+	  "                     (refused otherwise, as by init)\n"
+	  "\n"
+	  "If a write to the job log fails (disk full, I/O error) the daemon stops\n"
+	  "at once with exit 1: nothing is built on storage that lost a write, and\n"
+	  "the next start recovers.\n"
 	  "\n"
 	  "Exit status: 0 clean stop, 1 failure (another daemon runs, the log cannot\n"
-	  "be opened or verified), 2 usage error.\n",
+	  "be opened, verified or written, the storage is refused), 2 usage error.\n",
 	  cmd_run },
 	{ "version", "print the versions of holdfast and its components",
 	  "usage: holdfast version\n"

@@ -844,11 +844,13 @@ out:
 int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false },
-					       { "until-idle", 0, false }, { NULL, 0, false } };
+					       { "until-idle", 0, false },
+					       { "allow-volatile", 0, false },
+					       { NULL, 0, false } };
 	struct runner_opts o = { NULL, false, false };
 	const char *val, *bench;
 	char dir[PATH_MAX];
-	bool def;
+	bool def, allow_volatile = false;
 	int r, idx, rc;
 
 	(void)out;
@@ -861,9 +863,13 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 		}
 		if (idx == 0)
 			return CLI_HELP;
-		o.exit_when_idle = true;
+		if (idx == 1)
+			o.exit_when_idle = true;
+		else
+			allow_volatile = true;
 	}
-	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK)
+	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK ||
+	    (rc = dd_check_storage(dir, allow_volatile)) != HF_OK)
 		return rc;
 	o.dir = dir;
 	/* Bench only (tools/bench/jobs): measure what group commit saves. */

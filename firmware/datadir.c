@@ -280,3 +280,19 @@ out_stage:
 	port_fs_remove_tree(stage);
 	return rc;
 }
+
+int dd_check_storage(const char *dir, bool allow_volatile)
+{
+	const char *what;
+	int rc;
+
+	if ((rc = port_fs_volatile(dir, &what)) != HF_OK || !what || allow_volatile)
+		return rc;
+	port_log("%s is on %s, which %s; refusing to keep the job log there. Use a "
+		 "directory on local flash or disk, or pass --allow-volatile to accept that",
+		 dir, what,
+		 !strcmp(what, "tmpfs") || !strcmp(what, "ramfs")
+			 ? "is memory: a power cut or reboot empties it"
+			 : "is not local storage: its fsync and locks cannot be relied on");
+	return HF_ENOTSUP;
+}

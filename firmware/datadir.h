@@ -30,4 +30,10 @@ int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default);
 */
 int dd_init(const char *dir, bool make_parents);
 
+/*
+** Refuses (HF_ENOTSUP, with a message) a data directory on memory or network
+** storage (port_fs_volatile) unless ALLOW_VOLATILE: `init` and `run` call it.
+*/
+int dd_check_storage(const char *dir, bool allow_volatile);
+
 #endif /* HF_DATADIR_H */

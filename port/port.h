@@ -133,6 +133,15 @@ int port_fs_chmod(const char *path, mode_t mode);
 /* Whether the calling user may write into DIR (access(2) W_OK|X_OK). */
 bool port_fs_is_writable(const char *dir);
 
+/*
+** Whether DIR (or, if it does not exist yet, its nearest existing ancestor)
+** is on storage that cannot keep the promise "acknowledged means durable":
+** memory (tmpfs, ramfs), which a power cut empties, or a network or FUSE
+** filesystem, whose fsync and locking SQLite cannot rely on. *WHAT is then
+** the filesystem's name, else NULL.
+*/
+int port_fs_volatile(const char *dir, const char **what);
+
 /* ---- clocks --------------------------------------------------------------- */
 
 /*

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "port.h"
@@ -309,4 +310,41 @@ bool port_fs_is_writable(const char *dir)
 int port_cwd(char *buf, size_t len)
 {
 	return getcwd(buf, len) ? HF_OK : port_syserr("getcwd", NULL, errno);
+}
+
+int port_fs_volatile(const char *dir, const char **what)
+{
+	/* f_type values from <linux/magic.h> (not included: musl has no
+	** kernel headers). */
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} kinds[] = {
+		{ 0x01021994, "tmpfs" },      { 0x858458f6, "ramfs" },
+		{ 0x6969, "NFS" },            { 0xff534d42, "CIFS" },
+		{ 0xfe534d42, "SMB2" },       { 0x517b, "SMB" },
+		{ 0x01021997, "9p" },         { 0x65735546, "FUSE" },
+		{ 0x00c36400, "Ceph" },       { 0x5346414f, "AFS" },
+	};
+	char path[PATH_MAX];
+	struct statfs sf;
+	char *slash;
+
+	*what = NULL;
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return port_syserr("statfs", dir, ENAMETOOLONG);
+	while (statfs(path, &sf) != 0) {
+		if (errno != ENOENT)
+			return port_syserr("statfs", path, errno);
+		if (!(slash = strrchr(path, '/')))
+			snprintf(path, sizeof(path), ".");
+		else if (slash == path)
+			path[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((unsigned long)sf.f_type == kinds[i].magic)
+			*what = kinds[i].name;
+	return HF_OK;
 }

@@ -252,3 +252,21 @@ TEST(error_names_are_distinct)
 	}
 	CHECK_STR(hf_strerror(-999), "unknown error");
 }
+
+TEST(fs_volatile_names_memory_storage)
+{
+	const char *what = "unset";
+
+	/* procfs is neither memory nor network storage in this sense. */
+	CHECK_INT(port_fs_volatile("/proc", &what), HF_OK);
+	CHECK(what == NULL);
+	/* A missing path is judged by its nearest existing ancestor. */
+	what = "unset";
+	CHECK_INT(port_fs_volatile("/proc/no/such/dir", &what), HF_OK);
+	CHECK(what == NULL);
+	if (port_fs_volatile("/dev/shm", &what) == HF_OK && what) {
+		CHECK_STR(what, "tmpfs");
+		CHECK_INT(port_fs_volatile("/dev/shm/no/such/dir", &what), HF_OK);
+		CHECK_STR(what, "tmpfs");
+	}
+}
