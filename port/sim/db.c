@@ -13,11 +13,14 @@
 ** of its directory may be lost. The trace is the model; the real files are
 ** only what the live processes read.
 **
-** Faults ($HOLDFAST_SIM_FAULT="OP[@NAME]:N:ERRNO[:always]"): the Nth OP
-** (write, fsync, open, rename, truncate) of this process on a path ending in
-** NAME fails with ERRNO (EIO or ENOSPC), once or from then on, without
+** Faults ($HOLDFAST_SIM_FAULT="OP[@NAME]:N:ERRNO[:always|:lie]"): the Nth
+** OP (write, fsync, open, rename, truncate) of this process on a path ending
+** in NAME fails with ERRNO (EIO or ENOSPC), once or from then on, without
 ** reaching the file. Each injection is logged as "sim: injected ..." so a
-** fault loop knows when N has passed the last such operation.
+** fault loop knows when N has passed the last such operation. "lie" is the
+** fault loops' negative control: from the Nth fsync on, fsync reports
+** success but the model keeps the data unsynced, as a flash that ignores
+** flushes would.
 **
 ** $HOLDFAST_SIM_SYNC=NORMAL makes the job log run with synchronous=NORMAL:
 ** the crash test's negative control, which must then see acknowledged jobs
@@ -124,6 +127,7 @@ static struct {
 	long n, seen;
 	int err;
 	int always;
+	int lie;
 } fault;
 
 static void fault_parse(const char *spec)
@@ -142,7 +146,8 @@ static void fault_parse(const char *spec)
 	}
 	snprintf(fault.op, sizeof(fault.op), "%s", op);
 	fault.err = strcmp(err, "ENOSPC") == 0 ? ENOSPC : strcmp(err, "EIO") == 0 ? EIO : 0;
-	fault.always = strcmp(mode, "always") == 0;
+	fault.lie = strcmp(mode, "lie") == 0;
+	fault.always = fault.lie || strcmp(mode, "always") == 0;
 	if (!fault.err || (mode[0] && !fault.always)) {
 		port_log("sim: bad HOLDFAST_SIM_FAULT '%s'", spec);
 		_exit(2);
@@ -230,7 +235,7 @@ static int sim_sync(sqlite3_file *f, int flags)
 		/* The model keeps what was not synced as unsynced forever: after a
 		** failed fsync the kernel may have dropped the pages. */
 		record(CRASH_SYNC, s->path, 0, NULL, 0, 1);
-		return SQLITE_IOERR_FSYNC;
+		return fault.lie ? SQLITE_OK : SQLITE_IOERR_FSYNC;
 	}
 	rc = s->real->pMethods->xSync(s->real, flags);
 	record(CRASH_SYNC, s->path, 0, NULL, 0, rc != SQLITE_OK);
@@ -442,6 +447,8 @@ static int sys_fsync(int fd)
 	if (i >= 0 && (e = fault_check("fsync", fds[i].path))) {
 		if (!fds[i].dir)
 			record(CRASH_SYNC, fds[i].path, 0, NULL, 0, 1);
+		if (fault.lie)
+			return 0;
 		errno = e;
 		return -1;
 	}
