@@ -41,6 +41,7 @@
 #define IDLE_POLL_MS 60000          /* sleep cap with no timer due */
 #define COMMIT_RETRY_MS 1000        /* after a commit found the log busy */
 #define CKPT_RETRY_MS 5000          /* after a failed checkpoint */
+#define CLOCK_BACK_MS (3600 * 1000) /* wall time went back: re-arm cron */
 
 enum why { WHY_NONE, WHY_TIMEOUT, WHY_CANCELLED, WHY_SHUTDOWN };
 
@@ -403,8 +404,12 @@ static int scan_one(const struct jlog_pipeline *p, void *arg)
 
 		if (cron_parse(p->sched, &c, err, sizeof(err)) != HF_OK)
 			return 0;
-		if (p->last_utc_ms < 0) {
-			arm = true; /* count from now; do not fire for the past */
+		if (p->last_utc_ms < 0 || p->last_utc_ms > now->utc_ms + CLOCK_BACK_MS) {
+			/* First sight: count from now, do not fire for the past. Or
+			** wall time went back past the last firing (it was wrong
+			** then, or is now): counting from then would stall the
+			** schedule until the clock catches up, so count from now. */
+			arm = true;
 		} else {
 			next = cron_next(&c, p->last_utc_ms / 1000);
 			if (next >= 0 && next * 1000 <= now->utc_ms)

@@ -5,16 +5,14 @@
 ** back when NTP or a user sets the date. CLOCK_BOOTTIME would count suspend,
 ** which these boards do not do, and is not what poll/timerfd deadlines use.
 **
-** Wall time is trusted when two things hold: the kernel's clock is
-** synchronised (adjtimex(2) without STA_UNSYNC, as chrony, ntpd and
-** systemd-timesyncd leave it), and it is not earlier than the build time of
-** this binary (an RTC-less board that booted at 1970 or at the last saved
-** fake-hwclock time fails that at once).
+** Wall time is trusted by the rule in clock_trust.h: synchronised, and not
+** before this binary was built. The sim port (port/sim/clock.c) replaces this
+** file so tests can set a wrong clock.
 */
 #include <sys/timex.h>
 #include <time.h>
 
-#include "hf_build.h"
+#include "clock_trust.h"
 #include "port.h"
 
 uint64_t port_clock_mono_ms(void)
@@ -35,8 +33,8 @@ int64_t port_clock_utc(bool *trusted)
 	if (trusted) {
 		struct timex tx = { 0 };
 		int state = adjtimex(&tx);
-		*trusted = state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC) &&
-			   ts.tv_sec >= (time_t)HF_BUILD_TIME;
+		*trusted = clock_trust(ms, state >= 0 && state != TIME_ERROR &&
+					       !(tx.status & STA_UNSYNC));
 	}
 	return ms;
 }
