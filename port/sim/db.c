@@ -25,6 +25,10 @@
 ** $HOLDFAST_SIM_SYNC=NORMAL makes the job log run with synchronous=NORMAL:
 ** the crash test's negative control, which must then see acknowledged jobs
 ** lost.
+**
+** $HOLDFAST_SIM_SYNC_DELAY_US=N adds N microseconds to every successful
+** fsync, SQLite's and ours: a benchmark's stand-in for an SD card or eMMC,
+** where one fsync costs milliseconds (tools/bench/jobs --sync-delay).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crash_trace.h"
@@ -117,6 +122,18 @@ static void record_dirsync_of(const char *path)
 		*slash = '\0';
 		record(CRASH_DIRSYNC, dir, 0, NULL, 0, 0);
 	}
+}
+
+/* ---- slow storage ---------------------------------------------------------- */
+
+static long sync_delay_us;
+
+static void sync_delay(void)
+{
+	struct timespec ts = { sync_delay_us / 1000000, (sync_delay_us % 1000000) * 1000 };
+
+	while (sync_delay_us > 0 && nanosleep(&ts, &ts) != 0)
+		;
 }
 
 /* ---- faults --------------------------------------------------------------- */
@@ -238,6 +255,8 @@ static int sim_sync(sqlite3_file *f, int flags)
 		return fault.lie ? SQLITE_OK : SQLITE_IOERR_FSYNC;
 	}
 	rc = s->real->pMethods->xSync(s->real, flags);
+	if (rc == SQLITE_OK)
+		sync_delay();
 	record(CRASH_SYNC, s->path, 0, NULL, 0, rc != SQLITE_OK);
 	if (rc == SQLITE_OK && s->dirsync_pending) {
 		s->dirsync_pending = 0;
@@ -453,6 +472,8 @@ static int sys_fsync(int fd)
 		return -1;
 	}
 	rc = real_sys.fsync(fd);
+	if (rc == 0)
+		sync_delay();
 	if (i >= 0) {
 		if (fds[i].dir && rc == 0)
 			record(CRASH_DIRSYNC, fds[i].path, 0, NULL, 0, 0);
@@ -513,6 +534,7 @@ void port_init(void)
 {
 	const char *trace = getenv("HOLDFAST_SIM_TRACE");
 	const char *spec = getenv("HOLDFAST_SIM_FAULT");
+	const char *delay = getenv("HOLDFAST_SIM_SYNC_DELAY_US");
 
 	if (spec && *spec)
 		fault_parse(spec);
@@ -529,7 +551,9 @@ void port_init(void)
 		if (trace_fd < 0)
 			trace_fail(trace);
 	}
-	if (trace_fd < 0 && !fault.op[0])
+	if (delay && *delay)
+		sync_delay_us = strtol(delay, NULL, 10);
+	if (trace_fd < 0 && !fault.op[0] && sync_delay_us <= 0)
 		return;
 	sim_active = 1;
 	real_sys = port_sys;

@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DATADIR N\n", argv[0]);
 		return 2;
 	}
+	port_init(); /* the sim build's emulated fsync delay, as in holdfast */
 	lat = calloc((size_t)n, sizeof(double));
 	snprintf(db, sizeof(db), "%s/holdfast.db", argv[1]);
 	for (int pass = 0; pass < 2; pass++) {
