@@ -25,6 +25,8 @@ void cfg_init(struct cfg *c)
 	c->shutdown_grace_ms = 10000;
 	c->quarantine_after = 3;
 	c->wal_max = 4 * 1024 * 1024;
+	c->seal_interval_ms = 10000;
+	c->seal_bytes = 1024 * 1024;
 }
 
 static char *trim(char *s)
@@ -88,6 +90,29 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 				return HF_EINVAL;
 			return HF_OK;
 		}
+	} else if (strcmp(sect, "replica") == 0) {
+		if (strcmp(key, "url") == 0) {
+			*why = "file:///ABSOLUTE/DIR (a USB stick, a NAS mount...)";
+			if (strncmp(val, "file:///", 8) != 0 || strlen(val) >= sizeof(c->replica))
+				return HF_EINVAL;
+			snprintf(c->replica, sizeof(c->replica), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "device") == 0) {
+			*why = "a name of letters, digits, '.', '_' and '-'";
+			if (!jlog_name_is_valid(val))
+				return HF_EINVAL;
+			snprintf(c->device, sizeof(c->device), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "seal_interval") == 0) {
+			*why = "a duration such as 10s";
+			return units_parse_duration(val, &c->seal_interval_ms);
+		}
+		if (strcmp(key, "seal_bytes") == 0) {
+			*why = "a size such as 1MiB";
+			return units_parse_size(val, &c->seal_bytes);
+		}
 	} else if (strcmp(sect, "groups") == 0) {
 		unsigned limit;
 
@@ -146,8 +171,10 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 			}
 			*end = '\0';
 			s = trim(s + 1);
-			if (strcmp(s, "jobs") && strcmp(s, "log") && strcmp(s, "groups")) {
-				port_log("%s:%d: unknown section [%s] (known: jobs, log, groups)",
+			if (strcmp(s, "jobs") && strcmp(s, "log") && strcmp(s, "groups") &&
+			    strcmp(s, "replica")) {
+				port_log("%s:%d: unknown section [%s] (known: jobs, log, replica, "
+					 "groups)",
 					 name, lineno, s);
 				return HF_EINVAL;
 			}
@@ -230,6 +257,14 @@ const char *cfg_default_text(void)
 	"\n"
 	"[log]\n"
 	"# wal_max = 4MiB         # checkpoint the job log's WAL once it is this big\n"
+	"\n"
+	"[replica]\n"
+	"# Where the job log is shipped (sealed WAL segments and snapshots), whenever\n"
+	"# it is there and writable: a USB stick, a NAS mount. Unset: no shipping.\n"
+	"# url = file:///media/usb/holdfast\n"
+	"# device = gateway-7     # this device's name in the replica (default: host name)\n"
+	"# seal_interval = 10s    # seal new frames into a segment at least this often\n"
+	"# seal_bytes = 1MiB      # or once this much WAL is unsealed\n"
 	"\n"
 	"[groups]\n"
 	"# Concurrency limit per group (submit --group NAME). Unlisted groups: 1.\n"

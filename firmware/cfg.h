@@ -28,6 +28,10 @@ struct cfg {
 	uint64_t shutdown_grace_ms;  /* [jobs] shutdown_grace: on SIGTERM/SIGINT */
 	int64_t quarantine_after;    /* [jobs] quarantine_after: unclean stops */
 	uint64_t wal_max;            /* [log] wal_max: checkpoint past this */
+	char replica[1024];          /* [replica] url: file:///DIR, or "" (off) */
+	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
+	uint64_t seal_interval_ms;   /* [replica] seal_interval */
+	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */
 	unsigned ngroups;            /* [groups] NAME = LIMIT */
 	struct cfg_group groups[CFG_MAX_GROUPS];
 };

@@ -382,6 +382,49 @@ static const struct verb verbs[] = {
 	  "Exit status: 0 clean stop, 1 failure (another daemon runs, the log cannot\n"
 	  "be opened, verified or written, the storage is refused), 2 usage error.\n",
 	  cmd_run },
+	{ "sync", "ship the job log to the replica now, or show how shipping stands",
+	  "usage: holdfast sync now\n"
+	  "       holdfast sync status\n"
+	  "\n"
+	  "The job log is shipped to the replica in [replica] url of holdfast.conf\n"
+	  "(file:///DIR: a USB stick, a NAS mount). A generation starts with a\n"
+	  "snapshot; then the committed WAL frames are sealed into segments (the\n"
+	  "latest version of each page, zstd-compressed, with a SHA-256 trailer) in\n"
+	  "the spool (DATA/spool) and copied to the replica whenever it is there. A\n"
+	  "spool file is removed only once its copy is durable. The daemon does this\n"
+	  "on its own ([replica] seal_interval, seal_bytes, and before each checkpoint);\n"
+	  "`sync now` seals and copies at once, daemon running or not. A checkpoint\n"
+	  "made by something else breaks the history: a new generation starts with\n"
+	  "a snapshot, and the gap is recorded (sync status).\n"
+	  "\n"
+	  "Exit status: 0 ok (also when the replica is not reachable: the spool\n"
+	  "keeps everything), 1 failure, 2 usage error or no replica configured.\n",
+	  cmd_sync },
+	{ "replica", "list what a replica holds",
+	  "usage: holdfast replica ls REPLICA\n"
+	  "\n"
+	  "REPLICA is a directory or file:///DIR. Lists each device's generations:\n"
+	  "snapshot present, segments, bytes, and whether segments are missing.\n",
+	  cmd_replica },
+	{ "restore", "rebuild a database from a replica",
+	  "usage: holdfast restore REPLICA -o OUT.db [--seq N] [--generation G]\n"
+	  "                        [--device D] [--force]\n"
+	  "\n"
+	  "Rebuilds the job log as it was at segment N (default: the last one that\n"
+	  "follows without a gap) of generation G (default: the newest) of device D\n"
+	  "(default: the only one in REPLICA). Every file is checked (SHA-256, seq,\n"
+	  "generation, device, WAL frames continuing without a gap); a damaged or\n"
+	  "missing file is named and nothing is written. The result is written under\n"
+	  "OUT.db.restoring, must pass integrity_check, and is then renamed to OUT.db.\n"
+	  "An existing OUT.db is replaced only with --force.\n"
+	  "\n"
+	  "Exit status: 0 restored, 1 failure (damaged replica, integrity), 2 usage.\n",
+	  cmd_restore },
+	{ "debug", "inspect a segment file",
+	  "usage: holdfast debug segment FILE\n"
+	  "\n"
+	  "Checks a segment or snapshot file (spool or replica) and prints its header.\n",
+	  cmd_debug },
 	{ "version", "print the versions of holdfast and its components",
 	  "usage: holdfast version\n"
 	  "\n"

@@ -20,16 +20,7 @@
 #include "runner.h"
 #include "units.h"
 
-/* An open data directory. */
-struct ctx {
-	char dir[PATH_MAX];
-	struct jlog j;
-	struct jlog_now now;       /* now.boot is 0 until ctx_boot */
-	bool trusted;
-	char boot_id[64];
-};
-
-static int ctx_open(const struct cli_global *g, struct ctx *c)
+int ctx_open(const struct cli_global *g, struct ctx *c)
 {
 	char db[PATH_MAX + 32];
 	enum port_fs_kind kind;
@@ -61,14 +52,13 @@ static int ctx_open(const struct cli_global *g, struct ctx *c)
 	return jlog_boot(&c->j, c->boot_id, c->now.utc_ms, false, &c->now.boot);
 }
 
-/* Makes sure this boot has its row, inside the caller's transaction. */
-static int ctx_boot(struct ctx *c)
+int ctx_boot(struct ctx *c)
 {
 	return c->now.boot ? HF_OK :
 		jlog_boot(&c->j, c->boot_id, c->now.utc_ms, true, &c->now.boot);
 }
 
-static void ctx_close(struct ctx *c)
+void ctx_close(struct ctx *c)
 {
 	jlog_close(&c->j);
 }

@@ -5,9 +5,26 @@
 #ifndef HF_CMD_H
 #define HF_CMD_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "cli.h"
+#include "jlog.h"
+
+/* An open data directory, for the verbs that use the job log. */
+struct ctx {
+	char dir[PATH_MAX];
+	struct jlog j;
+	struct jlog_now now;       /* now.boot is 0 until ctx_boot */
+	bool trusted;
+	char boot_id[64];
+};
+
+/* Opens the data directory of G (messages say what is missing). */
+int ctx_open(const struct cli_global *g, struct ctx *c);
+/* Makes sure this boot has its row, inside the caller's transaction. */
+int ctx_boot(struct ctx *c);
+void ctx_close(struct ctx *c);
 
 int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out);
@@ -18,6 +35,11 @@ int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_pipeline(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out);
+/* cmd_ship.c: WAL shipping and restore. */
+int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out);
+int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out);
+int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out);
+int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out);
 
 /* Whether S is valid UTF-8 (what the log's JSON columns can hold). */
 bool cmd_utf8_valid(const char *s);

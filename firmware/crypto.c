@@ -1,6 +1,7 @@
 /*
 ** crypto.c: the mbedTLS wrapper (see crypto.h).
 */
+#include "mbedtls/sha256.h"
 #include "mbedtls/version.h"
 
 #include "crypto.h"
@@ -13,4 +14,21 @@ const char *crypto_version(void)
 
 	mbedtls_version_get_string(v);
 	return v;
+}
+
+void crypto_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	/* Cannot fail for SHA-256 (is224 = 0) with valid pointers. */
+	mbedtls_sha256(data, len, out, 0);
+}
+
+void crypto_hex(const uint8_t *bin, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[bin[i] >> 4];
+		out[2 * i + 1] = digits[bin[i] & 15];
+	}
+	out[2 * len] = '\0';
 }

@@ -7,7 +7,16 @@
 #ifndef HF_CRYPTO_H
 #define HF_CRYPTO_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* mbedTLS's version, e.g. "3.6.6", for --version. */
 const char *crypto_version(void);
+
+/* SHA-256 of LEN bytes at DATA into OUT. */
+void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* Lower-case hex of LEN bytes at BIN into OUT (2 * LEN + 1 bytes). */
+void crypto_hex(const uint8_t *bin, size_t len, char *out);
 
 #endif /* HF_CRYPTO_H */

@@ -130,6 +130,9 @@ static int configure(struct sqlite3 *db)
 	snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s", port_db_synchronous());
 	if ((rc = exec(db, sql)) ||
 	    (rc = exec(db, "PRAGMA wal_autocheckpoint=0")) ||
+	    /* After the WAL restarts (a complete checkpoint), the first commit
+	    ** cuts the file back: the WAL's disk use stays near wal_max. */
+	    (rc = exec(db, "PRAGMA journal_size_limit=0")) ||
 	    (rc = exec(db, "PRAGMA foreign_keys=ON")))
 		return rc;
 	return HF_OK;
@@ -389,6 +392,10 @@ out_close:
 
 void jlog_close(struct jlog *j)
 {
+	if (j->ckpt_db) {
+		sqlite3_close(j->ckpt_db);
+		j->ckpt_db = NULL;
+	}
 	j->pinned = NULL;
 	for (int i = 0; i < JLOG_STMT_CACHE; i++) {
 		sqlite3_finalize(j->stmts[i]);
@@ -1715,6 +1722,93 @@ int jlog_checkpoint(struct jlog *j, bool *done)
 	}
 	*done = src == SQLITE_OK;
 	return src == SQLITE_OK ? HF_OK : sqlite_err(j->db, "checkpoint", src);
+}
+
+const char *jlog_path(struct jlog *j)
+{
+	return sqlite3_db_filename(j->db, "main");
+}
+
+int jlog_page_size(struct jlog *j, uint32_t *page_size)
+{
+	char v[32];
+	int rc = query_text(j->db, "PRAGMA page_size", v, sizeof(v));
+
+	*page_size = rc == HF_OK ? (uint32_t)strtoul(v, NULL, 10) : 0;
+	return rc;
+}
+
+int jlog_snapshot(struct jlog *j, int (*fn)(void *arg, uint32_t pgno, const void *page),
+		  void *arg, uint32_t *npages)
+{
+	sqlite3_stmt *st = NULL;
+	uint32_t page_size;
+	int rc, src;
+
+	if ((rc = jlog_page_size(j, &page_size)) != HF_OK)
+		return rc;
+	*npages = 0;
+	src = sqlite3_prepare_v2(j->db, "SELECT pgno, data FROM sqlite_dbpage ORDER BY pgno", -1,
+				 &st, NULL);
+	if (src != SQLITE_OK)
+		return sqlite_err(j->db, "snapshot", src);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 1) != (int)page_size) {
+			port_log("job log: snapshot: page of %d bytes, expected %u",
+				 sqlite3_column_bytes(st, 1), page_size);
+			sqlite3_finalize(st);
+			return HF_EBUG;
+		}
+		if ((rc = fn(arg, (uint32_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1)))) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+		(*npages)++;
+	}
+	sqlite3_finalize(st);
+	return src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "snapshot", src);
+}
+
+int jlog_checkpoint_held(struct jlog *j, bool *complete)
+{
+	int log = 0, ckpt = 0, src, on = 0;
+
+	*complete = false;
+	if (!j->ckpt_db) {
+		int rc = open_db(jlog_path(j), NULL, SQLITE_OPEN_READWRITE, &j->ckpt_db);
+		if (rc != HF_OK)
+			return rc;
+		if (sqlite3_db_config(j->ckpt_db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on) !=
+			    SQLITE_OK || !on || (rc = configure(j->ckpt_db)) != HF_OK) {
+			sqlite3_close(j->ckpt_db);
+			j->ckpt_db = NULL;
+			return rc ? rc : HF_ENOTSUP;
+		}
+	}
+	src = sqlite3_wal_checkpoint_v2(j->ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt);
+	if (src != SQLITE_OK && src != SQLITE_BUSY)
+		return sqlite_err(j->ckpt_db, "checkpoint", src);
+	*complete = src == SQLITE_OK && log >= 0 && ckpt == log;
+	return HF_OK;
+}
+
+int jlog_integrity_file(const char *path, bool *ok, char *problem, size_t len)
+{
+	struct sqlite3 *db = NULL;
+	int rc;
+
+	*ok = false;
+	if ((rc = open_db(path, NULL, SQLITE_OPEN_READWRITE, &db)) != HF_OK)
+		return rc;
+	rc = query_text(db, "PRAGMA integrity_check", problem, len);
+	if (rc == HF_ECORRUPT) {
+		snprintf(problem, len, "database disk image is malformed");
+		rc = HF_OK;
+	} else if (rc == HF_OK) {
+		*ok = strcmp(problem, "ok") == 0;
+	}
+	sqlite3_close(db);
+	return rc;
 }
 
 const char *jlog_sqlite_version(void)

@@ -33,6 +33,9 @@ struct jlog {
 	** a read snapshot, so it is reset before any transaction begins or ends:
 	** a stale snapshot would make BEGIN IMMEDIATE fail with SQLITE_BUSY. */
 	struct sqlite3_stmt *pinned;
+	/* A second connection, only for checkpoints made while the first one
+	** holds the write lock (jlog_checkpoint_held). */
+	struct sqlite3 *ckpt_db;
 };
 
 /*
@@ -325,6 +328,27 @@ int jlog_open_attempts(struct jlog *j,
 ** blocks it, else PASSIVE). *DONE says whether the whole WAL was copied. */
 int jlog_wal_bytes(struct jlog *j, int64_t *bytes);
 int jlog_checkpoint(struct jlog *j, bool *done);
+
+/*
+** For WAL shipping. Each runs inside the caller's transaction (jlog_begin:
+** the write lock, so no frame is appended meanwhile):
+**   jlog_snapshot   every page of the database as this transaction sees it
+**                   (sqlite_dbpage), to FN in page order;
+**   jlog_checkpoint_held  a PASSIVE checkpoint from a second connection:
+**                   it copies exactly the frames there are (none can be
+**                   added), *COMPLETE if all of them; the WAL restarts at
+**                   the next write after a complete one.
+** jlog_path is the database file's path.
+*/
+int jlog_page_size(struct jlog *j, uint32_t *page_size);
+int jlog_snapshot(struct jlog *j, int (*fn)(void *arg, uint32_t pgno, const void *page),
+		  void *arg, uint32_t *npages);
+int jlog_checkpoint_held(struct jlog *j, bool *complete);
+const char *jlog_path(struct jlog *j);
+
+/* PRAGMA integrity_check of the database file PATH (opened read-only, no
+** WAL of its own expected): *OK, and the first problem in PROBLEM[LEN]. */
+int jlog_integrity_file(const char *path, bool *ok, char *problem, size_t len);
 
 /* "3.46.1" and SQLite's source id, for --version. */
 const char *jlog_sqlite_version(void);

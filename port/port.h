@@ -112,6 +112,26 @@ int port_fs_rmdir(const char *path);
 ** buffer *OUT (caller frees) of length *LEN. HF_ETOOBIG past CAP. */
 int port_fs_read_file(const char *path, size_t cap, char **out, size_t *len);
 
+/* Opens regular file PATH read-only, with its size in *SIZE. HF_ENOENT (not
+** logged) if it does not exist. Close with port_close(). */
+int port_fs_open_read(const char *path, int *fd, uint64_t *size);
+
+/* Reads LEN bytes at offset OFF of FD; *GOT < LEN only at the end of file. */
+int port_fs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
+
+/* Calls FN with each name in DIR (not "." or ".."), in no order; FN
+** returning non-zero stops with that code. HF_ENOENT (not logged) if DIR is
+** missing. */
+int port_fs_list(const char *dir, int (*fn)(void *arg, const char *name), void *arg);
+
+/* Size and modification time (ns) of PATH; HF_ENOENT (not logged) if none. */
+int port_fs_stamp(const char *path, uint64_t *size, int64_t *mtime_ns);
+
+/* Takes an exclusive advisory lock on PATH (created 0600 if missing) without
+** waiting: HF_EBUSY if another process holds it. Released by port_close(*FD)
+** or by our death. */
+int port_fs_lock(const char *path, int *fd);
+
 enum port_fs_kind { PORT_FS_NONE, PORT_FS_FILE, PORT_FS_DIR, PORT_FS_OTHER };
 
 /* What is at PATH (symlinks followed). Errors other than ENOENT are logged
@@ -227,6 +247,12 @@ void port_wake_drain(int fd);
 
 /* This process's id. */
 pid_t port_pid(void);
+
+/* Whether standard error is a terminal (progress lines are only for people). */
+bool port_stderr_is_tty(void);
+
+/* This machine's host name, the default device name for the replica. */
+int port_hostname(char *buf, size_t len);
 
 /* Whether we run with an effective uid of 0 (root picks /var/lib defaults). */
 bool port_user_is_root(void);

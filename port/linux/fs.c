@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -346,5 +347,94 @@ int port_fs_volatile(const char *dir, const char **what)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if ((unsigned long)sf.f_type == kinds[i].magic)
 			*what = kinds[i].name;
+	return HF_OK;
+}
+
+int port_fs_open_read(const char *path, int *fd, uint64_t *size)
+{
+	struct stat st;
+	int f = port_sys.open(path, O_RDONLY, 0);
+
+	if (f < 0)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("open", path, errno);
+	if (fstat(f, &st) != 0) {
+		int rc = port_syserr("fstat", path, errno);
+		port_sys.close(f);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		port_log("%s: not a regular file", path);
+		port_sys.close(f);
+		return HF_EINVAL;
+	}
+	*fd = f;
+	*size = (uint64_t)st.st_size;
+	return HF_OK;
+}
+
+int port_fs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	size_t have = 0;
+
+	while (have < len) {
+		ssize_t n = pread(fd, (char *)buf + have, len - have, (off_t)(off + have));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return port_syserr("pread", NULL, errno);
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	*got = have;
+	return HF_OK;
+}
+
+int port_fs_list(const char *dir, int (*fn)(void *arg, const char *name), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = HF_OK;
+
+	if (!d)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("opendir", dir, errno);
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((rc = fn(arg, de->d_name)) != 0)
+			break;
+		errno = 0;
+	}
+	if (!de && errno != 0)
+		rc = port_syserr("readdir", dir, errno);
+	closedir(d);
+	return rc;
+}
+
+int port_fs_stamp(const char *path, uint64_t *size, int64_t *mtime_ns)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("stat", path, errno);
+	*size = (uint64_t)st.st_size;
+	*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return HF_OK;
+}
+
+int port_fs_lock(const char *path, int *fd)
+{
+	int f = port_sys.open(path, O_RDWR | O_CREAT, 0600);
+
+	if (f < 0)
+		return port_syserr("open", path, errno);
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		port_sys.close(f);
+		return e == EWOULDBLOCK ? HF_EBUSY : port_syserr("flock", path, e);
+	}
+	*fd = f;
 	return HF_OK;
 }

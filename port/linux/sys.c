@@ -137,3 +137,16 @@ uint32_t port_random_u32(void)
 		v = (uint32_t)port_clock_mono_ms() * 2654435761u;
 	return v;
 }
+
+bool port_stderr_is_tty(void)
+{
+	return isatty(STDERR_FILENO) == 1;
+}
+
+int port_hostname(char *buf, size_t len)
+{
+	if (gethostname(buf, len) != 0)
+		return port_syserr("gethostname", NULL, errno);
+	buf[len - 1] = '\0';
+	return HF_OK;
+}

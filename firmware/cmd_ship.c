@@ -1,0 +1,585 @@
+/*
+** cmd_ship.c: the shipping verbs: sync now|status, replica ls, restore,
+** debug segment.
+**
+** restore rebuilds a database from a replica: the generation's snapshot,
+** then its segments in seq order, each checked (SHA-256, generation, device,
+** seq, and WAL frames continuing exactly where the previous one stopped), so
+** a damaged or missing file is named, never skipped over. The image is
+** written under a staging name, passes integrity_check, and only then is
+** renamed to OUT.
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "cmd.h"
+#include "datadir.h"
+#include "port.h"
+#include "seg.h"
+#include "ship.h"
+
+#define REPLICA_FILE_MAX (1024u * 1024 * 1024)
+
+/* ---- opening ------------------------------------------------------------------- */
+
+struct shipctx {
+	struct ctx c;
+	struct cfg cfg;
+	struct ship ship;
+};
+
+static int shipctx_open(const struct cli_global *g, struct shipctx *s)
+{
+	char conf[PATH_MAX + 32];
+	int rc;
+
+	if ((rc = ctx_open(g, &s->c)) != HF_OK)
+		return rc;
+	snprintf(conf, sizeof(conf), "%s/%s", s->c.dir, DD_CONF_NAME);
+	if ((rc = cfg_load(&s->cfg, conf)) != HF_OK || (rc = ship_init(&s->ship, s->c.dir, &s->cfg)) ||
+	    (rc = ship_load(&s->ship))) {
+		ctx_close(&s->c);
+		return rc;
+	}
+	return HF_OK;
+}
+
+static int no_args(struct cli_args *a)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *val;
+	int r, idx;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_OPTION)
+			return CLI_HELP;
+		port_log("%s: unexpected argument '%s'", a->verb, val);
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+/* ---- sync ------------------------------------------------------------------------- */
+
+static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	struct shipctx s;
+	char sealed[200];
+	unsigned copied = 0, files;
+	uint64_t bytes, lowest;
+	int rc;
+
+	if ((rc = no_args(a)) != HF_OK)
+		return rc;
+	if ((rc = shipctx_open(g, &s)) != HF_OK)
+		return rc;
+	if (!s.cfg.replica[0]) {
+		port_log("sync: no replica configured ([replica] url in %s/holdfast.conf)", s.c.dir);
+		ctx_close(&s.c);
+		return HF_EINVAL;
+	}
+	if ((rc = jlog_begin(&s.c.j)) == HF_OK) {
+		rc = ship_seal(&s.ship, &s.c.j, &s.c.now, sealed, sizeof(sealed));
+		jlog_rollback(&s.c.j); /* sealing writes nothing to the log */
+	}
+	if (rc == HF_OK) {
+		fprintf(out, "sealed: %s\n", sealed[0] ? sealed : "nothing new");
+		rc = ship_upload(&s.ship, &copied);
+		if (rc == HF_ENOENT) {
+			ship_spool_usage(&s.ship, &files, &bytes, &lowest);
+			fprintf(out, "replica %s is not reachable: %u file(s), %" PRIu64
+				" bytes wait in the spool\n", s.cfg.replica, files, bytes);
+			rc = HF_OK;
+		} else if (rc == HF_OK) {
+			fprintf(out, "copied %u file(s) to %s\n", copied, s.cfg.replica);
+		}
+	}
+	ctx_close(&s.c);
+	return rc;
+}
+
+static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	struct shipctx s;
+	unsigned files;
+	uint64_t bytes, lowest;
+	int rc;
+
+	if ((rc = no_args(a)) != HF_OK)
+		return rc;
+	if ((rc = shipctx_open(g, &s)) != HF_OK)
+		return rc;
+	if ((rc = ship_spool_usage(&s.ship, &files, &bytes, &lowest)) == HF_OK) {
+		const struct ship_state *st = &s.ship.st;
+		enum port_fs_kind kind = PORT_FS_NONE;
+
+		if (s.cfg.replica[0])
+			port_fs_kind(s.cfg.replica + 7, &kind);
+		fprintf(out, "replica: %s%s\n", s.cfg.replica[0] ? s.cfg.replica : "(none configured)",
+			s.cfg.replica[0] ? (kind == PORT_FS_DIR ? " (reachable)" : " (not reachable)")
+					 : "");
+		fprintf(out, "device: %s\n", s.ship.device);
+		if (st->have_gen) {
+			fprintf(out, "generation: %016" PRIx64 "\n", st->generation);
+			fprintf(out, "sealed: up to seq %" PRIu64 "\n", st->seq);
+			if (lowest == UINT64_MAX)
+				fprintf(out, "shipped: up to seq %" PRIu64 " (everything sealed)\n", st->seq);
+			else if (lowest == 0)
+				fprintf(out, "shipped: nothing yet (the snapshot waits in the spool)\n");
+			else
+				fprintf(out, "shipped: up to seq %" PRIu64 "\n", lowest - 1);
+		} else {
+			fprintf(out, "generation: none yet (the first sync takes a snapshot)\n");
+		}
+		fprintf(out, "spool: %u file(s), %" PRIu64 " bytes\n", files, bytes);
+		fprintf(out, "unsealed WAL: %" PRIu64 " bytes\n", ship_unsealed_bytes(&s.ship));
+		fprintf(out, "gaps: %" PRIu64 "%s%s\n", st->gaps, st->last_gap[0] ? "; last: " : "",
+			st->last_gap);
+	}
+	ctx_close(&s.c);
+	return rc;
+}
+
+int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	const char *sub;
+
+	if (a->i >= a->argc) {
+		port_log("sync: which? now | status");
+		return HF_EINVAL;
+	}
+	sub = a->argv[a->i++];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
+		return CLI_HELP;
+	if (!strcmp(sub, "now"))
+		return sync_now(g, a, out);
+	if (!strcmp(sub, "status"))
+		return sync_status(g, a, out);
+	port_log("sync: unknown subcommand '%s' (now, status)", sub);
+	return HF_EINVAL;
+}
+
+/* ---- reading a replica ------------------------------------------------------------ */
+
+struct list {
+	char (*v)[80];
+	size_t n, cap;
+	size_t want_len;   /* names of exactly this length, or 0 for any */
+	const char *suffix;
+};
+
+static int list_add(void *arg, const char *name)
+{
+	struct list *l = arg;
+	size_t n = strlen(name);
+
+	if (n >= 80 || (l->want_len && n != l->want_len) || name[0] == '.' ||
+	    (l->suffix && (n < strlen(l->suffix) || strcmp(name + n - strlen(l->suffix), l->suffix))))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char(*v)[80] = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return HF_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], 80, "%s", name);
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int list_dir(const char *dir, size_t want_len, const char *suffix, struct list *l)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->want_len = want_len;
+	l->suffix = suffix;
+	rc = port_fs_list(dir, list_add, l);
+	if (rc == HF_OK)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_name);
+	return rc;
+}
+
+static const char *replica_root(const char *arg)
+{
+	return strncmp(arg, "file://", 7) == 0 ? arg + 7 : arg;
+}
+
+/* Reads and checks one replica file; WHY names the problem. */
+static int load_seg(const char *path, struct seg_hdr *h, uint8_t **raw, FILE *err)
+{
+	char why[200];
+	char *buf;
+	size_t len;
+	int rc = port_fs_read_file(path, REPLICA_FILE_MAX, &buf, &len);
+
+	(void)err;
+	if (rc != HF_OK) {
+		port_log("restore: cannot read %s", path);
+		return rc;
+	}
+	rc = seg_decode((const uint8_t *)buf, len, h, raw, why, sizeof(why));
+	free(buf);
+	if (rc != HF_OK)
+		port_log("restore: %s: %s", path, why);
+	return rc;
+}
+
+struct image {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
+{
+	size_t want = (size_t)h->db_pages * h->page_size;
+
+	for (uint32_t i = 0; i < h->npages; i++) {
+		const uint8_t *page;
+		uint32_t pgno = seg_record(raw, h->page_size, i, &page);
+		size_t end = (size_t)pgno * h->page_size;
+		if (end > want)
+			continue;
+		if (end > im->cap) {
+			size_t cap = im->cap ? im->cap : (size_t)h->page_size * 64;
+			uint8_t *b;
+			while (cap < end)
+				cap *= 2;
+			if (!(b = realloc(im->buf, cap)))
+				return HF_ENOMEM;
+			memset(b + im->cap, 0, cap - im->cap);
+			im->buf = b;
+			im->cap = cap;
+		}
+		memcpy(im->buf + end - h->page_size, page, h->page_size);
+		if (end > im->len)
+			im->len = end;
+	}
+	if (want > im->cap) {
+		uint8_t *b = realloc(im->buf, want);
+		if (!b)
+			return HF_ENOMEM;
+		memset(b + im->cap, 0, want - im->cap);
+		im->buf = b;
+		im->cap = want;
+	}
+	im->len = want;
+	return HF_OK;
+}
+
+/* The device directory to use: DEVICE, or the only one there is. */
+static int pick_device(const char *root, const char *device, char *out, size_t len)
+{
+	struct list l;
+	int rc;
+
+	if (device) {
+		snprintf(out, len, "%s", device);
+		return HF_OK;
+	}
+	if ((rc = list_dir(root, 0, NULL, &l)) != HF_OK) {
+		if (rc == HF_ENOENT)
+			port_log("replica %s does not exist", root);
+		return rc;
+	}
+	if (l.n != 1) {
+		port_log("replica %s holds %zu devices%s; pick one with --device", root, l.n,
+			 l.n ? "" : " (nothing shipped yet)");
+		free(l.v);
+		return HF_EINVAL;
+	}
+	snprintf(out, len, "%s", l.v[0]);
+	free(l.v);
+	return HF_OK;
+}
+
+int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = {
+		{ "help", 'h', false },	      { "device", 0, true }, { "generation", 0, true },
+		{ "seq", 0, true },	      { "output", 'o', true }, { "force", 0, false },
+		{ NULL, 0, false },
+	};
+	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *val;
+	char dev[80], gdir[4300], path[4400], stage[4400], problem[200];
+	uint64_t want_seq = UINT64_MAX, seq;
+	struct image im = { 0 };
+	struct seg_hdr h, prev;
+	struct list gens, segs;
+	enum port_fs_kind kind;
+	bool force = false, ok;
+	uint8_t *raw = NULL;
+	int r, idx, rc;
+
+	(void)g;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			if (replica) {
+				port_log("restore: one replica only ('%s')", val);
+				return HF_EINVAL;
+			}
+			replica = val;
+			continue;
+		}
+		switch (idx) {
+		case 0: return CLI_HELP;
+		case 1: device = val; break;
+		case 2: gen = val; break;
+		case 3: {
+			char *end;
+			want_seq = strtoull(val, &end, 10);
+			if (*val < '0' || *val > '9' || *end) {
+				port_log("restore: --seq: '%s' is not a segment number", val);
+				return HF_EINVAL;
+			}
+			break;
+		}
+		case 4: outp = val; break;
+		default: force = true;
+		}
+	}
+	if (!replica || !outp) {
+		port_log("restore: usage: holdfast restore REPLICA -o OUT.db [--seq N] "
+			 "[--generation G] [--device D] [--force]");
+		return HF_EINVAL;
+	}
+	if ((rc = port_fs_kind(outp, &kind)) != HF_OK)
+		return rc;
+	if (kind != PORT_FS_NONE && !force) {
+		port_log("restore: %s exists; give --force to replace it", outp);
+		return HF_EEXIST;
+	}
+	if ((rc = pick_device(replica_root(replica), device, dev, sizeof(dev))) != HF_OK)
+		return rc;
+	snprintf(gdir, sizeof(gdir), "%s/%s", replica_root(replica), dev);
+	if ((rc = list_dir(gdir, 16, NULL, &gens)) != HF_OK) {
+		port_log("restore: no device '%s' in %s", dev, replica_root(replica));
+		return rc == HF_ENOENT ? HF_EINVAL : rc;
+	}
+	if (!gens.n) {
+		port_log("restore: %s holds no generation", gdir);
+		free(gens.v);
+		return HF_EINVAL;
+	}
+	/* Generations sort by their counter (the high half): the last is newest. */
+	if (gen) {
+		bool found = false;
+		for (size_t i = 0; i < gens.n; i++)
+			found |= !strcmp(gens.v[i], gen);
+		if (!found) {
+			port_log("restore: no generation %s in %s", gen, gdir);
+			free(gens.v);
+			return HF_EINVAL;
+		}
+		snprintf(gdir + strlen(gdir), sizeof(gdir) - strlen(gdir), "/%s", gen);
+	} else {
+		snprintf(gdir + strlen(gdir), sizeof(gdir) - strlen(gdir), "/%s", gens.v[gens.n - 1]);
+	}
+	free(gens.v);
+
+	snprintf(path, sizeof(path), "%s/snapshot.zst", gdir);
+	if ((rc = load_seg(path, &h, &raw, stderr)) != HF_OK)
+		return rc;
+	if (h.kind != SEG_SNAPSHOT || h.seq != 0 || strcmp(h.device, dev) != 0) {
+		port_log("restore: %s: not this generation's snapshot", path);
+		free(raw);
+		return HF_ECORRUPT;
+	}
+	rc = apply(&im, &h, raw);
+	free(raw);
+	raw = NULL;
+	prev = h;
+	seq = 0;
+	snprintf(path, sizeof(path), "%s/seg", gdir);
+	if (list_dir(path, 20, ".zst", &segs) != HF_OK)
+		segs.n = 0;
+	for (size_t i = 0; rc == HF_OK && i < segs.n && seq < want_seq; i++) {
+		uint64_t s = strtoull(segs.v[i], NULL, 16);
+		if (s != seq + 1) {
+			port_log("restore: segment %" PRIu64 " is missing from %s/seg; stopping at %" PRIu64,
+				 seq + 1, gdir, seq);
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/seg/%s", gdir, segs.v[i]);
+		if ((rc = load_seg(path, &h, &raw, stderr)) != HF_OK)
+			break;
+		bool same_wal = h.salt[0] == prev.salt[0] && h.salt[1] == prev.salt[1];
+		if (h.kind != SEG_FRAMES || h.seq != s || h.generation != prev.generation ||
+		    strcmp(h.device, dev) != 0 || h.page_size != prev.page_size ||
+		    h.frame_first != (same_wal ? prev.frame_end : 0)) {
+			port_log("restore: %s does not continue segment %" PRIu64
+				 " (seq, generation, page size or WAL frames differ)", path, seq);
+			rc = HF_ECORRUPT;
+			free(raw);
+			break;
+		}
+		rc = apply(&im, &h, raw);
+		free(raw);
+		prev = h;
+		seq = s;
+		if (port_stderr_is_tty())
+			fprintf(stderr, "\rrestore: segment %" PRIu64 " of %zu", seq, segs.n);
+	}
+	if (port_stderr_is_tty())
+		fprintf(stderr, "\n");
+	free(segs.v);
+	if (rc == HF_OK && want_seq != UINT64_MAX && seq != want_seq) {
+		port_log("restore: segment %" PRIu64 " is not in %s (it holds up to %" PRIu64 ")",
+			 want_seq, gdir, seq);
+		rc = HF_EINVAL;
+	}
+	if (rc != HF_OK) {
+		free(im.buf);
+		return rc;
+	}
+	/* Staged, checked, then moved into place. */
+	snprintf(stage, sizeof(stage), "%s.restoring", outp);
+	if ((rc = port_fs_replace(stage, im.buf, im.len, 0600)) != HF_OK) {
+		free(im.buf);
+		return rc;
+	}
+	free(im.buf);
+	rc = jlog_integrity_file(stage, &ok, problem, sizeof(problem));
+	if (rc == HF_OK && !ok) {
+		port_log("restore: the rebuilt database fails integrity_check: %s", problem);
+		rc = HF_ECORRUPT;
+	}
+	if (rc == HF_OK)
+		rc = port_fs_rename(stage, outp);
+	if (rc != HF_OK) {
+		port_fs_unlink(stage);
+		return rc;
+	}
+	fprintf(out, "restored %s generation %s up to segment %" PRIu64 " (%u pages) to %s; "
+		"integrity_check ok\n", dev, strrchr(gdir, '/') + 1, seq, prev.db_pages, outp);
+	return HF_OK;
+}
+
+/* ---- replica ls ------------------------------------------------------------------- */
+
+static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	const char *replica = NULL, *val;
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	struct list devs, gens, segs;
+	char dir[4300], path[4400];
+	int r, idx, rc;
+
+	(void)g;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_OPTION)
+			return CLI_HELP;
+		replica = val;
+	}
+	if (!replica) {
+		port_log("replica ls: which replica? (a directory or file:///DIR)");
+		return HF_EINVAL;
+	}
+	if ((rc = list_dir(replica_root(replica), 0, NULL, &devs)) != HF_OK) {
+		if (rc == HF_ENOENT)
+			port_log("replica %s does not exist", replica_root(replica));
+		return rc;
+	}
+	fprintf(out, "%-20s %-16s %9s %6s %12s  %s\n", "DEVICE", "GENERATION", "SNAPSHOT", "SEGS",
+		"BYTES", "GAPS");
+	for (size_t d = 0; d < devs.n; d++) {
+		snprintf(dir, sizeof(dir), "%s/%s", replica_root(replica), devs.v[d]);
+		if (list_dir(dir, 16, NULL, &gens) != HF_OK)
+			continue;
+		for (size_t i = 0; i < gens.n; i++) {
+			uint64_t bytes = 0, size, expect = 1, missing = 0;
+			int64_t mtime;
+			bool snap;
+
+			snprintf(path, sizeof(path), "%s/%s/snapshot.zst", dir, gens.v[i]);
+			snap = port_fs_stamp(path, &size, &mtime) == HF_OK;
+			if (snap)
+				bytes += size;
+			snprintf(path, sizeof(path), "%s/%s/seg", dir, gens.v[i]);
+			if (list_dir(path, 20, ".zst", &segs) != HF_OK)
+				segs.n = 0;
+			for (size_t k = 0; k < segs.n; k++) {
+				uint64_t s = strtoull(segs.v[k], NULL, 16);
+				char p2[4500];
+				missing += s > expect ? s - expect : 0;
+				expect = s + 1;
+				snprintf(p2, sizeof(p2), "%s/%s", path, segs.v[k]);
+				if (port_fs_stamp(p2, &size, &mtime) == HF_OK)
+					bytes += size;
+			}
+			fprintf(out, "%-20s %-16s %9s %6zu %12" PRIu64 "  %s\n", devs.v[d], gens.v[i],
+				snap ? "yes" : "MISSING", segs.n, bytes,
+				missing ? "segments missing (restore stops before the first)" : "none");
+			free(segs.v);
+		}
+		free(gens.v);
+	}
+	free(devs.v);
+	return HF_OK;
+}
+
+int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	const char *sub;
+
+	if (a->i >= a->argc) {
+		port_log("replica: which? ls REPLICA");
+		return HF_EINVAL;
+	}
+	sub = a->argv[a->i++];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
+		return CLI_HELP;
+	if (!strcmp(sub, "ls"))
+		return replica_ls(g, a, out);
+	port_log("replica: unknown subcommand '%s' (ls)", sub);
+	return HF_EINVAL;
+}
+
+/* ---- debug segment ------------------------------------------------------------------ */
+
+int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	struct seg_hdr h;
+	uint8_t *raw;
+	const char *sub, *file;
+	int rc;
+
+	(void)g;
+	if (a->i + 1 >= a->argc || strcmp(a->argv[a->i], "segment") != 0) {
+		if (a->i < a->argc && (!strcmp(a->argv[a->i], "-h") || !strcmp(a->argv[a->i], "--help")))
+			return CLI_HELP;
+		port_log("debug: usage: holdfast debug segment FILE");
+		return HF_EINVAL;
+	}
+	sub = a->argv[a->i++];
+	(void)sub;
+	file = a->argv[a->i++];
+	if ((rc = load_seg(file, &h, &raw, stderr)) != HF_OK)
+		return rc;
+	fprintf(out, "file: %s\nformat: %u\nkind: %s\ndevice: %s\ngeneration: %016" PRIx64
+		"\nseq: %" PRIu64 "\npage size: %u\ndatabase pages: %u\npages in body: %u\n"
+		"WAL salts: %08x %08x\nWAL frames: %u to %u\nboot: %" PRIu64 "\nsealed: utc %" PRId64
+		" ms, monotonic %" PRIu64 " ms\nbody: %" PRIu64 " bytes compressed, %zu raw\n"
+		"checksum: ok\n",
+		file, h.version, h.kind == SEG_SNAPSHOT ? "snapshot" : "segment", h.device,
+		h.generation, h.seq, h.page_size, h.db_pages, h.npages, h.salt[0], h.salt[1],
+		h.frame_first, h.frame_end, h.boot, h.utc_ms, h.mono_ms, h.body_len,
+		(size_t)h.npages * (4 + h.page_size));
+	free(raw);
+	return HF_OK;
+}

@@ -1,0 +1,157 @@
+/*
+** seg.c: encoding and checking segment files (format in seg.h).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "port.h"
+#include "seg.h"
+#include "zstd.h"
+
+/* Level 3: zstd's default; on these CPUs higher levels cost more time than
+** the bytes they save on a page-structured log are worth. */
+#define SEG_ZSTD_LEVEL 3
+
+static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)(v >> 32)); put32(p + 4, (uint32_t)v); }
+static uint32_t get16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) << 32 | get32(p + 4); }
+
+static const uint8_t magic[6] = { 'H', 'F', 'S', 'E', 'G', 0 };
+
+uint32_t seg_record(const uint8_t *raw, uint32_t page_size, uint32_t i, const uint8_t **page)
+{
+	const uint8_t *r = raw + (size_t)i * (4 + page_size);
+
+	*page = r + 4;
+	return get32(r);
+}
+
+void seg_put_record(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno,
+		    const uint8_t *page)
+{
+	uint8_t *r = raw + (size_t)i * (4 + page_size);
+
+	put32(r, pgno);
+	memcpy(r + 4, page, page_size);
+}
+
+int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **out,
+	       size_t *out_len)
+{
+	size_t bound = ZSTD_compressBound(raw_len), body;
+	uint8_t *buf = malloc(SEG_HDR_SIZE + bound + SEG_TRAILER_SIZE), *p;
+
+	if (!buf)
+		return HF_ENOMEM;
+	body = ZSTD_compress(buf + SEG_HDR_SIZE, bound, raw, raw_len, SEG_ZSTD_LEVEL);
+	if (ZSTD_isError(body)) {
+		port_log("segment: zstd: %s", ZSTD_getErrorName(body));
+		free(buf);
+		return HF_EBUG;
+	}
+	h->version = SEG_VERSION;
+	h->body_len = body;
+	p = buf;
+	memset(p, 0, SEG_HDR_SIZE);
+	memcpy(p, magic, 6);
+	put16(p + 6, SEG_VERSION);
+	p[8] = (uint8_t)h->kind;
+	put32(p + 12, h->page_size);
+	memcpy(p + 16, h->device, strnlen(h->device, SEG_DEVICE_MAX));
+	put64(p + 48, h->generation);
+	put64(p + 56, h->seq);
+	put32(p + 64, h->db_pages);
+	put32(p + 68, h->npages);
+	put32(p + 72, h->salt[0]);
+	put32(p + 76, h->salt[1]);
+	put32(p + 80, h->frame_first);
+	put32(p + 84, h->frame_end);
+	put64(p + 88, h->boot);
+	put64(p + 96, (uint64_t)h->utc_ms);
+	put64(p + 104, h->mono_ms);
+	put64(p + 112, h->body_len);
+	crypto_sha256(buf, SEG_HDR_SIZE + body, buf + SEG_HDR_SIZE + body);
+	*out = buf;
+	*out_len = SEG_HDR_SIZE + body + SEG_TRAILER_SIZE;
+	return HF_OK;
+}
+
+int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h)
+{
+	if (len < SEG_HDR_SIZE + SEG_TRAILER_SIZE || memcmp(buf, magic, 6) != 0)
+		return HF_ECORRUPT;
+	memset(h, 0, sizeof(*h));
+	h->version = get16(buf + 6);
+	h->kind = (enum seg_kind)buf[8];
+	h->page_size = get32(buf + 12);
+	memcpy(h->device, buf + 16, SEG_DEVICE_MAX);
+	h->generation = get64(buf + 48);
+	h->seq = get64(buf + 56);
+	h->db_pages = get32(buf + 64);
+	h->npages = get32(buf + 68);
+	h->salt[0] = get32(buf + 72);
+	h->salt[1] = get32(buf + 76);
+	h->frame_first = get32(buf + 80);
+	h->frame_end = get32(buf + 84);
+	h->boot = get64(buf + 88);
+	h->utc_ms = (int64_t)get64(buf + 96);
+	h->mono_ms = get64(buf + 104);
+	h->body_len = get64(buf + 112);
+	return HF_OK;
+}
+
+int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
+	       char *why, size_t why_len)
+{
+	uint8_t sum[32];
+	size_t raw_len, got;
+	uint8_t *r;
+
+	*raw = NULL;
+	if (seg_peek(buf, len, h) != HF_OK) {
+		snprintf(why, why_len, "not a holdfast segment (bad magic or too short)");
+		return HF_ECORRUPT;
+	}
+	if (h->version > SEG_VERSION || h->version == 0) {
+		snprintf(why, why_len, "segment format %u; this holdfast reads up to %u",
+			 h->version, SEG_VERSION);
+		return HF_ENOTSUP;
+	}
+	if (h->body_len != len - SEG_HDR_SIZE - SEG_TRAILER_SIZE) {
+		snprintf(why, why_len, "length %zu does not match the header's body length %llu",
+			 len, (unsigned long long)h->body_len);
+		return HF_ECORRUPT;
+	}
+	crypto_sha256(buf, SEG_HDR_SIZE + h->body_len, sum);
+	if (memcmp(sum, buf + SEG_HDR_SIZE + h->body_len, 32) != 0) {
+		snprintf(why, why_len, "SHA-256 does not match: the file is damaged");
+		return HF_ECORRUPT;
+	}
+	if ((h->kind != SEG_SNAPSHOT && h->kind != SEG_FRAMES) || h->page_size < 512 ||
+	    h->page_size > 65536 || (h->page_size & (h->page_size - 1))) {
+		snprintf(why, why_len, "bad kind or page size in the header");
+		return HF_ECORRUPT;
+	}
+	raw_len = (size_t)h->npages * (4 + h->page_size);
+	if (!(r = malloc(raw_len ? raw_len : 1)))
+		return HF_ENOMEM;
+	got = ZSTD_decompress(r, raw_len, buf + SEG_HDR_SIZE, h->body_len);
+	if (ZSTD_isError(got) || got != raw_len) {
+		snprintf(why, why_len, "body does not decompress to %u pages", h->npages);
+		free(r);
+		return HF_ECORRUPT;
+	}
+	*raw = r;
+	return HF_OK;
+}

@@ -1,0 +1,91 @@
+/*
+** seg.h: sealed segments and snapshots, the files holdfast ships.
+**
+** Format version 1 (all integers big-endian):
+**
+**   offset size  field
+**        0    6  magic "HFSEG\0"
+**        6    2  format version (1); a reader takes every version up to its own
+**        8    1  kind: 1 snapshot (every page of the database), 2 segment (the
+**                latest version of each page written since the previous one)
+**        9    3  reserved, zero
+**       12    4  page size
+**       16   32  device name, NUL-padded
+**       48    8  generation
+**       56    8  seq: 0 for the snapshot, then 1, 2, ... without gaps
+**       64    4  database size in pages after the last commit included
+**       68    4  number of page records in the body
+**       72    8  WAL salts the frames came from
+**       80    4  first WAL frame included
+**       84    4  WAL frame after the last one included
+**       88    8  boot counter when sealed
+**       96    8  wall time when sealed, ms since the epoch; -1 if untrusted
+**      104    8  monotonic time when sealed, ms
+**      112    8  body length in bytes
+**      120    8  reserved, zero
+**      128    -  body: one zstd frame of records, ascending by page number,
+**                each a 4-byte page number and the page
+**        -   32  SHA-256 of everything before it
+**
+** A snapshot followed by segments 1..N, applied in order (write each page,
+** then cut the file to the recorded size), gives the database as of
+** segment N's last commit.
+*/
+#ifndef HF_SEG_H
+#define HF_SEG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEG_VERSION 1
+#define SEG_HDR_SIZE 128
+#define SEG_TRAILER_SIZE 32
+#define SEG_DEVICE_MAX 32
+
+enum seg_kind { SEG_SNAPSHOT = 1, SEG_FRAMES = 2 };
+
+struct seg_hdr {
+	unsigned version;
+	enum seg_kind kind;
+	uint32_t page_size;
+	char device[SEG_DEVICE_MAX + 1];
+	uint64_t generation;
+	uint64_t seq;
+	uint32_t db_pages;
+	uint32_t npages;
+	uint32_t salt[2];
+	uint32_t frame_first, frame_end;
+	uint64_t boot;
+	int64_t utc_ms;
+	uint64_t mono_ms;
+	uint64_t body_len;
+};
+
+/*
+** Builds a whole segment file into a heap buffer *OUT (*OUT_LEN bytes) from
+** H (body_len is filled in) and RAW, the uncompressed records
+** (H->npages * (4 + page_size) bytes).
+*/
+int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **out,
+	       size_t *out_len);
+
+/*
+** Checks and opens segment file BUF (LEN bytes): magic, version, lengths,
+** the SHA-256 trailer, then the body. On success *RAW holds the records
+** (heap, caller frees). On failure WHY says what is wrong (HF_ECORRUPT, or
+** HF_ENOTSUP for a newer format).
+*/
+int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
+	       char *why, size_t why_len);
+
+/* Only the header (no checksum check): for listings. */
+int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h);
+
+/* Record I of RAW: its page number and page. */
+uint32_t seg_record(const uint8_t *raw, uint32_t page_size, uint32_t i, const uint8_t **page);
+
+/* Appends a record to RAW at record index I. */
+void seg_put_record(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno,
+		    const uint8_t *page);
+
+#endif /* HF_SEG_H */

@@ -1,0 +1,575 @@
+/*
+** ship.c: WAL shipping (see ship.h).
+**
+** Continuity. Our position in the WAL is its header's salts, the frames
+** sealed and the checksum after them. A different header (new salts) means
+** the WAL restarted, which SQLite does only after a complete checkpoint. If
+** we made that checkpoint, with everything up to the WAL's end sealed and the
+** write lock held so nothing was added, the new WAL continues our history;
+** we recorded the database file's size and mtime right after it, and a
+** change to them since says somebody else checkpointed too. Any other break
+** (a foreign checkpoint, a WAL truncated or rewritten under us, a missing
+** state) starts a new generation with a fresh snapshot: history gets an
+** explicit gap, never a silent one.
+**
+** Spool files are named GGGGGGGGGGGGGGGG-SSSSSSSSSSSSSSSS.seg (generation
+** and seq in hex, so that names sort in shipping order); the replica keeps
+** DEVICE/GENERATION/snapshot.zst, DEVICE/GENERATION/seg/SEQ.zst and a
+** manifest per generation (DESIGN.md).
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+#include "seg.h"
+#include "ship.h"
+
+#define SPOOL_FILE_MAX (1024u * 1024 * 1024)
+
+/* ---- state ------------------------------------------------------------------ */
+
+int ship_load(struct ship *s)
+{
+	char path[4200], *text, *line, *save = NULL;
+	struct ship_state *st = &s->st;
+	size_t len;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/state", s->spool);
+	if ((rc = port_fs_read_file(path, 64 * 1024, &text, &len)) != HF_OK)
+		return rc == HF_ENOENT ? HF_OK : rc;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned a, b, c, d, e, f, g, h;
+
+		if (sscanf(line, "generation %" SCNx64 " %" SCNu64, &st->generation,
+			   &st->gen_counter) == 2)
+			st->have_gen = true;
+		else if (sscanf(line, "seq %" SCNu64, &st->seq) == 1)
+			;
+		else if (sscanf(line, "pos %x %x %u %x %x %u %u %u", &a, &b, &c, &d, &e, &f, &g,
+				&h) == 8) {
+			st->pos = (struct wal_pos){ { a, b }, { d, e }, c, f, g, h != 0 };
+			st->pos_valid = true;
+		} else if (sscanf(line, "restart_ok %" SCNu64 " %" SCNd64, &st->db_size,
+				  &st->db_mtime_ns) == 2)
+			st->restart_ok = true;
+		else if (sscanf(line, "gaps %" SCNu64, &st->gaps) == 1)
+			;
+		else if (!strncmp(line, "last_gap ", 9))
+			snprintf(st->last_gap, sizeof(st->last_gap), "%s", line + 9);
+	}
+	free(text);
+	return HF_OK;
+}
+
+static int save(struct ship *s)
+{
+	const struct ship_state *st = &s->st;
+	char path[4200], text[1024];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/state", s->spool);
+	n += snprintf(text + n, sizeof(text) - n, "# holdfast shipping state; do not edit\n");
+	if (st->have_gen)
+		n += snprintf(text + n, sizeof(text) - n, "generation %016" PRIx64 " %" PRIu64 "\n",
+			      st->generation, st->gen_counter);
+	n += snprintf(text + n, sizeof(text) - n, "seq %" PRIu64 "\n", st->seq);
+	if (st->pos_valid)
+		n += snprintf(text + n, sizeof(text) - n, "pos %x %x %u %x %x %u %u %u\n",
+			      st->pos.salt[0], st->pos.salt[1], st->pos.frame, st->pos.cksum[0],
+			      st->pos.cksum[1], st->pos.page_size, st->pos.ckpt_seq,
+			      st->pos.big_endian);
+	if (st->restart_ok)
+		n += snprintf(text + n, sizeof(text) - n, "restart_ok %" PRIu64 " %" PRId64 "\n",
+			      st->db_size, st->db_mtime_ns);
+	n += snprintf(text + n, sizeof(text) - n, "gaps %" PRIu64 "\n", st->gaps);
+	if (st->last_gap[0])
+		n += snprintf(text + n, sizeof(text) - n, "last_gap %s\n", st->last_gap);
+	return port_fs_replace(path, text, (size_t)n, 0600);
+}
+
+int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	snprintf(s->data, sizeof(s->data), "%s", data);
+	snprintf(s->spool, sizeof(s->spool), "%s/spool", data);
+	snprintf(s->wal, sizeof(s->wal), "%s/holdfast.db-wal", data);
+	if (cfg->device[0]) {
+		snprintf(s->device, sizeof(s->device), "%.32s", cfg->device);
+	} else {
+		char host[256];
+		if (port_hostname(host, sizeof(host)) != HF_OK || !host[0])
+			snprintf(host, sizeof(host), "device");
+		/* Host names may hold what a path must not. */
+		for (char *p = host; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+				*p = '_';
+		snprintf(s->device, sizeof(s->device), "%.*s", SEG_DEVICE_MAX, host);
+	}
+	return HF_OK;
+}
+
+static int ensure_spool(struct ship *s)
+{
+	enum port_fs_kind kind;
+	int rc;
+
+	if ((rc = port_fs_kind(s->spool, &kind)) != HF_OK)
+		return rc;
+	if (kind == PORT_FS_DIR)
+		return HF_OK;
+	rc = port_fs_mkdir(s->spool, 0700);
+	return rc == HF_EEXIST ? HF_OK : rc;
+}
+
+/* ---- sealing -------------------------------------------------------------------- */
+
+struct pages {
+	uint32_t *pgno, *frame;
+	size_t n, cap;
+	int rc;
+};
+
+static int collect(void *arg, uint32_t pgno, uint32_t frame, const uint8_t *page)
+{
+	struct pages *p = arg;
+
+	(void)page;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		uint32_t *a = realloc(p->pgno, cap * sizeof(*a)), *b;
+		if (!a)
+			return HF_ENOMEM;
+		p->pgno = a;
+		if (!(b = realloc(p->frame, cap * sizeof(*b))))
+			return HF_ENOMEM;
+		p->frame = b;
+		p->cap = cap;
+	}
+	p->pgno[p->n] = pgno;
+	p->frame[p->n++] = frame;
+	return 0;
+}
+
+static void fill_hdr(struct ship *s, struct seg_hdr *h, enum seg_kind kind,
+		     const struct jlog_now *now)
+{
+	memset(h, 0, sizeof(*h));
+	h->kind = kind;
+	snprintf(h->device, sizeof(h->device), "%s", s->device);
+	h->generation = s->st.generation;
+	h->boot = (uint64_t)now->boot;
+	h->utc_ms = now->utc_ms;
+	h->mono_ms = now->mono_ms;
+}
+
+static int write_spool(struct ship *s, struct seg_hdr *h, const uint8_t *raw, size_t raw_len)
+{
+	char path[4300];
+	uint8_t *file;
+	size_t len;
+	int rc;
+
+	if ((rc = ensure_spool(s)) != HF_OK ||
+	    (rc = seg_encode(h, raw, raw_len, &file, &len)) != HF_OK)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%016" PRIx64 "-%016" PRIx64 ".seg", s->spool,
+		 h->generation, h->seq);
+	rc = port_fs_replace(path, file, len, 0600);
+	free(file);
+	return rc;
+}
+
+struct snap {
+	uint8_t *raw;
+	size_t cap;
+	uint32_t n, page_size;
+	int rc;
+};
+
+static int snap_page(void *arg, uint32_t pgno, const void *page)
+{
+	struct snap *sn = arg;
+	size_t need = ((size_t)sn->n + 1) * (4 + sn->page_size);
+
+	if (need > sn->cap) {
+		size_t cap = sn->cap ? sn->cap * 2 : 64 * (4 + (size_t)sn->page_size);
+		uint8_t *r;
+		while (cap < need)
+			cap *= 2;
+		if (!(r = realloc(sn->raw, cap)))
+			return HF_ENOMEM;
+		sn->raw = r;
+		sn->cap = cap;
+	}
+	seg_put_record(sn->raw, sn->page_size, sn->n++, pgno, page);
+	return 0;
+}
+
+/* A new generation: a snapshot of the database as of the end of the WAL
+** (HDR, or no WAL). WHY is recorded as a gap unless this is the first. */
+static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now *now,
+			  const struct wal_pos *hdr, const char *why)
+{
+	struct snap sn = { 0 };
+	struct wal_pos end;
+	struct seg_hdr h;
+	uint32_t npages, dbp = 0;
+	uint64_t size;
+	int64_t mtime;
+	int rc;
+
+	/* The position the snapshot stands at: the WAL's last commit. */
+	if (hdr && (rc = wal_read(s->wal, hdr, NULL, NULL, &end, &dbp)) != HF_OK)
+		return rc;
+	if ((rc = port_fs_stamp(jlog_path(j), &size, &mtime)) != HF_OK)
+		return rc;
+	if ((rc = jlog_page_size(j, &sn.page_size)) != HF_OK ||
+	    (rc = jlog_snapshot(j, snap_page, &sn, &npages)) != HF_OK)
+		goto out;
+	if (s->st.have_gen) {
+		s->st.gaps++;
+		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
+			 "after generation %016" PRIx64 " seq %" PRIu64 ": %s", s->st.generation,
+			 s->st.seq, why);
+		port_log("replica: %s; starting a new generation with a snapshot", why);
+	}
+	s->st.gen_counter++;
+	s->st.generation = s->st.gen_counter << 32 | port_random_u32();
+	s->st.have_gen = true;
+	s->st.seq = 0;
+	fill_hdr(s, &h, SEG_SNAPSHOT, now);
+	h.page_size = sn.page_size;
+	h.db_pages = npages;
+	h.npages = npages;
+	if (hdr) {
+		h.salt[0] = hdr->salt[0];
+		h.salt[1] = hdr->salt[1];
+		h.frame_end = end.frame;
+		s->st.pos = end;
+		s->st.pos_valid = true;
+		s->st.restart_ok = false;
+	} else {
+		/* No WAL: whatever WAL comes next starts from this database file. */
+		s->st.pos_valid = false;
+		s->st.restart_ok = true;
+		s->st.db_size = size;
+		s->st.db_mtime_ns = mtime;
+	}
+	if ((rc = write_spool(s, &h, sn.raw, (size_t)npages * (4 + sn.page_size))) == HF_OK)
+		rc = save(s);
+out:
+	free(sn.raw);
+	return rc;
+}
+
+static int db_unchanged(struct ship *s, struct jlog *j)
+{
+	uint64_t size;
+	int64_t mtime;
+
+	return port_fs_stamp(jlog_path(j), &size, &mtime) == HF_OK && size == s->st.db_size &&
+	       mtime == s->st.db_mtime_ns;
+}
+
+static int cmp_pages(const void *a, const void *b)
+{
+	const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
+	      size_t len)
+{
+	struct pages p = { 0 };
+	struct wal_pos hdr, from, end;
+	struct seg_hdr h;
+	uint64_t *keys = NULL;
+	uint8_t *raw = NULL;
+	uint32_t dbp, n = 0;
+	int rc, hrc;
+
+	sealed[0] = '\0';
+	if ((rc = ship_load(s)) != HF_OK)
+		return rc;
+	hrc = wal_header(s->wal, &hdr);
+	if (hrc == HF_ECORRUPT)
+		hrc = HF_ENOENT; /* as SQLite: a WAL without a valid header is empty */
+	if (hrc != HF_OK && hrc != HF_ENOENT)
+		return hrc;
+	if (!s->st.have_gen) {
+		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, "");
+		if (rc == HF_OK)
+			snprintf(sealed, len, "snapshot of generation %016" PRIx64, s->st.generation);
+		return rc;
+	}
+	if (hrc == HF_ENOENT) {
+		/* No frames. Fine if we had none either, or we checkpointed all
+		** of them and nobody else touched the database file since. */
+		if ((s->st.pos_valid && s->st.pos.frame > 0 && !s->st.restart_ok) ||
+		    (s->st.restart_ok && !db_unchanged(s, j)))
+			goto broke;
+		return HF_OK;
+	}
+	if (s->st.pos_valid && hdr.salt[0] == s->st.pos.salt[0] && hdr.salt[1] == s->st.pos.salt[1]) {
+		from = s->st.pos;
+	} else if (s->st.restart_ok && db_unchanged(s, j)) {
+		from = hdr; /* the WAL restarted after our checkpoint: continue */
+	} else {
+		goto broke;
+	}
+	if ((rc = wal_read(s->wal, &from, collect, &p, &end, &dbp)) != HF_OK)
+		goto out;
+	if (end.frame == from.frame) {
+		rc = HF_OK; /* nothing committed since */
+		goto out;
+	}
+	/* The latest version of each page: sort (page, frame), keep the last. */
+	if (!(keys = malloc(p.n * sizeof(*keys)))) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p.n; i++)
+		keys[i] = (uint64_t)p.pgno[i] << 32 | p.frame[i];
+	qsort(keys, p.n, sizeof(*keys), cmp_pages);
+	if (!(raw = malloc(p.n * (4 + (size_t)from.page_size)))) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		uint32_t pgno = (uint32_t)(keys[i] >> 32);
+		if ((i + 1 < p.n && (uint32_t)(keys[i + 1] >> 32) == pgno) || pgno > dbp)
+			continue; /* a later version follows, or past the end */
+		uint8_t *rec = raw + (size_t)n * (4 + from.page_size);
+		if ((rc = wal_read_page(s->wal, from.page_size, (uint32_t)keys[i], rec + 4)))
+			goto out;
+		rec[0] = (uint8_t)(pgno >> 24);
+		rec[1] = (uint8_t)(pgno >> 16);
+		rec[2] = (uint8_t)(pgno >> 8);
+		rec[3] = (uint8_t)pgno;
+		n++;
+	}
+	fill_hdr(s, &h, SEG_FRAMES, now);
+	h.page_size = from.page_size;
+	h.seq = s->st.seq + 1;
+	h.db_pages = dbp;
+	h.npages = n;
+	h.salt[0] = from.salt[0];
+	h.salt[1] = from.salt[1];
+	h.frame_first = from.frame;
+	h.frame_end = end.frame;
+	if ((rc = write_spool(s, &h, raw, (size_t)n * (4 + from.page_size))) != HF_OK)
+		goto out;
+	s->st.seq = h.seq;
+	s->st.pos = end;
+	s->st.pos_valid = true;
+	s->st.restart_ok = false;
+	if ((rc = save(s)) == HF_OK)
+		snprintf(sealed, len, "segment %" PRIu64 " (%u pages, WAL frames %u-%u)", h.seq, n,
+			 h.frame_first, h.frame_end - 1);
+out:
+	free(keys);
+	free(raw);
+	free(p.pgno);
+	free(p.frame);
+	return rc;
+
+broke:
+	rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL,
+			    "the WAL was checkpointed or rewritten by something else, so its "
+			    "frames since the last seal are gone");
+	if (rc == HF_OK)
+		snprintf(sealed, len, "snapshot of generation %016" PRIx64 " (history broke)",
+			 s->st.generation);
+	return rc;
+}
+
+int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now)
+{
+	char sealed[160];
+	bool complete;
+	int rc;
+
+	if ((rc = jlog_begin(j)) != HF_OK)
+		return rc;
+	if ((rc = ship_seal(s, j, now, sealed, sizeof(sealed))) != HF_OK ||
+	    (rc = jlog_checkpoint_held(j, &complete)) != HF_OK)
+		goto out;
+	if (complete) {
+		uint64_t size;
+		int64_t mtime;
+		if ((rc = port_fs_stamp(jlog_path(j), &size, &mtime)) != HF_OK)
+			goto out;
+		s->st.restart_ok = true;
+		s->st.db_size = size;
+		s->st.db_mtime_ns = mtime;
+		rc = save(s);
+	}
+out:
+	jlog_rollback(j); /* nothing was written in this transaction */
+	return rc;
+}
+
+uint64_t ship_unsealed_bytes(const struct ship *s)
+{
+	uint64_t size;
+	int64_t mtime;
+	uint64_t done;
+
+	if (port_fs_stamp(s->wal, &size, &mtime) != HF_OK)
+		return 0;
+	done = s->st.pos_valid ? wal_frame_offset(s->st.pos.page_size, s->st.pos.frame) : 0;
+	return size > done ? size - done : 0;
+}
+
+/* ---- the replica ------------------------------------------------------------------ */
+
+struct names {
+	char (*v)[64];
+	size_t n, cap;
+};
+
+static int add_seg_name(void *arg, const char *name)
+{
+	struct names *ns = arg;
+	size_t l = strlen(name);
+
+	if (l != 37 || strcmp(name + 33, ".seg") != 0)
+		return 0; /* state, lock, tmp files */
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 16;
+		char(*v)[64] = realloc(ns->v, cap * sizeof(*v));
+		if (!v)
+			return HF_ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	snprintf(ns->v[ns->n++], 64, "%s", name);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq)
+{
+	struct names ns = { 0 };
+	int rc = port_fs_list(s->spool, add_seg_name, &ns);
+
+	*files = 0;
+	*bytes = 0;
+	*lowest_seq = UINT64_MAX;
+	if (rc == HF_ENOENT)
+		return HF_OK;
+	for (size_t i = 0; rc == HF_OK && i < ns.n; i++) {
+		char path[4300];
+		uint64_t size, seq = strtoull(ns.v[i] + 17, NULL, 16);
+		int64_t mtime;
+		snprintf(path, sizeof(path), "%s/%s", s->spool, ns.v[i]);
+		if (port_fs_stamp(path, &size, &mtime) == HF_OK) {
+			(*files)++;
+			*bytes += size;
+			if (strtoull(ns.v[i], NULL, 16) == s->st.generation && seq < *lowest_seq)
+				*lowest_seq = seq;
+		}
+	}
+	free(ns.v);
+	return rc;
+}
+
+/* mkdir -p below an existing replica root, each new name made durable. */
+static int mkdirs(const char *path, size_t root_len)
+{
+	char p[4300];
+	enum port_fs_kind kind;
+	int rc;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *c = p + root_len + 1;; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		char save = *c;
+		*c = '\0';
+		if ((rc = port_fs_kind(p, &kind)) != HF_OK)
+			return rc;
+		if (kind == PORT_FS_NONE && (rc = port_fs_mkdir(p, 0700)) != HF_OK && rc != HF_EEXIST)
+			return rc;
+		*c = save;
+		if (save == '\0')
+			return HF_OK;
+	}
+}
+
+static int copy_one(struct ship *s, const char *root, const char *name)
+{
+	char from[4300], dir[4300], to[4400];
+	uint64_t gen = strtoull(name, NULL, 16), seq = strtoull(name + 17, NULL, 16);
+	char *buf;
+	size_t len;
+	int rc;
+
+	snprintf(from, sizeof(from), "%s/%s", s->spool, name);
+	snprintf(dir, sizeof(dir), "%s/%s/%016" PRIx64 "%s", root, s->device, gen,
+		 seq ? "/seg" : "");
+	if (seq)
+		snprintf(to, sizeof(to), "%s/%016" PRIx64 ".zst", dir, seq);
+	else
+		snprintf(to, sizeof(to), "%s/snapshot.zst", dir);
+	if ((rc = mkdirs(dir, strlen(root))) != HF_OK ||
+	    (rc = port_fs_read_file(from, SPOOL_FILE_MAX, &buf, &len)) != HF_OK)
+		return rc;
+	rc = port_fs_replace(to, buf, len, 0600);
+	free(buf);
+	if (rc == HF_OK && !seq) {
+		char manifest[4400], text[256];
+		int n = snprintf(text, sizeof(text),
+				 "holdfast replica generation\ndevice %s\ngeneration %016" PRIx64
+				 "\nsegment_format %d\n",
+				 s->device, gen, SEG_VERSION);
+		snprintf(manifest, sizeof(manifest), "%s/manifest", dir);
+		rc = port_fs_replace(manifest, text, (size_t)n, 0600);
+	}
+	/* Only now, with the copy durable, may the spool forget it. */
+	if (rc == HF_OK && (rc = port_fs_unlink(from)) == HF_OK)
+		rc = port_fs_fsync_dir(s->spool);
+	return rc;
+}
+
+int ship_upload(struct ship *s, unsigned *copied)
+{
+	struct names ns = { 0 };
+	const char *root = s->cfg->replica + 7; /* file:// */
+	enum port_fs_kind kind;
+	char lock[4300];
+	int rc, lfd;
+
+	*copied = 0;
+	if (!s->cfg->replica[0])
+		return HF_ENOENT;
+	if (port_fs_kind(root, &kind) != HF_OK || kind != PORT_FS_DIR ||
+	    !port_fs_is_writable(root))
+		return HF_ENOENT;
+	if ((rc = ensure_spool(s)) != HF_OK)
+		return rc;
+	snprintf(lock, sizeof(lock), "%s/.upload.lock", s->spool);
+	if ((rc = port_fs_lock(lock, &lfd)) != HF_OK)
+		return rc == HF_EBUSY ? HF_OK : rc; /* another process is at it */
+	rc = port_fs_list(s->spool, add_seg_name, &ns);
+	if (rc == HF_OK) {
+		qsort(ns.v, ns.n, sizeof(*ns.v), cmp_names);
+		for (size_t i = 0; i < ns.n && rc == HF_OK; i++) {
+			if ((rc = copy_one(s, root, ns.v[i])) == HF_OK)
+				(*copied)++;
+		}
+	}
+	free(ns.v);
+	port_close(lfd);
+	return rc;
+}

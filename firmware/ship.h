@@ -1,0 +1,83 @@
+/*
+** ship.h: WAL shipping: sealing committed frames into segments in the
+** spool, snapshots that start generations, checkpoints that never drop an
+** unsealed frame, and copying the spool to a replica directory.
+**
+** State lives in the spool (DATA/spool/state), not in the database: writing
+** it into the database would add frames for every seal. Every change to the
+** state and every seal happens while the caller holds the job log's write
+** lock, so the daemon and a `holdfast sync now` never seal the same frames.
+** A spool file is removed only after its copy in the replica is durable:
+** what is not in the replica is still in the spool.
+*/
+#ifndef HF_SHIP_H
+#define HF_SHIP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "jlog.h"
+#include "seg.h"
+#include "wal.h"
+
+struct ship_state {
+	bool have_gen;          /* a generation has started (its snapshot is sealed) */
+	uint64_t gen_counter;   /* generations started on this device */
+	uint64_t generation;    /* the current one */
+	uint64_t seq;           /* last sealed */
+	struct wal_pos pos;     /* after the last sealed frame */
+	bool pos_valid;         /* pos names a WAL header (false: none existed) */
+	bool restart_ok;        /* we checkpointed everything at pos: a new WAL
+				 * header continues the history */
+	uint64_t db_size;       /* the database file after that checkpoint */
+	int64_t db_mtime_ns;
+	uint64_t gaps;          /* generations started because history broke */
+	char last_gap[160];     /* why the last one did */
+};
+
+struct ship {
+	char data[4096];        /* the data directory */
+	char spool[4160];
+	char wal[4160];
+	const struct cfg *cfg;
+	char device[SEG_DEVICE_MAX + 1];
+	struct ship_state st;
+};
+
+/* Sets up S for data directory DATA (cfg's device name or the host name). */
+int ship_init(struct ship *s, const char *data, const struct cfg *cfg);
+
+/*
+** Seals what is new: a snapshot if no generation has started or the history
+** broke (a checkpoint we did not make), else the committed frames since the
+** last seal as segment seq+1. The caller holds the write lock (jlog_begin)
+** of J and commits or rolls back after. *SEALED: what was sealed, "" if
+** nothing.
+*/
+int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
+	      size_t len);
+
+/* Seals, then checkpoints with the lock still held, and records whether the
+** WAL may now restart as a continuation. Takes and releases the lock. */
+int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now);
+
+/* Bytes of WAL not yet sealed (committed or not). */
+uint64_t ship_unsealed_bytes(const struct ship *s);
+
+/*
+** Copies the spool to the replica, oldest first, each file durably, and
+** removes each from the spool once its copy is durable. HF_ENOENT (quietly)
+** when no replica is configured or it is not there (a USB stick not
+** mounted). *COPIED: files copied.
+*/
+int ship_upload(struct ship *s, unsigned *copied);
+
+/* Spool files and bytes not yet in the replica; the lowest seq among them
+** (UINT64_MAX if none). */
+int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq);
+
+/* Loads the state (all zero if none yet). */
+int ship_load(struct ship *s);
+
+#endif /* HF_SHIP_H */
