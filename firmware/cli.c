@@ -383,7 +383,7 @@ static const struct verb verbs[] = {
 	  "be opened, verified or written, the storage is refused), 2 usage error.\n",
 	  cmd_run },
 	{ "sync", "ship the job log to the replica now, or show how shipping stands",
-	  "usage: holdfast sync now\n"
+	  "usage: holdfast sync now [--checkpoint]\n"
 	  "       holdfast sync status\n"
 	  "\n"
 	  "The job log is shipped to the replica in [replica] url of holdfast.conf\n"
@@ -393,7 +393,8 @@ static const struct verb verbs[] = {
 	  "the spool (DATA/spool) and copied to the replica whenever it is there. A\n"
 	  "spool file is removed only once its copy is durable. The daemon does this\n"
 	  "on its own ([replica] seal_interval, seal_bytes, and before each checkpoint);\n"
-	  "`sync now` seals and copies at once, daemon running or not. A checkpoint\n"
+	  "`sync now` seals and copies at once, daemon running or not; with\n"
+	  "--checkpoint it also checkpoints the WAL (sealed first). A checkpoint\n"
 	  "made by something else breaks the history: a new generation starts with\n"
 	  "a snapshot, and the gap is recorded (sync status).\n"
 	  "\n"

@@ -68,14 +68,27 @@ static int no_args(struct cli_args *a)
 
 static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "checkpoint", 0, false },
+					       { NULL, 0, false } };
 	struct shipctx s;
 	char sealed[200];
 	unsigned copied = 0, files;
 	uint64_t bytes, lowest;
-	int rc;
+	bool checkpoint = false;
+	const char *val;
+	int rc, r, idx;
 
-	if ((rc = no_args(a)) != HF_OK)
-		return rc;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("sync now: unexpected argument '%s'", val);
+			return HF_EINVAL;
+		}
+		if (idx == 0)
+			return CLI_HELP;
+		checkpoint = true;
+	}
 	if ((rc = shipctx_open(g, &s)) != HF_OK)
 		return rc;
 	if (!s.cfg.replica[0]) {
@@ -83,7 +96,11 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 		ctx_close(&s.c);
 		return HF_EINVAL;
 	}
-	if ((rc = jlog_begin(&s.c.j)) == HF_OK) {
+	sealed[0] = '\0';
+	if (checkpoint) {
+		/* Sealed first, with the write lock held across the checkpoint. */
+		rc = ship_checkpoint(&s.ship, &s.c.j, &s.c.now, sealed, sizeof(sealed));
+	} else if ((rc = jlog_begin(&s.c.j)) == HF_OK) {
 		rc = ship_seal(&s.ship, &s.c.j, &s.c.now, sealed, sizeof(sealed));
 		jlog_rollback(&s.c.j); /* sealing writes nothing to the log */
 	}
@@ -233,6 +250,29 @@ static int load_seg(const char *path, struct seg_hdr *h, uint8_t **raw, FILE *er
 	free(buf);
 	if (rc != HF_OK)
 		port_log("restore: %s: %s", path, why);
+	return rc;
+}
+
+/* The generation's manifest must be exactly what ship.c writes for it. */
+static int check_manifest(const char *gdir, const char *dev)
+{
+	char path[4400], want[256];
+	const char *gen = strrchr(gdir, '/') + 1;
+	char *text;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/manifest", gdir);
+	if ((rc = port_fs_read_file(path, 4096, &text, &len)) != HF_OK) {
+		port_log("restore: cannot read %s", path);
+		return rc == HF_ENOENT ? HF_ECORRUPT : rc;
+	}
+	ship_manifest(dev, strtoull(gen, NULL, 16), want, sizeof(want));
+	rc = len == strlen(want) && !memcmp(text, want, len) ? HF_OK : HF_ECORRUPT;
+	if (rc != HF_OK)
+		port_log("restore: %s: not the manifest of device %s generation %s (damaged?)", path,
+			 dev, gen);
+	free(text);
 	return rc;
 }
 
@@ -390,6 +430,8 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	free(gens.v);
 
+	if ((rc = check_manifest(gdir, dev)) != HF_OK)
+		return rc;
 	snprintf(path, sizeof(path), "%s/snapshot.zst", gdir);
 	if ((rc = load_seg(path, &h, &raw, stderr)) != HF_OK)
 		return rc;
@@ -439,7 +481,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if (rc == HF_OK && want_seq != UINT64_MAX && seq != want_seq) {
 		port_log("restore: segment %" PRIu64 " is not in %s (it holds up to %" PRIu64 ")",
 			 want_seq, gdir, seq);
-		rc = HF_EINVAL;
+		rc = HF_ENOENT;
 	}
 	if (rc != HF_OK) {
 		free(im.buf);

@@ -34,6 +34,7 @@
 #include "port.h"
 #include "recover.h"
 #include "runner.h"
+#include "ship.h"
 
 #define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
 #define CHUNK_MAX (64 * 1024)       /* one output row at most */
@@ -74,6 +75,9 @@ struct runner {
 	const struct runner_opts *o;
 	struct jlog j;
 	struct cfg cfg;
+	struct ship ship;          /* WAL shipping, when [replica] url is set */
+	uint64_t next_seal;        /* mono ms of the next periodic seal */
+	int ship_rc;               /* last shipping result, logged on change */
 	char db_path[PATH_MAX + 32];
 	int sig_fd, wake_fd;
 	int64_t boot;
@@ -629,6 +633,8 @@ static int next_timeout(const struct runner *r, uint64_t now)
 		t = r->retry_after;
 	if (r->next_sched < t && !r->stopping)
 		t = r->next_sched;
+	if (r->cfg.replica[0] && r->next_seal < t)
+		t = r->next_seal;
 	if (r->dirty && busy_count(r, NULL) < r->cfg.concurrency && !r->stopping)
 		t = now;
 	return t <= now ? 0 : (int)(t - now);
@@ -692,17 +698,62 @@ static bool idle(struct runner *r)
 	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
 }
 
+/* Seals what is new and copies the spool to the replica if it is there. A
+** failure loses nothing (the WAL and the spool keep it): said once per
+** change, tried again at the next interval. */
+static void ship_now(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	char sealed[200];
+	unsigned copied = 0;
+	int rc;
+
+	if ((rc = jlog_begin(&r->j)) == HF_OK) {
+		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
+		jlog_rollback(&r->j); /* sealing writes nothing to the log */
+	}
+	if (rc == HF_OK) {
+		rc = ship_upload(&r->ship, &copied);
+		if (rc == HF_ENOENT)
+			rc = HF_OK; /* not configured here, or not mounted: the spool keeps it */
+	}
+	if (rc != r->ship_rc && rc != HF_OK)
+		port_log("replica: shipping failed (%s); the spool keeps everything, trying again "
+			 "every %llu ms", hf_strerror(rc), (unsigned long long)r->cfg.seal_interval_ms);
+	r->ship_rc = rc;
+	r->next_seal = port_clock_mono_ms() + r->cfg.seal_interval_ms;
+}
+
+static void maybe_ship(struct runner *r, uint64_t now)
+{
+	if (r->cfg.replica[0] && (now >= r->next_seal ||
+				  ship_unsealed_bytes(&r->ship) >= r->cfg.seal_bytes))
+		ship_now(r);
+}
+
 static void maybe_checkpoint(struct runner *r, uint64_t now)
 {
+	struct jlog_now jn;
 	int64_t wal;
 	bool done;
+	int rc;
 
 	/* A failed checkpoint loses nothing (the WAL keeps every frame, and a
 	** later checkpoint copies them again); try again later, not every tick. */
 	if (now < r->ckpt_after)
 		return;
-	if (jlog_wal_bytes(&r->j, &wal) == HF_OK && (uint64_t)wal > r->cfg.wal_max &&
-	    jlog_checkpoint(&r->j, &done) != HF_OK)
+	if (jlog_wal_bytes(&r->j, &wal) != HF_OK || (uint64_t)wal <= r->cfg.wal_max)
+		return;
+	if (r->cfg.replica[0]) {
+		/* Everything up to the WAL's end is sealed first, with the write
+		** lock held across the checkpoint: no unsealed frame is copied. */
+		char sealed[200];
+		jn = now_of(r);
+		rc = ship_checkpoint(&r->ship, &r->j, &jn, sealed, sizeof(sealed));
+	} else {
+		rc = jlog_checkpoint(&r->j, &done);
+	}
+	if (rc != HF_OK)
 		r->ckpt_after = now + CKPT_RETRY_MS;
 }
 
@@ -765,6 +816,7 @@ static int loop(struct runner *r)
 		if (commit_tick(r) != HF_OK && r->fatal)
 			break;
 		maybe_checkpoint(r, now);
+		maybe_ship(r, now);
 		if (r->stopping && live_count(r) == 0 && !r->nchunks)
 			break;
 		if (r->o->exit_when_idle && !r->dirty && idle(r))
@@ -859,6 +911,9 @@ int runner_run(const struct runner_opts *o)
 	snprintf(r.db_path, sizeof(r.db_path), "%s/%s", o->dir, DD_DB_NAME);
 	if ((rc = cfg_load(&r.cfg, conf)) != HF_OK)
 		return rc;
+	if (r.cfg.replica[0] &&
+	    ((rc = ship_init(&r.ship, o->dir, &r.cfg)) != HF_OK || (rc = ship_load(&r.ship)) != HF_OK))
+		return rc;
 	if ((rc = port_wake_listen(o->dir, &r.wake_fd)) != HF_OK) {
 		if (rc == HF_EBUSY)
 			port_log("another holdfast daemon is running for %s", o->dir);
@@ -901,6 +956,8 @@ int runner_run(const struct runner_opts *o)
 		now = now_of(&r);
 		rc = recover_clean_stop(&r.j, run, &now);
 	}
+	if (rc == HF_OK && r.cfg.replica[0])
+		ship_now(&r); /* everything this run wrote, sealed and shipped if possible */
 out:
 	for (size_t i = 0; i < r.nchunks; i++)
 		free(r.chunks[i].data);

@@ -389,15 +389,15 @@ broke:
 	return rc;
 }
 
-int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now)
+int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
+		    size_t len)
 {
-	char sealed[160];
 	bool complete;
 	int rc;
 
 	if ((rc = jlog_begin(j)) != HF_OK)
 		return rc;
-	if ((rc = ship_seal(s, j, now, sealed, sizeof(sealed))) != HF_OK ||
+	if ((rc = ship_seal(s, j, now, sealed, len)) != HF_OK ||
 	    (rc = jlog_checkpoint_held(j, &complete)) != HF_OK)
 		goto out;
 	if (complete) {
@@ -428,6 +428,14 @@ uint64_t ship_unsealed_bytes(const struct ship *s)
 }
 
 /* ---- the replica ------------------------------------------------------------------ */
+
+void ship_manifest(const char *device, uint64_t generation, char *out, size_t len)
+{
+	snprintf(out, len,
+		 "holdfast replica generation\ndevice %s\ngeneration %016" PRIx64
+		 "\nsegment_format %d\n",
+		 device, generation, SEG_VERSION);
+}
 
 struct names {
 	char (*v)[64];
@@ -529,12 +537,9 @@ static int copy_one(struct ship *s, const char *root, const char *name)
 	free(buf);
 	if (rc == HF_OK && !seq) {
 		char manifest[4400], text[256];
-		int n = snprintf(text, sizeof(text),
-				 "holdfast replica generation\ndevice %s\ngeneration %016" PRIx64
-				 "\nsegment_format %d\n",
-				 s->device, gen, SEG_VERSION);
+		ship_manifest(s->device, gen, text, sizeof(text));
 		snprintf(manifest, sizeof(manifest), "%s/manifest", dir);
-		rc = port_fs_replace(manifest, text, (size_t)n, 0600);
+		rc = port_fs_replace(manifest, text, strlen(text), 0600);
 	}
 	/* Only now, with the copy durable, may the spool forget it. */
 	if (rc == HF_OK && (rc = port_fs_unlink(from)) == HF_OK)

@@ -60,7 +60,11 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 
 /* Seals, then checkpoints with the lock still held, and records whether the
 ** WAL may now restart as a continuation. Takes and releases the lock. */
-int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now);
+int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
+		    size_t len);
+
+/* The text of a generation's manifest in the replica. */
+void ship_manifest(const char *device, uint64_t generation, char *out, size_t len);
 
 /* Bytes of WAL not yet sealed (committed or not). */
 uint64_t ship_unsealed_bytes(const struct ship *s);
