@@ -318,6 +318,37 @@ static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
 	return HF_OK;
 }
 
+/* The newest generation in DIR: the one whose snapshot was taken last, by
+** the device's boot counter and monotonic clock (wall time may be wrong, and
+** a generation counter restarts if the spool is lost); by name if no
+** snapshot header can be read. */
+static size_t newest_generation(const char *dir, const struct list *gens)
+{
+	uint64_t best_boot = 0, best_mono = 0;
+	size_t best = gens->n - 1;
+	bool found = false;
+
+	for (size_t i = 0; i < gens->n; i++) {
+		char path[4400];
+		char *buf;
+		size_t len;
+		struct seg_hdr h;
+
+		snprintf(path, sizeof(path), "%s/%s/snapshot.zst", dir, gens->v[i]);
+		if (port_fs_read_file(path, REPLICA_FILE_MAX, &buf, &len) != HF_OK)
+			continue;
+		if (seg_peek((const uint8_t *)buf, len, &h) == HF_OK &&
+		    (!found || h.boot > best_boot || (h.boot == best_boot && h.mono_ms >= best_mono))) {
+			best = i;
+			best_boot = h.boot;
+			best_mono = h.mono_ms;
+			found = true;
+		}
+		free(buf);
+	}
+	return best;
+}
+
 /* The device directory to use: DEVICE, or the only one there is. */
 static int pick_device(const char *root, const char *device, char *out, size_t len)
 {
@@ -426,7 +457,8 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		}
 		snprintf(gdir + strlen(gdir), sizeof(gdir) - strlen(gdir), "/%s", gen);
 	} else {
-		snprintf(gdir + strlen(gdir), sizeof(gdir) - strlen(gdir), "/%s", gens.v[gens.n - 1]);
+		snprintf(gdir + strlen(gdir), sizeof(gdir) - strlen(gdir), "/%s",
+			 gens.v[newest_generation(gdir, &gens)]);
 	}
 	free(gens.v);
 

@@ -211,6 +211,46 @@ static int snap_page(void *arg, uint32_t pgno, const void *page)
 	return 0;
 }
 
+struct names {
+	char (*v)[64];
+	size_t n, cap;
+};
+static int add_seg_name(void *arg, const char *name);
+
+/* After a new generation's snapshot is in the spool: older generations'
+** files there are superseded by it (it holds all they had), so they are
+** dropped rather than shipped; and the counter of any of them, e.g. of a
+** generation whose state a power cut lost, is not reused. */
+static uint64_t spool_max_counter(struct ship *s, uint64_t keep, bool drop)
+{
+	struct names ns = { 0 };
+	uint64_t max = 0;
+	unsigned dropped = 0;
+
+	if (port_fs_list(s->spool, add_seg_name, &ns) != HF_OK) {
+		free(ns.v);
+		return 0;
+	}
+	for (size_t i = 0; i < ns.n; i++) {
+		uint64_t gen = strtoull(ns.v[i], NULL, 16);
+		char path[4300];
+		if (gen >> 32 > max)
+			max = gen >> 32;
+		if (drop && gen != keep) {
+			snprintf(path, sizeof(path), "%s/%s", s->spool, ns.v[i]);
+			if (port_fs_unlink(path) == HF_OK)
+				dropped++;
+		}
+	}
+	if (dropped) {
+		port_fs_fsync_dir(s->spool);
+		port_log("replica: dropped %u unshipped file(s) of older generations from the "
+			 "spool; the new snapshot holds everything they had", dropped);
+	}
+	free(ns.v);
+	return max;
+}
+
 /* A new generation: a snapshot of the database as of the end of the WAL
 ** (HDR, or no WAL). WHY is recorded as a gap unless this is the first. */
 static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now *now,
@@ -239,7 +279,8 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 			 s->st.seq, why);
 		port_log("replica: %s; starting a new generation with a snapshot", why);
 	}
-	s->st.gen_counter++;
+	uint64_t seen = spool_max_counter(s, 0, false);
+	s->st.gen_counter = (seen > s->st.gen_counter ? seen : s->st.gen_counter) + 1;
 	s->st.generation = s->st.gen_counter << 32 | port_random_u32();
 	s->st.have_gen = true;
 	s->st.seq = 0;
@@ -261,8 +302,9 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 		s->st.db_size = size;
 		s->st.db_mtime_ns = mtime;
 	}
-	if ((rc = write_spool(s, &h, sn.raw, (size_t)npages * (4 + sn.page_size))) == HF_OK)
-		rc = save(s);
+	if ((rc = write_spool(s, &h, sn.raw, (size_t)npages * (4 + sn.page_size))) == HF_OK &&
+	    (rc = save(s)) == HF_OK)
+		spool_max_counter(s, s->st.generation, true);
 out:
 	free(sn.raw);
 	return rc;
@@ -436,11 +478,6 @@ void ship_manifest(const char *device, uint64_t generation, char *out, size_t le
 		 "\nsegment_format %d\n",
 		 device, generation, SEG_VERSION);
 }
-
-struct names {
-	char (*v)[64];
-	size_t n, cap;
-};
 
 static int add_seg_name(void *arg, const char *name)
 {

@@ -226,7 +226,7 @@ int port_read_nb(int fd, void *buf, size_t len, size_t *got)
 void port_close(int fd)
 {
 	if (fd >= 0)
-		close(fd);
+		port_sys.close(fd);
 }
 
 int port_signals_open(int *fd)

@@ -396,6 +396,10 @@ static struct {
 
 static void fd_remember(int fd, const char *path, int dir)
 {
+	/* A number closed behind our back (not through port_sys) is reused. */
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i].fd == fd)
+			fds[i].fd = 0;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i].fd <= 0) {
 			fds[i].fd = fd;

@@ -5,6 +5,7 @@
 ** recorded workload gives every crash point.
 **
 **   crashsim ack TRACE TEXT         append an acknowledgement record
+**   crashsim mkdir TRACE DIR        record a top-level directory made durably
 **   crashsim count TRACE            print "syncs N acks N records N"
 **   crashsim cut TRACE OUTDIR [--seed S] [--at K|--end] [--drop-all]
 **                                   materialise the state after a cut
@@ -549,15 +550,47 @@ static int ack(const char *trace, const char *text)
 	return 0;
 }
 
+/* A directory the test made itself (a replica's mount point), recorded as
+** made and durable: the trace must know every directory it names. */
+static int record_mkdir(const char *trace, const char *path)
+{
+	struct crash_rec h;
+	size_t len = strlen(path);
+	int fd = open(trace, O_WRONLY | O_APPEND | O_CREAT, 0600);
+
+	if (fd < 0)
+		die("cannot append to %s", trace);
+	for (int op = 0; op < 2; op++) {
+		char *buf = xrealloc(NULL, sizeof(h) + len);
+		const char *p = op == 0 ? path : "";
+		size_t plen = strlen(p);
+
+		memset(&h, 0, sizeof(h));
+		h.magic = CRASH_MAGIC;
+		h.op = op == 0 ? CRASH_MKDIR : CRASH_DIRSYNC;
+		h.pid = (uint32_t)getpid();
+		h.path_len = (uint32_t)plen;
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), p, plen);
+		if (write(fd, buf, sizeof(h) + plen) != (ssize_t)(sizeof(h) + plen))
+			die("cannot append to %s", trace);
+		free(buf);
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "ack") == 0)
 		return ack(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "mkdir") == 0)
+		return record_mkdir(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "count") == 0)
 		return count(argv[2]);
 	if (argc >= 4 && strcmp(argv[1], "cut") == 0)
 		return cut(argc, argv);
-	fprintf(stderr, "usage: crashsim ack TRACE TEXT | count TRACE |\n"
+	fprintf(stderr, "usage: crashsim ack TRACE TEXT | mkdir TRACE DIR | count TRACE |\n"
 			"       cut TRACE OUTDIR [--seed S] [--at K|--end] [--drop-all]\n");
 	return 2;
 }
