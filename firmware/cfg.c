@@ -27,6 +27,7 @@ void cfg_init(struct cfg *c)
 	c->wal_max = 4 * 1024 * 1024;
 	c->seal_interval_ms = 10000;
 	c->seal_bytes = 1024 * 1024;
+	c->spool_max = 64 * 1024 * 1024;
 }
 
 static char *trim(char *s)
@@ -108,6 +109,12 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 		if (strcmp(key, "seal_interval") == 0) {
 			*why = "a duration such as 10s";
 			return units_parse_duration(val, &c->seal_interval_ms);
+		}
+		if (strcmp(key, "spool_max") == 0) {
+			*why = "a size of at least 64KiB, such as 64MiB";
+			if (units_parse_size(val, &c->spool_max) || c->spool_max < 65536)
+				return HF_EINVAL;
+			return HF_OK;
 		}
 		if (strcmp(key, "seal_bytes") == 0) {
 			*why = "a size such as 1MiB";
@@ -265,6 +272,9 @@ const char *cfg_default_text(void)
 	"# device = gateway-7     # this device's name in the replica (default: host name)\n"
 	"# seal_interval = 10s    # seal new frames into a segment at least this often\n"
 	"# seal_bytes = 1MiB      # or once this much WAL is unsealed\n"
+	"# spool_max = 64MiB      # unshipped segments kept while the replica is away;\n"
+	"#                        # past it they are dropped (a gap, recorded) and a\n"
+	"#                        # new snapshot follows once the replica is back\n"
 	"\n"
 	"[groups]\n"
 	"# Concurrency limit per group (submit --group NAME). Unlisted groups: 1.\n"

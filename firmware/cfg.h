@@ -32,6 +32,7 @@ struct cfg {
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */
+	uint64_t spool_max;          /* [replica] spool_max: unshipped bytes kept */
 	unsigned ngroups;            /* [groups] NAME = LIMIT */
 	struct cfg_group groups[CFG_MAX_GROUPS];
 };

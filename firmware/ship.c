@@ -27,6 +27,7 @@
 #include "ship.h"
 
 #define SPOOL_FILE_MAX (1024u * 1024 * 1024)
+#define WAL_HARD_CAP_FACTOR 4 /* x wal_max: the WAL stops waiting for sealing */
 
 /* ---- state ------------------------------------------------------------------ */
 
@@ -112,6 +113,15 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 		snprintf(s->device, sizeof(s->device), "%.*s", SEG_DEVICE_MAX, host);
 	}
 	return HF_OK;
+}
+
+static bool replica_reachable(const struct ship *s)
+{
+	enum port_fs_kind kind;
+	const char *root = s->cfg->replica + 7; /* file:// */
+
+	return s->cfg->replica[0] && port_fs_kind(root, &kind) == HF_OK && kind == PORT_FS_DIR &&
+	       port_fs_is_writable(root);
 }
 
 static int ensure_spool(struct ship *s)
@@ -244,8 +254,9 @@ static uint64_t spool_max_counter(struct ship *s, uint64_t keep, bool drop)
 	}
 	if (dropped) {
 		port_fs_fsync_dir(s->spool);
-		port_log("replica: dropped %u unshipped file(s) of older generations from the "
-			 "spool; the new snapshot holds everything they had", dropped);
+		if (keep != UINT64_MAX)
+			port_log("replica: dropped %u unshipped file(s) of older generations from "
+				 "the spool; the new snapshot holds everything they had", dropped);
 	}
 	free(ns.v);
 	return max;
@@ -325,6 +336,39 @@ static int cmp_pages(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+** The spool cap. A new segment of about RAW bytes that would take the spool
+** past spool_max drops the generation's unshipped files instead: the history
+** they held gets an explicit gap, and the next generation (a fresh snapshot,
+** once the replica is reachable) starts from the database, which lost
+** nothing. The WAL goes on being checkpointed meanwhile.
+*/
+static int spool_room(struct ship *s, uint64_t raw, char *sealed, size_t len)
+{
+	unsigned files;
+	uint64_t bytes, lowest;
+	int rc;
+
+	if ((rc = ship_spool_usage(s, &files, &bytes, &lowest)) != HF_OK)
+		return rc;
+	/* raw is the uncompressed size: a bound on what the segment adds. */
+	if (bytes + raw / 2 <= s->cfg->spool_max)
+		return HF_OK;
+	snprintf(s->st.last_gap, sizeof(s->st.last_gap),
+		 "spool full (%u file(s), %" PRIu64 " bytes, cap %" PRIu64 "): generation %016" PRIx64
+		 " seqs %" PRIu64 "-%" PRIu64 " never reached the replica",
+		 files, bytes, s->cfg->spool_max, s->st.generation,
+		 lowest == UINT64_MAX ? s->st.seq + 1 : lowest, s->st.seq);
+	port_log("replica: %s; dropped them, a new snapshot follows once the replica is reachable",
+		 s->st.last_gap);
+	spool_max_counter(s, UINT64_MAX, true);
+	s->st.gaps++;
+	s->st.have_gen = false;
+	s->st.restart_ok = false;
+	snprintf(sealed, len, "nothing: the spool is full, unshipped history dropped");
+	return save(s);
+}
+
 int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
 	      size_t len)
 {
@@ -345,7 +389,12 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 	if (hrc != HF_OK && hrc != HF_ENOENT)
 		return hrc;
 	if (!s->st.have_gen) {
-		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, "");
+		/* A generation starts when its snapshot can go out at once:
+		** offline with no snapshot yet, produce nothing, lose nothing
+		** (the snapshot taken later holds everything). */
+		if (!replica_reachable(s))
+			return HF_OK;
+		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, s->st.last_gap);
 		if (rc == HF_OK)
 			snprintf(sealed, len, "snapshot of generation %016" PRIx64, s->st.generation);
 		return rc;
@@ -396,6 +445,10 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 		rec[3] = (uint8_t)pgno;
 		n++;
 	}
+	if ((rc = spool_room(s, (uint64_t)n * (4 + from.page_size), sealed, len)) != HF_OK)
+		goto out;
+	if (!s->st.have_gen)
+		goto out; /* the spool was full: history dropped, a gap recorded */
 	fill_hdr(s, &h, SEG_FRAMES, now);
 	h.page_size = from.page_size;
 	h.seq = s->st.seq + 1;
@@ -439,8 +492,21 @@ int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, 
 
 	if ((rc = jlog_begin(j)) != HF_OK)
 		return rc;
-	if ((rc = ship_seal(s, j, now, sealed, len)) != HF_OK ||
-	    (rc = jlog_checkpoint_held(j, &complete)) != HF_OK)
+	if ((rc = ship_seal(s, j, now, sealed, len)) != HF_OK) {
+		/* Sealing fails (the spool's disk is full?): the WAL waits for it,
+		** but not past its hard cap, which would fill the data disk. */
+		if (ship_unsealed_bytes(s) <= WAL_HARD_CAP_FACTOR * s->cfg->wal_max)
+			goto out;
+		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
+			 "cannot seal (%s) and the WAL passed %d x wal_max: generation %016" PRIx64
+			 " ends at seq %" PRIu64, hf_strerror(rc), WAL_HARD_CAP_FACTOR,
+			 s->st.generation, s->st.seq);
+		port_log("replica: %s; checkpointing anyway, a new snapshot follows", s->st.last_gap);
+		s->st.gaps++;
+		s->st.have_gen = false;
+		save(s);
+	}
+	if ((rc = jlog_checkpoint_held(j, &complete)) != HF_OK)
 		goto out;
 	if (complete) {
 		uint64_t size;
