@@ -133,6 +133,9 @@ $(B)/bench-submit: $(B)/tools/bench/submit.o $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR
 bench: $(B)/holdfast $(B)/bench-baseline $(B)/bench-submit
 	@tools/bench/jobs $(B)
 
+bench-ship: $(B)/holdfast
+	@tools/bench/ship $(B)
+
 # The same on an emulated SD card: the sim build adds SYNC_DELAY_US to every
 # fsync, in holdfast and in the baseline alike.
 SYNC_DELAY_US ?= 5000
@@ -194,7 +197,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch bench bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch bench bench-ship bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)
