@@ -1,0 +1,145 @@
+/*
+** test_ship.c: the WAL reader against real SQLite WALs, and the segment
+** format's checks.
+*/
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "port.h"
+#include "seg.h"
+#include "sqlite3.h"
+#include "test.h"
+#include "wal.h"
+
+static sqlite3 *wal_db(void)
+{
+	sqlite3 *db = NULL;
+
+	CHECK_INT(sqlite3_open("w.db", &db), SQLITE_OK);
+	/* Keep the WAL at close, as holdfast does. */
+	CHECK_INT(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+				   "PRAGMA cache_size=2; CREATE TABLE t(v BLOB)",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	return db;
+}
+
+static int count_frames(void *arg, uint32_t pgno, uint32_t frame, const uint8_t *page)
+{
+	(void)pgno;
+	(void)frame;
+	(void)page;
+	(*(int *)arg)++;
+	return 0;
+}
+
+TEST(wal_reader_stops_at_the_last_commit)
+{
+	sqlite3 *db = wal_db();
+	struct wal_pos start, end;
+	uint32_t pages;
+	int n = 0, log = 0, ckpt = 0;
+
+	for (int i = 0; i < 5; i++)
+		CHECK_INT(sqlite3_exec(db, "INSERT INTO t VALUES (randomblob(3000))", NULL, NULL,
+				       NULL), SQLITE_OK);
+	CHECK_INT(wal_header("w.db-wal", &start), HF_OK);
+	CHECK_INT(wal_read("w.db-wal", &start, count_frames, &n, &end, &pages), HF_OK);
+	CHECK_INT(n, (int)end.frame);
+	CHECK(pages >= 2);
+
+	/* A big transaction spills frames before its commit (cache_size=2):
+	** the reader must not report them. */
+	CHECK_INT(sqlite3_exec(db, "BEGIN; INSERT INTO t VALUES (randomblob(200000));", NULL, NULL,
+			       NULL), SQLITE_OK);
+	struct wal_pos end2;
+	uint32_t pages2;
+	int n2 = 0;
+	CHECK_INT(wal_read("w.db-wal", &start, count_frames, &n2, &end2, &pages2), HF_OK);
+	CHECK_INT((int)end2.frame, (int)end.frame);
+	CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(wal_read("w.db-wal", &end, NULL, NULL, &end2, &pages2), HF_OK);
+	CHECK(end2.frame > end.frame + 40); /* resumed from END, not from the start */
+	/* SQLite's own count of valid frames: a PASSIVE checkpoint reports it. */
+	CHECK_INT(sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt),
+		  SQLITE_OK);
+	CHECK_INT((int)end2.frame, log);
+	sqlite3_close(db);
+}
+
+TEST(wal_reader_ignores_a_torn_tail)
+{
+	sqlite3 *db = wal_db();
+	struct wal_pos start, end, end2;
+	uint32_t pages;
+	int fd;
+
+	CHECK_INT(sqlite3_exec(db, "INSERT INTO t VALUES (randomblob(100))", NULL, NULL, NULL),
+		  SQLITE_OK);
+	CHECK_INT(wal_header("w.db-wal", &start), HF_OK);
+	CHECK_INT(wal_read("w.db-wal", &start, NULL, NULL, &end, &pages), HF_OK);
+	CHECK_INT(sqlite3_exec(db, "INSERT INTO t VALUES (randomblob(100))", NULL, NULL, NULL),
+		  SQLITE_OK);
+	sqlite3_close(db);
+	/* Cut the last frame in half, as a power cut can. */
+	fd = open("w.db-wal", O_WRONLY);
+	CHECK(fd >= 0);
+	CHECK_INT(ftruncate(fd, (off_t)wal_frame_offset(start.page_size, end.frame) + 1000), 0);
+	close(fd);
+	CHECK_INT(wal_read("w.db-wal", &start, NULL, NULL, &end2, &pages), HF_OK);
+	CHECK_INT((int)end2.frame, (int)end.frame);
+	/* A damaged header is no WAL at all, as for SQLite. */
+	fd = open("w.db-wal", O_WRONLY);
+	CHECK_INT((int)pwrite(fd, "x", 1, 20), 1);
+	close(fd);
+	CHECK_INT(wal_header("w.db-wal", &start), HF_ECORRUPT);
+	CHECK_INT(wal_header("missing-wal", &start), HF_ENOENT);
+}
+
+TEST(segment_round_trip_and_damage)
+{
+	uint8_t page[1024], *raw = malloc(3 * (4 + sizeof(page))), *file, *back;
+	struct seg_hdr h = { 0 }, got;
+	char why[200];
+	size_t len;
+
+	for (uint32_t i = 0; i < 3; i++) {
+		memset(page, (int)('a' + i), sizeof(page));
+		seg_put_record(raw, sizeof(page), i, i * 2 + 1, page);
+	}
+	h.kind = SEG_FRAMES;
+	h.page_size = sizeof(page);
+	snprintf(h.device, sizeof(h.device), "dev");
+	h.generation = 0x100000002ull;
+	h.seq = 7;
+	h.db_pages = 5;
+	h.npages = 3;
+	h.utc_ms = -1;
+	CHECK_INT(seg_encode(&h, raw, 3 * (4 + sizeof(page)), &file, &len), HF_OK);
+	CHECK_INT(seg_decode(file, len, &got, &back, why, sizeof(why)), HF_OK);
+	CHECK_INT((int)got.seq, 7);
+	CHECK_INT((int)got.utc_ms, -1);
+	CHECK_STR(got.device, "dev");
+	CHECK(memcmp(back, raw, 3 * (4 + sizeof(page))) == 0);
+	const uint8_t *p;
+	CHECK_INT((int)seg_record(back, sizeof(page), 2, &p), 5);
+	CHECK_INT(p[0], 'c');
+	free(back);
+	/* Any flipped byte is caught: header, body or trailer. */
+	for (size_t off = 0; off < len; off += len / 17 + 1) {
+		file[off] ^= 0x40;
+		CHECK(seg_decode(file, len, &got, &back, why, sizeof(why)) != HF_OK);
+		file[off] ^= 0x40;
+	}
+	CHECK(seg_decode(file, len - 1, &got, &back, why, sizeof(why)) != HF_OK);
+	/* A newer format is refused as such, not as damage. */
+	file[7] = SEG_VERSION + 1;
+	CHECK_INT(seg_decode(file, len, &got, &back, why, sizeof(why)), HF_ENOTSUP);
+	CHECK(strstr(why, "format") != NULL);
+	free(file);
+	free(raw);
+}
