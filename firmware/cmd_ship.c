@@ -183,51 +183,6 @@ int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 /* ---- reading a replica ------------------------------------------------------------ */
 
-struct list {
-	char (*v)[80];
-	size_t n, cap;
-	size_t want_len;   /* names of exactly this length, or 0 for any */
-	const char *suffix;
-};
-
-static int list_add(void *arg, const char *name)
-{
-	struct list *l = arg;
-	size_t n = strlen(name);
-
-	if (n >= 80 || (l->want_len && n != l->want_len) || name[0] == '.' ||
-	    (l->suffix && (n < strlen(l->suffix) || strcmp(name + n - strlen(l->suffix), l->suffix))))
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char(*v)[80] = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return HF_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	snprintf(l->v[l->n++], 80, "%s", name);
-	return 0;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static int list_dir(const char *dir, size_t want_len, const char *suffix, struct list *l)
-{
-	int rc;
-
-	memset(l, 0, sizeof(*l));
-	l->want_len = want_len;
-	l->suffix = suffix;
-	rc = port_fs_list(dir, list_add, l);
-	if (rc == HF_OK)
-		qsort(l->v, l->n, sizeof(*l->v), cmp_name);
-	return rc;
-}
-
 static const char *replica_root(const char *arg)
 {
 	return strncmp(arg, "file://", 7) == 0 ? arg + 7 : arg;
@@ -322,7 +277,7 @@ static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
 ** the device's boot counter and monotonic clock (wall time may be wrong, and
 ** a generation counter restarts if the spool is lost); by name if no
 ** snapshot header can be read. */
-static size_t newest_generation(const char *dir, const struct list *gens)
+static size_t newest_generation(const char *dir, const struct ship_names *gens)
 {
 	uint64_t best_boot = 0, best_mono = 0;
 	size_t best = gens->n - 1;
@@ -352,14 +307,14 @@ static size_t newest_generation(const char *dir, const struct list *gens)
 /* The device directory to use: DEVICE, or the only one there is. */
 static int pick_device(const char *root, const char *device, char *out, size_t len)
 {
-	struct list l;
+	struct ship_names l;
 	int rc;
 
 	if (device) {
 		snprintf(out, len, "%s", device);
 		return HF_OK;
 	}
-	if ((rc = list_dir(root, 0, NULL, &l)) != HF_OK) {
+	if ((rc = ship_list(root, 0, NULL, &l)) != HF_OK) {
 		if (rc == HF_ENOENT)
 			port_log("replica %s does not exist", root);
 		return rc;
@@ -387,7 +342,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	uint64_t want_seq = UINT64_MAX, seq;
 	struct image im = { 0 };
 	struct seg_hdr h, prev;
-	struct list gens, segs;
+	struct ship_names gens, segs;
 	enum port_fs_kind kind;
 	bool force = false, ok;
 	uint8_t *raw = NULL;
@@ -436,7 +391,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = pick_device(replica_root(replica), device, dev, sizeof(dev))) != HF_OK)
 		return rc;
 	snprintf(gdir, sizeof(gdir), "%s/%s", replica_root(replica), dev);
-	if ((rc = list_dir(gdir, 16, NULL, &gens)) != HF_OK) {
+	if ((rc = ship_list(gdir, 16, NULL, &gens)) != HF_OK) {
 		port_log("restore: no device '%s' in %s", dev, replica_root(replica));
 		return rc == HF_ENOENT ? HF_EINVAL : rc;
 	}
@@ -478,7 +433,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	prev = h;
 	seq = 0;
 	snprintf(path, sizeof(path), "%s/seg", gdir);
-	if (list_dir(path, 20, ".zst", &segs) != HF_OK)
+	if (ship_list(path, 20, ".zst", &segs) != HF_OK)
 		segs.n = 0;
 	for (size_t i = 0; rc == HF_OK && i < segs.n && seq < want_seq; i++) {
 		uint64_t s = strtoull(segs.v[i], NULL, 16);
@@ -548,7 +503,7 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	const char *replica = NULL, *val;
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
-	struct list devs, gens, segs;
+	struct ship_names devs, gens, segs;
 	char dir[4300], path[4400];
 	int r, idx, rc;
 
@@ -564,7 +519,7 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 		port_log("replica ls: which replica? (a directory or file:///DIR)");
 		return HF_EINVAL;
 	}
-	if ((rc = list_dir(replica_root(replica), 0, NULL, &devs)) != HF_OK) {
+	if ((rc = ship_list(replica_root(replica), 0, NULL, &devs)) != HF_OK) {
 		if (rc == HF_ENOENT)
 			port_log("replica %s does not exist", replica_root(replica));
 		return rc;
@@ -573,7 +528,7 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 		"BYTES", "GAPS");
 	for (size_t d = 0; d < devs.n; d++) {
 		snprintf(dir, sizeof(dir), "%s/%s", replica_root(replica), devs.v[d]);
-		if (list_dir(dir, 16, NULL, &gens) != HF_OK)
+		if (ship_list(dir, 16, NULL, &gens) != HF_OK)
 			continue;
 		for (size_t i = 0; i < gens.n; i++) {
 			uint64_t bytes = 0, size, expect = 1, missing = 0;
@@ -585,7 +540,7 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 			if (snap)
 				bytes += size;
 			snprintf(path, sizeof(path), "%s/%s/seg", dir, gens.v[i]);
-			if (list_dir(path, 20, ".zst", &segs) != HF_OK)
+			if (ship_list(path, 20, ".zst", &segs) != HF_OK)
 				segs.n = 0;
 			for (size_t k = 0; k < segs.n; k++) {
 				uint64_t s = strtoull(segs.v[k], NULL, 16);

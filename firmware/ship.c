@@ -137,6 +137,49 @@ static int ensure_spool(struct ship *s)
 	return rc == HF_EEXIST ? HF_OK : rc;
 }
 
+/* ---- directory listings ------------------------------------------------------ */
+
+static int names_add(void *arg, const char *name)
+{
+	struct ship_names *l = arg;
+	size_t n = strlen(name), sl = l->suffix ? strlen(l->suffix) : 0;
+
+	if (n >= sizeof(*l->v) || (l->want_len && n != l->want_len) || name[0] == '.' ||
+	    (sl && (n < sl || strcmp(name + n - sl, l->suffix) != 0)))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char(*v)[80] = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return HF_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], sizeof(*l->v), "%s", name);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_names *l)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->want_len = want_len;
+	l->suffix = suffix;
+	rc = port_fs_list(dir, names_add, l);
+	if (rc == HF_OK)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_names);
+	return rc;
+}
+
+/* Spool segment files: GGGGGGGGGGGGGGGG-SSSSSSSSSSSSSSSS.seg */
+#define SPOOL_NAME_LEN 37
+
 /* ---- sealing -------------------------------------------------------------------- */
 
 struct pages {
@@ -221,11 +264,6 @@ static int snap_page(void *arg, uint32_t pgno, const void *page)
 	return 0;
 }
 
-struct names {
-	char (*v)[64];
-	size_t n, cap;
-};
-static int add_seg_name(void *arg, const char *name);
 
 /* After a new generation's snapshot is in the spool: older generations'
 ** files there are superseded by it (it holds all they had), so they are
@@ -233,11 +271,11 @@ static int add_seg_name(void *arg, const char *name);
 ** generation whose state a power cut lost, is not reused. */
 static uint64_t spool_max_counter(struct ship *s, uint64_t keep, bool drop)
 {
-	struct names ns = { 0 };
+	struct ship_names ns;
 	uint64_t max = 0;
 	unsigned dropped = 0;
 
-	if (port_fs_list(s->spool, add_seg_name, &ns) != HF_OK) {
+	if (ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns) != HF_OK) {
 		free(ns.v);
 		return 0;
 	}
@@ -545,34 +583,10 @@ void ship_manifest(const char *device, uint64_t generation, char *out, size_t le
 		 device, generation, SEG_VERSION);
 }
 
-static int add_seg_name(void *arg, const char *name)
-{
-	struct names *ns = arg;
-	size_t l = strlen(name);
-
-	if (l != 37 || strcmp(name + 33, ".seg") != 0)
-		return 0; /* state, lock, tmp files */
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? ns->cap * 2 : 16;
-		char(*v)[64] = realloc(ns->v, cap * sizeof(*v));
-		if (!v)
-			return HF_ENOMEM;
-		ns->v = v;
-		ns->cap = cap;
-	}
-	snprintf(ns->v[ns->n++], 64, "%s", name);
-	return 0;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq)
 {
-	struct names ns = { 0 };
-	int rc = port_fs_list(s->spool, add_seg_name, &ns);
+	struct ship_names ns;
+	int rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 
 	*files = 0;
 	*bytes = 0;
@@ -652,7 +666,7 @@ static int copy_one(struct ship *s, const char *root, const char *name)
 
 int ship_upload(struct ship *s, unsigned *copied)
 {
-	struct names ns = { 0 };
+	struct ship_names ns = { 0 };
 	const char *root = s->cfg->replica + 7; /* file:// */
 	enum port_fs_kind kind;
 	char lock[4300];
@@ -669,9 +683,8 @@ int ship_upload(struct ship *s, unsigned *copied)
 	snprintf(lock, sizeof(lock), "%s/.upload.lock", s->spool);
 	if ((rc = port_fs_lock(lock, &lfd)) != HF_OK)
 		return rc == HF_EBUSY ? HF_OK : rc; /* another process is at it */
-	rc = port_fs_list(s->spool, add_seg_name, &ns);
+	rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 	if (rc == HF_OK) {
-		qsort(ns.v, ns.n, sizeof(*ns.v), cmp_names);
 		for (size_t i = 0; i < ns.n && rc == HF_OK; i++) {
 			if ((rc = copy_one(s, root, ns.v[i])) == HF_OK)
 				(*copied)++;

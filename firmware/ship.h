@@ -81,6 +81,16 @@ int ship_upload(struct ship *s, unsigned *copied);
 ** (UINT64_MAX if none). */
 int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq);
 
+/* The names in DIR, sorted: only those WANT_LEN long (0: any) and ending in
+** SUFFIX (NULL: any), never dot files. HF_ENOENT if DIR is missing. Free v. */
+struct ship_names {
+	char (*v)[80];
+	size_t n, cap;
+	size_t want_len;
+	const char *suffix;
+};
+int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_names *l);
+
 /* Loads the state (all zero if none yet). */
 int ship_load(struct ship *s);
 
