@@ -408,12 +408,15 @@ static const struct verb verbs[] = {
 	  "snapshot present, segments, bytes, and whether segments are missing.\n",
 	  cmd_replica },
 	{ "restore", "rebuild a database from a replica",
-	  "usage: holdfast restore REPLICA -o OUT.db [--seq N] [--generation G]\n"
-	  "                        [--device D] [--force]\n"
+	  "usage: holdfast restore REPLICA -o OUT.db [--seq N | --time T]\n"
+	  "                        [--generation G] [--device D] [--force]\n"
 	  "\n"
 	  "Rebuilds the job log as it was at segment N (default: the last one that\n"
 	  "follows without a gap) of generation G (default: the newest) of device D\n"
-	  "(default: the only one in REPLICA). Every file is checked (SHA-256, seq,\n"
+	  "(default: the only one in REPLICA). --time T (YYYY-MM-DDTHH:MM:SSZ or\n"
+	  "@SECONDS, UTC) stops at the last segment sealed at or before T; segments\n"
+	  "sealed while wall time was untrusted have no time and end such a restore.\n"
+	  "Every file is checked (SHA-256, seq,\n"
 	  "generation, device, WAL frames continuing without a gap); a damaged or\n"
 	  "missing file is named and nothing is written. The result is written under\n"
 	  "OUT.db.restoring, must pass integrity_check, and is then renamed to OUT.db.\n"

@@ -330,16 +330,19 @@ static int pick_device(const char *root, const char *device, char *out, size_t l
 	return HF_OK;
 }
 
+static int64_t parse_utc(const char *v);
+
 int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = {
 		{ "help", 'h', false },	      { "device", 0, true }, { "generation", 0, true },
 		{ "seq", 0, true },	      { "output", 'o', true }, { "force", 0, false },
-		{ NULL, 0, false },
+		{ "time", 0, true },	      { NULL, 0, false },
 	};
 	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *val;
 	char dev[80], gdir[4300], path[4400], stage[4400], problem[200];
 	uint64_t want_seq = UINT64_MAX, seq;
+	int64_t want_ms = -1;
 	struct image im = { 0 };
 	struct seg_hdr h, prev;
 	struct ship_names gens, segs;
@@ -374,7 +377,13 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 			break;
 		}
 		case 4: outp = val; break;
-		default: force = true;
+		case 5: force = true; break;
+		default:
+			if ((want_ms = parse_utc(val)) < 0) {
+				port_log("restore: --time: '%s' is not YYYY-MM-DDTHH:MM:SSZ or @SECONDS "
+					 "(UTC)", val);
+				return HF_EINVAL;
+			}
 		}
 	}
 	if (!replica || !outp) {
@@ -445,6 +454,12 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		snprintf(path, sizeof(path), "%s/seg/%s", gdir, segs.v[i]);
 		if ((rc = load_seg(path, &h, &raw, stderr)) != HF_OK)
 			break;
+		if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
+			/* Sealed after the time asked for, or when wall time was not
+			** trusted (its time is unknown): stop before it. */
+			free(raw);
+			break;
+		}
 		bool same_wal = h.salt[0] == prev.salt[0] && h.salt[1] == prev.salt[1];
 		if (h.kind != SEG_FRAMES || h.seq != s || h.generation != prev.generation ||
 		    strcmp(h.device, dev) != 0 || h.page_size != prev.page_size ||
@@ -495,6 +510,32 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	fprintf(out, "restored %s generation %s up to segment %" PRIu64 " (%u pages) to %s; "
 		"integrity_check ok\n", dev, strrchr(gdir, '/') + 1, seq, prev.db_pages, outp);
 	return HF_OK;
+}
+
+/* Milliseconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" or "@SECONDS"; -1 if
+** neither. */
+static int64_t parse_utc(const char *v)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec, n = 0;
+	long long days;
+	char *end;
+
+	if (v[0] == '@') {
+		long long t = strtoll(v + 1, &end, 10);
+		return v[1] >= '0' && v[1] <= '9' && !*end && t >= 0 ? t * 1000 : -1;
+	}
+	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    v[n] || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	/* Days since 1970-01-01, proleptic Gregorian. */
+	days = 0;
+	for (int yy = 1970; yy < y; yy++)
+		days += 365 + ((yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0);
+	for (int m = 1; m < mo; m++)
+		days += mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	days += d - 1;
+	return ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL;
 }
 
 /* ---- replica ls ------------------------------------------------------------------- */
