@@ -1769,11 +1769,12 @@ int jlog_snapshot(struct jlog *j, int (*fn)(void *arg, uint32_t pgno, const void
 	return src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "snapshot", src);
 }
 
-int jlog_checkpoint_held(struct jlog *j, bool *complete)
+int jlog_checkpoint_held(struct jlog *j, bool *complete, uint32_t *wal_frames)
 {
 	int log = 0, ckpt = 0, src, on = 0;
 
 	*complete = false;
+	*wal_frames = 0;
 	if (!j->ckpt_db) {
 		int rc = open_db(jlog_path(j), NULL, SQLITE_OPEN_READWRITE, &j->ckpt_db);
 		if (rc != HF_OK)
@@ -1789,6 +1790,7 @@ int jlog_checkpoint_held(struct jlog *j, bool *complete)
 	if (src != SQLITE_OK && src != SQLITE_BUSY)
 		return sqlite_err(j->ckpt_db, "checkpoint", src);
 	*complete = src == SQLITE_OK && log >= 0 && ckpt == log;
+	*wal_frames = log > 0 ? (uint32_t)log : 0;
 	return HF_OK;
 }
 

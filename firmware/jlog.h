@@ -336,14 +336,15 @@ int jlog_checkpoint(struct jlog *j, bool *done);
 **                   (sqlite_dbpage), to FN in page order;
 **   jlog_checkpoint_held  a PASSIVE checkpoint from a second connection:
 **                   it copies exactly the frames there are (none can be
-**                   added), *COMPLETE if all of them; the WAL restarts at
-**                   the next write after a complete one.
+**                   added), *COMPLETE if all of them, *WAL_FRAMES how many
+**                   SQLite counts as committed; the WAL restarts at the
+**                   next write after a complete one.
 ** jlog_path is the database file's path.
 */
 int jlog_page_size(struct jlog *j, uint32_t *page_size);
 int jlog_snapshot(struct jlog *j, int (*fn)(void *arg, uint32_t pgno, const void *page),
 		  void *arg, uint32_t *npages);
-int jlog_checkpoint_held(struct jlog *j, bool *complete);
+int jlog_checkpoint_held(struct jlog *j, bool *complete, uint32_t *wal_frames);
 const char *jlog_path(struct jlog *j);
 
 /* PRAGMA integrity_check of the database file PATH (opened read-only, no

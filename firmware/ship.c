@@ -303,7 +303,7 @@ static uint64_t spool_max_counter(struct ship *s, uint64_t keep, bool drop)
 /* A new generation: a snapshot of the database as of the end of the WAL
 ** (HDR, or no WAL). WHY is recorded as a gap unless this is the first. */
 static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now *now,
-			  const struct wal_pos *hdr, const char *why)
+			  const struct wal_pos *hdr, uint32_t limit, const char *why)
 {
 	struct snap sn = { 0 };
 	struct wal_pos end;
@@ -314,7 +314,7 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	int rc;
 
 	/* The position the snapshot stands at: the WAL's last commit. */
-	if (hdr && (rc = wal_read(s->wal, hdr, NULL, NULL, &end, &dbp)) != HF_OK)
+	if (hdr && (rc = wal_read_to(s->wal, hdr, limit, NULL, NULL, &end, &dbp)) != HF_OK)
 		return rc;
 	if ((rc = port_fs_stamp(jlog_path(j), &size, &mtime)) != HF_OK)
 		return rc;
@@ -432,7 +432,8 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 		** (the snapshot taken later holds everything). */
 		if (!replica_reachable(s))
 			return HF_OK;
-		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, s->st.last_gap);
+		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, UINT32_MAX,
+				    s->st.last_gap);
 		if (rc == HF_OK)
 			snprintf(sealed, len, "snapshot of generation %016" PRIx64, s->st.generation);
 		return rc;
@@ -452,12 +453,18 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 	} else {
 		goto broke;
 	}
+	if (from.frame > 0) {
+		bool broken;
+		/* What we sealed last must not have been written over. */
+		if ((rc = wal_chain_broken(s->wal, &from, &broken)) != HF_OK)
+			goto out;
+		if (broken)
+			goto broke;
+	}
 	if ((rc = wal_read(s->wal, &from, collect, &p, &end, &dbp)) != HF_OK)
 		goto out;
-	if (end.frame == from.frame) {
-		rc = HF_OK; /* nothing committed since */
-		goto out;
-	}
+	if (end.frame == from.frame)
+		goto out; /* nothing committed since */
 	/* The latest version of each page: sort (page, frame), keep the last. */
 	if (!(keys = malloc(p.n * sizeof(*keys)))) {
 		rc = HF_ENOMEM;
@@ -513,7 +520,7 @@ out:
 	return rc;
 
 broke:
-	rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL,
+	rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, UINT32_MAX,
 			    "the WAL was checkpointed or rewritten by something else, so its "
 			    "frames since the last seal are gone");
 	if (rc == HF_OK)
@@ -525,6 +532,8 @@ broke:
 int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
 		    size_t len)
 {
+	struct wal_pos hdr;
+	uint32_t frames;
 	bool complete;
 	int rc;
 
@@ -544,8 +553,18 @@ int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, 
 		s->st.have_gen = false;
 		save(s);
 	}
-	if ((rc = jlog_checkpoint_held(j, &complete)) != HF_OK)
+	if ((rc = jlog_checkpoint_held(j, &complete, &frames)) != HF_OK)
 		goto out;
+	if (s->st.have_gen && s->st.pos_valid && frames != s->st.pos.frame &&
+	    wal_header(s->wal, &hdr) == HF_OK && hdr.salt[0] == s->st.pos.salt[0] &&
+	    hdr.salt[1] == s->st.pos.salt[1]) {
+		/* SQLite and our seals disagree on where the WAL ends (frames we
+		** sealed were never published, or were written over): the history
+		** cannot continue. A new generation, from this checkpointed state. */
+		if ((rc = new_generation(s, j, now, &hdr, frames, "the WAL's committed end "
+				"differs from the sealed one (a writer died mid-commit)")) != HF_OK)
+			goto out;
+	}
 	if (complete) {
 		uint64_t size;
 		int64_t mtime;

@@ -86,6 +86,12 @@ int wal_header(const char *path, struct wal_pos *start)
 int wal_read(const char *path, const struct wal_pos *from, wal_frame_fn fn, void *arg,
 	     struct wal_pos *end, uint32_t *db_pages)
 {
+	return wal_read_to(path, from, UINT32_MAX, fn, arg, end, db_pages);
+}
+
+int wal_read_to(const char *path, const struct wal_pos *from, uint32_t limit, wal_frame_fn fn,
+		void *arg, struct wal_pos *end, uint32_t *db_pages)
+{
 	size_t fsz = WAL_FRAME_HDR_SIZE + from->page_size, got;
 	struct wal_pos cur = *from;
 	uint8_t *buf;
@@ -103,7 +109,7 @@ int wal_read(const char *path, const struct wal_pos *from, wal_frame_fn fn, void
 	}
 	/* Two passes: find the last commit, then report the frames up to it,
 	** so that a caller never sees frames of an unfinished transaction. */
-	for (n = from->frame;; n++) {
+	for (n = from->frame; n < limit; n++) {
 		uint32_t s[2] = { cur.cksum[0], cur.cksum[1] };
 
 		if ((rc = port_fs_pread(fd, buf, fsz, wal_frame_offset(from->page_size, n), &got)))
@@ -152,4 +158,43 @@ int wal_read_page(const char *path, uint32_t page_size, uint32_t n, uint8_t *pag
 			   wal_frame_offset(page_size, n) + WAL_FRAME_HDR_SIZE, &got);
 	port_close(fd);
 	return rc == HF_OK && got < page_size ? HF_EBUSY : rc;
+}
+
+int wal_chain_broken(const char *path, const struct wal_pos *pos, bool *broken)
+{
+	size_t fsz = WAL_FRAME_HDR_SIZE + pos->page_size, got;
+	uint32_t sum[2] = { pos->cksum[0], pos->cksum[1] };
+	uint64_t size;
+	uint8_t *buf;
+	int fd, rc;
+
+	*broken = false;
+	if ((rc = port_fs_open_read(path, &fd, &size)) != HF_OK)
+		return rc == HF_ENOENT ? HF_OK : rc;
+	if (!(buf = malloc(fsz))) {
+		port_close(fd);
+		return HF_ENOMEM;
+	}
+	/* The last frame read must still be there, ending with our checksum:
+	** overwritten, it carries another one. */
+	if (pos->frame > 0) {
+		rc = port_fs_pread(fd, buf, WAL_FRAME_HDR_SIZE,
+				   wal_frame_offset(pos->page_size, pos->frame - 1), &got);
+		if (rc == HF_OK && (got < WAL_FRAME_HDR_SIZE || get32(buf + 8) != pos->salt[0] ||
+				    get32(buf + 12) != pos->salt[1] || get32(buf + 16) != pos->cksum[0] ||
+				    get32(buf + 20) != pos->cksum[1]))
+			*broken = true;
+	}
+	/* And the frame after it must follow it, if it is of this WAL. */
+	if (rc == HF_OK && !*broken)
+		rc = port_fs_pread(fd, buf, fsz, wal_frame_offset(pos->page_size, pos->frame), &got);
+	port_close(fd);
+	if (rc == HF_OK && !*broken && got == fsz && get32(buf + 8) == pos->salt[0] &&
+	    get32(buf + 12) == pos->salt[1]) {
+		checksum(buf, 8, pos->big_endian, sum);
+		checksum(buf + WAL_FRAME_HDR_SIZE, pos->page_size, pos->big_endian, sum);
+		*broken = sum[0] != get32(buf + 16) || sum[1] != get32(buf + 20);
+	}
+	free(buf);
+	return rc;
 }

@@ -51,6 +51,20 @@ typedef int (*wal_frame_fn)(void *arg, uint32_t pgno, uint32_t frame, const uint
 int wal_read(const char *path, const struct wal_pos *from, wal_frame_fn fn, void *arg,
 	     struct wal_pos *end, uint32_t *db_pages);
 
+/* wal_read that looks at no frame at or past frame LIMIT. */
+int wal_read_to(const char *path, const struct wal_pos *from, uint32_t limit, wal_frame_fn fn,
+		void *arg, struct wal_pos *end, uint32_t *db_pages);
+
+/*
+** Whether the WAL no longer continues from POS: the last frame read is gone
+** or carries another checksum, or the next frame carries POS's salts (it is
+** of the current WAL, not debris of an earlier one) but does not follow.
+** That happens only if frames we read were later overwritten: a writer died
+** between syncing its frames and publishing them, and the next writer wrote
+** over them.
+*/
+int wal_chain_broken(const char *path, const struct wal_pos *pos, bool *broken);
+
 /* Reads the page of frame N into PAGE (page_size bytes). */
 int wal_read_page(const char *path, uint32_t page_size, uint32_t n, uint8_t *page);
 

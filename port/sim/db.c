@@ -20,7 +20,9 @@
 ** fault loop knows when N has passed the last such operation. "lie" is the
 ** fault loops' negative control: from the Nth fsync on, fsync reports
 ** success but the model keeps the data unsynced, as a flash that ignores
-** flushes would.
+** flushes would. "die" lets the Nth write or fsync happen and then kills the
+** process on the spot (_exit, as kill -9 would), e.g. between a commit's
+** fsync and SQLite publishing it in the WAL index.
 **
 ** $HOLDFAST_SIM_SYNC=NORMAL makes the job log run with synchronous=NORMAL:
 ** the crash test's negative control, which must then see acknowledged jobs
@@ -145,6 +147,7 @@ static struct {
 	int err;
 	int always;
 	int lie;
+	int die;
 } fault;
 
 static void fault_parse(const char *spec)
@@ -164,8 +167,9 @@ static void fault_parse(const char *spec)
 	snprintf(fault.op, sizeof(fault.op), "%s", op);
 	fault.err = strcmp(err, "ENOSPC") == 0 ? ENOSPC : strcmp(err, "EIO") == 0 ? EIO : 0;
 	fault.lie = strcmp(mode, "lie") == 0;
+	fault.die = strcmp(mode, "die") == 0;
 	fault.always = fault.lie || strcmp(mode, "always") == 0;
-	if (!fault.err || (mode[0] && !fault.always)) {
+	if (!fault.err || (mode[0] && !fault.always && !fault.die)) {
 		port_log("sim: bad HOLDFAST_SIM_FAULT '%s'", spec);
 		_exit(2);
 	}
@@ -186,6 +190,10 @@ static int fault_check(const char *op, const char *path)
 	}
 	if (++fault.seen < fault.n || (fault.seen > fault.n && !fault.always))
 		return 0;
+	if (fault.die) {
+		port_log("sim: dying after %s #%ld (%s)", op, fault.seen, path ? path : "?");
+		return -1; /* the caller does it, then dies */
+	}
 	port_log("sim: injected %s into %s #%ld (%s)", fault.err == EIO ? "EIO" : "ENOSPC", op,
 		 fault.seen, path ? path : "?");
 	return fault.err;
@@ -222,11 +230,13 @@ static int sim_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 	struct sim_file *s = (struct sim_file *)f;
 	int e = fault_check("write", s->path), rc;
 
-	if (e)
+	if (e > 0)
 		return e == ENOSPC ? SQLITE_FULL : SQLITE_IOERR_WRITE;
 	rc = s->real->pMethods->xWrite(s->real, buf, n, off);
 	if (rc == SQLITE_OK)
 		record(CRASH_WRITE, s->path, (uint64_t)off, buf, (size_t)n, 0);
+	if (e < 0)
+		_exit(137);
 	return rc;
 }
 
@@ -235,7 +245,7 @@ static int sim_truncate(sqlite3_file *f, sqlite3_int64 size)
 	struct sim_file *s = (struct sim_file *)f;
 	int rc;
 
-	if (fault_check("truncate", s->path))
+	if (fault_check("truncate", s->path) > 0)
 		return SQLITE_IOERR_TRUNCATE;
 	rc = s->real->pMethods->xTruncate(s->real, size);
 	if (rc == SQLITE_OK)
@@ -246,9 +256,9 @@ static int sim_truncate(sqlite3_file *f, sqlite3_int64 size)
 static int sim_sync(sqlite3_file *f, int flags)
 {
 	struct sim_file *s = (struct sim_file *)f;
-	int rc;
+	int e = fault_check("fsync", s->path), rc;
 
-	if (fault_check("fsync", s->path)) {
+	if (e > 0) {
 		/* The model keeps what was not synced as unsynced forever: after a
 		** failed fsync the kernel may have dropped the pages. */
 		record(CRASH_SYNC, s->path, 0, NULL, 0, 1);
@@ -262,6 +272,8 @@ static int sim_sync(sqlite3_file *f, int flags)
 		s->dirsync_pending = 0;
 		record_dirsync_of(s->path);
 	}
+	if (e < 0)
+		_exit(137);
 	return rc;
 }
 
@@ -352,7 +364,7 @@ static int sim_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int 
 	s->real = (sqlite3_file *)&s[1];
 	if (name)
 		snprintf(s->path, sizeof(s->path), "%s", name);
-	if (fault_check("open", s->path))
+	if (fault_check("open", s->path) > 0)
 		return SQLITE_CANTOPEN;
 	existed = name && stat(name, &st) == 0;
 	rc = real_vfs->xOpen(real_vfs, name, s->real, flags, out_flags);
@@ -423,7 +435,7 @@ static int sys_open(const char *path, int flags, mode_t mode)
 	struct stat st;
 	int existed, fd, e;
 
-	if ((e = fault_check("open", path))) {
+	if ((e = fault_check("open", path)) > 0) {
 		errno = e;
 		return -1;
 	}
@@ -453,7 +465,7 @@ static ssize_t sys_write(int fd, const void *buf, size_t len)
 	off_t off = lseek(fd, 0, SEEK_CUR);
 	ssize_t n;
 
-	if (i >= 0 && (e = fault_check("write", fds[i].path))) {
+	if (i >= 0 && (e = fault_check("write", fds[i].path)) > 0) {
 		errno = e;
 		return -1;
 	}
@@ -467,7 +479,7 @@ static int sys_fsync(int fd)
 {
 	int i = fd_find(fd), e, rc;
 
-	if (i >= 0 && (e = fault_check("fsync", fds[i].path))) {
+	if (i >= 0 && (e = fault_check("fsync", fds[i].path)) > 0) {
 		if (!fds[i].dir)
 			record(CRASH_SYNC, fds[i].path, 0, NULL, 0, 1);
 		if (fault.lie)
@@ -493,7 +505,7 @@ static int sys_rename(const char *from, const char *to)
 	const char *r;
 	int e, rc;
 
-	if ((e = fault_check("rename", to))) {
+	if ((e = fault_check("rename", to)) > 0) {
 		errno = e;
 		return -1;
 	}
