@@ -66,6 +66,8 @@ static int no_args(struct cli_args *a)
 
 /* ---- sync ------------------------------------------------------------------------- */
 
+static void sealed_when(const char *path, char *out, size_t len);
+
 static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "checkpoint", 0, false },
@@ -144,12 +146,21 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 		if (st->have_gen) {
 			fprintf(out, "generation: %016" PRIx64 "\n", st->generation);
 			fprintf(out, "sealed: up to seq %" PRIu64 "\n", st->seq);
-			if (lowest == UINT64_MAX)
-				fprintf(out, "shipped: up to seq %" PRIu64 " (everything sealed)\n", st->seq);
-			else if (lowest == 0)
+			uint64_t top = lowest == UINT64_MAX ? st->seq : lowest - 1;
+			char path[4400], when[32] = "unknown: the replica is not reachable";
+			if (lowest == 0) {
 				fprintf(out, "shipped: nothing yet (the snapshot waits in the spool)\n");
-			else
-				fprintf(out, "shipped: up to seq %" PRIu64 "\n", lowest - 1);
+			} else {
+				if (top)
+					snprintf(path, sizeof(path), "%s/%s/%016" PRIx64 "/seg/%016" PRIx64
+						 ".zst", s.cfg.replica + 7, s.ship.device, st->generation, top);
+				else
+					snprintf(path, sizeof(path), "%s/%s/%016" PRIx64 "/snapshot.zst",
+						 s.cfg.replica + 7, s.ship.device, st->generation);
+				sealed_when(path, when, sizeof(when));
+				fprintf(out, "shipped: up to seq %" PRIu64 "%s, sealed %s\n", top,
+					lowest == UINT64_MAX ? " (everything sealed)" : "", when);
+			}
 		} else {
 			fprintf(out, "generation: none yet (the first sync takes a snapshot)\n");
 		}
@@ -540,6 +551,38 @@ static int64_t parse_utc(const char *v)
 
 /* ---- replica ls ------------------------------------------------------------------- */
 
+/* When the segment file PATH was sealed, from its header: ISO 8601 UTC, or
+** "clock untrusted". */
+static void sealed_when(const char *path, char *out, size_t len)
+{
+	struct seg_hdr h;
+	char *buf;
+	size_t n;
+
+	if (port_fs_read_file(path, REPLICA_FILE_MAX, &buf, &n) != HF_OK)
+		return;
+	if (seg_peek((const uint8_t *)buf, n, &h) == HF_OK) {
+		if (h.utc_ms < 0) {
+			snprintf(out, len, "clock untrusted");
+		} else {
+			/* Civil date from days since the epoch (Howard Hinnant's
+			** algorithm), to stay off the C library's time zone code. */
+			long long secs = h.utc_ms / 1000, z = secs / 86400 + 719468;
+			long long era = (z >= 0 ? z : z - 146096) / 146097;
+			unsigned doe = (unsigned)(z - era * 146097);
+			unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+			unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+			unsigned mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
+			unsigned mon = mp < 10 ? mp + 3 : mp - 9;
+			long long year = (long long)yoe + era * 400 + (mon <= 2);
+			unsigned sod = (unsigned)(secs % 86400);
+			snprintf(out, len, "%04lld-%02u-%02uT%02u:%02u:%02uZ", year, mon, day, sod / 3600,
+				 sod / 60 % 60, sod % 60);
+		}
+	}
+	free(buf);
+}
+
 static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	const char *replica = NULL, *val;
@@ -565,8 +608,8 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 			port_log("replica %s does not exist", replica_root(replica));
 		return rc;
 	}
-	fprintf(out, "%-20s %-16s %9s %6s %12s  %s\n", "DEVICE", "GENERATION", "SNAPSHOT", "SEGS",
-		"BYTES", "GAPS");
+	fprintf(out, "%-20s %-16s %9s %-13s %12s  %-20s %s\n", "DEVICE", "GENERATION", "SNAPSHOT",
+		"SEQS", "BYTES", "LAST SEALED (UTC)", "GAPS");
 	for (size_t d = 0; d < devs.n; d++) {
 		snprintf(dir, sizeof(dir), "%s/%s", replica_root(replica), devs.v[d]);
 		if (ship_list(dir, 16, NULL, &gens) != HF_OK)
@@ -592,8 +635,17 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 				if (port_fs_stamp(p2, &size, &mtime) == HF_OK)
 					bytes += size;
 			}
-			fprintf(out, "%-20s %-16s %9s %6zu %12" PRIu64 "  %s\n", devs.v[d], gens.v[i],
-				snap ? "yes" : "MISSING", segs.n, bytes,
+			char seqs[32], when[32] = "-";
+			snprintf(seqs, sizeof(seqs), segs.n ? "0-%" PRIu64 : "0", expect - 1);
+			/* The last file's header says when it was sealed. */
+			if (segs.n)
+				snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s",
+					 segs.v[segs.n - 1]);
+			else
+				snprintf(path, sizeof(path), "%s/%s/snapshot.zst", dir, gens.v[i]);
+			sealed_when(path, when, sizeof(when));
+			fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", devs.v[d],
+				gens.v[i], snap ? "yes" : "MISSING", seqs, bytes, when,
 				missing ? "segments missing (restore stops before the first)" : "none");
 			free(segs.v);
 		}
