@@ -147,16 +147,18 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 			fprintf(out, "generation: %016" PRIx64 "\n", st->generation);
 			fprintf(out, "sealed: up to seq %" PRIu64 "\n", st->seq);
 			uint64_t top = lowest == UINT64_MAX ? st->seq : lowest - 1;
-			char path[4400], when[32] = "unknown: the replica is not reachable";
+			char path[4400], when[64] = "unknown: the replica is not reachable";
 			if (lowest == 0) {
 				fprintf(out, "shipped: nothing yet (the snapshot waits in the spool)\n");
 			} else {
 				if (top)
-					snprintf(path, sizeof(path), "%s/%s/%016" PRIx64 "/seg/%016" PRIx64
-						 ".zst", s.cfg.replica + 7, s.ship.device, st->generation, top);
+					snprintf(path, sizeof(path), "%.4000s/%s/%016" PRIx64 "/seg/%016"
+						 PRIx64 ".zst", s.cfg.replica + 7, s.ship.device,
+						 st->generation, top);
 				else
-					snprintf(path, sizeof(path), "%s/%s/%016" PRIx64 "/snapshot.zst",
-						 s.cfg.replica + 7, s.ship.device, st->generation);
+					snprintf(path, sizeof(path), "%.4000s/%s/%016" PRIx64
+						 "/snapshot.zst", s.cfg.replica + 7, s.ship.device,
+						 st->generation);
 				sealed_when(path, when, sizeof(when));
 				fprintf(out, "shipped: up to seq %" PRIu64 "%s, sealed %s\n", top,
 					lowest == UINT64_MAX ? " (everything sealed)" : "", when);
