@@ -46,20 +46,12 @@ void seg_put_record(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno,
 	memcpy(r + 4, page, page_size);
 }
 
-int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **out,
-	       size_t *out_len)
+/* Fills in the header and the trailer around a body already at
+** BUF + SEG_HDR_SIZE. */
+static void assemble(struct seg_hdr *h, uint8_t *buf, size_t body)
 {
-	size_t bound = ZSTD_compressBound(raw_len), body;
-	uint8_t *buf = malloc(SEG_HDR_SIZE + bound + SEG_TRAILER_SIZE), *p;
+	uint8_t *p;
 
-	if (!buf)
-		return HF_ENOMEM;
-	body = ZSTD_compress(buf + SEG_HDR_SIZE, bound, raw, raw_len, SEG_ZSTD_LEVEL);
-	if (ZSTD_isError(body)) {
-		port_log("segment: zstd: %s", ZSTD_getErrorName(body));
-		free(buf);
-		return HF_EBUG;
-	}
 	h->version = SEG_VERSION;
 	h->body_len = body;
 	p = buf;
@@ -82,9 +74,111 @@ int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **
 	put64(p + 104, h->mono_ms);
 	put64(p + 112, h->body_len);
 	crypto_sha256(buf, SEG_HDR_SIZE + body, buf + SEG_HDR_SIZE + body);
+}
+
+int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **out,
+	       size_t *out_len)
+{
+	size_t bound = ZSTD_compressBound(raw_len), body;
+	uint8_t *buf = malloc(SEG_HDR_SIZE + bound + SEG_TRAILER_SIZE);
+
+	if (!buf)
+		return HF_ENOMEM;
+	body = ZSTD_compress(buf + SEG_HDR_SIZE, bound, raw, raw_len, SEG_ZSTD_LEVEL);
+	if (ZSTD_isError(body)) {
+		port_log("segment: zstd: %s", ZSTD_getErrorName(body));
+		free(buf);
+		return HF_EBUG;
+	}
+	assemble(h, buf, body);
 	*out = buf;
 	*out_len = SEG_HDR_SIZE + body + SEG_TRAILER_SIZE;
 	return HF_OK;
+}
+
+void seg_stream_free(struct seg_stream *ss);
+
+struct seg_stream {
+	ZSTD_CCtx *cctx;
+	uint8_t *buf;              /* header room, then the compressed body */
+	size_t len, cap;
+};
+
+int seg_stream_begin(struct seg_stream **out)
+{
+	struct seg_stream *ss = calloc(1, sizeof(*ss));
+
+	if (!ss || !(ss->cctx = ZSTD_createCCtx())) {
+		free(ss);
+		return HF_ENOMEM;
+	}
+	ZSTD_CCtx_setParameter(ss->cctx, ZSTD_c_compressionLevel, SEG_ZSTD_LEVEL);
+	ss->cap = SEG_HDR_SIZE + 4 * ZSTD_CStreamOutSize();
+	if (!(ss->buf = malloc(ss->cap))) {
+		seg_stream_free(ss);
+		return HF_ENOMEM;
+	}
+	ss->len = SEG_HDR_SIZE;
+	*out = ss;
+	return HF_OK;
+}
+
+static int stream_feed(struct seg_stream *ss, const void *src, size_t n, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = { src, n, 0 };
+	size_t left;
+
+	do {
+		if (ss->cap - ss->len < ZSTD_CStreamOutSize() + SEG_TRAILER_SIZE) {
+			size_t cap = ss->cap * 2;
+			uint8_t *b = realloc(ss->buf, cap);
+			if (!b)
+				return HF_ENOMEM;
+			ss->buf = b;
+			ss->cap = cap;
+		}
+		ZSTD_outBuffer out = { ss->buf + ss->len, ss->cap - ss->len - SEG_TRAILER_SIZE, 0 };
+		left = ZSTD_compressStream2(ss->cctx, &out, &in, end);
+		if (ZSTD_isError(left)) {
+			port_log("segment: zstd: %s", ZSTD_getErrorName(left));
+			return HF_EBUG;
+		}
+		ss->len += out.pos;
+	} while (in.pos < in.size || (end == ZSTD_e_end && left != 0));
+	return HF_OK;
+}
+
+int seg_stream_put(struct seg_stream *ss, uint32_t pgno, const uint8_t *page, uint32_t page_size)
+{
+	uint8_t p[4];
+	int rc;
+
+	put32(p, pgno);
+	if ((rc = stream_feed(ss, p, 4, ZSTD_e_continue)) != HF_OK)
+		return rc;
+	return stream_feed(ss, page, page_size, ZSTD_e_continue);
+}
+
+int seg_stream_finish(struct seg_stream *ss, struct seg_hdr *h, uint8_t **out, size_t *out_len)
+{
+	int rc = stream_feed(ss, NULL, 0, ZSTD_e_end);
+
+	if (rc != HF_OK)
+		return rc;
+	assemble(h, ss->buf, ss->len - SEG_HDR_SIZE);
+	*out = ss->buf;
+	*out_len = ss->len + SEG_TRAILER_SIZE;
+	ss->buf = NULL;
+	return HF_OK;
+}
+
+void seg_stream_free(struct seg_stream *ss)
+{
+	if (ss) {
+		ZSTD_freeCCtx(ss->cctx);
+		free(ss->buf);
+		free(ss);
+	}
 }
 
 int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h)

@@ -78,6 +78,16 @@ int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **
 int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
 	       char *why, size_t why_len);
 
+/*
+** The same, fed page by page: the body is compressed as the records come,
+** so a snapshot never holds the uncompressed database in memory.
+*/
+struct seg_stream;
+int seg_stream_begin(struct seg_stream **ss);
+int seg_stream_put(struct seg_stream *ss, uint32_t pgno, const uint8_t *page, uint32_t page_size);
+int seg_stream_finish(struct seg_stream *ss, struct seg_hdr *h, uint8_t **out, size_t *out_len);
+void seg_stream_free(struct seg_stream *ss);
+
 /* Only the header (no checksum check): for listings. */
 int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h);
 

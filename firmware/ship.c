@@ -66,12 +66,16 @@ int ship_load(struct ship *s)
 	return HF_OK;
 }
 
+static int ensure_spool(struct ship *s);
+
 static int save(struct ship *s)
 {
 	const struct ship_state *st = &s->st;
 	char path[4200], text[1024];
-	int n = 0;
+	int n = 0, rc;
 
+	if ((rc = ensure_spool(s)) != HF_OK)
+		return rc;
 	snprintf(path, sizeof(path), "%s/state", s->spool);
 	n += snprintf(text + n, sizeof(text) - n, "# holdfast shipping state; do not edit\n");
 	if (st->have_gen)
@@ -221,49 +225,46 @@ static void fill_hdr(struct ship *s, struct seg_hdr *h, enum seg_kind kind,
 	h->mono_ms = now->mono_ms;
 }
 
-static int write_spool(struct ship *s, struct seg_hdr *h, const uint8_t *raw, size_t raw_len)
+static int write_spool_file(struct ship *s, uint64_t gen, uint64_t seq, const void *file,
+			    size_t len)
 {
 	char path[4300];
+	int rc;
+
+	if ((rc = ensure_spool(s)) != HF_OK)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%016" PRIx64 "-%016" PRIx64 ".seg", s->spool, gen, seq);
+	return port_fs_replace(path, file, len, 0600);
+}
+
+static int write_spool(struct ship *s, struct seg_hdr *h, const uint8_t *raw, size_t raw_len)
+{
 	uint8_t *file;
 	size_t len;
 	int rc;
 
-	if ((rc = ensure_spool(s)) != HF_OK ||
-	    (rc = seg_encode(h, raw, raw_len, &file, &len)) != HF_OK)
+	if ((rc = seg_encode(h, raw, raw_len, &file, &len)) != HF_OK)
 		return rc;
-	snprintf(path, sizeof(path), "%s/%016" PRIx64 "-%016" PRIx64 ".seg", s->spool,
-		 h->generation, h->seq);
-	rc = port_fs_replace(path, file, len, 0600);
+	rc = write_spool_file(s, h->generation, h->seq, file, len);
 	free(file);
 	return rc;
 }
 
 struct snap {
-	uint8_t *raw;
-	size_t cap;
-	uint32_t n, page_size;
-	int rc;
+	struct seg_stream *ss;
+	uint32_t page_size;
 };
 
 static int snap_page(void *arg, uint32_t pgno, const void *page)
 {
 	struct snap *sn = arg;
-	size_t need = ((size_t)sn->n + 1) * (4 + sn->page_size);
 
-	if (need > sn->cap) {
-		size_t cap = sn->cap ? sn->cap * 2 : 64 * (4 + (size_t)sn->page_size);
-		uint8_t *r;
-		while (cap < need)
-			cap *= 2;
-		if (!(r = realloc(sn->raw, cap)))
-			return HF_ENOMEM;
-		sn->raw = r;
-		sn->cap = cap;
-	}
-	seg_put_record(sn->raw, sn->page_size, sn->n++, pgno, page);
-	return 0;
+	return seg_stream_put(sn->ss, pgno, page, sn->page_size);
 }
 
+static int replica_put(struct ship *s, const char *root, uint64_t gen, uint64_t seq,
+		       const void *buf, size_t len);
+static uint64_t replica_max_counter(struct ship *s);
 
 /* After a new generation's snapshot is in the spool: older generations'
 ** files there are superseded by it (it holds all they had), so they are
@@ -311,6 +312,8 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	uint32_t npages, dbp = 0;
 	uint64_t size;
 	int64_t mtime;
+	uint8_t *file = NULL;
+	size_t flen;
 	int rc;
 
 	/* The position the snapshot stands at: the WAL's last commit. */
@@ -318,8 +321,12 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 		return rc;
 	if ((rc = port_fs_stamp(jlog_path(j), &size, &mtime)) != HF_OK)
 		return rc;
+	/* Compressed as the pages stream out of the read transaction: never
+	** the whole database in memory, nor a copy of it on local flash. */
 	if ((rc = jlog_page_size(j, &sn.page_size)) != HF_OK ||
-	    (rc = jlog_snapshot(j, snap_page, &sn, &npages)) != HF_OK)
+	    (rc = seg_stream_begin(&sn.ss)) != HF_OK)
+		return rc;
+	if ((rc = jlog_snapshot(j, snap_page, &sn, &npages)) != HF_OK)
 		goto out;
 	if (s->st.have_gen) {
 		s->st.gaps++;
@@ -328,7 +335,9 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 			 s->st.seq, why);
 		port_log("replica: %s; starting a new generation with a snapshot", why);
 	}
-	uint64_t seen = spool_max_counter(s, 0, false);
+	uint64_t seen = spool_max_counter(s, 0, false), in_rep = replica_max_counter(s);
+	if (in_rep > seen)
+		seen = in_rep;
 	s->st.gen_counter = (seen > s->st.gen_counter ? seen : s->st.gen_counter) + 1;
 	s->st.generation = s->st.gen_counter << 32 | port_random_u32();
 	s->st.have_gen = true;
@@ -351,11 +360,18 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 		s->st.db_size = size;
 		s->st.db_mtime_ns = mtime;
 	}
-	if ((rc = write_spool(s, &h, sn.raw, (size_t)npages * (4 + sn.page_size))) == HF_OK &&
-	    (rc = save(s)) == HF_OK)
+	if ((rc = seg_stream_finish(sn.ss, &h, &file, &flen)) != HF_OK)
+		goto out;
+	/* Straight to the replica (a generation starts only when it is there);
+	** to the spool if it went away meanwhile. */
+	if (replica_put(s, s->cfg->replica + 7, h.generation, 0, file, flen) != HF_OK &&
+	    (rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
+		goto out;
+	if ((rc = save(s)) == HF_OK)
 		spool_max_counter(s, s->st.generation, true);
 out:
-	free(sn.raw);
+	free(file);
+	seg_stream_free(sn.ss);
 	return rc;
 }
 
@@ -651,15 +667,16 @@ static int mkdirs(const char *path, size_t root_len)
 	}
 }
 
-static int copy_one(struct ship *s, const char *root, const char *name)
+/* Writes one file of generation GEN (seq 0: the snapshot, and then the
+** manifest) into the replica, durably. */
+static int replica_put(struct ship *s, const char *root, uint64_t gen, uint64_t seq,
+		       const void *buf, size_t len)
 {
-	char from[4300], dir[4300], to[4400];
-	uint64_t gen = strtoull(name, NULL, 16), seq = strtoull(name + 17, NULL, 16);
-	char *buf;
-	size_t len;
+	char dir[4300], to[4400];
 	int rc;
 
-	snprintf(from, sizeof(from), "%s/%s", s->spool, name);
+	if (!replica_reachable(s))
+		return HF_ENOENT;
 	snprintf(dir, sizeof(dir), "%s/%s/%016" PRIx64 "%s", root, s->device, gen,
 		 seq ? "/seg" : "");
 	if (seq)
@@ -667,16 +684,49 @@ static int copy_one(struct ship *s, const char *root, const char *name)
 	else
 		snprintf(to, sizeof(to), "%s/snapshot.zst", dir);
 	if ((rc = mkdirs(dir, strlen(root))) != HF_OK ||
-	    (rc = port_fs_read_file(from, SPOOL_FILE_MAX, &buf, &len)) != HF_OK)
+	    (rc = port_fs_replace(to, buf, len, 0600)) != HF_OK)
 		return rc;
-	rc = port_fs_replace(to, buf, len, 0600);
-	free(buf);
-	if (rc == HF_OK && !seq) {
+	if (!seq) {
 		char manifest[4400], text[256];
 		ship_manifest(s->device, gen, text, sizeof(text));
 		snprintf(manifest, sizeof(manifest), "%s/manifest", dir);
 		rc = port_fs_replace(manifest, text, strlen(text), 0600);
 	}
+	return rc;
+}
+
+/* The highest generation counter in the replica, so that a generation whose
+** state a power cut lost is never numbered again. */
+static uint64_t replica_max_counter(struct ship *s)
+{
+	struct ship_names ns;
+	char dir[4300];
+	uint64_t max = 0;
+
+	if (!replica_reachable(s))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/%s", s->cfg->replica + 7, s->device);
+	if (ship_list(dir, 16, NULL, &ns) == HF_OK)
+		for (size_t i = 0; i < ns.n; i++)
+			if (strtoull(ns.v[i], NULL, 16) >> 32 > max)
+				max = strtoull(ns.v[i], NULL, 16) >> 32;
+	free(ns.v);
+	return max;
+}
+
+static int copy_one(struct ship *s, const char *root, const char *name)
+{
+	char from[4300];
+	uint64_t gen = strtoull(name, NULL, 16), seq = strtoull(name + 17, NULL, 16);
+	char *buf;
+	size_t len;
+	int rc;
+
+	snprintf(from, sizeof(from), "%s/%s", s->spool, name);
+	if ((rc = port_fs_read_file(from, SPOOL_FILE_MAX, &buf, &len)) != HF_OK)
+		return rc;
+	rc = replica_put(s, root, gen, seq, buf, len);
+	free(buf);
 	/* Only now, with the copy durable, may the spool forget it. */
 	if (rc == HF_OK && (rc = port_fs_unlink(from)) == HF_OK)
 		rc = port_fs_fsync_dir(s->spool);
