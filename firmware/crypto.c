@@ -1,6 +1,7 @@
 /*
 ** crypto.c: the mbedTLS wrapper (see crypto.h).
 */
+#include "mbedtls/md.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/version.h"
 
@@ -20,6 +21,13 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	/* Cannot fail for SHA-256 (is224 = 0) with valid pointers. */
 	mbedtls_sha256(data, len, out, 0);
+}
+
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+			uint8_t out[32])
+{
+	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, key_len, msg, msg_len,
+			out);
 }
 
 void crypto_hex(const uint8_t *bin, size_t len, char *out)

@@ -16,6 +16,10 @@ const char *crypto_version(void);
 /* SHA-256 of LEN bytes at DATA into OUT. */
 void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 
+/* HMAC-SHA-256 of MSG under KEY into OUT. */
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+			uint8_t out[32]);
+
 /* Lower-case hex of LEN bytes at BIN into OUT (2 * LEN + 1 bytes). */
 void crypto_hex(const uint8_t *bin, size_t len, char *out);
 
