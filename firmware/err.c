@@ -20,6 +20,7 @@ const char *hf_strerror(int rc)
 	case HF_EBUSY: return "busy";
 	case HF_ETOOBIG: return "too big";
 	case HF_ESYS: return "system error";
+	case HF_EPROTO: return "protocol error";
 	}
 	return "unknown error";
 }

@@ -24,7 +24,9 @@ enum hf_err {
 	HF_ENOTSUP = -10,    /* the platform cannot give what we need */
 	HF_EBUSY = -11,      /* locked or in use by someone else */
 	HF_ETOOBIG = -12,    /* input over a hard cap */
-	HF_ESYS = -13        /* any other operating-system failure */
+	HF_ESYS = -13,       /* any other operating-system failure */
+	HF_EPROTO = -14,     /* a peer broke its protocol (bad HTTP, bad XML) */
+	HF_ELAST = HF_EPROTO /* the lowest code, for tests */
 };
 
 /* A short, constant, human-readable name for an error code. */
