@@ -159,6 +159,15 @@ crash-test: build/tools/crashsim
 	@$(MAKE) --no-print-directory -s PORT=sim BOARD=host
 	@tests/crash/run build/host-sim/holdfast build/tools/crashsim $(SEEDS)
 
+# make fuzz-http [FUZZ_SECONDS=60]: libFuzzer (host clang, ASan and UBSan) on
+# the HTTP response parser; not part of make check.
+FUZZ_SECONDS ?= 60
+fuzz-http:
+	@mkdir -p build/fuzz
+	@clang -g -O1 -fsanitize=fuzzer,address,undefined -Ifirmware -o build/fuzz/http \
+		tools/fuzz/http.c firmware/http.c
+	@build/fuzz/http -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+
 crash-soak:
 	@$(MAKE) --no-print-directory crash-test SEEDS=100000
 
@@ -197,7 +206,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch bench bench-ship bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz-http bench bench-ship bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)
