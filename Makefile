@@ -84,7 +84,7 @@ FW_OBJS := $(patsubst %.c,$(B)/%.o,$(FW_SRCS) $(PORT_SRCS))
 LIB_OBJS := $(filter-out $(B)/firmware/main.o,$(FW_OBJS))
 GEN     := $(B)/gen
 
-INCLUDES := -Ifirmware -Iport -Iport/linux -I$(GEN) -Ibuild/sqlite -I$(MBEDTLS_SRC)/include -Ivendor \
+INCLUDES := -Ifirmware -Iport -Iport/linux -I$(GEN) -Ibuild/sqlite -isystem $(MBEDTLS_SRC)/include -Ivendor \
 	-I$(ZSTD_SRC)
 CFLAGS_FW := $(CPU_FLAGS) $(OPT) $(BASE_CFLAGS) $(WARN) $(INCLUDES) -MMD -MP \
 	-DMBEDTLS_CONFIG_FILE='"hf_mbedtls_config.h"' -DHF_BOARD='"$(BOARD)"'

@@ -424,10 +424,15 @@ static const struct verb verbs[] = {
 	  "\n"
 	  "Exit status: 0 restored, 1 failure (damaged replica, integrity), 2 usage.\n",
 	  cmd_restore },
-	{ "debug", "inspect a segment file",
+	{ "debug", "inspect a segment file, or fetch a URL through holdfast's TLS",
 	  "usage: holdfast debug segment FILE\n"
+	  "       holdfast debug fetch URL [--ca FILE]\n"
 	  "\n"
-	  "Checks a segment or snapshot file (spool or replica) and prints its header.\n",
+	  "segment checks a segment or snapshot file (spool or replica) and prints its\n"
+	  "header. fetch GETs URL (https://, or http:// to loopback) with holdfast's\n"
+	  "HTTP client and TLS (1.2 at least, certificate and host name always\n"
+	  "verified against FILE or the system CA bundle), writes the body to standard\n"
+	  "output and says the status and TLS version on standard error.\n",
 	  cmd_debug },
 	{ "version", "print the versions of holdfast and its components",
 	  "usage: holdfast version\n"

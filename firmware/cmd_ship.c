@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "cmd.h"
 #include "datadir.h"
+#include "httpc.h"
 #include "port.h"
 #include "seg.h"
 #include "ship.h"
@@ -676,6 +677,47 @@ int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 /* ---- debug segment ------------------------------------------------------------------ */
 
+static int to_file(void *arg, const uint8_t *d, size_t n)
+{
+	return fwrite(d, 1, n, arg) == n ? 0 : 1;
+}
+
+/* debug fetch URL [--ca FILE]: one GET through the HTTP client and TLS. */
+static int debug_fetch(struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
+					       { NULL, 0, false } };
+	const char *url = NULL, *ca = NULL, *val;
+	struct httpc_url u;
+	struct http_parser p;
+	char proto[32];
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL)
+			url = val;
+		else if (idx == 0)
+			return CLI_HELP;
+		else
+			ca = val;
+	}
+	if (!url) {
+		port_log("debug fetch: which URL?");
+		return HF_EINVAL;
+	}
+	if ((rc = httpc_parse_url(url, &u)) != HF_OK)
+		return rc;
+	http_parser_init(&p, false, 64u << 20, to_file, out);
+	if ((rc = httpc_request(&u, "GET", "Connection: close\r\n", NULL, 0, ca, 10000, &p, proto,
+				sizeof(proto))) != HF_OK)
+		return rc;
+	port_log("debug fetch: HTTP %d over %s, %llu body bytes", p.status, proto,
+		 (unsigned long long)p.body_bytes);
+	return HF_OK;
+}
+
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct seg_hdr h;
@@ -684,10 +726,14 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	int rc;
 
 	(void)g;
+	if (a->i < a->argc && !strcmp(a->argv[a->i], "fetch")) {
+		a->i++;
+		return debug_fetch(a, out);
+	}
 	if (a->i + 1 >= a->argc || strcmp(a->argv[a->i], "segment") != 0) {
 		if (a->i < a->argc && (!strcmp(a->argv[a->i], "-h") || !strcmp(a->argv[a->i], "--help")))
 			return CLI_HELP;
-		port_log("debug: usage: holdfast debug segment FILE");
+		port_log("debug: usage: holdfast debug segment FILE | fetch URL [--ca FILE]");
 		return HF_EINVAL;
 	}
 	sub = a->argv[a->i++];

@@ -1,8 +1,9 @@
 /*
 ** crypto.h: holdfast's window on mbedTLS.
 **
-** crypto.c is the only file that includes mbedTLS headers; hashes, HMAC and
-** TLS reach the rest of the firmware through this module.
+** crypto.c is the only firmware file that includes mbedTLS headers: hashes
+** and HMAC reach the rest of the firmware through it. TLS drives a socket,
+** so it lives in the port (port/linux/net.c).
 */
 #ifndef HF_CRYPTO_H
 #define HF_CRYPTO_H

@@ -245,6 +245,30 @@ int port_wake_listen(const char *dir, int *fd);
 int port_wake_send(const char *dir);
 void port_wake_drain(int fd);
 
+/* ---- network ---------------------------------------------------------------- */
+
+/*
+** A TCP connection, optionally TLS (mbedTLS 3.6, in the port because it
+** drives the socket). TLS: 1.2 at least, 1.3 preferred; the server's
+** certificate must chain to CA_FILE (NULL: the system bundle) and name HOST
+** (mbedtls_ssl_set_hostname), always; renegotiation is off. Every wait is
+** bounded by the TIMEOUT_MS given. Errors are logged with what failed (the
+** certificate problem, the TLS alert, the refused connection) and mapped:
+** HF_EACCES for a certificate or TLS refusal, HF_EIO for the network.
+*/
+struct port_conn;
+struct port_tls {
+	const char *ca_file;      /* NULL: /etc/ssl/certs/ca-certificates.crt */
+};
+int port_conn_open(const char *host, unsigned port, const struct port_tls *tls,
+		   unsigned timeout_ms, struct port_conn **c);
+int port_conn_write(struct port_conn *c, const void *buf, size_t len, unsigned timeout_ms);
+/* *GOT bytes read, 0 at the end of the stream. */
+int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsigned timeout_ms);
+/* The TLS version in use ("TLSv1.3"), or "plain". */
+const char *port_conn_protocol(const struct port_conn *c);
+void port_conn_close(struct port_conn *c);
+
 /* This process's id. */
 pid_t port_pid(void);
 

@@ -1,0 +1,300 @@
+/*
+** net.c (linux): TCP connections with bounded waits, and TLS over them with
+** mbedTLS 3.6 (see port.h).
+**
+** The socket is non-blocking and every wait is a poll() with the caller's
+** timeout, so a stalled peer never hangs the daemon. mbedTLS reads and writes
+** through our callbacks (its own net_sockets module is not built). Entropy
+** is mbedTLS's platform source (getrandom) feeding CTR-DRBG.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/error.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+#include "psa/crypto.h"
+
+#include "port.h"
+
+#define DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+struct port_conn {
+	int fd;
+	bool tls;
+	unsigned timeout_ms;   /* for the callbacks of the current call */
+	mbedtls_ssl_context ssl;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+};
+
+/* Waits until FD is ready for EVENTS: HF_OK, or HF_EIO on timeout. */
+static int wait_fd(int fd, short events, unsigned timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n;
+
+	do
+		n = poll(&p, 1, (int)timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return port_syserr("poll", NULL, errno);
+	if (n == 0) {
+		port_log("network: no answer within %u ms", timeout_ms);
+		return HF_EIO;
+	}
+	return HF_OK;
+}
+
+static int tcp_connect(const char *host, unsigned port, unsigned timeout_ms, int *out)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char service[16];
+	int e, fd = -1, rc = HF_EIO;
+
+	snprintf(service, sizeof(service), "%u", port);
+	if ((e = getaddrinfo(host, service, &hints, &res)) != 0) {
+		port_log("network: cannot resolve %s: %s", host, gai_strerror(e));
+		return HF_EIO;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		int one = 1, err = 0;
+		socklen_t len = sizeof(err);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, timeout_ms) == HF_OK &&
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)) {
+			rc = HF_OK;
+			break;
+		}
+		port_log("network: cannot connect to %s port %u: %s", host, port,
+			 strerror(err ? err : errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	*out = fd;
+	return rc;
+}
+
+/* ---- mbedTLS's I/O callbacks --------------------------------------------- */
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct port_conn *c = ctx;
+	ssize_t n;
+
+	for (;;) {
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return (int)n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || wait_fd(c->fd, POLLOUT, c->timeout_ms) != HF_OK)
+			return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+	}
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct port_conn *c = ctx;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(c->fd, buf, len, 0);
+		if (n >= 0)
+			return (int)n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+		if (wait_fd(c->fd, POLLIN, c->timeout_ms) != HF_OK)
+			return MBEDTLS_ERR_SSL_TIMEOUT;
+	}
+}
+
+static int tls_err(const char *what, int ret)
+{
+	char buf[160];
+
+	mbedtls_strerror(ret, buf, sizeof(buf));
+	port_log("tls: %s: %s (-0x%04x)", what, buf, (unsigned)-ret);
+	return ret == MBEDTLS_ERR_SSL_TIMEOUT || ret == MBEDTLS_ERR_SSL_INTERNAL_ERROR ? HF_EIO
+										      : HF_EACCES;
+}
+
+static int tls_start(struct port_conn *c, const char *host, const struct port_tls *t)
+{
+	static bool psa_ready;
+	const char *ca = t->ca_file ? t->ca_file : DEFAULT_CA_FILE;
+	uint32_t flags;
+	int ret;
+
+	if (!psa_ready) {
+		if (psa_crypto_init() != PSA_SUCCESS) {
+			port_log("tls: cannot initialise PSA crypto");
+			return HF_EBUG;
+		}
+		psa_ready = true;
+	}
+	mbedtls_ssl_init(&c->ssl);
+	mbedtls_ssl_config_init(&c->conf);
+	mbedtls_x509_crt_init(&c->ca);
+	mbedtls_entropy_init(&c->entropy);
+	mbedtls_ctr_drbg_init(&c->drbg);
+	c->tls = true;
+	if ((ret = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
+					 (const unsigned char *)"holdfast", 8)) != 0)
+		return tls_err("seeding the random generator", ret);
+	if ((ret = mbedtls_x509_crt_parse_file(&c->ca, ca)) < 0) {
+		port_log("tls: cannot load the CA bundle %s", ca);
+		return tls_err("CA bundle", ret);
+	}
+	if ((ret = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,
+					       MBEDTLS_SSL_TRANSPORT_STREAM,
+					       MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
+		return tls_err("configuration", ret);
+	mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+	mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
+	mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+	if ((ret = mbedtls_ssl_setup(&c->ssl, &c->conf)) != 0)
+		return tls_err("setup", ret);
+	if ((ret = mbedtls_ssl_set_hostname(&c->ssl, host)) != 0)
+		return tls_err("host name", ret);
+	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+		if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if ((flags = mbedtls_ssl_get_verify_result(&c->ssl)) != 0 &&
+		    ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+			char info[256];
+			mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+			for (char *nl; (nl = strchr(info, '\n'));)
+				*nl = nl[1] ? ';' : '\0';
+			port_log("tls: the certificate of %s is not acceptable:%s", host, info);
+			return HF_EACCES;
+		}
+		return tls_err("handshake", ret);
+	}
+	return HF_OK;
+}
+
+int port_conn_open(const char *host, unsigned port, const struct port_tls *tls,
+		   unsigned timeout_ms, struct port_conn **out)
+{
+	struct port_conn *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return HF_ENOMEM;
+	c->timeout_ms = timeout_ms;
+	if ((rc = tcp_connect(host, port, timeout_ms, &c->fd)) != HF_OK) {
+		free(c);
+		return rc;
+	}
+	if (tls && (rc = tls_start(c, host, tls)) != HF_OK) {
+		port_conn_close(c);
+		return rc;
+	}
+	*out = c;
+	return HF_OK;
+}
+
+int port_conn_write(struct port_conn *c, const void *buf, size_t len, unsigned timeout_ms)
+{
+	const unsigned char *p = buf;
+
+	c->timeout_ms = timeout_ms;
+	while (len) {
+		int n;
+		if (c->tls) {
+			n = mbedtls_ssl_write(&c->ssl, p, len);
+			if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (n < 0)
+				return tls_err("write", n);
+		} else {
+			n = bio_send(c, p, len);
+			if (n < 0) {
+				port_log("network: write failed or timed out");
+				return HF_EIO;
+			}
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return HF_OK;
+}
+
+int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsigned timeout_ms)
+{
+	int n;
+
+	c->timeout_ms = timeout_ms;
+	*got = 0;
+	if (!c->tls) {
+		n = bio_recv(c, buf, cap);
+		if (n < 0) {
+			port_log("network: %s", n == MBEDTLS_ERR_SSL_TIMEOUT ? "read timed out"
+									     : "read failed");
+			return HF_EIO;
+		}
+		*got = (size_t)n;
+		return HF_OK;
+	}
+	for (;;) {
+		n = mbedtls_ssl_read(&c->ssl, buf, cap);
+		if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE ||
+		    n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+			continue;
+		if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+			return HF_OK; /* the end, said properly */
+		if (n < 0)
+			return tls_err("read", n);
+		*got = (size_t)n;
+		return HF_OK;
+	}
+}
+
+const char *port_conn_protocol(const struct port_conn *c)
+{
+	return c->tls ? mbedtls_ssl_get_version(&c->ssl) : "plain";
+}
+
+void port_conn_close(struct port_conn *c)
+{
+	if (!c)
+		return;
+	if (c->tls) {
+		c->timeout_ms = 1000;
+		mbedtls_ssl_close_notify(&c->ssl);
+		mbedtls_ssl_free(&c->ssl);
+		mbedtls_ssl_config_free(&c->conf);
+		mbedtls_x509_crt_free(&c->ca);
+		mbedtls_ctr_drbg_free(&c->drbg);
+		mbedtls_entropy_free(&c->entropy);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
