@@ -159,14 +159,21 @@ crash-test: build/tools/crashsim
 	@$(MAKE) --no-print-directory -s PORT=sim BOARD=host
 	@tests/crash/run build/host-sim/holdfast build/tools/crashsim $(SEEDS)
 
-# make fuzz-http [FUZZ_SECONDS=60]: libFuzzer (host clang, ASan and UBSan) on
-# the HTTP response parser; not part of make check.
+# make fuzz-http / fuzz-s3xml [FUZZ_SECONDS=60]: libFuzzer (host clang, ASan
+# and UBSan) on the HTTP response parser and the S3 XML readers; not part of
+# make check.
 FUZZ_SECONDS ?= 60
 fuzz-http:
 	@mkdir -p build/fuzz
 	@clang -g -O1 -fsanitize=fuzzer,address,undefined -Ifirmware -o build/fuzz/http \
 		tools/fuzz/http.c firmware/http.c
 	@build/fuzz/http -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+
+fuzz-s3xml:
+	@mkdir -p build/fuzz
+	@clang -g -O1 -fsanitize=fuzzer,address,undefined -Ifirmware -o build/fuzz/s3xml \
+		tools/fuzz/s3xml.c firmware/s3xml.c
+	@build/fuzz/s3xml -max_total_time=$(FUZZ_SECONDS) -max_len=8192
 
 crash-soak:
 	@$(MAKE) --no-print-directory crash-test SEEDS=100000
@@ -206,7 +213,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz-http bench bench-ship bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)

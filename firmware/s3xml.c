@@ -1,0 +1,157 @@
+/*
+** s3xml.c: bounded readers for S3's error and listing documents (s3xml.h).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "s3xml.h"
+
+/* Finds the next <NAME> or <NAME attr...> at or after *P within END; on
+** success *P is just past the start tag and *CLOSE at its "</NAME>". */
+static bool element(const char **p, const char *end, const char *name, const char **close)
+{
+	size_t nl = strlen(name);
+	const char *s = *p;
+
+	while (s < end && (s = memchr(s, '<', (size_t)(end - s))) != NULL) {
+		if ((size_t)(end - s) > nl + 1 && !memcmp(s + 1, name, nl) &&
+		    (s[nl + 1] == '>' || s[nl + 1] == ' ' || s[nl + 1] == '\t' || s[nl + 1] == '\n' ||
+		     s[nl + 1] == '\r')) {
+			const char *gt = memchr(s, '>', (size_t)(end - s));
+			if (!gt)
+				return false;
+			/* The matching end tag: these elements do not nest in themselves. */
+			for (const char *c = gt + 1; c + nl + 3 <= end; c++) {
+				if (c[0] == '<' && c[1] == '/' && !memcmp(c + 2, name, nl) && c[nl + 2] == '>') {
+					*p = gt + 1;
+					*close = c;
+					return true;
+				}
+			}
+			return false;
+		}
+		s++;
+	}
+	return false;
+}
+
+/* Decodes the text between P and END into OUT[CAP]; HF_EPROTO for markup,
+** an unknown entity or text too long. */
+static int text(const char *p, const char *end, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (p < end) {
+		char c = *p++;
+		if (c == '<')
+			return HF_EPROTO;
+		if (c == '&') {
+			static const struct {
+				const char *name;
+				char c;
+			} ents[] = { { "amp;", '&' }, { "lt;", '<' }, { "gt;", '>' }, { "quot;", '"' },
+				     { "apos;", '\'' } };
+			bool found = false;
+			for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
+				size_t l = strlen(ents[i].name);
+				if ((size_t)(end - p) >= l && !memcmp(p, ents[i].name, l)) {
+					c = ents[i].c;
+					p += l;
+					found = true;
+					break;
+				}
+			}
+			if (!found && p < end && *p == '#') {
+				/* &#NN; or &#xHH; of ASCII (within END: no strtol). */
+				bool hex = p + 1 < end && p[1] == 'x';
+				const char *d = p + (hex ? 2 : 1);
+				unsigned v = 0, digits = 0;
+				for (; d < end && *d != ';' && digits < 4; d++, digits++) {
+					int x = *d >= '0' && *d <= '9' ? *d - '0' :
+						hex && *d >= 'a' && *d <= 'f' ? *d - 'a' + 10 :
+						hex && *d >= 'A' && *d <= 'F' ? *d - 'A' + 10 : -1;
+					if (x < 0)
+						return HF_EPROTO;
+					v = v * (hex ? 16 : 10) + (unsigned)x;
+				}
+				if (d >= end || *d != ';' || !digits || v == 0 || v > 0x7f)
+					return HF_EPROTO;
+				c = (char)v;
+				p = d + 1;
+				found = true;
+			}
+			if (!found)
+				return HF_EPROTO;
+		}
+		if (n + 1 >= cap)
+			return HF_EPROTO;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return HF_OK;
+}
+
+/* The text of the first <NAME> within [P, END) into OUT; HF_ENOENT if none. */
+static int field(const char *p, const char *end, const char *name, char *out, size_t cap)
+{
+	const char *close;
+
+	if (!element(&p, end, name, &close))
+		return HF_ENOENT;
+	return text(p, close, out, cap);
+}
+
+int s3xml_error(const char *xml, size_t len, struct s3_error *e)
+{
+	const char *p = xml, *end = xml + len, *close;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if (len > S3XML_MAX_DOC || !element(&p, end, "Error", &close))
+		return HF_EPROTO;
+	if ((rc = field(p, close, "Code", e->code, sizeof(e->code))) != HF_OK)
+		return HF_EPROTO;
+	/* Message and RequestId help a human; their absence is no error. */
+	if (field(p, close, "Message", e->message, sizeof(e->message)) == HF_EPROTO ||
+	    field(p, close, "RequestId", e->request_id, sizeof(e->request_id)) == HF_EPROTO)
+		return HF_EPROTO;
+	return HF_OK;
+}
+
+int s3xml_list(const char *xml, size_t len, int (*fn)(void *arg, const struct s3_object *o),
+	       void *arg, bool *truncated, char *next_token, size_t token_len)
+{
+	const char *p = xml, *end = xml + len, *close, *c;
+	char buf[32];
+	int rc;
+
+	*truncated = false;
+	next_token[0] = '\0';
+	if (len > S3XML_MAX_DOC || !element(&p, end, "ListBucketResult", &close))
+		return HF_EPROTO;
+	if ((rc = field(p, close, "IsTruncated", buf, sizeof(buf))) == HF_EPROTO)
+		return rc;
+	*truncated = rc == HF_OK && !strcmp(buf, "true");
+	if (*truncated &&
+	    field(p, close, "NextContinuationToken", next_token, token_len) != HF_OK)
+		return HF_EPROTO; /* more pages, but no way to ask for them */
+	for (const char *q = p; element(&q, close, "Contents", &c); q = c + 11) {
+		struct s3_object o;
+		char *e;
+
+		memset(&o, 0, sizeof(o));
+		if (field(q, c, "Key", o.key, sizeof(o.key)) != HF_OK ||
+		    field(q, c, "Size", buf, sizeof(buf)) != HF_OK)
+			return HF_EPROTO;
+		o.size = strtoull(buf, &e, 10);
+		if (*buf < '0' || *buf > '9' || *e)
+			return HF_EPROTO;
+		if (field(q, c, "ETag", o.etag, sizeof(o.etag)) == HF_EPROTO)
+			return HF_EPROTO;
+		if ((rc = fn(arg, &o)) != 0)
+			return rc;
+	}
+	return HF_OK;
+}

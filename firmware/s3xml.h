@@ -1,0 +1,38 @@
+/*
+** s3xml.h: the two XML documents the S3 client reads, parsed with bounds
+** and nothing more: an error (<Error><Code>...) and a ListObjectsV2 page
+** (<ListBucketResult>). Not a general XML parser: element names are matched
+** exactly, attributes are skipped, the five predefined entities and numeric
+** character references are decoded, anything else is HF_EPROTO. Pure (text
+** in), so it is tested on hostile input.
+*/
+#ifndef HF_S3XML_H
+#define HF_S3XML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define S3XML_MAX_DOC (4u << 20) /* larger replies are refused unread */
+
+struct s3_error {
+	char code[64];
+	char message[256];
+	char request_id[128];
+};
+
+/* The Code, Message and RequestId of an S3 error document. */
+int s3xml_error(const char *xml, size_t len, struct s3_error *e);
+
+struct s3_object {
+	char key[1024];
+	uint64_t size;
+	char etag[80];
+};
+
+/* One ListObjectsV2 page: FN for each object (non-zero stops), whether more
+** pages follow, and the token for the next one. */
+int s3xml_list(const char *xml, size_t len, int (*fn)(void *arg, const struct s3_object *o),
+	       void *arg, bool *truncated, char *next_token, size_t token_len);
+
+#endif /* HF_S3XML_H */

@@ -1,0 +1,114 @@
+/*
+** test_s3xml.c: S3's error and listing documents, and hostile ones.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "s3xml.h"
+#include "test.h"
+
+TEST(s3xml_error_document)
+{
+	static const char doc[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code>"
+		"<Message>The request signature we calculated does not match &amp; &lt;so&gt; &#65;"
+		"</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>";
+	struct s3_error e;
+
+	CHECK_INT(s3xml_error(doc, strlen(doc), &e), HF_OK);
+	CHECK_STR(e.code, "SignatureDoesNotMatch");
+	CHECK_STR(e.message, "The request signature we calculated does not match & <so> A");
+	CHECK_STR(e.request_id, "4442587FB7D0A2F9");
+	CHECK_INT(s3xml_error("<Error><Code>SlowDown</Code></Error>", 36, &e), HF_OK);
+	CHECK_STR(e.code, "SlowDown");
+}
+
+struct seen {
+	int n;
+	char last[1024];
+	uint64_t bytes;
+};
+
+static int count(void *arg, const struct s3_object *o)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	s->bytes += o->size;
+	strcpy(s->last, o->key);
+	return 0;
+}
+
+TEST(s3xml_list_pages)
+{
+	static const char page[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Name>b</Name><Prefix>dev1/</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>"
+		"<IsTruncated>true</IsTruncated>"
+		"<Contents><Key>dev1/a/snapshot.zst</Key><LastModified>2026-11-29T00:00:00.000Z</LastModified>"
+		"<ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>1972</Size>"
+		"<StorageClass>STANDARD</StorageClass></Contents>"
+		"<Contents><Key>dev1/a/seg/0000000000000001.zst</Key><ETag>\"x\"</ETag><Size>276</Size></Contents>"
+		"<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+		"</ListBucketResult>";
+	struct seen s = { 0 };
+	char token[256];
+	bool more;
+
+	CHECK_INT(s3xml_list(page, strlen(page), count, &s, &more, token, sizeof(token)), HF_OK);
+	CHECK_INT(s.n, 2);
+	CHECK_INT((int)s.bytes, 2248);
+	CHECK_STR(s.last, "dev1/a/seg/0000000000000001.zst");
+	CHECK(more);
+	CHECK_STR(token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+	static const char last[] = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(s3xml_list(last, strlen(last), count, &s, &more, token, sizeof(token)), HF_OK);
+	CHECK_INT(s.n, 0);
+	CHECK(!more);
+}
+
+TEST(s3xml_refuses_hostile_documents)
+{
+	static const char *const bad_errors[] = {
+		"", "garbage", "<Error>", "<Error><Code>x</Error>", "<Error><Message>m</Message></Error>",
+		"<Error><Code>a&bogus;b</Code></Error>", "<Error><Code>a<b>c</b></Code></Error>",
+		"<Error><Code>&#999999;</Code></Error>", "<Error><Code>&#12</Code></Error>",
+	};
+	static const char *const bad_lists[] = {
+		"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>k</Key></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>k</Key><Size>-5</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>k",
+	};
+	struct s3_error e;
+	struct seen s = { 0 };
+	char token[64], longcode[400];
+	bool more;
+
+	for (size_t i = 0; i < sizeof(bad_errors) / sizeof(bad_errors[0]); i++)
+		CHECK_INT(s3xml_error(bad_errors[i], strlen(bad_errors[i]), &e), HF_EPROTO);
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++)
+		CHECK_INT(s3xml_list(bad_lists[i], strlen(bad_lists[i]), count, &s, &more, token,
+				     sizeof(token)), HF_EPROTO);
+	/* Over a field's bound: refused, not cut. */
+	snprintf(longcode, sizeof(longcode), "<Error><Code>%0300d</Code></Error>", 1);
+	CHECK_INT(s3xml_error(longcode, strlen(longcode), &e), HF_EPROTO);
+	/* Random bytes never break it. */
+	uint32_t x = 7;
+	char buf[300];
+	for (int r = 0; r < 20000; r++) {
+		size_t n = 1 + r % sizeof(buf);
+		memcpy(buf, "<Error><Code>", 13);
+		for (size_t k = r % 3 ? 13 : 0; k < n; k++) {
+			x = x * 1103515245u + 12345u;
+			buf[k] = "<>/&#;ErorCdx a"[(x >> 16) % 15];
+		}
+		int rc = s3xml_error(buf, n, &e);
+		CHECK(rc == HF_OK || rc == HF_EPROTO);
+		rc = s3xml_list(buf, n, count, &s, &more, token, sizeof(token));
+		CHECK(rc == HF_OK || rc == HF_EPROTO);
+	}
+}
