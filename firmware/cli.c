@@ -427,12 +427,17 @@ static const struct verb verbs[] = {
 	{ "debug", "inspect a segment file, or fetch a URL through holdfast's TLS",
 	  "usage: holdfast debug segment FILE\n"
 	  "       holdfast debug fetch URL [--ca FILE]\n"
+	  "       holdfast debug s3 put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX]\n"
+	  "                         [--max-keys N] [--ca FILE]\n"
 	  "\n"
 	  "segment checks a segment or snapshot file (spool or replica) and prints its\n"
 	  "header. fetch GETs URL (https://, or http:// to loopback) with holdfast's\n"
 	  "HTTP client and TLS (1.2 at least, certificate and host name always\n"
 	  "verified against FILE or the system CA bundle), writes the body to standard\n"
-	  "output and says the status and TLS version on standard error.\n",
+	  "output and says the status and TLS version on standard error. s3 makes one\n"
+	  "S3 call: endpoint, bucket and region from $HOLDFAST_S3_ENDPOINT,\n"
+	  "$HOLDFAST_S3_BUCKET and $HOLDFAST_S3_REGION (us-east-1), credentials from\n"
+	  "$AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY (never from the command line).\n",
 	  cmd_debug },
 	{ "version", "print the versions of holdfast and its components",
 	  "usage: holdfast version\n"

@@ -19,6 +19,7 @@
 #include "datadir.h"
 #include "httpc.h"
 #include "port.h"
+#include "s3.h"
 #include "seg.h"
 #include "ship.h"
 
@@ -718,6 +719,83 @@ static int debug_fetch(struct cli_args *a, FILE *out)
 	return HF_OK;
 }
 
+static int print_object(void *arg, const struct s3_object *o)
+{
+	fprintf(arg, "%12llu  %s\n", (unsigned long long)o->size, o->key);
+	return 0;
+}
+
+/*
+** debug s3 put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX]
+** [--max-keys N] [--ca FILE]: one S3 call. The endpoint, bucket and region
+** come from $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_BUCKET, $HOLDFAST_S3_REGION
+** (us-east-1), the credentials from $AWS_ACCESS_KEY_ID and
+** $AWS_SECRET_ACCESS_KEY: never from the command line, where ps shows them.
+*/
+static int debug_s3(struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
+					       { "max-keys", 0, true }, { NULL, 0, false } };
+	const char *pos[3] = { NULL, NULL, NULL }, *val, *ep = getenv("HOLDFAST_S3_ENDPOINT");
+	unsigned npos = 0, max_keys = 0;
+	struct s3_cfg c = { 0 };
+	int r, idx, rc;
+
+	c.bucket = getenv("HOLDFAST_S3_BUCKET");
+	c.region = getenv("HOLDFAST_S3_REGION") ? getenv("HOLDFAST_S3_REGION") : "us-east-1";
+	c.access_key = getenv("AWS_ACCESS_KEY_ID");
+	c.secret_key = getenv("AWS_SECRET_ACCESS_KEY");
+	c.timeout_ms = 15000;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			if (npos == 3) {
+				port_log("debug s3: too many arguments");
+				return HF_EINVAL;
+			}
+			pos[npos++] = val;
+		} else if (idx == 0) {
+			return CLI_HELP;
+		} else if (idx == 1) {
+			c.ca_file = val;
+		} else {
+			max_keys = (unsigned)strtoul(val, NULL, 10);
+		}
+	}
+	if (!ep || !c.bucket || !c.access_key || !c.secret_key || !pos[0]) {
+		port_log("debug s3: set HOLDFAST_S3_ENDPOINT, HOLDFAST_S3_BUCKET, AWS_ACCESS_KEY_ID "
+			 "and AWS_SECRET_ACCESS_KEY, and say put KEY FILE | get KEY | head KEY | "
+			 "rm KEY | ls [PREFIX]");
+		return HF_EINVAL;
+	}
+	if ((rc = httpc_parse_url(ep, &c.endpoint)) != HF_OK)
+		return rc;
+	if (!strcmp(pos[0], "put") && pos[1] && pos[2]) {
+		char *data;
+		size_t len;
+		if ((rc = port_fs_read_file(pos[2], REPLICA_FILE_MAX, &data, &len)) != HF_OK)
+			return rc;
+		rc = s3_put(&c, pos[1], data, len);
+		free(data);
+		return rc;
+	}
+	if (!strcmp(pos[0], "get") && pos[1])
+		return s3_get(&c, pos[1], to_file, out);
+	if (!strcmp(pos[0], "head") && pos[1]) {
+		uint64_t size;
+		if ((rc = s3_head(&c, pos[1], &size)) == HF_OK)
+			fprintf(out, "%llu\n", (unsigned long long)size);
+		return rc;
+	}
+	if (!strcmp(pos[0], "rm") && pos[1])
+		return s3_delete(&c, pos[1]);
+	if (!strcmp(pos[0], "ls"))
+		return s3_list(&c, pos[1] ? pos[1] : "", max_keys, print_object, out);
+	port_log("debug s3: put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX]");
+	return HF_EINVAL;
+}
+
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct seg_hdr h;
@@ -729,6 +807,10 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if (a->i < a->argc && !strcmp(a->argv[a->i], "fetch")) {
 		a->i++;
 		return debug_fetch(a, out);
+	}
+	if (a->i < a->argc && !strcmp(a->argv[a->i], "s3")) {
+		a->i++;
+		return debug_s3(a, out);
 	}
 	if (a->i + 1 >= a->argc || strcmp(a->argv[a->i], "segment") != 0) {
 		if (a->i < a->argc && (!strcmp(a->argv[a->i], "-h") || !strcmp(a->argv[a->i], "--help")))

@@ -1,7 +1,9 @@
 /*
 ** crypto.c: the mbedTLS wrapper (see crypto.h).
 */
+#include "mbedtls/base64.h"
 #include "mbedtls/md.h"
+#include "mbedtls/md5.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/version.h"
 
@@ -28,6 +30,16 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t
 {
 	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, key_len, msg, msg_len,
 			out);
+}
+
+void crypto_md5_base64(const void *data, size_t len, char out[25])
+{
+	unsigned char md5[16];
+	size_t olen;
+
+	mbedtls_md5(data, len, md5);
+	mbedtls_base64_encode((unsigned char *)out, 25, &olen, md5, sizeof(md5));
+	out[olen] = '\0';
 }
 
 void crypto_hex(const uint8_t *bin, size_t len, char *out)

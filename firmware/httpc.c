@@ -75,8 +75,15 @@ int httpc_request(const struct httpc_url *u, const char *method, const char *hea
 
 	if (body)
 		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", body_len);
+	char host[300];
+
+	/* Host carries the port unless it is the scheme's (RFC 9110 7.2). */
+	if (u->port == (u->tls ? 443u : 80u))
+		snprintf(host, sizeof(host), "%s", u->host);
+	else
+		snprintf(host, sizeof(host), "%s:%u", u->host, u->port);
 	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: holdfast\r\n%s%s\r\n",
-		     method, u->path, u->host, headers ? headers : "", length);
+		     method, u->path, host, headers ? headers : "", length);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return HF_ETOOBIG;
 	if ((rc = port_conn_open(u->host, u->port, u->tls ? &tls : NULL, timeout_ms, &c)) != HF_OK)

@@ -65,3 +65,29 @@ t_cleanup() {
 }
 
 t_done() { [ "$T_FAILED" = 0 ]; }
+
+# ---- a test CA (openssl), for TLS servers on loopback ----------------------
+# t_ca DIR: DIR/ca.pem and DIR/ca.key; t_cert DIR NAME SAN: DIR/NAME.pem and
+# DIR/NAME.key, a server certificate for SAN signed by that CA.
+t_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+t_ca() {
+	t_key "$1/ca.key"
+	openssl req -x509 -key "$1/ca.key" -out "$1/ca.pem" -days 30 -subj /CN=holdfast-test-ca \
+		2>/dev/null
+}
+t_cert() {
+	t_key "$1/$2.key"
+	openssl req -new -key "$1/$2.key" -out "$1/$2.csr" -subj "/CN=$2" 2>/dev/null
+	printf 'subjectAltName=%s\n' "$3" >"$1/$2.ext"
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial \
+		-days 30 -out "$1/$2.pem" -extfile "$1/$2.ext" 2>/dev/null
+}
+
+# t_wait_port PORT: until something listens on 127.0.0.1:PORT (5 s at most).
+t_wait_port() {
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}

@@ -1,0 +1,263 @@
+/*
+** s3.c: the S3 object API (see s3.h).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "port.h"
+#include "s3.h"
+#include "sigv4.h"
+
+#define S3_ERROR_BODY_MAX (64 * 1024)
+#define S3_LIST_BODY_MAX (4u << 20)
+
+/* SigV4's time: the wall clock, as YYYYMMDDTHHMMSSZ. */
+static void amz_date(char out[17])
+{
+	int64_t ms = port_clock_utc(NULL);
+	long long secs = ms / 1000, z = secs / 86400 + 719468;
+	long long era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
+	unsigned mon = mp < 10 ? mp + 3 : mp - 9;
+	long long year = (long long)yoe + era * 400 + (mon <= 2);
+	unsigned sod = (unsigned)(secs % 86400);
+
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%04lld%02u%02uT%02u%02u%02uZ", year, mon, day, sod / 3600,
+		 sod / 60 % 60, sod % 60);
+	memcpy(out, buf, 16);
+	out[16] = '\0';
+}
+
+/* Percent-encodes an object key for the request line, '/' kept (the same
+** encoding SigV4 signs for S3). */
+static void encode_key(const char *key, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (const unsigned char *k = (const unsigned char *)key; *k && n + 4 < cap; k++) {
+		if ((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
+		    *k == '-' || *k == '_' || *k == '.' || *k == '~' || *k == '/') {
+			out[n++] = (char)*k;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[*k >> 4];
+			out[n++] = hex[*k & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int to_buf(void *arg, const uint8_t *d, size_t n)
+{
+	struct buf *b = arg;
+
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *p;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap)))
+			return 1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* A failed reply: says what S3 said, and maps it to a retry class. */
+static int reply_error(const char *method, const char *key, struct http_parser *p, struct buf *b)
+{
+	struct s3_error e;
+	bool have = b->p && s3xml_error(b->p, b->len, &e) == HF_OK;
+
+	port_log("s3: %s %s: HTTP %d%s%s%s%s%s%s", method, key, p->status, have ? " " : "",
+		 have ? e.code : "", have && e.message[0] ? ": " : "", have ? e.message : "",
+		 have && e.request_id[0] ? " (request id " : "",
+		 have && e.request_id[0] ? e.request_id : "");
+	if (p->status == 404)
+		return HF_ENOENT;
+	if (p->status == 429 || p->status >= 500)
+		return HF_EIO;
+	return p->status == 401 || p->status == 403 ? HF_EACCES : HF_EINVAL;
+}
+
+struct call {
+	const char *method;
+	const char *key;           /* object key or NULL (the bucket) */
+	const char *query;         /* canonical-ready, or NULL */
+	const void *body;
+	size_t body_len;
+	bool head;
+	http_body_fn on_body;      /* 2xx bodies */
+	void *arg;
+	uint64_t max_body;
+};
+
+static int call(const struct s3_cfg *c, const struct call *k, struct http_parser *p)
+{
+	char path[2048], raw[1536], date[17], sha[65], md5[25], host[300], hdrs[2048];
+	uint8_t h[32];
+	struct sigv4_cred cred = { c->access_key, c->secret_key, c->region, "s3" };
+	struct sigv4_hdr sh[4];
+	struct sigv4_req r = { 0 };
+	struct sigv4_out o;
+	struct httpc_url u = c->endpoint;
+	struct buf err = { 0 };
+	char proto[32];
+	size_t nh = 0;
+	int rc, n;
+
+	amz_date(date);
+	crypto_sha256(k->body ? k->body : "", k->body_len, h);
+	crypto_hex(h, 32, sha);
+	snprintf(raw, sizeof(raw), "/%s%s%s", c->bucket, k->key ? "/" : "", k->key ? k->key : "");
+	encode_key(raw, path, sizeof(path));
+	if (c->endpoint.port == (c->endpoint.tls ? 443u : 80u))
+		snprintf(host, sizeof(host), "%s", c->endpoint.host);
+	else
+		snprintf(host, sizeof(host), "%s:%u", c->endpoint.host, c->endpoint.port);
+	sh[nh++] = (struct sigv4_hdr){ "host", host };
+	sh[nh++] = (struct sigv4_hdr){ "x-amz-content-sha256", sha };
+	sh[nh++] = (struct sigv4_hdr){ "x-amz-date", date };
+	if (k->body) {
+		crypto_md5_base64(k->body, k->body_len, md5);
+		sh[nh++] = (struct sigv4_hdr){ "content-md5", md5 };
+	}
+	r.method = k->method;
+	r.path = raw;
+	r.query = k->query;
+	r.hdrs = sh;
+	r.nhdrs = nh;
+	r.payload = sha;
+	r.amz_date = date;
+	r.s3 = true;
+	if ((rc = sigv4_sign(&cred, &r, &o)) != HF_OK)
+		return rc;
+	n = snprintf(hdrs, sizeof(hdrs),
+		     "x-amz-content-sha256: %s\r\nx-amz-date: %s\r\n%s%s%sAuthorization: %s\r\n", sha, date,
+		     k->body ? "Content-MD5: " : "", k->body ? md5 : "", k->body ? "\r\n" : "",
+		     o.authorization);
+	sigv4_out_free(&o);
+	if (n < 0 || (size_t)n >= sizeof(hdrs))
+		return HF_ETOOBIG;
+	if ((size_t)snprintf(u.path, sizeof(u.path), "%s%s%s", path, k->query ? "?" : "",
+			     k->query ? k->query : "") >= sizeof(u.path))
+		return HF_ETOOBIG;
+	/* The body is gathered, then handed on only on success; an error's is
+	** read for its code and message. (Objects here are segments: small.) */
+	http_parser_init(p, k->head, k->max_body ? k->max_body : S3_ERROR_BODY_MAX, to_buf, &err);
+	rc = httpc_request(&u, k->method, hdrs, k->body, k->body_len, c->ca_file, c->timeout_ms, p,
+			   proto, sizeof(proto));
+	if (rc == HF_OK && (p->status < 200 || p->status > 299))
+		rc = reply_error(k->method, k->key ? k->key : c->bucket, p, &err);
+	else if (rc == HF_OK && k->on_body && err.len && k->on_body(k->arg, (uint8_t *)err.p, err.len))
+		rc = HF_EIO;
+	free(err.p);
+	return rc;
+}
+
+int s3_put(const struct s3_cfg *c, const char *key, const void *data, size_t len)
+{
+	struct call k = { "PUT", key, NULL, data ? data : "", len, false, NULL, NULL, 0 };
+	struct http_parser p;
+
+	return call(c, &k, &p);
+}
+
+int s3_get(const struct s3_cfg *c, const char *key, http_body_fn fn, void *arg)
+{
+	struct call k = { "GET", key, NULL, NULL, 0, false, fn, arg, 1u << 30 };
+	struct http_parser p;
+
+	return call(c, &k, &p);
+}
+
+int s3_head(const struct s3_cfg *c, const char *key, uint64_t *size)
+{
+	struct call k = { "HEAD", key, NULL, NULL, 0, true, NULL, NULL, 0 };
+	struct http_parser p;
+	int rc = call(c, &k, &p);
+
+	if (rc == HF_OK)
+		*size = p.content_length >= 0 ? (uint64_t)p.content_length : 0;
+	return rc;
+}
+
+int s3_delete(const struct s3_cfg *c, const char *key)
+{
+	struct call k = { "DELETE", key, NULL, NULL, 0, false, NULL, NULL, 0 };
+	struct http_parser p;
+
+	return call(c, &k, &p);
+}
+
+static int keep_page(void *arg, const uint8_t *d, size_t n)
+{
+	return to_buf(arg, d, n);
+}
+
+static void query_escape(const char *s, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (const unsigned char *k = (const unsigned char *)s; *k && n + 4 < cap; k++) {
+		if ((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
+		    *k == '-' || *k == '_' || *k == '.' || *k == '~') {
+			out[n++] = (char)*k;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[*k >> 4];
+			out[n++] = hex[*k & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
+int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
+	    int (*fn)(void *arg, const struct s3_object *o), void *arg)
+{
+	char token[1024] = "", etoken[3200], eprefix[3200], query[7000];
+	bool more = true;
+	int rc = HF_OK;
+
+	query_escape(prefix ? prefix : "", eprefix, sizeof(eprefix));
+	while (rc == HF_OK && more) {
+		struct buf b = { 0 };
+		struct call k = { "GET", NULL, query, NULL, 0, false, keep_page, &b, S3_LIST_BODY_MAX };
+		struct http_parser p;
+		char max[32] = "";
+
+		query_escape(token, etoken, sizeof(etoken));
+		if (max_keys)
+			snprintf(max, sizeof(max), "&max-keys=%u", max_keys);
+		/* In canonical order: SigV4 sorts them anyway. */
+		snprintf(query, sizeof(query), "%s%s%slist-type=2%s&prefix=%s",
+			 token[0] ? "continuation-token=" : "", token[0] ? etoken : "",
+			 token[0] ? "&" : "", max, eprefix);
+		rc = call(c, &k, &p);
+		if (rc == HF_OK) {
+			rc = s3xml_list(b.p ? b.p : "", b.len, fn, arg, &more, token, sizeof(token));
+			if (rc == HF_EPROTO)
+				port_log("s3: list %s: the reply is not a listing I can read", c->bucket);
+		}
+		free(b.p);
+	}
+	return rc;
+}

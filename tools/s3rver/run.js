@@ -1,0 +1,3 @@
+// tools/s3rver/run.js: starts @20minutes/s3rver (installed here by
+// tools/install-deps --test) with its command line: node run.js -d DIR ...
+require('@20minutes/s3rver/lib/cli.js').parseAsync(process.argv);
