@@ -93,10 +93,34 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 		}
 	} else if (strcmp(sect, "replica") == 0) {
 		if (strcmp(key, "url") == 0) {
-			*why = "file:///ABSOLUTE/DIR (a USB stick, a NAS mount...)";
-			if (strncmp(val, "file:///", 8) != 0 || strlen(val) >= sizeof(c->replica))
+			*why = "file:///ABSOLUTE/DIR (a USB stick, a NAS mount...) or s3://BUCKET/PREFIX";
+			if ((strncmp(val, "file:///", 8) != 0 && (strncmp(val, "s3://", 5) != 0 || !val[5])) ||
+			    strlen(val) >= sizeof(c->replica))
 				return HF_EINVAL;
 			snprintf(c->replica, sizeof(c->replica), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "endpoint") == 0) {
+			*why = "https://HOST[:PORT] of the S3 service";
+			if ((strncmp(val, "https://", 8) && strncmp(val, "http://", 7)) ||
+			    strlen(val) >= sizeof(c->s3_endpoint))
+				return HF_EINVAL;
+			snprintf(c->s3_endpoint, sizeof(c->s3_endpoint), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "region") == 0) {
+			*why = "an S3 region such as eu-west-1";
+			if (!*val || strlen(val) >= sizeof(c->s3_region))
+				return HF_EINVAL;
+			snprintf(c->s3_region, sizeof(c->s3_region), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "ca_file") == 0 || strcmp(key, "credentials_file") == 0) {
+			char *dst = key[0] == 'c' && key[1] == 'a' ? c->s3_ca_file : c->s3_credentials_file;
+			*why = "an absolute path";
+			if (val[0] != '/' || strlen(val) >= sizeof(c->s3_ca_file))
+				return HF_EINVAL;
+			snprintf(dst, sizeof(c->s3_ca_file), "%s", val);
 			return HF_OK;
 		}
 		if (strcmp(key, "device") == 0) {
@@ -268,7 +292,12 @@ const char *cfg_default_text(void)
 	"[replica]\n"
 	"# Where the job log is shipped (sealed WAL segments and snapshots), whenever\n"
 	"# it is there and writable: a USB stick, a NAS mount. Unset: no shipping.\n"
-	"# url = file:///media/usb/holdfast\n"
+	"# url = file:///media/usb/holdfast  # or s3://BUCKET/PREFIX with:\n"
+	"# endpoint = https://s3.eu-west-1.amazonaws.com\n"
+	"# region = eu-west-1\n"
+	"# ca_file = /etc/ssl/certs/ca-certificates.crt\n"
+	"# credentials_file = /etc/holdfast/s3.credentials  # 0600: access_key = ..., secret_key = ...\n"
+	"#                        # (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY)\n"
 	"# device = gateway-7     # this device's name in the replica (default: host name)\n"
 	"# seal_interval = 10s    # seal new frames into a segment at least this often\n"
 	"# seal_bytes = 1MiB      # or once this much WAL is unsealed\n"

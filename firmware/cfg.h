@@ -28,7 +28,12 @@ struct cfg {
 	uint64_t shutdown_grace_ms;  /* [jobs] shutdown_grace: on SIGTERM/SIGINT */
 	int64_t quarantine_after;    /* [jobs] quarantine_after: unclean stops */
 	uint64_t wal_max;            /* [log] wal_max: checkpoint past this */
-	char replica[1024];          /* [replica] url: file:///DIR, or "" (off) */
+	char replica[1024];          /* [replica] url: file:///DIR, s3://BUCKET/PREFIX,
+				      * or "" (off) */
+	char s3_endpoint[512];       /* [replica] endpoint: https://HOST[:PORT] */
+	char s3_region[64];          /* [replica] region */
+	char s3_ca_file[1024];       /* [replica] ca_file: CA bundle for the endpoint */
+	char s3_credentials_file[1024]; /* [replica] credentials_file (0600) */
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */

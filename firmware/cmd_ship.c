@@ -19,6 +19,7 @@
 #include "datadir.h"
 #include "httpc.h"
 #include "port.h"
+#include "replica.h"
 #include "s3.h"
 #include "seg.h"
 #include "ship.h"
@@ -49,6 +50,12 @@ static int shipctx_open(const struct cli_global *g, struct shipctx *s)
 	return HF_OK;
 }
 
+static void shipctx_close(struct shipctx *s)
+{
+	ship_free(&s->ship);
+	ctx_close(&s->c);
+}
+
 static int no_args(struct cli_args *a)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
@@ -68,7 +75,7 @@ static int no_args(struct cli_args *a)
 
 /* ---- sync ------------------------------------------------------------------------- */
 
-static void sealed_when(const char *path, char *out, size_t len);
+static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len);
 
 static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
@@ -97,7 +104,7 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	if (!s.cfg.replica[0]) {
 		port_log("sync: no replica configured ([replica] url in %s/holdfast.conf)", s.c.dir);
-		ctx_close(&s.c);
+		shipctx_close(&s);
 		return HF_EINVAL;
 	}
 	sealed[0] = '\0';
@@ -120,7 +127,7 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 			fprintf(out, "copied %u file(s) to %s\n", copied, s.cfg.replica);
 		}
 	}
-	ctx_close(&s.c);
+	shipctx_close(&s);
 	return rc;
 }
 
@@ -137,31 +144,28 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 		return rc;
 	if ((rc = ship_spool_usage(&s.ship, &files, &bytes, &lowest)) == HF_OK) {
 		const struct ship_state *st = &s.ship.st;
-		enum port_fs_kind kind = PORT_FS_NONE;
+		bool up = s.ship.rep && replica_reachable(s.ship.rep);
 
-		if (s.cfg.replica[0])
-			port_fs_kind(s.cfg.replica + 7, &kind);
 		fprintf(out, "replica: %s%s\n", s.cfg.replica[0] ? s.cfg.replica : "(none configured)",
-			s.cfg.replica[0] ? (kind == PORT_FS_DIR ? " (reachable)" : " (not reachable)")
-					 : "");
+			!s.cfg.replica[0] ? "" : !s.ship.rep->s3 ? (up ? " (reachable)" : " (not reachable)")
+							      : "");
 		fprintf(out, "device: %s\n", s.ship.device);
 		if (st->have_gen) {
 			fprintf(out, "generation: %016" PRIx64 "\n", st->generation);
 			fprintf(out, "sealed: up to seq %" PRIu64 "\n", st->seq);
 			uint64_t top = lowest == UINT64_MAX ? st->seq : lowest - 1;
-			char path[4400], when[64] = "unknown: the replica is not reachable";
+			char rel[300], when[64] = "unknown: the replica is not reachable";
 			if (lowest == 0) {
 				fprintf(out, "shipped: nothing yet (the snapshot waits in the spool)\n");
 			} else {
 				if (top)
-					snprintf(path, sizeof(path), "%.4000s/%s/%016" PRIx64 "/seg/%016"
-						 PRIx64 ".zst", s.cfg.replica + 7, s.ship.device,
-						 st->generation, top);
+					snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/seg/%016" PRIx64
+						 ".zst", s.ship.device, st->generation, top);
 				else
-					snprintf(path, sizeof(path), "%.4000s/%s/%016" PRIx64
-						 "/snapshot.zst", s.cfg.replica + 7, s.ship.device,
-						 st->generation);
-				sealed_when(path, when, sizeof(when));
+					snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/snapshot.zst",
+						 s.ship.device, st->generation);
+				if (up)
+					sealed_when(s.ship.rep, rel, when, sizeof(when));
 				fprintf(out, "shipped: up to seq %" PRIu64 "%s, sealed %s\n", top,
 					lowest == UINT64_MAX ? " (everything sealed)" : "", when);
 			}
@@ -173,7 +177,7 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 		fprintf(out, "gaps: %" PRIu64 "%s%s\n", st->gaps, st->last_gap[0] ? "; last: " : "",
 			st->last_gap);
 	}
-	ctx_close(&s.c);
+	shipctx_close(&s);
 	return rc;
 }
 
@@ -198,50 +202,43 @@ int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 /* ---- reading a replica ------------------------------------------------------------ */
 
-static const char *replica_root(const char *arg)
-{
-	return strncmp(arg, "file://", 7) == 0 ? arg + 7 : arg;
-}
-
-/* Reads and checks one replica file; WHY names the problem. */
-static int load_seg(const char *path, struct seg_hdr *h, uint8_t **raw, FILE *err)
+/* Reads and checks one replica file; the message names it. */
+static int load_seg(const struct replica *rp, const char *rel, struct seg_hdr *h, uint8_t **raw)
 {
 	char why[200];
 	char *buf;
 	size_t len;
-	int rc = port_fs_read_file(path, REPLICA_FILE_MAX, &buf, &len);
+	int rc = replica_read(rp, rel, &buf, &len);
 
-	(void)err;
 	if (rc != HF_OK) {
-		port_log("restore: cannot read %s", path);
+		port_log("restore: cannot read %s/%s", rp->url, rel);
 		return rc;
 	}
 	rc = seg_decode((const uint8_t *)buf, len, h, raw, why, sizeof(why));
 	free(buf);
 	if (rc != HF_OK)
-		port_log("restore: %s: %s", path, why);
+		port_log("restore: %s/%s: %s", rp->url, rel, why);
 	return rc;
 }
 
 /* The generation's manifest must be exactly what ship.c writes for it. */
-static int check_manifest(const char *gdir, const char *dev)
+static int check_manifest(const struct replica *rp, const char *dev, const char *gen)
 {
-	char path[4400], want[256];
-	const char *gen = strrchr(gdir, '/') + 1;
+	char rel[256], want[256];
 	char *text;
 	size_t len;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/manifest", gdir);
-	if ((rc = port_fs_read_file(path, 4096, &text, &len)) != HF_OK) {
-		port_log("restore: cannot read %s", path);
+	snprintf(rel, sizeof(rel), "%s/%s/manifest", dev, gen);
+	if ((rc = replica_read(rp, rel, &text, &len)) != HF_OK) {
+		port_log("restore: cannot read %s/%s", rp->url, rel);
 		return rc == HF_ENOENT ? HF_ECORRUPT : rc;
 	}
 	ship_manifest(dev, strtoull(gen, NULL, 16), want, sizeof(want));
 	rc = len == strlen(want) && !memcmp(text, want, len) ? HF_OK : HF_ECORRUPT;
 	if (rc != HF_OK)
-		port_log("restore: %s: not the manifest of device %s generation %s (damaged?)", path,
-			 dev, gen);
+		port_log("restore: %s/%s: not the manifest of device %s generation %s (damaged?)",
+			 rp->url, rel, dev, gen);
 	free(text);
 	return rc;
 }
@@ -288,24 +285,25 @@ static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
 	return HF_OK;
 }
 
-/* The newest generation in DIR: the one whose snapshot was taken last, by
+/* The newest generation of DEV: the one whose snapshot was taken last, by
 ** the device's boot counter and monotonic clock (wall time may be wrong, and
 ** a generation counter restarts if the spool is lost); by name if no
 ** snapshot header can be read. */
-static size_t newest_generation(const char *dir, const struct ship_names *gens)
+static size_t newest_generation(const struct replica *rp, const char *dev,
+				const struct ship_names *gens)
 {
 	uint64_t best_boot = 0, best_mono = 0;
 	size_t best = gens->n - 1;
 	bool found = false;
 
 	for (size_t i = 0; i < gens->n; i++) {
-		char path[4400];
+		char rel[256];
 		char *buf;
 		size_t len;
 		struct seg_hdr h;
 
-		snprintf(path, sizeof(path), "%s/%s/snapshot.zst", dir, gens->v[i]);
-		if (port_fs_read_file(path, REPLICA_FILE_MAX, &buf, &len) != HF_OK)
+		snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", dev, gens->v[i]);
+		if (replica_read(rp, rel, &buf, &len) != HF_OK)
 			continue;
 		if (seg_peek((const uint8_t *)buf, len, &h) == HF_OK &&
 		    (!found || h.boot > best_boot || (h.boot == best_boot && h.mono_ms >= best_mono))) {
@@ -319,8 +317,8 @@ static size_t newest_generation(const char *dir, const struct ship_names *gens)
 	return best;
 }
 
-/* The device directory to use: DEVICE, or the only one there is. */
-static int pick_device(const char *root, const char *device, char *out, size_t len)
+/* The device to use: DEVICE, or the only one there is. */
+static int pick_device(const struct replica *rp, const char *device, char *out, size_t len)
 {
 	struct ship_names l;
 	int rc;
@@ -329,13 +327,13 @@ static int pick_device(const char *root, const char *device, char *out, size_t l
 		snprintf(out, len, "%s", device);
 		return HF_OK;
 	}
-	if ((rc = ship_list(root, 0, NULL, &l)) != HF_OK) {
+	if ((rc = replica_list(rp, "", 0, NULL, &l)) != HF_OK) {
 		if (rc == HF_ENOENT)
-			port_log("replica %s does not exist", root);
+			port_log("replica %s does not exist or holds nothing", rp->url);
 		return rc;
 	}
 	if (l.n != 1) {
-		port_log("replica %s holds %zu devices%s; pick one with --device", root, l.n,
+		port_log("replica %s holds %zu devices%s; pick one with --device", rp->url, l.n,
 			 l.n ? "" : " (nothing shipped yet)");
 		free(l.v);
 		return HF_EINVAL;
@@ -345,6 +343,19 @@ static int pick_device(const char *root, const char *device, char *out, size_t l
 	return HF_OK;
 }
 
+/* Opens the replica named on the command line (settings for S3 from the
+** environment), with an optional CA bundle. */
+static int open_arg(const char *url, const char *ca, struct replica *rp)
+{
+	int rc = replica_open(url, NULL, rp);
+
+	if (rc == HF_OK && ca) {
+		snprintf(rp->ca, sizeof(rp->ca), "%s", ca);
+		rp->c.ca_file = rp->ca;
+	}
+	return rc;
+}
+
 static int64_t parse_utc(const char *v);
 
 int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
@@ -352,10 +363,11 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	static const struct cli_opt opts[] = {
 		{ "help", 'h', false },	      { "device", 0, true }, { "generation", 0, true },
 		{ "seq", 0, true },	      { "output", 'o', true }, { "force", 0, false },
-		{ "time", 0, true },	      { NULL, 0, false },
+		{ "time", 0, true },	      { "ca", 0, true },       { NULL, 0, false },
 	};
-	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *val;
-	char dev[80], gdir[4300], path[4400], stage[4400], problem[200];
+	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *ca = NULL, *val;
+	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200];
+	struct replica rep;
 	uint64_t want_seq = UINT64_MAX, seq;
 	int64_t want_ms = -1;
 	struct image im = { 0 };
@@ -393,6 +405,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		}
 		case 4: outp = val; break;
 		case 5: force = true; break;
+		case 7: ca = val; break;
 		default:
 			if ((want_ms = parse_utc(val)) < 0) {
 				port_log("restore: --time: '%s' is not YYYY-MM-DDTHH:MM:SSZ or @SECONDS "
@@ -412,42 +425,38 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		port_log("restore: %s exists; give --force to replace it", outp);
 		return HF_EEXIST;
 	}
-	if ((rc = pick_device(replica_root(replica), device, dev, sizeof(dev))) != HF_OK)
+	if ((rc = open_arg(replica, ca, &rep)) != HF_OK ||
+	    (rc = pick_device(&rep, device, dev, sizeof(dev))) != HF_OK)
 		return rc;
-	snprintf(gdir, sizeof(gdir), "%s/%s", replica_root(replica), dev);
-	if ((rc = ship_list(gdir, 16, NULL, &gens)) != HF_OK) {
-		port_log("restore: no device '%s' in %s", dev, replica_root(replica));
-		return rc == HF_ENOENT ? HF_EINVAL : rc;
+	if ((rc = replica_list(&rep, dev, 16, NULL, &gens)) != HF_OK || !gens.n) {
+		port_log("restore: no generation of device '%s' in %s", dev, rep.url);
+		if (rc == HF_OK)
+			free(gens.v);
+		return rc == HF_ENOENT || rc == HF_OK ? HF_EINVAL : rc;
 	}
-	if (!gens.n) {
-		port_log("restore: %s holds no generation", gdir);
-		free(gens.v);
-		return HF_EINVAL;
-	}
-	/* Generations sort by their counter (the high half): the last is newest. */
 	if (gen) {
 		bool found = false;
 		for (size_t i = 0; i < gens.n; i++)
 			found |= !strcmp(gens.v[i], gen);
 		if (!found) {
-			port_log("restore: no generation %s in %s", gen, gdir);
+			port_log("restore: no generation %s of device %s in %s", gen, dev, rep.url);
 			free(gens.v);
 			return HF_EINVAL;
 		}
-		snprintf(gdir + strlen(gdir), sizeof(gdir) - strlen(gdir), "/%s", gen);
+		snprintf(gname, sizeof(gname), "%s", gen);
 	} else {
-		snprintf(gdir + strlen(gdir), sizeof(gdir) - strlen(gdir), "/%s",
-			 gens.v[newest_generation(gdir, &gens)]);
+		snprintf(gname, sizeof(gname), "%s", gens.v[newest_generation(&rep, dev, &gens)]);
 	}
 	free(gens.v);
+	snprintf(grel, sizeof(grel), "%s/%s", dev, gname);
 
-	if ((rc = check_manifest(gdir, dev)) != HF_OK)
+	if ((rc = check_manifest(&rep, dev, gname)) != HF_OK)
 		return rc;
-	snprintf(path, sizeof(path), "%s/snapshot.zst", gdir);
-	if ((rc = load_seg(path, &h, &raw, stderr)) != HF_OK)
+	snprintf(rel, sizeof(rel), "%s/snapshot.zst", grel);
+	if ((rc = load_seg(&rep, rel, &h, &raw)) != HF_OK)
 		return rc;
 	if (h.kind != SEG_SNAPSHOT || h.seq != 0 || strcmp(h.device, dev) != 0) {
-		port_log("restore: %s: not this generation's snapshot", path);
+		port_log("restore: %s/%s: not this generation's snapshot", rep.url, rel);
 		free(raw);
 		return HF_ECORRUPT;
 	}
@@ -456,18 +465,18 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	raw = NULL;
 	prev = h;
 	seq = 0;
-	snprintf(path, sizeof(path), "%s/seg", gdir);
-	if (ship_list(path, 20, ".zst", &segs) != HF_OK)
+	snprintf(rel, sizeof(rel), "%s/seg", grel);
+	if (replica_list(&rep, rel, 20, ".zst", &segs) != HF_OK)
 		segs.n = 0;
 	for (size_t i = 0; rc == HF_OK && i < segs.n && seq < want_seq; i++) {
 		uint64_t s = strtoull(segs.v[i], NULL, 16);
 		if (s != seq + 1) {
-			port_log("restore: segment %" PRIu64 " is missing from %s/seg; stopping at %" PRIu64,
-				 seq + 1, gdir, seq);
+			port_log("restore: segment %" PRIu64 " is missing from %s/%s/seg; stopping at %"
+				 PRIu64, seq + 1, rep.url, grel, seq);
 			break;
 		}
-		snprintf(path, sizeof(path), "%s/seg/%s", gdir, segs.v[i]);
-		if ((rc = load_seg(path, &h, &raw, stderr)) != HF_OK)
+		snprintf(rel, sizeof(rel), "%s/seg/%s", grel, segs.v[i]);
+		if ((rc = load_seg(&rep, rel, &h, &raw)) != HF_OK)
 			break;
 		if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
 			/* Sealed after the time asked for, or when wall time was not
@@ -479,8 +488,8 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		if (h.kind != SEG_FRAMES || h.seq != s || h.generation != prev.generation ||
 		    strcmp(h.device, dev) != 0 || h.page_size != prev.page_size ||
 		    h.frame_first != (same_wal ? prev.frame_end : 0)) {
-			port_log("restore: %s does not continue segment %" PRIu64
-				 " (seq, generation, page size or WAL frames differ)", path, seq);
+			port_log("restore: %s/%s does not continue segment %" PRIu64
+				 " (seq, generation, page size or WAL frames differ)", rep.url, rel, seq);
 			rc = HF_ECORRUPT;
 			free(raw);
 			break;
@@ -496,8 +505,8 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		fprintf(stderr, "\n");
 	free(segs.v);
 	if (rc == HF_OK && want_seq != UINT64_MAX && seq != want_seq) {
-		port_log("restore: segment %" PRIu64 " is not in %s (it holds up to %" PRIu64 ")",
-			 want_seq, gdir, seq);
+		port_log("restore: segment %" PRIu64 " is not in %s/%s (it holds up to %" PRIu64 ")",
+			 want_seq, rep.url, grel, seq);
 		rc = HF_ENOENT;
 	}
 	if (rc != HF_OK) {
@@ -523,7 +532,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	}
 	fprintf(out, "restored %s generation %s up to segment %" PRIu64 " (%u pages) to %s; "
-		"integrity_check ok\n", dev, strrchr(gdir, '/') + 1, seq, prev.db_pages, outp);
+		"integrity_check ok\n", dev, gname, seq, prev.db_pages, outp);
 	return HF_OK;
 }
 
@@ -555,15 +564,15 @@ static int64_t parse_utc(const char *v)
 
 /* ---- replica ls ------------------------------------------------------------------- */
 
-/* When the segment file PATH was sealed, from its header: ISO 8601 UTC, or
+/* When the segment file REL was sealed, from its header: ISO 8601 UTC, or
 ** "clock untrusted". */
-static void sealed_when(const char *path, char *out, size_t len)
+static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len)
 {
 	struct seg_hdr h;
 	char *buf;
 	size_t n;
 
-	if (port_fs_read_file(path, REPLICA_FILE_MAX, &buf, &n) != HF_OK)
+	if (!rp || replica_read(rp, rel, &buf, &n) != HF_OK)
 		return;
 	if (seg_peek((const uint8_t *)buf, n, &h) == HF_OK) {
 		if (h.utc_ms < 0) {
@@ -589,65 +598,65 @@ static void sealed_when(const char *path, char *out, size_t len)
 
 static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	const char *replica = NULL, *val;
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *replica = NULL, *ca = NULL, *val;
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
+					       { NULL, 0, false } };
 	struct ship_names devs, gens, segs;
-	char dir[4300], path[4400];
+	struct replica rep;
+	char rel[300], last[400];
 	int r, idx, rc;
 
 	(void)g;
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_OPTION)
+		if (r == CLI_OPTION && idx == 0)
 			return CLI_HELP;
-		replica = val;
+		if (r == CLI_OPTION)
+			ca = val;
+		else
+			replica = val;
 	}
 	if (!replica) {
-		port_log("replica ls: which replica? (a directory or file:///DIR)");
+		port_log("replica ls: which replica? (a directory, file:///DIR or s3://BUCKET/PREFIX)");
 		return HF_EINVAL;
 	}
-	if ((rc = ship_list(replica_root(replica), 0, NULL, &devs)) != HF_OK) {
+	if ((rc = open_arg(replica, ca, &rep)) != HF_OK)
+		return rc;
+	if ((rc = replica_list(&rep, "", 0, NULL, &devs)) != HF_OK) {
 		if (rc == HF_ENOENT)
-			port_log("replica %s does not exist", replica_root(replica));
+			port_log("replica %s does not exist or holds nothing", rep.url);
 		return rc;
 	}
 	fprintf(out, "%-20s %-16s %9s %-13s %12s  %-20s %s\n", "DEVICE", "GENERATION", "SNAPSHOT",
 		"SEQS", "BYTES", "LAST SEALED (UTC)", "GAPS");
 	for (size_t d = 0; d < devs.n; d++) {
-		snprintf(dir, sizeof(dir), "%s/%s", replica_root(replica), devs.v[d]);
-		if (ship_list(dir, 16, NULL, &gens) != HF_OK)
+		if (replica_list(&rep, devs.v[d], 16, NULL, &gens) != HF_OK)
 			continue;
 		for (size_t i = 0; i < gens.n; i++) {
 			uint64_t bytes = 0, size, expect = 1, missing = 0;
-			int64_t mtime;
 			bool snap;
 
-			snprintf(path, sizeof(path), "%s/%s/snapshot.zst", dir, gens.v[i]);
-			snap = port_fs_stamp(path, &size, &mtime) == HF_OK;
+			snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", devs.v[d], gens.v[i]);
+			snprintf(last, sizeof(last), "%s", rel);
+			snap = replica_size(&rep, rel, &size) == HF_OK;
 			if (snap)
 				bytes += size;
-			snprintf(path, sizeof(path), "%s/%s/seg", dir, gens.v[i]);
-			if (ship_list(path, 20, ".zst", &segs) != HF_OK)
+			snprintf(rel, sizeof(rel), "%s/%s/seg", devs.v[d], gens.v[i]);
+			if (replica_list(&rep, rel, 20, ".zst", &segs) != HF_OK)
 				segs.n = 0;
 			for (size_t k = 0; k < segs.n; k++) {
 				uint64_t s = strtoull(segs.v[k], NULL, 16);
-				char p2[4500];
 				missing += s > expect ? s - expect : 0;
 				expect = s + 1;
-				snprintf(p2, sizeof(p2), "%s/%s", path, segs.v[k]);
-				if (port_fs_stamp(p2, &size, &mtime) == HF_OK)
+				snprintf(last, sizeof(last), "%s/%s", rel, segs.v[k]);
+				if (replica_size(&rep, last, &size) == HF_OK)
 					bytes += size;
 			}
-			char seqs[32], when[32] = "-";
+			char seqs[32], when[64] = "-";
 			snprintf(seqs, sizeof(seqs), segs.n ? "0-%" PRIu64 : "0", expect - 1);
 			/* The last file's header says when it was sealed. */
-			if (segs.n)
-				snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s",
-					 segs.v[segs.n - 1]);
-			else
-				snprintf(path, sizeof(path), "%s/%s/snapshot.zst", dir, gens.v[i]);
-			sealed_when(path, when, sizeof(when));
+			sealed_when(&rep, last, when, sizeof(when));
 			fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", devs.v[d],
 				gens.v[i], snap ? "yes" : "MISSING", seqs, bytes, when,
 				missing ? "segments missing (restore stops before the first)" : "none");
@@ -821,7 +830,11 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	sub = a->argv[a->i++];
 	(void)sub;
 	file = a->argv[a->i++];
-	if ((rc = load_seg(file, &h, &raw, stderr)) != HF_OK)
+	struct replica local;
+	memset(&local, 0, sizeof(local));
+	snprintf(local.url, sizeof(local.url), "%s", file[0] == '/' ? "" : ".");
+	snprintf(local.root, sizeof(local.root), "%s", file[0] == '/' ? "" : ".");
+	if ((rc = load_seg(&local, file[0] == '/' ? file + 1 : file, &h, &raw)) != HF_OK)
 		return rc;
 	fprintf(out, "file: %s\nformat: %u\nkind: %s\ndevice: %s\ngeneration: %016" PRIx64
 		"\nseq: %" PRIu64 "\npage size: %u\ndatabase pages: %u\npages in body: %u\n"

@@ -959,6 +959,7 @@ int runner_run(const struct runner_opts *o)
 	if (rc == HF_OK && r.cfg.replica[0])
 		ship_now(&r); /* everything this run wrote, sealed and shipped if possible */
 out:
+	ship_free(&r.ship);
 	for (size_t i = 0; i < r.nchunks; i++)
 		free(r.chunks[i].data);
 	free(r.chunks);

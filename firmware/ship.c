@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "port.h"
+#include "replica.h"
 #include "seg.h"
 #include "ship.h"
 
@@ -103,6 +104,15 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 	snprintf(s->data, sizeof(s->data), "%s", data);
 	snprintf(s->spool, sizeof(s->spool), "%s/spool", data);
 	snprintf(s->wal, sizeof(s->wal), "%s/holdfast.db-wal", data);
+	if (cfg->replica[0]) {
+		int rc;
+		if (!(s->rep = malloc(sizeof(*s->rep))))
+			return HF_ENOMEM;
+		if ((rc = replica_open(cfg->replica, cfg, s->rep)) != HF_OK) {
+			ship_free(s);
+			return rc;
+		}
+	}
 	if (cfg->device[0]) {
 		snprintf(s->device, sizeof(s->device), "%.32s", cfg->device);
 	} else {
@@ -119,13 +129,18 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 	return HF_OK;
 }
 
-static bool replica_reachable(const struct ship *s)
+static bool reachable(const struct ship *s)
 {
-	enum port_fs_kind kind;
-	const char *root = s->cfg->replica + 7; /* file:// */
+	return s->rep && replica_reachable(s->rep);
+}
 
-	return s->cfg->replica[0] && port_fs_kind(root, &kind) == HF_OK && kind == PORT_FS_DIR &&
-	       port_fs_is_writable(root);
+void ship_free(struct ship *s)
+{
+	if (s->rep) {
+		memset(s->rep, 0, sizeof(*s->rep)); /* the credentials */
+		free(s->rep);
+		s->rep = NULL;
+	}
 }
 
 static int ensure_spool(struct ship *s)
@@ -143,9 +158,8 @@ static int ensure_spool(struct ship *s)
 
 /* ---- directory listings ------------------------------------------------------ */
 
-static int names_add(void *arg, const char *name)
+int ship_names_add(struct ship_names *l, const char *name)
 {
-	struct ship_names *l = arg;
 	size_t n = strlen(name), sl = l->suffix ? strlen(l->suffix) : 0;
 
 	if (n >= sizeof(*l->v) || (l->want_len && n != l->want_len) || name[0] == '.' ||
@@ -163,9 +177,19 @@ static int names_add(void *arg, const char *name)
 	return 0;
 }
 
+static int names_add(void *arg, const char *name)
+{
+	return ship_names_add(arg, name);
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(a, b);
+}
+
+void ship_names_sort(struct ship_names *l)
+{
+	qsort(l->v, l->n, sizeof(*l->v), cmp_names);
 }
 
 int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_names *l)
@@ -177,7 +201,7 @@ int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_
 	l->suffix = suffix;
 	rc = port_fs_list(dir, names_add, l);
 	if (rc == HF_OK)
-		qsort(l->v, l->n, sizeof(*l->v), cmp_names);
+		ship_names_sort(l);
 	return rc;
 }
 
@@ -262,8 +286,7 @@ static int snap_page(void *arg, uint32_t pgno, const void *page)
 	return seg_stream_put(sn->ss, pgno, page, sn->page_size);
 }
 
-static int replica_put(struct ship *s, const char *root, uint64_t gen, uint64_t seq,
-		       const void *buf, size_t len);
+static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len);
 static uint64_t replica_max_counter(struct ship *s);
 
 /* After a new generation's snapshot is in the spool: older generations'
@@ -364,7 +387,7 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 		goto out;
 	/* Straight to the replica (a generation starts only when it is there);
 	** to the spool if it went away meanwhile. */
-	if (replica_put(s, s->cfg->replica + 7, h.generation, 0, file, flen) != HF_OK &&
+	if (replica_put(s, h.generation, 0, file, flen) != HF_OK &&
 	    (rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
 		goto out;
 	if ((rc = save(s)) == HF_OK)
@@ -446,7 +469,7 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 		/* A generation starts when its snapshot can go out at once:
 		** offline with no snapshot yet, produce nothing, lose nothing
 		** (the snapshot taken later holds everything). */
-		if (!replica_reachable(s))
+		if (!reachable(s))
 			return HF_OK;
 		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, UINT32_MAX,
 				    s->st.last_gap);
@@ -644,55 +667,25 @@ int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t 
 	return rc;
 }
 
-/* mkdir -p below an existing replica root, each new name made durable. */
-static int mkdirs(const char *path, size_t root_len)
-{
-	char p[4300];
-	enum port_fs_kind kind;
-	int rc;
-
-	snprintf(p, sizeof(p), "%s", path);
-	for (char *c = p + root_len + 1;; c++) {
-		if (*c != '/' && *c != '\0')
-			continue;
-		char save = *c;
-		*c = '\0';
-		if ((rc = port_fs_kind(p, &kind)) != HF_OK)
-			return rc;
-		if (kind == PORT_FS_NONE && (rc = port_fs_mkdir(p, 0700)) != HF_OK && rc != HF_EEXIST)
-			return rc;
-		*c = save;
-		if (save == '\0')
-			return HF_OK;
-	}
-}
-
 /* Writes one file of generation GEN (seq 0: the snapshot, and then the
 ** manifest) into the replica, durably. */
-static int replica_put(struct ship *s, const char *root, uint64_t gen, uint64_t seq,
-		       const void *buf, size_t len)
+static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len)
 {
-	char dir[4300], to[4400];
+	char rel[256], text[256];
 	int rc;
 
-	if (!replica_reachable(s))
+	if (!reachable(s))
 		return HF_ENOENT;
-	snprintf(dir, sizeof(dir), "%s/%s/%016" PRIx64 "%s", root, s->device, gen,
-		 seq ? "/seg" : "");
 	if (seq)
-		snprintf(to, sizeof(to), "%s/%016" PRIx64 ".zst", dir, seq);
+		snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/seg/%016" PRIx64 ".zst", s->device, gen,
+			 seq);
 	else
-		snprintf(to, sizeof(to), "%s/snapshot.zst", dir);
-	if ((rc = mkdirs(dir, strlen(root))) != HF_OK ||
-	    (rc = port_fs_replace(to, buf, len, 0600)) != HF_OK)
+		snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/snapshot.zst", s->device, gen);
+	if ((rc = replica_write(s->rep, rel, buf, len)) != HF_OK || seq)
 		return rc;
-	if (!seq) {
-		char manifest[4400], text[256];
-		ship_manifest(s->device, gen, text, sizeof(text));
-		snprintf(manifest, sizeof(manifest), "%s/manifest", dir);
-		rc = port_fs_replace(manifest, text, strlen(text), 0600);
-	}
-	return rc;
+	ship_manifest(s->device, gen, text, sizeof(text));
+	snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/manifest", s->device, gen);
+	return replica_write(s->rep, rel, text, strlen(text));
 }
 
 /* The highest generation counter in the replica, so that a generation whose
@@ -700,13 +693,11 @@ static int replica_put(struct ship *s, const char *root, uint64_t gen, uint64_t 
 static uint64_t replica_max_counter(struct ship *s)
 {
 	struct ship_names ns;
-	char dir[4300];
 	uint64_t max = 0;
 
-	if (!replica_reachable(s))
+	if (!reachable(s))
 		return 0;
-	snprintf(dir, sizeof(dir), "%s/%s", s->cfg->replica + 7, s->device);
-	if (ship_list(dir, 16, NULL, &ns) == HF_OK)
+	if (replica_list(s->rep, s->device, 16, NULL, &ns) == HF_OK)
 		for (size_t i = 0; i < ns.n; i++)
 			if (strtoull(ns.v[i], NULL, 16) >> 32 > max)
 				max = strtoull(ns.v[i], NULL, 16) >> 32;
@@ -714,7 +705,7 @@ static uint64_t replica_max_counter(struct ship *s)
 	return max;
 }
 
-static int copy_one(struct ship *s, const char *root, const char *name)
+static int copy_one(struct ship *s, const char *name)
 {
 	char from[4300];
 	uint64_t gen = strtoull(name, NULL, 16), seq = strtoull(name + 17, NULL, 16);
@@ -725,7 +716,7 @@ static int copy_one(struct ship *s, const char *root, const char *name)
 	snprintf(from, sizeof(from), "%s/%s", s->spool, name);
 	if ((rc = port_fs_read_file(from, SPOOL_FILE_MAX, &buf, &len)) != HF_OK)
 		return rc;
-	rc = replica_put(s, root, gen, seq, buf, len);
+	rc = replica_put(s, gen, seq, buf, len);
 	free(buf);
 	/* Only now, with the copy durable, may the spool forget it. */
 	if (rc == HF_OK && (rc = port_fs_unlink(from)) == HF_OK)
@@ -736,16 +727,11 @@ static int copy_one(struct ship *s, const char *root, const char *name)
 int ship_upload(struct ship *s, unsigned *copied)
 {
 	struct ship_names ns = { 0 };
-	const char *root = s->cfg->replica + 7; /* file:// */
-	enum port_fs_kind kind;
 	char lock[4300];
 	int rc, lfd;
 
 	*copied = 0;
-	if (!s->cfg->replica[0])
-		return HF_ENOENT;
-	if (port_fs_kind(root, &kind) != HF_OK || kind != PORT_FS_DIR ||
-	    !port_fs_is_writable(root))
+	if (!reachable(s))
 		return HF_ENOENT;
 	if ((rc = ensure_spool(s)) != HF_OK)
 		return rc;
@@ -755,7 +741,7 @@ int ship_upload(struct ship *s, unsigned *copied)
 	rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 	if (rc == HF_OK) {
 		for (size_t i = 0; i < ns.n && rc == HF_OK; i++) {
-			if ((rc = copy_one(s, root, ns.v[i])) == HF_OK)
+			if ((rc = copy_one(s, ns.v[i])) == HF_OK)
 				(*copied)++;
 		}
 	}

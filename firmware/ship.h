@@ -36,8 +36,11 @@ struct ship_state {
 	char last_gap[160];     /* why the last one did */
 };
 
+struct replica;
+
 struct ship {
 	char data[4096];        /* the data directory */
+	struct replica *rep;    /* NULL when no replica is configured */
 	char spool[4160];
 	char wal[4160];
 	const struct cfg *cfg;
@@ -45,8 +48,10 @@ struct ship {
 	struct ship_state st;
 };
 
-/* Sets up S for data directory DATA (cfg's device name or the host name). */
+/* Sets up S for data directory DATA (cfg's device name or the host name,
+** cfg's replica). Free with ship_free. */
 int ship_init(struct ship *s, const char *data, const struct cfg *cfg);
+void ship_free(struct ship *s);
 
 /*
 ** Seals what is new: a snapshot if no generation has started or the history
@@ -90,6 +95,9 @@ struct ship_names {
 	const char *suffix;
 };
 int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_names *l);
+/* Adds NAME to L if it passes L's filters; sorts L. */
+int ship_names_add(struct ship_names *l, const char *name);
+void ship_names_sort(struct ship_names *l);
 
 /* Loads the state (all zero if none yet). */
 int ship_load(struct ship *s);

@@ -1,0 +1,266 @@
+/*
+** replica.c: directory and S3 replicas behind one interface (replica.h).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+#include "replica.h"
+
+#define REPLICA_FILE_MAX (1024u * 1024 * 1024)
+
+/* "access_key = ..." and "secret_key = ..." from a file only we may read. */
+static int read_credentials(const char *path, struct replica *r)
+{
+	char *text, *line, *save = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = port_fs_read_file(path, 16 * 1024, &text, &len)) != HF_OK) {
+		port_log("replica: cannot read the credentials file %s", path);
+		return rc;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char key[32], val[256];
+		if (sscanf(line, " %31[a-z_] = %255s", key, val) != 2)
+			continue;
+		if (!strcmp(key, "access_key"))
+			snprintf(r->access_key, sizeof(r->access_key), "%s", val);
+		else if (!strcmp(key, "secret_key"))
+			snprintf(r->secret_key, sizeof(r->secret_key), "%s", val);
+	}
+	memset(text, 0, len);
+	free(text);
+	return HF_OK;
+}
+
+int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
+{
+	const char *ep, *rg, *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->url, sizeof(r->url), "%s", url);
+	if (!strncmp(url, "file://", 7) || url[0] == '/') {
+		snprintf(r->root, sizeof(r->root), "%s", url[0] == '/' ? url : url + 7);
+		return HF_OK;
+	}
+	if (strncmp(url, "s3://", 5) != 0) {
+		port_log("replica %s: use file:///DIR or s3://BUCKET/PREFIX", url);
+		return HF_EINVAL;
+	}
+	r->s3 = true;
+	const char *b = url + 5, *slash = strchr(b, '/');
+	size_t bl = slash ? (size_t)(slash - b) : strlen(b);
+	if (!bl || bl >= sizeof(r->bucket)) {
+		port_log("replica %s: no bucket", url);
+		return HF_EINVAL;
+	}
+	memcpy(r->bucket, b, bl);
+	if (slash && slash[1]) {
+		snprintf(r->prefix, sizeof(r->prefix), "%s", slash + 1);
+		size_t pl = strlen(r->prefix);
+		while (pl && r->prefix[pl - 1] == '/')
+			r->prefix[--pl] = '\0';
+	}
+	ep = getenv("HOLDFAST_S3_ENDPOINT");
+	if (!ep && cfg && cfg->s3_endpoint[0])
+		ep = cfg->s3_endpoint;
+	rg = getenv("HOLDFAST_S3_REGION");
+	if (!rg)
+		rg = cfg && cfg->s3_region[0] ? cfg->s3_region : "us-east-1";
+	snprintf(r->region, sizeof(r->region), "%s", rg);
+	if (cfg && cfg->s3_ca_file[0])
+		snprintf(r->ca, sizeof(r->ca), "%s", cfg->s3_ca_file);
+	if (!ep) {
+		port_log("replica %s: no S3 endpoint ([replica] endpoint = https://HOST[:PORT], or "
+			 "$HOLDFAST_S3_ENDPOINT)", url);
+		return HF_EINVAL;
+	}
+	if ((rc = httpc_parse_url(ep, &r->c.endpoint)) != HF_OK)
+		return rc;
+	if (ak && sk) {
+		snprintf(r->access_key, sizeof(r->access_key), "%s", ak);
+		snprintf(r->secret_key, sizeof(r->secret_key), "%s", sk);
+	} else if (cfg && cfg->s3_credentials_file[0] &&
+		   (rc = read_credentials(cfg->s3_credentials_file, r)) != HF_OK) {
+		return rc;
+	}
+	if (!r->access_key[0] || !r->secret_key[0]) {
+		port_log("replica %s: no credentials ($AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, "
+			 "or [replica] credentials_file)", url);
+		return HF_EINVAL;
+	}
+	r->c.bucket = r->bucket;
+	r->c.region = r->region;
+	r->c.access_key = r->access_key;
+	r->c.secret_key = r->secret_key;
+	r->c.ca_file = r->ca[0] ? r->ca : NULL;
+	r->c.timeout_ms = 30000;
+	return HF_OK;
+}
+
+bool replica_reachable(const struct replica *r)
+{
+	enum port_fs_kind kind;
+
+	if (r->s3)
+		return true;
+	return r->root[0] && port_fs_kind(r->root, &kind) == HF_OK && kind == PORT_FS_DIR &&
+	       port_fs_is_writable(r->root);
+}
+
+static void key_of(const struct replica *r, const char *rel, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s%s%s", r->prefix, r->prefix[0] ? "/" : "", rel);
+}
+
+/* mkdir -p of REL's directories below the root, each new name made durable. */
+static int mkdirs(const struct replica *r, const char *rel)
+{
+	char p[2200];
+	enum port_fs_kind kind;
+	int rc;
+
+	snprintf(p, sizeof(p), "%s/%s", r->root, rel);
+	for (char *c = p + strlen(r->root) + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		if ((rc = port_fs_kind(p, &kind)) != HF_OK)
+			return rc;
+		if (kind == PORT_FS_NONE && (rc = port_fs_mkdir(p, 0700)) != HF_OK && rc != HF_EEXIST)
+			return rc;
+		*c = '/';
+	}
+	return HF_OK;
+}
+
+int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len)
+{
+	char path[2200];
+	int rc;
+
+	if (r->s3) {
+		key_of(r, rel, path, sizeof(path));
+		return s3_put(&r->c, path, buf, len);
+	}
+	if (!replica_reachable(r))
+		return HF_ENOENT;
+	if ((rc = mkdirs(r, rel)) != HF_OK)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s", r->root, rel);
+	return port_fs_replace(path, buf, len, 0600);
+}
+
+struct gather {
+	char *p;
+	size_t len, cap;
+};
+
+static int gather(void *arg, const uint8_t *d, size_t n)
+{
+	struct gather *g = arg;
+
+	if (g->len + n + 1 > g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4096;
+		char *p;
+		while (cap < g->len + n + 1)
+			cap *= 2;
+		if (cap > REPLICA_FILE_MAX || !(p = realloc(g->p, cap)))
+			return 1;
+		g->p = p;
+		g->cap = cap;
+	}
+	memcpy(g->p + g->len, d, n);
+	g->len += n;
+	g->p[g->len] = '\0';
+	return 0;
+}
+
+int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len)
+{
+	char path[2200];
+	struct gather g = { 0 };
+	int rc;
+
+	if (!r->s3) {
+		snprintf(path, sizeof(path), "%s/%s", r->root, rel);
+		return port_fs_read_file(path, REPLICA_FILE_MAX, buf, len);
+	}
+	key_of(r, rel, path, sizeof(path));
+	if ((rc = s3_get(&r->c, path, gather, &g)) != HF_OK) {
+		free(g.p);
+		return rc;
+	}
+	if (!g.p && !(g.p = calloc(1, 1)))
+		return HF_ENOMEM;
+	*buf = g.p;
+	*len = g.len;
+	return HF_OK;
+}
+
+int replica_size(const struct replica *r, const char *rel, uint64_t *size)
+{
+	char path[2200];
+	int64_t mtime;
+
+	if (r->s3) {
+		key_of(r, rel, path, sizeof(path));
+		return s3_head(&r->c, path, size);
+	}
+	snprintf(path, sizeof(path), "%s/%s", r->root, rel);
+	return port_fs_stamp(path, size, &mtime);
+}
+
+struct lister {
+	struct ship_names *out;
+	const char *base;          /* key prefix of the directory, with its '/' */
+	size_t want_len;
+	const char *suffix;
+	int rc;
+};
+
+static int list_key(void *arg, const struct s3_object *o)
+{
+	struct lister *l = arg;
+	const char *rest = o->key + strlen(l->base), *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+	char name[80];
+
+	if (strncmp(o->key, l->base, strlen(l->base)) || !n || n >= sizeof(name))
+		return 0;
+	memcpy(name, rest, n);
+	name[n] = '\0';
+	/* Keys come sorted: a directory's many keys give one name. */
+	if (l->out->n && !strcmp(l->out->v[l->out->n - 1], name))
+		return 0;
+	return ship_names_add(l->out, name);
+}
+
+int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
+		 const char *suffix, struct ship_names *out)
+{
+	char path[2200], base[2200];
+	struct lister l;
+	int rc;
+
+	if (!r->s3) {
+		snprintf(path, sizeof(path), "%s%s%s", r->root, rel_dir[0] ? "/" : "", rel_dir);
+		return ship_list(path, want_len, suffix, out);
+	}
+	memset(out, 0, sizeof(*out));
+	out->want_len = want_len;
+	out->suffix = suffix;
+	/* The key prefix of the directory, ending in '/' (or empty: the bucket). */
+	if (rel_dir[0])
+		snprintf(base, sizeof(base), "%s%s%s/", r->prefix, r->prefix[0] ? "/" : "", rel_dir);
+	else
+		snprintf(base, sizeof(base), "%s%s", r->prefix, r->prefix[0] ? "/" : "");
+	l = (struct lister){ out, base, want_len, suffix, HF_OK };
+	if ((rc = s3_list(&r->c, base, 0, list_key, &l)) != HF_OK)
+		return rc;
+	ship_names_sort(out);
+	return out->n ? HF_OK : HF_ENOENT;
+}

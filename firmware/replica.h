@@ -1,0 +1,54 @@
+/*
+** replica.h: where shipped files go, behind one interface: a directory
+** (file:///DIR: a USB stick, a NAS mount) or an S3 bucket (s3://BUCKET/PREFIX).
+** Paths are relative to the replica's root ("DEVICE/GEN/seg/SEQ.zst").
+**
+** S3 settings: [replica] endpoint, region, ca_file in holdfast.conf (or, for
+** restore elsewhere, $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_REGION), credentials
+** from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY or the 0600 file named
+** by [replica] credentials_file ("access_key = ..." and "secret_key = ...").
+** Never from the command line, never logged.
+*/
+#ifndef HF_REPLICA_H
+#define HF_REPLICA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cfg.h"
+#include "s3.h"
+#include "ship.h"
+
+struct replica {
+	bool s3;
+	char root[1024];           /* file: the directory */
+	char url[1100];            /* for messages */
+	struct s3_cfg c;           /* s3 */
+	char bucket[256], prefix[512], region[64], ca[1024];
+	char access_key[256], secret_key[256];
+};
+
+/* Opens the replica URL (file:///DIR, a plain /DIR, or s3://BUCKET[/PREFIX]);
+** CFG (may be NULL) gives the S3 settings the environment does not. */
+int replica_open(const char *url, const struct cfg *cfg, struct replica *r);
+
+/* A directory replica that is there and writable; an S3 replica: configured
+** (whether it answers shows when it is used). */
+bool replica_reachable(const struct replica *r);
+
+/* Writes REL whole and durably (file: tmp, fsync, rename, directory fsync;
+** S3: one PutObject with Content-MD5). */
+int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len);
+
+/* Reads REL whole (at most 1 GiB). HF_ENOENT if it is not there. */
+int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len);
+
+/* The size of REL; HF_ENOENT if it is not there. */
+int replica_size(const struct replica *r, const char *rel, uint64_t *size);
+
+/* The names directly below REL_DIR ("" for the root), sorted, filtered as
+** ship_list. HF_ENOENT if there is no such directory (S3: no key below). */
+int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
+		 const char *suffix, struct ship_names *out);
+
+#endif /* HF_REPLICA_H */
