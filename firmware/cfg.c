@@ -28,6 +28,7 @@ void cfg_init(struct cfg *c)
 	c->seal_interval_ms = 10000;
 	c->seal_bytes = 1024 * 1024;
 	c->spool_max = 64 * 1024 * 1024;
+	c->s3_timeout_ms = 30000;
 }
 
 static char *trim(char *s)
@@ -106,6 +107,13 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			    strlen(val) >= sizeof(c->s3_endpoint))
 				return HF_EINVAL;
 			snprintf(c->s3_endpoint, sizeof(c->s3_endpoint), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "timeout") == 0) {
+			*why = "a duration from 1s to 10m, such as 30s";
+			if (units_parse_duration(val, &c->s3_timeout_ms) || c->s3_timeout_ms < 1000 ||
+			    c->s3_timeout_ms > 600000)
+				return HF_EINVAL;
 			return HF_OK;
 		}
 		if (strcmp(key, "region") == 0) {
@@ -298,6 +306,7 @@ const char *cfg_default_text(void)
 	"# ca_file = /etc/ssl/certs/ca-certificates.crt\n"
 	"# credentials_file = /etc/holdfast/s3.credentials  # 0600: access_key = ..., secret_key = ...\n"
 	"#                        # (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY)\n"
+	"# timeout = 30s          # longest wait for the replica's network\n"
 	"# device = gateway-7     # this device's name in the replica (default: host name)\n"
 	"# seal_interval = 10s    # seal new frames into a segment at least this often\n"
 	"# seal_bytes = 1MiB      # or once this much WAL is unsealed\n"

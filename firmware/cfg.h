@@ -34,6 +34,7 @@ struct cfg {
 	char s3_region[64];          /* [replica] region */
 	char s3_ca_file[1024];       /* [replica] ca_file: CA bundle for the endpoint */
 	char s3_credentials_file[1024]; /* [replica] credentials_file (0600) */
+	uint64_t s3_timeout_ms;      /* [replica] timeout: every network wait */
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */

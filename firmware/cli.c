@@ -428,7 +428,7 @@ static const struct verb verbs[] = {
 	  "usage: holdfast debug segment FILE\n"
 	  "       holdfast debug fetch URL [--ca FILE]\n"
 	  "       holdfast debug s3 put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX]\n"
-	  "                         [--max-keys N] [--ca FILE]\n"
+	  "                         [--max-keys N] [--ca FILE] [--timeout DURATION]\n"
 	  "\n"
 	  "segment checks a segment or snapshot file (spool or replica) and prints its\n"
 	  "header. fetch GETs URL (https://, or http:// to loopback) with holdfast's\n"

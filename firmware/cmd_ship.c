@@ -23,6 +23,7 @@
 #include "s3.h"
 #include "seg.h"
 #include "ship.h"
+#include "units.h"
 
 #define REPLICA_FILE_MAX (1024u * 1024 * 1024)
 
@@ -744,7 +745,8 @@ static int print_object(void *arg, const struct s3_object *o)
 static int debug_s3(struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
-					       { "max-keys", 0, true }, { NULL, 0, false } };
+					       { "max-keys", 0, true }, { "timeout", 0, true },
+					       { NULL, 0, false } };
 	const char *pos[3] = { NULL, NULL, NULL }, *val, *ep = getenv("HOLDFAST_S3_ENDPOINT");
 	unsigned npos = 0, max_keys = 0;
 	struct s3_cfg c = { 0 };
@@ -768,8 +770,15 @@ static int debug_s3(struct cli_args *a, FILE *out)
 			return CLI_HELP;
 		} else if (idx == 1) {
 			c.ca_file = val;
-		} else {
+		} else if (idx == 2) {
 			max_keys = (unsigned)strtoul(val, NULL, 10);
+		} else {
+			uint64_t ms;
+			if (units_parse_duration(val, &ms) || ms == 0 || ms > 3600000) {
+				port_log("debug s3: --timeout: '%s' is not a duration such as 10s", val);
+				return HF_EINVAL;
+			}
+			c.timeout_ms = (unsigned)ms;
 		}
 	}
 	if (!ep || !c.bucket || !c.access_key || !c.secret_key || !pos[0]) {

@@ -17,6 +17,16 @@ static int read_credentials(const char *path, struct replica *r)
 	size_t len;
 	int rc;
 
+	mode_t mode;
+
+	/* A secret others can read is no secret: refuse, and say how to fix it. */
+	if ((rc = port_fs_mode(path, &mode)) != HF_OK)
+		return rc;
+	if (mode & 077) {
+		port_log("replica: the credentials file %s is readable by others (mode %04o); "
+			 "chmod 600 it", path, (unsigned)mode);
+		return HF_EACCES;
+	}
 	if ((rc = port_fs_read_file(path, 16 * 1024, &text, &len)) != HF_OK) {
 		port_log("replica: cannot read the credentials file %s", path);
 		return rc;
@@ -97,7 +107,7 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 	r->c.access_key = r->access_key;
 	r->c.secret_key = r->secret_key;
 	r->c.ca_file = r->ca[0] ? r->ca : NULL;
-	r->c.timeout_ms = 30000;
+	r->c.timeout_ms = cfg ? (unsigned)cfg->s3_timeout_ms : 30000;
 	return HF_OK;
 }
 

@@ -124,6 +124,9 @@ int port_fs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
 ** missing. */
 int port_fs_list(const char *dir, int (*fn)(void *arg, const char *name), void *arg);
 
+/* The permission bits of PATH (symlinks followed). */
+int port_fs_mode(const char *path, mode_t *mode);
+
 /* Size and modification time (ns) of PATH; HF_ENOENT (not logged) if none. */
 int port_fs_stamp(const char *path, uint64_t *size, int64_t *mtime_ns);
 

@@ -438,3 +438,13 @@ int port_fs_lock(const char *path, int *fd)
 	*fd = f;
 	return HF_OK;
 }
+
+int port_fs_mode(const char *path, mode_t *mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return port_syserr("stat", path, errno);
+	*mode = st.st_mode & 07777;
+	return HF_OK;
+}

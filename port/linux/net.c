@@ -33,6 +33,7 @@
 struct port_conn {
 	int fd;
 	bool tls;
+	bool io_logged;        /* the socket's failure was already said */
 	unsigned timeout_ms;   /* for the callbacks of the current call */
 	mbedtls_ssl_context ssl;
 	mbedtls_ssl_config conf;
@@ -97,6 +98,16 @@ static int tcp_connect(const char *host, unsigned port, unsigned timeout_ms, int
 
 /* ---- mbedTLS's I/O callbacks --------------------------------------------- */
 
+/* A socket error below TLS: said here, in words, once; the TLS layer's
+** "internal error" that follows is not said again. */
+static int io_fail(struct port_conn *c, const char *what, int e)
+{
+	port_log("network: %s: %s", what,
+		 e == ECONNRESET || e == EPIPE ? "the server closed the connection" : strerror(e));
+	c->io_logged = true;
+	return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+}
+
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct port_conn *c = ctx;
@@ -108,8 +119,12 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 			return (int)n;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || wait_fd(c->fd, POLLOUT, c->timeout_ms) != HF_OK)
-			return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+		if (errno != EAGAIN)
+			return io_fail(c, "send", errno);
+		if (wait_fd(c->fd, POLLOUT, c->timeout_ms) != HF_OK) {
+			c->io_logged = true;
+			return MBEDTLS_ERR_SSL_TIMEOUT;
+		}
 	}
 }
 
@@ -125,16 +140,20 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-		if (wait_fd(c->fd, POLLIN, c->timeout_ms) != HF_OK)
+			return io_fail(c, "receive", errno);
+		if (wait_fd(c->fd, POLLIN, c->timeout_ms) != HF_OK) {
+			c->io_logged = true;
 			return MBEDTLS_ERR_SSL_TIMEOUT;
+		}
 	}
 }
 
-static int tls_err(const char *what, int ret)
+static int tls_err(struct port_conn *c, const char *what, int ret)
 {
 	char buf[160];
 
+	if ((ret == MBEDTLS_ERR_SSL_TIMEOUT || ret == MBEDTLS_ERR_SSL_INTERNAL_ERROR) && c->io_logged)
+		return HF_EIO;
 	mbedtls_strerror(ret, buf, sizeof(buf));
 	port_log("tls: %s: %s (-0x%04x)", what, buf, (unsigned)-ret);
 	return ret == MBEDTLS_ERR_SSL_TIMEOUT || ret == MBEDTLS_ERR_SSL_INTERNAL_ERROR ? HF_EIO
@@ -163,24 +182,24 @@ static int tls_start(struct port_conn *c, const char *host, const struct port_tl
 	c->tls = true;
 	if ((ret = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
 					 (const unsigned char *)"holdfast", 8)) != 0)
-		return tls_err("seeding the random generator", ret);
+		return tls_err(c, "seeding the random generator", ret);
 	if ((ret = mbedtls_x509_crt_parse_file(&c->ca, ca)) < 0) {
 		port_log("tls: cannot load the CA bundle %s", ca);
-		return tls_err("CA bundle", ret);
+		return tls_err(c, "CA bundle", ret);
 	}
 	if ((ret = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,
 					       MBEDTLS_SSL_TRANSPORT_STREAM,
 					       MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
-		return tls_err("configuration", ret);
+		return tls_err(c, "configuration", ret);
 	mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
 	mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
 	mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_max_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_3);
 	if ((ret = mbedtls_ssl_setup(&c->ssl, &c->conf)) != 0)
-		return tls_err("setup", ret);
+		return tls_err(c, "setup", ret);
 	if ((ret = mbedtls_ssl_set_hostname(&c->ssl, host)) != 0)
-		return tls_err("host name", ret);
+		return tls_err(c, "host name", ret);
 	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 	while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
 		if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -194,7 +213,7 @@ static int tls_start(struct port_conn *c, const char *host, const struct port_tl
 			port_log("tls: the certificate of %s is not acceptable:%s", host, info);
 			return HF_EACCES;
 		}
-		return tls_err("handshake", ret);
+		return tls_err(c, "handshake", ret);
 	}
 	return HF_OK;
 }
@@ -232,13 +251,11 @@ int port_conn_write(struct port_conn *c, const void *buf, size_t len, unsigned t
 			if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
 				continue;
 			if (n < 0)
-				return tls_err("write", n);
+				return tls_err(c, "write", n);
 		} else {
 			n = bio_send(c, p, len);
-			if (n < 0) {
-				port_log("network: write failed or timed out");
-				return HF_EIO;
-			}
+			if (n < 0)
+				return HF_EIO; /* said by bio_send */
 		}
 		p += n;
 		len -= (size_t)n;
@@ -254,11 +271,8 @@ int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsi
 	*got = 0;
 	if (!c->tls) {
 		n = bio_recv(c, buf, cap);
-		if (n < 0) {
-			port_log("network: %s", n == MBEDTLS_ERR_SSL_TIMEOUT ? "read timed out"
-									     : "read failed");
-			return HF_EIO;
-		}
+		if (n < 0)
+			return HF_EIO; /* said by bio_recv */
 		*got = (size_t)n;
 		return HF_OK;
 	}
@@ -270,7 +284,7 @@ int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsi
 		if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
 			return HF_OK; /* the end, said properly */
 		if (n < 0)
-			return tls_err("read", n);
+			return tls_err(c, "read", n);
 		*got = (size_t)n;
 		return HF_OK;
 	}
