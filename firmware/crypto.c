@@ -42,6 +42,14 @@ void crypto_md5_base64(const void *data, size_t len, char out[25])
 	out[olen] = '\0';
 }
 
+void crypto_md5_hex(const void *data, size_t len, char out[33])
+{
+	unsigned char md5[16];
+
+	mbedtls_md5(data, len, md5);
+	crypto_hex(md5, sizeof(md5), out);
+}
+
 void crypto_hex(const uint8_t *bin, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -21,8 +21,10 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
 			uint8_t out[32]);
 
-/* Base64 of the MD5 of LEN bytes at DATA (S3's Content-MD5) into OUT. */
+/* Base64 of the MD5 of LEN bytes at DATA (S3's Content-MD5) into OUT, and
+** the same MD5 in hex (S3's ETag of a single-part object). */
 void crypto_md5_base64(const void *data, size_t len, char out[25]);
+void crypto_md5_hex(const void *data, size_t len, char out[33]);
 
 /* Lower-case hex of LEN bytes at BIN into OUT (2 * LEN + 1 bytes). */
 void crypto_hex(const uint8_t *bin, size_t len, char *out);

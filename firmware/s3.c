@@ -107,6 +107,7 @@ struct call {
 	http_body_fn on_body;      /* 2xx bodies */
 	void *arg;
 	uint64_t max_body;
+	bool create_only;          /* If-None-Match: *; a 412 is HF_EEXIST, unsaid */
 };
 
 static int call(const struct s3_cfg *c, const struct call *k, struct http_parser *p)
@@ -150,9 +151,9 @@ static int call(const struct s3_cfg *c, const struct call *k, struct http_parser
 	if ((rc = sigv4_sign(&cred, &r, &o)) != HF_OK)
 		return rc;
 	n = snprintf(hdrs, sizeof(hdrs),
-		     "x-amz-content-sha256: %s\r\nx-amz-date: %s\r\n%s%s%sAuthorization: %s\r\n", sha, date,
-		     k->body ? "Content-MD5: " : "", k->body ? md5 : "", k->body ? "\r\n" : "",
-		     o.authorization);
+		     "x-amz-content-sha256: %s\r\nx-amz-date: %s\r\n%s%s%s%sAuthorization: %s\r\n", sha,
+		     date, k->body ? "Content-MD5: " : "", k->body ? md5 : "", k->body ? "\r\n" : "",
+		     k->create_only ? "If-None-Match: *\r\n" : "", o.authorization);
 	sigv4_out_free(&o);
 	if (n < 0 || (size_t)n >= sizeof(hdrs))
 		return HF_ETOOBIG;
@@ -164,7 +165,9 @@ static int call(const struct s3_cfg *c, const struct call *k, struct http_parser
 	http_parser_init(p, k->head, k->max_body ? k->max_body : S3_ERROR_BODY_MAX, to_buf, &err);
 	rc = httpc_request(&u, k->method, hdrs, k->body, k->body_len, c->ca_file, c->timeout_ms, p,
 			   proto, sizeof(proto));
-	if (rc == HF_OK && (p->status < 200 || p->status > 299))
+	if (rc == HF_OK && k->create_only && p->status == 412)
+		rc = HF_EEXIST;
+	else if (rc == HF_OK && (p->status < 200 || p->status > 299))
 		rc = reply_error(k->method, k->key ? k->key : c->bucket, p, &err);
 	else if (rc == HF_OK && k->on_body && err.len && k->on_body(k->arg, (uint8_t *)err.p, err.len))
 		rc = HF_EIO;
@@ -174,15 +177,35 @@ static int call(const struct s3_cfg *c, const struct call *k, struct http_parser
 
 int s3_put(const struct s3_cfg *c, const char *key, const void *data, size_t len)
 {
-	struct call k = { "PUT", key, NULL, data ? data : "", len, false, NULL, NULL, 0 };
+	struct call k = { "PUT", key, NULL, data ? data : "", len, false, NULL, NULL, 0, true };
+	struct call h = { "HEAD", key, NULL, NULL, 0, true, NULL, NULL, 0, false };
 	struct http_parser p;
+	char want[33], got[80];
+	const char *etag;
+	int rc = call(c, &k, &p);
 
-	return call(c, &k, &p);
+	if (rc != HF_EEXIST)
+		return rc;
+	/* Written create-only, so a retry never overwrites: if it is there,
+	** it is done only if it is ours, byte for byte (the ETag of a
+	** single-part object is its MD5). */
+	if ((rc = call(c, &h, &p)) != HF_OK)
+		return rc;
+	crypto_md5_hex(data ? data : "", len, want);
+	etag = http_header(&p, "etag");
+	snprintf(got, sizeof(got), "%s", etag ? etag + (etag[0] == '"') : "");
+	if (got[0] && got[strlen(got) - 1] == '"')
+		got[strlen(got) - 1] = '\0';
+	if (!strcmp(got, want))
+		return HF_OK;
+	port_log("s3: PUT %s: a different object is already there (ETag %s, ours %s); not "
+		 "overwritten", key, got[0] ? got : "none", want);
+	return HF_EEXIST;
 }
 
 int s3_get(const struct s3_cfg *c, const char *key, http_body_fn fn, void *arg)
 {
-	struct call k = { "GET", key, NULL, NULL, 0, false, fn, arg, 1u << 30 };
+	struct call k = { "GET", key, NULL, NULL, 0, false, fn, arg, 1u << 30, false };
 	struct http_parser p;
 
 	return call(c, &k, &p);
@@ -190,7 +213,7 @@ int s3_get(const struct s3_cfg *c, const char *key, http_body_fn fn, void *arg)
 
 int s3_head(const struct s3_cfg *c, const char *key, uint64_t *size)
 {
-	struct call k = { "HEAD", key, NULL, NULL, 0, true, NULL, NULL, 0 };
+	struct call k = { "HEAD", key, NULL, NULL, 0, true, NULL, NULL, 0, false };
 	struct http_parser p;
 	int rc = call(c, &k, &p);
 
@@ -201,7 +224,7 @@ int s3_head(const struct s3_cfg *c, const char *key, uint64_t *size)
 
 int s3_delete(const struct s3_cfg *c, const char *key)
 {
-	struct call k = { "DELETE", key, NULL, NULL, 0, false, NULL, NULL, 0 };
+	struct call k = { "DELETE", key, NULL, NULL, 0, false, NULL, NULL, 0, false };
 	struct http_parser p;
 
 	return call(c, &k, &p);
@@ -240,7 +263,8 @@ int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
 	query_escape(prefix ? prefix : "", eprefix, sizeof(eprefix));
 	while (rc == HF_OK && more) {
 		struct buf b = { 0 };
-		struct call k = { "GET", NULL, query, NULL, 0, false, keep_page, &b, S3_LIST_BODY_MAX };
+		struct call k = { "GET", NULL, query, NULL, 0, false, keep_page, &b, S3_LIST_BODY_MAX,
+				  false };
 		struct http_parser p;
 		char max[32] = "";
 

@@ -3,7 +3,9 @@
 ** HeadObject, DeleteObject and ListObjectsV2 with paging. Path-style
 ** addressing (https://ENDPOINT/BUCKET/KEY), which every S3 implementation
 ** serves. Every request carries x-amz-content-sha256 (the payload's hash is
-** signed); PutObject also Content-MD5, so the server checks what it stored.
+** signed); PutObject also Content-MD5, so the server checks what it stored,
+** and If-None-Match: * so that a retry never overwrites: a 412 is success
+** only if the object there is ours byte for byte (its ETag is our MD5).
 **
 ** Errors: a non-2xx reply is logged once with its status, S3 error code,
 ** message and request id (never the credentials) and mapped: 403 and other

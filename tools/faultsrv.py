@@ -13,9 +13,12 @@ every request in one way chosen on the command line:
   bigheaders  a status line and 100 KiB of headers
   garbagexml  HTTP 403 whose body is not XML
   nohttp      bytes that are not HTTP at all
+  exists-same PUT: 412 Precondition Failed; HEAD: the ETag of that PUT's body
+  exists-other PUT: 412; HEAD: some other object's ETag
 
 Usage: faultsrv.py MODE PORT CERT KEY. Test code only: never on a network.
 """
+import hashlib
 import socket
 import ssl
 import sys
@@ -23,6 +26,7 @@ import threading
 import time
 
 MODE, PORT, CERT, KEY = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+LAST_MD5 = [""]
 
 
 def xml_error(code, message):
@@ -60,6 +64,16 @@ def serve(conn):
             if not chunk:
                 return
             body += chunk
+        if MODE.startswith("exists-"):
+            if head.startswith(b"PUT "):
+                LAST_MD5[0] = hashlib.md5(body[:length]).hexdigest()
+                reply(conn, b"412 Precondition Failed", xml_error("PreconditionFailed", "exists"))
+            else:
+                etag = LAST_MD5[0] if MODE == "exists-same" else "0" * 32
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: "%s"\r\n\r\n'
+                             % etag.encode())
+            conn.close()
+            return
         if MODE == "500":
             reply(conn, b"500 Internal Server Error", xml_error("InternalError", "try again"))
         elif MODE == "slowdown":
