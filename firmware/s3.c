@@ -13,10 +13,43 @@
 #define S3_ERROR_BODY_MAX (64 * 1024)
 #define S3_LIST_BODY_MAX (4u << 20)
 
-/* SigV4's time: the wall clock, as YYYYMMDDTHHMMSSZ. */
+/* Server time minus ours, learnt from a RequestTimeTooSkewed reply: boards
+** without an RTC boot with a wrong clock, and S3 refuses requests signed more
+** than 15 minutes off. The server is authenticated by TLS, so its Date is
+** believed. */
+static int64_t skew_ms;
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* An HTTP Date ("Sun, 29 Nov 2026 19:00:00 GMT") in ms, or -1. */
+static int64_t http_date_ms(const char *v)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4];
+	int d, y, hh, mm, ss;
+	const char *m;
+
+	if (!v || sscanf(v, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &hh, &mm, &ss) != 6 ||
+	    !(m = strstr(months, mon)) || (m - months) % 3 || d < 1 || d > 31 || y < 1970)
+		return -1;
+	return ((days_from_civil(y, (unsigned)((m - months) / 3 + 1), (unsigned)d) * 24 + hh) * 60 +
+		mm) * 60000LL + ss * 1000LL;
+}
+
+/* SigV4's time: the wall clock (corrected by what a server told us), as
+** YYYYMMDDTHHMMSSZ. */
 static void amz_date(char out[17])
 {
-	int64_t ms = port_clock_utc(NULL);
+	int64_t ms = port_clock_utc(NULL) + skew_ms;
 	long long secs = ms / 1000, z = secs / 86400 + 719468;
 	long long era = (z >= 0 ? z : z - 146096) / 146097;
 	unsigned doe = (unsigned)(z - era * 146097);
@@ -81,10 +114,16 @@ static int to_buf(void *arg, const uint8_t *d, size_t n)
 }
 
 /* A failed reply: says what S3 said, and maps it to a retry class. */
-static int reply_error(const char *method, const char *key, struct http_parser *p, struct buf *b)
+static int reply_error(const char *method, const char *key, struct http_parser *p, struct buf *b,
+		       char *code, size_t code_len)
 {
 	struct s3_error e;
 	bool have = b->p && s3xml_error(b->p, b->len, &e) == HF_OK;
+
+	snprintf(code, code_len, "%s", have ? e.code : "");
+	/* Said by the caller, which corrects the clock and tries again. */
+	if (have && !strcmp(e.code, "RequestTimeTooSkewed"))
+		return HF_EACCES;
 
 	port_log("s3: %s %s: HTTP %d%s%s%s%s%s%s", method, key, p->status, have ? " " : "",
 		 have ? e.code : "", have && e.message[0] ? ": " : "", have ? e.message : "",
@@ -110,7 +149,8 @@ struct call {
 	bool create_only;          /* If-None-Match: *; a 412 is HF_EEXIST, unsaid */
 };
 
-static int call(const struct s3_cfg *c, const struct call *k, struct http_parser *p)
+static int call_once(const struct s3_cfg *c, const struct call *k, struct http_parser *p,
+		     char *code, size_t code_len)
 {
 	char path[2048], raw[1536], date[17], sha[65], md5[25], host[300], hdrs[2048];
 	uint8_t h[32];
@@ -168,10 +208,34 @@ static int call(const struct s3_cfg *c, const struct call *k, struct http_parser
 	if (rc == HF_OK && k->create_only && p->status == 412)
 		rc = HF_EEXIST;
 	else if (rc == HF_OK && (p->status < 200 || p->status > 299))
-		rc = reply_error(k->method, k->key ? k->key : c->bucket, p, &err);
+		rc = reply_error(k->method, k->key ? k->key : c->bucket, p, &err, code, code_len);
 	else if (rc == HF_OK && k->on_body && err.len && k->on_body(k->arg, (uint8_t *)err.p, err.len))
 		rc = HF_EIO;
 	free(err.p);
+	return rc;
+}
+
+static int call(const struct s3_cfg *c, const struct call *k, struct http_parser *p)
+{
+	char code[64] = "";
+	int rc = call_once(c, k, p, code, sizeof(code));
+	int64_t server;
+
+	if (rc != HF_EACCES || strcmp(code, "RequestTimeTooSkewed") != 0)
+		return rc;
+	if ((server = http_date_ms(http_header(p, "date"))) < 0) {
+		port_log("s3: %s: our clock is too far off the server's, and it sent no usable Date",
+			 c->endpoint.host);
+		return rc;
+	}
+	skew_ms = server - port_clock_utc(NULL);
+	port_log("s3: our clock is %lld s off the server's (RequestTimeTooSkewed); signing with "
+		 "the server's time", (long long)(skew_ms / 1000));
+	code[0] = '\0';
+	rc = call_once(c, k, p, code, sizeof(code));
+	if (rc == HF_EACCES && !strcmp(code, "RequestTimeTooSkewed"))
+		port_log("s3: %s: still RequestTimeTooSkewed after correcting the clock",
+			 c->endpoint.host);
 	return rc;
 }
 

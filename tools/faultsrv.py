@@ -15,9 +15,13 @@ every request in one way chosen on the command line:
   nohttp      bytes that are not HTTP at all
   exists-same PUT: 412 Precondition Failed; HEAD: the ETag of that PUT's body
   exists-other PUT: 412; HEAD: some other object's ETag
+  skew        its clock is 2 hours ahead: 403 RequestTimeTooSkewed (with its
+              Date) unless x-amz-date is within 15 minutes of that clock
 
 Usage: faultsrv.py MODE PORT CERT KEY. Test code only: never on a network.
 """
+import calendar
+import email.utils
 import hashlib
 import socket
 import ssl
@@ -64,6 +68,20 @@ def serve(conn):
             if not chunk:
                 return
             body += chunk
+        if MODE == "skew":
+            now = time.time() + 7200
+            sent = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"x-amz-date":
+                    sent = calendar.timegm(time.strptime(value.strip().decode(), "%Y%m%dT%H%M%SZ"))
+            date = b"Date: " + email.utils.formatdate(now, usegmt=True).encode() + b"\r\n"
+            if abs(sent - now) > 900:
+                reply(conn, b"403 Forbidden", xml_error("RequestTimeTooSkewed", "too skewed"), date)
+            else:
+                reply(conn, b"200 OK", b"", date)
+            conn.close()
+            return
         if MODE.startswith("exists-"):
             if head.startswith(b"PUT "):
                 LAST_MD5[0] = hashlib.md5(body[:length]).hexdigest()
