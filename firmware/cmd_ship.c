@@ -553,13 +553,9 @@ static int64_t parse_utc(const char *v)
 	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
 	    v[n] || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
-	/* Days since 1970-01-01, proleptic Gregorian. */
-	days = 0;
-	for (int yy = 1970; yy < y; yy++)
-		days += 365 + ((yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0);
-	for (int m = 1; m < mo; m++)
-		days += mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	days += d - 1;
+	if (d > mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+		return -1;
+	days = units_days_from_civil(y, (unsigned)mo, (unsigned)d);
 	return ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL;
 }
 
@@ -576,23 +572,10 @@ static void sealed_when(const struct replica *rp, const char *rel, char *out, si
 	if (!rp || replica_read(rp, rel, &buf, &n) != HF_OK)
 		return;
 	if (seg_peek((const uint8_t *)buf, n, &h) == HF_OK) {
-		if (h.utc_ms < 0) {
+		if (h.utc_ms < 0)
 			snprintf(out, len, "clock untrusted");
-		} else {
-			/* Civil date from days since the epoch (Howard Hinnant's
-			** algorithm), to stay off the C library's time zone code. */
-			long long secs = h.utc_ms / 1000, z = secs / 86400 + 719468;
-			long long era = (z >= 0 ? z : z - 146096) / 146097;
-			unsigned doe = (unsigned)(z - era * 146097);
-			unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-			unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-			unsigned mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
-			unsigned mon = mp < 10 ? mp + 3 : mp - 9;
-			long long year = (long long)yoe + era * 400 + (mon <= 2);
-			unsigned sod = (unsigned)(secs % 86400);
-			snprintf(out, len, "%04lld-%02u-%02uT%02u:%02u:%02uZ", year, mon, day, sod / 3600,
-				 sod / 60 % 60, sod % 60);
-		}
+		else
+			units_format_utc(h.utc_ms, false, out, len);
 	}
 	free(buf);
 }

@@ -109,3 +109,23 @@ int httpc_request(const struct httpc_url *u, const char *method, const char *hea
 	port_conn_close(c);
 	return rc;
 }
+
+int httpc_gather(void *arg, const uint8_t *data, size_t len)
+{
+	struct httpc_buf *b = arg;
+
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *p;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap)))
+			return 1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return 0;
+}

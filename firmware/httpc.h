@@ -31,4 +31,12 @@ int httpc_request(const struct httpc_url *u, const char *method, const char *hea
 		  const void *body, size_t body_len, const char *ca_file, unsigned timeout_ms,
 		  struct http_parser *p, char *proto, size_t proto_len);
 
+/* A body gathered in memory (NUL-terminated), for http_parser_init's
+** receiver: httpc_gather. Free p. */
+struct httpc_buf {
+	char *p;
+	size_t len, cap;
+};
+int httpc_gather(void *arg, const uint8_t *data, size_t len);
+
 #endif /* HF_HTTPC_H */

@@ -164,35 +164,10 @@ int replica_write(const struct replica *r, const char *rel, const void *buf, siz
 	return port_fs_replace(path, buf, len, 0600);
 }
 
-struct gather {
-	char *p;
-	size_t len, cap;
-};
-
-static int gather(void *arg, const uint8_t *d, size_t n)
-{
-	struct gather *g = arg;
-
-	if (g->len + n + 1 > g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 4096;
-		char *p;
-		while (cap < g->len + n + 1)
-			cap *= 2;
-		if (cap > REPLICA_FILE_MAX || !(p = realloc(g->p, cap)))
-			return 1;
-		g->p = p;
-		g->cap = cap;
-	}
-	memcpy(g->p + g->len, d, n);
-	g->len += n;
-	g->p[g->len] = '\0';
-	return 0;
-}
-
 int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len)
 {
 	char path[2200];
-	struct gather g = { 0 };
+	struct httpc_buf g = { 0 };
 	int rc;
 
 	if (!r->s3) {
@@ -200,7 +175,7 @@ int replica_read(const struct replica *r, const char *rel, char **buf, size_t *l
 		return port_fs_read_file(path, REPLICA_FILE_MAX, buf, len);
 	}
 	key_of(r, rel, path, sizeof(path));
-	if ((rc = s3_get(&r->c, path, gather, &g)) != HF_OK) {
+	if ((rc = s3_get(&r->c, path, httpc_gather, &g)) != HF_OK) {
 		free(g.p);
 		return rc;
 	}

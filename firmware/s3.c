@@ -9,6 +9,7 @@
 #include "port.h"
 #include "s3.h"
 #include "sigv4.h"
+#include "units.h"
 
 #define S3_ERROR_BODY_MAX (64 * 1024)
 #define S3_LIST_BODY_MAX (4u << 20)
@@ -18,17 +19,6 @@
 ** than 15 minutes off. The server is authenticated by TLS, so its Date is
 ** believed. */
 static int64_t skew_ms;
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
 
 /* An HTTP Date ("Sun, 29 Nov 2026 19:00:00 GMT") in ms, or -1. */
 static int64_t http_date_ms(const char *v)
@@ -41,7 +31,7 @@ static int64_t http_date_ms(const char *v)
 	if (!v || sscanf(v, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &hh, &mm, &ss) != 6 ||
 	    !(m = strstr(months, mon)) || (m - months) % 3 || d < 1 || d > 31 || y < 1970)
 		return -1;
-	return ((days_from_civil(y, (unsigned)((m - months) / 3 + 1), (unsigned)d) * 24 + hh) * 60 +
+	return ((units_days_from_civil(y, (unsigned)((m - months) / 3 + 1), (unsigned)d) * 24 + hh) * 60 +
 		mm) * 60000LL + ss * 1000LL;
 }
 
@@ -49,35 +39,20 @@ static int64_t http_date_ms(const char *v)
 ** YYYYMMDDTHHMMSSZ. */
 static void amz_date(char out[17])
 {
-	int64_t ms = port_clock_utc(NULL) + skew_ms;
-	long long secs = ms / 1000, z = secs / 86400 + 719468;
-	long long era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
-	unsigned mon = mp < 10 ? mp + 3 : mp - 9;
-	long long year = (long long)yoe + era * 400 + (mon <= 2);
-	unsigned sod = (unsigned)(secs % 86400);
-
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%04lld%02u%02uT%02u%02u%02uZ", year, mon, day, sod / 3600,
-		 sod / 60 % 60, sod % 60);
-	memcpy(out, buf, 16);
-	out[16] = '\0';
+	units_format_utc(port_clock_utc(NULL) + skew_ms, true, out, 17);
 }
 
-/* Percent-encodes an object key for the request line, '/' kept (the same
-** encoding SigV4 signs for S3). */
-static void encode_key(const char *key, char *out, size_t cap)
+/* Percent-encodes S for a request line, as SigV4 signs it for S3: all but
+** unreserved characters, and '/' too unless KEEP_SLASH (object keys keep it,
+** query values do not). */
+static void pct_encode(const char *s, bool keep_slash, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = 0;
 
-	for (const unsigned char *k = (const unsigned char *)key; *k && n + 4 < cap; k++) {
+	for (const unsigned char *k = (const unsigned char *)s; *k && n + 4 < cap; k++) {
 		if ((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
-		    *k == '-' || *k == '_' || *k == '.' || *k == '~' || *k == '/') {
+		    *k == '-' || *k == '_' || *k == '.' || *k == '~' || (keep_slash && *k == '/')) {
 			out[n++] = (char)*k;
 		} else {
 			out[n++] = '%';
@@ -88,33 +63,8 @@ static void encode_key(const char *key, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int to_buf(void *arg, const uint8_t *d, size_t n)
-{
-	struct buf *b = arg;
-
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		char *p;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap)))
-			return 1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
 /* A failed reply: says what S3 said, and maps it to a retry class. */
-static int reply_error(const char *method, const char *key, struct http_parser *p, struct buf *b,
+static int reply_error(const char *method, const char *key, struct http_parser *p, struct httpc_buf *b,
 		       char *code, size_t code_len)
 {
 	struct s3_error e;
@@ -159,7 +109,7 @@ static int call_once(const struct s3_cfg *c, const struct call *k, struct http_p
 	struct sigv4_req r = { 0 };
 	struct sigv4_out o;
 	struct httpc_url u = c->endpoint;
-	struct buf err = { 0 };
+	struct httpc_buf err = { 0 };
 	char proto[32];
 	size_t nh = 0;
 	int rc, n;
@@ -168,7 +118,7 @@ static int call_once(const struct s3_cfg *c, const struct call *k, struct http_p
 	crypto_sha256(k->body ? k->body : "", k->body_len, h);
 	crypto_hex(h, 32, sha);
 	snprintf(raw, sizeof(raw), "/%s%s%s", c->bucket, k->key ? "/" : "", k->key ? k->key : "");
-	encode_key(raw, path, sizeof(path));
+	pct_encode(raw, true, path, sizeof(path));
 	if (c->endpoint.port == (c->endpoint.tls ? 443u : 80u))
 		snprintf(host, sizeof(host), "%s", c->endpoint.host);
 	else
@@ -202,7 +152,7 @@ static int call_once(const struct s3_cfg *c, const struct call *k, struct http_p
 		return HF_ETOOBIG;
 	/* The body is gathered, then handed on only on success; an error's is
 	** read for its code and message. (Objects here are segments: small.) */
-	http_parser_init(p, k->head, k->max_body ? k->max_body : S3_ERROR_BODY_MAX, to_buf, &err);
+	http_parser_init(p, k->head, k->max_body ? k->max_body : S3_ERROR_BODY_MAX, httpc_gather, &err);
 	rc = httpc_request(&u, k->method, hdrs, k->body, k->body_len, c->ca_file, c->timeout_ms, p,
 			   proto, sizeof(proto));
 	if (rc == HF_OK && k->create_only && p->status == 412)
@@ -294,29 +244,6 @@ int s3_delete(const struct s3_cfg *c, const char *key)
 	return call(c, &k, &p);
 }
 
-static int keep_page(void *arg, const uint8_t *d, size_t n)
-{
-	return to_buf(arg, d, n);
-}
-
-static void query_escape(const char *s, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (const unsigned char *k = (const unsigned char *)s; *k && n + 4 < cap; k++) {
-		if ((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
-		    *k == '-' || *k == '_' || *k == '.' || *k == '~') {
-			out[n++] = (char)*k;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[*k >> 4];
-			out[n++] = hex[*k & 15];
-		}
-	}
-	out[n] = '\0';
-}
-
 int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
 	    int (*fn)(void *arg, const struct s3_object *o), void *arg)
 {
@@ -324,15 +251,15 @@ int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
 	bool more = true;
 	int rc = HF_OK;
 
-	query_escape(prefix ? prefix : "", eprefix, sizeof(eprefix));
+	pct_encode(prefix ? prefix : "", false, eprefix, sizeof(eprefix));
 	while (rc == HF_OK && more) {
-		struct buf b = { 0 };
-		struct call k = { "GET", NULL, query, NULL, 0, false, keep_page, &b, S3_LIST_BODY_MAX,
+		struct httpc_buf b = { 0 };
+		struct call k = { "GET", NULL, query, NULL, 0, false, httpc_gather, &b, S3_LIST_BODY_MAX,
 				  false };
 		struct http_parser p;
 		char max[32] = "";
 
-		query_escape(token, etoken, sizeof(etoken));
+		pct_encode(token, false, etoken, sizeof(etoken));
 		if (max_keys)
 			snprintf(max, sizeof(max), "&max-keys=%u", max_keys);
 		/* In canonical order: SigV4 sorts them anyway. */

@@ -115,3 +115,32 @@ void units_format_duration(uint64_t ms, char *buf, size_t len)
 		}
 	}
 }
+
+int64_t units_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+void units_format_utc(int64_t ms, bool compact, char *out, size_t len)
+{
+	int64_t secs = ms / 1000, z = secs / 86400 + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
+	unsigned mon = mp < 10 ? mp + 3 : mp - 9;
+	long long year = (long long)yoe + era * 400 + (mon <= 2);
+	unsigned sod = (unsigned)(secs % 86400);
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), compact ? "%04lld%02u%02uT%02u%02u%02uZ"
+					   : "%04lld-%02u-%02uT%02u:%02u:%02uZ",
+		 year, mon, day, sod / 3600, sod / 60 % 60, sod % 60);
+	snprintf(out, len, "%s", buf);
+}

@@ -7,6 +7,7 @@
 #ifndef HF_UNITS_H
 #define HF_UNITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,5 +22,13 @@ int units_parse_size(const char *s, uint64_t *bytes);
 
 /* Writes MS as the shortest exact form ("1h30m", "250ms") into BUF[LEN]. */
 void units_format_duration(uint64_t ms, char *buf, size_t len);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+** algorithm: no C library time zone code on the device). */
+int64_t units_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* MS since the epoch as UTC "YYYY-MM-DDTHH:MM:SSZ", or with COMPACT as
+** "YYYYMMDDTHHMMSSZ" (SigV4's form), into OUT[LEN]. */
+void units_format_utc(int64_t ms, bool compact, char *out, size_t len);
 
 #endif /* HF_UNITS_H */

@@ -160,3 +160,26 @@ TEST(cfg_parses_and_names_errors)
 	CHECK_INT(cfg_load(&c, "missing.conf"), HF_OK); /* absent: defaults */
 	CHECK_INT(c.concurrency, 4);
 }
+
+TEST(units_calendar)
+{
+	char buf[32];
+
+	CHECK_INT((int)units_days_from_civil(1970, 1, 1), 0);
+	CHECK_INT((int)units_days_from_civil(2000, 3, 1), 11017);
+	CHECK_INT((int)units_days_from_civil(2028, 2, 29) + 1, (int)units_days_from_civil(2028, 3, 1));
+	units_format_utc(0, false, buf, sizeof(buf));
+	CHECK_STR(buf, "1970-01-01T00:00:00Z");
+	units_format_utc(1893456000000LL, false, buf, sizeof(buf));
+	CHECK_STR(buf, "2030-01-01T00:00:00Z");
+	units_format_utc(1440938160000LL, true, buf, sizeof(buf)); /* the SigV4 suite's date */
+	CHECK_STR(buf, "20150830T123600Z");
+	/* Round trip, every day of four years with a leap day. */
+	for (int64_t day = units_days_from_civil(2027, 1, 1); day < units_days_from_civil(2031, 1, 1);
+	     day++) {
+		int y, m, d;
+		units_format_utc(day * 86400000LL + 1000, false, buf, sizeof(buf));
+		CHECK(sscanf(buf, "%4d-%2d-%2d", &y, &m, &d) == 3);
+		CHECK_INT((int)units_days_from_civil(y, (unsigned)m, (unsigned)d), (int)day);
+	}
+}
