@@ -105,6 +105,12 @@ int main(int argc, char **argv)
 	char base[4096];
 	int passed = 0, failed = 0;
 
+	/* Test vectors: $HF_TESTDATA, else tests/data below the directory the
+	** runner starts in (the repository, as make and tests/run-board do). */
+	if (!getenv("HF_TESTDATA") && getcwd(base, sizeof(base) - 16)) {
+		strcat(base, "/tests/data");
+		setenv("HF_TESTDATA", base, 0);
+	}
 	snprintf(base, sizeof(base), "%s/hf-unit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(base)) {
 		fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
