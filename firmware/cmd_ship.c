@@ -25,7 +25,6 @@
 #include "ship.h"
 #include "units.h"
 
-#define REPLICA_FILE_MAX (1024u * 1024 * 1024)
 
 /* ---- opening ------------------------------------------------------------------- */
 
@@ -203,23 +202,32 @@ int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 /* ---- reading a replica ------------------------------------------------------------ */
 
+/* Checks segment file BUF (freed here), named NAME in the message. */
+static int check_seg(const char *name, char *buf, size_t len, struct seg_hdr *h, uint8_t **raw)
+{
+	char why[200];
+	int rc = seg_decode((const uint8_t *)buf, len, h, raw, why, sizeof(why));
+
+	free(buf);
+	if (rc != HF_OK)
+		port_log("%s: %s", name, why);
+	return rc;
+}
+
 /* Reads and checks one replica file; the message names it. */
 static int load_seg(const struct replica *rp, const char *rel, struct seg_hdr *h, uint8_t **raw)
 {
-	char why[200];
+	char name[1500];
 	char *buf;
 	size_t len;
 	int rc = replica_read(rp, rel, &buf, &len);
 
+	snprintf(name, sizeof(name), "restore: %s/%s", rp->url, rel);
 	if (rc != HF_OK) {
-		port_log("restore: cannot read %s/%s", rp->url, rel);
+		port_log("%s: cannot read it", name);
 		return rc;
 	}
-	rc = seg_decode((const uint8_t *)buf, len, h, raw, why, sizeof(why));
-	free(buf);
-	if (rc != HF_OK)
-		port_log("restore: %s/%s: %s", rp->url, rel, why);
-	return rc;
+	return check_seg(name, buf, len, h, raw);
 }
 
 /* The generation's manifest must be exactly what ship.c writes for it. */
@@ -822,11 +830,11 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	sub = a->argv[a->i++];
 	(void)sub;
 	file = a->argv[a->i++];
-	struct replica local;
-	memset(&local, 0, sizeof(local));
-	snprintf(local.url, sizeof(local.url), "%s", file[0] == '/' ? "" : ".");
-	snprintf(local.root, sizeof(local.root), "%s", file[0] == '/' ? "" : ".");
-	if ((rc = load_seg(&local, file[0] == '/' ? file + 1 : file, &h, &raw)) != HF_OK)
+	char *buf;
+	size_t len;
+	if ((rc = port_fs_read_file(file, REPLICA_FILE_MAX, &buf, &len)) != HF_OK)
+		return rc;
+	if ((rc = check_seg(file, buf, len, &h, &raw)) != HF_OK)
 		return rc;
 	fprintf(out, "file: %s\nformat: %u\nkind: %s\ndevice: %s\ngeneration: %016" PRIx64
 		"\nseq: %" PRIu64 "\npage size: %u\ndatabase pages: %u\npages in body: %u\n"

@@ -8,7 +8,6 @@
 #include "port.h"
 #include "replica.h"
 
-#define REPLICA_FILE_MAX (1024u * 1024 * 1024)
 
 /* "access_key = ..." and "secret_key = ..." from a file only we may read. */
 static int read_credentials(const char *path, struct replica *r)
@@ -200,11 +199,8 @@ int replica_size(const struct replica *r, const char *rel, uint64_t *size)
 }
 
 struct lister {
-	struct ship_names *out;
+	struct ship_names *out;    /* its filters apply (ship_names_add) */
 	const char *base;          /* key prefix of the directory, with its '/' */
-	size_t want_len;
-	const char *suffix;
-	int rc;
 };
 
 static int list_key(void *arg, const struct s3_object *o)
@@ -243,7 +239,7 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 		snprintf(base, sizeof(base), "%s%s%s/", r->prefix, r->prefix[0] ? "/" : "", rel_dir);
 	else
 		snprintf(base, sizeof(base), "%s%s", r->prefix, r->prefix[0] ? "/" : "");
-	l = (struct lister){ out, base, want_len, suffix, HF_OK };
+	l = (struct lister){ out, base };
 	if ((rc = s3_list(&r->c, base, 0, list_key, &l)) != HF_OK)
 		return rc;
 	ship_names_sort(out);

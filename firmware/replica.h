@@ -19,6 +19,9 @@
 #include "s3.h"
 #include "ship.h"
 
+/* The largest replica (or local) file read whole. */
+#define REPLICA_FILE_MAX (1024u * 1024 * 1024)
+
 struct replica {
 	bool s3;
 	char root[1024];           /* file: the directory */

@@ -42,25 +42,11 @@ static void amz_date(char out[17])
 	units_format_utc(port_clock_utc(NULL) + skew_ms, true, out, 17);
 }
 
-/* Percent-encodes S for a request line, as SigV4 signs it for S3: all but
-** unreserved characters, and '/' too unless KEEP_SLASH (object keys keep it,
-** query values do not). */
+/* Percent-encodes S for a request line, exactly as SigV4 signs it: object
+** keys keep '/', query values do not. */
 static void pct_encode(const char *s, bool keep_slash, char *out, size_t cap)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (const unsigned char *k = (const unsigned char *)s; *k && n + 4 < cap; k++) {
-		if ((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
-		    *k == '-' || *k == '_' || *k == '.' || *k == '~' || (keep_slash && *k == '/')) {
-			out[n++] = (char)*k;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[*k >> 4];
-			out[n++] = hex[*k & 15];
-		}
-	}
-	out[n] = '\0';
+	sigv4_uri_encode(s, strlen(s), keep_slash, out, cap);
 }
 
 /* A failed reply: says what S3 said, and maps it to a retry class. */

@@ -37,13 +37,18 @@ uint32_t seg_record(const uint8_t *raw, uint32_t page_size, uint32_t i, const ui
 	return get32(r);
 }
 
-void seg_put_record(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno,
-		    const uint8_t *page)
+uint8_t *seg_record_slot(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno)
 {
 	uint8_t *r = raw + (size_t)i * (4 + page_size);
 
 	put32(r, pgno);
-	memcpy(r + 4, page, page_size);
+	return r + 4;
+}
+
+void seg_put_record(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno,
+		    const uint8_t *page)
+{
+	memcpy(seg_record_slot(raw, page_size, i, pgno), page, page_size);
 }
 
 /* Fills in the header and the trailer around a body already at

@@ -94,7 +94,9 @@ int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h);
 /* Record I of RAW: its page number and page. */
 uint32_t seg_record(const uint8_t *raw, uint32_t page_size, uint32_t i, const uint8_t **page);
 
-/* Appends a record to RAW at record index I. */
+/* Writes record I of RAW: seg_record_slot writes its page number and returns
+** where its page goes; seg_put_record copies PAGE there too. */
+uint8_t *seg_record_slot(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno);
 void seg_put_record(uint8_t *raw, uint32_t page_size, uint32_t i, uint32_t pgno,
 		    const uint8_t *page);
 

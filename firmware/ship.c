@@ -101,7 +101,6 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
-	snprintf(s->data, sizeof(s->data), "%s", data);
 	snprintf(s->spool, sizeof(s->spool), "%s/spool", data);
 	snprintf(s->wal, sizeof(s->wal), "%s/holdfast.db-wal", data);
 	if (cfg->replica[0]) {
@@ -210,10 +209,10 @@ int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_
 
 /* ---- sealing -------------------------------------------------------------------- */
 
+/* (page, frame) pairs of the frames read, as one sortable key each. */
 struct pages {
-	uint32_t *pgno, *frame;
+	uint64_t *keys;
 	size_t n, cap;
-	int rc;
 };
 
 static int collect(void *arg, uint32_t pgno, uint32_t frame, const uint8_t *page)
@@ -223,17 +222,13 @@ static int collect(void *arg, uint32_t pgno, uint32_t frame, const uint8_t *page
 	(void)page;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 256;
-		uint32_t *a = realloc(p->pgno, cap * sizeof(*a)), *b;
-		if (!a)
+		uint64_t *k = realloc(p->keys, cap * sizeof(*k));
+		if (!k)
 			return HF_ENOMEM;
-		p->pgno = a;
-		if (!(b = realloc(p->frame, cap * sizeof(*b))))
-			return HF_ENOMEM;
-		p->frame = b;
+		p->keys = k;
 		p->cap = cap;
 	}
-	p->pgno[p->n] = pgno;
-	p->frame[p->n++] = frame;
+	p->keys[p->n++] = (uint64_t)pgno << 32 | frame;
 	return 0;
 }
 
@@ -452,7 +447,7 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 	struct pages p = { 0 };
 	struct wal_pos hdr, from, end;
 	struct seg_hdr h;
-	uint64_t *keys = NULL;
+	uint64_t *keys;
 	uint8_t *raw = NULL;
 	uint32_t dbp, n = 0;
 	int rc, hrc;
@@ -505,12 +500,7 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 	if (end.frame == from.frame)
 		goto out; /* nothing committed since */
 	/* The latest version of each page: sort (page, frame), keep the last. */
-	if (!(keys = malloc(p.n * sizeof(*keys)))) {
-		rc = HF_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < p.n; i++)
-		keys[i] = (uint64_t)p.pgno[i] << 32 | p.frame[i];
+	keys = p.keys;
 	qsort(keys, p.n, sizeof(*keys), cmp_pages);
 	if (!(raw = malloc(p.n * (4 + (size_t)from.page_size)))) {
 		rc = HF_ENOMEM;
@@ -520,13 +510,9 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 		uint32_t pgno = (uint32_t)(keys[i] >> 32);
 		if ((i + 1 < p.n && (uint32_t)(keys[i + 1] >> 32) == pgno) || pgno > dbp)
 			continue; /* a later version follows, or past the end */
-		uint8_t *rec = raw + (size_t)n * (4 + from.page_size);
-		if ((rc = wal_read_page(s->wal, from.page_size, (uint32_t)keys[i], rec + 4)))
+		uint8_t *page = seg_record_slot(raw, from.page_size, n, pgno);
+		if ((rc = wal_read_page(s->wal, from.page_size, (uint32_t)keys[i], page)))
 			goto out;
-		rec[0] = (uint8_t)(pgno >> 24);
-		rec[1] = (uint8_t)(pgno >> 16);
-		rec[2] = (uint8_t)(pgno >> 8);
-		rec[3] = (uint8_t)pgno;
 		n++;
 	}
 	if ((rc = spool_room(s, (uint64_t)n * (4 + from.page_size), sealed, len)) != HF_OK)
@@ -552,10 +538,8 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 		snprintf(sealed, len, "segment %" PRIu64 " (%u pages, WAL frames %u-%u)", h.seq, n,
 			 h.frame_first, h.frame_end - 1);
 out:
-	free(keys);
+	free(p.keys);
 	free(raw);
-	free(p.pgno);
-	free(p.frame);
 	return rc;
 
 broke:

@@ -39,7 +39,6 @@ struct ship_state {
 struct replica;
 
 struct ship {
-	char data[4096];        /* the data directory */
 	struct replica *rep;    /* NULL when no replica is configured */
 	char spool[4160];
 	char wal[4160];

@@ -55,21 +55,36 @@ static bool unreserved(unsigned char c)
 	       c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-/* RFC 3986 encoding as AWS wants it: all but unreserved (and '/' if
-** KEEP_SLASH), upper-case hex. */
-static void encode(struct sb *b, const char *s, size_t n, bool keep_slash)
+size_t sigv4_uri_encode(const char *s, size_t n, bool keep_slash, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t w = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && w + 4 <= cap; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (unreserved(c) || (keep_slash && c == '/')) {
-			sb_add(b, (const char *)&c, 1);
+			out[w++] = (char)c;
 		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-			sb_add(b, e, 3);
+			out[w++] = '%';
+			out[w++] = hex[c >> 4];
+			out[w++] = hex[c & 15];
 		}
 	}
+	if (cap)
+		out[w] = '\0';
+	return w;
+}
+
+static void encode(struct sb *b, const char *s, size_t n, bool keep_slash)
+{
+	char *e = malloc(3 * n + 1);
+
+	if (!e) {
+		b->oom = true;
+		return;
+	}
+	sb_add(b, e, sigv4_uri_encode(s, n, keep_slash, e, 3 * n + 1));
+	free(e);
 }
 
 static int hexval(char c)

@@ -54,6 +54,12 @@ struct sigv4_out {
 	char authorization[1024];  /* the Authorization header's value */
 };
 
+/* RFC 3986 encoding as SigV4 signs it (all but A-Z a-z 0-9 - _ . ~, and '/'
+** too unless KEEP_SLASH; upper-case hex) of N bytes of S into OUT[CAP],
+** stopping before a character that would not fit; returns the length. The
+** S3 client encodes request lines with it, so what is sent is what is signed. */
+size_t sigv4_uri_encode(const char *s, size_t n, bool keep_slash, char *out, size_t cap);
+
 /* Signs R with C into O (free O->creq with sigv4_out_free). HF_EINVAL for a
 ** malformed date or path, HF_ETOOBIG past the fixed buffers. */
 int sigv4_sign(const struct sigv4_cred *c, const struct sigv4_req *r, struct sigv4_out *o);
