@@ -42,8 +42,10 @@ static int shipctx_open(const struct cli_global *g, struct shipctx *s)
 	if ((rc = ctx_open(g, &s->c)) != HF_OK)
 		return rc;
 	snprintf(conf, sizeof(conf), "%s/%s", s->c.dir, DD_CONF_NAME);
+	memset(&s->ship, 0, sizeof(s->ship));
 	if ((rc = cfg_load(&s->cfg, conf)) != HF_OK || (rc = ship_init(&s->ship, s->c.dir, &s->cfg)) ||
 	    (rc = ship_load(&s->ship))) {
+		ship_free(&s->ship);
 		ctx_close(&s->c);
 		return rc;
 	}

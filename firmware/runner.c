@@ -912,8 +912,10 @@ int runner_run(const struct runner_opts *o)
 	if ((rc = cfg_load(&r.cfg, conf)) != HF_OK)
 		return rc;
 	if (r.cfg.replica[0] &&
-	    ((rc = ship_init(&r.ship, o->dir, &r.cfg)) != HF_OK || (rc = ship_load(&r.ship)) != HF_OK))
+	    ((rc = ship_init(&r.ship, o->dir, &r.cfg)) != HF_OK || (rc = ship_load(&r.ship)) != HF_OK)) {
+		ship_free(&r.ship);
 		return rc;
+	}
 	if ((rc = port_wake_listen(o->dir, &r.wake_fd)) != HF_OK) {
 		if (rc == HF_EBUSY)
 			port_log("another holdfast daemon is running for %s", o->dir);
