@@ -29,6 +29,8 @@ void cfg_init(struct cfg *c)
 	c->seal_bytes = 1024 * 1024;
 	c->spool_max = 64 * 1024 * 1024;
 	c->s3_timeout_ms = 30000;
+	c->s3_retries = 4;
+	c->s3_part_size = 16 * 1024 * 1024;
 }
 
 static char *trim(char *s)
@@ -113,6 +115,36 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			*why = "a duration from 1s to 10m, such as 30s";
 			if (units_parse_duration(val, &c->s3_timeout_ms) || c->s3_timeout_ms < 1000 ||
 			    c->s3_timeout_ms > 600000)
+				return HF_EINVAL;
+			return HF_OK;
+		}
+		if (strcmp(key, "pin") == 0) {
+			*why = "sha256//BASE64: the SHA-256 of the server's public key";
+			if (strncmp(val, "sha256//", 8) != 0 || strlen(val) != 52)
+				return HF_EINVAL;
+			snprintf(c->s3_pin, sizeof(c->s3_pin), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "addressing") == 0) {
+			*why = "path (https://ENDPOINT/BUCKET/KEY) or virtual (https://BUCKET.ENDPOINT/KEY)";
+			if (strcmp(val, "path") != 0 && strcmp(val, "virtual") != 0)
+				return HF_EINVAL;
+			c->s3_virtual_host = val[0] == 'v';
+			return HF_OK;
+		}
+		if (strcmp(key, "retries") == 0) {
+			char *e;
+			unsigned long n = strtoul(val, &e, 10);
+			*why = "a number of tries after the first, 0 to 20";
+			if (!*val || *e || n > 20)
+				return HF_EINVAL;
+			c->s3_retries = (unsigned)n;
+			return HF_OK;
+		}
+		if (strcmp(key, "part_size") == 0) {
+			*why = "a size from 5MiB to 5GiB, such as 16MiB";
+			if (units_parse_size(val, &c->s3_part_size) || c->s3_part_size < (5u << 20) ||
+			    c->s3_part_size > (5ull << 30))
 				return HF_EINVAL;
 			return HF_OK;
 		}

@@ -9,6 +9,7 @@
 #ifndef HF_CFG_H
 #define HF_CFG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Longest holdfast.conf we read: a config is a few KiB; more is a mistake. */
@@ -35,6 +36,10 @@ struct cfg {
 	char s3_ca_file[1024];       /* [replica] ca_file: CA bundle for the endpoint */
 	char s3_credentials_file[1024]; /* [replica] credentials_file (0600) */
 	uint64_t s3_timeout_ms;      /* [replica] timeout: every network wait */
+	char s3_pin[64];             /* [replica] pin: sha256//BASE64 of the server's key */
+	bool s3_virtual_host;        /* [replica] addressing = virtual (else path) */
+	unsigned s3_retries;         /* [replica] retries of a retryable failure */
+	uint64_t s3_part_size;       /* [replica] part_size: multipart above it */
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */

@@ -355,21 +355,22 @@ static int pick_device(const struct replica *rp, const char *device, char *out, 
 }
 
 /* Opens the replica named on the command line (settings for S3 from the
-** environment), with an optional CA bundle. */
+** environment and the defaults), with an optional CA bundle. */
 static int open_arg(const char *url, const char *ca, struct replica *rp)
 {
-	int rc = replica_open(url, NULL, rp);
+	static struct cfg c;
 
-	if (rc == HF_OK && ca) {
-		snprintf(rp->ca, sizeof(rp->ca), "%s", ca);
-		rp->c.ca_file = rp->ca;
+	cfg_init(&c);
+	if (ca && snprintf(c.s3_ca_file, sizeof(c.s3_ca_file), "%s", ca) >= (int)sizeof(c.s3_ca_file)) {
+		port_log("--ca %s: path too long", ca);
+		return HF_EINVAL;
 	}
-	return rc;
+	return replica_open(url, &c, rp);
 }
 
 static int64_t parse_utc(const char *v);
 
-int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
 {
 	static const struct cli_opt opts[] = {
 		{ "help", 'h', false },	      { "device", 0, true }, { "generation", 0, true },
@@ -378,7 +379,6 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	};
 	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *ca = NULL, *val;
 	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200];
-	struct replica rep;
 	uint64_t want_seq = UINT64_MAX, seq;
 	int64_t want_ms = -1;
 	struct image im = { 0 };
@@ -436,11 +436,11 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		port_log("restore: %s exists; give --force to replace it", outp);
 		return HF_EEXIST;
 	}
-	if ((rc = open_arg(replica, ca, &rep)) != HF_OK ||
-	    (rc = pick_device(&rep, device, dev, sizeof(dev))) != HF_OK)
+	if ((rc = open_arg(replica, ca, rep)) != HF_OK ||
+	    (rc = pick_device(rep, device, dev, sizeof(dev))) != HF_OK)
 		return rc;
-	if ((rc = replica_list(&rep, dev, 16, NULL, &gens)) != HF_OK || !gens.n) {
-		port_log("restore: no generation of device '%s' in %s", dev, rep.url);
+	if ((rc = replica_list(rep, dev, 16, NULL, &gens)) != HF_OK || !gens.n) {
+		port_log("restore: no generation of device '%s' in %s", dev, rep->url);
 		if (rc == HF_OK)
 			free(gens.v);
 		return rc == HF_ENOENT || rc == HF_OK ? HF_EINVAL : rc;
@@ -450,24 +450,24 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		for (size_t i = 0; i < gens.n; i++)
 			found |= !strcmp(gens.v[i], gen);
 		if (!found) {
-			port_log("restore: no generation %s of device %s in %s", gen, dev, rep.url);
+			port_log("restore: no generation %s of device %s in %s", gen, dev, rep->url);
 			free(gens.v);
 			return HF_EINVAL;
 		}
 		snprintf(gname, sizeof(gname), "%s", gen);
 	} else {
-		snprintf(gname, sizeof(gname), "%s", gens.v[newest_generation(&rep, dev, &gens)]);
+		snprintf(gname, sizeof(gname), "%s", gens.v[newest_generation(rep, dev, &gens)]);
 	}
 	free(gens.v);
 	snprintf(grel, sizeof(grel), "%s/%s", dev, gname);
 
-	if ((rc = check_manifest(&rep, dev, gname)) != HF_OK)
+	if ((rc = check_manifest(rep, dev, gname)) != HF_OK)
 		return rc;
 	snprintf(rel, sizeof(rel), "%s/snapshot.zst", grel);
-	if ((rc = load_seg(&rep, rel, &h, &raw)) != HF_OK)
+	if ((rc = load_seg(rep, rel, &h, &raw)) != HF_OK)
 		return rc;
 	if (h.kind != SEG_SNAPSHOT || h.seq != 0 || strcmp(h.device, dev) != 0) {
-		port_log("restore: %s/%s: not this generation's snapshot", rep.url, rel);
+		port_log("restore: %s/%s: not this generation's snapshot", rep->url, rel);
 		free(raw);
 		return HF_ECORRUPT;
 	}
@@ -477,17 +477,17 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	prev = h;
 	seq = 0;
 	snprintf(rel, sizeof(rel), "%s/seg", grel);
-	if (replica_list(&rep, rel, 20, ".zst", &segs) != HF_OK)
+	if (replica_list(rep, rel, 20, ".zst", &segs) != HF_OK)
 		segs.n = 0;
 	for (size_t i = 0; rc == HF_OK && i < segs.n && seq < want_seq; i++) {
 		uint64_t s = strtoull(segs.v[i], NULL, 16);
 		if (s != seq + 1) {
 			port_log("restore: segment %" PRIu64 " is missing from %s/%s/seg; stopping at %"
-				 PRIu64, seq + 1, rep.url, grel, seq);
+				 PRIu64, seq + 1, rep->url, grel, seq);
 			break;
 		}
 		snprintf(rel, sizeof(rel), "%s/seg/%s", grel, segs.v[i]);
-		if ((rc = load_seg(&rep, rel, &h, &raw)) != HF_OK)
+		if ((rc = load_seg(rep, rel, &h, &raw)) != HF_OK)
 			break;
 		if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
 			/* Sealed after the time asked for, or when wall time was not
@@ -500,7 +500,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 		    strcmp(h.device, dev) != 0 || h.page_size != prev.page_size ||
 		    h.frame_first != (same_wal ? prev.frame_end : 0)) {
 			port_log("restore: %s/%s does not continue segment %" PRIu64
-				 " (seq, generation, page size or WAL frames differ)", rep.url, rel, seq);
+				 " (seq, generation, page size or WAL frames differ)", rep->url, rel, seq);
 			rc = HF_ECORRUPT;
 			free(raw);
 			break;
@@ -517,7 +517,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	free(segs.v);
 	if (rc == HF_OK && want_seq != UINT64_MAX && seq != want_seq) {
 		port_log("restore: segment %" PRIu64 " is not in %s/%s (it holds up to %" PRIu64 ")",
-			 want_seq, rep.url, grel, seq);
+			 want_seq, rep->url, grel, seq);
 		rc = HF_ENOENT;
 	}
 	if (rc != HF_OK) {
@@ -590,13 +590,12 @@ static void sealed_when(const struct replica *rp, const char *rel, char *out, si
 	free(buf);
 }
 
-static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
 {
 	const char *replica = NULL, *ca = NULL, *val;
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
 					       { NULL, 0, false } };
 	struct ship_names devs, gens, segs;
-	struct replica rep;
 	char rel[300], last[400];
 	int r, idx, rc;
 
@@ -615,17 +614,17 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 		port_log("replica ls: which replica? (a directory, file:///DIR or s3://BUCKET/PREFIX)");
 		return HF_EINVAL;
 	}
-	if ((rc = open_arg(replica, ca, &rep)) != HF_OK)
+	if ((rc = open_arg(replica, ca, rep)) != HF_OK)
 		return rc;
-	if ((rc = replica_list(&rep, "", 0, NULL, &devs)) != HF_OK) {
+	if ((rc = replica_list(rep, "", 0, NULL, &devs)) != HF_OK) {
 		if (rc == HF_ENOENT)
-			port_log("replica %s does not exist or holds nothing", rep.url);
+			port_log("replica %s does not exist or holds nothing", rep->url);
 		return rc;
 	}
 	fprintf(out, "%-20s %-16s %9s %-13s %12s  %-20s %s\n", "DEVICE", "GENERATION", "SNAPSHOT",
 		"SEQS", "BYTES", "LAST SEALED (UTC)", "GAPS");
 	for (size_t d = 0; d < devs.n; d++) {
-		if (replica_list(&rep, devs.v[d], 16, NULL, &gens) != HF_OK)
+		if (replica_list(rep, devs.v[d], 16, NULL, &gens) != HF_OK)
 			continue;
 		for (size_t i = 0; i < gens.n; i++) {
 			uint64_t bytes = 0, size, expect = 1, missing = 0;
@@ -633,24 +632,24 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 			snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", devs.v[d], gens.v[i]);
 			snprintf(last, sizeof(last), "%s", rel);
-			snap = replica_size(&rep, rel, &size) == HF_OK;
+			snap = replica_size(rep, rel, &size) == HF_OK;
 			if (snap)
 				bytes += size;
 			snprintf(rel, sizeof(rel), "%s/%s/seg", devs.v[d], gens.v[i]);
-			if (replica_list(&rep, rel, 20, ".zst", &segs) != HF_OK)
+			if (replica_list(rep, rel, 20, ".zst", &segs) != HF_OK)
 				segs.n = 0;
 			for (size_t k = 0; k < segs.n; k++) {
 				uint64_t s = strtoull(segs.v[k], NULL, 16);
 				missing += s > expect ? s - expect : 0;
 				expect = s + 1;
 				snprintf(last, sizeof(last), "%s/%s", rel, segs.v[k]);
-				if (replica_size(&rep, last, &size) == HF_OK)
+				if (replica_size(rep, last, &size) == HF_OK)
 					bytes += size;
 			}
 			char seqs[32], when[64] = "-";
 			snprintf(seqs, sizeof(seqs), segs.n ? "0-%" PRIu64 : "0", expect - 1);
 			/* The last file's header says when it was sealed. */
-			sealed_when(&rep, last, when, sizeof(when));
+			sealed_when(rep, last, when, sizeof(when));
 			fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", devs.v[d],
 				gens.v[i], snap ? "yes" : "MISSING", seqs, bytes, when,
 				missing ? "segments missing (restore stops before the first)" : "none");
@@ -660,6 +659,26 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	free(devs.v);
 	return HF_OK;
+}
+
+/* The replica verbs open their replica through open_arg; closing it here
+** covers every way out of them. */
+int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	struct replica rep = { 0 };
+	int rc = restore(g, a, out, &rep);
+
+	replica_close(&rep);
+	return rc;
+}
+
+static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	struct replica rep = { 0 };
+	int rc = ls(g, a, out, &rep);
+
+	replica_close(&rep);
+	return rc;
 }
 
 int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
@@ -686,15 +705,18 @@ static int to_file(void *arg, const uint8_t *d, size_t n)
 	return fwrite(d, 1, n, arg) == n ? 0 : 1;
 }
 
-/* debug fetch URL [--ca FILE]: one GET through the HTTP client and TLS. */
+/* debug fetch URL [--ca FILE] [--pin PIN] [--repeat N]: GETs through the
+** HTTP client and TLS, N times over one client (kept alive, or reconnected
+** with the TLS session resumed when the server closes). */
 static int debug_fetch(struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
+					       { "pin", 0, true },     { "repeat", 0, true },
 					       { NULL, 0, false } };
-	const char *url = NULL, *ca = NULL, *val;
+	const char *url = NULL, *ca = NULL, *pin = NULL, *val;
+	unsigned long repeat = 1;
 	struct httpc_url u;
-	struct http_parser p;
-	char proto[32];
+	struct httpc h;
 	int r, idx, rc;
 
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
@@ -704,8 +726,14 @@ static int debug_fetch(struct cli_args *a, FILE *out)
 			url = val;
 		else if (idx == 0)
 			return CLI_HELP;
-		else
+		else if (idx == 1)
 			ca = val;
+		else if (idx == 2)
+			pin = val;
+		else if ((repeat = strtoul(val, NULL, 10)) < 1 || repeat > 100) {
+			port_log("debug fetch: --repeat: 1 to 100");
+			return HF_EINVAL;
+		}
 	}
 	if (!url) {
 		port_log("debug fetch: which URL?");
@@ -713,13 +741,20 @@ static int debug_fetch(struct cli_args *a, FILE *out)
 	}
 	if ((rc = httpc_parse_url(url, &u)) != HF_OK)
 		return rc;
-	http_parser_init(&p, false, 64u << 20, to_file, out);
-	if ((rc = httpc_request(&u, "GET", "Connection: close\r\n", NULL, 0, ca, 10000, &p, proto,
-				sizeof(proto))) != HF_OK)
-		return rc;
-	port_log("debug fetch: HTTP %d over %s, %llu body bytes", p.status, proto,
-		 (unsigned long long)p.body_bytes);
-	return HF_OK;
+	if ((rc = httpc_open(&h, &u, ca, pin, 10000)) == HF_OK) {
+		for (unsigned long i = 0; i < repeat && rc == HF_OK; i++) {
+			struct http_parser p;
+			http_parser_init(&p, false, 64u << 20, to_file, out);
+			if ((rc = httpc_send(&h, "GET", u.path, NULL, NULL, &p)) == HF_OK)
+				port_log("debug fetch: HTTP %d over %s, %llu body bytes", p.status,
+					 h.proto, (unsigned long long)p.body_bytes);
+		}
+		if (rc == HF_OK)
+			port_log("debug fetch: %u request(s) over %u connection(s)", h.requests,
+				 h.connects);
+	}
+	httpc_close(&h);
+	return rc;
 }
 
 static int print_object(void *arg, const struct s3_object *o)
@@ -728,21 +763,56 @@ static int print_object(void *arg, const struct s3_object *o)
 	return 0;
 }
 
+static int debug_s3_run(struct s3 *s, const char **pos, const char *state, unsigned max_keys,
+			FILE *out)
+{
+	int rc;
+
+	if (!strcmp(pos[0], "put") && pos[1] && pos[2])
+		return s3_put_file(s, pos[1], pos[2], state);
+	if (!strcmp(pos[0], "get") && pos[1])
+		return s3_get(s, pos[1], to_file, out);
+	if (!strcmp(pos[0], "head") && pos[1]) {
+		uint64_t size;
+		if ((rc = s3_head(s, pos[1], &size)) == HF_OK)
+			fprintf(out, "%llu\n", (unsigned long long)size);
+		else if (rc == HF_ENOENT)
+			port_log("debug s3: %s: no such object", pos[1]);
+		return rc;
+	}
+	if (!strcmp(pos[0], "rm") && pos[1])
+		return s3_delete(s, pos[1]);
+	if (!strcmp(pos[0], "ls"))
+		return s3_list(s, pos[1] ? pos[1] : "", max_keys, print_object, out);
+	if (!strcmp(pos[0], "abort") && pos[1] && pos[2])
+		return s3_abort(s, pos[1], pos[2]);
+	port_log("debug s3: put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX] | abort KEY ID");
+	return HF_EINVAL;
+}
+
 /*
-** debug s3 put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX]
-** [--max-keys N] [--ca FILE]: one S3 call. The endpoint, bucket and region
-** come from $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_BUCKET, $HOLDFAST_S3_REGION
+** debug s3 put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX] |
+** abort KEY UPLOAD_ID, with [--max-keys N] [--ca FILE] [--pin PIN]
+** [--timeout T] [--retries N] [--part-size SIZE] [--state FILE] [--virtual]:
+** S3 calls through one client. The endpoint, bucket and region come from
+** $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_BUCKET, $HOLDFAST_S3_REGION
 ** (us-east-1), the credentials from $AWS_ACCESS_KEY_ID and
 ** $AWS_SECRET_ACCESS_KEY: never from the command line, where ps shows them.
 */
 static int debug_s3(struct cli_args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
-					       { "max-keys", 0, true }, { "timeout", 0, true },
-					       { NULL, 0, false } };
+	static const struct cli_opt opts[] = {
+		{ "help", 'h', false },	  { "ca", 0, true },	    { "max-keys", 0, true },
+		{ "timeout", 0, true },	  { "retries", 0, true },   { "part-size", 0, true },
+		{ "state", 0, true },	  { "virtual", 0, false },  { "pin", 0, true },
+		{ NULL, 0, false },
+	};
 	const char *pos[3] = { NULL, NULL, NULL }, *val, *ep = getenv("HOLDFAST_S3_ENDPOINT");
+	const char *state = NULL;
 	unsigned npos = 0, max_keys = 0;
 	struct s3_cfg c = { 0 };
+	struct s3 s;
+	uint64_t v;
 	int r, idx, rc;
 
 	c.bucket = getenv("HOLDFAST_S3_BUCKET");
@@ -750,6 +820,7 @@ static int debug_s3(struct cli_args *a, FILE *out)
 	c.access_key = getenv("AWS_ACCESS_KEY_ID");
 	c.secret_key = getenv("AWS_SECRET_ACCESS_KEY");
 	c.timeout_ms = 15000;
+	c.retries = 4;
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
 		if (r < 0)
 			return r;
@@ -759,52 +830,59 @@ static int debug_s3(struct cli_args *a, FILE *out)
 				return HF_EINVAL;
 			}
 			pos[npos++] = val;
-		} else if (idx == 0) {
+			continue;
+		}
+		switch (idx) {
+		case 0:
 			return CLI_HELP;
-		} else if (idx == 1) {
+		case 1:
 			c.ca_file = val;
-		} else if (idx == 2) {
+			break;
+		case 2:
 			max_keys = (unsigned)strtoul(val, NULL, 10);
-		} else {
-			uint64_t ms;
-			if (units_parse_duration(val, &ms) || ms == 0 || ms > 3600000) {
+			break;
+		case 3:
+			if (units_parse_duration(val, &v) || v == 0 || v > 3600000) {
 				port_log("debug s3: --timeout: '%s' is not a duration such as 10s", val);
 				return HF_EINVAL;
 			}
-			c.timeout_ms = (unsigned)ms;
+			c.timeout_ms = (unsigned)v;
+			break;
+		case 4:
+			c.retries = (unsigned)strtoul(val, NULL, 10);
+			break;
+		case 5:
+			if (units_parse_size(val, &c.part_size) || c.part_size < S3_PART_MIN) {
+				port_log("debug s3: --part-size: '%s' is not a size of 5MiB or more", val);
+				return HF_EINVAL;
+			}
+			break;
+		case 6:
+			state = val;
+			break;
+		case 7:
+			c.virtual_host = true;
+			break;
+		default:
+			c.pin = val;
 		}
 	}
 	if (!ep || !c.bucket || !c.access_key || !c.secret_key || !pos[0]) {
 		port_log("debug s3: set HOLDFAST_S3_ENDPOINT, HOLDFAST_S3_BUCKET, AWS_ACCESS_KEY_ID "
 			 "and AWS_SECRET_ACCESS_KEY, and say put KEY FILE | get KEY | head KEY | "
-			 "rm KEY | ls [PREFIX]");
+			 "rm KEY | ls [PREFIX] | abort KEY ID");
 		return HF_EINVAL;
 	}
 	if ((rc = httpc_parse_url(ep, &c.endpoint)) != HF_OK)
 		return rc;
-	if (!strcmp(pos[0], "put") && pos[1] && pos[2]) {
-		char *data;
-		size_t len;
-		if ((rc = port_fs_read_file(pos[2], REPLICA_FILE_MAX, &data, &len)) != HF_OK)
-			return rc;
-		rc = s3_put(&c, pos[1], data, len);
-		free(data);
-		return rc;
+	if ((rc = s3_open(&s, &c)) == HF_OK) {
+		rc = debug_s3_run(&s, pos, state, max_keys, out);
+		port_log("debug s3: %u request(s) over %u connection(s) (%s), %u retried",
+			 s.http.requests, s.http.connects, s.http.proto[0] ? s.http.proto : "none",
+			 s.retried);
 	}
-	if (!strcmp(pos[0], "get") && pos[1])
-		return s3_get(&c, pos[1], to_file, out);
-	if (!strcmp(pos[0], "head") && pos[1]) {
-		uint64_t size;
-		if ((rc = s3_head(&c, pos[1], &size)) == HF_OK)
-			fprintf(out, "%llu\n", (unsigned long long)size);
-		return rc;
-	}
-	if (!strcmp(pos[0], "rm") && pos[1])
-		return s3_delete(&c, pos[1]);
-	if (!strcmp(pos[0], "ls"))
-		return s3_list(&c, pos[1] ? pos[1] : "", max_keys, print_object, out);
-	port_log("debug s3: put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX]");
-	return HF_EINVAL;
+	s3_close(&s);
+	return rc;
 }
 
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)

@@ -1,6 +1,8 @@
 /*
 ** crypto.c: the mbedTLS wrapper (see crypto.h).
 */
+#include <stdlib.h>
+
 #include "mbedtls/base64.h"
 #include "mbedtls/md.h"
 #include "mbedtls/md5.h"
@@ -32,22 +34,51 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t
 			out);
 }
 
-void crypto_md5_base64(const void *data, size_t len, char out[25])
-{
-	unsigned char md5[16];
-	size_t olen;
+struct crypto_sums {
+	mbedtls_sha256_context sha;
+	mbedtls_md5_context md5;
+};
 
-	mbedtls_md5(data, len, md5);
-	mbedtls_base64_encode((unsigned char *)out, 25, &olen, md5, sizeof(md5));
-	out[olen] = '\0';
+struct crypto_sums *crypto_sums_new(void)
+{
+	struct crypto_sums *s = malloc(sizeof(*s));
+
+	if (!s)
+		return NULL;
+	mbedtls_sha256_init(&s->sha);
+	mbedtls_md5_init(&s->md5);
+	mbedtls_sha256_starts(&s->sha, 0);
+	mbedtls_md5_starts(&s->md5);
+	return s;
 }
 
-void crypto_md5_hex(const void *data, size_t len, char out[33])
+void crypto_sums_update(struct crypto_sums *s, const void *data, size_t len)
 {
-	unsigned char md5[16];
+	mbedtls_sha256_update(&s->sha, data, len);
+	mbedtls_md5_update(&s->md5, data, len);
+}
 
-	mbedtls_md5(data, len, md5);
-	crypto_hex(md5, sizeof(md5), out);
+void crypto_sums_final(struct crypto_sums *s, uint8_t sha256[32], uint8_t md5[16])
+{
+	mbedtls_sha256_finish(&s->sha, sha256);
+	mbedtls_md5_finish(&s->md5, md5);
+	mbedtls_sha256_free(&s->sha);
+	mbedtls_md5_free(&s->md5);
+	free(s);
+}
+
+void crypto_md5(const void *data, size_t len, uint8_t out[16])
+{
+	mbedtls_md5(data, len, out);
+}
+
+void crypto_base64(const uint8_t *bin, size_t len, char *out, size_t cap)
+{
+	size_t olen = 0;
+
+	if (mbedtls_base64_encode((unsigned char *)out, cap, &olen, bin, len) != 0)
+		olen = 0;
+	out[olen] = '\0';
 }
 
 void crypto_hex(const uint8_t *bin, size_t len, char *out)

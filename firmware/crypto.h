@@ -21,10 +21,19 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
 			uint8_t out[32]);
 
-/* Base64 of the MD5 of LEN bytes at DATA (S3's Content-MD5) into OUT, and
-** the same MD5 in hex (S3's ETag of a single-part object). */
-void crypto_md5_base64(const void *data, size_t len, char out[25]);
-void crypto_md5_hex(const void *data, size_t len, char out[33]);
+/* SHA-256 and MD5 of a stream, both in one pass (an S3 body read from a
+** file: the payload hash is signed, the MD5 is Content-MD5). NULL when out
+** of memory; crypto_sums_final frees it. */
+struct crypto_sums;
+struct crypto_sums *crypto_sums_new(void);
+void crypto_sums_update(struct crypto_sums *s, const void *data, size_t len);
+void crypto_sums_final(struct crypto_sums *s, uint8_t sha256[32], uint8_t md5[16]);
+
+/* MD5 of LEN bytes at DATA. */
+void crypto_md5(const void *data, size_t len, uint8_t out[16]);
+
+/* Base64 of LEN bytes at BIN into OUT (4 * ceil(LEN / 3) + 1 bytes). */
+void crypto_base64(const uint8_t *bin, size_t len, char *out, size_t cap);
 
 /* Lower-case hex of LEN bytes at BIN into OUT (2 * LEN + 1 bytes). */
 void crypto_hex(const uint8_t *bin, size_t len, char *out);

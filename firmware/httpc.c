@@ -61,52 +61,152 @@ int httpc_parse_url(const char *url, struct httpc_url *u)
 	return HF_OK;
 }
 
-int httpc_request(const struct httpc_url *u, const char *method, const char *headers,
-		  const void *body, size_t body_len, const char *ca_file, unsigned timeout_ms,
-		  struct http_parser *p, char *proto, size_t proto_len)
+void httpc_host_header(const struct httpc_url *u, char *out, size_t cap)
 {
-	struct port_tls tls = { ca_file };
-	struct port_conn *c;
-	char head[4096];
-	uint8_t buf[16384];
-	int n, rc;
-
-	char length[48] = "";
-
-	if (body)
-		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", body_len);
-	char host[300];
-
-	/* Host carries the port unless it is the scheme's (RFC 9110 7.2). */
 	if (u->port == (u->tls ? 443u : 80u))
-		snprintf(host, sizeof(host), "%s", u->host);
+		snprintf(out, cap, "%s", u->host);
 	else
-		snprintf(host, sizeof(host), "%s:%u", u->host, u->port);
-	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: holdfast\r\n%s%s\r\n",
-		     method, u->path, host, headers ? headers : "", length);
-	if (n < 0 || (size_t)n >= sizeof(head))
-		return HF_ETOOBIG;
-	if ((rc = port_conn_open(u->host, u->port, u->tls ? &tls : NULL, timeout_ms, &c)) != HF_OK)
-		return rc;
-	snprintf(proto, proto_len, "%s", port_conn_protocol(c));
-	if ((rc = port_conn_write(c, head, (size_t)n, timeout_ms)) == HF_OK && body && body_len)
-		rc = port_conn_write(c, body, body_len, timeout_ms);
+		snprintf(out, cap, "%s:%u", u->host, u->port);
+}
+
+int httpc_open(struct httpc *h, const struct httpc_url *server, const char *ca_file,
+	       const char *pin, unsigned timeout_ms)
+{
+	memset(h, 0, sizeof(*h));
+	h->server = *server;
+	h->server.path[0] = '\0';
+	h->timeout_ms = timeout_ms;
+	return server->tls ? port_tls_new(ca_file, pin, &h->tls) : HF_OK;
+}
+
+static void drop_conn(struct httpc *h)
+{
+	port_conn_close(h->conn);
+	h->conn = NULL;
+}
+
+void httpc_close(struct httpc *h)
+{
+	drop_conn(h);
+	port_tls_free(h->tls);
+	h->tls = NULL;
+}
+
+/* Streams BODY after the head; a file is read as it is sent. */
+static int send_body(struct httpc *h, const struct httpc_body *b)
+{
+	static uint8_t buf[256 * 1024];
+	uint64_t off = 0;
+	int rc;
+
+	if (b->mem) {
+		h->sent += b->len;
+		return b->len ? port_conn_write(h->conn, b->mem, (size_t)b->len, h->timeout_ms)
+			      : HF_OK;
+	}
+	while (off < b->len) {
+		size_t want = b->len - off < sizeof(buf) ? (size_t)(b->len - off) : sizeof(buf), got;
+		if ((rc = port_fs_pread(b->fd, buf, want, b->off + off, &got)) != HF_OK)
+			return rc;
+		if (got != want) {
+			port_log("http: the file being sent shrank while sending it");
+			return HF_EIO;
+		}
+		if ((rc = port_conn_write(h->conn, buf, got, h->timeout_ms)) != HF_OK)
+			return rc;
+		off += got;
+		h->sent += got;
+	}
+	return HF_OK;
+}
+
+/* One exchange on the open connection. *NOTHING: the connection failed
+** before any byte of a reply (a kept-alive one the server had closed). */
+static int exchange(struct httpc *h, const char *head, size_t head_len, const struct httpc_body *b,
+		    struct http_parser *p, bool reused, bool *nothing)
+{
+	static uint8_t buf[64 * 1024];
+	uint64_t seen = 0;
+	int rc;
+
+	*nothing = true;
+	if ((rc = port_conn_write(h->conn, head, head_len, h->timeout_ms)) == HF_OK && b)
+		rc = send_body(h, b);
+	h->sent += head_len;
 	while (rc == HF_OK && p->state != HTTP_DONE) {
 		size_t got, used, off = 0;
-		if ((rc = port_conn_read(c, buf, sizeof(buf), &got, timeout_ms)) != HF_OK)
+		if ((rc = port_conn_read(h->conn, buf, sizeof(buf), &got, h->timeout_ms)) != HF_OK)
 			break;
 		if (got == 0) {
-			rc = http_parse_eof(p);
+			/* Cut short is the network's failure (retried), not a
+			** broken protocol. */
+			if (seen && (rc = http_parse_eof(p)) == HF_EPROTO) {
+				port_log("http: %s: %s", h->server.host, p->error);
+				rc = HF_EIO;
+			}
+			if (!seen)
+				rc = HF_EIO;
+			if (!seen && !reused)
+				port_log("http: %s closed the connection without a reply",
+					 h->server.host);
 			break;
 		}
+		seen += got;
+		*nothing = false;
 		while (rc == HF_OK && off < got && p->state != HTTP_DONE) {
 			rc = http_parse(p, buf + off, got - off, &used);
 			off += used;
 		}
 	}
+	h->received += seen;
+	return rc;
+}
+
+int httpc_send(struct httpc *h, const char *method, const char *target, const char *headers,
+	       const struct httpc_body *body, struct http_parser *p)
+{
+	char head[8192], host[300], length[48] = "";
+	struct http_parser fresh = *p;
+	bool nothing;
+	int n, rc;
+
+	if (body)
+		snprintf(length, sizeof(length), "Content-Length: %llu\r\n",
+			 (unsigned long long)body->len);
+	httpc_host_header(&h->server, host, sizeof(host));
+	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: holdfast\r\n%s%s\r\n",
+		     method, target, host, headers ? headers : "", length);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return HF_ETOOBIG;
+	h->requests++;
+	for (int attempt = 0;; attempt++) {
+		bool reused = h->conn != NULL;
+		if (reused && !port_conn_idle_ok(h->conn)) {
+			drop_conn(h);
+			reused = false;
+		}
+		if (!h->conn) {
+			if ((rc = port_conn_open(h->server.host, h->server.port, h->tls, h->timeout_ms,
+						 &h->conn)) != HF_OK) {
+				h->conn = NULL;
+				return rc;
+			}
+			h->connects++;
+			snprintf(h->proto, sizeof(h->proto), "%s", port_conn_protocol(h->conn));
+		}
+		rc = exchange(h, head, (size_t)n, body, p, reused, &nothing);
+		if (rc == HF_OK && p->keep_alive)
+			return rc;
+		drop_conn(h);
+		/* A kept-alive connection closed under us before any reply: most
+		** likely the server had closed it while idle; an idempotent
+		** request is sent once more on a new one (RFC 9110 9.2.2). */
+		if (rc == HF_OK || !reused || !nothing || attempt || !strcmp(method, "POST"))
+			break;
+		*p = fresh;
+	}
 	if (rc == HF_EPROTO)
-		port_log("http: %s: %s", u->host, p->error);
-	port_conn_close(c);
+		port_log("http: %s: %s", h->server.host, p->error);
 	return rc;
 }
 

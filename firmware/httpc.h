@@ -1,7 +1,10 @@
 /*
-** httpc.h: a small HTTP/1.1 client over a port connection: one request,
-** the response parsed by http.c and its body handed on as it comes. The S3
-** client is built on it; `holdfast debug fetch` exposes it for tests.
+** httpc.h: a small HTTP/1.1 client over port connections: requests to one
+** server over a kept-alive connection (reopened, with a resumed TLS
+** session, when the server has closed it), the response parsed by http.c
+** and its body handed on as it comes. Request bodies come from memory or
+** from a range of a file, read as they are sent. The S3 client is built on
+** it; `holdfast debug fetch` exposes it for tests.
 */
 #ifndef HF_HTTPC_H
 #define HF_HTTPC_H
@@ -21,15 +24,46 @@ struct httpc_url {
 ** (plain HTTP anywhere else would send signed requests in the clear). */
 int httpc_parse_url(const char *url, struct httpc_url *u);
 
+/* "HOST" or "HOST:PORT" when the port is not the scheme's (RFC 9110 7.2). */
+void httpc_host_header(const struct httpc_url *u, char *out, size_t cap);
+
+struct port_conn;
+struct port_tls;
+
+struct httpc {
+	struct httpc_url server;  /* scheme, host and port; path unused */
+	struct port_tls *tls;     /* NULL for plain http:// */
+	struct port_conn *conn;   /* kept between requests */
+	unsigned timeout_ms;      /* bounds every wait */
+	char proto[32];           /* of the last connection: "TLSv1.3", "plain" */
+	unsigned connects;        /* connections opened */
+	unsigned requests;
+	uint64_t sent, received;  /* bytes, bodies and heads */
+};
+
+/* CA_FILE NULL: the system bundle; PIN NULL or "sha256//BASE64" (port.h).
+** httpc_close is due even when this fails. */
+int httpc_open(struct httpc *h, const struct httpc_url *server, const char *ca_file,
+	       const char *pin, unsigned timeout_ms);
+void httpc_close(struct httpc *h);
+
+/* A request body: LEN bytes at MEM, or (MEM NULL) at OFF in the open file
+** FD, read as it is sent. */
+struct httpc_body {
+	const void *mem;
+	int fd;
+	uint64_t off, len;
+};
+
 /*
-** Sends METHOD PATH to U with the extra header lines HEADERS ("Name: value\r\n"
-** each, may be NULL) and BODY (may be NULL), and parses the response into P
-** (initialised by the caller: limits, body receiver). CA_FILE: NULL for the
-** system bundle. TIMEOUT_MS bounds every wait.
+** Sends METHOD TARGET (path and query, encoded) with the extra header lines
+** HEADERS ("Name: value\r\n" each, may be NULL) and BODY (may be NULL), and
+** parses the response into P (initialised by the caller: limits, body
+** receiver). A kept-alive connection that turns out closed before any reply
+** is reopened and an idempotent request (not POST) sent once more.
 */
-int httpc_request(const struct httpc_url *u, const char *method, const char *headers,
-		  const void *body, size_t body_len, const char *ca_file, unsigned timeout_ms,
-		  struct http_parser *p, char *proto, size_t proto_len);
+int httpc_send(struct httpc *h, const char *method, const char *target, const char *headers,
+	       const struct httpc_body *body, struct http_parser *p);
 
 /* A body gathered in memory (NUL-terminated), for http_parser_init's
 ** receiver: httpc_gather. Free p. */

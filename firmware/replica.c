@@ -46,7 +46,7 @@ static int read_credentials(const char *path, struct replica *r)
 
 int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 {
-	const char *ep, *rg, *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *ep, *rg, *pin, *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -107,7 +107,26 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 	r->c.secret_key = r->secret_key;
 	r->c.ca_file = r->ca[0] ? r->ca : NULL;
 	r->c.timeout_ms = cfg ? (unsigned)cfg->s3_timeout_ms : 30000;
-	return HF_OK;
+	r->c.retries = cfg ? cfg->s3_retries : 4;
+	r->c.part_size = cfg ? cfg->s3_part_size : 0;
+	r->c.virtual_host = cfg && cfg->s3_virtual_host;
+	if (cfg && cfg->s3_pin[0])
+		snprintf(r->pin, sizeof(r->pin), "%s", cfg->s3_pin);
+	if ((pin = getenv("HOLDFAST_S3_PIN")) && snprintf(r->pin, sizeof(r->pin), "%s", pin) >= (int)sizeof(r->pin))
+		r->pin[0] = '\0';
+	r->c.pin = r->pin[0] ? r->pin : NULL;
+	if (!(r->s3c = malloc(sizeof(*r->s3c))))
+		return HF_ENOMEM;
+	return s3_open(r->s3c, &r->c);
+}
+
+void replica_close(struct replica *r)
+{
+	if (r->s3c) {
+		s3_close(r->s3c);
+		free(r->s3c);
+	}
+	memset(r, 0, sizeof(*r)); /* the credentials */
 }
 
 bool replica_reachable(const struct replica *r)
@@ -153,7 +172,7 @@ int replica_write(const struct replica *r, const char *rel, const void *buf, siz
 
 	if (r->s3) {
 		key_of(r, rel, path, sizeof(path));
-		return s3_put(&r->c, path, buf, len);
+		return s3_put(r->s3c, path, buf, len);
 	}
 	if (!replica_reachable(r))
 		return HF_ENOENT;
@@ -163,10 +182,54 @@ int replica_write(const struct replica *r, const char *rel, const void *buf, siz
 	return port_fs_replace(path, buf, len, 0600);
 }
 
+int replica_write_file(const struct replica *r, const char *rel, const char *from)
+{
+	char path[2200], state[4400];
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (r->s3) {
+		key_of(r, rel, path, sizeof(path));
+		snprintf(state, sizeof(state), "%s.upload", from);
+		return s3_put_file(r->s3c, path, from, state);
+	}
+	if ((rc = port_fs_read_file(from, REPLICA_FILE_MAX, &buf, &len)) != HF_OK)
+		return rc;
+	rc = replica_write(r, rel, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* An object gathered in memory, refused past its cap. */
+struct bounded {
+	struct httpc_buf b;
+	size_t cap;
+};
+
+static int gather_bounded(void *arg, const uint8_t *data, size_t len)
+{
+	struct bounded *g = arg;
+
+	if (g->b.len + len > g->cap) {
+		port_log("replica: an object over %zu bytes; not read", g->cap);
+		return 1;
+	}
+	return httpc_gather(&g->b, data, len);
+}
+
+void replica_forget_upload(const struct replica *r, const char *state)
+{
+	if (r->s3)
+		s3_forget_upload(r->s3c, state);
+	else
+		port_fs_unlink(state);
+}
+
 int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len)
 {
 	char path[2200];
-	struct httpc_buf g = { 0 };
+	struct bounded g = { { 0 }, REPLICA_FILE_MAX };
 	int rc;
 
 	if (!r->s3) {
@@ -174,14 +237,14 @@ int replica_read(const struct replica *r, const char *rel, char **buf, size_t *l
 		return port_fs_read_file(path, REPLICA_FILE_MAX, buf, len);
 	}
 	key_of(r, rel, path, sizeof(path));
-	if ((rc = s3_get(&r->c, path, httpc_gather, &g)) != HF_OK) {
-		free(g.p);
+	if ((rc = s3_get(r->s3c, path, gather_bounded, &g)) != HF_OK) {
+		free(g.b.p);
 		return rc;
 	}
-	if (!g.p && !(g.p = calloc(1, 1)))
+	if (!g.b.p && !(g.b.p = calloc(1, 1)))
 		return HF_ENOMEM;
-	*buf = g.p;
-	*len = g.len;
+	*buf = g.b.p;
+	*len = g.b.len;
 	return HF_OK;
 }
 
@@ -192,7 +255,7 @@ int replica_size(const struct replica *r, const char *rel, uint64_t *size)
 
 	if (r->s3) {
 		key_of(r, rel, path, sizeof(path));
-		return s3_head(&r->c, path, size);
+		return s3_head(r->s3c, path, size);
 	}
 	snprintf(path, sizeof(path), "%s/%s", r->root, rel);
 	return port_fs_stamp(path, size, &mtime);
@@ -240,7 +303,7 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 	else
 		snprintf(base, sizeof(base), "%s%s", r->prefix, r->prefix[0] ? "/" : "");
 	l = (struct lister){ out, base };
-	if ((rc = s3_list(&r->c, base, 0, list_key, &l)) != HF_OK)
+	if ((rc = s3_list(r->s3c, base, 0, list_key, &l)) != HF_OK)
 		return rc;
 	ship_names_sort(out);
 	return out->n ? HF_OK : HF_ENOENT;

@@ -3,8 +3,9 @@
 ** (file:///DIR: a USB stick, a NAS mount) or an S3 bucket (s3://BUCKET/PREFIX).
 ** Paths are relative to the replica's root ("DEVICE/GEN/seg/SEQ.zst").
 **
-** S3 settings: [replica] endpoint, region, ca_file in holdfast.conf (or, for
-** restore elsewhere, $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_REGION), credentials
+** S3 settings: [replica] endpoint, region, ca_file, pin, addressing,
+** retries, part_size in holdfast.conf (or, for restore elsewhere,
+** $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_REGION, $HOLDFAST_S3_PIN), credentials
 ** from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY or the 0600 file named
 ** by [replica] credentials_file ("access_key = ..." and "secret_key = ...").
 ** Never from the command line, never logged.
@@ -27,13 +28,18 @@ struct replica {
 	char root[1024];           /* file: the directory */
 	char url[1100];            /* for messages */
 	struct s3_cfg c;           /* s3 */
-	char bucket[256], prefix[512], region[64], ca[1024];
+	struct s3 *s3c;            /* its client: one kept-alive connection */
+	char bucket[256], prefix[512], region[64], ca[1024], pin[64];
 	char access_key[256], secret_key[256];
 };
 
 /* Opens the replica URL (file:///DIR, a plain /DIR, or s3://BUCKET[/PREFIX]);
 ** CFG (may be NULL) gives the S3 settings the environment does not. */
 int replica_open(const char *url, const struct cfg *cfg, struct replica *r);
+
+/* Closes its connection and wipes the credentials. Due after replica_open,
+** whatever it returned. */
+void replica_close(struct replica *r);
 
 /* A directory replica that is there and writable; an S3 replica: configured
 ** (whether it answers shows when it is used). */
@@ -42,6 +48,15 @@ bool replica_reachable(const struct replica *r);
 /* Writes REL whole and durably (file: tmp, fsync, rename, directory fsync;
 ** S3: one PutObject with Content-MD5). */
 int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len);
+
+/* Writes REL from the file FROM: as replica_write; to S3, streamed from the
+** file, multipart above the part size and resumed after a cut (its upload
+** id kept in FROM.upload). */
+int replica_write_file(const struct replica *r, const char *rel, const char *from);
+
+/* Forgets the upload kept in STATE (a FROM.upload whose FROM is gone):
+** aborts it at the server, removes STATE. */
+void replica_forget_upload(const struct replica *r, const char *state);
 
 /* Reads REL whole (at most 1 GiB). HF_ENOENT if it is not there. */
 int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len);

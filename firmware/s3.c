@@ -1,6 +1,7 @@
 /*
 ** s3.c: the S3 object API (see s3.h).
 */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,12 @@
 
 #define S3_ERROR_BODY_MAX (64 * 1024)
 #define S3_LIST_BODY_MAX (4u << 20)
+#define S3_BACKOFF_FIRST_MS 250u
+#define S3_BACKOFF_MAX_MS 8000u
+#define S3_HASH_CHUNK (256u * 1024)
+
+/* SHA-256 of the empty payload, which every body-less request signs. */
+static const char empty_sha[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /* Server time minus ours, learnt from a RequestTimeTooSkewed reply: boards
 ** without an RTC boot with a wrong clock, and S3 refuses requests signed more
@@ -49,9 +56,64 @@ static void pct_encode(const char *s, bool keep_slash, char *out, size_t cap)
 	sigv4_uri_encode(s, strlen(s), keep_slash, out, cap);
 }
 
+/* An ETag without its quotes. */
+static void etag_of(const char *v, char *out, size_t cap)
+{
+	size_t n;
+
+	snprintf(out, cap, "%s", v ? v + (v[0] == '"') : "");
+	n = strlen(out);
+	if (n && out[n - 1] == '"')
+		out[n - 1] = '\0';
+}
+
+struct sums {
+	char sha[65];              /* hex: x-amz-content-sha256 */
+	char md5[25];              /* base64: Content-MD5 */
+	char md5_hex[33];          /* the ETag of a single-part object */
+	uint8_t md5_bin[16];
+};
+
+static void sums_from(struct crypto_sums *cs, struct sums *out)
+{
+	uint8_t sha[32];
+
+	crypto_sums_final(cs, sha, out->md5_bin);
+	crypto_hex(sha, 32, out->sha);
+	crypto_base64(out->md5_bin, 16, out->md5, sizeof(out->md5));
+	crypto_hex(out->md5_bin, 16, out->md5_hex);
+}
+
+static int sums_of(const struct httpc_body *b, struct sums *out)
+{
+	static uint8_t buf[S3_HASH_CHUNK];
+	struct crypto_sums *cs = crypto_sums_new();
+	int rc = HF_OK;
+
+	if (!cs)
+		return HF_ENOMEM;
+	if (b->mem) {
+		crypto_sums_update(cs, b->mem, (size_t)b->len);
+	} else {
+		for (uint64_t off = 0; off < b->len && rc == HF_OK;) {
+			size_t want = b->len - off < sizeof(buf) ? (size_t)(b->len - off) : sizeof(buf);
+			size_t got;
+			if ((rc = port_fs_pread(b->fd, buf, want, b->off + off, &got)) == HF_OK &&
+			    got != want) {
+				port_log("s3: the file to send shrank while reading it");
+				rc = HF_EIO;
+			}
+			crypto_sums_update(cs, buf, got);
+			off += got;
+		}
+	}
+	sums_from(cs, out);
+	return rc;
+}
+
 /* A failed reply: says what S3 said, and maps it to a retry class. */
-static int reply_error(const char *method, const char *key, struct http_parser *p, struct httpc_buf *b,
-		       char *code, size_t code_len)
+static int reply_error(const char *method, const char *what, const struct http_parser *p,
+		       const struct httpc_buf *b, bool quiet_404, char *code, size_t code_len)
 {
 	struct s3_error e;
 	bool have = b->p && s3xml_error(b->p, b->len, &e) == HF_OK;
@@ -60,11 +122,11 @@ static int reply_error(const char *method, const char *key, struct http_parser *
 	/* Said by the caller, which corrects the clock and tries again. */
 	if (have && !strcmp(e.code, "RequestTimeTooSkewed"))
 		return HF_EACCES;
-
-	port_log("s3: %s %s: HTTP %d%s%s%s%s%s%s", method, key, p->status, have ? " " : "",
-		 have ? e.code : "", have && e.message[0] ? ": " : "", have ? e.message : "",
-		 have && e.request_id[0] ? " (request id " : "",
-		 have && e.request_id[0] ? e.request_id : "");
+	if (!(quiet_404 && p->status == 404))
+		port_log("s3: %s %s: HTTP %d%s%s%s%s%s%s%s", method, what, p->status, have ? " " : "",
+			 have ? e.code : "", have && e.message[0] ? ": " : "",
+			 have ? e.message : "", have && e.request_id[0] ? " (request id " : "",
+			 have && e.request_id[0] ? e.request_id : "", have && e.request_id[0] ? ")" : "");
 	if (p->status == 404)
 		return HF_ENOENT;
 	if (p->status == 429 || p->status >= 500)
@@ -76,46 +138,72 @@ struct call {
 	const char *method;
 	const char *key;           /* object key or NULL (the bucket) */
 	const char *query;         /* canonical-ready, or NULL */
-	const void *body;
-	size_t body_len;
+	const struct httpc_body *body;
+	const struct sums *sums;   /* of the body */
 	bool head;
 	http_body_fn on_body;      /* 2xx bodies */
 	void *arg;
 	uint64_t max_body;
 	bool create_only;          /* If-None-Match: *; a 412 is HF_EEXIST, unsaid */
+	bool quiet_404;            /* a missing object is the caller's to say */
 };
 
-static int call_once(const struct s3_cfg *c, const struct call *k, struct http_parser *p,
-		     char *code, size_t code_len)
+/* Hands a 2xx body on and gathers an error's; skips what a resumed GET
+** answered with the whole object (200, not 206) had already delivered. */
+struct sink {
+	const struct http_parser *p;
+	const struct call *k;
+	struct httpc_buf err;
+	uint64_t skip;             /* of a 200 reply */
+	uint64_t delivered;
+};
+
+static int sink_body(void *arg, const uint8_t *d, size_t n)
 {
-	char path[2048], raw[1536], date[17], sha[65], md5[25], host[300], hdrs[2048];
-	uint8_t h[32];
-	struct sigv4_cred cred = { c->access_key, c->secret_key, c->region, "s3" };
+	struct sink *s = arg;
+
+	if (s->p->status < 200 || s->p->status > 299)
+		return s->err.len + n > S3_ERROR_BODY_MAX ? 0 : httpc_gather(&s->err, d, n);
+	if (s->skip && s->p->status == 200) {
+		size_t k = n < s->skip ? n : (size_t)s->skip;
+		d += k;
+		n -= k;
+		s->skip -= k;
+	}
+	if (!n || !s->k->on_body)
+		return 0;
+	s->delivered += n;
+	return s->k->on_body(s->k->arg, d, n);
+}
+
+/* One request. FROM > 0: a GET resumed at byte FROM of the object whose
+** ETag is ETAG. */
+static int call_once(struct s3 *s, const struct call *k, struct http_parser *p, struct sink *sk,
+		     uint64_t from, const char *etag, char *code, size_t code_len)
+{
+	char path[2048], raw[1536], date[17], host[300], hdrs[3072], target[2048 + 1100];
+	struct sigv4_cred cred = { s->c.access_key, s->c.secret_key, s->c.region, "s3" };
+	const char *sha = k->body ? k->sums->sha : empty_sha;
 	struct sigv4_hdr sh[4];
 	struct sigv4_req r = { 0 };
 	struct sigv4_out o;
-	struct httpc_url u = c->endpoint;
-	struct httpc_buf err = { 0 };
-	char proto[32];
+	char range[128] = "";
 	size_t nh = 0;
 	int rc, n;
 
 	amz_date(date);
-	crypto_sha256(k->body ? k->body : "", k->body_len, h);
-	crypto_hex(h, 32, sha);
-	snprintf(raw, sizeof(raw), "/%s%s%s", c->bucket, k->key ? "/" : "", k->key ? k->key : "");
-	pct_encode(raw, true, path, sizeof(path));
-	if (c->endpoint.port == (c->endpoint.tls ? 443u : 80u))
-		snprintf(host, sizeof(host), "%s", c->endpoint.host);
+	if (s->c.virtual_host)
+		snprintf(raw, sizeof(raw), "/%s", k->key ? k->key : "");
 	else
-		snprintf(host, sizeof(host), "%s:%u", c->endpoint.host, c->endpoint.port);
+		snprintf(raw, sizeof(raw), "/%s%s%s", s->c.bucket, k->key ? "/" : "",
+			 k->key ? k->key : "");
+	pct_encode(raw, true, path, sizeof(path));
+	httpc_host_header(&s->http.server, host, sizeof(host));
 	sh[nh++] = (struct sigv4_hdr){ "host", host };
 	sh[nh++] = (struct sigv4_hdr){ "x-amz-content-sha256", sha };
 	sh[nh++] = (struct sigv4_hdr){ "x-amz-date", date };
-	if (k->body) {
-		crypto_md5_base64(k->body, k->body_len, md5);
-		sh[nh++] = (struct sigv4_hdr){ "content-md5", md5 };
-	}
+	if (k->body)
+		sh[nh++] = (struct sigv4_hdr){ "content-md5", k->sums->md5 };
 	r.method = k->method;
 	r.path = raw;
 	r.query = k->query;
@@ -126,76 +214,105 @@ static int call_once(const struct s3_cfg *c, const struct call *k, struct http_p
 	r.s3 = true;
 	if ((rc = sigv4_sign(&cred, &r, &o)) != HF_OK)
 		return rc;
+	if (from)
+		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-\r\nIf-Match: \"%s\"\r\n", from,
+			 etag);
 	n = snprintf(hdrs, sizeof(hdrs),
-		     "x-amz-content-sha256: %s\r\nx-amz-date: %s\r\n%s%s%s%sAuthorization: %s\r\n", sha,
-		     date, k->body ? "Content-MD5: " : "", k->body ? md5 : "", k->body ? "\r\n" : "",
-		     k->create_only ? "If-None-Match: *\r\n" : "", o.authorization);
+		     "x-amz-content-sha256: %s\r\nx-amz-date: %s\r\n%s%s%s%s%sAuthorization: %s\r\n",
+		     sha, date, k->body ? "Content-MD5: " : "", k->body ? k->sums->md5 : "",
+		     k->body ? "\r\n" : "", k->create_only ? "If-None-Match: *\r\n" : "", range,
+		     o.authorization);
 	sigv4_out_free(&o);
 	if (n < 0 || (size_t)n >= sizeof(hdrs))
 		return HF_ETOOBIG;
-	if ((size_t)snprintf(u.path, sizeof(u.path), "%s%s%s", path, k->query ? "?" : "",
-			     k->query ? k->query : "") >= sizeof(u.path))
+	if ((size_t)snprintf(target, sizeof(target), "%s%s%s", path, k->query ? "?" : "",
+			     k->query ? k->query : "") >= sizeof(target))
 		return HF_ETOOBIG;
-	/* The body is gathered, then handed on only on success; an error's is
-	** read for its code and message. (Objects here are segments: small.) */
-	http_parser_init(p, k->head, k->max_body ? k->max_body : S3_ERROR_BODY_MAX, httpc_gather, &err);
-	rc = httpc_request(&u, k->method, hdrs, k->body, k->body_len, c->ca_file, c->timeout_ms, p,
-			   proto, sizeof(proto));
+	free(sk->err.p);
+	sk->err = (struct httpc_buf){ 0 };
+	http_parser_init(p, k->head, k->max_body ? k->max_body : S3_ERROR_BODY_MAX, sink_body, sk);
+	rc = httpc_send(&s->http, k->method, target, hdrs, k->body, p);
 	if (rc == HF_OK && k->create_only && p->status == 412)
-		rc = HF_EEXIST;
-	else if (rc == HF_OK && (p->status < 200 || p->status > 299))
-		rc = reply_error(k->method, k->key ? k->key : c->bucket, p, &err, code, code_len);
-	else if (rc == HF_OK && k->on_body && err.len && k->on_body(k->arg, (uint8_t *)err.p, err.len))
-		rc = HF_EIO;
-	free(err.p);
+		return HF_EEXIST;
+	if (rc == HF_OK && (p->status < 200 || p->status > 299))
+		return reply_error(k->method, k->key ? k->key : s->c.bucket, p, &sk->err, k->quiet_404,
+				   code, code_len);
+	if (rc == HF_OK && from && p->status == 200)
+		port_log("s3: GET %s: the server ignored the range; skipping what we have", k->key);
 	return rc;
 }
 
-static int call(const struct s3_cfg *c, const struct call *k, struct http_parser *p)
+/* Sleeps before try ATTEMPT + 1: capped exponential backoff, half of it
+** random (so a fleet that lost its link together does not retry together),
+** or the server's Retry-After when it says one within the cap. */
+static void backoff(struct s3 *s, const struct call *k, const struct http_parser *p, unsigned attempt)
 {
-	char code[64] = "";
-	int rc = call_once(c, k, p, code, sizeof(code));
-	int64_t server;
+	unsigned ms = S3_BACKOFF_FIRST_MS << (attempt < 5 ? attempt : 5);
+	const char *ra = p->state == HTTP_DONE ? http_header(p, "retry-after") : NULL;
 
-	if (rc != HF_EACCES || strcmp(code, "RequestTimeTooSkewed") != 0)
-		return rc;
-	if ((server = http_date_ms(http_header(p, "date"))) < 0) {
-		port_log("s3: %s: our clock is too far off the server's, and it sent no usable Date",
-			 c->endpoint.host);
-		return rc;
+	if (ms > S3_BACKOFF_MAX_MS)
+		ms = S3_BACKOFF_MAX_MS;
+	ms = ms / 2 + port_random_u32() % (ms / 2 + 1);
+	if (ra && ra[0] >= '0' && ra[0] <= '9' && strtoul(ra, NULL, 10) * 1000 <= S3_BACKOFF_MAX_MS)
+		ms = (unsigned)strtoul(ra, NULL, 10) * 1000;
+	port_log("s3: %s %s: trying again in %u ms (%u of %u)", k->method,
+		 k->key ? k->key : s->c.bucket, ms, attempt + 1, s->c.retries);
+	s->retried++;
+	port_poll(NULL, 0, (int)ms);
+}
+
+static int call(struct s3 *s, const struct call *k, struct http_parser *p)
+{
+	struct sink sk = { p, k, { 0 }, 0, 0 };
+	char code[64], etag[80] = "";
+	bool skew_fixed = false;
+	unsigned attempt = 0;
+	int rc;
+
+	for (;;) {
+		uint64_t from = sk.delivered;
+		code[0] = '\0';
+		sk.skip = from;
+		rc = call_once(s, k, p, &sk, from, etag, code, sizeof(code));
+		if (!etag[0] && p->status >= 200 && p->status <= 299)
+			etag_of(http_header(p, "etag"), etag, sizeof(etag));
+		if (rc == HF_EACCES && !strcmp(code, "RequestTimeTooSkewed") && !skew_fixed) {
+			int64_t server = http_date_ms(http_header(p, "date"));
+			if (server < 0) {
+				port_log("s3: %s: our clock is too far off the server's, and it sent "
+					 "no usable Date", s->c.endpoint.host);
+				break;
+			}
+			skew_ms = server - port_clock_utc(NULL);
+			port_log("s3: our clock is %lld s off the server's (RequestTimeTooSkewed); "
+				 "signing with the server's time", (long long)(skew_ms / 1000));
+			skew_fixed = true;
+			continue;
+		}
+		if (rc == HF_EACCES && !strcmp(code, "RequestTimeTooSkewed"))
+			port_log("s3: %s: still RequestTimeTooSkewed after correcting the clock",
+				 s->c.endpoint.host);
+		/* A body already handed on can only be resumed by its ETag. */
+		if (rc != HF_EIO || attempt >= s->c.retries || (sk.delivered && !etag[0]))
+			break;
+		backoff(s, k, p, attempt++);
 	}
-	skew_ms = server - port_clock_utc(NULL);
-	port_log("s3: our clock is %lld s off the server's (RequestTimeTooSkewed); signing with "
-		 "the server's time", (long long)(skew_ms / 1000));
-	code[0] = '\0';
-	rc = call_once(c, k, p, code, sizeof(code));
-	if (rc == HF_EACCES && !strcmp(code, "RequestTimeTooSkewed"))
-		port_log("s3: %s: still RequestTimeTooSkewed after correcting the clock",
-			 c->endpoint.host);
+	free(sk.err.p);
 	return rc;
 }
 
-int s3_put(const struct s3_cfg *c, const char *key, const void *data, size_t len)
+/* After a 412 on a create-only put: done if the object there is ours
+** (ETag WANT), else HF_EEXIST and nothing is overwritten. */
+static int same_object(struct s3 *s, const char *key, const char *want)
 {
-	struct call k = { "PUT", key, NULL, data ? data : "", len, false, NULL, NULL, 0, true };
-	struct call h = { "HEAD", key, NULL, NULL, 0, true, NULL, NULL, 0, false };
+	struct call h = { "HEAD", key, NULL, NULL, NULL, true, NULL, NULL, 0, false, false };
 	struct http_parser p;
-	char want[33], got[80];
-	const char *etag;
-	int rc = call(c, &k, &p);
+	char got[80];
+	int rc;
 
-	if (rc != HF_EEXIST)
+	if ((rc = call(s, &h, &p)) != HF_OK)
 		return rc;
-	/* Written create-only, so a retry never overwrites: if it is there,
-	** it is done only if it is ours, byte for byte (the ETag of a
-	** single-part object is its MD5). */
-	if ((rc = call(c, &h, &p)) != HF_OK)
-		return rc;
-	crypto_md5_hex(data ? data : "", len, want);
-	etag = http_header(&p, "etag");
-	snprintf(got, sizeof(got), "%s", etag ? etag + (etag[0] == '"') : "");
-	if (got[0] && got[strlen(got) - 1] == '"')
-		got[strlen(got) - 1] = '\0';
+	etag_of(http_header(&p, "etag"), got, sizeof(got));
 	if (!strcmp(got, want))
 		return HF_OK;
 	port_log("s3: PUT %s: a different object is already there (ETag %s, ours %s); not "
@@ -203,34 +320,388 @@ int s3_put(const struct s3_cfg *c, const char *key, const void *data, size_t len
 	return HF_EEXIST;
 }
 
-int s3_get(const struct s3_cfg *c, const char *key, http_body_fn fn, void *arg)
+static int put_one(struct s3 *s, const char *key, const struct httpc_body *b)
 {
-	struct call k = { "GET", key, NULL, NULL, 0, false, fn, arg, 1u << 30, false };
+	struct sums sums;
+	struct call k = { "PUT", key, NULL, b, &sums, false, NULL, NULL, 0, true, false };
 	struct http_parser p;
+	int rc;
 
-	return call(c, &k, &p);
+	if ((rc = sums_of(b, &sums)) != HF_OK)
+		return rc;
+	if ((rc = call(s, &k, &p)) != HF_EEXIST)
+		return rc;
+	/* Written create-only, so a retry never overwrites: if it is there,
+	** it is done only if it is ours, byte for byte (the ETag of a
+	** single-part object is its MD5). */
+	return same_object(s, key, sums.md5_hex);
 }
 
-int s3_head(const struct s3_cfg *c, const char *key, uint64_t *size)
+int s3_open(struct s3 *s, const struct s3_cfg *c)
 {
-	struct call k = { "HEAD", key, NULL, NULL, 0, true, NULL, NULL, 0, false };
+	struct httpc_url server = c->endpoint;
+
+	memset(s, 0, sizeof(*s));
+	s->c = *c;
+	if (!s->c.part_size)
+		s->c.part_size = S3_PART_DEFAULT;
+	if (s->c.virtual_host &&
+	    (size_t)snprintf(server.host, sizeof(server.host), "%s.%s", c->bucket, c->endpoint.host) >=
+		    sizeof(server.host)) {
+		port_log("s3: bucket %s: the virtual host name is too long", c->bucket);
+		return HF_EINVAL;
+	}
+	return httpc_open(&s->http, &server, c->ca_file, c->pin, c->timeout_ms);
+}
+
+void s3_close(struct s3 *s)
+{
+	httpc_close(&s->http);
+}
+
+int s3_put(struct s3 *s, const char *key, const void *data, size_t len)
+{
+	struct httpc_body b = { data ? data : "", -1, 0, len };
+
+	return put_one(s, key, &b);
+}
+
+/* ---- multipart ------------------------------------------------------------------- */
+
+struct upload {
+	const char *key;
+	const char *state;         /* NULL: not kept */
+	char id[512];
+	int fd;
+	uint64_t size, part;
+	int64_t mtime;
+	unsigned nparts;
+	char (*etag)[80];          /* per part, "" if the server has none yet */
+	uint8_t (*md5)[16];
+};
+
+static void state_text(const struct upload *u, char *out, size_t cap)
+{
+	snprintf(out, cap, "holdfast-upload 1\nkey %s\nsize %" PRIu64 "\npart %" PRIu64
+		 "\nmtime %" PRId64 "\nid %s\n", u->key, u->size, u->part, u->mtime, u->id);
+}
+
+/* The upload id kept in U's state file, if it is for this very file. */
+static void state_load(struct upload *u)
+{
+	char *text, want[2048];
+	size_t len, wl;
+
+	u->id[0] = '\0';
+	if (!u->state || port_fs_read_file(u->state, 4096, &text, &len) != HF_OK)
+		return;
+	state_text(u, want, sizeof(want));
+	wl = strlen(want) - 1; /* up to "id " and the empty id's newline */
+	if (len > wl && !memcmp(text, want, wl) && text[len - 1] == '\n' && len - wl - 1 < sizeof(u->id)) {
+		memcpy(u->id, text + wl, len - wl - 1);
+		u->id[len - wl - 1] = '\0';
+	}
+	free(text);
+}
+
+static int part_seen(void *arg, const struct s3_part *p)
+{
+	struct upload *u = arg;
+
+	if (p->number >= 1 && p->number <= u->nparts) {
+		uint64_t want = p->number < u->nparts ? u->part : u->size - u->part * (u->nparts - 1);
+		if (p->size == want)
+			etag_of(p->etag, u->etag[p->number - 1], sizeof(u->etag[0]));
+	}
+	return 0;
+}
+
+/* The parts the server already has of upload U->id (HF_ENOENT: the upload
+** is gone, aborted or expired). */
+static int list_parts(struct s3 *s, struct upload *u)
+{
+	char eid[1600], query[1800];
+	unsigned marker = 0;
+	bool more = true;
+	int rc = HF_OK;
+
+	pct_encode(u->id, false, eid, sizeof(eid));
+	while (rc == HF_OK && more) {
+		struct httpc_buf b = { 0 };
+		struct call k = { "GET", u->key, query, NULL, NULL, false, httpc_gather, &b,
+				  S3_LIST_BODY_MAX, false, true };
+		struct http_parser p;
+		char m[40] = "";
+		if (marker)
+			snprintf(m, sizeof(m), "part-number-marker=%u&", marker);
+		snprintf(query, sizeof(query), "%suploadId=%s", m, eid);
+		if ((rc = call(s, &k, &p)) == HF_OK &&
+		    (rc = s3xml_parts(b.p ? b.p : "", b.len, part_seen, u, &more, &marker)) == HF_EPROTO)
+			port_log("s3: list parts of %s: the reply is not a listing I can read", u->key);
+		free(b.p);
+	}
+	return rc;
+}
+
+static int create_upload(struct s3 *s, struct upload *u)
+{
+	struct httpc_buf b = { 0 };
+	struct httpc_body none = { "", -1, 0, 0 };
+	struct sums sums;
+	struct call k = { "POST", u->key, "uploads=", &none, &sums, false, httpc_gather, &b,
+			  S3_ERROR_BODY_MAX, false, false };
 	struct http_parser p;
-	int rc = call(c, &k, &p);
+	char text[2048];
+	int rc;
+
+	sums_of(&none, &sums);
+	if ((rc = call(s, &k, &p)) == HF_OK &&
+	    (rc = s3xml_upload_id(b.p ? b.p : "", b.len, u->id, sizeof(u->id))) != HF_OK)
+		port_log("s3: start multipart upload of %s: no UploadId in the reply", u->key);
+	free(b.p);
+	if (rc == HF_OK && u->state) {
+		state_text(u, text, sizeof(text));
+		rc = port_fs_replace(u->state, text, strlen(text), 0600);
+	}
+	return rc;
+}
+
+static int upload_part(struct s3 *s, struct upload *u, unsigned i, const struct sums *sums)
+{
+	uint64_t off = (uint64_t)i * u->part;
+	struct httpc_body b = { NULL, u->fd, off, i + 1 < u->nparts ? u->part : u->size - off };
+	struct call k = { "PUT", u->key, NULL, &b, sums, false, NULL, NULL, 0, false, false };
+	struct http_parser p;
+	char eid[1600], query[1700];
+	int rc;
+
+	pct_encode(u->id, false, eid, sizeof(eid));
+	snprintf(query, sizeof(query), "partNumber=%u&uploadId=%s", i + 1, eid);
+	k.query = query;
+	if ((rc = call(s, &k, &p)) != HF_OK)
+		return rc;
+	etag_of(http_header(&p, "etag"), u->etag[i], sizeof(u->etag[0]));
+	if (!u->etag[i][0]) {
+		port_log("s3: part %u of %s: the reply has no ETag", i + 1, u->key);
+		return HF_EPROTO;
+	}
+	return HF_OK;
+}
+
+/* S3's ETag of the whole: the MD5 of the parts' MD5s, and their count. */
+static void multipart_etag(const struct upload *u, char out[48])
+{
+	uint8_t *all = malloc((size_t)u->nparts * 16), md5[16];
+
+	if (!all) {
+		out[0] = '\0';
+		return;
+	}
+	for (unsigned i = 0; i < u->nparts; i++)
+		memcpy(all + (size_t)i * 16, u->md5[i], 16);
+	crypto_md5(all, (size_t)u->nparts * 16, md5);
+	free(all);
+	crypto_hex(md5, 16, out);
+	snprintf(out + 32, 16, "-%u", u->nparts);
+}
+
+static int complete_upload(struct s3 *s, struct upload *u)
+{
+	size_t cap = 128 + (size_t)u->nparts * 160, n;
+	char *xml = malloc(cap), eid[1600], query[1700], want[48];
+	struct httpc_buf b = { 0 };
+	struct httpc_body body = { xml, -1, 0, 0 };
+	struct sums sums;
+	struct call k = { "POST", u->key, query, &body, &sums, false, httpc_gather, &b,
+			  S3_ERROR_BODY_MAX, true, false };
+	struct http_parser p;
+	struct s3_error e;
+	int rc;
+
+	if (!xml)
+		return HF_ENOMEM;
+	n = (size_t)snprintf(xml, cap, "<CompleteMultipartUpload>");
+	for (unsigned i = 0; i < u->nparts; i++)
+		n += (size_t)snprintf(xml + n, cap - n,
+				      "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>", i + 1,
+				      u->etag[i]);
+	n += (size_t)snprintf(xml + n, cap - n, "</CompleteMultipartUpload>");
+	body.len = n;
+	sums_of(&body, &sums);
+	pct_encode(u->id, false, eid, sizeof(eid));
+	snprintf(query, sizeof(query), "uploadId=%s", eid);
+	multipart_etag(u, want);
+	rc = call(s, &k, &p);
+	/* S3 may answer 200 and then an error in the body. */
+	if (rc == HF_OK && b.p && s3xml_error(b.p, b.len, &e) == HF_OK) {
+		port_log("s3: complete multipart upload of %s: %s: %s", u->key, e.code, e.message);
+		rc = HF_EIO;
+	} else if (rc == HF_OK && (!b.p || !strstr(b.p, "CompleteMultipartUploadResult"))) {
+		port_log("s3: complete multipart upload of %s: the reply is not a result", u->key);
+		rc = HF_EPROTO;
+	}
+	free(b.p);
+	free(xml);
+	if (rc == HF_EEXIST || rc == HF_ENOENT)
+		/* Already there (a 412), or the upload is gone because an
+		** earlier try completed it and its reply was lost: done only if
+		** the object there is ours. */
+		rc = same_object(s, u->key, want);
+	return rc;
+}
+
+int s3_abort(struct s3 *s, const char *key, const char *id)
+{
+	struct call k = { "DELETE", key, NULL, NULL, NULL, false, NULL, NULL, 0, false, true };
+	struct http_parser p;
+	char eid[1600], query[1700];
+	int rc;
+
+	pct_encode(id, false, eid, sizeof(eid));
+	snprintf(query, sizeof(query), "uploadId=%s", eid);
+	k.query = query;
+	rc = call(s, &k, &p);
+	return rc == HF_ENOENT ? HF_OK : rc;
+}
+
+int s3_forget_upload(struct s3 *s, const char *state)
+{
+	char *text, *key, *id, *e;
+	size_t len;
+	int rc;
+
+	if ((rc = port_fs_read_file(state, 4096, &text, &len)) != HF_OK)
+		return rc;
+	/* state_text's lines: "key K", "id I". */
+	key = strstr(text, "\nkey ");
+	id = strstr(text, "\nid ");
+	rc = HF_OK;
+	if (key && id) {
+		key += 5;
+		id += 4;
+		if ((e = strchr(key, '\n')))
+			*e = '\0';
+		if ((e = strchr(id, '\n')))
+			*e = '\0';
+		if ((rc = s3_abort(s, key, id)) == HF_OK)
+			port_log("s3: aborted the multipart upload of %s: its file is gone", key);
+	}
+	free(text);
+	return rc == HF_OK ? port_fs_unlink(state) : rc;
+}
+
+static int put_multipart(struct s3 *s, struct upload *u)
+{
+	struct sums *sums = calloc(u->nparts, sizeof(*sums));
+	unsigned sent = 0, kept = 0;
+	int rc;
+
+	u->etag = calloc(u->nparts, sizeof(*u->etag));
+	u->md5 = calloc(u->nparts, sizeof(*u->md5));
+	if (!sums || !u->etag || !u->md5) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	state_load(u);
+	if (u->id[0] && (rc = list_parts(s, u)) != HF_OK) {
+		/* The network, or credentials: try later. Anything else (the
+		** upload expired or was aborted, a server without ListParts):
+		** send everything again under a new upload. */
+		if (rc == HF_EIO || rc == HF_EACCES)
+			goto out;
+		port_log("s3: cannot resume the multipart upload of %s (%s); starting again", u->key,
+			 rc == HF_ENOENT ? "it is gone" : "its parts cannot be listed");
+		if (rc != HF_ENOENT)
+			s3_abort(s, u->key, u->id);
+		memset(u->etag, 0, (size_t)u->nparts * sizeof(*u->etag));
+		u->id[0] = '\0';
+	}
+	if (!u->id[0] && (rc = create_upload(s, u)) != HF_OK)
+		goto out;
+	for (unsigned i = 0; i < u->nparts; i++) {
+		uint64_t off = (uint64_t)i * u->part;
+		struct httpc_body b = { NULL, u->fd, off, i + 1 < u->nparts ? u->part : u->size - off };
+		if ((rc = sums_of(&b, &sums[i])) != HF_OK)
+			goto out;
+		memcpy(u->md5[i], sums[i].md5_bin, 16);
+		/* A part the server has is kept only if it is ours (ETag = MD5). */
+		if (u->etag[i][0] && !strcmp(u->etag[i], sums[i].md5_hex)) {
+			kept++;
+			continue;
+		}
+		if ((rc = upload_part(s, u, i, &sums[i])) != HF_OK)
+			goto out;
+		sent++;
+	}
+	if ((rc = complete_upload(s, u)) == HF_OK && u->state)
+		port_fs_unlink(u->state);
+	else if (rc != HF_OK && !u->state && u->id[0])
+		s3_abort(s, u->key, u->id); /* nothing would resume it: free its parts */
+	if (kept)
+		port_log("s3: %s: resumed a multipart upload: %u parts were there, %u sent", u->key,
+			 kept, sent);
+out:
+	free(sums);
+	free(u->etag);
+	free(u->md5);
+	return rc;
+}
+
+int s3_put_file(struct s3 *s, const char *key, const char *path, const char *state)
+{
+	struct upload u = { key, state, "", -1, 0, 0, 0, 0, NULL, NULL };
+	uint64_t size;
+	int rc;
+
+	if ((rc = port_fs_open_read(path, &u.fd, &u.size)) != HF_OK)
+		return rc;
+	if ((rc = port_fs_stamp(path, &size, &u.mtime)) != HF_OK)
+		goto out;
+	if (u.size <= s->c.part_size) {
+		struct httpc_body b = { NULL, u.fd, 0, u.size };
+		rc = put_one(s, key, &b);
+		goto out;
+	}
+	u.part = s->c.part_size;
+	if ((u.size + u.part - 1) / u.part > S3_PARTS_MAX)
+		u.part = ((u.size + S3_PARTS_MAX - 1) / S3_PARTS_MAX + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+	u.nparts = (unsigned)((u.size + u.part - 1) / u.part);
+	rc = put_multipart(s, &u);
+out:
+	port_close(u.fd);
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg)
+{
+	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, false };
+	struct http_parser p;
+
+	return call(s, &k, &p);
+}
+
+int s3_head(struct s3 *s, const char *key, uint64_t *size)
+{
+	struct call k = { "HEAD", key, NULL, NULL, NULL, true, NULL, NULL, 0, false, true };
+	struct http_parser p;
+	int rc = call(s, &k, &p);
 
 	if (rc == HF_OK)
 		*size = p.content_length >= 0 ? (uint64_t)p.content_length : 0;
 	return rc;
 }
 
-int s3_delete(const struct s3_cfg *c, const char *key)
+int s3_delete(struct s3 *s, const char *key)
 {
-	struct call k = { "DELETE", key, NULL, NULL, 0, false, NULL, NULL, 0, false };
+	struct call k = { "DELETE", key, NULL, NULL, NULL, false, NULL, NULL, 0, false, false };
 	struct http_parser p;
 
-	return call(c, &k, &p);
+	return call(s, &k, &p);
 }
 
-int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
+int s3_list(struct s3 *s, const char *prefix, unsigned max_keys,
 	    int (*fn)(void *arg, const struct s3_object *o), void *arg)
 {
 	char token[1024] = "", etoken[3200], eprefix[3200], query[7000];
@@ -240,8 +711,8 @@ int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
 	pct_encode(prefix ? prefix : "", false, eprefix, sizeof(eprefix));
 	while (rc == HF_OK && more) {
 		struct httpc_buf b = { 0 };
-		struct call k = { "GET", NULL, query, NULL, 0, false, httpc_gather, &b, S3_LIST_BODY_MAX,
-				  false };
+		struct call k = { "GET", NULL, query, NULL, NULL, false, httpc_gather, &b,
+				  S3_LIST_BODY_MAX, false, false };
 		struct http_parser p;
 		char max[32] = "";
 
@@ -252,11 +723,11 @@ int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
 		snprintf(query, sizeof(query), "%s%s%slist-type=2%s&prefix=%s",
 			 token[0] ? "continuation-token=" : "", token[0] ? etoken : "",
 			 token[0] ? "&" : "", max, eprefix);
-		rc = call(c, &k, &p);
+		rc = call(s, &k, &p);
 		if (rc == HF_OK) {
 			rc = s3xml_list(b.p ? b.p : "", b.len, fn, arg, &more, token, sizeof(token));
 			if (rc == HF_EPROTO)
-				port_log("s3: list %s: the reply is not a listing I can read", c->bucket);
+				port_log("s3: list %s: the reply is not a listing I can read", s->c.bucket);
 		}
 		free(b.p);
 	}

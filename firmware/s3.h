@@ -1,16 +1,24 @@
 /*
-** s3.h: the S3 object API over httpc + sigv4: PutObject, GetObject,
-** HeadObject, DeleteObject and ListObjectsV2 with paging. Path-style
-** addressing (https://ENDPOINT/BUCKET/KEY), which every S3 implementation
-** serves. Every request carries x-amz-content-sha256 (the payload's hash is
-** signed); PutObject also Content-MD5, so the server checks what it stored,
-** and If-None-Match: * so that a retry never overwrites: a 412 is success
-** only if the object there is ours byte for byte (its ETag is our MD5).
+** s3.h: the S3 object API over httpc + sigv4: PutObject (from memory or
+** streamed from a file, multipart above the part size, resumable),
+** GetObject (streamed, resumed with a range after a cut), HeadObject,
+** DeleteObject and ListObjectsV2 with paging. Path-style addressing
+** (https://ENDPOINT/BUCKET/KEY), which every S3 implementation serves, or
+** virtual-hosted (https://BUCKET.ENDPOINT/KEY). One kept-alive connection
+** per client.
+**
+** Every request carries x-amz-content-sha256 (the payload's hash is
+** signed); bodies also Content-MD5, so the server checks what it stored.
+** Puts are create-only (If-None-Match: *) so that a retry never
+** overwrites: a 412 is success only if the object there is ours byte for
+** byte (its ETag is our MD5, or our multipart ETag).
 **
 ** Errors: a non-2xx reply is logged once with its status, S3 error code,
-** message and request id (never the credentials) and mapped: 403 and other
-** 4xx -> HF_EACCES / HF_EINVAL (configuration: do not retry), 404 ->
-** HF_ENOENT, 429, 5xx and the network -> HF_EIO (retry later).
+** message and request id (never the credentials) and mapped to a class:
+** 401/403 -> HF_EACCES and other 4xx -> HF_EINVAL (configuration: reported,
+** not retried), 404 -> HF_ENOENT, and 429, 5xx (503 SlowDown) and the
+** network -> HF_EIO, retried here with capped exponential backoff and
+** jitter up to `retries` times before it is returned.
 */
 #ifndef HF_S3_H
 #define HF_S3_H
@@ -20,6 +28,10 @@
 #include "httpc.h"
 #include "s3xml.h"
 
+#define S3_PART_MIN (5u << 20)      /* S3's smallest part but the last */
+#define S3_PART_DEFAULT (16u << 20)
+#define S3_PARTS_MAX 10000u
+
 struct s3_cfg {
 	struct httpc_url endpoint; /* https://HOST[:PORT] */
 	const char *bucket;
@@ -27,16 +39,43 @@ struct s3_cfg {
 	const char *access_key;
 	const char *secret_key;
 	const char *ca_file;       /* NULL: the system bundle */
-	unsigned timeout_ms;
+	const char *pin;           /* NULL or "sha256//BASE64" of the server's key */
+	bool virtual_host;         /* BUCKET.HOST instead of HOST/BUCKET */
+	unsigned timeout_ms;       /* every wait on the network */
+	unsigned retries;          /* more tries of a retryable failure */
+	uint64_t part_size;        /* multipart above this (0: S3_PART_DEFAULT) */
 };
 
-int s3_put(const struct s3_cfg *c, const char *key, const void *data, size_t len);
-/* Streams the object to FN. */
-int s3_get(const struct s3_cfg *c, const char *key, http_body_fn fn, void *arg);
-int s3_head(const struct s3_cfg *c, const char *key, uint64_t *size);
-int s3_delete(const struct s3_cfg *c, const char *key);
+struct s3 {
+	struct s3_cfg c;
+	struct httpc http;
+	unsigned retried;          /* tries that were retries */
+};
+
+/* Keeps C (its strings must outlive S). s3_close is due even on failure. */
+int s3_open(struct s3 *s, const struct s3_cfg *c);
+void s3_close(struct s3 *s);
+
+int s3_put(struct s3 *s, const char *key, const void *data, size_t len);
+/*
+** Puts the file PATH: one PutObject up to the part size, multipart above.
+** STATE (may be NULL) is where a multipart upload's id is kept: a later
+** call with the same STATE, KEY and unchanged file resumes it, sending only
+** the parts the server does not have. Removed when done.
+*/
+int s3_put_file(struct s3 *s, const char *key, const char *path, const char *state);
+/* Streams the object to FN; a cut transfer is resumed where it stopped
+** (Range, If-Match on its ETag), so FN sees each byte once. */
+int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg);
+int s3_head(struct s3 *s, const char *key, uint64_t *size);
+int s3_delete(struct s3 *s, const char *key);
 /* Every object under PREFIX, MAX_KEYS per request (0: the server's 1,000). */
-int s3_list(const struct s3_cfg *c, const char *prefix, unsigned max_keys,
+int s3_list(struct s3 *s, const char *prefix, unsigned max_keys,
 	    int (*fn)(void *arg, const struct s3_object *o), void *arg);
+/* Aborts multipart upload ID of KEY (its parts are freed). */
+int s3_abort(struct s3 *s, const char *key, const char *id);
+/* Aborts the upload kept in the state file STATE (see s3_put_file) and
+** removes the file. */
+int s3_forget_upload(struct s3 *s, const char *state);
 
 #endif /* HF_S3_H */

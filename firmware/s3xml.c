@@ -155,3 +155,63 @@ int s3xml_list(const char *xml, size_t len, int (*fn)(void *arg, const struct s3
 	}
 	return HF_OK;
 }
+
+int s3xml_upload_id(const char *xml, size_t len, char *id, size_t id_len)
+{
+	const char *p = xml, *end = xml + len, *close;
+
+	if (len > S3XML_MAX_DOC || !element(&p, end, "InitiateMultipartUploadResult", &close) ||
+	    field(p, close, "UploadId", id, id_len) != HF_OK || !id[0])
+		return HF_EPROTO;
+	return HF_OK;
+}
+
+/* A decimal number in [1, MAX] from the text of <NAME>. */
+static int number(const char *p, const char *end, const char *name, uint64_t max, uint64_t *out)
+{
+	char buf[32], *e;
+	int rc;
+
+	if ((rc = field(p, end, name, buf, sizeof(buf))) != HF_OK)
+		return rc;
+	*out = strtoull(buf, &e, 10);
+	if (*buf < '0' || *buf > '9' || *e || *out > max)
+		return HF_EPROTO;
+	return HF_OK;
+}
+
+int s3xml_parts(const char *xml, size_t len, int (*fn)(void *arg, const struct s3_part *p),
+		void *arg, bool *truncated, unsigned *next_marker)
+{
+	const char *p = xml, *end = xml + len, *close, *c;
+	char buf[32];
+	uint64_t v;
+	int rc;
+
+	*truncated = false;
+	*next_marker = 0;
+	if (len > S3XML_MAX_DOC || !element(&p, end, "ListPartsResult", &close))
+		return HF_EPROTO;
+	if ((rc = field(p, close, "IsTruncated", buf, sizeof(buf))) == HF_EPROTO)
+		return rc;
+	*truncated = rc == HF_OK && !strcmp(buf, "true");
+	if (*truncated) {
+		if (number(p, close, "NextPartNumberMarker", 10000, &v) != HF_OK || v == 0)
+			return HF_EPROTO; /* more pages, but no way to ask for them */
+		*next_marker = (unsigned)v;
+	}
+	for (const char *q = p; element(&q, close, "Part", &c); q = c + 7) {
+		struct s3_part part;
+
+		memset(&part, 0, sizeof(part));
+		if (number(q, c, "PartNumber", 10000, &v) != HF_OK || v == 0)
+			return HF_EPROTO;
+		part.number = (unsigned)v;
+		if (number(q, c, "Size", UINT64_MAX, &part.size) != HF_OK ||
+		    field(q, c, "ETag", part.etag, sizeof(part.etag)) != HF_OK)
+			return HF_EPROTO;
+		if ((rc = fn(arg, &part)) != 0)
+			return rc;
+	}
+	return HF_OK;
+}

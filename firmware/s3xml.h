@@ -1,7 +1,8 @@
 /*
-** s3xml.h: the two XML documents the S3 client reads, parsed with bounds
-** and nothing more: an error (<Error><Code>...) and a ListObjectsV2 page
-** (<ListBucketResult>). Not a general XML parser: element names are matched
+** s3xml.h: the XML documents the S3 client reads, parsed with bounds
+** and nothing more: an error (<Error><Code>...), a ListObjectsV2 page
+** (<ListBucketResult>), and multipart's InitiateMultipartUploadResult and
+** ListPartsResult. Not a general XML parser: element names are matched
 ** exactly, attributes are skipped, the five predefined entities and numeric
 ** character references are decoded, anything else is HF_EPROTO. Pure (text
 ** in), so it is tested on hostile input.
@@ -34,5 +35,19 @@ struct s3_object {
 ** pages follow, and the token for the next one. */
 int s3xml_list(const char *xml, size_t len, int (*fn)(void *arg, const struct s3_object *o),
 	       void *arg, bool *truncated, char *next_token, size_t token_len);
+
+/* The UploadId of an InitiateMultipartUploadResult. */
+int s3xml_upload_id(const char *xml, size_t len, char *id, size_t id_len);
+
+struct s3_part {
+	unsigned number;
+	uint64_t size;
+	char etag[80];
+};
+
+/* One ListParts page: FN for each part (non-zero stops), whether more
+** pages follow, and the part-number marker for the next one. */
+int s3xml_parts(const char *xml, size_t len, int (*fn)(void *arg, const struct s3_part *p),
+		void *arg, bool *truncated, unsigned *next_marker);
 
 #endif /* HF_S3XML_H */

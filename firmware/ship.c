@@ -136,7 +136,7 @@ static bool reachable(const struct ship *s)
 void ship_free(struct ship *s)
 {
 	if (s->rep) {
-		memset(s->rep, 0, sizeof(*s->rep)); /* the credentials */
+		replica_close(s->rep);
 		free(s->rep);
 		s->rep = NULL;
 	}
@@ -281,7 +281,8 @@ static int snap_page(void *arg, uint32_t pgno, const void *page)
 	return seg_stream_put(sn->ss, pgno, page, sn->page_size);
 }
 
-static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len);
+static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len,
+		       const char *from);
 static uint64_t replica_max_counter(struct ship *s);
 
 /* After a new generation's snapshot is in the spool: older generations'
@@ -382,7 +383,7 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 		goto out;
 	/* Straight to the replica (a generation starts only when it is there);
 	** to the spool if it went away meanwhile. */
-	if (replica_put(s, h.generation, 0, file, flen) != HF_OK &&
+	if (replica_put(s, h.generation, 0, file, flen, NULL) != HF_OK &&
 	    (rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
 		goto out;
 	if ((rc = save(s)) == HF_OK)
@@ -652,8 +653,10 @@ int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t 
 }
 
 /* Writes one file of generation GEN (seq 0: the snapshot, and then the
-** manifest) into the replica, durably. */
-static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len)
+** manifest) into the replica, durably: LEN bytes at BUF, or (BUF NULL) the
+** spool file FROM. */
+static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len,
+		       const char *from)
 {
 	char rel[256], text[256];
 	int rc;
@@ -665,7 +668,8 @@ static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *b
 			 seq);
 	else
 		snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/snapshot.zst", s->device, gen);
-	if ((rc = replica_write(s->rep, rel, buf, len)) != HF_OK || seq)
+	rc = buf ? replica_write(s->rep, rel, buf, len) : replica_write_file(s->rep, rel, from);
+	if (rc != HF_OK || seq)
 		return rc;
 	ship_manifest(s->device, gen, text, sizeof(text));
 	snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/manifest", s->device, gen);
@@ -693,15 +697,10 @@ static int copy_one(struct ship *s, const char *name)
 {
 	char from[4300];
 	uint64_t gen = strtoull(name, NULL, 16), seq = strtoull(name + 17, NULL, 16);
-	char *buf;
-	size_t len;
 	int rc;
 
 	snprintf(from, sizeof(from), "%s/%s", s->spool, name);
-	if ((rc = port_fs_read_file(from, SPOOL_FILE_MAX, &buf, &len)) != HF_OK)
-		return rc;
-	rc = replica_put(s, gen, seq, buf, len);
-	free(buf);
+	rc = replica_put(s, gen, seq, NULL, 0, from);
 	/* Only now, with the copy durable, may the spool forget it. */
 	if (rc == HF_OK && (rc = port_fs_unlink(from)) == HF_OK)
 		rc = port_fs_fsync_dir(s->spool);
@@ -727,6 +726,21 @@ int ship_upload(struct ship *s, unsigned *copied)
 		for (size_t i = 0; i < ns.n && rc == HF_OK; i++) {
 			if ((rc = copy_one(s, ns.v[i])) == HF_OK)
 				(*copied)++;
+		}
+	}
+	free(ns.v);
+	ns.v = NULL;
+	/* Multipart uploads left by spool files that are gone (dropped by the
+	** spool cap or a new generation): abort them, or their parts would
+	** be stored (and billed) until the bucket's lifecycle rule, if any. */
+	if (rc == HF_OK && ship_list(s->spool, SPOOL_NAME_LEN + 7, ".upload", &ns) == HF_OK) {
+		for (size_t i = 0; i < ns.n; i++) {
+			char state[4300], seg[4300];
+			enum port_fs_kind kind;
+			snprintf(state, sizeof(state), "%s/%s", s->spool, ns.v[i]);
+			snprintf(seg, sizeof(seg), "%.*s", (int)strlen(state) - 7, state);
+			if (port_fs_kind(seg, &kind) == HF_OK && kind == PORT_FS_NONE)
+				replica_forget_upload(s->rep, state);
 		}
 	}
 	free(ns.v);

@@ -253,23 +253,34 @@ void port_wake_drain(int fd);
 /*
 ** A TCP connection, optionally TLS (mbedTLS 3.6, in the port because it
 ** drives the socket). TLS: 1.2 at least, 1.3 preferred; the server's
-** certificate must chain to CA_FILE (NULL: the system bundle) and name HOST
-** (mbedtls_ssl_set_hostname), always; renegotiation is off. Every wait is
-** bounded by the TIMEOUT_MS given. Errors are logged with what failed (the
-** certificate problem, the TLS alert, the refused connection) and mapped:
-** HF_EACCES for a certificate or TLS refusal, HF_EIO for the network.
+** certificate must chain to the CA bundle and name HOST
+** (mbedtls_ssl_set_hostname), always; with a pin, its public key must also
+** be the pinned one; renegotiation is off. Every wait is bounded by the
+** TIMEOUT_MS given. Errors are logged with what failed (the certificate
+** problem, the TLS alert, the refused connection) and mapped: HF_EACCES for
+** a certificate or TLS refusal, HF_EIO for the network. Names under
+** .localhost are loopback (RFC 6761).
+**
+** A port_tls is what the connections to one server share: the parsed CA
+** bundle, the random generator and the last session, which the next
+** handshake resumes.
 */
 struct port_conn;
-struct port_tls {
-	const char *ca_file;      /* NULL: /etc/ssl/certs/ca-certificates.crt */
-};
-int port_conn_open(const char *host, unsigned port, const struct port_tls *tls,
-		   unsigned timeout_ms, struct port_conn **c);
+struct port_tls;
+/* CA_FILE NULL: /etc/ssl/certs/ca-certificates.crt. PIN NULL, or
+** "sha256//BASE64": the SHA-256 of the server's SubjectPublicKeyInfo (DER).
+** On failure *T is still set, for port_tls_free. */
+int port_tls_new(const char *ca_file, const char *pin, struct port_tls **t);
+void port_tls_free(struct port_tls *t);
+int port_conn_open(const char *host, unsigned port, struct port_tls *tls, unsigned timeout_ms,
+		   struct port_conn **c);
 int port_conn_write(struct port_conn *c, const void *buf, size_t len, unsigned timeout_ms);
 /* *GOT bytes read, 0 at the end of the stream. */
 int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsigned timeout_ms);
 /* The TLS version in use ("TLSv1.3"), or "plain". */
 const char *port_conn_protocol(const struct port_conn *c);
+/* An idle kept-alive connection the server has not closed. */
+bool port_conn_idle_ok(const struct port_conn *c);
 void port_conn_close(struct port_conn *c);
 
 /* This process's id. */

@@ -18,8 +18,21 @@ every request in one way chosen on the command line:
   skew        its clock is 2 hours ahead: 403 RequestTimeTooSkewed (with its
               Date) unless x-amz-date is within 15 minutes of that clock
 
+Or, as a proxy in front of a real S3 server (which keeps the request's Host
+header, so signatures still hold), faults by request number:
+
+  faultsrv.py proxy PORT CERT KEY UPSTREAM_PORT CA [PLAN]
+
+PLAN: "N=FAULT,..." where request N (from 1, over all connections) gets
+FAULT instead of being forwarded: 500, slowdown, reset (no reply), stall,
+or one of: cut (forwarded; the reply's body cut in the middle), tamper
+(forwarded with one body byte flipped, signatures unchanged), lost
+(forwarded, then the connection reset before the reply: done but unsaid).
+Each request is logged on stderr as "N METHOD PATH -> STATUS".
+
 Usage: faultsrv.py MODE PORT CERT KEY. Test code only: never on a network.
 """
+import http.client
 import calendar
 import email.utils
 import hashlib
@@ -31,6 +44,102 @@ import time
 
 MODE, PORT, CERT, KEY = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 LAST_MD5 = [""]
+if MODE == "proxy":
+    UPSTREAM, UPSTREAM_CA = int(sys.argv[5]), sys.argv[6]
+    PLAN = dict(item.split("=") for item in sys.argv[7].split(",") if item) if len(sys.argv) > 7 else {}
+COUNT = [0]
+LOCK = threading.Lock()
+
+
+def read_request(conn, data):
+    """The rest of a request whose bytes so far are DATA: (head, body, leftover)."""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        body += chunk
+    return head, body[:length], body[length:]
+
+
+def rst(conn):
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    conn.close()
+
+
+def proxy(conn):
+    """Forwards requests on CONN (kept alive) to the upstream, faulting as PLAN says."""
+    ctx = ssl.create_default_context(cafile=UPSTREAM_CA)
+    up = http.client.HTTPSConnection("localhost", UPSTREAM, context=ctx, timeout=60)
+    data = b""
+    try:
+        while True:
+            req = read_request(conn, data)
+            if req is None:
+                return
+            head, body, data = req
+            with LOCK:
+                COUNT[0] += 1
+                n = COUNT[0]
+            fault = PLAN.get(str(n), "")
+            lines = head.split(b"\r\n")
+            method, path, _ = lines[0].decode().split(" ", 2)
+            if fault in ("500", "slowdown", "reset", "stall"):
+                print("%d %s %s -> fault %s" % (n, method, path, fault), file=sys.stderr, flush=True)
+                if fault == "500":
+                    reply(conn, b"500 Internal Server Error", xml_error("InternalError", "try again"))
+                    continue
+                if fault == "slowdown":
+                    reply(conn, b"503 Slow Down", xml_error("SlowDown", "Please reduce your request rate."))
+                    continue
+                if fault == "stall":
+                    time.sleep(30)
+                rst(conn)
+                return
+            if fault == "tamper" and body:
+                body = body[:len(body) // 2] + bytes([body[len(body) // 2] ^ 1]) + body[len(body) // 2 + 1:]
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.decode().partition(":")
+                headers[name.strip()] = value.strip()
+            headers.pop("Content-Length", None)
+            up.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers.items():
+                up.putheader(name, value)
+            up.putheader("Content-Length", str(len(body)))
+            up.endheaders(body if body else None)
+            resp = up.getresponse()
+            rbody = resp.read()
+            print("%d %s %s -> %d%s" % (n, method, path, resp.status, " " + fault if fault else ""),
+                  file=sys.stderr, flush=True)
+            if fault == "lost":
+                rst(conn)
+                return
+            out = b"HTTP/1.1 %d %s\r\n" % (resp.status, resp.reason.encode())
+            for name, value in resp.getheaders():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    out += b"%s: %s\r\n" % (name.encode(), value.encode())
+            length = resp.getheader("Content-Length", "0") if method == "HEAD" else str(len(rbody))
+            out += b"Content-Length: %s\r\n\r\n" % length.encode()
+            if fault == "cut":
+                conn.sendall(out + rbody[:len(rbody) // 2])
+                rst(conn)
+                return
+            conn.sendall(out + rbody)
+    except (OSError, ssl.SSLError, http.client.HTTPException):
+        pass
+    finally:
+        up.close()
 
 
 def xml_error(code, message):
@@ -128,4 +237,4 @@ while True:
     except (OSError, ssl.SSLError):
         raw.close()
         continue
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    threading.Thread(target=proxy if MODE == "proxy" else serve, args=(conn,), daemon=True).start()

@@ -19,9 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mbedtls/base64.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
 #include "mbedtls/error.h"
+#include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 #include "psa/crypto.h"
@@ -30,16 +32,29 @@
 
 #define DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
-struct port_conn {
-	int fd;
-	bool tls;
-	bool io_logged;        /* the socket's failure was already said */
-	unsigned timeout_ms;   /* for the callbacks of the current call */
-	mbedtls_ssl_context ssl;
+/* What the connections to one server share: the CA chain is parsed and the
+** random generator seeded once, not per connection, and the last session
+** is kept so the next handshake resumes it (one round trip and no
+** certificate chain on a metered link). */
+struct port_tls {
 	mbedtls_ssl_config conf;
 	mbedtls_x509_crt ca;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_session session;
+	bool have_session;
+	bool pinned;
+	uint8_t pin[32];       /* SHA-256 of the server's SubjectPublicKeyInfo */
+};
+
+struct port_conn {
+	int fd;
+	struct port_tls *tls;  /* NULL: plain TCP */
+	bool io_logged;        /* the socket's failure was already said */
+	bool session_saved;    /* this connection's session is in tls->session */
+	bool resumed;
+	unsigned timeout_ms;   /* for the callbacks of the current call */
+	mbedtls_ssl_context ssl;
 };
 
 /* Waits until FD is ready for EVENTS: HF_OK, or HF_EIO on timeout. */
@@ -67,6 +82,11 @@ static int tcp_connect(const char *host, unsigned port, unsigned timeout_ms, int
 	int e, fd = -1, rc = HF_EIO;
 
 	snprintf(service, sizeof(service), "%u", port);
+	/* RFC 6761: every name under .localhost is loopback, whatever the
+	** resolver knows (virtual-hosted S3 names of a loopback test server). */
+	size_t hl = strlen(host);
+	if (hl > 10 && !strcmp(host + hl - 10, ".localhost"))
+		host = "localhost";
 	if ((e = getaddrinfo(host, service, &hints, &res)) != 0) {
 		port_log("network: cannot resolve %s: %s", host, gai_strerror(e));
 		return HF_EIO;
@@ -102,8 +122,9 @@ static int tcp_connect(const char *host, unsigned port, unsigned timeout_ms, int
 ** "internal error" that follows is not said again. */
 static int io_fail(struct port_conn *c, const char *what, int e)
 {
-	port_log("network: %s: %s", what,
-		 e == ECONNRESET || e == EPIPE ? "the server closed the connection" : strerror(e));
+	if (!c->io_logged)
+		port_log("network: %s: %s", what,
+			 e == ECONNRESET || e == EPIPE ? "the server closed the connection" : strerror(e));
 	c->io_logged = true;
 	return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
 }
@@ -160,12 +181,37 @@ static int tls_err(struct port_conn *c, const char *what, int ret)
 										      : HF_EACCES;
 }
 
-static int tls_start(struct port_conn *c, const char *host, const struct port_tls *t)
+static int tls_fail(const char *what, int ret)
+{
+	char buf[160];
+
+	mbedtls_strerror(ret, buf, sizeof(buf));
+	port_log("tls: %s: %s (-0x%04x)", what, buf, (unsigned)-ret);
+	return HF_EACCES;
+}
+
+/* "sha256//BASE64" (curl's form): the SHA-256 of the server's public key
+** (SubjectPublicKeyInfo, DER). */
+static int parse_pin(const char *pin, uint8_t out[32])
+{
+	size_t n = 0;
+
+	if (strncmp(pin, "sha256//", 8) != 0 ||
+	    mbedtls_base64_decode(out, 32, &n, (const unsigned char *)pin + 8, strlen(pin + 8)) != 0 ||
+	    n != 32) {
+		port_log("tls: public key pin '%s': want sha256//BASE64 of the key's SHA-256 (32 bytes)",
+			 pin);
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+int port_tls_new(const char *ca_file, const char *pin, struct port_tls **out)
 {
 	static bool psa_ready;
-	const char *ca = t->ca_file ? t->ca_file : DEFAULT_CA_FILE;
-	uint32_t flags;
-	int ret;
+	const char *ca = ca_file ? ca_file : DEFAULT_CA_FILE;
+	struct port_tls *t;
+	int ret, rc;
 
 	if (!psa_ready) {
 		if (psa_crypto_init() != PSA_SUCCESS) {
@@ -174,32 +220,102 @@ static int tls_start(struct port_conn *c, const char *host, const struct port_tl
 		}
 		psa_ready = true;
 	}
-	mbedtls_ssl_init(&c->ssl);
-	mbedtls_ssl_config_init(&c->conf);
-	mbedtls_x509_crt_init(&c->ca);
-	mbedtls_entropy_init(&c->entropy);
-	mbedtls_ctr_drbg_init(&c->drbg);
-	c->tls = true;
-	if ((ret = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
-					 (const unsigned char *)"holdfast", 8)) != 0)
-		return tls_err(c, "seeding the random generator", ret);
-	if ((ret = mbedtls_x509_crt_parse_file(&c->ca, ca)) < 0) {
-		port_log("tls: cannot load the CA bundle %s", ca);
-		return tls_err(c, "CA bundle", ret);
+	if (!(t = calloc(1, sizeof(*t))))
+		return HF_ENOMEM;
+	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_x509_crt_init(&t->ca);
+	mbedtls_entropy_init(&t->entropy);
+	mbedtls_ctr_drbg_init(&t->drbg);
+	mbedtls_ssl_session_init(&t->session);
+	*out = t;
+	if (pin && pin[0]) {
+		if ((rc = parse_pin(pin, t->pin)) != HF_OK)
+			return rc;
+		t->pinned = true;
 	}
-	if ((ret = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,
+	if ((ret = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+					 (const unsigned char *)"holdfast", 8)) != 0)
+		return tls_fail("seeding the random generator", ret);
+	if ((ret = mbedtls_x509_crt_parse_file(&t->ca, ca)) < 0) {
+		port_log("tls: cannot load the CA bundle %s", ca);
+		return tls_fail("CA bundle", ret);
+	}
+	if ((ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
 					       MBEDTLS_SSL_TRANSPORT_STREAM,
 					       MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
-		return tls_err(c, "configuration", ret);
-	mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
-	mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
-	mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2);
-	mbedtls_ssl_conf_max_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_3);
-	if ((ret = mbedtls_ssl_setup(&c->ssl, &c->conf)) != 0)
+		return tls_fail("configuration", ret);
+	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+	mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+	/* TLS 1.3 tickets come after the handshake; we want to hear of them
+	** to keep the session. */
+	mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+		&t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+	return HF_OK;
+}
+
+void port_tls_free(struct port_tls *t)
+{
+	if (!t)
+		return;
+	mbedtls_ssl_session_free(&t->session);
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_x509_crt_free(&t->ca);
+	mbedtls_ctr_drbg_free(&t->drbg);
+	mbedtls_entropy_free(&t->entropy);
+	free(t);
+}
+
+/* Keeps C's session for the next connection (once per connection: for TLS
+** 1.2 after the handshake, for 1.3 when the server's ticket arrives). */
+static void save_session(struct port_conn *c)
+{
+	struct port_tls *t = c->tls;
+
+	if (c->session_saved)
+		return;
+	mbedtls_ssl_session_free(&t->session);
+	mbedtls_ssl_session_init(&t->session);
+	t->have_session = mbedtls_ssl_get_session(&c->ssl, &t->session) == 0;
+	c->session_saved = t->have_session;
+}
+
+static int check_pin(struct port_conn *c, const char *host)
+{
+	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&c->ssl);
+	uint8_t h[32];
+
+	if (!c->tls->pinned)
+		return HF_OK;
+	if (!peer || mbedtls_sha256(peer->pk_raw.p, peer->pk_raw.len, h, 0) != 0 ||
+	    memcmp(h, c->tls->pin, 32) != 0) {
+		char b64[48] = "";
+		size_t n;
+		if (peer)
+			mbedtls_base64_encode((unsigned char *)b64, sizeof(b64), &n, h, 32);
+		port_log("tls: the public key of %s is not the pinned one (it is sha256//%s)", host,
+			 b64);
+		return HF_EACCES;
+	}
+	return HF_OK;
+}
+
+static int tls_start(struct port_conn *c, const char *host)
+{
+	struct port_tls *t = c->tls;
+	uint32_t flags;
+	int ret;
+
+	mbedtls_ssl_init(&c->ssl);
+	if ((ret = mbedtls_ssl_setup(&c->ssl, &t->conf)) != 0)
 		return tls_err(c, "setup", ret);
 	if ((ret = mbedtls_ssl_set_hostname(&c->ssl, host)) != 0)
 		return tls_err(c, "host name", ret);
+	/* A stale or refused session only costs a full handshake. */
+	if (t->have_session && mbedtls_ssl_set_session(&c->ssl, &t->session) != 0)
+		t->have_session = false;
 	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 	while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
 		if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -215,11 +331,15 @@ static int tls_start(struct port_conn *c, const char *host, const struct port_tl
 		}
 		return tls_err(c, "handshake", ret);
 	}
+	if (check_pin(c, host) != HF_OK)
+		return HF_EACCES;
+	if (mbedtls_ssl_get_version_number(&c->ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
+		save_session(c);
 	return HF_OK;
 }
 
-int port_conn_open(const char *host, unsigned port, const struct port_tls *tls,
-		   unsigned timeout_ms, struct port_conn **out)
+int port_conn_open(const char *host, unsigned port, struct port_tls *tls, unsigned timeout_ms,
+		   struct port_conn **out)
 {
 	struct port_conn *c = calloc(1, sizeof(*c));
 	int rc;
@@ -231,7 +351,8 @@ int port_conn_open(const char *host, unsigned port, const struct port_tls *tls,
 		free(c);
 		return rc;
 	}
-	if (tls && (rc = tls_start(c, host, tls)) != HF_OK) {
+	c->tls = tls;
+	if (tls && (rc = tls_start(c, host)) != HF_OK) {
 		port_conn_close(c);
 		return rc;
 	}
@@ -278,9 +399,12 @@ int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsi
 	}
 	for (;;) {
 		n = mbedtls_ssl_read(&c->ssl, buf, cap);
-		if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE ||
-		    n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+		if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
 			continue;
+		if (n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+			save_session(c);
+			continue;
+		}
 		if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
 			return HF_OK; /* the end, said properly */
 		if (n < 0)
@@ -295,18 +419,24 @@ const char *port_conn_protocol(const struct port_conn *c)
 	return c->tls ? mbedtls_ssl_get_version(&c->ssl) : "plain";
 }
 
+bool port_conn_idle_ok(const struct port_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	/* Nothing is due on an idle connection: readable means the server
+	** closed it (or broke the protocol); either way it cannot be reused. */
+	return poll(&p, 1, 0) == 0;
+}
+
 void port_conn_close(struct port_conn *c)
 {
 	if (!c)
 		return;
 	if (c->tls) {
 		c->timeout_ms = 1000;
+		c->io_logged = true; /* a peer already gone is no news at close */
 		mbedtls_ssl_close_notify(&c->ssl);
 		mbedtls_ssl_free(&c->ssl);
-		mbedtls_ssl_config_free(&c->conf);
-		mbedtls_x509_crt_free(&c->ca);
-		mbedtls_ctr_drbg_free(&c->drbg);
-		mbedtls_entropy_free(&c->entropy);
 	}
 	if (c->fd >= 0)
 		close(c->fd);

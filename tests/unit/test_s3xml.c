@@ -112,3 +112,56 @@ TEST(s3xml_refuses_hostile_documents)
 		CHECK(rc == HF_OK || rc == HF_EPROTO);
 	}
 }
+
+static int part_seen(void *arg, const struct s3_part *p)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	s->bytes += p->size;
+	snprintf(s->last, sizeof(s->last), "%u %s", p->number, p->etag);
+	return 0;
+}
+
+TEST(s3xml_multipart_documents)
+{
+	static const char init[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult "
+		"xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>b</Bucket><Key>k</Key>"
+		"<UploadId>2~iCw_lDY8VoNJn7SPV9KEyd0bgqC2wX_</UploadId></InitiateMultipartUploadResult>";
+	static const char parts[] =
+		"<ListPartsResult><Bucket>b</Bucket><Key>k</Key><UploadId>u</UploadId>"
+		"<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>2</NextPartNumberMarker>"
+		"<MaxParts>2</MaxParts><IsTruncated>true</IsTruncated>"
+		"<Part><PartNumber>1</PartNumber><LastModified>x</LastModified>"
+		"<ETag>&quot;aa&quot;</ETag><Size>5242880</Size></Part>"
+		"<Part><PartNumber>2</PartNumber><ETag>\"bb\"</ETag><Size>10</Size></Part>"
+		"</ListPartsResult>";
+	static const char *const bad[] = {
+		"<ListPartsResult><IsTruncated>true</IsTruncated></ListPartsResult>",
+		"<ListPartsResult><Part><PartNumber>0</PartNumber><ETag>e</ETag><Size>1</Size></Part>"
+		"</ListPartsResult>",
+		"<ListPartsResult><Part><PartNumber>10001</PartNumber><ETag>e</ETag><Size>1</Size>"
+		"</Part></ListPartsResult>",
+		"<ListPartsResult><Part><PartNumber>1</PartNumber><Size>1</Size></Part></ListPartsResult>",
+		"<Error><Code>NoSuchUpload</Code></Error>",
+	};
+	struct seen s = { 0 };
+	char id[64];
+	bool more;
+	unsigned marker;
+
+	CHECK_INT(s3xml_upload_id(init, strlen(init), id, sizeof(id)), HF_OK);
+	CHECK_STR(id, "2~iCw_lDY8VoNJn7SPV9KEyd0bgqC2wX_");
+	static const char empty[] = "<InitiateMultipartUploadResult><UploadId></UploadId>"
+				    "</InitiateMultipartUploadResult>";
+	CHECK_INT(s3xml_upload_id(empty, strlen(empty), id, sizeof(id)), HF_EPROTO);
+	CHECK_INT(s3xml_parts(parts, strlen(parts), part_seen, &s, &more, &marker), HF_OK);
+	CHECK_INT(s.n, 2);
+	CHECK_INT((int)s.bytes, 5242890);
+	CHECK_STR(s.last, "2 \"bb\"");
+	CHECK(more);
+	CHECK_INT((int)marker, 2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT(s3xml_parts(bad[i], strlen(bad[i]), part_seen, &s, &more, &marker), HF_EPROTO);
+}
