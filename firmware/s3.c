@@ -359,12 +359,6 @@ void s3_close(struct s3 *s)
 	httpc_close(&s->http);
 }
 
-int s3_put(struct s3 *s, const char *key, const void *data, size_t len)
-{
-	struct httpc_body b = { data ? data : "", -1, 0, len };
-
-	return put_one(s, key, &b);
-}
 
 /* ---- multipart ------------------------------------------------------------------- */
 
@@ -372,7 +366,8 @@ struct upload {
 	const char *key;
 	const char *state;         /* NULL: not kept */
 	char id[512];
-	int fd;
+	const uint8_t *mem;        /* the object in memory, or NULL: */
+	int fd;                    /* read from this file */
 	uint64_t size, part;
 	int64_t mtime;
 	unsigned nparts;
@@ -466,10 +461,19 @@ static int create_upload(struct s3 *s, struct upload *u)
 	return rc;
 }
 
+/* Part I (from 0) of U's object. */
+static struct httpc_body part_body(const struct upload *u, unsigned i)
+{
+	uint64_t off = (uint64_t)i * u->part, len = i + 1 < u->nparts ? u->part : u->size - off;
+
+	if (u->mem)
+		return (struct httpc_body){ u->mem + off, -1, 0, len };
+	return (struct httpc_body){ NULL, u->fd, off, len };
+}
+
 static int upload_part(struct s3 *s, struct upload *u, unsigned i, const struct sums *sums)
 {
-	uint64_t off = (uint64_t)i * u->part;
-	struct httpc_body b = { NULL, u->fd, off, i + 1 < u->nparts ? u->part : u->size - off };
+	struct httpc_body b = part_body(u, i);
 	struct call k = { "PUT", u->key, NULL, &b, sums, false, NULL, NULL, 0, false, false };
 	struct http_parser p;
 	char eid[1600], query[1700];
@@ -619,8 +623,7 @@ static int put_multipart(struct s3 *s, struct upload *u)
 	if (!u->id[0] && (rc = create_upload(s, u)) != HF_OK)
 		goto out;
 	for (unsigned i = 0; i < u->nparts; i++) {
-		uint64_t off = (uint64_t)i * u->part;
-		struct httpc_body b = { NULL, u->fd, off, i + 1 < u->nparts ? u->part : u->size - off };
+		struct httpc_body b = part_body(u, i);
 		if ((rc = sums_of(&b, &sums[i])) != HF_OK)
 			goto out;
 		memcpy(u->md5[i], sums[i].md5_bin, 16);
@@ -647,27 +650,41 @@ out:
 	return rc;
 }
 
+/* U's object (size set; the file or memory): one PutObject up to the part
+** size, multipart above, in parts of at least the part size and at most
+** S3_PARTS_MAX of them. */
+static int put_object(struct s3 *s, struct upload *u)
+{
+	if (u->size <= s->c.part_size) {
+		struct httpc_body b = { u->mem, u->fd, 0, u->size };
+		return put_one(s, u->key, &b);
+	}
+	u->part = s->c.part_size;
+	if ((u->size + u->part - 1) / u->part > S3_PARTS_MAX)
+		u->part = ((u->size + S3_PARTS_MAX - 1) / S3_PARTS_MAX + (1u << 20) - 1) &
+			  ~(uint64_t)((1u << 20) - 1);
+	u->nparts = (unsigned)((u->size + u->part - 1) / u->part);
+	return put_multipart(s, u);
+}
+
+int s3_put(struct s3 *s, const char *key, const void *data, size_t len)
+{
+	struct upload u = { key, NULL, "", data ? data : (const uint8_t *)"", -1, len, 0, 0, 0,
+			    NULL, NULL };
+
+	return put_object(s, &u);
+}
+
 int s3_put_file(struct s3 *s, const char *key, const char *path, const char *state)
 {
-	struct upload u = { key, state, "", -1, 0, 0, 0, 0, NULL, NULL };
+	struct upload u = { key, state, "", NULL, -1, 0, 0, 0, 0, NULL, NULL };
 	uint64_t size;
 	int rc;
 
 	if ((rc = port_fs_open_read(path, &u.fd, &u.size)) != HF_OK)
 		return rc;
-	if ((rc = port_fs_stamp(path, &size, &u.mtime)) != HF_OK)
-		goto out;
-	if (u.size <= s->c.part_size) {
-		struct httpc_body b = { NULL, u.fd, 0, u.size };
-		rc = put_one(s, key, &b);
-		goto out;
-	}
-	u.part = s->c.part_size;
-	if ((u.size + u.part - 1) / u.part > S3_PARTS_MAX)
-		u.part = ((u.size + S3_PARTS_MAX - 1) / S3_PARTS_MAX + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
-	u.nparts = (unsigned)((u.size + u.part - 1) / u.part);
-	rc = put_multipart(s, &u);
-out:
+	if ((rc = port_fs_stamp(path, &size, &u.mtime)) == HF_OK)
+		rc = put_object(s, &u);
 	port_close(u.fd);
 	return rc;
 }

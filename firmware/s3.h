@@ -56,6 +56,8 @@ struct s3 {
 int s3_open(struct s3 *s, const struct s3_cfg *c);
 void s3_close(struct s3 *s);
 
+/* Puts LEN bytes at DATA: one PutObject up to the part size, multipart
+** above (not resumable: nothing outlives the call). */
 int s3_put(struct s3 *s, const char *key, const void *data, size_t len);
 /*
 ** Puts the file PATH: one PutObject up to the part size, multipart above.
