@@ -129,7 +129,12 @@ static int reply_error(const char *method, const char *what, const struct http_p
 			 have && e.request_id[0] ? e.request_id : "", have && e.request_id[0] ? ")" : "");
 	if (p->status == 404)
 		return HF_ENOENT;
-	if (p->status == 429 || p->status >= 500)
+	/* A body damaged or cut on the way (the server's check of our hashes
+	** failed), or one too slow for the server: sent again, like the
+	** network's failures. */
+	if (p->status == 429 || p->status >= 500 ||
+	    (have && (!strcmp(e.code, "BadDigest") || !strcmp(e.code, "XAmzContentSHA256Mismatch") ||
+		      !strcmp(e.code, "IncompleteBody") || !strcmp(e.code, "RequestTimeout"))))
 		return HF_EIO;
 	return p->status == 401 || p->status == 403 ? HF_EACCES : HF_EINVAL;
 }

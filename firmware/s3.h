@@ -16,9 +16,11 @@
 ** Errors: a non-2xx reply is logged once with its status, S3 error code,
 ** message and request id (never the credentials) and mapped to a class:
 ** 401/403 -> HF_EACCES and other 4xx -> HF_EINVAL (configuration: reported,
-** not retried), 404 -> HF_ENOENT, and 429, 5xx (503 SlowDown) and the
-** network -> HF_EIO, retried here with capped exponential backoff and
-** jitter up to `retries` times before it is returned.
+** not retried), 404 -> HF_ENOENT, and 429, 5xx (503 SlowDown), a body
+** the server found damaged (BadDigest, XAmzContentSHA256Mismatch), cut
+** (IncompleteBody) or too slow (RequestTimeout) and the network -> HF_EIO,
+** retried here with capped exponential backoff and jitter up to `retries`
+** times before it is returned.
 */
 #ifndef HF_S3_H
 #define HF_S3_H
