@@ -132,6 +132,13 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			c->s3_virtual_host = val[0] == 'v';
 			return HF_OK;
 		}
+		if (strcmp(key, "payload") == 0) {
+			*why = "signed (the server checks each body's SHA-256) or unsigned (TLS only, less CPU)";
+			if (strcmp(val, "signed") != 0 && strcmp(val, "unsigned") != 0)
+				return HF_EINVAL;
+			c->s3_unsigned_payload = val[0] == 'u';
+			return HF_OK;
+		}
 		if (strcmp(key, "retries") == 0) {
 			char *e;
 			unsigned long n = strtoul(val, &e, 10);

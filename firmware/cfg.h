@@ -38,6 +38,7 @@ struct cfg {
 	uint64_t s3_timeout_ms;      /* [replica] timeout: every network wait */
 	char s3_pin[64];             /* [replica] pin: sha256//BASE64 of the server's key */
 	bool s3_virtual_host;        /* [replica] addressing = virtual (else path) */
+	bool s3_unsigned_payload;    /* [replica] payload = unsigned (else signed) */
 	unsigned s3_retries;         /* [replica] retries of a retryable failure */
 	uint64_t s3_part_size;       /* [replica] part_size: multipart above it */
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */

@@ -1,8 +1,6 @@
 /*
 ** crypto.c: the mbedTLS wrapper (see crypto.h).
 */
-#include <stdlib.h>
-
 #include "mbedtls/base64.h"
 #include "mbedtls/md.h"
 #include "mbedtls/md5.h"
@@ -32,39 +30,6 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t
 {
 	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, key_len, msg, msg_len,
 			out);
-}
-
-struct crypto_sums {
-	mbedtls_sha256_context sha;
-	mbedtls_md5_context md5;
-};
-
-struct crypto_sums *crypto_sums_new(void)
-{
-	struct crypto_sums *s = malloc(sizeof(*s));
-
-	if (!s)
-		return NULL;
-	mbedtls_sha256_init(&s->sha);
-	mbedtls_md5_init(&s->md5);
-	mbedtls_sha256_starts(&s->sha, 0);
-	mbedtls_md5_starts(&s->md5);
-	return s;
-}
-
-void crypto_sums_update(struct crypto_sums *s, const void *data, size_t len)
-{
-	mbedtls_sha256_update(&s->sha, data, len);
-	mbedtls_md5_update(&s->md5, data, len);
-}
-
-void crypto_sums_final(struct crypto_sums *s, uint8_t sha256[32], uint8_t md5[16])
-{
-	mbedtls_sha256_finish(&s->sha, sha256);
-	mbedtls_md5_finish(&s->md5, md5);
-	mbedtls_sha256_free(&s->sha);
-	mbedtls_md5_free(&s->md5);
-	free(s);
 }
 
 void crypto_md5(const void *data, size_t len, uint8_t out[16])

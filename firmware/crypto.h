@@ -21,14 +21,6 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
 			uint8_t out[32]);
 
-/* SHA-256 and MD5 of a stream, both in one pass (an S3 body read from a
-** file: the payload hash is signed, the MD5 is Content-MD5). NULL when out
-** of memory; crypto_sums_final frees it. */
-struct crypto_sums;
-struct crypto_sums *crypto_sums_new(void);
-void crypto_sums_update(struct crypto_sums *s, const void *data, size_t len);
-void crypto_sums_final(struct crypto_sums *s, uint8_t sha256[32], uint8_t md5[16]);
-
 /* MD5 of LEN bytes at DATA. */
 void crypto_md5(const void *data, size_t len, uint8_t out[16]);
 

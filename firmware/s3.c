@@ -16,7 +16,7 @@
 #define S3_LIST_BODY_MAX (4u << 20)
 #define S3_BACKOFF_FIRST_MS 250u
 #define S3_BACKOFF_MAX_MS 8000u
-#define S3_HASH_CHUNK (256u * 1024)
+#define S3_MD5_MAX (1u << 20)
 
 /* SHA-256 of the empty payload, which every body-less request signs. */
 static const char empty_sha[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -67,47 +67,42 @@ static void etag_of(const char *v, char *out, size_t cap)
 		out[n - 1] = '\0';
 }
 
+/* The hashes a body is sent with: x-amz-content-sha256 (its SHA-256, which
+** the server checks, or UNSIGNED-PAYLOAD) and Content-MD5 for bodies up to
+** S3_MD5_MAX (segments, manifests). A larger body's MD5 would only repeat
+** the check of its signed SHA-256, at 40% more CPU per upload. */
 struct sums {
-	char sha[65];              /* hex: x-amz-content-sha256 */
-	char md5[25];              /* base64: Content-MD5 */
-	char md5_hex[33];          /* the ETag of a single-part object */
-	uint8_t md5_bin[16];
+	char sha[65];
+	char md5[25];              /* base64, or "" */
 };
 
-static void sums_from(struct crypto_sums *cs, struct sums *out)
+static void sums_of(const struct s3 *s, const void *data, size_t len, struct sums *out)
 {
-	uint8_t sha[32];
+	uint8_t h[32];
 
-	crypto_sums_final(cs, sha, out->md5_bin);
-	crypto_hex(sha, 32, out->sha);
-	crypto_base64(out->md5_bin, 16, out->md5, sizeof(out->md5));
-	crypto_hex(out->md5_bin, 16, out->md5_hex);
+	if (s->c.unsigned_payload) {
+		snprintf(out->sha, sizeof(out->sha), "UNSIGNED-PAYLOAD");
+	} else {
+		crypto_sha256(data, len, h);
+		crypto_hex(h, 32, out->sha);
+	}
+	out->md5[0] = '\0';
+	if (len <= S3_MD5_MAX) {
+		crypto_md5(data, len, h);
+		crypto_base64(h, 16, out->md5, sizeof(out->md5));
+	}
 }
 
-static int sums_of(const struct httpc_body *b, struct sums *out)
+/* Reads LEN bytes at OFF of FD into BUF. */
+static int load(int fd, uint64_t off, size_t len, uint8_t *buf)
 {
-	static uint8_t buf[S3_HASH_CHUNK];
-	struct crypto_sums *cs = crypto_sums_new();
-	int rc = HF_OK;
+	size_t got;
+	int rc = port_fs_pread(fd, buf, len, off, &got);
 
-	if (!cs)
-		return HF_ENOMEM;
-	if (b->mem) {
-		crypto_sums_update(cs, b->mem, (size_t)b->len);
-	} else {
-		for (uint64_t off = 0; off < b->len && rc == HF_OK;) {
-			size_t want = b->len - off < sizeof(buf) ? (size_t)(b->len - off) : sizeof(buf);
-			size_t got;
-			if ((rc = port_fs_pread(b->fd, buf, want, b->off + off, &got)) == HF_OK &&
-			    got != want) {
-				port_log("s3: the file to send shrank while reading it");
-				rc = HF_EIO;
-			}
-			crypto_sums_update(cs, buf, got);
-			off += got;
-		}
+	if (rc == HF_OK && got != len) {
+		port_log("s3: the file to send shrank while reading it");
+		rc = HF_EIO;
 	}
-	sums_from(cs, out);
 	return rc;
 }
 
@@ -189,6 +184,7 @@ static int call_once(struct s3 *s, const struct call *k, struct http_parser *p, 
 	char path[2048], raw[1536], date[17], host[300], hdrs[3072], target[2048 + 1100];
 	struct sigv4_cred cred = { s->c.access_key, s->c.secret_key, s->c.region, "s3" };
 	const char *sha = k->body ? k->sums->sha : empty_sha;
+	const char *md5 = k->body && k->sums->md5[0] ? k->sums->md5 : NULL;
 	struct sigv4_hdr sh[4];
 	struct sigv4_req r = { 0 };
 	struct sigv4_out o;
@@ -207,7 +203,7 @@ static int call_once(struct s3 *s, const struct call *k, struct http_parser *p, 
 	sh[nh++] = (struct sigv4_hdr){ "host", host };
 	sh[nh++] = (struct sigv4_hdr){ "x-amz-content-sha256", sha };
 	sh[nh++] = (struct sigv4_hdr){ "x-amz-date", date };
-	if (k->body)
+	if (k->body && k->sums->md5[0])
 		sh[nh++] = (struct sigv4_hdr){ "content-md5", k->sums->md5 };
 	r.method = k->method;
 	r.path = raw;
@@ -224,8 +220,8 @@ static int call_once(struct s3 *s, const struct call *k, struct http_parser *p, 
 			 etag);
 	n = snprintf(hdrs, sizeof(hdrs),
 		     "x-amz-content-sha256: %s\r\nx-amz-date: %s\r\n%s%s%s%s%sAuthorization: %s\r\n",
-		     sha, date, k->body ? "Content-MD5: " : "", k->body ? k->sums->md5 : "",
-		     k->body ? "\r\n" : "", k->create_only ? "If-None-Match: *\r\n" : "", range,
+		     sha, date, md5 ? "Content-MD5: " : "", md5 ? md5 : "", md5 ? "\r\n" : "",
+		     k->create_only ? "If-None-Match: *\r\n" : "", range,
 		     o.authorization);
 	sigv4_out_free(&o);
 	if (n < 0 || (size_t)n >= sizeof(hdrs))
@@ -325,21 +321,25 @@ static int same_object(struct s3 *s, const char *key, const char *want)
 	return HF_EEXIST;
 }
 
-static int put_one(struct s3 *s, const char *key, const struct httpc_body *b)
+/* Puts LEN bytes at DATA: create-only, so a retry never overwrites. */
+static int put_one(struct s3 *s, const char *key, const void *data, size_t len)
 {
+	struct httpc_body b = { data, -1, 0, len };
 	struct sums sums;
-	struct call k = { "PUT", key, NULL, b, &sums, false, NULL, NULL, 0, true, false };
+	struct call k = { "PUT", key, NULL, &b, &sums, false, NULL, NULL, 0, true, false };
 	struct http_parser p;
+	uint8_t md5[16];
+	char hex[33];
 	int rc;
 
-	if ((rc = sums_of(b, &sums)) != HF_OK)
-		return rc;
+	sums_of(s, data, len, &sums);
 	if ((rc = call(s, &k, &p)) != HF_EEXIST)
 		return rc;
-	/* Written create-only, so a retry never overwrites: if it is there,
-	** it is done only if it is ours, byte for byte (the ETag of a
-	** single-part object is its MD5). */
-	return same_object(s, key, sums.md5_hex);
+	/* If it is there, it is done only if it is ours, byte for byte (the
+	** ETag of a single-part object is its MD5). */
+	crypto_md5(data, len, md5);
+	crypto_hex(md5, 16, hex);
+	return same_object(s, key, hex);
 }
 
 int s3_open(struct s3 *s, const struct s3_cfg *c)
@@ -372,12 +372,12 @@ struct upload {
 	const char *state;         /* NULL: not kept */
 	char id[512];
 	const uint8_t *mem;        /* the object in memory, or NULL: */
-	int fd;                    /* read from this file */
+	int fd;                    /* read from this file, */
+	uint8_t *buf;              /* a part at a time into this */
 	uint64_t size, part;
 	int64_t mtime;
 	unsigned nparts;
 	char (*etag)[80];          /* per part, "" if the server has none yet */
-	uint8_t (*md5)[16];
 };
 
 static void state_text(const struct upload *u, char *out, size_t cap)
@@ -454,7 +454,7 @@ static int create_upload(struct s3 *s, struct upload *u)
 	char text[2048];
 	int rc;
 
-	sums_of(&none, &sums);
+	sums_of(s, "", 0, &sums);
 	if ((rc = call(s, &k, &p)) == HF_OK &&
 	    (rc = s3xml_upload_id(b.p ? b.p : "", b.len, u->id, sizeof(u->id))) != HF_OK)
 		port_log("s3: start multipart upload of %s: no UploadId in the reply", u->key);
@@ -466,24 +466,50 @@ static int create_upload(struct s3 *s, struct upload *u)
 	return rc;
 }
 
-/* Part I (from 0) of U's object. */
-static struct httpc_body part_body(const struct upload *u, unsigned i)
+/* Part I (from 0) of U's object: *LEN bytes at *DATA (read into U->buf
+** from a file). */
+static int part_data(struct upload *u, unsigned i, const uint8_t **data, size_t *len)
 {
-	uint64_t off = (uint64_t)i * u->part, len = i + 1 < u->nparts ? u->part : u->size - off;
-
-	if (u->mem)
-		return (struct httpc_body){ u->mem + off, -1, 0, len };
-	return (struct httpc_body){ NULL, u->fd, off, len };
-}
-
-static int upload_part(struct s3 *s, struct upload *u, unsigned i, const struct sums *sums)
-{
-	struct httpc_body b = part_body(u, i);
-	struct call k = { "PUT", u->key, NULL, &b, sums, false, NULL, NULL, 0, false, false };
-	struct http_parser p;
-	char eid[1600], query[1700];
+	uint64_t off = (uint64_t)i * u->part;
 	int rc;
 
+	*len = (size_t)(i + 1 < u->nparts ? u->part : u->size - off);
+	if (u->mem) {
+		*data = u->mem + off;
+		return HF_OK;
+	}
+	if ((rc = load(u->fd, off, *len, u->buf)) == HF_OK)
+		*data = u->buf;
+	return rc;
+}
+
+static int part_md5(struct upload *u, unsigned i, uint8_t md5[16])
+{
+	const uint8_t *data;
+	size_t len;
+	int rc = part_data(u, i, &data, &len);
+
+	if (rc == HF_OK)
+		crypto_md5(data, len, md5);
+	return rc;
+}
+
+static int upload_part(struct s3 *s, struct upload *u, unsigned i)
+{
+	struct httpc_body b = { NULL, -1, 0, 0 };
+	struct sums sums;
+	struct call k = { "PUT", u->key, NULL, &b, &sums, false, NULL, NULL, 0, false, false };
+	struct http_parser p;
+	char eid[1600], query[1700];
+	const uint8_t *data;
+	size_t len;
+	int rc;
+
+	if ((rc = part_data(u, i, &data, &len)) != HF_OK)
+		return rc;
+	b.mem = data;
+	b.len = len;
+	sums_of(s, data, len, &sums);
 	pct_encode(u->id, false, eid, sizeof(eid));
 	snprintf(query, sizeof(query), "partNumber=%u&uploadId=%s", i + 1, eid);
 	k.query = query;
@@ -497,21 +523,22 @@ static int upload_part(struct s3 *s, struct upload *u, unsigned i, const struct 
 	return HF_OK;
 }
 
-/* S3's ETag of the whole: the MD5 of the parts' MD5s, and their count. */
-static void multipart_etag(const struct upload *u, char out[48])
+/* S3's ETag of the whole: the MD5 of the parts' MD5s, and their count.
+** Only needed when the object turns out to be there already. */
+static int multipart_etag(struct upload *u, char out[48])
 {
 	uint8_t *all = malloc((size_t)u->nparts * 16), md5[16];
+	int rc = all ? HF_OK : HF_ENOMEM;
 
-	if (!all) {
-		out[0] = '\0';
-		return;
+	for (unsigned i = 0; i < u->nparts && rc == HF_OK; i++)
+		rc = part_md5(u, i, all + (size_t)i * 16);
+	if (rc == HF_OK) {
+		crypto_md5(all, (size_t)u->nparts * 16, md5);
+		crypto_hex(md5, 16, out);
+		snprintf(out + 32, 16, "-%u", u->nparts);
 	}
-	for (unsigned i = 0; i < u->nparts; i++)
-		memcpy(all + (size_t)i * 16, u->md5[i], 16);
-	crypto_md5(all, (size_t)u->nparts * 16, md5);
 	free(all);
-	crypto_hex(md5, 16, out);
-	snprintf(out + 32, 16, "-%u", u->nparts);
+	return rc;
 }
 
 static int complete_upload(struct s3 *s, struct upload *u)
@@ -536,10 +563,9 @@ static int complete_upload(struct s3 *s, struct upload *u)
 				      u->etag[i]);
 	n += (size_t)snprintf(xml + n, cap - n, "</CompleteMultipartUpload>");
 	body.len = n;
-	sums_of(&body, &sums);
+	sums_of(s, xml, n, &sums);
 	pct_encode(u->id, false, eid, sizeof(eid));
 	snprintf(query, sizeof(query), "uploadId=%s", eid);
-	multipart_etag(u, want);
 	rc = call(s, &k, &p);
 	/* S3 may answer 200 and then an error in the body. */
 	if (rc == HF_OK && b.p && s3xml_error(b.p, b.len, &e) == HF_OK) {
@@ -551,11 +577,13 @@ static int complete_upload(struct s3 *s, struct upload *u)
 	}
 	free(b.p);
 	free(xml);
-	if (rc == HF_EEXIST || rc == HF_ENOENT)
+	if (rc == HF_EEXIST || rc == HF_ENOENT) {
 		/* Already there (a 412), or the upload is gone because an
 		** earlier try completed it and its reply was lost: done only if
 		** the object there is ours. */
-		rc = same_object(s, u->key, want);
+		if ((rc = multipart_etag(u, want)) == HF_OK)
+			rc = same_object(s, u->key, want);
+	}
 	return rc;
 }
 
@@ -601,13 +629,11 @@ int s3_forget_upload(struct s3 *s, const char *state)
 
 static int put_multipart(struct s3 *s, struct upload *u)
 {
-	struct sums *sums = calloc(u->nparts, sizeof(*sums));
 	unsigned sent = 0, kept = 0;
 	int rc;
 
 	u->etag = calloc(u->nparts, sizeof(*u->etag));
-	u->md5 = calloc(u->nparts, sizeof(*u->md5));
-	if (!sums || !u->etag || !u->md5) {
+	if (!u->etag || (!u->mem && !(u->buf = malloc((size_t)u->part)))) {
 		rc = HF_ENOMEM;
 		goto out;
 	}
@@ -628,16 +654,19 @@ static int put_multipart(struct s3 *s, struct upload *u)
 	if (!u->id[0] && (rc = create_upload(s, u)) != HF_OK)
 		goto out;
 	for (unsigned i = 0; i < u->nparts; i++) {
-		struct httpc_body b = part_body(u, i);
-		if ((rc = sums_of(&b, &sums[i])) != HF_OK)
-			goto out;
-		memcpy(u->md5[i], sums[i].md5_bin, 16);
 		/* A part the server has is kept only if it is ours (ETag = MD5). */
-		if (u->etag[i][0] && !strcmp(u->etag[i], sums[i].md5_hex)) {
-			kept++;
-			continue;
+		if (u->etag[i][0]) {
+			uint8_t md5[16];
+			char hex[33];
+			if ((rc = part_md5(u, i, md5)) != HF_OK)
+				goto out;
+			crypto_hex(md5, 16, hex);
+			if (!strcmp(u->etag[i], hex)) {
+				kept++;
+				continue;
+			}
 		}
-		if ((rc = upload_part(s, u, i, &sums[i])) != HF_OK)
+		if ((rc = upload_part(s, u, i)) != HF_OK)
 			goto out;
 		sent++;
 	}
@@ -649,20 +678,28 @@ static int put_multipart(struct s3 *s, struct upload *u)
 		port_log("s3: %s: resumed a multipart upload: %u parts were there, %u sent", u->key,
 			 kept, sent);
 out:
-	free(sums);
 	free(u->etag);
-	free(u->md5);
+	free(u->buf);
 	return rc;
 }
 
 /* U's object (size set; the file or memory): one PutObject up to the part
 ** size, multipart above, in parts of at least the part size and at most
-** S3_PARTS_MAX of them. */
+** S3_PARTS_MAX of them. A file is read a part at a time, once: hashed and
+** sent from memory. */
 static int put_object(struct s3 *s, struct upload *u)
 {
 	if (u->size <= s->c.part_size) {
-		struct httpc_body b = { u->mem, u->fd, 0, u->size };
-		return put_one(s, u->key, &b);
+		uint8_t *buf = NULL;
+		int rc = HF_OK;
+		if (!u->mem && !(buf = malloc(u->size ? (size_t)u->size : 1)))
+			return HF_ENOMEM;
+		if (!u->mem)
+			rc = load(u->fd, 0, (size_t)u->size, buf);
+		if (rc == HF_OK)
+			rc = put_one(s, u->key, u->mem ? u->mem : buf, (size_t)u->size);
+		free(buf);
+		return rc;
 	}
 	u->part = s->c.part_size;
 	if ((u->size + u->part - 1) / u->part > S3_PARTS_MAX)
@@ -674,15 +711,15 @@ static int put_object(struct s3 *s, struct upload *u)
 
 int s3_put(struct s3 *s, const char *key, const void *data, size_t len)
 {
-	struct upload u = { key, NULL, "", data ? data : (const uint8_t *)"", -1, len, 0, 0, 0,
-			    NULL, NULL };
+	struct upload u = { key, NULL, "", data ? data : (const uint8_t *)"", -1, NULL, len, 0, 0, 0,
+			    NULL };
 
 	return put_object(s, &u);
 }
 
 int s3_put_file(struct s3 *s, const char *key, const char *path, const char *state)
 {
-	struct upload u = { key, state, "", NULL, -1, 0, 0, 0, 0, NULL, NULL };
+	struct upload u = { key, state, "", NULL, -1, NULL, 0, 0, 0, 0, NULL };
 	uint64_t size;
 	int rc;
 

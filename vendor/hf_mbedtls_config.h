@@ -32,6 +32,12 @@
 #define MBEDTLS_MD5_C                 /* S3 Content-MD5 */
 #define MBEDTLS_SHA224_C
 #define MBEDTLS_SHA256_C              /* SigV4, segment trailers */
+/* SHA-256 instructions of ARMv8 (Raspberry Pi 5 has them, the Pi 4 not),
+** chosen at run time: the payload hash of every S3 upload. (mbedTLS has no
+** x86 SHA-NI code.) */
+#if defined(__aarch64__)
+#define MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT
+#endif
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C              /* SHA-384 suites and certificates */
 #define MBEDTLS_HKDF_C
