@@ -118,6 +118,14 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 				return HF_EINVAL;
 			return HF_OK;
 		}
+		if (strcmp(key, "access_key") == 0 || strcmp(key, "secret_key") == 0) {
+			char *dst = key[0] == 'a' ? c->s3_access_key : c->s3_secret_key;
+			*why = "the S3 key (up to 255 characters, no spaces)";
+			if (!*val || strlen(val) >= sizeof(c->s3_access_key) || strpbrk(val, " \t"))
+				return HF_EINVAL;
+			snprintf(dst, sizeof(c->s3_access_key), "%s", val);
+			return HF_OK;
+		}
 		if (strcmp(key, "pin") == 0) {
 			*why = "sha256//BASE64: the SHA-256 of the server's public key";
 			if (strncmp(val, "sha256//", 8) != 0 || strlen(val) != 52)
@@ -301,7 +309,15 @@ int cfg_load(struct cfg *c, const char *path)
 	} else {
 		rc = cfg_parse(c, text, path);
 	}
+	memset(text, 0, len); /* it may hold a secret */
 	free(text);
+	/* A secret others can read is no secret: refuse, and say how to fix it. */
+	mode_t mode;
+	if (rc == HF_OK && c->s3_secret_key[0] && port_fs_mode(path, &mode) == HF_OK && (mode & 077)) {
+		port_log("%s holds [replica] secret_key but others can read it (mode %04o); chmod 600 "
+			 "it, or move the keys to a credentials_file", path, (unsigned)mode);
+		rc = HF_EACCES;
+	}
 	return rc;
 }
 
@@ -321,7 +337,7 @@ const char *cfg_default_text(void)
 	"# Format: \"key = value\" lines under [section] headers; '#' starts a\n"
 	"# comment. Durations are written like 250ms, 30s, 5m, 2h, 1d and sizes\n"
 	"# like 64KiB or 10MB. Unknown keys are errors, not ignored. This file is\n"
-	"# private (mode 0600): replica credentials will live here.\n"
+	"# private (mode 0600): it may hold the replica's credentials.\n"
 	"#\n"
 	"# Every setting is shown with its default; uncomment to change it.\n"
 	"\n"
@@ -344,7 +360,14 @@ const char *cfg_default_text(void)
 	"# region = eu-west-1\n"
 	"# ca_file = /etc/ssl/certs/ca-certificates.crt\n"
 	"# credentials_file = /etc/holdfast/s3.credentials  # 0600: access_key = ..., secret_key = ...\n"
-	"#                        # (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY)\n"
+	"#                        # (or access_key = ... and secret_key = ... here,\n"
+	"#                        # or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY)\n"
+	"# pin = sha256//BASE64   # also require this server public key (SPKI SHA-256)\n"
+	"# addressing = path      # or virtual: https://BUCKET.ENDPOINT/KEY\n"
+	"# payload = signed       # the server checks each body's SHA-256; unsigned:\n"
+	"#                        # TLS alone guards the bytes, for half the CPU\n"
+	"# part_size = 16MiB      # multipart uploads above this (5MiB to 5GiB)\n"
+	"# retries = 4            # more tries of a network, 5xx or 429 failure\n"
 	"# timeout = 30s          # longest wait for the replica's network\n"
 	"# device = gateway-7     # this device's name in the replica (default: host name)\n"
 	"# seal_interval = 10s    # seal new frames into a segment at least this often\n"

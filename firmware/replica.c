@@ -95,10 +95,14 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 	} else if (cfg && cfg->s3_credentials_file[0] &&
 		   (rc = read_credentials(cfg->s3_credentials_file, r)) != HF_OK) {
 		return rc;
+	} else if (cfg && !cfg->s3_credentials_file[0] && cfg->s3_secret_key[0]) {
+		snprintf(r->access_key, sizeof(r->access_key), "%s", cfg->s3_access_key);
+		snprintf(r->secret_key, sizeof(r->secret_key), "%s", cfg->s3_secret_key);
 	}
 	if (!r->access_key[0] || !r->secret_key[0]) {
 		port_log("replica %s: no credentials ($AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, "
-			 "or [replica] credentials_file)", url);
+			 "[replica] credentials_file, or access_key and secret_key in a 0600 "
+			 "holdfast.conf)", url);
 		return HF_EINVAL;
 	}
 	r->c.bucket = r->bucket;
