@@ -92,47 +92,20 @@ void httpc_close(struct httpc *h)
 	h->tls = NULL;
 }
 
-/* Streams BODY after the head; a file is read as it is sent. */
-static int send_body(struct httpc *h, const struct httpc_body *b)
-{
-	static uint8_t buf[256 * 1024];
-	uint64_t off = 0;
-	int rc;
-
-	if (b->mem) {
-		h->sent += b->len;
-		return b->len ? port_conn_write(h->conn, b->mem, (size_t)b->len, h->timeout_ms)
-			      : HF_OK;
-	}
-	while (off < b->len) {
-		size_t want = b->len - off < sizeof(buf) ? (size_t)(b->len - off) : sizeof(buf), got;
-		if ((rc = port_fs_pread(b->fd, buf, want, b->off + off, &got)) != HF_OK)
-			return rc;
-		if (got != want) {
-			port_log("http: the file being sent shrank while sending it");
-			return HF_EIO;
-		}
-		if ((rc = port_conn_write(h->conn, buf, got, h->timeout_ms)) != HF_OK)
-			return rc;
-		off += got;
-		h->sent += got;
-	}
-	return HF_OK;
-}
-
 /* One exchange on the open connection. *NOTHING: the connection failed
 ** before any byte of a reply (a kept-alive one the server had closed). */
 static int exchange(struct httpc *h, const char *head, size_t head_len, const struct httpc_body *b,
 		    struct http_parser *p, bool reused, bool *nothing)
 {
 	static uint8_t buf[64 * 1024];
-	uint64_t seen = 0;
+	uint64_t seen = 0, in_window = 0, window;
 	int rc;
 
 	*nothing = true;
-	if ((rc = port_conn_write(h->conn, head, head_len, h->timeout_ms)) == HF_OK && b)
-		rc = send_body(h, b);
-	h->sent += head_len;
+	if ((rc = port_conn_write(h->conn, head, head_len, h->timeout_ms)) == HF_OK && b && b->len)
+		rc = port_conn_write(h->conn, b->mem, (size_t)b->len, h->timeout_ms);
+	h->sent += head_len + (b ? b->len : 0);
+	window = port_clock_mono_ms();
 	while (rc == HF_OK && p->state != HTTP_DONE) {
 		size_t got, used, off = 0;
 		if ((rc = port_conn_read(h->conn, buf, sizeof(buf), &got, h->timeout_ms)) != HF_OK)
@@ -153,6 +126,15 @@ static int exchange(struct httpc *h, const char *head, size_t head_len, const st
 		}
 		seen += got;
 		*nothing = false;
+		if ((in_window += got) >= HTTPC_MIN_BYTES || p->state == HTTP_DONE) {
+			window = port_clock_mono_ms();
+			in_window = 0;
+		} else if (port_clock_mono_ms() - window > h->timeout_ms) {
+			port_log("http: %s: the reply trickles (%llu bytes in %u ms); giving up",
+				 h->server.host, (unsigned long long)in_window, h->timeout_ms);
+			rc = HF_EIO;
+			break;
+		}
 		while (rc == HF_OK && off < got && p->state != HTTP_DONE) {
 			rc = http_parse(p, buf + off, got - off, &used);
 			off += used;

@@ -3,8 +3,12 @@
 ** server over a kept-alive connection (reopened, with a resumed TLS
 ** session, when the server has closed it), the response parsed by http.c
 ** and its body handed on as it comes. Request bodies come from memory or
-** from a range of a file, read as they are sent. The S3 client is built on
+** is kept in memory by the caller. The S3 client is built on
 ** it; `holdfast debug fetch` exposes it for tests.
+**
+** Every wait is bounded by the timeout, and a reply must keep moving: less
+** than HTTPC_MIN_BYTES within any timeout-long window (a server trickling
+** bytes to keep us waiting) ends the request as a network failure.
 */
 #ifndef HF_HTTPC_H
 #define HF_HTTPC_H
@@ -12,6 +16,8 @@
 #include <stdint.h>
 
 #include "http.h"
+
+#define HTTPC_MIN_BYTES 1024
 
 struct httpc_url {
 	bool tls;
@@ -47,12 +53,10 @@ int httpc_open(struct httpc *h, const struct httpc_url *server, const char *ca_f
 	       const char *pin, unsigned timeout_ms);
 void httpc_close(struct httpc *h);
 
-/* A request body: LEN bytes at MEM, or (MEM NULL) at OFF in the open file
-** FD, read as it is sent. */
+/* A request body: LEN bytes at MEM. (Files go a part at a time: s3.c.) */
 struct httpc_body {
 	const void *mem;
-	int fd;
-	uint64_t off, len;
+	uint64_t len;
 };
 
 /*

@@ -324,7 +324,7 @@ static int same_object(struct s3 *s, const char *key, const char *want)
 /* Puts LEN bytes at DATA: create-only, so a retry never overwrites. */
 static int put_one(struct s3 *s, const char *key, const void *data, size_t len)
 {
-	struct httpc_body b = { data, -1, 0, len };
+	struct httpc_body b = { data, len };
 	struct sums sums;
 	struct call k = { "PUT", key, NULL, &b, &sums, false, NULL, NULL, 0, true, false };
 	struct http_parser p;
@@ -446,7 +446,7 @@ static int list_parts(struct s3 *s, struct upload *u)
 static int create_upload(struct s3 *s, struct upload *u)
 {
 	struct httpc_buf b = { 0 };
-	struct httpc_body none = { "", -1, 0, 0 };
+	struct httpc_body none = { "", 0 };
 	struct sums sums;
 	struct call k = { "POST", u->key, "uploads=", &none, &sums, false, httpc_gather, &b,
 			  S3_ERROR_BODY_MAX, false, false };
@@ -496,7 +496,7 @@ static int part_md5(struct upload *u, unsigned i, uint8_t md5[16])
 
 static int upload_part(struct s3 *s, struct upload *u, unsigned i)
 {
-	struct httpc_body b = { NULL, -1, 0, 0 };
+	struct httpc_body b = { NULL, 0 };
 	struct sums sums;
 	struct call k = { "PUT", u->key, NULL, &b, &sums, false, NULL, NULL, 0, false, false };
 	struct http_parser p;
@@ -546,7 +546,7 @@ static int complete_upload(struct s3 *s, struct upload *u)
 	size_t cap = 128 + (size_t)u->nparts * 160, n;
 	char *xml = malloc(cap), eid[1600], query[1700], want[48];
 	struct httpc_buf b = { 0 };
-	struct httpc_body body = { xml, -1, 0, 0 };
+	struct httpc_body body = { xml, 0 };
 	struct sums sums;
 	struct call k = { "POST", u->key, query, &body, &sums, false, httpc_gather, &b,
 			  S3_ERROR_BODY_MAX, true, false };

@@ -8,6 +8,7 @@ every request in one way chosen on the command line:
   slowdown    HTTP 503 with an S3 SlowDown document
   429         HTTP 429 Too Many Requests
   stall       headers promising a body, then silence
+  trickle     headers promising a body, then a byte every half second
   reset       reads part of the request, then resets the connection
   truncated   Content-Length 1000, 10 bytes of body, then close
   bigheaders  a status line and 100 KiB of headers
@@ -210,6 +211,11 @@ def serve(conn):
         elif MODE == "stall":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
             time.sleep(30)
+        elif MODE == "trickle":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            for _ in range(60):
+                time.sleep(0.5)
+                conn.sendall(b"x")
         elif MODE == "truncated":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
         elif MODE == "bigheaders":
