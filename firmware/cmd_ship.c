@@ -782,17 +782,24 @@ static int debug_s3_run(struct s3 *s, const char **pos, const char *state, unsig
 	}
 	if (!strcmp(pos[0], "rm") && pos[1])
 		return s3_delete(s, pos[1]);
+	if (!strcmp(pos[0], "rm-prefix") && pos[1]) {
+		unsigned n;
+		rc = s3_delete_prefix(s, pos[1], &n);
+		fprintf(out, "%u deleted\n", n);
+		return rc;
+	}
 	if (!strcmp(pos[0], "ls"))
 		return s3_list(s, pos[1] ? pos[1] : "", max_keys, print_object, out);
 	if (!strcmp(pos[0], "abort") && pos[1] && pos[2])
 		return s3_abort(s, pos[1], pos[2]);
-	port_log("debug s3: put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX] | abort KEY ID");
+	port_log("debug s3: put KEY FILE | get KEY | head KEY | rm KEY | rm-prefix PREFIX | "
+		 "ls [PREFIX] | abort KEY ID");
 	return HF_EINVAL;
 }
 
 /*
-** debug s3 put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX] |
-** abort KEY UPLOAD_ID, with [--max-keys N] [--ca FILE] [--pin PIN]
+** debug s3 put KEY FILE | get KEY | head KEY | rm KEY | rm-prefix PREFIX |
+** ls [PREFIX] | abort KEY UPLOAD_ID, with [--max-keys N] [--ca FILE] [--pin PIN]
 ** [--timeout T] [--retries N] [--part-size SIZE] [--state FILE] [--virtual]
 ** [--unsigned-payload]:
 ** S3 calls through one client. The endpoint, bucket and region come from

@@ -760,6 +760,111 @@ int s3_delete(struct s3 *s, const char *key)
 	return call(s, &k, &p);
 }
 
+#define S3_DELETE_BATCH 1000u
+
+/* Keys gathered for DeleteObjects, as its XML body. */
+struct batch {
+	struct httpc_buf xml;
+	unsigned n;
+	int rc;
+};
+
+/* Appends S to B with XML's five special characters escaped. */
+static int xml_escaped(struct httpc_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" :
+				*s == '"' ? "&quot;" : *s == '\'' ? "&apos;" : NULL;
+		if (httpc_gather(b, (const uint8_t *)(e ? e : s), e ? strlen(e) : 1))
+			return HF_ENOMEM;
+	}
+	return HF_OK;
+}
+
+static int flush_batch(struct s3 *s, struct batch *bt)
+{
+	static const char tail[] = "</Delete>";
+	struct httpc_buf r = { 0 };
+	struct httpc_body body;
+	struct sums sums;
+	struct call k = { "POST", NULL, "delete=", &body, &sums, false, httpc_gather, &r,
+			  S3_LIST_BODY_MAX, false, false };
+	struct http_parser p;
+	char key[1024], code[64];
+	unsigned failed;
+	int rc;
+
+	if (!bt->n)
+		return HF_OK;
+	if (httpc_gather(&bt->xml, (const uint8_t *)tail, sizeof(tail) - 1))
+		return HF_ENOMEM;
+	body = (struct httpc_body){ bt->xml.p, bt->xml.len };
+	/* DeleteObjects requires Content-MD5: the batch is kept under 1 MiB. */
+	sums_of(s, bt->xml.p, bt->xml.len, &sums);
+	if ((rc = call(s, &k, &p)) == HF_OK) {
+		if (s3xml_delete_result(r.p ? r.p : "", r.len, &failed, key, sizeof(key), code,
+					sizeof(code)) != HF_OK) {
+			port_log("s3: delete: the reply is not a DeleteResult");
+			rc = HF_EPROTO;
+		} else if (failed) {
+			port_log("s3: delete: %u of %u keys not deleted (%s: %s)", failed, bt->n, key, code);
+			rc = HF_EIO;
+		}
+	}
+	free(r.p);
+	free(bt->xml.p);
+	*bt = (struct batch){ { 0 }, 0, HF_OK };
+	return rc;
+}
+
+struct deleter {
+	struct s3 *s;
+	struct batch bt;
+	unsigned *deleted;
+};
+
+static int delete_listed(void *arg, const struct s3_object *o)
+{
+	static const char head[] = "<Delete><Quiet>true</Quiet>";
+	struct deleter *d = arg;
+	struct batch *bt = &d->bt;
+
+	if (!bt->n && httpc_gather(&bt->xml, (const uint8_t *)head, sizeof(head) - 1))
+		return HF_ENOMEM;
+	if (httpc_gather(&bt->xml, (const uint8_t *)"<Object><Key>", 13) ||
+	    xml_escaped(&bt->xml, o->key) != HF_OK ||
+	    httpc_gather(&bt->xml, (const uint8_t *)"</Key></Object>", 15))
+		return HF_ENOMEM;
+	bt->n++;
+	if (bt->n == S3_DELETE_BATCH || bt->xml.len > S3_MD5_MAX - 8192) {
+		unsigned n = bt->n;
+		if ((bt->rc = flush_batch(d->s, bt)) != HF_OK)
+			return bt->rc;
+		*d->deleted += n;
+	}
+	return 0;
+}
+
+int s3_delete_prefix(struct s3 *s, const char *prefix, unsigned *deleted)
+{
+	struct deleter d = { s, { { 0 }, 0, HF_OK }, deleted };
+	unsigned n;
+	int rc;
+
+	*deleted = 0;
+	/* Deleting while listing: S3 listings are consistent enough for that
+	** (the continuation token is past the deleted keys). */
+	rc = s3_list(s, prefix, 0, delete_listed, &d);
+	if (rc != HF_OK) {
+		free(d.bt.xml.p);
+		return d.bt.rc != HF_OK ? d.bt.rc : rc;
+	}
+	n = d.bt.n;
+	if ((rc = flush_batch(s, &d.bt)) == HF_OK)
+		*deleted += n;
+	return rc;
+}
+
 int s3_list(struct s3 *s, const char *prefix, unsigned max_keys,
 	    int (*fn)(void *arg, const struct s3_object *o), void *arg)
 {

@@ -77,6 +77,9 @@ int s3_put_file(struct s3 *s, const char *key, const char *path, const char *sta
 int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg);
 int s3_head(struct s3 *s, const char *key, uint64_t *size);
 int s3_delete(struct s3 *s, const char *key);
+/* Deletes every object under PREFIX: listed, then DeleteObjects, up to 1,000
+** keys a request. *DELETED: how many. */
+int s3_delete_prefix(struct s3 *s, const char *prefix, unsigned *deleted);
 /* Every object under PREFIX, MAX_KEYS per request (0: the server's 1,000). */
 int s3_list(struct s3 *s, const char *prefix, unsigned max_keys,
 	    int (*fn)(void *arg, const struct s3_object *o), void *arg);

@@ -215,3 +215,20 @@ int s3xml_parts(const char *xml, size_t len, int (*fn)(void *arg, const struct s
 	}
 	return HF_OK;
 }
+
+int s3xml_delete_result(const char *xml, size_t len, unsigned *failed, char *key, size_t key_len,
+			char *code, size_t code_len)
+{
+	const char *p = xml, *end = xml + len, *close, *c;
+
+	*failed = 0;
+	key[0] = code[0] = '\0';
+	if (len > S3XML_MAX_DOC || !element(&p, end, "DeleteResult", &close))
+		return HF_EPROTO;
+	for (const char *q = p; element(&q, close, "Error", &c); q = c + 8) {
+		if (!(*failed)++ && (field(q, c, "Key", key, key_len) == HF_EPROTO ||
+				     field(q, c, "Code", code, code_len) != HF_OK))
+			return HF_EPROTO;
+	}
+	return HF_OK;
+}

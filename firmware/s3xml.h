@@ -50,4 +50,9 @@ struct s3_part {
 int s3xml_parts(const char *xml, size_t len, int (*fn)(void *arg, const struct s3_part *p),
 		void *arg, bool *truncated, unsigned *next_marker);
 
+/* A DeleteObjects reply (<DeleteResult>, quiet mode): how many keys failed,
+** and the first one's key and code. */
+int s3xml_delete_result(const char *xml, size_t len, unsigned *failed, char *key, size_t key_len,
+			char *code, size_t code_len);
+
 #endif /* HF_S3XML_H */

@@ -165,3 +165,25 @@ TEST(s3xml_multipart_documents)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_INT(s3xml_parts(bad[i], strlen(bad[i]), part_seen, &s, &more, &marker), HF_EPROTO);
 }
+
+TEST(s3xml_delete_results)
+{
+	static const char ok[] = "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+				 "</DeleteResult>";
+	static const char some[] =
+		"<DeleteResult><Error><Key>a&amp;b</Key><Code>AccessDenied</Code><Message>m</Message>"
+		"</Error><Error><Key>c</Key><Code>InternalError</Code></Error></DeleteResult>";
+	char key[64], code[64];
+	unsigned failed;
+
+	CHECK_INT(s3xml_delete_result(ok, strlen(ok), &failed, key, sizeof(key), code, sizeof(code)),
+		  HF_OK);
+	CHECK_INT((int)failed, 0);
+	CHECK_INT(s3xml_delete_result(some, strlen(some), &failed, key, sizeof(key), code,
+				      sizeof(code)), HF_OK);
+	CHECK_INT((int)failed, 2);
+	CHECK_STR(key, "a&b");
+	CHECK_STR(code, "AccessDenied");
+	CHECK_INT(s3xml_delete_result("<Error><Code>x</Code></Error>", 29, &failed, key, sizeof(key),
+				      code, sizeof(code)), HF_EPROTO);
+}
