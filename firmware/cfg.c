@@ -170,8 +170,10 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			snprintf(c->s3_region, sizeof(c->s3_region), "%s", val);
 			return HF_OK;
 		}
-		if (strcmp(key, "ca_file") == 0 || strcmp(key, "credentials_file") == 0) {
-			char *dst = key[0] == 'c' && key[1] == 'a' ? c->s3_ca_file : c->s3_credentials_file;
+		if (strcmp(key, "ca_file") == 0 || strcmp(key, "credentials_file") == 0 ||
+		    strcmp(key, "metrics_file") == 0) {
+			char *dst = key[0] == 'm' ? c->metrics_file :
+				    key[0] == 'c' && key[1] == 'a' ? c->s3_ca_file : c->s3_credentials_file;
 			*why = "an absolute path";
 			if (val[0] != '/' || strlen(val) >= sizeof(c->s3_ca_file))
 				return HF_EINVAL;
@@ -369,6 +371,9 @@ const char *cfg_default_text(void)
 	"# part_size = 16MiB      # multipart uploads above this (5MiB to 5GiB)\n"
 	"# retries = 4            # more tries of a network, 5xx or 429 failure\n"
 	"# timeout = 30s          # longest wait for the replica's network\n"
+	"# metrics_file = /var/lib/prometheus/node-exporter/holdfast.prom\n"
+	"#                        # Prometheus textfile (node_exporter's collector):\n"
+	"#                        # lag, spool, requests, failures, jobs by state\n"
 	"# device = gateway-7     # this device's name in the replica (default: host name)\n"
 	"# seal_interval = 10s    # seal new frames into a segment at least this often\n"
 	"# seal_bytes = 1MiB      # or once this much WAL is unsealed\n"

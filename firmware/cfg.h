@@ -35,6 +35,7 @@ struct cfg {
 	char s3_region[64];          /* [replica] region */
 	char s3_ca_file[1024];       /* [replica] ca_file: CA bundle for the endpoint */
 	char s3_credentials_file[1024]; /* [replica] credentials_file (0600) */
+	char metrics_file[1024];     /* [replica] metrics_file: Prometheus textfile */
 	char s3_access_key[256];     /* [replica] access_key, secret_key: only in */
 	char s3_secret_key[256];     /*   a holdfast.conf no one else may read */
 	uint64_t s3_timeout_ms;      /* [replica] timeout: every network wait */

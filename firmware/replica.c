@@ -125,6 +125,19 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 	return s3_open(r->s3c, &r->c);
 }
 
+void replica_stats(const struct replica *r, struct replica_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!r->s3c)
+		return;
+	st->requests = r->s3c->http.requests;
+	st->sent = r->s3c->http.sent;
+	st->received = r->s3c->http.received;
+	st->failed_retry = r->s3c->failed[S3_FAIL_RETRY];
+	st->failed_access = r->s3c->failed[S3_FAIL_ACCESS];
+	st->failed_config = r->s3c->failed[S3_FAIL_CONFIG];
+}
+
 void replica_close(struct replica *r)
 {
 	if (r->s3c) {

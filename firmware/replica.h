@@ -45,6 +45,14 @@ void replica_close(struct replica *r);
 ** (whether it answers shows when it is used). */
 bool replica_reachable(const struct replica *r);
 
+/* What the replica's client has done since it was opened (S3; zeros for a
+** directory). */
+struct replica_stats {
+	uint64_t requests, sent, received;
+	uint64_t failed_retry, failed_access, failed_config;
+};
+void replica_stats(const struct replica *r, struct replica_stats *st);
+
 /* Writes REL whole and durably (file: tmp, fsync, rename, directory fsync;
 ** S3: one PutObject with Content-MD5). */
 int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len);

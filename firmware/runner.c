@@ -30,6 +30,7 @@
 #include "cfg.h"
 #include "datadir.h"
 #include "jlog.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "port.h"
 #include "recover.h"
@@ -78,6 +79,11 @@ struct runner {
 	struct ship ship;          /* WAL shipping, when [replica] url is set */
 	uint64_t next_seal;        /* mono ms of the next periodic seal */
 	int ship_rc;               /* last shipping result, logged on change */
+	unsigned ship_fails;       /* failed shipping rounds in a row */
+	uint64_t ship_retry_at;    /* mono ms: no network use before (backoff) */
+	int net_fd;                /* link/route changes (-1: none) */
+	uint64_t behind_since;     /* mono ms the replica last lacked nothing before */
+	uint64_t ship_failed_total;
 	char db_path[PATH_MAX + 32];
 	int sig_fd, wake_fd;
 	int64_t boot;
@@ -698,30 +704,94 @@ static bool idle(struct runner *r)
 	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
 }
 
+/* After N failed rounds in a row: capped exponential backoff from the seal
+** interval, half of it random, so that a fleet whose uplink died together
+** does not come back together. A link coming up cuts it short. */
+#define SHIP_BACKOFF_MAX_MS (5 * 60 * 1000)
+
+static uint64_t ship_backoff_ms(const struct runner *r)
+{
+	uint64_t ms = r->cfg.seal_interval_ms;
+
+	for (unsigned i = 1; i < r->ship_fails && ms < SHIP_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > SHIP_BACKOFF_MAX_MS)
+		ms = SHIP_BACKOFF_MAX_MS;
+	return ms / 2 + port_random_u32() % (ms / 2 + 1);
+}
+
+/* The Prometheus textfile, if configured: a failure to write it is said
+** once and changes nothing else. */
+static void write_metrics(struct runner *r, uint64_t t)
+{
+	static int said = HF_OK;
+	struct metrics m = { 0 };
+	uint64_t lowest;
+	int rc;
+
+	if (ship_spool_usage(&r->ship, &m.spool_files, &m.spool_bytes, &lowest) != HF_OK)
+		m.spool_files = 0;
+	m.unsealed_bytes = ship_unsealed_bytes(&r->ship);
+	if (!m.spool_files && !m.unsealed_bytes)
+		r->behind_since = 0;
+	else if (!r->behind_since)
+		r->behind_since = t;
+	if (!r->cfg.metrics_file[0])
+		return;
+	m.lag_seconds = r->behind_since ? (double)(t - r->behind_since) / 1000 : 0;
+	m.sealed_seq = r->ship.st.seq;
+	m.gaps = r->ship.st.gaps;
+	m.ship_failures = r->ship_failed_total;
+	if (r->ship.rep)
+		replica_stats(r->ship.rep, &m.rep);
+	if (jlog_counts(&r->j, &m.jobs) != HF_OK)
+		memset(&m.jobs, 0, sizeof(m.jobs));
+	if ((rc = metrics_write(r->cfg.metrics_file, &m)) != HF_OK && said == HF_OK)
+		port_log("metrics: cannot write %s (%s)", r->cfg.metrics_file, hf_strerror(rc));
+	said = rc;
+}
+
 /* Seals what is new and copies the spool to the replica if it is there. A
 ** failure loses nothing (the WAL and the spool keep it): said once per
-** change, tried again at the next interval. */
+** change; the network is left alone until the backoff has passed or a link
+** comes up, while sealing goes on into the spool. */
 static void ship_now(struct runner *r)
 {
 	struct jlog_now now = now_of(r);
+	uint64_t t = port_clock_mono_ms();
 	char sealed[200];
 	unsigned copied = 0;
 	int rc;
 
+	r->ship.hold = t < r->ship_retry_at;
 	if ((rc = jlog_begin(&r->j)) == HF_OK) {
 		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
 		jlog_rollback(&r->j); /* sealing writes nothing to the log */
 	}
-	if (rc == HF_OK) {
+	if (rc == HF_OK && !r->ship.hold) {
 		rc = ship_upload(&r->ship, &copied);
 		if (rc == HF_ENOENT)
 			rc = HF_OK; /* not configured here, or not mounted: the spool keeps it */
 	}
+	if (rc == HF_OK && !r->ship.hold) {
+		r->ship_fails = 0;
+		r->ship_retry_at = 0;
+	} else if (rc != HF_OK) {
+		r->ship_fails++;
+		r->ship_retry_at = t + ship_backoff_ms(r);
+	}
 	if (rc != r->ship_rc && rc != HF_OK)
 		port_log("replica: shipping failed (%s); the spool keeps everything, trying again "
-			 "every %llu ms", hf_strerror(rc), (unsigned long long)r->cfg.seal_interval_ms);
-	r->ship_rc = rc;
-	r->next_seal = port_clock_mono_ms() + r->cfg.seal_interval_ms;
+			 "in %llu s%s", hf_strerror(rc),
+			 (unsigned long long)((r->ship_retry_at - t + 999) / 1000),
+			 r->net_fd >= 0 ? " or when a network comes up" : "");
+	else if (rc == HF_OK && r->ship_rc != HF_OK && !r->ship.hold)
+		port_log("replica: shipping works again");
+	r->ship_rc = rc == HF_OK && r->ship.hold ? r->ship_rc : rc;
+	r->next_seal = t + r->cfg.seal_interval_ms;
+	if (rc != HF_OK)
+		r->ship_failed_total++;
+	write_metrics(r, t);
 }
 
 static void maybe_ship(struct runner *r, uint64_t now)
@@ -760,7 +830,7 @@ static void maybe_checkpoint(struct runner *r, uint64_t now)
 static int loop(struct runner *r)
 {
 	struct pollfd *pfd;
-	unsigned cap = 2 + 2 * r->nkids;
+	unsigned cap = 3 + 2 * r->nkids;
 
 	pfd = calloc(cap, sizeof(*pfd));
 	if (!pfd)
@@ -772,6 +842,7 @@ static int loop(struct runner *r)
 
 		pfd[n++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = r->wake_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = r->net_fd, .events = POLLIN };
 		for (unsigned i = 0; i < r->nkids; i++) {
 			struct child *c = &r->kids[i];
 			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.out_fd : -1, .events = POLLIN };
@@ -794,6 +865,12 @@ static int loop(struct runner *r)
 			r->dirty = true;
 			r->check_cancels = true;
 			r->next_sched = 0; /* a pipeline may have been added */
+		}
+		/* A network came up: whatever waits goes now, backoff or not. */
+		if ((pfd[2].revents & POLLIN) && port_netwatch_read(r->net_fd) &&
+		    r->cfg.replica[0] && (r->ship_fails || r->ship_retry_at)) {
+			r->ship_retry_at = 0;
+			r->next_seal = 0;
 		}
 		for (unsigned i = 0; i < r->nkids; i++) {
 			struct child *c = &r->kids[i];
@@ -904,7 +981,7 @@ int runner_run(const struct runner_opts *o)
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	r.sig_fd = r.wake_fd = -1;
+	r.sig_fd = r.wake_fd = r.net_fd = -1;
 	r.next_ready = UINT64_MAX;
 	r.dirty = true;
 	snprintf(conf, sizeof(conf), "%s/%s", o->dir, DD_CONF_NAME);
@@ -916,6 +993,10 @@ int runner_run(const struct runner_opts *o)
 		ship_free(&r.ship);
 		return rc;
 	}
+	/* Only a remote replica cares when links come up; without the kernel's
+	** notifications the backoff alone paces the retries. */
+	if (r.cfg.replica[0] && port_netwatch_open(&r.net_fd) != HF_OK)
+		r.net_fd = -1;
 	if ((rc = port_wake_listen(o->dir, &r.wake_fd)) != HF_OK) {
 		if (rc == HF_EBUSY)
 			port_log("another holdfast daemon is running for %s", o->dir);
@@ -969,5 +1050,6 @@ out:
 	jlog_close(&r.j);
 	port_close(r.sig_fd);
 	port_close(r.wake_fd);
+	port_close(r.net_fd);
 	return rc;
 }

@@ -275,6 +275,12 @@ static int call(struct s3 *s, const struct call *k, struct http_parser *p)
 		code[0] = '\0';
 		sk.skip = from;
 		rc = call_once(s, k, p, &sk, from, etag, code, sizeof(code));
+		if (rc == HF_EIO)
+			s->failed[S3_FAIL_RETRY]++;
+		else if (rc == HF_EACCES)
+			s->failed[S3_FAIL_ACCESS]++;
+		else if (rc == HF_EINVAL)
+			s->failed[S3_FAIL_CONFIG]++;
 		if (!etag[0] && p->status >= 200 && p->status <= 299)
 			etag_of(http_header(p, "etag"), etag, sizeof(etag));
 		if (rc == HF_EACCES && !strcmp(code, "RequestTimeTooSkewed") && !skew_fixed) {

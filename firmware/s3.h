@@ -52,10 +52,14 @@ struct s3_cfg {
 	uint64_t part_size;        /* multipart above this (0: S3_PART_DEFAULT) */
 };
 
+/* Failed requests by class (each try counts), for the metrics. */
+enum s3_fail { S3_FAIL_RETRY, S3_FAIL_ACCESS, S3_FAIL_CONFIG, S3_FAIL_CLASSES };
+
 struct s3 {
 	struct s3_cfg c;
 	struct httpc http;
 	unsigned retried;          /* tries that were retries */
+	uint64_t failed[S3_FAIL_CLASSES];
 };
 
 /* Keeps C (its strings must outlive S). s3_close is due even on failure. */

@@ -128,9 +128,11 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 	return HF_OK;
 }
 
+/* The replica is there, and we may use it (not in the daemon's backoff:
+** sealing then goes to the spool alone, and no generation starts). */
 static bool reachable(const struct ship *s)
 {
-	return s->rep && replica_reachable(s->rep);
+	return s->rep && !s->hold && replica_reachable(s->rep);
 }
 
 void ship_free(struct ship *s)

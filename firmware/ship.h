@@ -40,6 +40,7 @@ struct replica;
 
 struct ship {
 	struct replica *rep;    /* NULL when no replica is configured */
+	bool hold;              /* the daemon's backoff: no network use for now */
 	char spool[4160];
 	char wal[4160];
 	const struct cfg *cfg;

@@ -283,6 +283,15 @@ const char *port_conn_protocol(const struct port_conn *c);
 bool port_conn_idle_ok(const struct port_conn *c);
 void port_conn_close(struct port_conn *c);
 
+/*
+** Network changes: a socket (rtnetlink) that becomes readable when a link,
+** an address or a route changes. HF_ENOTSUP where the kernel has none.
+** port_netwatch_read drains it: true if something came up (a link up and
+** running, a new address or route), the moment to try the network again.
+*/
+int port_netwatch_open(int *fd);
+bool port_netwatch_read(int fd);
+
 /* This process's id. */
 pid_t port_pid(void);
 

@@ -31,10 +31,13 @@ or one of: cut (forwarded; the reply's body cut in the middle), tamper
 (forwarded, then the connection reset before the reply: done but unsaid).
 Each request is logged on stderr as "N METHOD PATH -> STATUS".
 
-Usage: faultsrv.py MODE PORT CERT KEY. Test code only: never on a network.
+Usage: faultsrv.py MODE PORT CERT KEY. Listens on 127.0.0.1, or on
+$FAULTSRV_ADDR (an address inside a test's own network namespace). Test
+code only: never on a network.
 """
 import http.client
 import calendar
+import os
 import email.utils
 import hashlib
 import socket
@@ -234,7 +237,8 @@ ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(CERT, KEY)
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", PORT))
+# Loopback, or the address of a test namespace's own interface (tests/net).
+srv.bind((os.environ.get("FAULTSRV_ADDR", "127.0.0.1"), PORT))
 srv.listen(16)
 while True:
     raw, _ = srv.accept()

@@ -1,0 +1,28 @@
+/*
+** metrics.h: the daemon's Prometheus textfile, for node_exporter's textfile
+** collector: replication lag, spool, the replica client's requests, bytes
+** and failures by class, jobs by state. Written atomically (tmp + rename),
+** and only when something in it changed, so idle flash is not worn.
+*/
+#ifndef HF_METRICS_H
+#define HF_METRICS_H
+
+#include <stdint.h>
+
+#include "jlog.h"
+#include "replica.h"
+
+struct metrics {
+	double lag_seconds;        /* since the replica last had everything */
+	unsigned spool_files;
+	uint64_t spool_bytes, unsealed_bytes;
+	uint64_t sealed_seq, gaps;
+	struct replica_stats rep;
+	uint64_t ship_failures;    /* shipping rounds that failed */
+	struct jlog_counts jobs;
+};
+
+/* Writes M to PATH if it differs from what was written last. */
+int metrics_write(const char *path, const struct metrics *m);
+
+#endif /* HF_METRICS_H */
