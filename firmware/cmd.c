@@ -789,8 +789,10 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = jlog_counts(&c.j, &k)) != HF_OK)
 		goto out;
 	alive = port_wake_send(c.dir) == HF_OK;
-	/* Ages need one clock: only within this boot can we say. */
-	if (k.oldest_queued_boot == c.now.boot && c.now.mono_ms >= k.oldest_queued_mono_ms)
+	/* Ages need one clock: only within this boot can we say. (Boot 0: no
+	** queued job; a fresh log has no boot recorded either.) */
+	if (k.oldest_queued_boot > 0 && k.oldest_queued_boot == c.now.boot &&
+	    c.now.mono_ms >= k.oldest_queued_mono_ms)
 		age = (int64_t)(c.now.mono_ms - k.oldest_queued_mono_ms);
 	if (json) {
 		fprintf(out,
