@@ -285,11 +285,17 @@ static const struct verb verbs[] = {
 	  "  --cwd DIR            run in DIR (default: the current directory)\n"
 	  "  --not-before DUR     do not start before DUR from now\n"
 	  "  --json               print {\"id\":N,\"existed\":BOOL}\n"
+	  "  --wait-remote        return (and print the id) only once the replica\n"
+	  "                       holds the segment with this job: for jobs that must\n"
+	  "                       survive the device itself\n"
+	  "  --remote-timeout DUR give up waiting for the replica after DUR (default\n"
+	  "                       1m): exit 1, the job stays queued here\n"
 	  "  -h, --help           this help\n"
 	  "\n"
 	  "Durations: 250ms, 30s, 5m, 2h, 1d, 1h30m. Limits: 256 arguments, 64 KiB per\n"
 	  "argument, 256 KiB in all; arguments must be UTF-8.\n"
-	  "Exit status: 0 queued (id printed), 1 failure (nothing queued), 2 usage or\n"
+	  "Exit status: 0 queued (id printed), 1 failure (nothing queued; with\n"
+	  "--wait-remote: or queued here but not in the replica, as said), 2 usage or\n"
 	  "input error (nothing queued).\n",
 	  cmd_submit },
 	{ "ls", "list jobs, newest first",

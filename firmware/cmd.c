@@ -170,13 +170,14 @@ static int json_only_args(struct cli_args *a, bool *json)
 int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	enum { O_HELP, O_NAME, O_AFTER, O_RETRIES, O_BACKOFF, O_TIMEOUT, O_PRIORITY,
-	       O_GROUP, O_KEY, O_ENV, O_CWD, O_NOT_BEFORE, O_JSON };
+	       O_GROUP, O_KEY, O_ENV, O_CWD, O_NOT_BEFORE, O_JSON, O_WAIT_REMOTE, O_REMOTE_TIMEOUT };
 	static const struct cli_opt opts[] = {
 		{ "help", 'h', false }, { "name", 0, true }, { "after", 0, true },
 		{ "retries", 0, true }, { "backoff", 0, true }, { "timeout", 0, true },
 		{ "priority", 0, true }, { "group", 0, true }, { "key", 0, true },
 		{ "env", 0, true }, { "cwd", 0, true }, { "not-before", 0, true },
-		{ "json", 0, false }, { NULL, 0, false }
+		{ "json", 0, false }, { "wait-remote", 0, false }, { "remote-timeout", 0, true },
+		{ NULL, 0, false }
 	};
 	const char *after_refs[64];
 	int nafter = 0, nenv = 0, r, idx;
@@ -185,7 +186,8 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 	struct jlog_spec s;
 	int64_t after_ids[64], id = 0;
 	long long n;
-	bool json = false, existed = false;
+	bool json = false, existed = false, wait_remote = false;
+	uint64_t remote_timeout = 60000;
 	size_t total = 0;
 	struct ctx c;
 	int rc;
@@ -203,6 +205,16 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 		}
 		switch (idx) {
 		case O_HELP: return CLI_HELP;
+		case O_WAIT_REMOTE:
+			wait_remote = true;
+			break;
+		case O_REMOTE_TIMEOUT:
+			if (units_parse_duration(val, &remote_timeout) || !remote_timeout) {
+				port_log("submit: --remote-timeout: '%s' is not a duration such as 30s",
+					 val);
+				return HF_EINVAL;
+			}
+			break;
 		case O_NAME:
 			if (!jlog_name_is_valid(val)) {
 				port_log("submit: bad --name '%s': letters, digits, '_', '-', '.', "
@@ -366,6 +378,16 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 		goto out_rollback;
 	if ((rc = jlog_commit(&c.j)) != HF_OK)
 		goto out;
+	poke(&c);
+	if (wait_remote) {
+		/* Durable here; printed only once the replica has it too. */
+		ctx_close(&c);
+		if ((rc = cmd_wait_remote(g, remote_timeout)) != HF_OK) {
+			port_log("submit: job %lld is queued here, but the replica does not hold it "
+				 "yet", (long long)id);
+			return rc;
+		}
+	}
 	/* Durable now; only now may the id be printed. */
 	if (json)
 		fprintf(out, "{\"id\":%lld,\"existed\":%s}\n", (long long)id,
@@ -375,8 +397,8 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if (existed)
 		port_log("submit: key '%s' is job %lld already; nothing new was queued", s.key,
 			 (long long)id);
-	poke(&c);
-	ctx_close(&c);
+	if (!wait_remote)
+		ctx_close(&c);
 	return HF_OK;
 
 out_rollback:

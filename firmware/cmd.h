@@ -39,6 +39,9 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out);
+/* After a commit: seals it and copies the spool until the replica holds
+** the segment (or snapshot) with it, checked there, for up to TIMEOUT_MS. */
+int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms);
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out);
 
 /* Whether S is valid UTF-8 (what the log's JSON columns can hold). */

@@ -77,6 +77,59 @@ static int no_args(struct cli_args *a)
 
 /* ---- sync ------------------------------------------------------------------------- */
 
+int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)
+{
+	uint64_t start = port_clock_mono_ms(), seq = 0, gen = 0, size;
+	unsigned copied, pause = 100;
+	char sealed[200], rel[300];
+	bool have = false;
+	struct shipctx s;
+	int rc;
+
+	if ((rc = shipctx_open(g, &s)) != HF_OK)
+		return rc;
+	if (!s.cfg.replica[0]) {
+		port_log("--wait-remote: no replica configured ([replica] url in %s/holdfast.conf)",
+			 s.c.dir);
+		shipctx_close(&s);
+		return HF_EINVAL;
+	}
+	for (;;) {
+		/* Sealing takes everything committed, ours included (a snapshot if
+		** no generation could start yet: the replica was away). */
+		if (!have && (rc = jlog_begin(&s.c.j)) == HF_OK) {
+			rc = ship_seal(&s.ship, &s.c.j, &s.c.now, sealed, sizeof(sealed));
+			jlog_rollback(&s.c.j);
+			if (rc == HF_OK && s.ship.st.have_gen) {
+				have = true;
+				gen = s.ship.st.generation;
+				seq = s.ship.st.seq;
+			}
+		}
+		if (have && (rc = ship_upload(&s.ship, &copied)) == HF_OK) {
+			/* Done only when the replica itself says it has the file. */
+			if (seq)
+				snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/seg/%016" PRIx64 ".zst",
+					 s.ship.device, gen, seq);
+			else
+				snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/snapshot.zst",
+					 s.ship.device, gen);
+			if (replica_size(s.ship.rep, rel, &size) == HF_OK)
+				break;
+		}
+		if (port_clock_mono_ms() - start >= timeout_ms) {
+			port_log("--wait-remote: the replica %s does not hold it after %llu ms",
+				 s.cfg.replica, (unsigned long long)timeout_ms);
+			rc = HF_EIO;
+			break;
+		}
+		port_poll(NULL, 0, (int)pause);
+		pause = pause < 2000 ? pause * 2 : 2000;
+	}
+	shipctx_close(&s);
+	return rc;
+}
+
 static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len);
 
 static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
