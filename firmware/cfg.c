@@ -156,6 +156,13 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			c->s3_retries = (unsigned)n;
 			return HF_OK;
 		}
+		if (strcmp(key, "bandwidth") == 0) {
+			*why = "bytes per second sent, such as 256KiB (0: no cap)";
+			if (units_parse_size(val, &c->bandwidth) ||
+			    (c->bandwidth && c->bandwidth < 1024))
+				return HF_EINVAL;
+			return HF_OK;
+		}
 		if (strcmp(key, "part_size") == 0) {
 			*why = "a size from 5MiB to 5GiB, such as 16MiB";
 			if (units_parse_size(val, &c->s3_part_size) || c->s3_part_size < (5u << 20) ||
@@ -370,6 +377,7 @@ const char *cfg_default_text(void)
 	"#                        # TLS alone guards the bytes, for half the CPU\n"
 	"# part_size = 16MiB      # multipart uploads above this (5MiB to 5GiB)\n"
 	"# retries = 4            # more tries of a network, 5xx or 429 failure\n"
+	"# bandwidth = 0          # bytes/s sent to S3 at most, such as 256KiB (0: no cap)\n"
 	"# timeout = 30s          # longest wait for the replica's network\n"
 	"# metrics_file = /var/lib/prometheus/node-exporter/holdfast.prom\n"
 	"#                        # Prometheus textfile (node_exporter's collector):\n"

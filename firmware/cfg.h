@@ -44,6 +44,7 @@ struct cfg {
 	bool s3_unsigned_payload;    /* [replica] payload = unsigned (else signed) */
 	unsigned s3_retries;         /* [replica] retries of a retryable failure */
 	uint64_t s3_part_size;       /* [replica] part_size: multipart above it */
+	uint64_t bandwidth;          /* [replica] bandwidth: bytes/s sent (0: no cap) */
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */

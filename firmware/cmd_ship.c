@@ -854,7 +854,7 @@ static int debug_s3_run(struct s3 *s, const char **pos, const char *state, unsig
 ** debug s3 put KEY FILE | get KEY | head KEY | rm KEY | rm-prefix PREFIX |
 ** ls [PREFIX] | abort KEY UPLOAD_ID, with [--max-keys N] [--ca FILE] [--pin PIN]
 ** [--timeout T] [--retries N] [--part-size SIZE] [--state FILE] [--virtual]
-** [--unsigned-payload]:
+** [--unsigned-payload] [--bandwidth BYTES_PER_S]:
 ** S3 calls through one client. The endpoint, bucket and region come from
 ** $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_BUCKET, $HOLDFAST_S3_REGION
 ** (us-east-1), the credentials from $AWS_ACCESS_KEY_ID and
@@ -866,7 +866,7 @@ static int debug_s3(struct cli_args *a, FILE *out)
 		{ "help", 'h', false },	  { "ca", 0, true },	    { "max-keys", 0, true },
 		{ "timeout", 0, true },	  { "retries", 0, true },   { "part-size", 0, true },
 		{ "state", 0, true },	  { "virtual", 0, false },  { "pin", 0, true },
-		{ "unsigned-payload", 0, false }, { NULL, 0, false },
+		{ "unsigned-payload", 0, false }, { "bandwidth", 0, true }, { NULL, 0, false },
 	};
 	const char *pos[3] = { NULL, NULL, NULL }, *val, *ep = getenv("HOLDFAST_S3_ENDPOINT");
 	const char *state = NULL;
@@ -927,8 +927,14 @@ static int debug_s3(struct cli_args *a, FILE *out)
 		case 8:
 			c.pin = val;
 			break;
-		default:
+		case 9:
 			c.unsigned_payload = true;
+			break;
+		default:
+			if (units_parse_size(val, &c.bandwidth) || c.bandwidth < 1024) {
+				port_log("debug s3: --bandwidth: '%s' is not a rate such as 256KiB", val);
+				return HF_EINVAL;
+			}
 		}
 	}
 	if (!ep || !c.bucket || !c.access_key || !c.secret_key || !pos[0]) {

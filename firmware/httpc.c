@@ -76,6 +76,7 @@ int httpc_open(struct httpc *h, const struct httpc_url *server, const char *ca_f
 	h->server = *server;
 	h->server.path[0] = '\0';
 	h->timeout_ms = timeout_ms;
+	h->paced_at = port_clock_mono_ms();
 	return server->tls ? port_tls_new(ca_file, pin, &h->tls) : HF_OK;
 }
 
@@ -92,6 +93,44 @@ void httpc_close(struct httpc *h)
 	h->tls = NULL;
 }
 
+#define HTTPC_SLICE (16u * 1024)
+
+/* Waits until N more bytes may go out under H's rate. */
+static void pace(struct httpc *h, size_t n)
+{
+	uint64_t burst = h->rate / 8 > HTTPC_SLICE ? h->rate / 8 : HTTPC_SLICE, now;
+
+	for (;;) {
+		now = port_clock_mono_ms();
+		h->tokens += (now - h->paced_at) * h->rate / 1000;
+		h->paced_at = now;
+		if (h->tokens > burst)
+			h->tokens = burst;
+		if (h->tokens >= n)
+			break;
+		port_poll(NULL, 0, (int)(((n - h->tokens) * 1000 + h->rate - 1) / h->rate));
+	}
+	h->tokens -= n;
+}
+
+/* Writes LEN bytes at P, paced when H has a rate. */
+static int send_paced(struct httpc *h, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	int rc = HF_OK;
+
+	if (!h->rate)
+		return port_conn_write(h->conn, p, len, h->timeout_ms);
+	while (len && rc == HF_OK) {
+		size_t n = len < HTTPC_SLICE ? len : HTTPC_SLICE;
+		pace(h, n);
+		rc = port_conn_write(h->conn, b, n, h->timeout_ms);
+		b += n;
+		len -= n;
+	}
+	return rc;
+}
+
 /* One exchange on the open connection. *NOTHING: the connection failed
 ** before any byte of a reply (a kept-alive one the server had closed). */
 static int exchange(struct httpc *h, const char *head, size_t head_len, const struct httpc_body *b,
@@ -102,8 +141,8 @@ static int exchange(struct httpc *h, const char *head, size_t head_len, const st
 	int rc;
 
 	*nothing = true;
-	if ((rc = port_conn_write(h->conn, head, head_len, h->timeout_ms)) == HF_OK && b && b->len)
-		rc = port_conn_write(h->conn, b->mem, (size_t)b->len, h->timeout_ms);
+	if ((rc = send_paced(h, head, head_len)) == HF_OK && b && b->len)
+		rc = send_paced(h, b->mem, (size_t)b->len);
 	h->sent += head_len + (b ? b->len : 0);
 	window = port_clock_mono_ms();
 	while (rc == HF_OK && p->state != HTTP_DONE) {

@@ -9,6 +9,9 @@
 ** Every wait is bounded by the timeout, and a reply must keep moving: less
 ** than HTTPC_MIN_BYTES within any timeout-long window (a server trickling
 ** bytes to keep us waiting) ends the request as a network failure.
+**
+** With a rate set, what is sent is paced by a token bucket (bursts of an
+** eighth of a second): a metered or shared uplink is not saturated.
 */
 #ifndef HF_HTTPC_H
 #define HF_HTTPC_H
@@ -42,6 +45,8 @@ struct httpc {
 	struct port_conn *conn;   /* kept between requests */
 	unsigned timeout_ms;      /* bounds every wait */
 	char proto[32];           /* of the last connection: "TLSv1.3", "plain" */
+	uint64_t rate;            /* bytes/s sent at most (0: no cap) */
+	uint64_t tokens, paced_at;
 	unsigned connects;        /* connections opened */
 	unsigned requests;
 	uint64_t sent, received;  /* bytes, bodies and heads */

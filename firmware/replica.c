@@ -115,6 +115,7 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 	r->c.part_size = cfg ? cfg->s3_part_size : 0;
 	r->c.virtual_host = cfg && cfg->s3_virtual_host;
 	r->c.unsigned_payload = cfg && cfg->s3_unsigned_payload;
+	r->c.bandwidth = cfg ? cfg->bandwidth : 0;
 	if (cfg && cfg->s3_pin[0])
 		snprintf(r->pin, sizeof(r->pin), "%s", cfg->s3_pin);
 	if ((pin = getenv("HOLDFAST_S3_PIN")) && snprintf(r->pin, sizeof(r->pin), "%s", pin) >= (int)sizeof(r->pin))

@@ -351,6 +351,7 @@ static int put_one(struct s3 *s, const char *key, const void *data, size_t len)
 int s3_open(struct s3 *s, const struct s3_cfg *c)
 {
 	struct httpc_url server = c->endpoint;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->c = *c;
@@ -362,7 +363,9 @@ int s3_open(struct s3 *s, const struct s3_cfg *c)
 		port_log("s3: bucket %s: the virtual host name is too long", c->bucket);
 		return HF_EINVAL;
 	}
-	return httpc_open(&s->http, &server, c->ca_file, c->pin, c->timeout_ms);
+	rc = httpc_open(&s->http, &server, c->ca_file, c->pin, c->timeout_ms);
+	s->http.rate = c->bandwidth;
+	return rc;
 }
 
 void s3_close(struct s3 *s)

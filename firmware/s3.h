@@ -50,6 +50,7 @@ struct s3_cfg {
 	unsigned timeout_ms;       /* every wait on the network */
 	unsigned retries;          /* more tries of a retryable failure */
 	uint64_t part_size;        /* multipart above this (0: S3_PART_DEFAULT) */
+	uint64_t bandwidth;        /* bytes/s sent at most (0: no cap) */
 };
 
 /* Failed requests by class (each try counts), for the metrics. */

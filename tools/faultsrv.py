@@ -29,7 +29,8 @@ FAULT instead of being forwarded: 500, slowdown, reset (no reply), stall,
 or one of: cut (forwarded; the reply's body cut in the middle), tamper
 (forwarded with one body byte flipped, signatures unchanged), lost
 (forwarded, then the connection reset before the reply: done but unsaid).
-Each request is logged on stderr as "N METHOD PATH -> STATUS".
+Each request is logged on stderr as "N METHOD PATH -> STATUS (B bytes in T s)",
+T from the end of its head to the end of its body, as received.
 
 Usage: faultsrv.py MODE PORT CERT KEY. Listens on 127.0.0.1, or on
 $FAULTSRV_ADDR (an address inside a test's own network namespace). Test
@@ -56,12 +57,14 @@ LOCK = threading.Lock()
 
 
 def read_request(conn, data):
-    """The rest of a request whose bytes so far are DATA: (head, body, leftover)."""
+    """The rest of a request whose bytes so far are DATA: (head, body,
+    leftover, seconds from the end of its head to the end of its body)."""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
         if not chunk:
             return None
         data += chunk
+    start = time.monotonic()
     head, _, body = data.partition(b"\r\n\r\n")
     length = 0
     for line in head.split(b"\r\n")[1:]:
@@ -73,7 +76,7 @@ def read_request(conn, data):
         if not chunk:
             return None
         body += chunk
-    return head, body[:length], body[length:]
+    return head, body[:length], body[length:], time.monotonic() - start
 
 
 def rst(conn):
@@ -91,7 +94,7 @@ def proxy(conn):
             req = read_request(conn, data)
             if req is None:
                 return
-            head, body, data = req
+            head, body, data, took = req
             with LOCK:
                 COUNT[0] += 1
                 n = COUNT[0]
@@ -124,7 +127,8 @@ def proxy(conn):
             up.endheaders(body if body else None)
             resp = up.getresponse()
             rbody = resp.read()
-            print("%d %s %s -> %d%s" % (n, method, path, resp.status, " " + fault if fault else ""),
+            print("%d %s %s -> %d%s (%d bytes in %.3f s)" % (n, method, path, resp.status,
+                                                           " " + fault if fault else "", len(body), took),
                   file=sys.stderr, flush=True)
             if fault == "lost":
                 rst(conn)
