@@ -1039,8 +1039,12 @@ int runner_run(const struct runner_opts *o)
 		now = now_of(&r);
 		rc = recover_clean_stop(&r.j, run, &now);
 	}
-	if (rc == HF_OK && r.cfg.replica[0])
-		ship_now(&r); /* everything this run wrote, sealed and shipped if possible */
+	if (rc == HF_OK && r.cfg.replica[0]) {
+		/* Everything this run wrote, sealed and shipped if possible: one
+		** last try, whatever the backoff said. */
+		r.ship_retry_at = 0;
+		ship_now(&r);
+	}
 out:
 	ship_free(&r.ship);
 	for (size_t i = 0; i < r.nchunks; i++)
