@@ -139,6 +139,9 @@ bench-ship: $(B)/holdfast
 bench-s3: $(B)/holdfast
 	@tools/bench/s3 $(B)
 
+bench-sync: $(B)/holdfast
+	@tools/bench/sync $(B)
+
 # The same on an emulated SD card: the sim build adds SYNC_DELAY_US to every
 # fsync, in holdfast and in the baseline alike.
 SYNC_DELAY_US ?= 5000
@@ -216,7 +219,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)

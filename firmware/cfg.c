@@ -25,7 +25,7 @@ void cfg_init(struct cfg *c)
 	c->shutdown_grace_ms = 10000;
 	c->quarantine_after = 3;
 	c->wal_max = 4 * 1024 * 1024;
-	c->seal_interval_ms = 10000;
+	c->seal_interval_ms = 1000;
 	c->seal_bytes = 1024 * 1024;
 	c->spool_max = 64 * 1024 * 1024;
 	c->s3_timeout_ms = 30000;
@@ -161,6 +161,24 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			if (units_parse_size(val, &c->bandwidth) ||
 			    (c->bandwidth && c->bandwidth < 1024))
 				return HF_EINVAL;
+			return HF_OK;
+		}
+		if (strcmp(key, "daily_budget") == 0) {
+			*why = "bytes sent to the replica per day, such as 50MiB (0: no budget)";
+			if (units_parse_size(val, &c->daily_budget) ||
+			    (c->daily_budget && c->daily_budget < 65536))
+				return HF_EINVAL;
+			return HF_OK;
+		}
+		if (strcmp(key, "upload_window") == 0) {
+			int h1, m1, h2, m2, n = 0;
+			*why = "HH:MM-HH:MM in UTC, such as 01:00-05:00 (may wrap past midnight)";
+			if (sscanf(val, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || val[n] ||
+			    h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59 || h1 < 0 || h2 < 0 || m1 < 0 ||
+			    m2 < 0 || h1 * 60 + m1 == h2 * 60 + m2)
+				return HF_EINVAL;
+			c->window_start = h1 * 60 + m1;
+			c->window_end = h2 * 60 + m2;
 			return HF_OK;
 		}
 		if (strcmp(key, "part_size") == 0) {
@@ -378,12 +396,18 @@ const char *cfg_default_text(void)
 	"# part_size = 16MiB      # multipart uploads above this (5MiB to 5GiB)\n"
 	"# retries = 4            # more tries of a network, 5xx or 429 failure\n"
 	"# bandwidth = 0          # bytes/s sent to S3 at most, such as 256KiB (0: no cap)\n"
+	"# daily_budget = 0       # bytes sent to S3 per UTC day at most, such as 50MiB;\n"
+	"#                        # past it the spool keeps everything until the next day\n"
+	"# upload_window =        # HH:MM-HH:MM UTC, such as 01:00-05:00: ship only then\n"
+	"#                        # (honoured only while the wall clock is trusted)\n"
 	"# timeout = 30s          # longest wait for the replica's network\n"
 	"# metrics_file = /var/lib/prometheus/node-exporter/holdfast.prom\n"
 	"#                        # Prometheus textfile (node_exporter's collector):\n"
 	"#                        # lag, spool, requests, failures, jobs by state\n"
 	"# device = gateway-7     # this device's name in the replica (default: host name)\n"
-	"# seal_interval = 10s    # seal new frames into a segment at least this often\n"
+	"# seal_interval = 1s     # seal new frames into a segment at least this often:\n"
+	"#                        # the replica lags commits by about this much; idle,\n"
+	"#                        # nothing is sealed and no request is made\n"
 	"# seal_bytes = 1MiB      # or once this much WAL is unsealed\n"
 	"# spool_max = 64MiB      # unshipped segments kept while the replica is away;\n"
 	"#                        # past it they are dropped (a gap, recorded) and a\n"

@@ -45,6 +45,9 @@ struct cfg {
 	unsigned s3_retries;         /* [replica] retries of a retryable failure */
 	uint64_t s3_part_size;       /* [replica] part_size: multipart above it */
 	uint64_t bandwidth;          /* [replica] bandwidth: bytes/s sent (0: no cap) */
+	uint64_t daily_budget;       /* [replica] daily_budget: bytes sent a day (0: none) */
+	int window_start, window_end; /* [replica] upload_window, minutes of the UTC
+				      * day; start == end: always */
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */

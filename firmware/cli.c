@@ -408,10 +408,14 @@ static const struct verb verbs[] = {
 	  "keeps everything), 1 failure, 2 usage error or no replica configured.\n",
 	  cmd_sync },
 	{ "replica", "list what a replica holds",
-	  "usage: holdfast replica ls REPLICA\n"
+	  "usage: holdfast replica ls REPLICA [--devices] [--ca FILE]\n"
 	  "\n"
-	  "REPLICA is a directory or file:///DIR. Lists each device's generations:\n"
-	  "snapshot present, segments, bytes, and whether segments are missing.\n",
+	  "REPLICA is a directory, file:///DIR or s3://BUCKET/PREFIX (endpoint from\n"
+	  "$HOLDFAST_S3_ENDPOINT, credentials from $AWS_ACCESS_KEY_ID and\n"
+	  "$AWS_SECRET_ACCESS_KEY). Lists each device's generations: snapshot\n"
+	  "present, segments, bytes, and whether segments are missing. With\n"
+	  "--devices, a line per device: its newest generation's last shipped file,\n"
+	  "when that was sealed and how long ago (the fleet's lag at a glance).\n",
 	  cmd_replica },
 	{ "restore", "rebuild a database from a replica",
 	  "usage: holdfast restore REPLICA -o OUT.db [--seq N | --time T]\n"

@@ -626,30 +626,87 @@ static int64_t parse_utc(const char *v)
 
 /* When the segment file REL was sealed, from its header: ISO 8601 UTC, or
 ** "clock untrusted". */
-static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len)
+/* When REL was sealed (its header's wall time; -1: the clock was
+** untrusted), or HF_ENOENT and the like if it cannot be read. */
+static int sealed_at(const struct replica *rp, const char *rel, int64_t *utc_ms)
 {
 	struct seg_hdr h;
 	char *buf;
 	size_t n;
+	int rc;
 
-	if (!rp || replica_read(rp, rel, &buf, &n) != HF_OK)
-		return;
-	if (seg_peek((const uint8_t *)buf, n, &h) == HF_OK) {
-		if (h.utc_ms < 0)
-			snprintf(out, len, "clock untrusted");
-		else
-			units_format_utc(h.utc_ms, false, out, len);
-	}
+	if (!rp || (rc = replica_read(rp, rel, &buf, &n)) != HF_OK)
+		return HF_ENOENT;
+	if ((rc = seg_peek((const uint8_t *)buf, n, &h)) == HF_OK)
+		*utc_ms = h.utc_ms;
 	free(buf);
+	return rc;
+}
+
+static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len)
+{
+	int64_t utc;
+
+	if (sealed_at(rp, rel, &utc) != HF_OK)
+		return;
+	if (utc < 0)
+		snprintf(out, len, "clock untrusted");
+	else
+		units_format_utc(utc, false, out, len);
+}
+
+/* replica ls --devices: a line per device: its generations, the newest one's
+** last shipped file, when that was sealed and how long ago. */
+static int ls_devices(const struct replica *rep, const struct ship_names *devs, FILE *out)
+{
+	bool trusted;
+	int64_t now = port_clock_utc(&trusted);
+
+	fprintf(out, "%-20s %5s %-16s %8s  %-20s %s\n", "DEVICE", "GENS", "NEWEST", "LAST SEQ",
+		"LAST SHIPPED (UTC)", "AGE");
+	for (size_t d = 0; d < devs->n; d++) {
+		struct ship_names gens, segs;
+		char rel[300], when[64] = "-", age[40] = "-";
+		uint64_t seq = 0;
+		int64_t utc;
+		size_t g;
+
+		if (replica_list(rep, devs->v[d], 16, NULL, &gens) != HF_OK || !gens.n)
+			continue;
+		g = newest_generation(rep, devs->v[d], &gens);
+		snprintf(rel, sizeof(rel), "%s/%s/seg", devs->v[d], gens.v[g]);
+		if (replica_list(rep, rel, 20, ".zst", &segs) == HF_OK && segs.n) {
+			seq = strtoull(segs.v[segs.n - 1], NULL, 16);
+			snprintf(rel, sizeof(rel), "%s/%s/seg/%s", devs->v[d], gens.v[g],
+				 segs.v[segs.n - 1]);
+			free(segs.v);
+		} else {
+			snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", devs->v[d], gens.v[g]);
+		}
+		if (sealed_at(rep, rel, &utc) == HF_OK) {
+			if (utc < 0) {
+				snprintf(when, sizeof(when), "clock untrusted");
+			} else {
+				units_format_utc(utc, false, when, sizeof(when));
+				if (trusted && now >= utc)
+					units_format_duration((uint64_t)(now - utc), age, sizeof(age));
+			}
+		}
+		fprintf(out, "%-20s %5zu %-16s %8" PRIu64 "  %-20s %s\n", devs->v[d], gens.n,
+			gens.v[g], seq, when, age);
+		free(gens.v);
+	}
+	return HF_OK;
 }
 
 static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
 {
 	const char *replica = NULL, *ca = NULL, *val;
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
-					       { NULL, 0, false } };
+					       { "devices", 0, false }, { NULL, 0, false } };
 	struct ship_names devs, gens, segs;
 	char rel[300], last[400];
+	bool devices = false;
 	int r, idx, rc;
 
 	(void)g;
@@ -658,8 +715,10 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 			return r;
 		if (r == CLI_OPTION && idx == 0)
 			return CLI_HELP;
-		if (r == CLI_OPTION)
+		if (r == CLI_OPTION && idx == 1)
 			ca = val;
+		else if (r == CLI_OPTION)
+			devices = true;
 		else
 			replica = val;
 	}
@@ -672,6 +731,11 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 	if ((rc = replica_list(rep, "", 0, NULL, &devs)) != HF_OK) {
 		if (rc == HF_ENOENT)
 			port_log("replica %s does not exist or holds nothing", rep->url);
+		return rc;
+	}
+	if (devices) {
+		rc = ls_devices(rep, &devs, out);
+		free(devs.v);
 		return rc;
 	}
 	fprintf(out, "%-20s %-16s %9s %-13s %12s  %-20s %s\n", "DEVICE", "GENERATION", "SNAPSHOT",
