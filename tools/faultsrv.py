@@ -120,13 +120,22 @@ def proxy(conn):
                 name, _, value = line.decode().partition(":")
                 headers[name.strip()] = value.strip()
             headers.pop("Content-Length", None)
-            up.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            for name, value in headers.items():
-                up.putheader(name, value)
-            up.putheader("Content-Length", str(len(body)))
-            up.endheaders(body if body else None)
-            resp = up.getresponse()
-            rbody = resp.read()
+            for attempt in (1, 2):
+                # The server may have closed our idle kept-alive connection:
+                # then once more on a new one.
+                try:
+                    up.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                    for name, value in headers.items():
+                        up.putheader(name, value)
+                    up.putheader("Content-Length", str(len(body)))
+                    up.endheaders(body if body else None)
+                    resp = up.getresponse()
+                    rbody = resp.read()
+                    break
+                except (OSError, http.client.HTTPException):
+                    up.close()
+                    if attempt == 2:
+                        raise
             print("%d %s %s -> %d%s (%d bytes in %.3f s)" % (n, method, path, resp.status,
                                                            " " + fault if fault else "", len(body), took),
                   file=sys.stderr, flush=True)
@@ -148,6 +157,7 @@ def proxy(conn):
         pass
     finally:
         up.close()
+        conn.close()
 
 
 def xml_error(code, message):

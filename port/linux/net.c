@@ -52,6 +52,7 @@ struct port_conn {
 	int fd;
 	struct port_tls *tls;  /* NULL: plain TCP */
 	bool io_logged;        /* the socket's failure was already said */
+	bool broken;           /* a read or write failed or timed out */
 	bool session_saved;    /* this connection's session is in tls->session */
 	bool resumed;
 	unsigned timeout_ms;   /* for the callbacks of the current call */
@@ -403,12 +404,16 @@ int port_conn_write(struct port_conn *c, const void *buf, size_t len, unsigned t
 			n = mbedtls_ssl_write(&c->ssl, p, len);
 			if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
 				continue;
-			if (n < 0)
+			if (n < 0) {
+				c->broken = true;
 				return tls_err(c, "write", n);
+			}
 		} else {
 			n = bio_send(c, p, len);
-			if (n < 0)
+			if (n < 0) {
+				c->broken = true;
 				return HF_EIO; /* said by bio_send */
+			}
 		}
 		p += n;
 		len -= (size_t)n;
@@ -424,8 +429,10 @@ int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsi
 	*got = 0;
 	if (!c->tls) {
 		n = bio_recv(c, buf, cap);
-		if (n < 0)
+		if (n < 0) {
+			c->broken = true;
 			return HF_EIO; /* said by bio_recv */
+		}
 		*got = (size_t)n;
 		return HF_OK;
 	}
@@ -439,8 +446,10 @@ int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsi
 		}
 		if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
 			return HF_OK; /* the end, said properly */
-		if (n < 0)
+		if (n < 0) {
+			c->broken = true;
 			return tls_err(c, "read", n);
+		}
 		*got = (size_t)n;
 		return HF_OK;
 	}
@@ -467,8 +476,17 @@ void port_conn_close(struct port_conn *c)
 	if (c->tls) {
 		c->timeout_ms = 1000;
 		c->io_logged = true; /* a peer already gone is no news at close */
-		mbedtls_ssl_close_notify(&c->ssl);
+		if (!c->broken)
+			mbedtls_ssl_close_notify(&c->ssl);
 		mbedtls_ssl_free(&c->ssl);
+	}
+	/* After a failure, an abortive close (RST): a plain close would leave
+	** the kernel retransmitting the unsent rest of a request we gave up on,
+	** to reach the server once a dead link comes back, long after we sent
+	** the request again on a new connection. */
+	if (c->fd >= 0 && c->broken) {
+		struct linger l = { 1, 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	}
 	if (c->fd >= 0)
 		close(c->fd);
