@@ -180,21 +180,13 @@ def serve(conn):
             data += chunk
         if MODE == "reset":
             # Mid-upload: the request body is not read; the connection dies.
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            conn.close()
+            rst(conn)
             return
         # Otherwise read the whole request, as a server does, then misbehave.
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value.strip())
-        while len(body) < length:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return
-            body += chunk
+        req = read_request(conn, data)
+        if req is None:
+            return
+        head, body = req[0], req[1]
         if MODE == "skew":
             now = time.time() + 7200
             sent = 0
@@ -211,7 +203,7 @@ def serve(conn):
             return
         if MODE.startswith("exists-"):
             if head.startswith(b"PUT "):
-                LAST_MD5[0] = hashlib.md5(body[:length]).hexdigest()
+                LAST_MD5[0] = hashlib.md5(body).hexdigest()
                 reply(conn, b"412 Precondition Failed", xml_error("PreconditionFailed", "exists"))
             else:
                 etag = LAST_MD5[0] if MODE == "exists-same" else "0" * 32
