@@ -703,6 +703,17 @@ static int copy_one(struct ship *s, const char *name)
 
 	snprintf(from, sizeof(from), "%s/%s", s->spool, name);
 	rc = replica_put(s, gen, seq, NULL, 0, from);
+	/* Create-only writes: the same name with other bytes is another writer
+	** with this very history (its device name, generation and seqs): a
+	** cloned SD card, or a copy of the data directory restored elsewhere.
+	** Nothing was overwritten; say what it means, and keep it in the spool. */
+	if (rc == HF_EEXIST)
+		port_log("replica: %s/%016" PRIx64 " seq %" PRIu64 " is in the replica with other "
+			 "contents: another device ships as '%s' with this device's history (a "
+			 "cloned SD card, or a restored copy of this data directory?). Nothing was "
+			 "overwritten and this device will not ship over it; give one of them its "
+			 "own [replica] device name and a fresh data directory (holdfast init)",
+			 s->device, gen, seq, s->device);
 	/* Only now, with the copy durable, may the spool forget it. */
 	if (rc == HF_OK && (rc = port_fs_unlink(from)) == HF_OK)
 		rc = port_fs_fsync_dir(s->spool);
