@@ -97,6 +97,34 @@ static int save(struct ship *s)
 	return port_fs_replace(path, text, (size_t)n, 0600);
 }
 
+/* DATA/install-id: 128 random bits, made the first time this data
+** directory ships, so that two devices shipping under one device name
+** (the same default host name across a fleet) are told apart. */
+static int install_id(struct ship *s, const char *data)
+{
+	char path[4200], *text;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/install-id", data);
+	if ((rc = port_fs_read_file(path, 64, &text, &len)) == HF_OK) {
+		if (len >= 32) {
+			memcpy(s->install_id, text, 32);
+			s->install_id[32] = '\0';
+		}
+		free(text);
+		if (len >= 32 && strspn(s->install_id, "0123456789abcdef") == 32)
+			return HF_OK;
+		port_log("%s: not an install id (32 hex digits); remove it to make a new one", path);
+		return HF_ECORRUPT;
+	}
+	if (rc != HF_ENOENT)
+		return rc;
+	snprintf(s->install_id, sizeof(s->install_id), "%08x%08x%08x%08x", port_random_u32(),
+		 port_random_u32(), port_random_u32(), port_random_u32());
+	return port_fs_replace(path, s->install_id, 32, 0600);
+}
+
 int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 {
 	memset(s, 0, sizeof(*s));
@@ -125,7 +153,7 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 				*p = '_';
 		snprintf(s->device, sizeof(s->device), "%.*s", SEG_DEVICE_MAX, host);
 	}
-	return HF_OK;
+	return cfg->replica[0] ? install_id(s, data) : HF_OK;
 }
 
 /* The replica is there, and we may use it (not in the daemon's backoff:
@@ -657,6 +685,37 @@ int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t 
 /* Writes one file of generation GEN (seq 0: the snapshot, and then the
 ** manifest) into the replica, durably: LEN bytes at BUF, or (BUF NULL) the
 ** spool file FROM. */
+/* The replica's DEVICE/owner: written by the first install to ship under
+** this device name; another install finds it and is refused, so two
+** devices can never interleave their generations under one name (restore
+** would pick the wrong device's). Checked once per process, on its first
+** write. A cloned data directory has the same id: its conflicts show at
+** the first seq both ship (copy_one). */
+static int check_owner(struct ship *s)
+{
+	char rel[256], *text;
+	size_t len;
+	int rc;
+
+	if (s->owner_ok)
+		return HF_OK;
+	snprintf(rel, sizeof(rel), "%s/owner", s->device);
+	if ((rc = replica_read(s->rep, rel, &text, &len)) == HF_ENOENT)
+		rc = replica_write(s->rep, rel, s->install_id, 32);
+	else if (rc == HF_OK) {
+		if (len != 32 || memcmp(text, s->install_id, 32) != 0) {
+			port_log("replica: the device name '%s' belongs to another install (%s/owner "
+				 "there is %.32s, this data directory is %s): two devices must not "
+				 "ship under one name; give this one its own [replica] device",
+				 s->device, s->device, text, s->install_id);
+			rc = HF_EEXIST;
+		}
+		free(text);
+	}
+	s->owner_ok = rc == HF_OK;
+	return rc;
+}
+
 static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len,
 		       const char *from)
 {
@@ -665,6 +724,8 @@ static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *b
 
 	if (!reachable(s))
 		return HF_ENOENT;
+	if ((rc = check_owner(s)) != HF_OK)
+		return rc;
 	if (seq)
 		snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/seg/%016" PRIx64 ".zst", s->device, gen,
 			 seq);

@@ -41,6 +41,8 @@ struct replica;
 struct ship {
 	struct replica *rep;    /* NULL when no replica is configured */
 	bool hold;              /* the daemon's backoff: no network use for now */
+	char install_id[33];    /* DATA/install-id: random, made once per data directory */
+	bool owner_ok;          /* the replica's DEVICE/owner names this install */
 	char spool[4160];
 	char wal[4160];
 	const struct cfg *cfg;
