@@ -8,6 +8,8 @@
 #   make check                what CI runs: every board built and tested, plus
 #                             the build and vendor checks; ends "N passed, N failed"
 #   make demo                 the main job (offline, no cloud)
+#   make bench-ship|bench-s3|bench-sync|bench-slow-sync   benchmarks (BENCHMARKS.md)
+#   make crash-test SEEDS=N, crash-soak, net-soak         longer soak modes
 #   make fetch                download and verify the pinned vendor sources
 #
 # Vendor sources are never committed: vendor/fetch gets them from Debian.
@@ -181,6 +183,11 @@ fuzz-s3xml:
 		tools/fuzz/s3xml.c firmware/s3xml.c
 	@build/fuzz/s3xml -max_total_time=$(FUZZ_SECONDS) -max_len=8192
 
+# The sync storm at soak strength: 10 minutes idle (no request may reach the
+# server), 200 link flaps, 40 kills of the daemon. Root (network namespaces).
+net-soak: $(B)/holdfast
+	@HOLDFAST_NET_IDLE=600 HOLDFAST_NET_FLAPS=200 HOLDFAST_NET_KILLS=40 tests/net/run $(B)/holdfast
+
 crash-soak:
 	@$(MAKE) --no-print-directory crash-test SEEDS=100000
 
@@ -219,7 +226,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-slow-sync crash-test crash-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)
