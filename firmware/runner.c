@@ -733,6 +733,9 @@ static void write_metrics(struct runner *r, uint64_t t)
 	uint64_t lowest;
 	int rc;
 
+	/* The spool is listed only for the textfile: not every tick otherwise. */
+	if (!r->cfg.metrics_file[0])
+		return;
 	if (ship_spool_usage(&r->ship, &m.spool_files, &m.spool_bytes, &lowest) != HF_OK)
 		m.spool_files = 0;
 	m.unsealed_bytes = ship_unsealed_bytes(&r->ship);
@@ -740,8 +743,6 @@ static void write_metrics(struct runner *r, uint64_t t)
 		r->behind_since = 0;
 	else if (!r->behind_since)
 		r->behind_since = t;
-	if (!r->cfg.metrics_file[0])
-		return;
 	m.lag_seconds = r->behind_since ? (double)(t - r->behind_since) / 1000 : 0;
 	m.sealed_seq = r->ship.st.seq;
 	m.gaps = r->ship.st.gaps;
