@@ -425,16 +425,24 @@ static int part_seen(void *arg, const struct s3_part *p)
 	return 0;
 }
 
+/* QUERY = BEFORE "uploadId=" and upload ID, encoded as SigV4 signs it. */
+static void upload_query(const char *id, const char *before, char *query, size_t cap)
+{
+	char eid[1600];
+
+	pct_encode(id, false, eid, sizeof(eid));
+	snprintf(query, cap, "%suploadId=%s", before, eid);
+}
+
 /* The parts the server already has of upload U->id (HF_ENOENT: the upload
 ** is gone, aborted or expired). */
 static int list_parts(struct s3 *s, struct upload *u)
 {
-	char eid[1600], query[1800];
+	char query[1800];
 	unsigned marker = 0;
 	bool more = true;
 	int rc = HF_OK;
 
-	pct_encode(u->id, false, eid, sizeof(eid));
 	while (rc == HF_OK && more) {
 		struct httpc_buf b = { 0 };
 		struct call k = { "GET", u->key, query, NULL, NULL, false, httpc_gather, &b,
@@ -443,7 +451,7 @@ static int list_parts(struct s3 *s, struct upload *u)
 		char m[40] = "";
 		if (marker)
 			snprintf(m, sizeof(m), "part-number-marker=%u&", marker);
-		snprintf(query, sizeof(query), "%suploadId=%s", m, eid);
+		upload_query(u->id, m, query, sizeof(query));
 		if ((rc = call(s, &k, &p)) == HF_OK &&
 		    (rc = s3xml_parts(b.p ? b.p : "", b.len, part_seen, u, &more, &marker)) == HF_EPROTO)
 			port_log("s3: list parts of %s: the reply is not a listing I can read", u->key);
@@ -509,7 +517,7 @@ static int upload_part(struct s3 *s, struct upload *u, unsigned i)
 	struct sums sums;
 	struct call k = { "PUT", u->key, NULL, &b, &sums, false, NULL, NULL, 0, false, false };
 	struct http_parser p;
-	char eid[1600], query[1700];
+	char query[1700], part[32];
 	const uint8_t *data;
 	size_t len;
 	int rc;
@@ -519,8 +527,8 @@ static int upload_part(struct s3 *s, struct upload *u, unsigned i)
 	b.mem = data;
 	b.len = len;
 	sums_of(s, data, len, &sums);
-	pct_encode(u->id, false, eid, sizeof(eid));
-	snprintf(query, sizeof(query), "partNumber=%u&uploadId=%s", i + 1, eid);
+	snprintf(part, sizeof(part), "partNumber=%u&", i + 1);
+	upload_query(u->id, part, query, sizeof(query));
 	k.query = query;
 	if ((rc = call(s, &k, &p)) != HF_OK)
 		return rc;
@@ -553,7 +561,7 @@ static int multipart_etag(struct upload *u, char out[48])
 static int complete_upload(struct s3 *s, struct upload *u)
 {
 	size_t cap = 128 + (size_t)u->nparts * 160, n;
-	char *xml = malloc(cap), eid[1600], query[1700], want[48];
+	char *xml = malloc(cap), query[1700], want[48];
 	struct httpc_buf b = { 0 };
 	struct httpc_body body = { xml, 0 };
 	struct sums sums;
@@ -573,8 +581,7 @@ static int complete_upload(struct s3 *s, struct upload *u)
 	n += (size_t)snprintf(xml + n, cap - n, "</CompleteMultipartUpload>");
 	body.len = n;
 	sums_of(s, xml, n, &sums);
-	pct_encode(u->id, false, eid, sizeof(eid));
-	snprintf(query, sizeof(query), "uploadId=%s", eid);
+	upload_query(u->id, "", query, sizeof(query));
 	rc = call(s, &k, &p);
 	/* S3 may answer 200 and then an error in the body. */
 	if (rc == HF_OK && b.p && s3xml_error(b.p, b.len, &e) == HF_OK) {
@@ -600,11 +607,10 @@ int s3_abort(struct s3 *s, const char *key, const char *id)
 {
 	struct call k = { "DELETE", key, NULL, NULL, NULL, false, NULL, NULL, 0, false, true };
 	struct http_parser p;
-	char eid[1600], query[1700];
+	char query[1700];
 	int rc;
 
-	pct_encode(id, false, eid, sizeof(eid));
-	snprintf(query, sizeof(query), "uploadId=%s", eid);
+	upload_query(id, "", query, sizeof(query));
 	k.query = query;
 	rc = call(s, &k, &p);
 	return rc == HF_ENOENT ? HF_OK : rc;
