@@ -285,21 +285,22 @@ static int load_seg(const struct replica *rp, const char *rel, struct seg_hdr *h
 	return check_seg(name, buf, len, h, raw);
 }
 
-/* The generation's manifest must be exactly what ship.c writes for it. */
-static int check_manifest(const struct replica *rp, const char *dev, const char *gen)
+/* The generation's manifest must be what ship.c writes for it. *FOLLOWS and
+** WHY: its gap record (0 and "" in the first generation). */
+static int check_manifest(const struct replica *rp, const char *dev, const char *gen,
+			  uint64_t *follows, char *why, size_t why_len)
 {
-	char rel[256], want[256];
+	char rel[256];
 	char *text;
 	size_t len;
 	int rc;
 
 	snprintf(rel, sizeof(rel), "%s/%s/manifest", dev, gen);
 	if ((rc = replica_read(rp, rel, &text, &len)) != HF_OK) {
-		port_log("restore: cannot read %s/%s", rp->url, rel);
+		port_log("restore: cannot read %s/%s (%s)", rp->url, rel, hf_strerror(rc));
 		return rc == HF_ENOENT ? HF_ECORRUPT : rc;
 	}
-	ship_manifest(dev, strtoull(gen, NULL, 16), want, sizeof(want));
-	rc = len == strlen(want) && !memcmp(text, want, len) ? HF_OK : HF_ECORRUPT;
+	rc = ship_manifest_parse(text, len, dev, strtoull(gen, NULL, 16), follows, why, why_len);
 	if (rc != HF_OK)
 		port_log("restore: %s/%s: not the manifest of device %s generation %s (damaged?)",
 			 rp->url, rel, dev, gen);
@@ -431,8 +432,8 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 		{ "time", 0, true },	      { "ca", 0, true },       { NULL, 0, false },
 	};
 	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *ca = NULL, *val;
-	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200];
-	uint64_t want_seq = UINT64_MAX, seq;
+	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200], why[200];
+	uint64_t want_seq = UINT64_MAX, seq, follows;
 	int64_t want_ms = -1;
 	struct image im = { 0 };
 	struct seg_hdr h, prev;
@@ -514,7 +515,7 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	free(gens.v);
 	snprintf(grel, sizeof(grel), "%s/%s", dev, gname);
 
-	if ((rc = check_manifest(rep, dev, gname)) != HF_OK)
+	if ((rc = check_manifest(rep, dev, gname, &follows, why, sizeof(why))) != HF_OK)
 		return rc;
 	snprintf(rel, sizeof(rel), "%s/snapshot.zst", grel);
 	if ((rc = load_seg(rep, rel, &h, &raw)) != HF_OK)
@@ -705,7 +706,8 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
 					       { "devices", 0, false }, { NULL, 0, false } };
 	struct ship_names devs, gens, segs;
-	char rel[300], last[400];
+	char rel[300], last[400], *text;
+	size_t tlen;
 	bool devices = false;
 	int r, idx, rc;
 
@@ -763,13 +765,34 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 				if (replica_size(rep, last, &size) == HF_OK)
 					bytes += size;
 			}
-			char seqs[32], when[64] = "-";
+			char seqs[32], when[64] = "-", why[200], gaps[300];
+			uint64_t follows = 0;
 			snprintf(seqs, sizeof(seqs), segs.n ? "0-%" PRIu64 : "0", expect - 1);
 			/* The last file's header says when it was sealed. */
 			sealed_when(rep, last, when, sizeof(when));
+			/* The manifest's gap record: what came before this generation. */
+			snprintf(rel, sizeof(rel), "%s/%s/manifest", devs.v[d], gens.v[i]);
+			if (replica_read(rep, rel, &text, &tlen) == HF_OK) {
+				if (ship_manifest_parse(text, tlen, devs.v[d],
+							strtoull(gens.v[i], NULL, 16), &follows, why,
+							sizeof(why)) != HF_OK)
+					snprintf(why, sizeof(why), "manifest damaged");
+				free(text);
+			} else {
+				snprintf(why, sizeof(why), "manifest missing");
+			}
+			int n = snprintf(gaps, sizeof(gaps), "%s",
+					 missing ? "segments missing (restore stops before the "
+						   "first)" :
+						   "");
+			if (follows)
+				snprintf(gaps + n, sizeof(gaps) - n, "%safter %016" PRIx64 ": %s",
+					 n ? "; " : "", follows, why);
+			else if (why[0])
+				snprintf(gaps + n, sizeof(gaps) - n, "%s%s", n ? "; " : "", why);
 			fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", devs.v[d],
 				gens.v[i], snap ? "yes" : "MISSING", seqs, bytes, when,
-				missing ? "segments missing (restore stops before the first)" : "none");
+				gaps[0] ? gaps : "none");
 			free(segs.v);
 		}
 		free(gens.v);

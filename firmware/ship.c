@@ -313,7 +313,7 @@ static int snap_page(void *arg, uint32_t pgno, const void *page)
 
 static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len,
 		       const char *from);
-static uint64_t replica_max_counter(struct ship *s);
+static int replica_newest(struct ship *s, uint64_t below, uint64_t *newest);
 
 /* After a new generation's snapshot is in the spool: older generations'
 ** files there are superseded by it (it holds all they had), so they are
@@ -384,9 +384,12 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 			 s->st.seq, why);
 		port_log("replica: %s; starting a new generation with a snapshot", why);
 	}
-	uint64_t seen = spool_max_counter(s, 0, false), in_rep = replica_max_counter(s);
-	if (in_rep > seen)
-		seen = in_rep;
+	/* A counter the replica has is never used again (best effort: if
+	** the listing fails, the manifest's gap record still names the
+	** generation this one follows). */
+	uint64_t seen = spool_max_counter(s, 0, false), newest;
+	if (replica_newest(s, UINT64_MAX, &newest) == HF_OK && newest >> 32 > seen)
+		seen = newest >> 32;
 	s->st.gen_counter = (seen > s->st.gen_counter ? seen : s->st.gen_counter) + 1;
 	s->st.generation = s->st.gen_counter << 32 | port_random_u32();
 	s->st.have_gen = true;
@@ -648,12 +651,45 @@ uint64_t ship_unsealed_bytes(const struct ship *s)
 
 /* ---- the replica ------------------------------------------------------------------ */
 
-void ship_manifest(const char *device, uint64_t generation, char *out, size_t len)
+void ship_manifest(const char *device, uint64_t generation, uint64_t follows, const char *why,
+		   char *out, size_t len)
 {
-	snprintf(out, len,
-		 "holdfast replica generation\ndevice %s\ngeneration %016" PRIx64
-		 "\nsegment_format %d\n",
-		 device, generation, SEG_VERSION);
+	int n = snprintf(out, len,
+			 "holdfast replica generation\ndevice %s\ngeneration %016" PRIx64
+			 "\nsegment_format %d\n",
+			 device, generation, SEG_VERSION);
+	if (follows && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - n, "follows %016" PRIx64 "\ngap %s\n", follows, why);
+}
+
+int ship_manifest_parse(const char *text, size_t len, const char *device, uint64_t generation,
+			uint64_t *follows, char *why, size_t why_len)
+{
+	char head[256];
+	size_t n;
+
+	ship_manifest(device, generation, 0, "", head, sizeof(head));
+	n = strlen(head);
+	*follows = 0;
+	why[0] = '\0';
+	if (len < n || memcmp(text, head, n) != 0)
+		return HF_ECORRUPT;
+	if (len == n)
+		return HF_OK;
+	/* The gap record, exactly as ship_manifest writes it. */
+	const char *p = text + n, *end = text + len, *nl;
+	char *e;
+	if (end - p < 8 + 16 + 1 || memcmp(p, "follows ", 8) != 0)
+		return HF_ECORRUPT;
+	*follows = strtoull(p + 8, &e, 16);
+	if (e != p + 8 + 16 || *e != '\n' || !*follows)
+		return HF_ECORRUPT;
+	p = e + 1;
+	if (end - p < 5 || memcmp(p, "gap ", 4) != 0 || !(nl = memchr(p, '\n', end - p)) ||
+	    nl + 1 != end)
+		return HF_ECORRUPT;
+	snprintf(why, why_len, "%.*s", (int)(nl - p - 4), p + 4);
+	return HF_OK;
 }
 
 int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq)
@@ -719,7 +755,8 @@ static int check_owner(struct ship *s)
 static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len,
 		       const char *from)
 {
-	char rel[256], text[256];
+	char rel[256], text[512];
+	uint64_t prev;
 	int rc;
 
 	if (!reachable(s))
@@ -734,26 +771,40 @@ static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *b
 	rc = buf ? replica_write(s->rep, rel, buf, len) : replica_write_file(s->rep, rel, from);
 	if (rc != HF_OK || seq)
 		return rc;
-	ship_manifest(s->device, gen, text, sizeof(text));
+	/* The gap record: the generation this one follows in the replica
+	** (found now, when the snapshot is there: whatever never got here
+	** is part of the gap), and why history broke. Only the current
+	** generation's snapshot is ever in the spool, so the state says why. */
+	if ((rc = replica_newest(s, gen >> 32, &prev)) != HF_OK)
+		return rc;
+	ship_manifest(s->device, gen, prev,
+		      gen == s->st.generation && s->st.last_gap[0] ?
+			      s->st.last_gap :
+			      "unknown (the shipping state that said why is gone)",
+		      text, sizeof(text));
 	snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/manifest", s->device, gen);
 	return replica_write(s->rep, rel, text, strlen(text));
 }
 
-/* The highest generation counter in the replica, so that a generation whose
-** state a power cut lost is never numbered again. */
-static uint64_t replica_max_counter(struct ship *s)
+/* *NEWEST: the replica's generation with the highest counter below BELOW
+** (0: none). */
+static int replica_newest(struct ship *s, uint64_t below, uint64_t *newest)
 {
-	struct ship_names ns;
-	uint64_t max = 0;
+	struct ship_names ns = { 0 };
+	int rc;
 
+	*newest = 0;
 	if (!reachable(s))
-		return 0;
-	if (replica_list(s->rep, s->device, 16, NULL, &ns) == HF_OK)
-		for (size_t i = 0; i < ns.n; i++)
-			if (strtoull(ns.v[i], NULL, 16) >> 32 > max)
-				max = strtoull(ns.v[i], NULL, 16) >> 32;
+		return HF_ENOENT;
+	if ((rc = replica_list(s->rep, s->device, 16, NULL, &ns)) == HF_ENOENT)
+		rc = HF_OK;
+	for (size_t i = 0; rc == HF_OK && i < ns.n; i++) {
+		uint64_t g = strtoull(ns.v[i], NULL, 16);
+		if (g >> 32 < below && g >> 32 > *newest >> 32)
+			*newest = g;
+	}
 	free(ns.v);
-	return max;
+	return rc;
 }
 
 static int copy_one(struct ship *s, const char *name)

@@ -33,7 +33,8 @@ struct ship_state {
 	uint64_t db_size;       /* the database file after that checkpoint */
 	int64_t db_mtime_ns;
 	uint64_t gaps;          /* generations started because history broke */
-	char last_gap[160];     /* why the last one did */
+	char last_gap[160];     /* why the last one did (the current generation's
+				 * manifest says so in the replica) */
 };
 
 struct replica;
@@ -70,8 +71,18 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
 		    size_t len);
 
-/* The text of a generation's manifest in the replica. */
-void ship_manifest(const char *device, uint64_t generation, char *out, size_t len);
+/* The text of a generation's manifest in the replica: the device, the
+** generation and the segment format, then, unless it is the first, the gap
+** record: "follows GEN" (the previous generation in the replica) and
+** "gap WHY". */
+void ship_manifest(const char *device, uint64_t generation, uint64_t follows, const char *why,
+		   char *out, size_t len);
+
+/* From a manifest's TEXT: the generation it follows (0: none) and why
+** (WHY, "" if none). HF_ECORRUPT unless it is the manifest of DEVICE's
+** GENERATION. */
+int ship_manifest_parse(const char *text, size_t len, const char *device, uint64_t generation,
+			uint64_t *follows, char *why, size_t why_len);
 
 /* Bytes of WAL not yet sealed (committed or not). */
 uint64_t ship_unsealed_bytes(const struct ship *s);
