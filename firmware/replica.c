@@ -158,6 +158,11 @@ bool replica_reachable(const struct replica *r)
 	       port_fs_is_writable(r->root);
 }
 
+bool replica_resumable(const struct replica *r, uint64_t len)
+{
+	return r->s3 && r->s3c && len > r->s3c->c.part_size;
+}
+
 static void key_of(const struct replica *r, const char *rel, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s%s%s", r->prefix, r->prefix[0] ? "/" : "", rel);

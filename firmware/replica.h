@@ -62,6 +62,10 @@ int replica_write(const struct replica *r, const char *rel, const void *buf, siz
 ** id kept in FROM.upload). */
 int replica_write_file(const struct replica *r, const char *rel, const char *from);
 
+/* Whether replica_write_file of LEN bytes would go up in parts that a later
+** call resumes (S3, above the part size). */
+bool replica_resumable(const struct replica *r, uint64_t len);
+
 /* Forgets the upload kept in STATE (a FROM.upload whose FROM is gone):
 ** aborts it at the server, removes STATE. */
 void replica_forget_upload(const struct replica *r, const char *state);

@@ -350,6 +350,16 @@ static uint64_t spool_max_counter(struct ship *s, uint64_t keep, bool drop)
 	return max;
 }
 
+/* Whether LEN more bytes leave the spool at most half full. */
+static bool spool_has(struct ship *s, uint64_t len)
+{
+	unsigned files;
+	uint64_t bytes, lowest;
+
+	return ship_spool_usage(s, &files, &bytes, &lowest) == HF_OK &&
+	       bytes + len <= s->cfg->spool_max / 2;
+}
+
 /* A new generation: a snapshot of the database as of the end of the WAL
 ** (HDR, or no WAL). WHY is recorded as a gap unless this is the first. */
 static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now *now,
@@ -415,10 +425,18 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	if ((rc = seg_stream_finish(sn.ss, &h, &file, &flen)) != HF_OK)
 		goto out;
 	/* Straight to the replica (a generation starts only when it is there);
-	** to the spool if it went away meanwhile. */
-	if (replica_put(s, h.generation, 0, file, flen, NULL) != HF_OK &&
-	    (rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
+	** to the spool if it went away meanwhile. A snapshot that goes up in
+	** parts goes by the spool when it takes at most half of it: its
+	** upload's state is kept there beside it, so a kill, a power cut or a
+	** lost link mid-upload resumes with the missing parts (ship_upload,
+	** next) rather than starting another generation. */
+	if (replica_resumable(s->rep, flen) && spool_has(s, flen)) {
+		if ((rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
+			goto out;
+	} else if (replica_put(s, h.generation, 0, file, flen, NULL) != HF_OK &&
+		   (rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK) {
 		goto out;
+	}
 	if ((rc = save(s)) == HF_OK)
 		spool_max_counter(s, s->st.generation, true);
 out:

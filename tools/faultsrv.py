@@ -25,7 +25,9 @@ header, so signatures still hold), faults by request number:
   faultsrv.py proxy PORT CERT KEY UPSTREAM_PORT CA [PLAN]
 
 PLAN: "N=FAULT,..." where request N (from 1, over all connections) gets
-FAULT instead of being forwarded: 500, slowdown, reset (no reply), stall,
+FAULT, or "TEXT=FAULT": the first request whose path holds TEXT (which may
+itself hold "=", as in "partNumber=2=stall"). The fault, instead of being
+forwarded: 500, slowdown, reset (no reply), stall,
 or one of: cut (forwarded; the reply's body cut in the middle), tamper
 (forwarded with one body byte flipped, signatures unchanged), lost
 (forwarded, then the connection reset before the reply: done but unsaid).
@@ -51,7 +53,7 @@ MODE, PORT, CERT, KEY = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 LAST_MD5 = [""]
 if MODE == "proxy":
     UPSTREAM, UPSTREAM_CA = int(sys.argv[5]), sys.argv[6]
-    PLAN = dict(item.split("=") for item in sys.argv[7].split(",") if item) if len(sys.argv) > 7 else {}
+    PLAN = dict(item.rsplit("=", 1) for item in sys.argv[7].split(",") if item) if len(sys.argv) > 7 else {}
 COUNT = [0]
 LOCK = threading.Lock()
 
@@ -98,9 +100,13 @@ def proxy(conn):
             with LOCK:
                 COUNT[0] += 1
                 n = COUNT[0]
-            fault = PLAN.get(str(n), "")
             lines = head.split(b"\r\n")
             method, path, _ = lines[0].decode().split(" ", 2)
+            with LOCK:
+                fault = PLAN.get(str(n), "")
+                for key in list(PLAN):
+                    if not fault and not key.isdigit() and key in path:
+                        fault = PLAN.pop(key)
             if fault in ("500", "slowdown", "reset", "stall"):
                 print("%d %s %s -> fault %s" % (n, method, path, fault), file=sys.stderr, flush=True)
                 if fault == "500":
