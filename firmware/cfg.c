@@ -31,6 +31,10 @@ void cfg_init(struct cfg *c)
 	c->s3_timeout_ms = 30000;
 	c->s3_retries = 4;
 	c->s3_part_size = 16 * 1024 * 1024;
+	/* Cellular modems' links (wwan0, wwp0s20u4 from ModemManager and
+	** the like, ppp0 from pppd). */
+	snprintf(c->metered_links, sizeof(c->metered_links), "wwan* wwp* ppp*");
+	c->metered_snapshot_max = 1024 * 1024;
 }
 
 static char *trim(char *s)
@@ -180,6 +184,31 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			c->window_start = h1 * 60 + m1;
 			c->window_end = h2 * 60 + m2;
 			return HF_OK;
+		}
+		if (strcmp(key, "metered") == 0) {
+			*why = "auto (when the default route's link is in metered_links), yes or no";
+			if (strcmp(val, "auto") == 0)
+				c->metered = CFG_METERED_AUTO;
+			else if (strcmp(val, "yes") == 0)
+				c->metered = CFG_METERED_YES;
+			else if (strcmp(val, "no") == 0)
+				c->metered = CFG_METERED_NO;
+			else
+				return HF_EINVAL;
+			return HF_OK;
+		}
+		if (strcmp(key, "metered_links") == 0) {
+			*why = "link names or patterns such as wwan* ppp0, space-separated";
+			if (strlen(val) >= sizeof(c->metered_links) ||
+			    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"0123456789-_.:@*?[] ") != strlen(val))
+				return HF_EINVAL;
+			snprintf(c->metered_links, sizeof(c->metered_links), "%s", val);
+			return HF_OK;
+		}
+		if (strcmp(key, "metered_snapshot_max") == 0) {
+			*why = "a size such as 1MiB: larger snapshots wait for an unmetered link";
+			return units_parse_size(val, &c->metered_snapshot_max) ? HF_EINVAL : HF_OK;
 		}
 		if (strcmp(key, "part_size") == 0) {
 			*why = "a size from 5MiB to 5GiB, such as 16MiB";
@@ -400,6 +429,12 @@ const char *cfg_default_text(void)
 	"#                        # past it the spool keeps everything until the next day\n"
 	"# upload_window =        # HH:MM-HH:MM UTC, such as 01:00-05:00: ship only then\n"
 	"#                        # (honoured only while the wall clock is trusted)\n"
+	"# metered = auto         # on a metered link only the job log is sent: snapshots\n"
+	"#                        # over metered_snapshot_max (and the segments after\n"
+	"#                        # them) wait for another link. auto: metered when the\n"
+	"#                        # default route goes by one of metered_links; yes; no\n"
+	"# metered_links = wwan* wwp* ppp*\n"
+	"# metered_snapshot_max = 1MiB\n"
 	"# timeout = 30s          # longest wait for the replica's network\n"
 	"# metrics_file = /var/lib/prometheus/node-exporter/holdfast.prom\n"
 	"#                        # Prometheus textfile (node_exporter's collector):\n"

@@ -22,6 +22,10 @@ struct cfg_group {
 	unsigned limit;
 };
 
+/* [replica] metered: auto (the default route's link is in metered_links),
+** or always, or never. */
+enum { CFG_METERED_AUTO, CFG_METERED_YES, CFG_METERED_NO };
+
 struct cfg {
 	unsigned concurrency;        /* [jobs] concurrency: running at once */
 	uint64_t kill_grace_ms;      /* [jobs] kill_grace: SIGTERM -> SIGKILL */
@@ -48,6 +52,10 @@ struct cfg {
 	uint64_t daily_budget;       /* [replica] daily_budget: bytes sent a day (0: none) */
 	int window_start, window_end; /* [replica] upload_window, minutes of the UTC
 				      * day; start == end: always */
+	int metered;                 /* [replica] metered: CFG_METERED_* */
+	char metered_links[256];     /* [replica] metered_links: link name patterns */
+	uint64_t metered_snapshot_max; /* [replica] metered_snapshot_max: larger
+				      * snapshots wait for an unmetered link */
 	char device[CFG_NAME_MAX];   /* [replica] device: this device's name */
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */

@@ -228,6 +228,12 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 			fprintf(out, "generation: none yet (the first sync takes a snapshot)\n");
 		}
 		fprintf(out, "spool: %u file(s), %" PRIu64 " bytes\n", files, bytes);
+		if (s.cfg.replica[0]) {
+			char why[128];
+			bool metered = ship_metered(&s.cfg, why, sizeof(why));
+			fprintf(out, "link: %s (%s)%s\n", metered ? "metered" : "not metered", why,
+				metered ? "; snapshots over metered_snapshot_max wait" : "");
+		}
 		fprintf(out, "unsealed WAL: %" PRIu64 " bytes\n", ship_unsealed_bytes(&s.ship));
 		fprintf(out, "gaps: %" PRIu64 "%s%s\n", st->gaps, st->last_gap[0] ? "; last: " : "",
 			st->last_gap);

@@ -54,6 +54,8 @@ int metrics_write(const char *path, const struct metrics *m)
 	       m->sealed_seq);
 	metric(&t, "holdfast_generation_gaps_total", "counter",
 	       "Generations started because the history broke.", m->gaps);
+	metric(&t, "holdfast_metered_held", "gauge",
+	       "1 while a snapshot waits for an unmetered link (metered mode).", m->metered_held);
 	metric(&t, "holdfast_replica_requests_total", "counter", "Requests sent to the replica.",
 	       m->rep.requests);
 	metric(&t, "holdfast_replica_sent_bytes_total", "counter", "Bytes sent to the replica.",

@@ -19,6 +19,7 @@ struct metrics {
 	uint64_t sealed_seq, gaps;
 	struct replica_stats rep;
 	uint64_t ship_failures;    /* shipping rounds that failed */
+	bool metered_held;         /* a snapshot waits for an unmetered link */
 	struct jlog_counts jobs;
 };
 

@@ -746,6 +746,7 @@ static void write_metrics(struct runner *r, uint64_t t)
 	m.lag_seconds = r->behind_since ? (double)(t - r->behind_since) / 1000 : 0;
 	m.sealed_seq = r->ship.st.seq;
 	m.gaps = r->ship.st.gaps;
+	m.metered_held = r->ship.metered_held;
 	m.ship_failures = r->ship_failed_total;
 	if (r->ship.rep)
 		replica_stats(r->ship.rep, &m.rep);

@@ -17,11 +17,13 @@
 ** DEVICE/GENERATION/snapshot.zst, DEVICE/GENERATION/seg/SEQ.zst and a
 ** manifest per generation (DESIGN.md).
 */
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "port.h"
 #include "replica.h"
 #include "seg.h"
@@ -429,8 +431,12 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	** parts goes by the spool when it takes at most half of it: its
 	** upload's state is kept there beside it, so a kill, a power cut or a
 	** lost link mid-upload resumes with the missing parts (ship_upload,
-	** next) rather than starting another generation. */
-	if (replica_resumable(s->rep, flen) && spool_has(s, flen)) {
+	** next) rather than starting another generation. So does one that
+	** must wait for an unmetered link (ship_upload holds it). */
+	char why_metered[128];
+	if ((replica_resumable(s->rep, flen) && spool_has(s, flen)) ||
+	    (flen > s->cfg->metered_snapshot_max &&
+	     ship_metered(s->cfg, why_metered, sizeof(why_metered)))) {
 		if ((rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
 			goto out;
 	} else if (replica_put(s, h.generation, 0, file, flen, NULL) != HF_OK &&
@@ -850,6 +856,54 @@ static int copy_one(struct ship *s, const char *name)
 	return rc;
 }
 
+bool ship_metered(const struct cfg *cfg, char *why, size_t len)
+{
+	char link[64], pats[sizeof(cfg->metered_links)], *pat, *save = NULL;
+
+	if (cfg->metered != CFG_METERED_AUTO) {
+		snprintf(why, len, "metered = %s", cfg->metered == CFG_METERED_YES ? "yes" : "no");
+		return cfg->metered == CFG_METERED_YES;
+	}
+	if (port_net_default_link(link, sizeof(link)) != HF_OK) {
+		snprintf(why, len, "no default route");
+		return false;
+	}
+	snprintf(pats, sizeof(pats), "%s", cfg->metered_links);
+	for (pat = strtok_r(pats, " ", &save); pat; pat = strtok_r(NULL, " ", &save))
+		if (fnmatch(pat, link, 0) == 0) {
+			snprintf(why, len, "the default route goes by %s, in metered_links", link);
+			return true;
+		}
+	snprintf(why, len, "the default route goes by %s", link);
+	return false;
+}
+
+/* Metered mode: on a metered link only the job log goes out. A snapshot
+** over metered_snapshot_max waits in the spool, and the segments after it
+** (they need it) with it, until the link is not metered. Said once each
+** way. */
+static bool metered_hold(struct ship *s, const char *name)
+{
+	char path[4300], why[128];
+	uint64_t size;
+	int64_t mtime;
+	bool hold;
+
+	snprintf(path, sizeof(path), "%s/%s", s->spool, name);
+	if (strtoull(name + 17, NULL, 16) != 0 || port_fs_stamp(path, &size, &mtime) != HF_OK ||
+	    size <= s->cfg->metered_snapshot_max)
+		return false;
+	hold = ship_metered(s->cfg, why, sizeof(why));
+	if (hold && !s->metered_held)
+		port_log("replica: the link is metered (%s): the %" PRIu64 "-byte snapshot of "
+			 "generation %.16s (over metered_snapshot_max) and the segments after it "
+			 "wait for an unmetered link",
+			 why, size, name);
+	else if (!hold && s->metered_held)
+		port_log("replica: the link is not metered now (%s): sending the snapshot", why);
+	return hold;
+}
+
 int ship_upload(struct ship *s, unsigned *copied)
 {
 	struct ship_names ns = { 0 };
@@ -866,10 +920,13 @@ int ship_upload(struct ship *s, unsigned *copied)
 		return rc == HF_EBUSY ? HF_OK : rc; /* another process is at it */
 	rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 	if (rc == HF_OK) {
-		for (size_t i = 0; i < ns.n && rc == HF_OK; i++) {
+		bool held = false;
+		for (size_t i = 0; i < ns.n && rc == HF_OK && !(held = metered_hold(s, ns.v[i]));
+		     i++) {
 			if ((rc = copy_one(s, ns.v[i])) == HF_OK)
 				(*copied)++;
 		}
+		s->metered_held = held; /* not held: sent, or dropped meanwhile */
 	}
 	free(ns.v);
 	ns.v = NULL;

@@ -44,6 +44,7 @@ struct ship {
 	bool hold;              /* the daemon's backoff: no network use for now */
 	char install_id[33];    /* DATA/install-id: random, made once per data directory */
 	bool owner_ok;          /* the replica's DEVICE/owner names this install */
+	bool metered_held;      /* a snapshot waits for an unmetered link (said) */
 	char spool[4160];
 	char wal[4160];
 	const struct cfg *cfg;
@@ -70,6 +71,11 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 ** WAL may now restart as a continuation. Takes and releases the lock. */
 int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
 		    size_t len);
+
+/* Whether the link to the replica is metered now ([replica] metered: yes,
+** no, or auto: the default route goes by a link in metered_links); WHY
+** says how that was decided. */
+bool ship_metered(const struct cfg *cfg, char *why, size_t len);
 
 /* The text of a generation's manifest in the replica: the device, the
 ** generation and the segment format, then, unless it is the first, the gap

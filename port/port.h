@@ -292,6 +292,10 @@ void port_conn_close(struct port_conn *c);
 int port_netwatch_open(int *fd);
 bool port_netwatch_read(int fd);
 
+/* The name of the link the default route goes by (the lowest metric; IPv4
+** first, then IPv6). HF_ENOENT if there is no default route. */
+int port_net_default_link(char *name, size_t cap);
+
 /* This process's id. */
 pid_t port_pid(void);
 

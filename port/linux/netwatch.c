@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -102,4 +103,68 @@ bool port_netwatch_read(int fd)
 	if (n < 0 && errno == ENOBUFS)
 		up = true;
 	return up;
+}
+
+/*
+** The default route's link, from the kernel's route tables as procfs shows
+** them: IPv4's (/proc/net/route: Iface, Destination, Gateway, Flags,
+** RefCnt, Use, Metric, Mask, ...) with the lowest metric, else IPv6's
+** (/proc/net/ipv6_route: destination, its prefix length, source, its
+** length, next hop, metric, refcount, use, flags, device). Routes not up,
+** and reject routes (IPv6 puts one on lo), are not routes out.
+*/
+#define RTF_UP 0x1
+#define RTF_REJECT 0x200
+
+static bool default_v4(FILE *f, char *name, size_t cap)
+{
+	char line[512], ifc[64];
+	unsigned dst, gw, flags, ref, use, metric, mask, best = ~0u;
+	bool found = false;
+
+	if (!fgets(line, sizeof(line), f)) /* the header */
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifc, &dst, &gw, &flags, &ref, &use,
+			   &metric, &mask) == 8 &&
+		    dst == 0 && mask == 0 && (flags & RTF_UP) && !(flags & RTF_REJECT) &&
+		    metric < best) {
+			best = metric;
+			snprintf(name, cap, "%s", ifc);
+			found = true;
+		}
+	return found;
+}
+
+static bool default_v6(FILE *f, char *name, size_t cap)
+{
+	char line[512], dst[40], src[40], hop[40], ifc[64];
+	unsigned plen, slen, metric, ref, use, flags, best = ~0u;
+	bool found = false;
+
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%39s %x %39s %x %39s %x %x %x %x %63s", dst, &plen, src, &slen, hop,
+			   &metric, &ref, &use, &flags, ifc) == 10 &&
+		    plen == 0 && strspn(dst, "0") == 32 && (flags & RTF_UP) &&
+		    !(flags & RTF_REJECT) && strcmp(ifc, "lo") != 0 && metric < best) {
+			best = metric;
+			snprintf(name, cap, "%s", ifc);
+			found = true;
+		}
+	return found;
+}
+
+int port_net_default_link(char *name, size_t cap)
+{
+	static const char *const tables[] = { "/proc/net/route", "/proc/net/ipv6_route" };
+	bool found = false;
+
+	for (int i = 0; i < 2 && !found; i++) {
+		FILE *f = fopen(tables[i], "re");
+		if (!f)
+			continue;
+		found = i == 0 ? default_v4(f, name, cap) : default_v6(f, name, cap);
+		fclose(f);
+	}
+	return found ? HF_OK : HF_ENOENT;
 }

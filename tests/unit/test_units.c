@@ -7,6 +7,7 @@
 #include "cron.h"
 #include "port.h"
 #include "sched.h"
+#include "ship.h"
 #include "test.h"
 #include "units.h"
 
@@ -159,6 +160,35 @@ TEST(cfg_parses_and_names_errors)
 	CHECK_INT(cfg_parse(&c, "[groups]\nbad name = 1\n", "t.conf"), HF_EINVAL);
 	CHECK_INT(cfg_load(&c, "missing.conf"), HF_OK); /* absent: defaults */
 	CHECK_INT(c.concurrency, 4);
+	/* Metered mode. */
+	CHECK_INT(c.metered, CFG_METERED_AUTO);
+	CHECK_STR(c.metered_links, "wwan* wwp* ppp*");
+	CHECK_INT(cfg_parse(&c, "[replica]\nmetered = yes\nmetered_links = usb0 wl*\n"
+			    "metered_snapshot_max = 256KiB\n", "t.conf"), HF_OK);
+	CHECK_INT(c.metered, CFG_METERED_YES);
+	CHECK_STR(c.metered_links, "usb0 wl*");
+	CHECK_INT(c.metered_snapshot_max, 262144);
+	CHECK_INT(cfg_parse(&c, "[replica]\nmetered = sometimes\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:2: bad value 'sometimes' for metered"));
+	CHECK_INT(cfg_parse(&c, "[replica]\nmetered_links = wwan0;rm\n", "t.conf"), HF_EINVAL);
+}
+
+TEST(metered_follows_the_config)
+{
+	struct cfg c;
+	char why[128];
+
+	cfg_init(&c);
+	c.metered = CFG_METERED_YES;
+	CHECK(ship_metered(&c, why, sizeof(why)));
+	CHECK_STR(why, "metered = yes");
+	c.metered = CFG_METERED_NO;
+	CHECK(!ship_metered(&c, why, sizeof(why)));
+	/* auto: whatever this machine's default route is, the reason names it. */
+	c.metered = CFG_METERED_AUTO;
+	snprintf(c.metered_links, sizeof(c.metered_links), "*");
+	bool m = ship_metered(&c, why, sizeof(why));
+	CHECK(m ? strstr(why, ", in metered_links") != NULL : strcmp(why, "no default route") == 0);
 }
 
 TEST(units_calendar)
