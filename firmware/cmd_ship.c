@@ -374,7 +374,7 @@ static size_t newest_generation(const struct replica *rp, const char *dev,
 		struct seg_hdr h;
 
 		snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", dev, gens->v[i]);
-		if (replica_read(rp, rel, &buf, &len) != HF_OK)
+		if (replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &len) != HF_OK)
 			continue;
 		if (seg_peek((const uint8_t *)buf, len, &h) == HF_OK &&
 		    (!found || h.boot > best_boot || (h.boot == best_boot && h.mono_ms >= best_mono))) {
@@ -642,7 +642,7 @@ static int sealed_at(const struct replica *rp, const char *rel, int64_t *utc_ms)
 	size_t n;
 	int rc;
 
-	if (!rp || (rc = replica_read(rp, rel, &buf, &n)) != HF_OK)
+	if (!rp || (rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &n)) != HF_OK)
 		return HF_ENOENT;
 	if ((rc = seg_peek((const uint8_t *)buf, n, &h)) == HF_OK)
 		*utc_ms = h.utc_ms;

@@ -272,6 +272,52 @@ int replica_read(const struct replica *r, const char *rel, char **buf, size_t *l
 	return HF_OK;
 }
 
+/* Gathers up to its cap and drops the rest (a server that ignored a range). */
+static int gather_head(void *arg, const uint8_t *data, size_t len)
+{
+	struct bounded *g = arg;
+	size_t take = g->b.len + len > g->cap ? g->cap - g->b.len : len;
+
+	return take ? httpc_gather(&g->b, data, take) : 0;
+}
+
+int replica_read_head(const struct replica *r, const char *rel, size_t cap, char **buf,
+		      size_t *len)
+{
+	char path[2200];
+	struct bounded g = { { 0 }, cap };
+	int rc;
+
+	if (!r->s3) {
+		int fd;
+		uint64_t size;
+		snprintf(path, sizeof(path), "%s/%s", r->root, rel);
+		if ((rc = port_fs_open_read(path, &fd, &size)) != HF_OK)
+			return rc;
+		if (!(*buf = malloc(cap ? cap : 1))) {
+			port_close(fd);
+			return HF_ENOMEM;
+		}
+		rc = port_fs_pread(fd, *buf, cap, 0, len);
+		port_close(fd);
+		if (rc != HF_OK) {
+			free(*buf);
+			*buf = NULL;
+		}
+		return rc;
+	}
+	key_of(r, rel, path, sizeof(path));
+	if ((rc = s3_get_head(r->s3c, path, cap, gather_head, &g)) != HF_OK) {
+		free(g.b.p);
+		return rc;
+	}
+	if (!g.b.p && !(g.b.p = calloc(1, 1)))
+		return HF_ENOMEM;
+	*buf = g.b.p;
+	*len = g.b.len;
+	return HF_OK;
+}
+
 int replica_size(const struct replica *r, const char *rel, uint64_t *size)
 {
 	char path[2200];

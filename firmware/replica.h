@@ -73,6 +73,11 @@ void replica_forget_upload(const struct replica *r, const char *state);
 /* Reads REL whole (at most 1 GiB). HF_ENOENT if it is not there. */
 int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len);
 
+/* Reads the first CAP bytes of REL (fewer if it is shorter): a file's
+** header without fetching the rest. */
+int replica_read_head(const struct replica *r, const char *rel, size_t cap, char **buf,
+		      size_t *len);
+
 /* The size of REL; HF_ENOENT if it is not there. */
 int replica_size(const struct replica *r, const char *rel, uint64_t *size);
 

@@ -146,6 +146,7 @@ struct call {
 	uint64_t max_body;
 	bool create_only;          /* If-None-Match: *; a 412 is HF_EEXIST, unsaid */
 	bool quiet_404;            /* a missing object is the caller's to say */
+	uint64_t range_len;        /* GET: the first this many bytes (0: all) */
 };
 
 /* Hands a 2xx body on and gathers an error's; skips what a resumed GET
@@ -215,9 +216,13 @@ static int call_once(struct s3 *s, const struct call *k, struct http_parser *p, 
 	r.s3 = true;
 	if ((rc = sigv4_sign(&cred, &r, &o)) != HF_OK)
 		return rc;
-	if (from)
-		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-\r\nIf-Match: \"%s\"\r\n", from,
-			 etag);
+	if (from || k->range_len) {
+		char last[24] = "";
+		if (k->range_len)
+			snprintf(last, sizeof(last), "%" PRIu64, k->range_len - 1);
+		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%s\r\n%s%s%s", from, last,
+			 from ? "If-Match: \"" : "", from ? etag : "", from ? "\"\r\n" : "");
+	}
 	n = snprintf(hdrs, sizeof(hdrs),
 		     "x-amz-content-sha256: %s\r\nx-amz-date: %s\r\n%s%s%s%s%sAuthorization: %s\r\n",
 		     sha, date, md5 ? "Content-MD5: " : "", md5 ? md5 : "", md5 ? "\r\n" : "",
@@ -312,7 +317,7 @@ static int call(struct s3 *s, const struct call *k, struct http_parser *p)
 ** (ETag WANT), else HF_EEXIST and nothing is overwritten. */
 static int same_object(struct s3 *s, const char *key, const char *want)
 {
-	struct call h = { "HEAD", key, NULL, NULL, NULL, true, NULL, NULL, 0, false, false };
+	struct call h = { "HEAD", key, NULL, NULL, NULL, true, NULL, NULL, 0, false, false, 0 };
 	struct http_parser p;
 	char got[80];
 	int rc;
@@ -332,7 +337,7 @@ static int put_one(struct s3 *s, const char *key, const void *data, size_t len)
 {
 	struct httpc_body b = { data, len };
 	struct sums sums;
-	struct call k = { "PUT", key, NULL, &b, &sums, false, NULL, NULL, 0, true, false };
+	struct call k = { "PUT", key, NULL, &b, &sums, false, NULL, NULL, 0, true, false, 0 };
 	struct http_parser p;
 	uint8_t md5[16];
 	char hex[33];
@@ -446,7 +451,7 @@ static int list_parts(struct s3 *s, struct upload *u)
 	while (rc == HF_OK && more) {
 		struct httpc_buf b = { 0 };
 		struct call k = { "GET", u->key, query, NULL, NULL, false, httpc_gather, &b,
-				  S3_LIST_BODY_MAX, false, true };
+				  S3_LIST_BODY_MAX, false, true, 0 };
 		struct http_parser p;
 		char m[40] = "";
 		if (marker)
@@ -466,7 +471,7 @@ static int create_upload(struct s3 *s, struct upload *u)
 	struct httpc_body none = { "", 0 };
 	struct sums sums;
 	struct call k = { "POST", u->key, "uploads=", &none, &sums, false, httpc_gather, &b,
-			  S3_ERROR_BODY_MAX, false, false };
+			  S3_ERROR_BODY_MAX, false, false, 0 };
 	struct http_parser p;
 	char text[2048];
 	int rc;
@@ -515,7 +520,7 @@ static int upload_part(struct s3 *s, struct upload *u, unsigned i)
 {
 	struct httpc_body b = { NULL, 0 };
 	struct sums sums;
-	struct call k = { "PUT", u->key, NULL, &b, &sums, false, NULL, NULL, 0, false, false };
+	struct call k = { "PUT", u->key, NULL, &b, &sums, false, NULL, NULL, 0, false, false, 0 };
 	struct http_parser p;
 	char query[1700], part[32];
 	const uint8_t *data;
@@ -566,7 +571,7 @@ static int complete_upload(struct s3 *s, struct upload *u)
 	struct httpc_body body = { xml, 0 };
 	struct sums sums;
 	struct call k = { "POST", u->key, query, &body, &sums, false, httpc_gather, &b,
-			  S3_ERROR_BODY_MAX, true, false };
+			  S3_ERROR_BODY_MAX, true, false, 0 };
 	struct http_parser p;
 	struct s3_error e;
 	int rc;
@@ -605,7 +610,7 @@ static int complete_upload(struct s3 *s, struct upload *u)
 
 int s3_abort(struct s3 *s, const char *key, const char *id)
 {
-	struct call k = { "DELETE", key, NULL, NULL, NULL, false, NULL, NULL, 0, false, true };
+	struct call k = { "DELETE", key, NULL, NULL, NULL, false, NULL, NULL, 0, false, true, 0 };
 	struct http_parser p;
 	char query[1700];
 	int rc;
@@ -750,15 +755,23 @@ int s3_put_file(struct s3 *s, const char *key, const char *path, const char *sta
 
 int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg)
 {
-	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, false };
+	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, false, 0 };
 	struct http_parser p;
 
 	return call(s, &k, &p);
 }
 
+int s3_get_head(struct s3 *s, const char *key, uint64_t len, http_body_fn fn, void *arg)
+{
+	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, false, len };
+	struct http_parser p;
+
+	return len ? call(s, &k, &p) : HF_EINVAL;
+}
+
 int s3_head(struct s3 *s, const char *key, uint64_t *size)
 {
-	struct call k = { "HEAD", key, NULL, NULL, NULL, true, NULL, NULL, 0, false, true };
+	struct call k = { "HEAD", key, NULL, NULL, NULL, true, NULL, NULL, 0, false, true, 0 };
 	struct http_parser p;
 	int rc = call(s, &k, &p);
 
@@ -769,7 +782,7 @@ int s3_head(struct s3 *s, const char *key, uint64_t *size)
 
 int s3_delete(struct s3 *s, const char *key)
 {
-	struct call k = { "DELETE", key, NULL, NULL, NULL, false, NULL, NULL, 0, false, false };
+	struct call k = { "DELETE", key, NULL, NULL, NULL, false, NULL, NULL, 0, false, false, 0 };
 	struct http_parser p;
 
 	return call(s, &k, &p);
@@ -803,7 +816,7 @@ static int flush_batch(struct s3 *s, struct batch *bt)
 	struct httpc_body body;
 	struct sums sums;
 	struct call k = { "POST", NULL, "delete=", &body, &sums, false, httpc_gather, &r,
-			  S3_LIST_BODY_MAX, false, false };
+			  S3_LIST_BODY_MAX, false, false, 0 };
 	struct http_parser p;
 	char key[1024], code[64];
 	unsigned failed;
@@ -891,7 +904,7 @@ int s3_list(struct s3 *s, const char *prefix, unsigned max_keys,
 	while (rc == HF_OK && more) {
 		struct httpc_buf b = { 0 };
 		struct call k = { "GET", NULL, query, NULL, NULL, false, httpc_gather, &b,
-				  S3_LIST_BODY_MAX, false, false };
+				  S3_LIST_BODY_MAX, false, false, 0 };
 		struct http_parser p;
 		char max[32] = "";
 

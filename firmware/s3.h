@@ -80,6 +80,9 @@ int s3_put_file(struct s3 *s, const char *key, const char *path, const char *sta
 /* Streams the object to FN; a cut transfer is resumed where it stopped
 ** (Range, If-Match on its ETag), so FN sees each byte once. */
 int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg);
+/* As s3_get, the first LEN bytes only (Range); a server that ignores the
+** range sends the whole object. */
+int s3_get_head(struct s3 *s, const char *key, uint64_t len, http_body_fn fn, void *arg);
 int s3_head(struct s3 *s, const char *key, uint64_t *size);
 int s3_delete(struct s3 *s, const char *key);
 /* Deletes every object under PREFIX: listed, then DeleteObjects, up to 1,000

@@ -188,7 +188,7 @@ void seg_stream_free(struct seg_stream *ss)
 
 int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h)
 {
-	if (len < SEG_HDR_SIZE + SEG_TRAILER_SIZE || memcmp(buf, magic, 6) != 0)
+	if (len < SEG_HDR_SIZE || memcmp(buf, magic, 6) != 0)
 		return HF_ECORRUPT;
 	memset(h, 0, sizeof(*h));
 	h->version = get16(buf + 6);
@@ -218,7 +218,7 @@ int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
 	uint8_t *r;
 
 	*raw = NULL;
-	if (seg_peek(buf, len, h) != HF_OK) {
+	if (len < SEG_HDR_SIZE + SEG_TRAILER_SIZE || seg_peek(buf, len, h) != HF_OK) {
 		snprintf(why, why_len, "not a holdfast segment (bad magic or too short)");
 		return HF_ECORRUPT;
 	}

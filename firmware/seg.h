@@ -88,7 +88,8 @@ int seg_stream_put(struct seg_stream *ss, uint32_t pgno, const uint8_t *page, ui
 int seg_stream_finish(struct seg_stream *ss, struct seg_hdr *h, uint8_t **out, size_t *out_len);
 void seg_stream_free(struct seg_stream *ss);
 
-/* Only the header (no checksum check): for listings. */
+/* Only the header (no checksum check; BUF may hold just its SEG_HDR_SIZE
+** bytes): for listings. */
 int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h);
 
 /* Record I of RAW: its page number and page. */
