@@ -350,6 +350,7 @@ static const struct verb verbs[] = {
 	{ "pipeline", "add, run, list and show pipelines (DAGs of jobs)",
 	  "usage: holdfast pipeline add FILE.json\n"
 	  "       holdfast pipeline run NAME [--param NAME=VALUE]... [--json]\n"
+	  "                             [--wait-remote [--remote-timeout DUR]]\n"
 	  "       holdfast pipeline ls [--json]\n"
 	  "       holdfast pipeline show NAME\n"
 	  "\n"
@@ -358,14 +359,18 @@ static const struct verb verbs[] = {
 	  "a monotonic interval, or \"cron\": \"0 3 * * *\", 5 fields in UTC, which\n"
 	  "fires only while wall time is trusted), and \"jobs\": objects with name,\n"
 	  "argv, and optionally after (names in this pipeline), env, cwd, group,\n"
-	  "priority, retries, backoff (\"1s..5m\") and timeout.\n"
+	  "priority, retries, backoff (\"1s..5m\"), timeout and wait_remote (true: a\n"
+	  "run returns only once the replica holds it, as with --wait-remote; for\n"
+	  "jobs that must survive the device itself).\n"
 	  "\n"
 	  "add checks everything (JSON syntax with its position, every key with its\n"
 	  "JSON path, dependency cycles with the cycle named) and stores nothing if\n"
 	  "anything is wrong; adding a name again replaces it. run queues one run:\n"
 	  "all its jobs in one transaction. After downtime a missed schedule runs\n"
 	  "once, not once per missed slot. See tools/examples/ for pipelines.\n"
-	  "Exit status: 0 ok, 1 failure, 2 usage or input error (nothing stored).\n",
+	  "Exit status: 0 ok, 1 failure (with --wait-remote or wait_remote: or queued\n"
+	  "here but not in the replica within --remote-timeout, default 1m), 2 usage\n"
+	  "or input error (nothing stored).\n",
 	  cmd_pipeline },
 	{ "run", "the daemon: run queued jobs",
 	  "usage: holdfast run [--until-idle] [--allow-volatile]\n"

@@ -963,12 +963,15 @@ out:
 
 static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "param", 0, true },
-					       { "json", 0, false }, { NULL, 0, false } };
+	static const struct cli_opt opts[] = {
+		{ "help", 'h', false },	       { "param", 0, true },	      { "json", 0, false },
+		{ "wait-remote", 0, false }, { "remote-timeout", 0, true }, { NULL, 0, false }
+	};
 	char *params[PL_MAX_PARAMS], *text = NULL;
 	const char *name = NULL, *val;
 	int nparams = 0, r, idx, rc;
-	bool json = false;
+	bool json = false, wait_remote = false;
+	uint64_t remote_timeout = 60000;
 	int64_t run = 0;
 	struct pl p;
 	struct ctx c;
@@ -991,8 +994,14 @@ static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *ou
 				return HF_EINVAL;
 			}
 			params[nparams++] = (char *)val;
-		} else {
+		} else if (idx == 2) {
 			json = true;
+		} else if (idx == 3) {
+			wait_remote = true;
+		} else if (units_parse_duration(val, &remote_timeout) || !remote_timeout) {
+			port_log("pipeline run: --remote-timeout: '%s' is not a duration such as 30s",
+				 val);
+			return HF_EINVAL;
 		}
 	}
 	if (!name) {
@@ -1018,12 +1027,21 @@ static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *ou
 	}
 	if ((rc = jlog_commit(&c.j)) != HF_OK)
 		goto out_free;
+	poke(&c);
+	/* A job that asks for it (or --wait-remote): the run is printed only
+	** once the replica holds the commit that queued it. */
+	for (int i = 0; i < p.njobs; i++)
+		wait_remote |= p.jobs[i].wait_remote;
+	if (wait_remote && (rc = cmd_wait_remote(g, remote_timeout)) != HF_OK) {
+		port_log("pipeline run: run %lld of %s is queued here, but the replica does not "
+			 "hold it yet", (long long)run, p.name);
+		goto out_free;
+	}
 	if (json)
 		fprintf(out, "{\"run\":%lld,\"jobs\":%d}\n", (long long)run, p.njobs);
 	else
-		fprintf(out, "pipeline %s: run %lld queued (%d job%s)\n", p.name, (long long)run,
-			p.njobs, p.njobs == 1 ? "" : "s");
-	poke(&c);
+		fprintf(out, "pipeline %s: run %lld queued (%d job%s)%s\n", p.name, (long long)run,
+			p.njobs, p.njobs == 1 ? "" : "s", wait_remote ? ", and in the replica" : "");
 out_free:
 	pl_free(&p);
 out:

@@ -123,6 +123,21 @@ static int get_int(struct parse *ps, const char *path, int64_t lo, int64_t hi, i
 	return HF_OK;
 }
 
+static int get_bool(struct parse *ps, const char *path, bool *out)
+{
+	char type[16];
+	int rc;
+
+	if ((rc = type_at(ps, path, type, sizeof(type))) != HF_OK)
+		return rc;
+	if (!*type)
+		return HF_OK; /* keep the default */
+	if (strcmp(type, "true") && strcmp(type, "false"))
+		return fail(ps, path, "must be true or false");
+	*out = type[0] == 't';
+	return HF_OK;
+}
+
 static int get_duration(struct parse *ps, const char *path, uint64_t *ms)
 {
 	char *s;
@@ -298,7 +313,8 @@ static int parse_env(struct parse *ps, const char *path, struct pl_job *jb)
 static int parse_job(struct parse *ps, int i)
 {
 	static const char *const known[] = { "name", "argv", "after", "env", "cwd", "group",
-					     "priority", "retries", "backoff", "timeout", NULL };
+					     "priority", "retries", "backoff", "timeout",
+					     "wait_remote", NULL };
 	struct pl_job *jb = &ps->p->jobs[i];
 	char path[64], sub[96], *s;
 	int rc;
@@ -316,7 +332,8 @@ static int parse_job(struct parse *ps, int i)
 	    (rc = get_name(ps, SUB("group"), false, &jb->group)) ||
 	    (rc = get_int(ps, SUB("priority"), -1000, 1000, &jb->priority)) ||
 	    (rc = get_int(ps, SUB("retries"), 0, 1000, &jb->retries)) ||
-	    (rc = get_duration(ps, SUB("timeout"), &jb->timeout_ms)))
+	    (rc = get_duration(ps, SUB("timeout"), &jb->timeout_ms)) ||
+	    (rc = get_bool(ps, SUB("wait_remote"), &jb->wait_remote)))
 		return rc;
 	if (jb->cwd && jb->cwd[0] != '/')
 		return fail(ps, SUB("cwd"), "must be an absolute path, not '%s'", jb->cwd);

@@ -44,6 +44,7 @@ struct pl_job {
 	uint64_t backoff_min_ms, backoff_max_ms, timeout_ms;
 	int *after;              /* indexes into jobs[] */
 	int nafter;
+	bool wait_remote;        /* pipeline run returns once the replica holds it */
 };
 
 struct pl {

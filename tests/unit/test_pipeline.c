@@ -34,7 +34,8 @@ TEST(pipeline_parses_and_orders)
 			"{\"name\":\"c\",\"argv\":[\"echo\",\"{{d}}/c\"],\"after\":[\"b\"]},"
 			"{\"name\":\"a\",\"argv\":[\"echo\",\"a\"],\"retries\":2,"
 			" \"backoff\":\"1s..10s\",\"timeout\":\"30s\",\"env\":{\"K\":\"{{d}}\"}},"
-			"{\"name\":\"b\",\"argv\":[\"echo\"],\"after\":[\"a\"],\"group\":\"g\"}]}",
+			"{\"name\":\"b\",\"argv\":[\"echo\"],\"after\":[\"a\"],\"group\":\"g\","
+			" \"wait_remote\":true}]}",
 			&p), HF_OK);
 	CHECK_STR(p.name, "n");
 	CHECK_INT(p.sched, PL_SCHED_EVERY);
@@ -45,6 +46,7 @@ TEST(pipeline_parses_and_orders)
 	CHECK_INT(p.jobs[1].retries, 2);
 	CHECK_INT(p.jobs[1].backoff_max_ms, 10000);
 	CHECK_INT(p.jobs[1].timeout_ms, 30000);
+	CHECK(!p.jobs[1].wait_remote && p.jobs[2].wait_remote);
 	CHECK_INT(pl_apply_params(&p, (char *[]){ "d=/data" }, 1), HF_OK);
 	CHECK_STR(p.jobs[0].argv[1], "/data/c");
 	CHECK_STR(p.jobs[1].env[0], "K=/data");
@@ -81,6 +83,8 @@ TEST(pipeline_errors_name_the_path)
 	    "$.jobs[0].cwd: must be an absolute path");
 	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"],\"env\":{\"1X\":\"v\"}}]}",
 	    "$.jobs[0].env.1X: is not an environment variable name");
+	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"],\"wait_remote\":\"yes\"}]}",
+	    "$.jobs[0].wait_remote: must be true or false");
 }
 
 TEST(pipeline_cycle_is_named)
