@@ -87,6 +87,7 @@ struct runner {
 	uint64_t budget_used;      /* bytes sent to the replica that day */
 	uint64_t sent_seen;        /* the replica client's sent bytes, last looked */
 	int limit_said;            /* which limit holds shipping back, said once */
+	bool allowance_said;       /* the budget left is too small for the next file */
 	uint64_t ship_failed_total;
 	char db_path[PATH_MAX + 32];
 	int sig_fd, wake_fd;
@@ -851,6 +852,10 @@ static void ship_now(struct runner *r)
 						 "the daily budget is spent, shipping waits for the next day");
 	r->limit_said = limit;
 	r->ship.hold = t < r->ship_retry_at || limit != LIMIT_NONE;
+	r->ship.allowance = r->cfg.daily_budget && r->budget_used < r->cfg.daily_budget ?
+				    r->cfg.daily_budget - r->budget_used :
+				    UINT64_MAX;
+	r->ship.allowance_whole = r->budget_used == 0;
 	if ((rc = jlog_begin(&r->j)) == HF_OK) {
 		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
 		jlog_rollback(&r->j); /* sealing writes nothing to the log */
@@ -875,6 +880,13 @@ static void ship_now(struct runner *r)
 	else if (rc == HF_OK && r->ship_rc != HF_OK && !r->ship.hold)
 		port_log("replica: shipping works again");
 	r->ship_rc = rc == HF_OK && r->ship.hold ? r->ship_rc : rc;
+	if (rc == HF_OK && !r->ship.hold) {
+		if (r->ship.allowance_held && !r->allowance_said)
+			port_log("replica: the daily budget has %llu bytes left, too few for the next "
+				 "file; it waits for the next day, the spool keeps everything until "
+				 "then", (unsigned long long)(r->cfg.daily_budget - r->budget_used));
+		r->allowance_said = r->ship.allowance_held;
+	}
 	r->next_seal = t + r->cfg.seal_interval_ms;
 	if (rc != HF_OK)
 		r->ship_failed_total++;

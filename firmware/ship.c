@@ -131,6 +131,7 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
+	s->allowance = UINT64_MAX;
 	snprintf(s->spool, sizeof(s->spool), "%s/spool", data);
 	snprintf(s->wal, sizeof(s->wal), "%s/holdfast.db-wal", data);
 	if (cfg->replica[0]) {
@@ -904,6 +905,27 @@ static bool metered_hold(struct ship *s, const char *name)
 	return hold;
 }
 
+/* The daily budget, file by file: NAME goes only if it fits in what is
+** left of it, so the budget is never overshot, but for one file bigger than
+** the whole budget, which goes alone as the day's first rather than jam the
+** spool for ever. Counts it against the allowance if it goes. */
+static bool over_allowance(struct ship *s, const char *name, unsigned copied)
+{
+	char path[4300];
+	uint64_t size;
+	int64_t mtime;
+
+	if (s->allowance == UINT64_MAX)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", s->spool, name);
+	if (port_fs_stamp(path, &size, &mtime) != HF_OK)
+		return false;
+	if (size > s->allowance && !(s->allowance_whole && !copied))
+		return true;
+	s->allowance = size > s->allowance ? 0 : s->allowance - size;
+	return false;
+}
+
 int ship_upload(struct ship *s, unsigned *copied)
 {
 	struct ship_names ns = { 0 };
@@ -921,7 +943,9 @@ int ship_upload(struct ship *s, unsigned *copied)
 	rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 	if (rc == HF_OK) {
 		bool held = false;
-		for (size_t i = 0; i < ns.n && rc == HF_OK && !(held = metered_hold(s, ns.v[i]));
+		s->allowance_held = false;
+		for (size_t i = 0; i < ns.n && rc == HF_OK && !(held = metered_hold(s, ns.v[i])) &&
+				   !(s->allowance_held = over_allowance(s, ns.v[i], *copied));
 		     i++) {
 			if ((rc = copy_one(s, ns.v[i])) == HF_OK)
 				(*copied)++;

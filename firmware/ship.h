@@ -45,6 +45,11 @@ struct ship {
 	char install_id[33];    /* DATA/install-id: random, made once per data directory */
 	bool owner_ok;          /* the replica's DEVICE/owner names this install */
 	bool metered_held;      /* a snapshot waits for an unmetered link (said) */
+	uint64_t allowance;     /* bytes ship_upload may send (the daemon's daily
+				 * budget left; UINT64_MAX: no limit) */
+	bool allowance_whole;   /* nothing sent yet today: a file over the whole
+				 * budget may go (as the day's only one) */
+	bool allowance_held;    /* the last ship_upload stopped at the allowance */
 	char spool[4160];
 	char wal[4160];
 	const struct cfg *cfg;
