@@ -199,7 +199,8 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 		return rc;
 	if ((rc = ship_spool_usage(&s.ship, &files, &bytes, &lowest)) == HF_OK) {
 		const struct ship_state *st = &s.ship.st;
-		bool up = s.ship.rep && replica_reachable(s.ship.rep);
+		bool offline = replica_needs_network(s.ship.rep) && !port_net_online();
+		bool up = s.ship.rep && replica_reachable(s.ship.rep) && !offline;
 
 		fprintf(out, "replica: %s%s\n", s.cfg.replica[0] ? s.cfg.replica : "(none configured)",
 			!s.cfg.replica[0] ? "" : !s.ship.rep->s3 ? (up ? " (reachable)" : " (not reachable)")
@@ -228,7 +229,10 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 			fprintf(out, "generation: none yet (the first sync takes a snapshot)\n");
 		}
 		fprintf(out, "spool: %u file(s), %" PRIu64 " bytes\n", files, bytes);
-		if (s.cfg.replica[0]) {
+		if (offline) {
+			fprintf(out, "link: none (no route leaves this machine); shipping waits for "
+				     "one\n");
+		} else if (s.cfg.replica[0]) {
 			char why[128];
 			bool metered = ship_metered(&s.cfg, why, sizeof(why));
 			fprintf(out, "link: %s (%s)%s\n", metered ? "metered" : "not metered", why,

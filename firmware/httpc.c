@@ -8,10 +8,13 @@
 #include "httpc.h"
 #include "port.h"
 
-static bool is_loopback(const char *host)
+bool httpc_is_loopback(const char *host)
 {
+	size_t n = strlen(host);
+
+	/* RFC 6761: every name under .localhost is loopback too. */
 	return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
-	       !strcmp(host, "[::1]");
+	       !strcmp(host, "[::1]") || (n > 10 && !strcmp(host + n - 10, ".localhost"));
 }
 
 int httpc_parse_url(const char *url, struct httpc_url *u)
@@ -54,7 +57,7 @@ int httpc_parse_url(const char *url, struct httpc_url *u)
 		port_log("url %s: path too long", url);
 		return HF_ETOOBIG;
 	}
-	if (!u->tls && !is_loopback(u->host)) {
+	if (!u->tls && !httpc_is_loopback(u->host)) {
 		port_log("url %s: plain http:// is only for loopback test servers; use https://", url);
 		return HF_EINVAL;
 	}

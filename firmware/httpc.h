@@ -29,6 +29,9 @@ struct httpc_url {
 	char path[2048];          /* with the query, as sent */
 };
 
+/* localhost, a name under .localhost, 127.x.y.z or ::1. */
+bool httpc_is_loopback(const char *host);
+
 /* Parses https://HOST[:PORT]/PATH, or http:// for a loopback host only
 ** (plain HTTP anywhere else would send signed requests in the clear). */
 int httpc_parse_url(const char *url, struct httpc_url *u);

@@ -158,6 +158,11 @@ bool replica_reachable(const struct replica *r)
 	       port_fs_is_writable(r->root);
 }
 
+bool replica_needs_network(const struct replica *r)
+{
+	return r && r->s3 && r->s3c && !httpc_is_loopback(r->s3c->http.server.host);
+}
+
 bool replica_resumable(const struct replica *r, uint64_t len)
 {
 	return r->s3 && r->s3c && len > r->s3c->c.part_size;

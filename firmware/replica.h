@@ -45,6 +45,10 @@ void replica_close(struct replica *r);
 ** (whether it answers shows when it is used). */
 bool replica_reachable(const struct replica *r);
 
+/* Whether the replica is reached over a network (S3 not on loopback): then
+** it is out of reach while no route leaves this machine. */
+bool replica_needs_network(const struct replica *r);
+
 /* What the replica's client has done since it was opened (S3; zeros for a
 ** directory). */
 struct replica_stats {

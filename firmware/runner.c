@@ -88,6 +88,7 @@ struct runner {
 	uint64_t sent_seen;        /* the replica client's sent bytes, last looked */
 	int limit_said;            /* which limit holds shipping back, said once */
 	bool allowance_said;       /* the budget left is too small for the next file */
+	bool offline;              /* no route leaves this machine (said) */
 	uint64_t ship_failed_total;
 	char db_path[PATH_MAX + 32];
 	int sig_fd, wake_fd;
@@ -851,7 +852,15 @@ static void ship_now(struct runner *r)
 			 limit == LIMIT_WINDOW ? "outside the upload window, shipping waits for it" :
 						 "the daily budget is spent, shipping waits for the next day");
 	r->limit_said = limit;
-	r->ship.hold = t < r->ship_retry_at || limit != LIMIT_NONE;
+	/* No route off this machine: no try, no backoff; a link or route
+	** coming up (netwatch) starts the next round at once. */
+	bool offline = replica_needs_network(r->ship.rep) && !port_net_online();
+	if (offline != r->offline)
+		port_log(offline ? "replica: no network (no route leaves this machine); shipping "
+				   "waits for one, sealing goes on into the spool" :
+				   "replica: a network is up; shipping");
+	r->offline = offline;
+	r->ship.hold = t < r->ship_retry_at || limit != LIMIT_NONE || offline;
 	r->ship.allowance = r->cfg.daily_budget && r->budget_used < r->cfg.daily_budget ?
 				    r->cfg.daily_budget - r->budget_used :
 				    UINT64_MAX;
@@ -968,7 +977,7 @@ static int loop(struct runner *r)
 		}
 		/* A network came up: whatever waits goes now, backoff or not. */
 		if ((pfd[2].revents & POLLIN) && port_netwatch_read(r->net_fd) &&
-		    r->cfg.replica[0] && (r->ship_fails || r->ship_retry_at)) {
+		    r->cfg.replica[0] && (r->ship_fails || r->ship_retry_at || r->offline)) {
 			r->ship_retry_at = 0;
 			r->next_seal = 0;
 		}

@@ -296,6 +296,10 @@ bool port_netwatch_read(int fd);
 ** first, then IPv6). HF_ENOENT if there is no default route. */
 int port_net_default_link(char *name, size_t cap);
 
+/* Whether any route leads off this machine (a link up with an address):
+** without one, no request can reach a replica that is not on loopback. */
+bool port_net_online(void);
+
 /* This process's id. */
 pid_t port_pid(void);
 

@@ -168,3 +168,33 @@ int port_net_default_link(char *name, size_t cap)
 	}
 	return found ? HF_OK : HF_ENOENT;
 }
+
+/* Whether any route leads off this machine: one that is up, not a reject
+** route, by a link other than lo, and for IPv6 not link-local (fe80::/10)
+** or multicast (ff00::/8), which every link up has. */
+bool port_net_online(void)
+{
+	char line[512], a[40], b[40], c[40], ifc[64];
+	unsigned x, y, flags, metric, ref, use;
+	bool on = false;
+	FILE *f;
+
+	if ((f = fopen("/proc/net/route", "re"))) {
+		while (!on && fgets(line, sizeof(line), f))
+			on = sscanf(line, "%63s %39s %39s %x", ifc, a, b, &flags) == 4 &&
+			     strcmp(ifc, "Iface") != 0 && strcmp(ifc, "lo") != 0 &&
+			     (flags & RTF_UP) && !(flags & RTF_REJECT);
+		fclose(f);
+	}
+	if (!on && (f = fopen("/proc/net/ipv6_route", "re"))) {
+		while (!on && fgets(line, sizeof(line), f))
+			on = sscanf(line, "%39s %x %39s %x %39s %x %x %x %x %63s", a, &x, b, &y, c,
+				    &metric, &ref, &use, &flags, ifc) == 10 &&
+			     strcmp(ifc, "lo") != 0 && (flags & RTF_UP) && !(flags & RTF_REJECT) &&
+			     strncmp(a, "fe8", 3) != 0 && strncmp(a, "fe9", 3) != 0 &&
+			     strncmp(a, "fea", 3) != 0 && strncmp(a, "feb", 3) != 0 &&
+			     strncmp(a, "ff", 2) != 0;
+		fclose(f);
+	}
+	return on;
+}
