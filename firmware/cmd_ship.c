@@ -635,10 +635,9 @@ static int64_t parse_utc(const char *v)
 
 /* ---- replica ls ------------------------------------------------------------------- */
 
-/* When the segment file REL was sealed, from its header: ISO 8601 UTC, or
-** "clock untrusted". */
-/* When REL was sealed (its header's wall time; -1: the clock was
-** untrusted), or HF_ENOENT and the like if it cannot be read. */
+/* When REL was sealed (its header's wall time, read by a Range GET of the
+** header alone; -1: the clock was untrusted), or HF_ENOENT and the like if
+** it cannot be read. */
 static int sealed_at(const struct replica *rp, const char *rel, int64_t *utc_ms)
 {
 	struct seg_hdr h;
@@ -654,6 +653,8 @@ static int sealed_at(const struct replica *rp, const char *rel, int64_t *utc_ms)
 	return rc;
 }
 
+/* When REL was sealed: ISO 8601 UTC, or "clock untrusted"; OUT is left as
+** it is if the header cannot be read. */
 static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len)
 {
 	int64_t utc;
