@@ -186,6 +186,27 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 	return rc;
 }
 
+/* How far behind the replica is: since the oldest file waiting in the
+** spool was sealed (its mtime; both times from the same wall clock, right
+** or not), or what is not sealed yet. */
+static void print_lag(struct ship *sh, unsigned files, FILE *out)
+{
+	uint64_t unsealed = ship_unsealed_bytes(sh);
+	int64_t mtime;
+
+	if (!files && !unsealed) {
+		fprintf(out, "lag: 0 s (the replica holds every commit)\n");
+		return;
+	}
+	if (files && ship_spool_oldest(sh, &mtime) == HF_OK) {
+		int64_t age = port_clock_utc(NULL) - mtime / 1000000;
+		fprintf(out, "lag: %lld s (the oldest file waiting was sealed then)\n",
+			(long long)(age > 0 ? age / 1000 : 0));
+		return;
+	}
+	fprintf(out, "lag: commits not sealed yet (%" PRIu64 " bytes of WAL)\n", unsealed);
+}
+
 static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct shipctx s;
@@ -229,10 +250,12 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 			fprintf(out, "generation: none yet (the first sync takes a snapshot)\n");
 		}
 		fprintf(out, "spool: %u file(s), %" PRIu64 " bytes\n", files, bytes);
+		if (s.cfg.replica[0])
+			print_lag(&s.ship, files, out);
 		if (offline) {
 			fprintf(out, "link: none (no route leaves this machine); shipping waits for "
 				     "one\n");
-		} else if (s.cfg.replica[0]) {
+		} else if (replica_needs_network(s.ship.rep)) {
 			char why[128];
 			bool metered = ship_metered(&s.cfg, why, sizeof(why));
 			fprintf(out, "link: %s (%s)%s\n", metered ? "metered" : "not metered", why,

@@ -717,6 +717,23 @@ int ship_manifest_parse(const char *text, size_t len, const char *device, uint64
 	return HF_OK;
 }
 
+int ship_spool_oldest(struct ship *s, int64_t *mtime_ns)
+{
+	struct ship_names ns = { 0 };
+	char path[4300];
+	uint64_t size;
+	int rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
+
+	if (rc == HF_OK && !ns.n)
+		rc = HF_ENOENT;
+	if (rc == HF_OK) {
+		snprintf(path, sizeof(path), "%s/%s", s->spool, ns.v[0]);
+		rc = port_fs_stamp(path, &size, mtime_ns);
+	}
+	free(ns.v);
+	return rc;
+}
+
 int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq)
 {
 	struct ship_names ns;

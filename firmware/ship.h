@@ -110,6 +110,10 @@ int ship_upload(struct ship *s, unsigned *copied);
 ** (UINT64_MAX if none). */
 int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq);
 
+/* The mtime (ns since the epoch) of the oldest file in the spool, the
+** first to go; HF_ENOENT if it is empty. */
+int ship_spool_oldest(struct ship *s, int64_t *mtime_ns);
+
 /* The names in DIR, sorted: only those WANT_LEN long (0: any) and ending in
 ** SUFFIX (NULL: any), never dot files. HF_ENOENT if DIR is missing. Free v. */
 struct ship_names {
