@@ -194,6 +194,10 @@ static void print_lag(struct ship *sh, unsigned files, FILE *out)
 	uint64_t unsealed = ship_unsealed_bytes(sh);
 	int64_t mtime;
 
+	if (!sh->st.have_gen) {
+		fprintf(out, "lag: the replica holds no generation of this log yet\n");
+		return;
+	}
 	if (!files && !unsealed) {
 		fprintf(out, "lag: 0 s (the replica holds every commit)\n");
 		return;

@@ -741,7 +741,8 @@ static void write_metrics(struct runner *r, uint64_t t)
 	if (ship_spool_usage(&r->ship, &m.spool_files, &m.spool_bytes, &lowest) != HF_OK)
 		m.spool_files = 0;
 	m.unsealed_bytes = ship_unsealed_bytes(&r->ship);
-	if (!m.spool_files && !m.unsealed_bytes)
+	/* Behind while anything waits, or no generation holds the log yet. */
+	if (!m.spool_files && !m.unsealed_bytes && r->ship.st.have_gen)
 		r->behind_since = 0;
 	else if (!r->behind_since)
 		r->behind_since = t;

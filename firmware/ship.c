@@ -363,6 +363,13 @@ static bool spool_has(struct ship *s, uint64_t len)
 	       bytes + len <= s->cfg->spool_max / 2;
 }
 
+/* Whether S's replica is reached over a metered link (a directory replica,
+** or S3 on loopback, never is). */
+static bool metered(struct ship *s, char *why, size_t len)
+{
+	return replica_needs_network(s->rep) && ship_metered(s->cfg, why, len);
+}
+
 /* A new generation: a snapshot of the database as of the end of the WAL
 ** (HDR, or no WAL). WHY is recorded as a gap unless this is the first. */
 static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now *now,
@@ -437,7 +444,7 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	char why_metered[128];
 	if ((replica_resumable(s->rep, flen) && spool_has(s, flen)) ||
 	    (flen > s->cfg->metered_snapshot_max &&
-	     ship_metered(s->cfg, why_metered, sizeof(why_metered)))) {
+	     metered(s, why_metered, sizeof(why_metered)))) {
 		if ((rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
 			goto out;
 	} else if (replica_put(s, h.generation, 0, file, flen, NULL) != HF_OK &&
@@ -500,6 +507,27 @@ static int spool_room(struct ship *s, uint64_t raw, char *sealed, size_t len)
 	return save(s);
 }
 
+/* Metered, with no generation (the first, or the spool cap dropped one
+** whose snapshot waited for an unmetered link): none starts while the
+** database is over metered_snapshot_max, so a long metered spell does not
+** take snapshot after snapshot only to drop each. Said once. */
+static bool metered_defer(struct ship *s, struct jlog *j)
+{
+	char why[128];
+	uint64_t size;
+	int64_t mtime;
+	bool defer = port_fs_stamp(jlog_path(j), &size, &mtime) == HF_OK &&
+		     size > s->cfg->metered_snapshot_max && metered(s, why, sizeof(why));
+
+	if (defer && !s->metered_defer_said)
+		port_log("replica: the link is metered (%s): no snapshot of the %" PRIu64
+			 "-byte database until it is not", why, size);
+	else if (!defer && s->metered_defer_said)
+		port_log("replica: the link is not metered now: a new generation starts");
+	s->metered_defer_said = defer;
+	return defer;
+}
+
 int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
 	      size_t len)
 {
@@ -523,7 +551,7 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 		/* A generation starts when its snapshot can go out at once:
 		** offline with no snapshot yet, produce nothing, lose nothing
 		** (the snapshot taken later holds everything). */
-		if (!reachable(s))
+		if (!reachable(s) || metered_defer(s, j))
 			return HF_OK;
 		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, UINT32_MAX,
 				    s->st.last_gap);
@@ -911,7 +939,7 @@ static bool metered_hold(struct ship *s, const char *name)
 	if (strtoull(name + 17, NULL, 16) != 0 || port_fs_stamp(path, &size, &mtime) != HF_OK ||
 	    size <= s->cfg->metered_snapshot_max)
 		return false;
-	hold = ship_metered(s->cfg, why, sizeof(why));
+	hold = metered(s, why, sizeof(why));
 	if (hold && !s->metered_held)
 		port_log("replica: the link is metered (%s): the %" PRIu64 "-byte snapshot of "
 			 "generation %.16s (over metered_snapshot_max) and the segments after it "

@@ -45,6 +45,7 @@ struct ship {
 	char install_id[33];    /* DATA/install-id: random, made once per data directory */
 	bool owner_ok;          /* the replica's DEVICE/owner names this install */
 	bool metered_held;      /* a snapshot waits for an unmetered link (said) */
+	bool metered_defer_said; /* no generation starts while metered (said) */
 	uint64_t allowance;     /* bytes ship_upload may send (the daemon's daily
 				 * budget left; UINT64_MAX: no limit) */
 	bool allowance_whole;   /* nothing sent yet today: a file over the whole
