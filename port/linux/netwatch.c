@@ -106,94 +106,82 @@ bool port_netwatch_read(int fd)
 }
 
 /*
-** The default route's link, from the kernel's route tables as procfs shows
-** them: IPv4's (/proc/net/route: Iface, Destination, Gateway, Flags,
-** RefCnt, Use, Metric, Mask, ...) with the lowest metric, else IPv6's
-** (/proc/net/ipv6_route: destination, its prefix length, source, its
-** length, next hop, metric, refcount, use, flags, device). Routes not up,
-** and reject routes (IPv6 puts one on lo), are not routes out.
+** The kernel's route tables as procfs shows them. /proc/net/route (IPv4,
+** after a header line): Iface, Destination, Gateway, Flags, RefCnt, Use,
+** Metric, Mask, ... /proc/net/ipv6_route: destination, its prefix length,
+** source, its length, next hop, metric, refcount, use, flags, device.
+** Routes not up, and reject routes (IPv6 puts one on lo), lead nowhere.
 */
 #define RTF_UP 0x1
 #define RTF_REJECT 0x200
 
-static bool default_v4(FILE *f, char *name, size_t cap)
-{
-	char line[512], ifc[64];
-	unsigned dst, gw, flags, ref, use, metric, mask, best = ~0u;
-	bool found = false;
+struct route {
+	char link[64];
+	char dst6[40];       /* IPv6: the destination, 32 hex digits */
+	bool is_default;     /* destination 0/0 */
+	unsigned metric;
+};
 
-	if (!fgets(line, sizeof(line), f)) /* the header */
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifc, &dst, &gw, &flags, &ref, &use,
-			   &metric, &mask) == 8 &&
-		    dst == 0 && mask == 0 && (flags & RTF_UP) && !(flags & RTF_REJECT) &&
-		    metric < best) {
-			best = metric;
-			snprintf(name, cap, "%s", ifc);
-			found = true;
-		}
-	return found;
+/* The next usable route of F (IPv6 when V6) into R; false at the end. */
+static bool next_route(FILE *f, bool v6, struct route *r)
+{
+	char line[512], src[40], hop[40];
+	unsigned dst, gw, flags, ref, use, mask, plen, slen;
+
+	while (fgets(line, sizeof(line), f)) {
+		if (v6 ? sscanf(line, "%39s %x %39s %x %39s %x %x %x %x %63s", r->dst6, &plen, src,
+				&slen, hop, &r->metric, &ref, &use, &flags, r->link) != 10 :
+			 sscanf(line, "%63s %x %x %x %u %u %u %x", r->link, &dst, &gw, &flags, &ref,
+				&use, &r->metric, &mask) != 8)
+			continue; /* the IPv4 header line, or not a route */
+		if (!(flags & RTF_UP) || (flags & RTF_REJECT) || !strcmp(r->link, "lo"))
+			continue;
+		r->is_default = v6 ? plen == 0 && strspn(r->dst6, "0") == 32 : dst == 0 && mask == 0;
+		if (!v6)
+			r->dst6[0] = '\0';
+		return true;
+	}
+	return false;
 }
 
-static bool default_v6(FILE *f, char *name, size_t cap)
+static FILE *routes(bool v6)
 {
-	char line[512], dst[40], src[40], hop[40], ifc[64];
-	unsigned plen, slen, metric, ref, use, flags, best = ~0u;
-	bool found = false;
-
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%39s %x %39s %x %39s %x %x %x %x %63s", dst, &plen, src, &slen, hop,
-			   &metric, &ref, &use, &flags, ifc) == 10 &&
-		    plen == 0 && strspn(dst, "0") == 32 && (flags & RTF_UP) &&
-		    !(flags & RTF_REJECT) && strcmp(ifc, "lo") != 0 && metric < best) {
-			best = metric;
-			snprintf(name, cap, "%s", ifc);
-			found = true;
-		}
-	return found;
+	return fopen(v6 ? "/proc/net/ipv6_route" : "/proc/net/route", "re");
 }
 
 int port_net_default_link(char *name, size_t cap)
 {
-	static const char *const tables[] = { "/proc/net/route", "/proc/net/ipv6_route" };
-	bool found = false;
+	unsigned best = ~0u;
+	struct route r;
 
-	for (int i = 0; i < 2 && !found; i++) {
-		FILE *f = fopen(tables[i], "re");
+	for (int v6 = 0; v6 < 2 && best == ~0u; v6++) {
+		FILE *f = routes(v6);
 		if (!f)
 			continue;
-		found = i == 0 ? default_v4(f, name, cap) : default_v6(f, name, cap);
+		while (next_route(f, v6, &r))
+			if (r.is_default && r.metric < best) {
+				best = r.metric;
+				snprintf(name, cap, "%s", r.link);
+			}
 		fclose(f);
 	}
-	return found ? HF_OK : HF_ENOENT;
+	return best != ~0u ? HF_OK : HF_ENOENT;
 }
 
-/* Whether any route leads off this machine: one that is up, not a reject
-** route, by a link other than lo, and for IPv6 not link-local (fe80::/10)
-** or multicast (ff00::/8), which every link up has. */
+/* Whether any route leads off this machine: for IPv6 one that is not
+** link-local (fe80::/10) or multicast (ff00::/8), which every link up has. */
 bool port_net_online(void)
 {
-	char line[512], a[40], b[40], c[40], ifc[64];
-	unsigned x, y, flags, metric, ref, use;
 	bool on = false;
-	FILE *f;
+	struct route r;
 
-	if ((f = fopen("/proc/net/route", "re"))) {
-		while (!on && fgets(line, sizeof(line), f))
-			on = sscanf(line, "%63s %39s %39s %x", ifc, a, b, &flags) == 4 &&
-			     strcmp(ifc, "Iface") != 0 && strcmp(ifc, "lo") != 0 &&
-			     (flags & RTF_UP) && !(flags & RTF_REJECT);
-		fclose(f);
-	}
-	if (!on && (f = fopen("/proc/net/ipv6_route", "re"))) {
-		while (!on && fgets(line, sizeof(line), f))
-			on = sscanf(line, "%39s %x %39s %x %39s %x %x %x %x %63s", a, &x, b, &y, c,
-				    &metric, &ref, &use, &flags, ifc) == 10 &&
-			     strcmp(ifc, "lo") != 0 && (flags & RTF_UP) && !(flags & RTF_REJECT) &&
-			     strncmp(a, "fe8", 3) != 0 && strncmp(a, "fe9", 3) != 0 &&
-			     strncmp(a, "fea", 3) != 0 && strncmp(a, "feb", 3) != 0 &&
-			     strncmp(a, "ff", 2) != 0;
+	for (int v6 = 0; v6 < 2 && !on; v6++) {
+		FILE *f = routes(v6);
+		if (!f)
+			continue;
+		while (!on && next_route(f, v6, &r))
+			on = !v6 || (strncmp(r.dst6, "ff", 2) != 0 &&
+				     !(r.dst6[0] == 'f' && r.dst6[1] == 'e' && strchr("89ab", r.dst6[2])));
 		fclose(f);
 	}
 	return on;
