@@ -788,9 +788,6 @@ int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t 
 	return rc;
 }
 
-/* Writes one file of generation GEN (seq 0: the snapshot, and then the
-** manifest) into the replica, durably: LEN bytes at BUF, or (BUF NULL) the
-** spool file FROM. */
 /* The replica's DEVICE/owner: written by the first install to ship under
 ** this device name; another install finds it and is refused, so two
 ** devices can never interleave their generations under one name (restore
@@ -822,6 +819,9 @@ static int check_owner(struct ship *s)
 	return rc;
 }
 
+/* Writes one file of generation GEN (seq 0: the snapshot, and then the
+** manifest) into the replica, durably: LEN bytes at BUF, or (BUF NULL) the
+** spool file FROM. */
 static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len,
 		       const char *from)
 {
@@ -928,16 +928,12 @@ bool ship_metered(const struct cfg *cfg, char *why, size_t len)
 ** over metered_snapshot_max waits in the spool, and the segments after it
 ** (they need it) with it, until the link is not metered. Said once each
 ** way. */
-static bool metered_hold(struct ship *s, const char *name)
+static bool metered_hold(struct ship *s, const char *name, uint64_t size)
 {
-	char path[4300], why[128];
-	uint64_t size;
-	int64_t mtime;
+	char why[128];
 	bool hold;
 
-	snprintf(path, sizeof(path), "%s/%s", s->spool, name);
-	if (strtoull(name + 17, NULL, 16) != 0 || port_fs_stamp(path, &size, &mtime) != HF_OK ||
-	    size <= s->cfg->metered_snapshot_max)
+	if (strtoull(name + 17, NULL, 16) != 0 || size <= s->cfg->metered_snapshot_max)
 		return false;
 	hold = metered(s, why, sizeof(why));
 	if (hold && !s->metered_held)
@@ -954,16 +950,9 @@ static bool metered_hold(struct ship *s, const char *name)
 ** left of it, so the budget is never overshot, but for one file bigger than
 ** the whole budget, which goes alone as the day's first rather than jam the
 ** spool for ever. Counts it against the allowance if it goes. */
-static bool over_allowance(struct ship *s, const char *name, unsigned copied)
+static bool over_allowance(struct ship *s, uint64_t size, unsigned copied)
 {
-	char path[4300];
-	uint64_t size;
-	int64_t mtime;
-
 	if (s->allowance == UINT64_MAX)
-		return false;
-	snprintf(path, sizeof(path), "%s/%s", s->spool, name);
-	if (port_fs_stamp(path, &size, &mtime) != HF_OK)
 		return false;
 	if (size > s->allowance && !(s->allowance_whole && !copied))
 		return true;
@@ -989,9 +978,18 @@ int ship_upload(struct ship *s, unsigned *copied)
 	if (rc == HF_OK) {
 		bool held = false;
 		s->allowance_held = false;
-		for (size_t i = 0; i < ns.n && rc == HF_OK && !(held = metered_hold(s, ns.v[i])) &&
-				   !(s->allowance_held = over_allowance(s, ns.v[i], *copied));
-		     i++) {
+		for (size_t i = 0; i < ns.n && rc == HF_OK; i++) {
+			char path[4300];
+			uint64_t size;
+			int64_t mtime;
+
+			/* One stat serves both limits (a file gone meanwhile is
+			** left to copy_one to say so). */
+			snprintf(path, sizeof(path), "%s/%s", s->spool, ns.v[i]);
+			if (port_fs_stamp(path, &size, &mtime) == HF_OK &&
+			    ((held = metered_hold(s, ns.v[i], size)) ||
+			     (s->allowance_held = over_allowance(s, size, *copied))))
+				break;
 			if ((rc = copy_one(s, ns.v[i])) == HF_OK)
 				(*copied)++;
 		}
