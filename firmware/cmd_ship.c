@@ -189,9 +189,8 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 /* How far behind the replica is: since the oldest file waiting in the
 ** spool was sealed (its mtime; both times from the same wall clock, right
 ** or not), or what is not sealed yet. */
-static void print_lag(struct ship *sh, unsigned files, FILE *out)
+static void print_lag(struct ship *sh, unsigned files, uint64_t unsealed, FILE *out)
 {
-	uint64_t unsealed = ship_unsealed_bytes(sh);
 	int64_t mtime;
 
 	if (!sh->st.have_gen) {
@@ -226,6 +225,7 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 		const struct ship_state *st = &s.ship.st;
 		bool offline = replica_needs_network(s.ship.rep) && !port_net_online();
 		bool up = s.ship.rep && replica_reachable(s.ship.rep) && !offline;
+		uint64_t unsealed = ship_unsealed_bytes(&s.ship);
 
 		fprintf(out, "replica: %s%s\n", s.cfg.replica[0] ? s.cfg.replica : "(none configured)",
 			!s.cfg.replica[0] ? "" : !s.ship.rep->s3 ? (up ? " (reachable)" : " (not reachable)")
@@ -255,7 +255,7 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 		}
 		fprintf(out, "spool: %u file(s), %" PRIu64 " bytes\n", files, bytes);
 		if (s.cfg.replica[0])
-			print_lag(&s.ship, files, out);
+			print_lag(&s.ship, files, unsealed, out);
 		if (offline) {
 			fprintf(out, "link: none (no route leaves this machine); shipping waits for "
 				     "one\n");
@@ -265,7 +265,7 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 			fprintf(out, "link: %s (%s)%s\n", metered ? "metered" : "not metered", why,
 				metered ? "; snapshots over metered_snapshot_max wait" : "");
 		}
-		fprintf(out, "unsealed WAL: %" PRIu64 " bytes\n", ship_unsealed_bytes(&s.ship));
+		fprintf(out, "unsealed WAL: %" PRIu64 " bytes\n", unsealed);
 		fprintf(out, "gaps: %" PRIu64 "%s%s\n", st->gaps, st->last_gap[0] ? "; last: " : "",
 			st->last_gap);
 	}
@@ -322,10 +322,11 @@ static int load_seg(const struct replica *rp, const char *rel, struct seg_hdr *h
 	return check_seg(name, buf, len, h, raw);
 }
 
-/* The generation's manifest must be what ship.c writes for it. *FOLLOWS and
-** WHY: its gap record (0 and "" in the first generation). */
-static int check_manifest(const struct replica *rp, const char *dev, const char *gen,
-			  uint64_t *follows, char *why, size_t why_len)
+/* Reads generation GEN's manifest, which must be what ship.c writes for it:
+** HF_ENOENT if it is missing, HF_ECORRUPT if it is not that. *FOLLOWS and
+** WHY: its gap record (0 and "" in the first generation). Says nothing. */
+static int read_manifest(const struct replica *rp, const char *dev, const char *gen,
+			 uint64_t *follows, char *why, size_t why_len)
 {
 	char rel[256];
 	char *text;
@@ -333,16 +334,27 @@ static int check_manifest(const struct replica *rp, const char *dev, const char 
 	int rc;
 
 	snprintf(rel, sizeof(rel), "%s/%s/manifest", dev, gen);
-	if ((rc = replica_read(rp, rel, &text, &len)) != HF_OK) {
-		port_log("restore: cannot read %s/%s (%s)", rp->url, rel, hf_strerror(rc));
-		return rc == HF_ENOENT ? HF_ECORRUPT : rc;
-	}
+	if ((rc = replica_read(rp, rel, &text, &len)) != HF_OK)
+		return rc;
 	rc = ship_manifest_parse(text, len, dev, strtoull(gen, NULL, 16), follows, why, why_len);
-	if (rc != HF_OK)
-		port_log("restore: %s/%s: not the manifest of device %s generation %s (damaged?)",
-			 rp->url, rel, dev, gen);
 	free(text);
 	return rc;
+}
+
+/* read_manifest for restore: a manifest missing or not right is damage,
+** said with the file's name. */
+static int check_manifest(const struct replica *rp, const char *dev, const char *gen,
+			  uint64_t *follows, char *why, size_t why_len)
+{
+	int rc = read_manifest(rp, dev, gen, follows, why, why_len);
+
+	if (rc == HF_ECORRUPT)
+		port_log("restore: %s/%s/%s/manifest: not the manifest of device %s generation %s "
+			 "(damaged?)", rp->url, dev, gen, dev, gen);
+	else if (rc != HF_OK)
+		port_log("restore: cannot read %s/%s/%s/manifest (%s)", rp->url, dev, gen,
+			 hf_strerror(rc));
+	return rc == HF_ENOENT ? HF_ECORRUPT : rc;
 }
 
 struct image {
@@ -680,18 +692,23 @@ static int sealed_at(const struct replica *rp, const char *rel, int64_t *utc_ms)
 	return rc;
 }
 
-/* When REL was sealed: ISO 8601 UTC, or "clock untrusted"; OUT is left as
-** it is if the header cannot be read. */
-static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len)
+/* A sealing time from sealed_at: ISO 8601 UTC, or "clock untrusted". */
+static void format_sealed(int64_t utc, char *out, size_t len)
 {
-	int64_t utc;
-
-	if (sealed_at(rp, rel, &utc) != HF_OK)
-		return;
 	if (utc < 0)
 		snprintf(out, len, "clock untrusted");
 	else
 		units_format_utc(utc, false, out, len);
+}
+
+/* When REL was sealed, as format_sealed says it; OUT is left as it is if
+** the header cannot be read. */
+static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len)
+{
+	int64_t utc;
+
+	if (sealed_at(rp, rel, &utc) == HF_OK)
+		format_sealed(utc, out, len);
 }
 
 /* replica ls --devices: a line per device: its generations, the newest one's
@@ -723,13 +740,9 @@ static int ls_devices(const struct replica *rep, const struct ship_names *devs, 
 			snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", devs->v[d], gens.v[g]);
 		}
 		if (sealed_at(rep, rel, &utc) == HF_OK) {
-			if (utc < 0) {
-				snprintf(when, sizeof(when), "clock untrusted");
-			} else {
-				units_format_utc(utc, false, when, sizeof(when));
-				if (trusted && now >= utc)
-					units_format_duration((uint64_t)(now - utc), age, sizeof(age));
-			}
+			format_sealed(utc, when, sizeof(when));
+			if (utc >= 0 && trusted && now >= utc)
+				units_format_duration((uint64_t)(now - utc), age, sizeof(age));
 		}
 		fprintf(out, "%-20s %5zu %-16s %8" PRIu64 "  %-20s %s\n", devs->v[d], gens.n,
 			gens.v[g], seq, when, age);
@@ -744,8 +757,7 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
 					       { "devices", 0, false }, { NULL, 0, false } };
 	struct ship_names devs, gens, segs;
-	char rel[300], last[400], *text;
-	size_t tlen;
+	char rel[300], last[400];
 	bool devices = false;
 	int r, idx, rc;
 
@@ -809,16 +821,10 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 			/* The last file's header says when it was sealed. */
 			sealed_when(rep, last, when, sizeof(when));
 			/* The manifest's gap record: what came before this generation. */
-			snprintf(rel, sizeof(rel), "%s/%s/manifest", devs.v[d], gens.v[i]);
-			if (replica_read(rep, rel, &text, &tlen) == HF_OK) {
-				if (ship_manifest_parse(text, tlen, devs.v[d],
-							strtoull(gens.v[i], NULL, 16), &follows, why,
-							sizeof(why)) != HF_OK)
-					snprintf(why, sizeof(why), "manifest damaged");
-				free(text);
-			} else {
-				snprintf(why, sizeof(why), "manifest missing");
-			}
+			rc = read_manifest(rep, devs.v[d], gens.v[i], &follows, why, sizeof(why));
+			if (rc != HF_OK)
+				snprintf(why, sizeof(why), "manifest %s",
+					 rc == HF_ECORRUPT ? "damaged" : "missing");
 			int n = snprintf(gaps, sizeof(gaps), "%s",
 					 missing ? "segments missing (restore stops before the "
 						   "first)" :
