@@ -167,6 +167,16 @@ static int json_only_args(struct cli_args *a, bool *json)
 
 /* ---- submit ------------------------------------------------------------------ */
 
+/* --remote-timeout VAL of VERB into *MS: a duration above zero. */
+static int remote_timeout_arg(const char *verb, const char *val, uint64_t *ms)
+{
+	if (units_parse_duration(val, ms) || !*ms) {
+		port_log("%s: --remote-timeout: '%s' is not a duration such as 30s", verb, val);
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
 int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	enum { O_HELP, O_NAME, O_AFTER, O_RETRIES, O_BACKOFF, O_TIMEOUT, O_PRIORITY,
@@ -209,11 +219,8 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 			wait_remote = true;
 			break;
 		case O_REMOTE_TIMEOUT:
-			if (units_parse_duration(val, &remote_timeout) || !remote_timeout) {
-				port_log("submit: --remote-timeout: '%s' is not a duration such as 30s",
-					 val);
-				return HF_EINVAL;
-			}
+			if ((rc = remote_timeout_arg("submit", val, &remote_timeout)) != HF_OK)
+				return rc;
 			break;
 		case O_NAME:
 			if (!jlog_name_is_valid(val)) {
@@ -379,14 +386,12 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = jlog_commit(&c.j)) != HF_OK)
 		goto out;
 	poke(&c);
-	if (wait_remote) {
-		/* Durable here; printed only once the replica has it too. */
-		ctx_close(&c);
-		if ((rc = cmd_wait_remote(g, remote_timeout)) != HF_OK) {
-			port_log("submit: job %lld is queued here, but the replica does not hold it "
-				 "yet", (long long)id);
-			return rc;
-		}
+	/* Durable here; with --wait-remote printed only once the replica has
+	** it too. */
+	if (wait_remote && (rc = cmd_wait_remote(g, remote_timeout)) != HF_OK) {
+		port_log("submit: job %lld is queued here, but the replica does not hold it yet",
+			 (long long)id);
+		goto out;
 	}
 	/* Durable now; only now may the id be printed. */
 	if (json)
@@ -397,8 +402,7 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if (existed)
 		port_log("submit: key '%s' is job %lld already; nothing new was queued", s.key,
 			 (long long)id);
-	if (!wait_remote)
-		ctx_close(&c);
+	ctx_close(&c);
 	return HF_OK;
 
 out_rollback:
@@ -998,10 +1002,8 @@ static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *ou
 			json = true;
 		} else if (idx == 3) {
 			wait_remote = true;
-		} else if (units_parse_duration(val, &remote_timeout) || !remote_timeout) {
-			port_log("pipeline run: --remote-timeout: '%s' is not a duration such as 30s",
-				 val);
-			return HF_EINVAL;
+		} else if ((rc = remote_timeout_arg("pipeline run", val, &remote_timeout)) != HF_OK) {
+			return rc;
 		}
 	}
 	if (!name) {
