@@ -39,9 +39,10 @@ all: $(B)/holdfast
 # ---- vendor --------------------------------------------------------------
 # The stamp is an included makefile, so on a fresh clone make fetches first
 # and then re-reads this file, when the vendor source lists below exist. Only
-# a change of pins re-fetches (and so rebuilds the vendor code); `make fetch`
-# re-verifies every download whenever asked.
-$(FETCH_STAMP): vendor/pins
+# a change of pins or of our patches (vendor/patches/PKG/: a file added,
+# changed or removed) re-fetches (and so rebuilds the vendor code); `make
+# fetch` re-verifies every download whenever asked.
+$(FETCH_STAMP): vendor/pins $(wildcard vendor/patches/* vendor/patches/*/*.patch)
 	@vendor/fetch
 	@echo '# vendor/fetch verified every file of vendor/pins' >$@
 
