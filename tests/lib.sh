@@ -67,16 +67,24 @@ t_cleanup() {
 t_done() { [ "$T_FAILED" = 0 ]; }
 
 # ---- a test CA (openssl), for TLS servers on loopback ----------------------
-# t_ca DIR: DIR/ca.pem and DIR/ca.key; t_cert DIR NAME SAN: DIR/NAME.pem and
-# DIR/NAME.key, a server certificate for SAN signed by that CA.
-t_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+# t_ca DIR [KIND]: DIR/ca.pem and DIR/ca.key; t_cert DIR NAME SAN [KIND]:
+# DIR/NAME.pem and DIR/NAME.key, a server certificate for SAN signed by that
+# CA. KIND is the key: ec:CURVE (default ec:P-256) or rsa:BITS.
+t_key() {
+	local kind=${2:-ec:P-256}
+	case $kind in
+	ec:*) openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${kind#ec:}" -out "$1" 2>/dev/null ;;
+	rsa:*) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${kind#rsa:}" -out "$1" 2>/dev/null ;;
+	*) echo "t_key: unknown key kind '$kind'" >&2; return 2 ;;
+	esac
+}
 t_ca() {
-	t_key "$1/ca.key"
+	t_key "$1/ca.key" "${2:-}"
 	openssl req -x509 -key "$1/ca.key" -out "$1/ca.pem" -days 30 -subj /CN=holdfast-test-ca \
 		2>/dev/null
 }
 t_cert() {
-	t_key "$1/$2.key"
+	t_key "$1/$2.key" "${4:-}"
 	openssl req -new -key "$1/$2.key" -out "$1/$2.csr" -subj "/CN=$2" 2>/dev/null
 	printf 'subjectAltName=%s\n' "$3" >"$1/$2.ext"
 	openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial \

@@ -70,6 +70,13 @@
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_PKCS1_V21             /* RSA-PSS, required by TLS 1.3 */
+/* Despite its name, the switch that puts rsa_pss_rsae_* in the client's
+** signature_algorithms and lets TLS 1.3 check an RSA-PSS CertificateVerify
+** (ssl_tls.c, ssl_tls13_generic.c). Without it an RSA server has no
+** signature it may use in TLS 1.3 (RFC 8446 4.2.3: RSA there is PSS only)
+** and ends the handshake with a fatal alert. It also parses certificates
+** signed with RSA-PSS, a few hundred bytes of code. */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECDH_C
 #define MBEDTLS_ECDSA_C
