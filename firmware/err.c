@@ -21,6 +21,7 @@ const char *hf_strerror(int rc)
 	case HF_ETOOBIG: return "too big";
 	case HF_ESYS: return "system error";
 	case HF_EPROTO: return "protocol error";
+	case HF_ETLS: return "TLS failure";
 	}
 	return "unknown error";
 }

@@ -26,7 +26,8 @@ enum hf_err {
 	HF_ETOOBIG = -12,    /* input over a hard cap */
 	HF_ESYS = -13,       /* any other operating-system failure */
 	HF_EPROTO = -14,     /* a peer broke its protocol (bad HTTP, bad XML) */
-	HF_ELAST = HF_EPROTO /* the lowest code, for tests */
+	HF_ETLS = -15,       /* TLS failed: a refused handshake or certificate, a pin */
+	HF_ELAST = HF_ETLS   /* the lowest code, for tests */
 };
 
 /* A short, constant, human-readable name for an error code. */

@@ -65,12 +65,14 @@ int metrics_write(const char *path, const struct metrics *m)
 	metric(&t, "holdfast_ship_failures_total", "counter", "Shipping rounds that failed.",
 	       m->ship_failures);
 	add(&t, "# HELP holdfast_replica_failed_requests_total Failed requests by class: retry "
-		"(network, 5xx, 429), access (401/403), config (other 4xx).\n"
+		"(network, 5xx, 429), access (401/403), config (other 4xx), tls (handshake, "
+		"certificate, pin).\n"
 		"# TYPE holdfast_replica_failed_requests_total counter\n"
 		"holdfast_replica_failed_requests_total{class=\"retry\"} %" PRIu64 "\n"
 		"holdfast_replica_failed_requests_total{class=\"access\"} %" PRIu64 "\n"
-		"holdfast_replica_failed_requests_total{class=\"config\"} %" PRIu64 "\n",
-	    m->rep.failed_retry, m->rep.failed_access, m->rep.failed_config);
+		"holdfast_replica_failed_requests_total{class=\"config\"} %" PRIu64 "\n"
+		"holdfast_replica_failed_requests_total{class=\"tls\"} %" PRIu64 "\n",
+	    m->rep.failed_retry, m->rep.failed_access, m->rep.failed_config, m->rep.failed_tls);
 	add(&t, "# HELP holdfast_jobs Jobs by state.\n# TYPE holdfast_jobs gauge\n"
 		"holdfast_jobs{state=\"queued\"} %" PRId64 "\nholdfast_jobs{state=\"running\"} %" PRId64
 		"\nholdfast_jobs{state=\"succeeded\"} %" PRId64 "\nholdfast_jobs{state=\"failed\"} %" PRId64

@@ -137,6 +137,7 @@ void replica_stats(const struct replica *r, struct replica_stats *st)
 	st->failed_retry = r->s3c->failed[S3_FAIL_RETRY];
 	st->failed_access = r->s3c->failed[S3_FAIL_ACCESS];
 	st->failed_config = r->s3c->failed[S3_FAIL_CONFIG];
+	st->failed_tls = r->s3c->failed[S3_FAIL_TLS];
 }
 
 void replica_close(struct replica *r)

@@ -53,7 +53,7 @@ bool replica_needs_network(const struct replica *r);
 ** directory). */
 struct replica_stats {
 	uint64_t requests, sent, received;
-	uint64_t failed_retry, failed_access, failed_config;
+	uint64_t failed_retry, failed_access, failed_config, failed_tls;
 };
 void replica_stats(const struct replica *r, struct replica_stats *st);
 

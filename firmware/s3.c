@@ -286,6 +286,8 @@ static int call(struct s3 *s, const struct call *k, struct http_parser *p)
 			s->failed[S3_FAIL_ACCESS]++;
 		else if (rc == HF_EINVAL)
 			s->failed[S3_FAIL_CONFIG]++;
+		else if (rc == HF_ETLS)
+			s->failed[S3_FAIL_TLS]++;
 		if (!etag[0] && p->status >= 200 && p->status <= 299)
 			etag_of(http_header(p, "etag"), etag, sizeof(etag));
 		if (rc == HF_EACCES && !strcmp(code, "RequestTimeTooSkewed") && !skew_fixed) {
@@ -659,10 +661,10 @@ static int put_multipart(struct s3 *s, struct upload *u)
 	}
 	state_load(u);
 	if (u->id[0] && (rc = list_parts(s, u)) != HF_OK) {
-		/* The network, or credentials: try later. Anything else (the
-		** upload expired or was aborted, a server without ListParts):
-		** send everything again under a new upload. */
-		if (rc == HF_EIO || rc == HF_EACCES)
+		/* The network, TLS or credentials: try later. Anything else
+		** (the upload expired or was aborted, a server without
+		** ListParts): send everything again under a new upload. */
+		if (rc == HF_EIO || rc == HF_ETLS || rc == HF_EACCES)
 			goto out;
 		port_log("s3: cannot resume the multipart upload of %s (%s); starting again", u->key,
 			 rc == HF_ENOENT ? "it is gone" : "its parts cannot be listed");

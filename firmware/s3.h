@@ -54,7 +54,7 @@ struct s3_cfg {
 };
 
 /* Failed requests by class (each try counts), for the metrics. */
-enum s3_fail { S3_FAIL_RETRY, S3_FAIL_ACCESS, S3_FAIL_CONFIG, S3_FAIL_CLASSES };
+enum s3_fail { S3_FAIL_RETRY, S3_FAIL_ACCESS, S3_FAIL_CONFIG, S3_FAIL_TLS, S3_FAIL_CLASSES };
 
 struct s3 {
 	struct s3_cfg c;

@@ -256,9 +256,10 @@ void port_wake_drain(int fd);
 ** certificate must chain to the CA bundle and name HOST
 ** (mbedtls_ssl_set_hostname), always; with a pin, its public key must also
 ** be the pinned one; renegotiation is off. Every wait is bounded by the
-** TIMEOUT_MS given. Errors are logged with what failed (the certificate
-** problem, the TLS alert, the refused connection) and mapped: HF_EACCES for
-** a certificate or TLS refusal, HF_EIO for the network. Names under
+** TIMEOUT_MS given. Errors are logged with what failed, naming HOST:PORT
+** (the certificate's failed checks, the server's TLS alert by name, the
+** refused connection) and mapped: HF_ETLS for a TLS failure (handshake,
+** certificate, pin, CA bundle), HF_EIO for the network. Names under
 ** .localhost are loopback (RFC 6761).
 **
 ** A port_tls is what the connections to one server share: the parsed CA

@@ -56,6 +56,7 @@ struct port_conn {
 	bool session_saved;    /* this connection's session is in tls->session */
 	bool resumed;
 	unsigned timeout_ms;   /* for the callbacks of the current call */
+	char peer[264];        /* "host:port", for the messages */
 	mbedtls_ssl_context ssl;
 };
 
@@ -171,25 +172,88 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	}
 }
 
+/* The alerts a TLS peer ends a connection with (RFC 8446 6, RFC 5246 7.2),
+** by the names the standards and servers' logs use, and for the common
+** ones what they mostly mean for a client like us. */
+static const struct {
+	uint8_t code;
+	const char *name, *hint;
+} alerts[] = {
+	{ 10, "unexpected_message", NULL },
+	{ 20, "bad_record_mac", NULL },
+	{ 40, "handshake_failure",
+	  "no cipher suite, key exchange group or signature algorithm in common" },
+	{ 42, "bad_certificate", NULL },
+	{ 43, "unsupported_certificate", NULL },
+	{ 46, "certificate_unknown", NULL },
+	{ 47, "illegal_parameter", NULL },
+	{ 48, "unknown_ca", NULL },
+	{ 49, "access_denied", NULL },
+	{ 50, "decode_error", NULL },
+	{ 51, "decrypt_error", NULL },
+	{ 70, "protocol_version", "no TLS version in common (holdfast speaks TLS 1.2 and 1.3)" },
+	{ 71, "insufficient_security", "the server wants ciphers stronger than offered" },
+	{ 80, "internal_error", NULL },
+	{ 109, "missing_extension", NULL },
+	{ 110, "unsupported_extension", NULL },
+	{ 112, "unrecognized_name", "the server does not serve this host name (SNI)" },
+	{ 116, "certificate_required", "the server wants a client certificate" },
+};
+
+/* Why mbedTLS failed, in words into BUF: a fatal alert from the server by
+** its name (mbedtls_strerror only says that one came), else
+** mbedtls_strerror's text and the code. */
+static void tls_reason(const struct port_conn *c, int ret, char *buf, size_t cap)
+{
+	char e[128];
+
+	/* mbedTLS 3.6 keeps the alert only in its record buffer, with no
+	** getter: private fields, checked again when the pin moves. A fatal
+	** alert returns at once from ssl_msg.c's handle_message_type, which
+	** checked that the record is an alert of two bytes. */
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && c &&
+	    c->ssl.MBEDTLS_PRIVATE(in_msgtype) == MBEDTLS_SSL_MSG_ALERT &&
+	    c->ssl.MBEDTLS_PRIVATE(in_msglen) == 2) {
+		unsigned a = c->ssl.MBEDTLS_PRIVATE(in_msg)[1];
+		for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+			if (alerts[i].code == a) {
+				snprintf(buf, cap, "the server sent the fatal alert %s (%u)%s%s",
+					 alerts[i].name, a, alerts[i].hint ? ": " : "",
+					 alerts[i].hint ? alerts[i].hint : "");
+				return;
+			}
+		snprintf(buf, cap, "the server sent the fatal alert %u", a);
+		return;
+	}
+	mbedtls_strerror(ret, e, sizeof(e));
+	snprintf(buf, cap, "%s (-0x%04x)", e, (unsigned)-ret);
+}
+
+/* A failure of mbedTLS on C: said once, as WHAT C->peer failed and why,
+** and mapped. The network below TLS (said by the callbacks, or a timeout)
+** is HF_EIO, tried again like any network failure; the rest is HF_ETLS,
+** which the shipping log shows as a TLS failure, not as the credentials'. */
 static int tls_err(struct port_conn *c, const char *what, int ret)
 {
-	char buf[160];
+	char why[200];
 
 	if ((ret == MBEDTLS_ERR_SSL_TIMEOUT || ret == MBEDTLS_ERR_SSL_INTERNAL_ERROR) && c->io_logged)
 		return HF_EIO;
-	mbedtls_strerror(ret, buf, sizeof(buf));
-	port_log("tls: %s: %s (-0x%04x)", what, buf, (unsigned)-ret);
-	return ret == MBEDTLS_ERR_SSL_TIMEOUT || ret == MBEDTLS_ERR_SSL_INTERNAL_ERROR ? HF_EIO
-										      : HF_EACCES;
+	tls_reason(c, ret, why, sizeof(why));
+	port_log("tls: %s %s failed: %s", what, c->peer, why);
+	if (ret == MBEDTLS_ERR_SSL_TIMEOUT || ret == MBEDTLS_ERR_SSL_INTERNAL_ERROR)
+		return HF_EIO;
+	return ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ? HF_ENOMEM : HF_ETLS;
 }
 
+/* A failure while setting up what the connections share. */
 static int tls_fail(const char *what, int ret)
 {
-	char buf[160];
+	char why[200];
 
-	mbedtls_strerror(ret, buf, sizeof(buf));
-	port_log("tls: %s: %s (-0x%04x)", what, buf, (unsigned)-ret);
-	return HF_EACCES;
+	tls_reason(NULL, ret, why, sizeof(why));
+	port_log("tls: %s: %s", what, why);
+	return HF_ETLS;
 }
 
 /* "sha256//BASE64" (curl's form): the SHA-256 of the server's public key
@@ -315,7 +379,7 @@ static void save_session(struct port_conn *c)
 	c->session_saved = t->have_session;
 }
 
-static int check_pin(struct port_conn *c, const char *host)
+static int check_pin(struct port_conn *c)
 {
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&c->ssl);
 	uint8_t h[32];
@@ -328,9 +392,9 @@ static int check_pin(struct port_conn *c, const char *host)
 		size_t n;
 		if (peer)
 			mbedtls_base64_encode((unsigned char *)b64, sizeof(b64), &n, h, 32);
-		port_log("tls: the public key of %s is not the pinned one (it is sha256//%s)", host,
-			 b64);
-		return HF_EACCES;
+		port_log("tls: the public key of %s is not the pinned one (it is sha256//%s)",
+			 c->peer, b64);
+		return HF_ETLS;
 	}
 	return HF_OK;
 }
@@ -339,13 +403,13 @@ static int tls_start(struct port_conn *c, const char *host)
 {
 	struct port_tls *t = c->tls;
 	uint32_t flags;
-	int ret;
+	int ret, rc;
 
 	mbedtls_ssl_init(&c->ssl);
 	if ((ret = mbedtls_ssl_setup(&c->ssl, &t->conf)) != 0)
-		return tls_err(c, "setup", ret);
+		return tls_err(c, "setting up the connection to", ret);
 	if ((ret = mbedtls_ssl_set_hostname(&c->ssl, host)) != 0)
-		return tls_err(c, "host name", ret);
+		return tls_err(c, "setting the host name of", ret);
 	/* A stale or refused session only costs a full handshake. */
 	if (t->have_session && mbedtls_ssl_set_session(&c->ssl, &t->session) != 0)
 		t->have_session = false;
@@ -355,17 +419,20 @@ static int tls_start(struct port_conn *c, const char *host)
 			continue;
 		if ((flags = mbedtls_ssl_get_verify_result(&c->ssl)) != 0 &&
 		    ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-			char info[256];
-			mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+			char info[256] = "";
+			/* Which checks failed (expired, not trusted, another
+			** host name...): one line each, "; " before each. */
+			mbedtls_x509_crt_verify_info(info, sizeof(info), "; ", flags);
 			for (char *nl; (nl = strchr(info, '\n'));)
-				*nl = nl[1] ? ';' : '\0';
-			port_log("tls: the certificate of %s is not acceptable:%s", host, info);
-			return HF_EACCES;
+				memmove(nl, nl + 1, strlen(nl));
+			port_log("tls: handshake with %s failed: its certificate is not acceptable: %s",
+				 c->peer, info + strspn(info, "; "));
+			return HF_ETLS;
 		}
-		return tls_err(c, "handshake", ret);
+		return tls_err(c, "handshake with", ret);
 	}
-	if (check_pin(c, host) != HF_OK)
-		return HF_EACCES;
+	if ((rc = check_pin(c)) != HF_OK)
+		return rc;
 	if (mbedtls_ssl_get_version_number(&c->ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
 		save_session(c);
 	return HF_OK;
@@ -380,6 +447,7 @@ int port_conn_open(const char *host, unsigned port, struct port_tls *tls, unsign
 	if (!c)
 		return HF_ENOMEM;
 	c->timeout_ms = timeout_ms;
+	snprintf(c->peer, sizeof(c->peer), "%s:%u", host, port);
 	if ((rc = tcp_connect(host, port, timeout_ms, &c->fd)) != HF_OK) {
 		free(c);
 		return rc;
@@ -406,7 +474,7 @@ int port_conn_write(struct port_conn *c, const void *buf, size_t len, unsigned t
 				continue;
 			if (n < 0) {
 				c->broken = true;
-				return tls_err(c, "write", n);
+				return tls_err(c, "writing to", n);
 			}
 		} else {
 			n = bio_send(c, p, len);
@@ -448,7 +516,7 @@ int port_conn_read(struct port_conn *c, void *buf, size_t cap, size_t *got, unsi
 			return HF_OK; /* the end, said properly */
 		if (n < 0) {
 			c->broken = true;
-			return tls_err(c, "read", n);
+			return tls_err(c, "reading from", n);
 		}
 		*got = (size_t)n;
 		return HF_OK;
