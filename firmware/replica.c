@@ -208,7 +208,10 @@ int replica_write(const struct replica *r, const char *rel, const void *buf, siz
 	if ((rc = mkdirs(r, rel)) != HF_OK)
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", r->root, rel);
-	return port_fs_replace(path, buf, len, 0600);
+	/* Create-only, as S3's If-None-Match: * (a 412 there): the same
+	** bytes already there are a retry that is done; other bytes are
+	** another writer's (a cloned data directory), never overwritten. */
+	return port_fs_publish(path, buf, len, 0600);
 }
 
 int replica_write_file(const struct replica *r, const char *rel, const char *from)

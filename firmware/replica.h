@@ -57,8 +57,9 @@ struct replica_stats {
 };
 void replica_stats(const struct replica *r, struct replica_stats *st);
 
-/* Writes REL whole and durably (file: tmp, fsync, rename, directory fsync;
-** S3: one PutObject with Content-MD5). */
+/* Writes REL whole and durably, create-only (file: port_fs_publish; S3:
+** PutObject with If-None-Match: * and Content-MD5): HF_OK if REL already
+** holds these very bytes, HF_EEXIST if it holds others (left as they are). */
 int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len);
 
 /* Writes REL from the file FROM: as replica_write; to S3, streamed from the
