@@ -316,7 +316,7 @@ static int load_seg(const struct replica *rp, const char *rel, struct seg_hdr *h
 
 	snprintf(name, sizeof(name), "restore: %s/%s", rp->url, rel);
 	if (rc != HF_OK) {
-		port_log("%s: cannot read it", name);
+		port_log("%s: cannot read it (%s)", name, hf_strerror(rc));
 		return rc;
 	}
 	return check_seg(name, buf, len, h, raw);
@@ -954,8 +954,11 @@ static int debug_s3_run(struct s3 *s, const char **pos, const char *state, unsig
 
 	if (!strcmp(pos[0], "put") && pos[1] && pos[2])
 		return s3_put_file(s, pos[1], pos[2], state);
-	if (!strcmp(pos[0], "get") && pos[1])
-		return s3_get(s, pos[1], to_file, out);
+	if (!strcmp(pos[0], "get") && pos[1]) {
+		if ((rc = s3_get(s, pos[1], to_file, out)) == HF_ENOENT)
+			port_log("debug s3: %s: no such object", pos[1]);
+		return rc;
+	}
 	if (!strcmp(pos[0], "head") && pos[1]) {
 		uint64_t size;
 		if ((rc = s3_head(s, pos[1], &size)) == HF_OK)
