@@ -172,14 +172,20 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	if (rc == HF_OK) {
 		fprintf(out, "sealed: %s\n", sealed[0] ? sealed : "nothing new");
+		/* Nothing copied is a failure, said as one: a script or a human
+		** running sync now wants to know the replica does not hold it. */
 		rc = ship_upload(&s.ship, &copied);
-		if (rc == HF_ENOENT) {
-			ship_spool_usage(&s.ship, &files, &bytes, &lowest);
-			fprintf(out, "replica %s is not reachable: %u file(s), %" PRIu64
-				" bytes wait in the spool\n", s.cfg.replica, files, bytes);
-			rc = HF_OK;
-		} else if (rc == HF_OK) {
+		if (rc == HF_OK) {
 			fprintf(out, "copied %u file(s) to %s\n", copied, s.cfg.replica);
+		} else if (ship_spool_usage(&s.ship, &files, &bytes, &lowest) == HF_OK) {
+			if (rc == HF_ENOENT)
+				port_log("sync: the replica %s is not reachable: %u file(s) copied, %u "
+					 "(%" PRIu64 " bytes) wait in the spool", s.cfg.replica, copied,
+					 files, bytes);
+			else
+				port_log("sync: copying to the replica %s failed (%s): %u file(s) "
+					 "copied, %u (%" PRIu64 " bytes) wait in the spool", s.cfg.replica,
+					 hf_strerror(rc), copied, files, bytes);
 		}
 	}
 	shipctx_close(&s);
