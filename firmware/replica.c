@@ -381,8 +381,11 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 	else
 		snprintf(base, sizeof(base), "%s%s", r->prefix, r->prefix[0] ? "/" : "");
 	l = (struct lister){ out, base };
-	if ((rc = s3_list(r->s3c, base, 0, list_key, &l)) != HF_OK)
+	if ((rc = s3_list(r->s3c, base, 0, list_key, &l)) != HF_OK) {
+		free(out->v);
+		memset(out, 0, sizeof(*out));
 		return rc;
+	}
 	ship_names_sort(out);
 	return out->n ? HF_OK : HF_ENOENT;
 }
