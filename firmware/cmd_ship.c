@@ -1022,7 +1022,7 @@ int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
 	const char *sub;
 
 	if (a->i >= a->argc) {
-		port_log("replica: which? ls REPLICA");
+		port_log("replica: which? ls [REPLICA]");
 		return HF_EINVAL;
 	}
 	sub = a->argv[a->i++];
