@@ -414,19 +414,25 @@ static const struct verb verbs[] = {
 	  "spool, the lag, the link (none, metered or not: on a metered link\n"
 	  "snapshots over [replica] metered_snapshot_max wait), unsealed WAL, gaps.\n"
 	  "\n"
-	  "Exit status: 0 ok (also when the replica is not reachable: the spool\n"
-	  "keeps everything), 1 failure, 2 usage error or no replica configured.\n",
+	  "Exit status: 0 ok, 1 failure (also when the replica is not reachable or\n"
+	  "copying fails: the spool keeps everything, and stderr says what waits),\n"
+	  "2 usage error or no replica configured.\n",
 	  cmd_sync },
 	{ "replica", "list what a replica holds",
-	  "usage: holdfast replica ls REPLICA [--devices] [--ca FILE]\n"
+	  "usage: holdfast replica ls [REPLICA] [--devices] [--ca FILE]\n"
 	  "\n"
 	  "REPLICA is a directory, file:///DIR or s3://BUCKET/PREFIX (endpoint from\n"
 	  "$HOLDFAST_S3_ENDPOINT, credentials from $AWS_ACCESS_KEY_ID and\n"
-	  "$AWS_SECRET_ACCESS_KEY). Lists each device's generations: snapshot\n"
-	  "present, segments, bytes, whether segments are missing, and the gap\n"
-	  "before the generation (the one it follows, and why history broke). With\n"
+	  "$AWS_SECRET_ACCESS_KEY); none named: the [replica] of this data\n"
+	  "directory's holdfast.conf, with its settings and credentials. Lists each\n"
+	  "device's generations: snapshot present, segments, bytes, whether\n"
+	  "segments are missing, and the gap before the generation (the one it\n"
+	  "follows, and why history broke). With\n"
 	  "--devices, a line per device: its newest generation's last shipped file,\n"
-	  "when that was sealed and how long ago (the fleet's lag at a glance).\n",
+	  "when that was sealed and how long ago (the fleet's lag at a glance).\n"
+	  "\n"
+	  "Exit status: 0 ok, 1 failure (the replica or a part of it cannot be\n"
+	  "listed or read: never shown as empty), 2 usage error.\n",
 	  cmd_replica },
 	{ "restore", "rebuild a database from a replica",
 	  "usage: holdfast restore REPLICA -o OUT.db [--seq N | --time T]\n"
@@ -435,10 +441,13 @@ static const struct verb verbs[] = {
 	  "Rebuilds the job log as it was at segment N (default: the last one that\n"
 	  "follows without a gap) of generation G (default: the newest) of device D\n"
 	  "(default: the only one in REPLICA). --time T (YYYY-MM-DDTHH:MM:SSZ or\n"
-	  "@SECONDS, UTC) stops at the last segment sealed at or before T; segments\n"
-	  "sealed while wall time was untrusted have no time and end such a restore.\n"
-	  "Every file is checked (SHA-256, seq,\n"
-	  "generation, device, WAL frames continuing without a gap); a damaged or\n"
+	  "@SECONDS, UTC) takes the newest generation whose snapshot was sealed at\n"
+	  "or before T and stops at its last segment sealed at or before T;\n"
+	  "snapshots and segments sealed while wall time was untrusted have no time\n"
+	  "and end such a restore. A replica that cannot be listed or read (a 5xx\n"
+	  "after the retries, the network) fails the restore; only a missing\n"
+	  "segment directory means no segments. Every file is checked (SHA-256,\n"
+	  "seq, generation, device, WAL frames continuing without a gap); a damaged or\n"
 	  "missing file is named and nothing is written. The result is written under\n"
 	  "OUT.db.restoring, must pass integrity_check, and is then renamed to OUT.db.\n"
 	  "An existing OUT.db is replaced only with --force.\n"

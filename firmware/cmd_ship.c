@@ -172,14 +172,20 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	if (rc == HF_OK) {
 		fprintf(out, "sealed: %s\n", sealed[0] ? sealed : "nothing new");
+		/* Nothing copied is a failure, said as one: a script or a human
+		** running sync now wants to know the replica does not hold it. */
 		rc = ship_upload(&s.ship, &copied);
-		if (rc == HF_ENOENT) {
-			ship_spool_usage(&s.ship, &files, &bytes, &lowest);
-			fprintf(out, "replica %s is not reachable: %u file(s), %" PRIu64
-				" bytes wait in the spool\n", s.cfg.replica, files, bytes);
-			rc = HF_OK;
-		} else if (rc == HF_OK) {
+		if (rc == HF_OK) {
 			fprintf(out, "copied %u file(s) to %s\n", copied, s.cfg.replica);
+		} else if (ship_spool_usage(&s.ship, &files, &bytes, &lowest) == HF_OK) {
+			if (rc == HF_ENOENT)
+				port_log("sync: the replica %s is not reachable: %u file(s) copied, %u "
+					 "(%" PRIu64 " bytes) wait in the spool", s.cfg.replica, copied,
+					 files, bytes);
+			else
+				port_log("sync: copying to the replica %s failed (%s): %u file(s) "
+					 "copied, %u (%" PRIu64 " bytes) wait in the spool", s.cfg.replica,
+					 hf_strerror(rc), copied, files, bytes);
 		}
 	}
 	shipctx_close(&s);
@@ -316,7 +322,7 @@ static int load_seg(const struct replica *rp, const char *rel, struct seg_hdr *h
 
 	snprintf(name, sizeof(name), "restore: %s/%s", rp->url, rel);
 	if (rc != HF_OK) {
-		port_log("%s: cannot read it", name);
+		port_log("%s: cannot read it (%s)", name, hf_strerror(rc));
 		return rc;
 	}
 	return check_seg(name, buf, len, h, raw);
@@ -399,36 +405,56 @@ static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
 	return HF_OK;
 }
 
-/* The newest generation of DEV: the one whose snapshot was taken last, by
-** the device's boot counter and monotonic clock (wall time may be wrong, and
-** a generation counter restarts if the spool is lost); by name if no
-** snapshot header can be read. */
-static size_t newest_generation(const struct replica *rp, const char *dev,
-				const struct ship_names *gens)
+/* Picks *BEST among GENS of DEV: the generation whose snapshot was taken
+** last, by the device's boot counter and monotonic clock (wall time may be
+** wrong, and a generation counter restarts if the spool is lost), by name
+** if no snapshot header can be read. With AT_MS >= 0 only a snapshot sealed
+** at or before AT_MS by a trusted clock counts (a later one cannot give the
+** state at AT_MS): HF_ENOENT if there is none. A generation without a
+** snapshot is skipped (it cannot be restored); a header that cannot be read
+** for any other reason fails the choice, said with VERB and the file's name:
+** skipping it could choose an older generation and restore old data as if
+** it were the latest. */
+static int pick_generation(const struct replica *rp, const char *verb, const char *dev,
+			   const struct ship_names *gens, int64_t at_ms, size_t *best)
 {
 	uint64_t best_boot = 0, best_mono = 0;
-	size_t best = gens->n - 1;
 	bool found = false;
+	int rc = HF_OK;
 
-	for (size_t i = 0; i < gens->n; i++) {
+	for (size_t i = 0; i < gens->n && rc == HF_OK; i++) {
 		char rel[256];
 		char *buf;
 		size_t len;
 		struct seg_hdr h;
 
 		snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", dev, gens->v[i]);
-		if (replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &len) != HF_OK)
+		if ((rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &len)) == HF_ENOENT) {
+			rc = HF_OK;
 			continue;
-		if (seg_peek((const uint8_t *)buf, len, &h) == HF_OK &&
-		    (!found || h.boot > best_boot || (h.boot == best_boot && h.mono_ms >= best_mono))) {
-			best = i;
+		}
+		if (rc != HF_OK) {
+			port_log("%s: cannot read %s/%s (%s)", verb, rp->url, rel, hf_strerror(rc));
+			break;
+		}
+		if ((rc = seg_peek((const uint8_t *)buf, len, &h)) != HF_OK)
+			port_log("%s: %s/%s: not a snapshot header (damaged?); name a generation with "
+				 "--generation", verb, rp->url, rel);
+		else if ((at_ms < 0 || (h.utc_ms >= 0 && h.utc_ms <= at_ms)) &&
+			 (!found || h.boot > best_boot || (h.boot == best_boot && h.mono_ms >= best_mono))) {
+			*best = i;
 			best_boot = h.boot;
 			best_mono = h.mono_ms;
 			found = true;
 		}
 		free(buf);
 	}
-	return best;
+	if (rc != HF_OK || found)
+		return rc;
+	if (at_ms >= 0)
+		return HF_ENOENT;
+	*best = gens->n - 1;
+	return HF_OK;
 }
 
 /* The device to use: DEVICE, or the only one there is. */
@@ -444,6 +470,8 @@ static int pick_device(const struct replica *rp, const char *device, char *out, 
 	if ((rc = replica_list(rp, "", 0, NULL, &l)) != HF_OK) {
 		if (rc == HF_ENOENT)
 			port_log("replica %s does not exist or holds nothing", rp->url);
+		else
+			port_log("replica %s: cannot list its devices (%s)", rp->url, hf_strerror(rc));
 		return rc;
 	}
 	if (l.n != 1) {
@@ -473,6 +501,50 @@ static int open_arg(const char *url, const char *ca, struct replica *rp)
 
 static int64_t parse_utc(const char *v);
 
+/* The generation to restore, into GNAME: GEN if given (it must be there),
+** else the newest one (pick_generation), or with WANT_MS >= 0 the newest
+** whose snapshot is at or before it. */
+static int choose_generation(const struct replica *rep, const char *dev, const char *gen,
+			     int64_t want_ms, char *gname, size_t len)
+{
+	struct ship_names gens;
+	char when[64];
+	size_t best = 0;
+	int rc;
+
+	if ((rc = replica_list(rep, dev, 16, NULL, &gens)) == HF_OK && !gens.n)
+		rc = HF_ENOENT;
+	if (rc != HF_OK) {
+		if (rc == HF_ENOENT)
+			port_log("restore: no generation of device '%s' in %s", dev, rep->url);
+		else
+			port_log("restore: cannot list the generations of device %s in %s (%s)", dev,
+				 rep->url, hf_strerror(rc));
+		free(gens.v);
+		return rc == HF_ENOENT ? HF_EINVAL : rc;
+	}
+	if (gen) {
+		rc = HF_EINVAL;
+		for (size_t i = 0; i < gens.n; i++)
+			if (!strcmp(gens.v[i], gen))
+				rc = HF_OK;
+		if (rc != HF_OK)
+			port_log("restore: no generation %s of device %s in %s", gen, dev, rep->url);
+		else
+			snprintf(gname, len, "%s", gen);
+	} else if ((rc = pick_generation(rep, "restore", dev, &gens, want_ms, &best)) == HF_OK) {
+		snprintf(gname, len, "%s", gens.v[best]);
+	} else if (rc == HF_ENOENT) {
+		units_format_utc(want_ms, false, when, sizeof(when));
+		port_log("restore: no generation of device %s in %s has a snapshot sealed at or "
+			 "before %s (by a trusted clock): nothing to restore that early", dev,
+			 rep->url, when);
+	}
+	free(gens.v);
+	return rc;
+}
+
+
 static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
 {
 	static const struct cli_opt opts[] = {
@@ -486,7 +558,7 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	int64_t want_ms = -1;
 	struct image im = { 0 };
 	struct seg_hdr h, prev;
-	struct ship_names gens, segs;
+	struct ship_names segs;
 	enum port_fs_kind kind;
 	bool force = false, ok;
 	uint8_t *raw = NULL;
@@ -542,26 +614,8 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	if ((rc = open_arg(replica, ca, rep)) != HF_OK ||
 	    (rc = pick_device(rep, device, dev, sizeof(dev))) != HF_OK)
 		return rc;
-	if ((rc = replica_list(rep, dev, 16, NULL, &gens)) != HF_OK || !gens.n) {
-		port_log("restore: no generation of device '%s' in %s", dev, rep->url);
-		if (rc == HF_OK)
-			free(gens.v);
-		return rc == HF_ENOENT || rc == HF_OK ? HF_EINVAL : rc;
-	}
-	if (gen) {
-		bool found = false;
-		for (size_t i = 0; i < gens.n; i++)
-			found |= !strcmp(gens.v[i], gen);
-		if (!found) {
-			port_log("restore: no generation %s of device %s in %s", gen, dev, rep->url);
-			free(gens.v);
-			return HF_EINVAL;
-		}
-		snprintf(gname, sizeof(gname), "%s", gen);
-	} else {
-		snprintf(gname, sizeof(gname), "%s", gens.v[newest_generation(rep, dev, &gens)]);
-	}
-	free(gens.v);
+	if ((rc = choose_generation(rep, dev, gen, want_ms, gname, sizeof(gname))) != HF_OK)
+		return rc;
 	snprintf(grel, sizeof(grel), "%s/%s", dev, gname);
 
 	if ((rc = check_manifest(rep, dev, gname, &follows, why, sizeof(why))) != HF_OK)
@@ -574,14 +628,33 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 		free(raw);
 		return HF_ECORRUPT;
 	}
+	if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
+		/* --generation with --time: its snapshot must be old enough. */
+		char when[64] = "by an untrusted clock";
+		if (h.utc_ms >= 0)
+			units_format_utc(h.utc_ms, false, when, sizeof(when));
+		port_log("restore: generation %s of device %s starts after the time asked for (its "
+			 "snapshot was sealed %s)", gname, dev, when);
+		free(raw);
+		return HF_ENOENT;
+	}
 	rc = apply(&im, &h, raw);
 	free(raw);
 	raw = NULL;
 	prev = h;
 	seq = 0;
+	/* Only "not there" means no segment was shipped: any other failure to
+	** list them would restore the snapshot alone, old data that looks
+	** like the latest. */
 	snprintf(rel, sizeof(rel), "%s/seg", grel);
-	if (replica_list(rep, rel, 20, ".zst", &segs) != HF_OK)
-		segs.n = 0;
+	if (rc == HF_OK && (rc = replica_list(rep, rel, 20, ".zst", &segs)) == HF_ENOENT) {
+		rc = HF_OK;
+	} else if (rc != HF_OK) {
+		port_log("restore: cannot list the segments in %s/%s (%s); nothing restored", rep->url,
+			 rel, hf_strerror(rc));
+		free(im.buf);
+		return rc;
+	}
 	for (size_t i = 0; rc == HF_OK && i < segs.n && seq < want_seq; i++) {
 		uint64_t s = strtoull(segs.v[i], NULL, 16);
 		if (s != seq + 1) {
@@ -675,8 +748,8 @@ static int64_t parse_utc(const char *v)
 /* ---- replica ls ------------------------------------------------------------------- */
 
 /* When REL was sealed (its header's wall time, read by a Range GET of the
-** header alone; -1: the clock was untrusted), or HF_ENOENT and the like if
-** it cannot be read. */
+** header alone; -1: the clock was untrusted): HF_ENOENT if it is not there,
+** HF_ECORRUPT if its header is not one, or why it could not be read. */
 static int sealed_at(const struct replica *rp, const char *rel, int64_t *utc_ms)
 {
 	struct seg_hdr h;
@@ -684,8 +757,10 @@ static int sealed_at(const struct replica *rp, const char *rel, int64_t *utc_ms)
 	size_t n;
 	int rc;
 
-	if (!rp || (rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &n)) != HF_OK)
+	if (!rp)
 		return HF_ENOENT;
+	if ((rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &n)) != HF_OK)
+		return rc;
 	if ((rc = seg_peek((const uint8_t *)buf, n, &h)) == HF_OK)
 		*utc_ms = h.utc_ms;
 	free(buf);
@@ -711,44 +786,163 @@ static void sealed_when(const struct replica *rp, const char *rel, char *out, si
 		format_sealed(utc, out, len);
 }
 
-/* replica ls --devices: a line per device: its generations, the newest one's
-** last shipped file, when that was sealed and how long ago. */
-static int ls_devices(const struct replica *rep, const struct ship_names *devs, FILE *out)
+/* What replica ls shows of REL, read or listed: "not there" and "damaged"
+** are shown as such, but any other failure (a 5xx after the retries, the
+** network) fails the listing, said with what could not be read: an
+** unreadable replica must never look like an empty or a shorter one. */
+static int ls_failed(const struct replica *rep, const char *what, const char *rel, int rc)
 {
+	port_log("replica ls: cannot %s %s/%s (%s)", what, rep->url, rel, hf_strerror(rc));
+	return rc;
+}
+
+/* The names below REL (an empty list if there is no such directory). */
+static int ls_list(const struct replica *rep, const char *rel, size_t want_len, const char *suffix,
+		   struct ship_names *out)
+{
+	int rc = replica_list(rep, rel, want_len, suffix, out);
+
+	if (rc == HF_ENOENT)
+		return HF_OK;
+	return rc == HF_OK ? HF_OK : ls_failed(rep, "list", rel, rc);
+}
+
+/* When REL was sealed, into WHEN (left as it is if REL is missing or
+** damaged); *UTC_MS as sealed_at, -2 if unknown. */
+static int ls_sealed(const struct replica *rep, const char *rel, int64_t *utc_ms, char *when,
+		     size_t len)
+{
+	int rc = sealed_at(rep, rel, utc_ms);
+
+	if (rc == HF_OK)
+		format_sealed(*utc_ms, when, len);
+	else
+		*utc_ms = -2;
+	if (rc == HF_ENOENT || rc == HF_ECORRUPT)
+		return HF_OK;
+	return rc == HF_OK ? HF_OK : ls_failed(rep, "read", rel, rc);
+}
+
+/* replica ls --devices: the line of device DEV: its generations, the newest
+** one's last shipped file, when that was sealed and how long ago. */
+static int ls_device(const struct replica *rep, const char *dev, FILE *out)
+{
+	struct ship_names gens, segs;
+	char rel[300], when[64] = "-", age[40] = "-";
+	uint64_t seq = 0;
+	int64_t utc, now;
 	bool trusted;
-	int64_t now = port_clock_utc(&trusted);
+	size_t g = 0;
+	int rc;
 
-	fprintf(out, "%-20s %5s %-16s %8s  %-20s %s\n", "DEVICE", "GENS", "NEWEST", "LAST SEQ",
-		"LAST SHIPPED (UTC)", "AGE");
-	for (size_t d = 0; d < devs->n; d++) {
-		struct ship_names gens, segs;
-		char rel[300], when[64] = "-", age[40] = "-";
-		uint64_t seq = 0;
-		int64_t utc;
-		size_t g;
-
-		if (replica_list(rep, devs->v[d], 16, NULL, &gens) != HF_OK || !gens.n)
-			continue;
-		g = newest_generation(rep, devs->v[d], &gens);
-		snprintf(rel, sizeof(rel), "%s/%s/seg", devs->v[d], gens.v[g]);
-		if (replica_list(rep, rel, 20, ".zst", &segs) == HF_OK && segs.n) {
-			seq = strtoull(segs.v[segs.n - 1], NULL, 16);
-			snprintf(rel, sizeof(rel), "%s/%s/seg/%s", devs->v[d], gens.v[g],
-				 segs.v[segs.n - 1]);
-			free(segs.v);
-		} else {
-			snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", devs->v[d], gens.v[g]);
-		}
-		if (sealed_at(rep, rel, &utc) == HF_OK) {
-			format_sealed(utc, when, sizeof(when));
-			if (utc >= 0 && trusted && now >= utc)
-				units_format_duration((uint64_t)(now - utc), age, sizeof(age));
-		}
-		fprintf(out, "%-20s %5zu %-16s %8" PRIu64 "  %-20s %s\n", devs->v[d], gens.n,
-			gens.v[g], seq, when, age);
-		free(gens.v);
+	if ((rc = ls_list(rep, dev, 16, NULL, &gens)) != HF_OK || !gens.n)
+		return rc;
+	if ((rc = pick_generation(rep, "replica ls", dev, &gens, -1, &g)) != HF_OK)
+		goto out_gens;
+	snprintf(rel, sizeof(rel), "%s/%s/seg", dev, gens.v[g]);
+	if ((rc = ls_list(rep, rel, 20, ".zst", &segs)) != HF_OK)
+		goto out_gens;
+	if (segs.n) {
+		seq = strtoull(segs.v[segs.n - 1], NULL, 16);
+		snprintf(rel, sizeof(rel), "%s/%s/seg/%s", dev, gens.v[g], segs.v[segs.n - 1]);
+	} else {
+		snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", dev, gens.v[g]);
 	}
+	free(segs.v);
+	if ((rc = ls_sealed(rep, rel, &utc, when, sizeof(when))) != HF_OK)
+		goto out_gens;
+	now = port_clock_utc(&trusted);
+	if (utc >= 0 && trusted && now >= utc)
+		units_format_duration((uint64_t)(now - utc), age, sizeof(age));
+	fprintf(out, "%-20s %5zu %-16s %8" PRIu64 "  %-20s %s\n", dev, gens.n, gens.v[g], seq, when,
+		age);
+out_gens:
+	free(gens.v);
+	return rc;
+}
+
+/* replica ls: the line of generation GEN of device DEV: its snapshot, seqs
+** (and whether any is missing), bytes, when its last file was sealed, and
+** the gap its manifest records. */
+static int ls_generation(const struct replica *rep, const char *dev, const char *gen, FILE *out)
+{
+	uint64_t bytes = 0, size, expect = 1, missing = 0, follows = 0;
+	char rel[300], last[400], seqs[32], when[64] = "-", why[200] = "", gaps[300];
+	struct ship_names segs = { 0 };
+	int64_t utc;
+	bool snap;
+	int rc, n;
+
+	snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", dev, gen);
+	snprintf(last, sizeof(last), "%s", rel);
+	if ((rc = replica_size(rep, rel, &size)) != HF_OK && rc != HF_ENOENT)
+		return ls_failed(rep, "read", rel, rc);
+	snap = rc == HF_OK;
+	bytes += snap ? size : 0;
+	snprintf(rel, sizeof(rel), "%s/%s/seg", dev, gen);
+	if ((rc = ls_list(rep, rel, 20, ".zst", &segs)) != HF_OK)
+		return rc;
+	for (size_t k = 0; k < segs.n && rc == HF_OK; k++) {
+		uint64_t s = strtoull(segs.v[k], NULL, 16);
+		missing += s > expect ? s - expect : 0;
+		expect = s + 1;
+		snprintf(last, sizeof(last), "%s/%s", rel, segs.v[k]);
+		/* (One deleted since the listing counts for nothing.) */
+		if ((rc = replica_size(rep, last, &size)) == HF_OK)
+			bytes += size;
+		else if (rc == HF_ENOENT)
+			rc = HF_OK;
+		else
+			ls_failed(rep, "read", last, rc);
+	}
+	snprintf(seqs, sizeof(seqs), segs.n ? "0-%" PRIu64 : "0", expect - 1);
+	free(segs.v);
+	/* The last file's header says when it was sealed. */
+	if (rc != HF_OK || (rc = ls_sealed(rep, last, &utc, when, sizeof(when))) != HF_OK)
+		return rc;
+	/* The manifest's gap record: what came before this generation. */
+	snprintf(rel, sizeof(rel), "%s/%s/manifest", dev, gen);
+	rc = read_manifest(rep, dev, gen, &follows, why, sizeof(why));
+	if (rc == HF_ENOENT || rc == HF_ECORRUPT)
+		snprintf(why, sizeof(why), "manifest %s", rc == HF_ECORRUPT ? "damaged" : "missing");
+	else if (rc != HF_OK)
+		return ls_failed(rep, "read", rel, rc);
+	n = snprintf(gaps, sizeof(gaps), "%s",
+		     missing ? "segments missing (restore stops before the first)" : "");
+	if (follows)
+		snprintf(gaps + n, sizeof(gaps) - n, "%safter %016" PRIx64 ": %s", n ? "; " : "",
+			 follows, why);
+	else if (why[0])
+		snprintf(gaps + n, sizeof(gaps) - n, "%s%s", n ? "; " : "", why);
+	fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", dev, gen,
+		snap ? "yes" : "MISSING", seqs, bytes, when, gaps[0] ? gaps : "none");
 	return HF_OK;
+}
+
+/* The replica of this device's own holdfast.conf ([replica] url and its
+** settings, credentials included), for replica ls run with none named. */
+static int open_conf(const struct cli_global *g, const char *ca, struct replica *rep)
+{
+	static struct cfg c;
+	char dir[PATH_MAX], conf[PATH_MAX + 32];
+	bool def;
+	int rc;
+
+	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK)
+		return rc;
+	snprintf(conf, sizeof(conf), "%s/%s", dir, DD_CONF_NAME);
+	if ((rc = cfg_load(&c, conf)) != HF_OK)
+		return rc;
+	if (!c.replica[0]) {
+		port_log("replica ls: which replica? (a directory, file:///DIR or s3://BUCKET/PREFIX; "
+			 "%s names none in [replica] url)", conf);
+		return HF_EINVAL;
+	}
+	if (ca && snprintf(c.s3_ca_file, sizeof(c.s3_ca_file), "%s", ca) >= (int)sizeof(c.s3_ca_file)) {
+		port_log("--ca %s: path too long", ca);
+		return HF_EINVAL;
+	}
+	return replica_open(c.replica, &c, rep);
 }
 
 static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
@@ -756,12 +950,10 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 	const char *replica = NULL, *ca = NULL, *val;
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
 					       { "devices", 0, false }, { NULL, 0, false } };
-	struct ship_names devs, gens, segs;
-	char rel[300], last[400];
+	struct ship_names devs, gens;
 	bool devices = false;
 	int r, idx, rc;
 
-	(void)g;
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
 		if (r < 0)
 			return r;
@@ -774,75 +966,35 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 		else
 			replica = val;
 	}
-	if (!replica) {
-		port_log("replica ls: which replica? (a directory, file:///DIR or s3://BUCKET/PREFIX)");
-		return HF_EINVAL;
-	}
-	if ((rc = open_arg(replica, ca, rep)) != HF_OK)
+	rc = replica ? open_arg(replica, ca, rep) : open_conf(g, ca, rep);
+	if (rc != HF_OK)
 		return rc;
 	if ((rc = replica_list(rep, "", 0, NULL, &devs)) != HF_OK) {
 		if (rc == HF_ENOENT)
 			port_log("replica %s does not exist or holds nothing", rep->url);
+		else
+			ls_failed(rep, "list", "", rc);
 		return rc;
 	}
-	if (devices) {
-		rc = ls_devices(rep, &devs, out);
-		free(devs.v);
-		return rc;
-	}
-	fprintf(out, "%-20s %-16s %9s %-13s %12s  %-20s %s\n", "DEVICE", "GENERATION", "SNAPSHOT",
-		"SEQS", "BYTES", "LAST SEALED (UTC)", "GAPS");
-	for (size_t d = 0; d < devs.n; d++) {
-		if (replica_list(rep, devs.v[d], 16, NULL, &gens) != HF_OK)
+	if (devices)
+		fprintf(out, "%-20s %5s %-16s %8s  %-20s %s\n", "DEVICE", "GENS", "NEWEST",
+			"LAST SEQ", "LAST SHIPPED (UTC)", "AGE");
+	else
+		fprintf(out, "%-20s %-16s %9s %-13s %12s  %-20s %s\n", "DEVICE", "GENERATION",
+			"SNAPSHOT", "SEQS", "BYTES", "LAST SEALED (UTC)", "GAPS");
+	for (size_t d = 0; d < devs.n && rc == HF_OK; d++) {
+		if (devices) {
+			rc = ls_device(rep, devs.v[d], out);
 			continue;
-		for (size_t i = 0; i < gens.n; i++) {
-			uint64_t bytes = 0, size, expect = 1, missing = 0;
-			bool snap;
-
-			snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", devs.v[d], gens.v[i]);
-			snprintf(last, sizeof(last), "%s", rel);
-			snap = replica_size(rep, rel, &size) == HF_OK;
-			if (snap)
-				bytes += size;
-			snprintf(rel, sizeof(rel), "%s/%s/seg", devs.v[d], gens.v[i]);
-			if (replica_list(rep, rel, 20, ".zst", &segs) != HF_OK)
-				segs.n = 0;
-			for (size_t k = 0; k < segs.n; k++) {
-				uint64_t s = strtoull(segs.v[k], NULL, 16);
-				missing += s > expect ? s - expect : 0;
-				expect = s + 1;
-				snprintf(last, sizeof(last), "%s/%s", rel, segs.v[k]);
-				if (replica_size(rep, last, &size) == HF_OK)
-					bytes += size;
-			}
-			char seqs[32], when[64] = "-", why[200], gaps[300];
-			uint64_t follows = 0;
-			snprintf(seqs, sizeof(seqs), segs.n ? "0-%" PRIu64 : "0", expect - 1);
-			/* The last file's header says when it was sealed. */
-			sealed_when(rep, last, when, sizeof(when));
-			/* The manifest's gap record: what came before this generation. */
-			rc = read_manifest(rep, devs.v[d], gens.v[i], &follows, why, sizeof(why));
-			if (rc != HF_OK)
-				snprintf(why, sizeof(why), "manifest %s",
-					 rc == HF_ECORRUPT ? "damaged" : "missing");
-			int n = snprintf(gaps, sizeof(gaps), "%s",
-					 missing ? "segments missing (restore stops before the "
-						   "first)" :
-						   "");
-			if (follows)
-				snprintf(gaps + n, sizeof(gaps) - n, "%safter %016" PRIx64 ": %s",
-					 n ? "; " : "", follows, why);
-			else if (why[0])
-				snprintf(gaps + n, sizeof(gaps) - n, "%s%s", n ? "; " : "", why);
-			fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", devs.v[d],
-				gens.v[i], snap ? "yes" : "MISSING", seqs, bytes, when,
-				gaps[0] ? gaps : "none");
-			free(segs.v);
 		}
+		if ((rc = ls_list(rep, devs.v[d], 16, NULL, &gens)) != HF_OK)
+			break;
+		for (size_t i = 0; i < gens.n && rc == HF_OK; i++)
+			rc = ls_generation(rep, devs.v[d], gens.v[i], out);
 		free(gens.v);
 	}
 	free(devs.v);
-	return HF_OK;
+	return rc;
 }
 
 /* The replica verbs open their replica through open_arg; closing it here
@@ -870,7 +1022,7 @@ int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
 	const char *sub;
 
 	if (a->i >= a->argc) {
-		port_log("replica: which? ls REPLICA");
+		port_log("replica: which? ls [REPLICA]");
 		return HF_EINVAL;
 	}
 	sub = a->argv[a->i++];
@@ -954,8 +1106,11 @@ static int debug_s3_run(struct s3 *s, const char **pos, const char *state, unsig
 
 	if (!strcmp(pos[0], "put") && pos[1] && pos[2])
 		return s3_put_file(s, pos[1], pos[2], state);
-	if (!strcmp(pos[0], "get") && pos[1])
-		return s3_get(s, pos[1], to_file, out);
+	if (!strcmp(pos[0], "get") && pos[1]) {
+		if ((rc = s3_get(s, pos[1], to_file, out)) == HF_ENOENT)
+			port_log("debug s3: %s: no such object", pos[1]);
+		return rc;
+	}
 	if (!strcmp(pos[0], "head") && pos[1]) {
 		uint64_t size;
 		if ((rc = s3_head(s, pos[1], &size)) == HF_OK)

@@ -209,7 +209,10 @@ int replica_write(const struct replica *r, const char *rel, const void *buf, siz
 	if ((rc = mkdirs(r, rel)) != HF_OK)
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", r->root, rel);
-	return port_fs_replace(path, buf, len, 0600);
+	/* Create-only, as S3's If-None-Match: * (a 412 there): the same
+	** bytes already there are a retry that is done; other bytes are
+	** another writer's (a cloned data directory), never overwritten. */
+	return port_fs_publish(path, buf, len, 0600);
 }
 
 int replica_write_file(const struct replica *r, const char *rel, const char *from)
@@ -379,8 +382,11 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 	else
 		snprintf(base, sizeof(base), "%s%s", r->prefix, r->prefix[0] ? "/" : "");
 	l = (struct lister){ out, base };
-	if ((rc = s3_list(r->s3c, base, 0, list_key, &l)) != HF_OK)
+	if ((rc = s3_list(r->s3c, base, 0, list_key, &l)) != HF_OK) {
+		free(out->v);
+		memset(out, 0, sizeof(*out));
 		return rc;
+	}
 	ship_names_sort(out);
 	return out->n ? HF_OK : HF_ENOENT;
 }

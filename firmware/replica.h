@@ -57,8 +57,9 @@ struct replica_stats {
 };
 void replica_stats(const struct replica *r, struct replica_stats *st);
 
-/* Writes REL whole and durably (file: tmp, fsync, rename, directory fsync;
-** S3: one PutObject with Content-MD5). */
+/* Writes REL whole and durably, create-only (file: port_fs_publish; S3:
+** PutObject with If-None-Match: * and Content-MD5): HF_OK if REL already
+** holds these very bytes, HF_EEXIST if it holds others (left as they are). */
 int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len);
 
 /* Writes REL from the file FROM: as replica_write; to S3, streamed from the
@@ -86,7 +87,10 @@ int replica_read_head(const struct replica *r, const char *rel, size_t cap, char
 int replica_size(const struct replica *r, const char *rel, uint64_t *size);
 
 /* The names directly below REL_DIR ("" for the root), sorted, filtered as
-** ship_list. HF_ENOENT if there is no such directory (S3: no key below). */
+** ship_list. HF_ENOENT if there is no such directory (S3: no key below):
+** the only answer that means "nothing there". Any other error (a 5xx after
+** the retries, the network, a file where the directory should be) is a
+** failure the caller must not take for an empty listing. */
 int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 		 const char *suffix, struct ship_names *out);
 

@@ -117,7 +117,9 @@ static int reply_error(const char *method, const char *what, const struct http_p
 	/* Said by the caller, which corrects the clock and tries again. */
 	if (have && !strcmp(e.code, "RequestTimeTooSkewed"))
 		return HF_EACCES;
-	if (!(quiet_404 && p->status == 404))
+	/* A missing key is the caller's to say (or expect); a missing bucket
+	** is a configuration error, said here like the others. */
+	if (!(quiet_404 && p->status == 404 && (!have || !strcmp(e.code, "NoSuchKey"))))
 		port_log("s3: %s %s: HTTP %d%s%s%s%s%s%s%s", method, what, p->status, have ? " " : "",
 			 have ? e.code : "", have && e.message[0] ? ": " : "",
 			 have ? e.message : "", have && e.request_id[0] ? " (request id " : "",
@@ -757,7 +759,7 @@ int s3_put_file(struct s3 *s, const char *key, const char *path, const char *sta
 
 int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg)
 {
-	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, false, 0 };
+	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, true, 0 };
 	struct http_parser p;
 
 	return call(s, &k, &p);
@@ -765,7 +767,7 @@ int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg)
 
 int s3_get_head(struct s3 *s, const char *key, uint64_t len, http_body_fn fn, void *arg)
 {
-	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, false, len };
+	struct call k = { "GET", key, NULL, NULL, NULL, false, fn, arg, UINT64_MAX, false, true, len };
 	struct http_parser p;
 
 	return len ? call(s, &k, &p) : HF_EINVAL;

@@ -78,7 +78,9 @@ int s3_put(struct s3 *s, const char *key, const void *data, size_t len);
 */
 int s3_put_file(struct s3 *s, const char *key, const char *path, const char *state);
 /* Streams the object to FN; a cut transfer is resumed where it stopped
-** (Range, If-Match on its ETag), so FN sees each byte once. */
+** (Range, If-Match on its ETag), so FN sees each byte once. s3_get,
+** s3_get_head and s3_head return HF_ENOENT for a missing key unsaid: the
+** caller knows whether that is expected (a first shipment's owner) or not. */
 int s3_get(struct s3 *s, const char *key, http_body_fn fn, void *arg);
 /* As s3_get, the first LEN bytes only (Range); a server that ignores the
 ** range sends the whole object. */

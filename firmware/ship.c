@@ -232,8 +232,14 @@ int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_
 	l->want_len = want_len;
 	l->suffix = suffix;
 	rc = port_fs_list(dir, names_add, l);
-	if (rc == HF_OK)
+	if (rc == HF_OK) {
 		ship_names_sort(l);
+	} else {
+		/* A listing cut short is no listing: nothing half-read is handed on. */
+		free(l->v);
+		l->v = NULL;
+		l->n = l->cap = 0;
+	}
 	return rc;
 }
 

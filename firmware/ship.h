@@ -116,7 +116,8 @@ int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t 
 int ship_spool_oldest(struct ship *s, int64_t *mtime_ns);
 
 /* The names in DIR, sorted: only those WANT_LEN long (0: any) and ending in
-** SUFFIX (NULL: any), never dot files. HF_ENOENT if DIR is missing. Free v. */
+** SUFFIX (NULL: any), never dot files. HF_ENOENT if DIR is missing; on any
+** error the list is empty. Free v. */
 struct ship_names {
 	char (*v)[80];
 	size_t n, cap;

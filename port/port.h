@@ -73,6 +73,11 @@ struct port_syscalls {
 	int (*unlink)(const char *path);
 	int (*mkdir)(const char *path, mode_t mode);
 	int (*rmdir)(const char *path);
+	/* rename that fails with EEXIST rather than replace TO (renameat2's
+	** RENAME_NOREPLACE), and link(2), its stand-in where a filesystem
+	** has no such rename. */
+	int (*rename_noreplace)(const char *from, const char *to);
+	int (*link)(const char *from, const char *to);
 };
 
 /* The table every port/ call goes through. Tests may assign members. */
@@ -90,6 +95,20 @@ void port_sys_reset(void);
 ** durable.
 */
 int port_fs_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+/*
+** Creates PATH with LEN bytes of DATA and mode MODE, never replacing
+** anything: writes a hidden temporary file beside it (".NAME.RANDOM.tmp",
+** unique, so two writers never share one), fsyncs and closes it, moves it
+** to PATH only if PATH does not exist (renameat2 RENAME_NOREPLACE; link(2)
+** and unlink where the filesystem lacks that rename), then fsyncs the
+** directory. The local twin of S3's If-None-Match: *. If PATH exists:
+** HF_OK if it holds DATA byte for byte (a retry after a cut, or another
+** writer of the very same bytes; its directory is fsynced all the same),
+** else HF_EEXIST, logged, and PATH untouched. The temporary file is gone
+** in every case but a persistent fault.
+*/
+int port_fs_publish(const char *path, const void *data, size_t len, mode_t mode);
 
 /* fsync(2) of directory DIR, so the names in it are durable. */
 int port_fs_fsync_dir(const char *dir);
@@ -121,7 +140,7 @@ int port_fs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
 
 /* Calls FN with each name in DIR (not "." or ".."), in no order; FN
 ** returning non-zero stops with that code. HF_ENOENT (not logged) if DIR is
-** missing. */
+** missing, and only then: DIR (or a parent) a file is HF_ESYS, logged. */
 int port_fs_list(const char *dir, int (*fn)(void *arg, const char *name), void *arg);
 
 /* The permission bits of PATH (symlinks followed). */

@@ -26,7 +26,8 @@ header, so signatures still hold), faults by request number:
 
 PLAN: "N=FAULT,..." where request N (from 1, over all connections) gets
 FAULT, or "TEXT=FAULT": the first request whose path holds TEXT (which may
-itself hold "=", as in "partNumber=2=stall"). The fault, instead of being
+itself hold "=", as in "partNumber=2=stall"), or "TEXT=FAULT+": every such
+request (a server that keeps failing it). The fault, instead of being
 forwarded: 500, slowdown, reset (no reply), stall,
 or one of: cut (forwarded; the reply's body cut in the middle), tamper
 (forwarded with one body byte flipped, signatures unchanged), lost
@@ -106,7 +107,11 @@ def proxy(conn):
                 fault = PLAN.get(str(n), "")
                 for key in list(PLAN):
                     if not fault and not key.isdigit() and key in path:
-                        fault = PLAN.pop(key)
+                        fault = PLAN[key]
+                        if fault.endswith("+"):
+                            fault = fault[:-1]
+                        else:
+                            PLAN.pop(key)
             if fault in ("500", "slowdown", "reset", "stall"):
                 print("%d %s %s -> fault %s" % (n, method, path, fault), file=sys.stderr, flush=True)
                 if fault == "500":

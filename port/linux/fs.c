@@ -127,6 +127,118 @@ out_unlink:
 	return rc;
 }
 
+/* HF_OK if PATH holds exactly LEN bytes of DATA, HF_EEXIST (unsaid) if it
+** holds anything else, or why it could not be read. */
+static int compare_file(const char *path, const void *data, size_t len)
+{
+	char buf[8192];
+	struct stat st;
+	size_t have = 0;
+	int rc = HF_EEXIST, fd = port_sys.open(path, O_RDONLY | O_NOFOLLOW, 0);
+
+	if (fd < 0)
+		return port_syserr("open", path, errno);
+	if (fstat(fd, &st) != 0) {
+		rc = port_syserr("fstat", path, errno);
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != len)
+		goto out_close;
+	for (;;) {
+		ssize_t n = port_sys.read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = port_syserr("read", path, errno);
+			goto out_close;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > len - have || memcmp(buf, (const char *)data + have, (size_t)n) != 0)
+			goto out_close;
+		have += (size_t)n;
+	}
+	rc = have == len ? HF_OK : HF_EEXIST;
+out_close:
+	port_sys.close(fd);
+	return rc;
+}
+
+/* Moves TMP to PATH unless PATH exists: HF_EEXIST (unsaid) if it does. */
+static int move_noreplace(const char *tmp, const char *path)
+{
+	if (port_sys.rename_noreplace(tmp, path) == 0)
+		return HF_OK;
+	if (errno == EEXIST)
+		return HF_EEXIST;
+	/* EINVAL: a filesystem without the flag (NFS, older FUSE); ENOSYS: a
+	** kernel before 3.15. link(2) refuses an existing name as well. */
+	if (errno != EINVAL && errno != ENOSYS)
+		return port_syserr("rename", path, errno);
+	if (port_sys.link(tmp, path) != 0)
+		return errno == EEXIST ? HF_EEXIST : port_syserr("link", path, errno);
+	return port_sys.unlink(tmp) == 0 ? HF_OK : port_syserr("unlink", tmp, errno);
+}
+
+int port_fs_publish(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	int dl = base ? (int)(base - path + 1) : 0;
+	int fd = -1, e, rc = HF_EBUG;
+
+	base = base ? base + 1 : path;
+	/* Unique and hidden: a second writer (a cloned device on the same
+	** share) never writes into our file, and listings skip dot files. */
+	for (int tries = 0; fd < 0; tries++) {
+		if (snprintf(tmp, sizeof(tmp), "%.*s.%s.%08x.tmp", dl, path, base,
+			     (unsigned)port_random_u32()) >= (int)sizeof(tmp))
+			return HF_EINVAL;
+		fd = port_sys.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+		if (fd < 0 && (errno != EEXIST || tries == 8))
+			return port_syserr("open", tmp, errno);
+	}
+	if (fchmod(fd, mode) != 0) {
+		rc = port_syserr("fchmod", tmp, errno);
+		goto out_close;
+	}
+	if ((e = write_all(fd, data, len)) != 0) {
+		rc = port_syserr("write", tmp, e);
+		goto out_close;
+	}
+	if (port_sys.fsync(fd) != 0) {
+		rc = port_syserr("fsync", tmp, errno);
+		goto out_close;
+	}
+	e = port_sys.close(fd);
+	fd = -1;
+	if (e != 0) {
+		rc = port_syserr("close", tmp, errno);
+		goto out_unlink;
+	}
+	if ((rc = move_noreplace(tmp, path)) == HF_EEXIST) {
+		if ((rc = compare_file(path, data, len)) == HF_EEXIST)
+			port_log("%s: a different file is already there; not replaced", path);
+		if (rc != HF_OK)
+			goto out_unlink;
+		if (port_sys.unlink(tmp) != 0) {
+			rc = port_syserr("unlink", tmp, errno);
+			goto out_unlink;
+		}
+	} else if (rc != HF_OK) {
+		goto out_unlink;
+	}
+	/* Ours or the same bytes from before: durable only once the name is
+	** (the writer before may have died before its directory fsync). */
+	return port_fs_fsync_parent(path);
+
+out_close:
+	port_sys.close(fd);
+out_unlink:
+	port_sys.unlink(tmp);
+	return rc;
+}
+
 int port_fs_mkdir(const char *path, mode_t mode)
 {
 	if (port_sys.mkdir(path, mode) != 0) {
@@ -397,6 +509,12 @@ int port_fs_list(const char *dir, int (*fn)(void *arg, const char *name), void *
 	struct dirent *de;
 	int rc = HF_OK;
 
+	if (!d && errno == ENOTDIR) {
+		/* Not "missing": a file where the directory should be is
+		** something there that cannot be listed, not an empty listing. */
+		port_syserr("opendir", dir, errno);
+		return HF_ESYS;
+	}
 	if (!d)
 		return errno == ENOENT ? HF_ENOENT : port_syserr("opendir", dir, errno);
 	errno = 0;

@@ -23,6 +23,11 @@ static int sys_open(const char *path, int flags, mode_t mode)
 	return open(path, flags | O_CLOEXEC, mode);
 }
 
+static int sys_rename_noreplace(const char *from, const char *to)
+{
+	return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
 struct port_syscalls port_sys = {
 	.open = sys_open,
 	.close = close,
@@ -33,6 +38,8 @@ struct port_syscalls port_sys = {
 	.unlink = unlink,
 	.mkdir = mkdir,
 	.rmdir = rmdir,
+	.rename_noreplace = sys_rename_noreplace,
+	.link = link,
 };
 
 void port_sys_reset(void)
@@ -46,6 +53,8 @@ void port_sys_reset(void)
 	port_sys.unlink = unlink;
 	port_sys.mkdir = mkdir;
 	port_sys.rmdir = rmdir;
+	port_sys.rename_noreplace = sys_rename_noreplace;
+	port_sys.link = link;
 }
 
 static void (*log_sink)(const char *line, void *arg);

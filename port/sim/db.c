@@ -14,7 +14,7 @@
 ** only what the live processes read.
 **
 ** Faults ($HOLDFAST_SIM_FAULT="OP[@NAME]:N:ERRNO[:always|:lie]"): the Nth
-** OP (write, fsync, open, rename, truncate) of this process on a path ending
+** OP (write, fsync, open, rename, link, truncate) of this process on a path ending
 ** in NAME fails with ERRNO (EIO or ENOSPC), once or from then on, without
 ** reaching the file. Each injection is logged as "sim: injected ..." so a
 ** fault loop knows when N has passed the last such operation. "lie" is the
@@ -515,6 +515,39 @@ static int sys_rename(const char *from, const char *to)
 	return rc;
 }
 
+static int sys_rename_noreplace(const char *from, const char *to)
+{
+	char rel[PATH_MAX];
+	const char *r;
+	int e, rc;
+
+	if ((e = fault_check("rename", to)) > 0) {
+		errno = e;
+		return -1;
+	}
+	rc = real_sys.rename_noreplace(from, to);
+	if (rc == 0 && (r = rel_path(to, rel, sizeof(rel))))
+		record(CRASH_RENAME, from, 0, r, strlen(r), 0);
+	return rc;
+}
+
+/* The crash model has no hard links: one made inside its root would be a
+** name the replay never sees, so the trace stops rather than lie. (Only a
+** filesystem without RENAME_NOREPLACE makes port_fs_publish link.) */
+static int sys_link(const char *from, const char *to)
+{
+	char rel[PATH_MAX];
+	int e;
+
+	if ((e = fault_check("link", to)) > 0) {
+		errno = e;
+		return -1;
+	}
+	if (trace_fd >= 0 && rel_path(to, rel, sizeof(rel)))
+		trace_fail("a hard link inside the crash model's root");
+	return real_sys.link(from, to);
+}
+
 static int sys_unlink(const char *path)
 {
 	int rc = real_sys.unlink(path);
@@ -581,6 +614,8 @@ void port_init(void)
 	port_sys.unlink = sys_unlink;
 	port_sys.mkdir = sys_mkdir;
 	port_sys.rmdir = sys_rmdir;
+	port_sys.rename_noreplace = sys_rename_noreplace;
+	port_sys.link = sys_link;
 }
 
 const char *port_db_vfs(void)

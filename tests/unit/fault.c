@@ -53,6 +53,11 @@ static int f_rename(const char *a, const char *b) { return hit(FAULT_RENAME) ? -
 static int f_unlink(const char *p) { return hit(FAULT_UNLINK) ? -1 : real.unlink(p); }
 static int f_mkdir(const char *p, mode_t m) { return hit(FAULT_MKDIR) ? -1 : real.mkdir(p, m); }
 static int f_rmdir(const char *p) { return hit(FAULT_RMDIR) ? -1 : real.rmdir(p); }
+static int f_rename_noreplace(const char *a, const char *b)
+{
+	return hit(FAULT_RENAME_NOREPLACE) ? -1 : real.rename_noreplace(a, b);
+}
+static int f_link(const char *a, const char *b) { return hit(FAULT_LINK) ? -1 : real.link(a, b); }
 
 void fault_arm(enum fault_call call, int nth, int err, bool persistent)
 {
@@ -67,7 +72,8 @@ void fault_arm(enum fault_call call, int nth, int err, bool persistent)
 	last_fired = FAULT_NCALLS;
 	memset(calls, 0, sizeof(calls));
 	port_sys = (struct port_syscalls){ f_open, f_close, f_read, f_write, f_fsync,
-					   f_rename, f_unlink, f_mkdir, f_rmdir };
+					   f_rename, f_unlink, f_mkdir, f_rmdir,
+					   f_rename_noreplace, f_link };
 }
 
 int fault_disarm(void)

@@ -1,8 +1,10 @@
 /*
 ** test_fs.c: the port's durable filesystem primitives, with injected faults.
 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,6 +150,173 @@ TEST(fs_replace_handles_short_writes_and_eintr)
 	CHECK_INT(port_fs_replace("f", "0123456789abcdef\n", 17, 0600), HF_OK);
 	port_sys_reset();
 	CHECK_STR(test_read_file("f"), "0123456789abcdef\n");
+}
+
+/* ---- port_fs_publish: create-only ---- */
+
+/* Whether any of publish's hidden temporary files is in the cwd; with
+** REMOVE, removes them. */
+static bool publish_tmp(bool remove)
+{
+	DIR *d = opendir(".");
+	struct dirent *de;
+	bool left = false;
+
+	while (d && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || !strstr(de->d_name, ".tmp"))
+			continue;
+		left = true;
+		if (remove)
+			unlink(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return left;
+}
+
+static bool publish_tmp_left(void)
+{
+	return publish_tmp(false);
+}
+
+TEST(fs_publish_creates_with_exact_mode)
+{
+	umask(077);
+	CHECK_INT(port_fs_publish("p", "hello\n", 6, 0640), HF_OK);
+	CHECK_STR(test_read_file("p"), "hello\n");
+	CHECK_INT(mode_of("p"), 0640);
+	CHECK(!publish_tmp_left());
+}
+
+TEST(fs_publish_syncs_file_then_directory)
+{
+	fault_arm(FAULT_WRITE, 1000, EIO, false); /* count only */
+	CHECK_INT(port_fs_publish("p", "x", 1, 0600), HF_OK);
+	CHECK_INT(fault_calls(FAULT_FSYNC), 2);   /* the file and its directory */
+	CHECK_INT(fault_calls(FAULT_RENAME_NOREPLACE), 1);
+	CHECK_INT(fault_calls(FAULT_RENAME), 0);  /* never the replacing rename */
+	fault_disarm();
+}
+
+TEST(fs_publish_same_bytes_there_is_done)
+{
+	test_write_file("p", "same\n");
+	fault_arm(FAULT_WRITE, 1000, EIO, false); /* count only */
+	CHECK_INT(port_fs_publish("p", "same\n", 5, 0600), HF_OK);
+	/* The name is made durable even so: its writer may have died first. */
+	CHECK_INT(fault_calls(FAULT_FSYNC), 2);
+	fault_disarm();
+	CHECK_STR(test_read_file("p"), "same\n");
+	CHECK(!publish_tmp_left());
+}
+
+/* Other bytes there, longer, shorter or the same length: refused, the file
+** untouched, nothing left behind. */
+static void publish_refused(const char *there, const char *ours)
+{
+	test_write_file("p", there);
+	CHECK_INT(port_fs_publish("p", ours, strlen(ours), 0600), HF_EEXIST);
+	CHECK_STR(test_read_file("p"), there);
+	CHECK(test_log_has("not replaced"));
+	CHECK(!publish_tmp_left());
+}
+
+TEST(fs_publish_other_bytes_refused)     { publish_refused("theirs\n", "ours!\n"); }
+TEST(fs_publish_longer_there_refused)    { publish_refused("ours\nand more\n", "ours\n"); }
+TEST(fs_publish_shorter_there_refused)   { publish_refused("our", "ours\n"); }
+TEST(fs_publish_empty_there_refused)     { publish_refused("", "ours\n"); }
+
+/* A filesystem without RENAME_NOREPLACE (NFS): link(2) and unlink, as
+** create-only. */
+static int (*real_noreplace)(const char *, const char *);
+static int no_noreplace(const char *a, const char *b)
+{
+	(void)a, (void)b;
+	errno = EINVAL;
+	return -1;
+}
+
+TEST(fs_publish_without_noreplace_links)
+{
+	real_noreplace = port_sys.rename_noreplace;
+	port_sys.rename_noreplace = no_noreplace;
+	CHECK_INT(port_fs_publish("p", "first\n", 6, 0600), HF_OK);
+	CHECK_INT(port_fs_publish("p", "first\n", 6, 0600), HF_OK);
+	CHECK_INT(port_fs_publish("p", "second\n", 7, 0600), HF_EEXIST);
+	port_sys.rename_noreplace = real_noreplace;
+	CHECK_STR(test_read_file("p"), "first\n");
+	CHECK(!publish_tmp_left());
+}
+
+/* Fault loop: fail the 1st, 2nd, ... Nth syscall, transient and persistent,
+** with nothing there and with another file there. Every run ends in the
+** new file whole (success, or an error after the move: its directory fsync
+** failed) or nothing; another file there is never touched. */
+static void publish_fault_loop(int err, bool persistent, const char *there)
+{
+	int n;
+
+	for (n = 1; n < 100; n++) {
+		int rc, fired;
+		const char *got;
+
+		unlink("p");
+		if (there)
+			test_write_file("p", there);
+		fault_arm(FAULT_NCALLS, n, err, persistent);
+		rc = port_fs_publish("p", "new\n", 4, 0600);
+		fired = fault_disarm();
+		got = test_read_file("p");
+		if (there) {
+			CHECK_STR(got, there);
+			CHECK(rc != HF_OK);
+		} else if (rc == HF_OK) {
+			CHECK_STR(got, "new\n");
+		} else {
+			CHECK(!got || !strcmp(got, "new\n"));
+		}
+		/* Only a failed removal of the hidden file itself may leave it. */
+		if (!persistent && !(fired && fault_last() == FAULT_UNLINK))
+			CHECK(!publish_tmp_left());
+		/* After a persistent fault the cleanup failed too: start bare. */
+		publish_tmp(true);
+		if (fired == 0) {
+			CHECK_INT(rc, there ? HF_EEXIST : HF_OK);
+			break;
+		}
+	}
+	CHECK(n > 5 && n < 100);
+}
+
+TEST(fs_publish_fault_loop_eio)            { publish_fault_loop(EIO, false, NULL); }
+TEST(fs_publish_fault_loop_enospc)         { publish_fault_loop(ENOSPC, false, NULL); }
+TEST(fs_publish_fault_loop_eio_persistent) { publish_fault_loop(EIO, true, NULL); }
+TEST(fs_publish_fault_loop_other_there)    { publish_fault_loop(EIO, false, "theirs\n"); }
+TEST(fs_publish_fault_loop_other_there_persistent) { publish_fault_loop(EIO, true, "theirs\n"); }
+
+static int count_name(void *arg, const char *name)
+{
+	(void)name;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Only a missing directory is "nothing there"; a file in its place is an
+** error, so a listing that fails is never taken for an empty one. */
+TEST(fs_list_missing_vs_not_a_directory)
+{
+	int n = 0;
+
+	CHECK_INT(port_fs_list("nodir", count_name, &n), HF_ENOENT);
+	test_write_file("afile", "x");
+	CHECK(port_fs_list("afile", count_name, &n) < 0);
+	CHECK(port_fs_list("afile", count_name, &n) != HF_ENOENT);
+	CHECK(test_log_has("opendir(afile)"));
+	CHECK(port_fs_list("afile/below", count_name, &n) != HF_ENOENT);
+	CHECK_INT(mkdir("d", 0700), 0);
+	test_write_file("d/one", "1");
+	CHECK_INT(port_fs_list("d", count_name, &n), HF_OK);
+	CHECK_INT(n, 1);
 }
 
 TEST(fs_mkdir_exact_mode_and_eexist)
