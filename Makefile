@@ -8,7 +8,7 @@
 #   make check                what CI runs: every board built and tested, plus
 #                             the build and vendor checks; ends "N passed, N failed"
 #   make demo                 the main job (offline, no cloud)
-#   make bench-ship|bench-s3|bench-sync|bench-slow-sync   benchmarks (BENCHMARKS.md)
+#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-slow-sync  benchmarks (BENCHMARKS.md)
 #   make crash-test SEEDS=N, crash-soak, net-soak         longer soak modes
 #   make fetch                download and verify the pinned vendor sources
 #
@@ -145,6 +145,9 @@ bench-s3: $(B)/holdfast
 bench-sync: $(B)/holdfast
 	@tools/bench/sync $(B)
 
+bench-queue: $(B)/holdfast
+	@tools/bench/queue $(B)
+
 # The same on an emulated SD card: the sim build adds SYNC_DELAY_US to every
 # fsync, in holdfast and in the baseline alike.
 SYNC_DELAY_US ?= 5000
@@ -227,7 +230,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-queue bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)

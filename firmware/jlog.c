@@ -164,6 +164,25 @@ int jlog_verify(struct jlog *j)
 	return verify_db(j->db);
 }
 
+/* Version 3: the scheduler's indexes, so that picking the next jobs costs the
+** same with 20 jobs queued and with a million (issue 14). SQLite 3.46 chose
+** jobs_state for the runnable query and sorted every queued row for its
+** ORDER BY; with a deep queue that took seconds under the write lock. Each
+** index below serves one query exactly, and the queries name it (INDEXED BY),
+** so a planner change cannot quietly bring the sort back:
+**   jobs_free   ungrouped runnable jobs in scheduling order
+**   jobs_grp    grouped runnable jobs, per group in scheduling order (also
+**               how the distinct groups are stepped through, one seek each)
+**   jobs_wake   runnable jobs by the time they become ready (the timer) */
+static const char schema_v3[] =
+	"DROP INDEX jobs_runnable;"
+	"CREATE INDEX jobs_free ON jobs(priority DESC, id)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0 AND grp IS NULL;"
+	"CREATE INDEX jobs_grp ON jobs(grp, priority DESC, id)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0 AND grp IS NOT NULL;"
+	"CREATE INDEX jobs_wake ON jobs(ready_boot, ready_mono_ms)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0;";
+
 static int migrate(struct jlog *j);
 
 int jlog_create(const char *path, const char *vfs)
@@ -332,7 +351,7 @@ static int migrate(struct jlog *j)
 			 "run the newer holdfast", version, JLOG_SCHEMA_VERSION);
 		return HF_ENOTSUP;
 	}
-	if ((rc = exec(j->db, "BEGIN IMMEDIATE")) != HF_OK)
+	if ((rc = jlog_begin(j)) != HF_OK)
 		return rc;
 	/* Another process may have migrated while we waited for the lock. */
 	if ((rc = query_text(j->db, "PRAGMA user_version", v, sizeof(v))) != HF_OK)
@@ -344,13 +363,31 @@ static int migrate(struct jlog *j)
 		goto out_rollback;
 	if (version < 2 && (rc = exec(j->db, schema_v2)) != HF_OK)
 		goto out_rollback;
-	if ((rc = exec(j->db, "PRAGMA user_version=2")) != HF_OK ||
-	    (rc = exec(j->db, "COMMIT")) != HF_OK)
+	if (version < 3 && (rc = exec(j->db, schema_v3)) != HF_OK)
 		goto out_rollback;
-	return HF_OK;
+	if ((rc = exec(j->db, "PRAGMA user_version=3")) != HF_OK)
+		goto out_rollback;
+	return jlog_commit(j);
 
 out_rollback:
-	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+	jlog_rollback(j);
+	return rc;
+}
+
+/* Opens the turnstile of the directory that holds the log at PATH. */
+static int open_turnstile(struct jlog *j, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int rc;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path),
+			  path) >= (int)sizeof(dir))
+		return HF_ETOOBIG;
+	if ((rc = port_turnstile_open(dir, &j->turnstile_fd)) == HF_OK)
+		j->has_turnstile = true;
 	return rc;
 }
 
@@ -379,7 +416,7 @@ int jlog_open(struct jlog *j, const char *path, const char *vfs)
 		goto out_close;
 	memset(j, 0, sizeof(*j));
 	j->db = db;
-	if ((rc = migrate(j)) != HF_OK) {
+	if ((rc = open_turnstile(j, path)) != HF_OK || (rc = migrate(j)) != HF_OK) {
 		jlog_close(j);
 		return rc;
 	}
@@ -406,6 +443,9 @@ void jlog_close(struct jlog *j)
 		sqlite3_close(j->db);
 		j->db = NULL;
 	}
+	if (j->has_turnstile)
+		port_close(j->turnstile_fd);
+	j->has_turnstile = j->in_turnstile = false;
 }
 
 /* ---- statements ------------------------------------------------------------ */
@@ -492,25 +532,75 @@ static void unpin(struct jlog *j)
 	}
 }
 
+/* Says why a write transaction could not begin within the busy timeout: who
+** holds the write lock, and what to do about it. */
+static void say_locked(struct jlog *j)
+{
+	const char *path = sqlite3_db_filename(j->db, "main");
+	char cmd[160];
+	int pid;
+
+	if (path && port_db_writer(path, &pid, cmd, sizeof(cmd)) == HF_OK) {
+		port_log("job log locked for %d s by process %d (%s), which holds its write "
+			 "lock. holdfast's own writers hold it for milliseconds: if that is a "
+			 "sqlite3 shell or another program, end its transaction; if it is the "
+			 "daemon, it may be stuck (look at its log). Nothing was changed; try "
+			 "again", JLOG_BUSY_TIMEOUT_MS / 1000, pid, cmd[0] ? cmd : "?");
+		return;
+	}
+	port_log("job log locked for %d s by another writer, which has let go since. "
+		 "Nothing was changed; try again", JLOG_BUSY_TIMEOUT_MS / 1000);
+}
+
+static void leave_turnstile(struct jlog *j)
+{
+	if (j->in_turnstile) {
+		port_turnstile_leave(j->turnstile_fd);
+		j->in_turnstile = false;
+	}
+}
+
+/* Writers take turns at the turnstile (port.h) before SQLite's write lock,
+** which then only waits for writers that are not holdfast (a sqlite3 shell). */
 int jlog_begin(struct jlog *j)
 {
+	int rc, src;
+
 	unpin(j);
-	return exec(j->db, "BEGIN IMMEDIATE");
+	if (j->has_turnstile && !j->in_turnstile) {
+		rc = port_turnstile_enter(j->turnstile_fd, JLOG_BUSY_TIMEOUT_MS);
+		if (rc == HF_EBUSY)
+			say_locked(j);
+		if (rc != HF_OK)
+			return rc;
+		j->in_turnstile = true;
+	}
+	src = sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (src == SQLITE_OK)
+		return HF_OK;
+	leave_turnstile(j);
+	if ((src & 0xff) == SQLITE_BUSY) {
+		say_locked(j);
+		return HF_EBUSY;
+	}
+	return sqlite_err(j->db, "BEGIN IMMEDIATE", src);
 }
 
 int jlog_commit(struct jlog *j)
 {
-	int src;
+	int rc, src;
 
 	unpin(j);
 	src = sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
-
-	if (src == SQLITE_OK)
+	if (src == SQLITE_OK) {
+		leave_turnstile(j);
 		return HF_OK;
+	}
 	/* SQLite leaves the transaction open after a failed COMMIT (e.g. an
 	** fsync error); nothing of it may be acknowledged, so roll it back. */
-	int rc = sqlite_err(j->db, "COMMIT", src);
+	rc = sqlite_err(j->db, "COMMIT", src);
 	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+	leave_turnstile(j);
 	return rc;
 }
 
@@ -519,6 +609,7 @@ void jlog_rollback(struct jlog *j)
 	unpin(j);
 	if (!sqlite3_get_autocommit(j->db))
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+	leave_turnstile(j);
 }
 
 /* ---- boots ------------------------------------------------------------------ */
@@ -1351,24 +1442,163 @@ int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n)
 	return HF_OK;
 }
 
-int jlog_runnable(struct jlog *j, const struct jlog_now *now,
-		  int (*cb)(const struct jlog_runnable *r, void *arg), void *arg)
+/*
+** The scheduler's pick. Runnable jobs come from a few sources, each read in
+** scheduling order (priority, then FIFO) from an index that serves exactly
+** its query: the ungrouped jobs (jobs_free) and each concurrency group
+** (jobs_grp). A group is read on its own because a full group must not be
+** stepped over row by row: 200,000 jobs queued behind a "modem" group with
+** one slot would otherwise be walked on every tick. Each source gives at
+** most MAX candidates (no more can start), their ids are merged in
+** scheduling order, and each row is then read by its id for the callback.
+** The cost is O((groups + 1) * (log n + MAX)): the number of distinct
+** groups that have work, not the depth of the queue.
+*/
+#define RUNNABLE "state IN ('queued','failed') AND waiting = 0"
+#define READY "(ready_boot != ?1 OR ready_mono_ms <= ?2)"
+static const char sql_pick_free[] =
+	"SELECT id, priority FROM jobs INDEXED BY jobs_free"
+	" WHERE " RUNNABLE " AND grp IS NULL AND " READY
+	" ORDER BY priority DESC, id LIMIT ?3";
+static const char sql_pick_grp[] =
+	"SELECT id, priority FROM jobs INDEXED BY jobs_grp"
+	" WHERE " RUNNABLE " AND grp = ?4 AND " READY
+	" ORDER BY priority DESC, id LIMIT ?3";
+/* The distinct groups with runnable jobs, one index seek each (a "skip
+** scan" written out: SQLite would otherwise read every grouped row). */
+static const char sql_pick_groups[] =
+	"WITH RECURSIVE g(x) AS ("
+	"  SELECT (SELECT grp FROM jobs INDEXED BY jobs_grp"
+	"          WHERE " RUNNABLE " AND grp IS NOT NULL ORDER BY grp LIMIT 1)"
+	"  UNION ALL"
+	"  SELECT (SELECT grp FROM jobs INDEXED BY jobs_grp"
+	"          WHERE " RUNNABLE " AND grp IS NOT NULL AND grp > g.x ORDER BY grp LIMIT 1)"
+	"  FROM g WHERE g.x IS NOT NULL)"
+	" SELECT x FROM g WHERE x IS NOT NULL";
+static const char sql_pick_row[] =
+	"SELECT id, priority, attempts, grp, argv, env, cwd, timeout_ms FROM jobs WHERE id = ?1";
+
+/* Bounds the merge's memory whatever the number of groups: past it, the
+** groups later in name order wait for a later tick (said once per pick). */
+#define PICK_CANDIDATES_MAX 65536
+
+struct pick_cand {
+	int64_t id, priority;
+};
+
+struct pick_set {
+	struct pick_cand *v;
+	size_t n, cap;
+	bool full;
+};
+
+static int pick_cmp(const void *a, const void *b)
 {
-	/* The partial index jobs_runnable serves exactly this WHERE. */
-	static const char sql[] =
-		"SELECT id, priority, attempts, grp, argv, env, cwd, timeout_ms FROM jobs"
-		" WHERE state IN ('queued','failed') AND waiting = 0"
-		"  AND (ready_boot != ?1 OR ready_mono_ms <= ?2)"
-		" ORDER BY priority DESC, id";
-	sqlite3_stmt *st = stmt(j, sql);
-	struct jlog_runnable r;
+	const struct pick_cand *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Adds the rows of the bound statement ST to SET. */
+static int pick_collect(struct jlog *j, sqlite3_stmt *st, struct pick_set *set)
+{
 	int src;
 
-	if (!st)
-		return HF_EBUG;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (set->n == set->cap) {
+			size_t cap = set->cap ? set->cap * 2 : 16;
+			struct pick_cand *v;
+
+			if (cap > PICK_CANDIDATES_MAX) {
+				set->full = true;
+				break;
+			}
+			if (!(v = realloc(set->v, cap * sizeof(*v)))) {
+				sqlite3_reset(st);
+				return HF_ENOMEM;
+			}
+			set->v = v;
+			set->cap = cap;
+		}
+		set->v[set->n].id = sqlite3_column_int64(st, 0);
+		set->v[set->n].priority = sqlite3_column_int64(st, 1);
+		set->n++;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		return sqlite_err(j->db, "runnable", src);
+	return HF_OK;
+}
+
+static void pick_bind(sqlite3_stmt *st, const struct jlog_now *now, unsigned max)
+{
 	sqlite3_bind_int64(st, 1, now->boot);
 	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	sqlite3_bind_int64(st, 3, max);
+}
+
+/* Gathers every source's first MAX runnable jobs into SET. */
+static int pick_candidates(struct jlog *j, const struct jlog_now *now, unsigned max,
+			   struct pick_set *set)
+{
+	sqlite3_stmt *groups, *st;
+	int rc, src;
+
+	if (!(st = stmt(j, sql_pick_free)))
+		return HF_EBUG;
+	pick_bind(st, now, max);
+	if ((rc = pick_collect(j, st, set)) != HF_OK)
+		return rc;
+	if (!(groups = stmt(j, sql_pick_groups)))
+		return HF_EBUG;
+	while (!set->full && (src = sqlite3_step(groups)) == SQLITE_ROW) {
+		if (!(st = stmt(j, sql_pick_grp))) {
+			sqlite3_reset(groups);
+			return HF_EBUG;
+		}
+		pick_bind(st, now, max);
+		sqlite3_bind_text(st, 4, col_text(groups, 0), -1, SQLITE_TRANSIENT);
+		if ((rc = pick_collect(j, st, set)) != HF_OK) {
+			sqlite3_reset(groups);
+			return rc;
+		}
+	}
+	sqlite3_reset(groups);
+	if (set->full) {
+		port_log("scheduler: more than %d candidates; groups late in name order "
+			 "wait for a later round", PICK_CANDIDATES_MAX);
+		return HF_OK;
+	}
+	return src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "runnable groups", src);
+}
+
+int jlog_runnable(struct jlog *j, const struct jlog_now *now, unsigned max,
+		  int (*cb)(const struct jlog_runnable *r, void *arg), void *arg)
+{
+	struct pick_set set = { 0 };
+	struct jlog_runnable r;
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if (max == 0)
+		return HF_OK;
+	if ((rc = pick_candidates(j, now, max, &set)) != HF_OK)
+		goto out;
+	if (set.n > 1)
+		qsort(set.v, set.n, sizeof(*set.v), pick_cmp);
+	for (size_t i = 0; i < set.n; i++) {
+		if (!(st = stmt(j, sql_pick_row))) {
+			rc = HF_EBUG;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, set.v[i].id);
+		if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			rc = src == SQLITE_DONE ? HF_EBUG : sqlite_err(j->db, "runnable row", src);
+			goto out;
+		}
 		r.id = sqlite3_column_int64(st, 0);
 		r.priority = sqlite3_column_int64(st, 1);
 		r.attempts = sqlite3_column_int64(st, 2);
@@ -1377,19 +1607,21 @@ int jlog_runnable(struct jlog *j, const struct jlog_now *now,
 		r.env_json = col_text(st, 5);
 		r.cwd = col_text(st, 6);
 		r.timeout_ms = (uint64_t)sqlite3_column_int64(st, 7);
-		if (cb(&r, arg))
+		src = cb(&r, arg);
+		sqlite3_reset(st);
+		if (src)
 			break;
 	}
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "runnable", src);
+out:
+	free(set.v);
+	return rc;
 }
 
 int jlog_next_ready(struct jlog *j, const struct jlog_now *now, uint64_t *mono_ms)
 {
 	static const char sql[] =
-		"SELECT min(ready_mono_ms) FROM jobs"
-		" WHERE state IN ('queued','failed') AND waiting = 0"
-		"  AND ready_boot = ?1 AND ready_mono_ms > ?2";
+		"SELECT min(ready_mono_ms) FROM jobs INDEXED BY jobs_wake"
+		" WHERE " RUNNABLE " AND ready_boot = ?1 AND ready_mono_ms > ?2";
 	sqlite3_stmt *st = stmt(j, sql);
 	int src;
 

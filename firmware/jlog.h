@@ -36,6 +36,10 @@ struct jlog {
 	/* A second connection, only for checkpoints made while the first one
 	** holds the write lock (jlog_checkpoint_held). */
 	struct sqlite3 *ckpt_db;
+	/* The data directory's writers' turnstile (port.h), held from
+	** jlog_begin to the commit or rollback (a zeroed struct has none). */
+	bool has_turnstile, in_turnstile;
+	int turnstile_fd;
 };
 
 /*
@@ -60,7 +64,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 2
+#define JLOG_SCHEMA_VERSION 3
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -263,8 +267,10 @@ int jlog_json_keys(struct jlog *j, const char *json, const char *path,
 
 /* Calls CB for queued (or retry-waiting) jobs whose dependencies succeeded
 ** and whose time has come, highest priority first, FIFO within a priority,
-** until CB returns non-zero. */
-int jlog_runnable(struct jlog *j, const struct jlog_now *now,
+** until CB returns non-zero. At most MAX jobs of each concurrency group (and
+** MAX ungrouped ones) are offered: the caller can start no more than MAX.
+** The cost does not grow with the depth of the queue (see jlog.c). */
+int jlog_runnable(struct jlog *j, const struct jlog_now *now, unsigned max,
 		  int (*cb)(const struct jlog_runnable *r, void *arg), void *arg);
 
 /* When the next waiting job becomes ready in this boot: *MONO_MS, or

@@ -522,7 +522,7 @@ static int commit_tick(struct runner *r)
 	** wake-up with nothing runnable does not block the CLI's writers. */
 	if (!r->nchunks && !have_ends && !want_sched) {
 		bool any = false;
-		if (jlog_runnable(&r->j, &now, peek_one, &any) == HF_OK && !any) {
+		if (jlog_runnable(&r->j, &now, 1, peek_one, &any) == HF_OK && !any) {
 			jlog_next_ready(&r->j, &now, &r->next_ready);
 			r->dirty = false;
 			return HF_OK;
@@ -564,7 +564,7 @@ static int commit_tick(struct runner *r)
 	}
 	if (want_start) {
 		p.free = slots - busy;
-		if ((rc = jlog_runnable(&r->j, &now, start_one, &p)) != HF_OK || p.rc != HF_OK) {
+		if ((rc = jlog_runnable(&r->j, &now, p.free, start_one, &p)) != HF_OK || p.rc != HF_OK) {
 			rc = rc ? rc : p.rc;
 			goto out_rollback;
 		}

@@ -234,6 +234,19 @@ void port_child_abort(struct port_child *c);
 /* The starttime of process PID, or HF_ENOENT if there is none. */
 int port_proc_start_time(pid_t pid, int64_t *t);
 
+/* The process that holds the write lock of the SQLite database DB_PATH (in
+** WAL mode), with its command line (printable, cut to LEN) in CMD: HF_OK, or
+** HF_ENOENT if no other process holds it now. For messages only. */
+int port_db_writer(const char *db_path, int *pid, char *cmd, size_t len);
+
+/* The writers' turnstile of a data directory DIR (see port/linux/dblock.c):
+** every holdfast writer holds it for its write transaction, so that writers
+** queue in the kernel instead of polling SQLite's lock. Enter waits at most
+** TIMEOUT_MS (HF_EBUSY after). The descriptor is closed with port_close. */
+int port_turnstile_open(const char *dir, int *fd);
+int port_turnstile_enter(int fd, uint64_t timeout_ms);
+void port_turnstile_leave(int fd);
+
 /* kill(-PGID, SIG); a group already gone is not an error. */
 int port_kill_group(pid_t pgid, int sig);
 
