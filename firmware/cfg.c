@@ -400,7 +400,7 @@ const char *cfg_default_text(void)
 	"[jobs]\n"
 	"# concurrency = 4        # jobs running at once, all groups together\n"
 	"# kill_grace = 10s       # after a timeout: SIGTERM, this long, then SIGKILL\n"
-	"# shutdown_grace = 10s   # on SIGTERM/SIGINT: time running jobs get to finish\n"
+	"# shutdown_grace = 10s   # on SIGTERM/SIGINT: jobs get SIGTERM, this long, then SIGKILL\n"
 	"# output_cap = 1MiB      # stdout+stderr kept per attempt; the rest is counted\n"
 	"# quarantine_after = 3   # a job running during this many unclean stops in a\n"
 	"                         # row (power cuts, crashes) is parked; 0: never\n"

@@ -419,7 +419,42 @@ struct print {
 	struct jlog *j;
 	bool json;
 	int count;
+	const char *dir;
+	int daemon;                /* 0: not asked yet, 1: running, -1: not running */
 };
+
+/* Said of a job left running by a daemon that is gone (kill -9, crash, a
+** power cut not yet followed by a start). */
+#define INTERRUPTED_WHY "daemon not running: its next start recovers the job"
+
+/*
+** A job stored as running while no daemon runs is not running: nothing
+** watches it or will record its end, and the next daemon start ends its
+** attempt (daemon-crash or power-loss). Said so, rather than a new stored
+** state: the recovery that follows is the daemon's to record.
+*/
+static bool interrupted(struct print *p, const char *state)
+{
+	if (strcmp(state, "running"))
+		return false;
+	if (!p->daemon)
+		p->daemon = port_wake_probe(p->dir) == HF_OK ? 1 : -1;
+	return p->daemon < 0;
+}
+
+/* A job's JSON object with "interrupted" (see interrupted()) added. */
+static void print_job_json(struct print *p, const struct jlog_job *job)
+{
+	size_t len = strlen(job->json);
+
+	/* json_object() output ends in '}'; anything else is printed as is. */
+	if (!len || job->json[len - 1] != '}') {
+		fputs(job->json, p->out);
+		return;
+	}
+	fprintf(p->out, "%.*s,\"interrupted\":%s}", (int)(len - 1), job->json,
+		interrupted(p, job->state) ? "true" : "false");
+}
 
 /* Renders a stored argv (JSON) as a shell-like line, for people. */
 static void print_command(FILE *out, struct jlog *j, const char *argv_json, size_t max)
@@ -458,12 +493,18 @@ static int print_job_line(const struct jlog_job *job, void *arg)
 	struct print *p = arg;
 
 	if (p->json) {
-		fprintf(p->out, "%s%s", p->count ? "," : "", job->json);
+		fputs(p->count ? "," : "", p->out);
+		print_job_json(p, job);
 	} else {
-		fprintf(p->out, "%-7lld %-11s %3lld  %-16s ", (long long)job->id, job->state,
-			(long long)job->attempts, job->name ? job->name : "-");
+		bool cut = interrupted(p, job->state);
+
+		fprintf(p->out, "%-7lld %-11s %3lld  %-16s ", (long long)job->id,
+			cut ? "interrupted" : job->state, (long long)job->attempts,
+			job->name ? job->name : "-");
 		print_command(p->out, p->j, job->argv_json, 60);
-		if (job->reason)
+		if (cut)
+			fprintf(p->out, "  (" INTERRUPTED_WHY ")");
+		else if (job->reason)
 			fprintf(p->out, "  (%s)", job->reason);
 		fputc('\n', p->out);
 	}
@@ -490,7 +531,7 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	};
 	const char *state = NULL, *val;
 	long long limit = 50;
-	struct print p = { out, NULL, false, 0 };
+	struct print p = { out, NULL, false, 0, NULL, 0 };
 	struct ctx c;
 	int r, idx, rc;
 
@@ -520,6 +561,7 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	p.j = &c.j;
+	p.dir = c.dir;
 	if (p.json)
 		fputc('[', out);
 	else
@@ -572,6 +614,26 @@ static int json_flag(int idx, const char *val, void *arg)
 	return HF_OK;
 }
 
+/* What is known of an attempt whose end nobody saw (see jlog_attempts_list). */
+static void print_unknown_end(FILE *out, const struct jlog_attempt *at)
+{
+	char t[40], d[32];
+
+	fprintf(out, "%s, ended: unknown (%s detected at restart", at->end_reason, at->end_reason);
+	if (at->detected_boot > 0) {
+		fprintf(out, ", boot %lld", (long long)at->detected_boot);
+		if (at->detected_utc_ms >= 0) {
+			units_format_utc(at->detected_utc_ms, false, t, sizeof(t));
+			fprintf(out, ", %s", t);
+		}
+	}
+	if (at->alive_ms > 0) {
+		units_format_duration((uint64_t)at->alive_ms, d, sizeof(d));
+		fprintf(out, "; its daemon was last known alive %s after it started", d);
+	}
+	fputc(')', out);
+}
+
 static int print_attempt(const struct jlog_attempt *at, void *arg)
 {
 	struct print *p = arg;
@@ -581,12 +643,14 @@ static int print_attempt(const struct jlog_attempt *at, void *arg)
 		fprintf(p->out, "%s%s", p->count++ ? "," : "", at->json);
 		return 0;
 	}
-	if (at->end_reason && at->end_mono_ms >= at->start_mono_ms)
-		units_format_duration(at->end_mono_ms - at->start_mono_ms, dur, sizeof(dur));
+	if (at->end_reason && at->duration_ms >= 0)
+		units_format_duration((uint64_t)at->duration_ms, dur, sizeof(dur));
 	fprintf(p->out, "  attempt %lld: pid %lld, boot %lld, ", (long long)at->n,
 		(long long)at->pid, (long long)at->boot);
 	if (!at->end_reason)
-		fprintf(p->out, "running");
+		fprintf(p->out, "%s", p->daemon < 0 ? "interrupted (" INTERRUPTED_WHY ")" : "running");
+	else if (at->end_unknown)
+		print_unknown_end(p->out, at);
 	else if (!strcmp(at->end_reason, "exit"))
 		fprintf(p->out, "exit %lld after %s", (long long)at->exit_code, dur);
 	else if (!strcmp(at->end_reason, "signal"))
@@ -602,7 +666,7 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
 					       { NULL, 0, false } };
-	struct print p = { out, NULL, false, 0 };
+	struct print p = { out, NULL, false, 0, NULL, 0 };
 	struct jlog_job job;
 	const char *ref;
 	int64_t id;
@@ -615,19 +679,24 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	p.j = &c.j;
+	p.dir = c.dir;
 	if ((rc = jlog_job_resolve(&c.j, ref, &id)) || (rc = jlog_job_get(&c.j, id, &job))) {
 		rc = rc == HF_ENOENT ? HF_EINVAL : rc; /* no such job: the input's fault */
 		goto out;
 	}
 	if (p.json) {
-		fprintf(out, "{\"job\":%s,\"attempts\":[", job.json);
+		fputs("{\"job\":", out);
+		print_job_json(&p, &job);
+		fputs(",\"attempts\":[", out);
 		rc = jlog_attempts_list(&c.j, id, print_attempt, &p);
 		fputs("]}\n", out);
 		goto out;
 	}
 	fprintf(out, "job %lld%s%s: %s", (long long)job.id, job.name ? " " : "",
-		job.name ? job.name : "", job.state);
-	if (job.reason)
+		job.name ? job.name : "", interrupted(&p, job.state) ? "interrupted" : job.state);
+	if (p.daemon < 0)
+		fprintf(out, " (" INTERRUPTED_WHY ")");
+	else if (job.reason)
 		fprintf(out, " (%s)", job.reason);
 	fputs("\n  command: ", out);
 	print_command(out, &c.j, job.argv_json, 4096);
@@ -804,7 +873,7 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct jlog_counts k;
 	bool json, alive;
-	int64_t age = -1;
+	int64_t age = -1, cut;
 	struct ctx c;
 	int rc;
 
@@ -820,16 +889,18 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if (k.oldest_queued_boot > 0 && k.oldest_queued_boot == c.now.boot &&
 	    c.now.mono_ms >= k.oldest_queued_mono_ms)
 		age = (int64_t)(c.now.mono_ms - k.oldest_queued_mono_ms);
+	/* Stored as running with no daemon: see interrupted(). */
+	cut = alive ? 0 : k.running;
 	if (json) {
 		fprintf(out,
 			"{\"data\":\"%s\",\"daemon\":%s,\"clock_trusted\":%s,\"jobs\":{"
 			"\"queued\":%lld,\"running\":%lld,\"succeeded\":%lld,\"failed\":%lld,"
-			"\"dead\":%lld,\"cancelled\":%lld,\"quarantined\":%lld},"
-			"\"oldest_queued_age_ms\":",
+			"\"dead\":%lld,\"cancelled\":%lld,\"quarantined\":%lld,"
+			"\"interrupted\":%lld},\"oldest_queued_age_ms\":",
 			c.dir, alive ? "true" : "false", c.trusted ? "true" : "false",
 			(long long)k.queued, (long long)k.running, (long long)k.succeeded,
 			(long long)k.failed, (long long)k.dead, (long long)k.cancelled,
-			(long long)k.quarantined);
+			(long long)k.quarantined, (long long)cut);
 		if (age >= 0)
 			fprintf(out, "%lld}\n", (long long)age);
 		else
@@ -840,11 +911,14 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 	fprintf(out, "daemon: %s\n", alive ? "running" : "not running");
 	fprintf(out, "wall clock: %s\n", c.trusted ? "trusted (synchronised)" :
 		"untrusted (not synchronised, or before this build): calendar schedules wait");
-	fprintf(out, "jobs: %lld queued, %lld running, %lld succeeded, %lld failed (retry "
-		"pending), %lld dead, %lld cancelled, %lld quarantined\n",
-		(long long)k.queued, (long long)k.running, (long long)k.succeeded,
-		(long long)k.failed, (long long)k.dead, (long long)k.cancelled,
-		(long long)k.quarantined);
+	fprintf(out, "jobs: %lld queued, %lld running, ", (long long)k.queued,
+		(long long)(k.running - cut));
+	if (cut)
+		fprintf(out, "%lld interrupted (the daemon is not running; its next start recovers "
+			"them), ", (long long)cut);
+	fprintf(out, "%lld succeeded, %lld failed (retry pending), %lld dead, %lld cancelled, "
+		"%lld quarantined\n", (long long)k.succeeded, (long long)k.failed,
+		(long long)k.dead, (long long)k.cancelled, (long long)k.quarantined);
 	if (age >= 0) {
 		char d[32];
 		units_format_duration((uint64_t)age, d, sizeof(d));
@@ -1067,7 +1141,7 @@ static int print_pipeline(const struct jlog_pipeline *pp, void *arg)
 
 static int pipeline_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	struct print p = { out, NULL, false, 0 };
+	struct print p = { out, NULL, false, 0, NULL, 0 };
 	struct ctx c;
 	int rc;
 

@@ -962,15 +962,37 @@ int jlog_job_get(struct jlog *j, int64_t id, struct jlog_job *job)
 int jlog_attempts_list(struct jlog *j, int64_t job,
 		       int (*cb)(const struct jlog_attempt *a, void *arg), void *arg)
 {
+	/* An attempt cut by a power loss, or by a daemon crash it did not
+	** outlive, has no end time: nobody saw it end. What is known instead:
+	** the daemon start that found it (the first run after the attempt
+	** started), and a lower bound on when its daemon died, the latest
+	** start or end that daemon recorded in that boot before the finder. */
 	static const char sql[] =
+		"WITH a AS (SELECT *,"
+		"  CASE WHEN end_boot = boot THEN end_mono_ms - start_mono_ms END AS dur,"
+		"  end_reason IS NOT NULL AND end_mono_ms IS NULL AS unknown"
+		"  FROM attempts WHERE job = ?1),"
+		" b AS (SELECT a.*, d.boot AS det_boot, d.start_mono_ms AS det_mono,"
+		"  d.start_utc_ms AS det_utc FROM a LEFT JOIN daemon_runs d ON a.unknown AND"
+		"  d.id = (SELECT id FROM daemon_runs WHERE boot > a.boot OR"
+		"   (boot = a.boot AND start_mono_ms > a.start_mono_ms) ORDER BY id LIMIT 1)),"
+		" c AS (SELECT b.*, CASE WHEN det_boot IS NOT NULL THEN max("
+		"  coalesce((SELECT max(x.start_mono_ms) FROM attempts x WHERE x.boot = b.boot"
+		"   AND (b.det_boot > b.boot OR x.start_mono_ms < b.det_mono)), 0),"
+		"  coalesce((SELECT max(x.end_mono_ms) FROM attempts x WHERE x.end_boot = b.boot"
+		"   AND (b.det_boot > b.boot OR x.end_mono_ms < b.det_mono)), 0))"
+		"  - start_mono_ms END AS alive FROM b)"
 		"SELECT job, n, boot, pid, start_mono_ms, end_mono_ms, start_utc_ms, end_utc_ms,"
 		" end_reason, exit_code, signal, out_bytes, out_truncated,"
 		" json_object('n', n, 'boot', boot, 'pid', pid, 'start_utc_ms', start_utc_ms,"
-		"  'end_utc_ms', end_utc_ms, 'duration_ms',"
-		"  CASE WHEN end_boot = boot THEN end_mono_ms - start_mono_ms END,"
+		"  'end_utc_ms', end_utc_ms, 'duration_ms', dur,"
 		"  'end_reason', end_reason, 'exit_code', exit_code, 'signal', signal,"
-		"  'output_bytes', out_bytes, 'output_truncated', json(iif(out_truncated,'true','false')))"
-		" FROM attempts WHERE job = ?1 ORDER BY n";
+		"  'output_bytes', out_bytes, 'output_truncated', json(iif(out_truncated,'true','false')),"
+		"  'end_known', json(iif(end_mono_ms IS NULL,'false','true')),"
+		"  'detected_boot', det_boot, 'detected_utc_ms', det_utc,"
+		"  'alive_after_start_ms', alive),"
+		" dur, unknown, det_boot, det_utc, alive"
+		" FROM c ORDER BY n";
 	sqlite3_stmt *st = stmt(j, sql);
 	struct jlog_attempt a;
 	int src;
@@ -993,6 +1015,11 @@ int jlog_attempts_list(struct jlog *j, int64_t job,
 		a.out_bytes = sqlite3_column_int64(st, 11);
 		a.out_truncated = sqlite3_column_int64(st, 12) != 0;
 		a.json = col_text(st, 13);
+		a.duration_ms = col_int_or(st, 14, -1);
+		a.end_unknown = sqlite3_column_int64(st, 15) != 0;
+		a.detected_boot = col_int_or(st, 16, 0);
+		a.detected_utc_ms = col_int_or(st, 17, -1);
+		a.alive_ms = col_int_or(st, 18, -1);
 		if (cb(&a, arg))
 			break;
 	}
@@ -1717,9 +1744,11 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 		return HF_EBUG;
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_int64(st, 3, now->boot);
-	sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
-	bind_utc(st, 5, now->utc_ms);
+	if (!e->end_unknown) {
+		sqlite3_bind_int64(st, 3, now->boot);
+		sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
+		bind_utc(st, 5, now->utc_ms);
+	}
 	sqlite3_bind_text(st, 6, e->reason, -1, SQLITE_STATIC);
 	if (e->exit_code >= 0)
 		sqlite3_bind_int64(st, 7, e->exit_code);
@@ -1778,8 +1807,9 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 			return rc;
 		return kill_dependents(j, job, dep_reason, now);
 	}
-	if (!strcmp(e->reason, "shutdown")) {
-		/* Not the job's fault: run it again, without spending a retry. */
+	if (!strcmp(e->reason, "shutdown") || unclean) {
+		/* Not the job's fault: run it again, without spending a retry.
+		** A job that keeps cutting the power was quarantined above. */
 		if (!(st = stmt(j, sql_requeue)))
 			return HF_EBUG;
 		sqlite3_bind_int64(st, 1, job);

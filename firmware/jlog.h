@@ -172,6 +172,12 @@ struct jlog_attempt {
 	int64_t out_bytes;
 	bool out_truncated;
 	const char *json;
+	int64_t duration_ms;               /* < 0: unknown (across a reboot, or no end time) */
+	bool end_unknown;                  /* ended (power-loss, daemon-crash) unseen: */
+	int64_t detected_boot;             /*   boot of the daemon start that found it (0: none) */
+	int64_t detected_utc_ms;           /*   and its wall time (< 0: untrusted) */
+	int64_t alive_ms;                  /*   its daemon was last known alive this long
+					         after the attempt started (< 0: unknown) */
 };
 
 int jlog_attempts_list(struct jlog *j, int64_t job,
@@ -296,12 +302,17 @@ struct jlog_end {
 	int64_t signal;            /* -1 if none */
 	int64_t out_bytes;
 	bool out_truncated;
+	bool end_unknown;          /* when it ended is not known (a power loss, or
+				      a daemon crash that outlived the job): the
+				      end time is left NULL, not set to now */
 };
 
 /* Ends attempt N of JOB and moves the job on: succeeded (dependents are
 ** released), retry (state failed, ready after the job's backoff, jittered by
 ** RND), or dead (and its dependents with it); cancelled for a cancel, queued
-** again (not counted against retries) for a shutdown. */
+** again (not counted against retries) for a shutdown, a power loss or a
+** daemon crash (none is the job's fault; QUARANTINE_AFTER bounds the last
+** two). */
 int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_end *e,
 		     const struct jlog_now *now, uint32_t rnd);
 

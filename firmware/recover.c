@@ -8,6 +8,7 @@
 ** to doubt, and a board that restarts its daemon often should not pay for it.
 */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,15 +76,27 @@ int recover_start(struct jlog *j, const struct jlog_now *now, int64_t quarantine
 		struct jlog_job job;
 
 		if (a->boot == now->boot) {
-			int64_t t;
+			enum port_orphan left = PORT_ORPHAN_NONE;
+			char id[48], att[48];
+			/* As runner_job_env put them in the job's environment. */
+			const char *const marks[] = { id, att, NULL };
+
 			e.reason = "daemon-crash";
-			/* The same pid with another start time is a stranger that
-			** reused it after our child died: leave it alone. */
-			if (port_proc_start_time((pid_t)a->pid, &t) == HF_OK && t == a->proc_start &&
-			    port_kill_group((pid_t)a->pid, SIGKILL) == HF_OK)
+			snprintf(id, sizeof(id), "HOLDFAST_JOB_ID=%lld", (long long)a->job);
+			snprintf(att, sizeof(att), "HOLDFAST_ATTEMPT=%lld", (long long)a->n);
+			/* The group goes even if its leader is gone: what the job
+			** left in the background would run on unwatched. A stranger
+			** that took the pid or the group is left alone. */
+			if (port_kill_orphan_group((pid_t)a->pid, a->proc_start, marks, SIGKILL,
+						   &left) == HF_OK && left != PORT_ORPHAN_NONE)
 				st->killed++;
+			/* A leader still running ended now, by our hand; otherwise
+			** it ended at some time since the crash that nobody saw. */
+			e.end_unknown = left != PORT_ORPHAN_LEADER;
 			st->daemon_crash++;
 		} else {
+			/* Everything stopped with the power, at a time not recorded. */
+			e.end_unknown = true;
 			st->power_loss++;
 		}
 		if ((rc = jlog_attempt_end(j, a->job, a->n, &e, now, port_random_u32())) ||

@@ -24,10 +24,12 @@ struct recover_stats {
 **   - if it did not stop cleanly, PRAGMA quick_check first; a corrupt log is
 **     HF_ECORRUPT (the caller refuses to run on it);
 **   - attempts left open end as power-loss (another boot) or daemon-crash
-**     (this boot: the orphaned process group is killed, unless the recorded
-**     pid now belongs to a stranger, told by its /proc start time);
+**     (this boot: the orphaned process group is killed, leader or not,
+**     unless the pid or group now belongs to a stranger); their end time is
+**     left unknown unless we ended them now;
 **   - a job whose attempts ended uncleanly QUARANTINE_AFTER times in a row is
-**     quarantined until `holdfast retry`; the others follow their retry policy.
+**     quarantined until `holdfast retry`; the others are queued again without
+**     spending a retry (the cut was not their fault).
 ** *RUN is the new daemon run's id, for recover_clean_stop.
 */
 int recover_start(struct jlog *j, const struct jlog_now *now, int64_t quarantine_after,

@@ -36,6 +36,7 @@
 #include "recover.h"
 #include "runner.h"
 #include "ship.h"
+#include "units.h"
 
 #define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
 #define CHUNK_MAX (64 * 1024)       /* one output row at most */
@@ -686,19 +687,35 @@ static void handle_cancels(struct runner *r)
 
 static void begin_shutdown(struct runner *r, int sig)
 {
+	char grace[32];
+	unsigned n = 0;
+
 	if (r->stopping) {
 		/* Second signal: no more patience. */
 		for (unsigned i = 0; i < r->nkids; i++)
 			if (r->kids[i].used && !r->kids[i].exited)
 				signal_child(&r->kids[i], SIGKILL);
+		port_log("signal %d again: SIGKILL sent to the process groups of the jobs still "
+			 "running", sig);
 		return;
 	}
-	port_log("signal %d: stopping; running jobs get %llu ms to finish", sig,
-		 (unsigned long long)r->cfg.shutdown_grace_ms);
+	/* As systemd stops a unit: SIGTERM to each job's process group now,
+	** SIGKILL to whatever of it still runs when the grace is over. */
 	r->stopping = true;
-	for (unsigned i = 0; i < r->nkids; i++)
-		if (r->kids[i].used && r->kids[i].started)
-			stop_child(r, &r->kids[i], WHY_SHUTDOWN, r->cfg.shutdown_grace_ms);
+	for (unsigned i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (c->used && c->started && !c->exited) {
+			stop_child(r, c, WHY_SHUTDOWN, r->cfg.shutdown_grace_ms);
+			n++;
+		}
+	}
+	units_format_duration(r->cfg.shutdown_grace_ms, grace, sizeof(grace));
+	if (n)
+		port_log("signal %d: stopping (nothing new starts): SIGTERM sent to the process "
+			 "groups of %u running job(s); SIGKILL to any still running after "
+			 "shutdown_grace (%s)", sig, n, grace);
+	else
+		port_log("signal %d: stopping (nothing new starts); no job is running", sig);
 }
 
 static bool idle(struct runner *r)

@@ -250,6 +250,22 @@ void port_turnstile_leave(int fd);
 /* kill(-PGID, SIG); a group already gone is not an error. */
 int port_kill_group(pid_t pgid, int sig);
 
+/*
+** A dead daemon's job: sends SIG to process group PGID if it still is the
+** group that job's leader (pid PGID, started at START_TIME) made, whatever
+** became of the leader. The kernel hands out no pid that a live group still
+** uses, so a live PGID with another start time is a stranger and nothing of
+** ours is left. With the leader gone (or a zombie), the group is ours only if
+** none of its processes started before the leader and one of them still
+** carries every "NAME=VALUE" of MARKS (NULL-terminated, at most 8) in its
+** environment: a stranger's group that took the number is left alone.
+** *FOUND: PORT_ORPHAN_NONE (nothing signalled), PORT_ORPHAN_LEADER (the
+** leader was still running), PORT_ORPHAN_MEMBERS (only members were left).
+*/
+enum port_orphan { PORT_ORPHAN_NONE, PORT_ORPHAN_LEADER, PORT_ORPHAN_MEMBERS };
+int port_kill_orphan_group(pid_t pgid, int64_t start_time, const char *const marks[], int sig,
+			   enum port_orphan *found);
+
 /* Reaps one exited child: HF_OK with *PID and *STATUS, HF_ENOENT if none. */
 int port_reap(pid_t *pid, int *status);
 
@@ -278,6 +294,8 @@ int port_poll(struct pollfd *fds, unsigned n, int timeout_ms);
 */
 int port_wake_listen(const char *dir, int *fd);
 int port_wake_send(const char *dir);
+/* Whether DIR's daemon is listening, without waking it: HF_OK or HF_ENOENT. */
+int port_wake_probe(const char *dir);
 void port_wake_drain(int fd);
 
 /* ---- network ---------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 ** gate. If the parent dies first, the gate reads EOF and the child exits 127
 ** without running the job: no process runs that the log does not know of.
 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -160,7 +161,9 @@ void port_child_abort(struct port_child *c)
 	}
 }
 
-int port_proc_start_time(pid_t pid, int64_t *t)
+/* From /proc/PID/stat (proc(5)): the state letter, process group (field 5)
+** and start time (field 22). HF_ENOENT if there is no such process. */
+static int proc_stat(pid_t pid, char *state, pid_t *pgrp, int64_t *t)
 {
 	char path[64], text[1024], *p;
 	size_t n;
@@ -173,12 +176,142 @@ int port_proc_start_time(pid_t pid, int64_t *t)
 	p = strrchr(text, ')');
 	rc = HF_ECORRUPT;
 	for (field = 2; p && *p; p++) {
-		if (*p == ' ' && ++field == 22) {
+		if (*p != ' ')
+			continue;
+		field++;
+		if (field == 3)
+			*state = p[1];
+		else if (field == 5)
+			*pgrp = (pid_t)strtol(p + 1, NULL, 10);
+		else if (field == 22) {
 			*t = strtoll(p + 1, NULL, 10);
 			rc = HF_OK;
 			break;
 		}
 	}
+	return rc;
+}
+
+int port_proc_start_time(pid_t pid, int64_t *t)
+{
+	char state;
+	pid_t pgrp;
+
+	return proc_stat(pid, &state, &pgrp, t);
+}
+
+/*
+** Whether process PID's environment holds every entry of MARKS. Streamed in
+** pieces against the marks still matching the entry at hand, since an
+** environment may be as large as ARG_MAX. Unreadable (gone, or not ours to
+** read): false.
+*/
+static bool environ_has(pid_t pid, const char *const marks[])
+{
+	char path[64], buf[4096];
+	unsigned nmarks = 0, all, live, found = 0;
+	size_t pos = 0;
+	ssize_t got;
+	int fd;
+
+	while (marks[nmarks] && nmarks < 8)
+		nmarks++;
+	all = live = (1u << nmarks) - 1;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	for (;;) {
+		do
+			got = read(fd, buf, sizeof(buf));
+		while (got < 0 && errno == EINTR);
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++) {
+			for (unsigned m = 0; m < nmarks; m++) {
+				if (!(live & (1u << m)))
+					continue;
+				/* A mark that ends with the entry matched it; one that
+				** differs (or ends early) cannot match this entry. */
+				if (buf[i] == '\0' && marks[m][pos] == '\0')
+					found |= 1u << m;
+				else if (marks[m][pos] != buf[i])
+					live &= ~(1u << m);
+			}
+			if (buf[i] == '\0') {
+				live = all;
+				pos = 0;
+			} else {
+				pos++;
+			}
+		}
+	}
+	close(fd);
+	return nmarks > 0 && found == all;
+}
+
+/* Looks through /proc for the members of group PGID that have not exited
+** (zombies aside): *LIVE of them; *OLDER if one started before START_TIME;
+** *MARKED if one carries MARKS (not looked at if MARKS is NULL). */
+static int group_members(pid_t pgid, int64_t start_time, const char *const marks[],
+			 unsigned *live, bool *older, bool *marked)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	*live = 0;
+	*older = *marked = false;
+	if (!d)
+		return port_syserr("opendir", "/proc", errno);
+	while ((de = readdir(d)) != NULL) {
+		char *end, state;
+		long pid = strtol(de->d_name, &end, 10);
+		pid_t pgrp;
+		int64_t t;
+
+		if (*end || pid <= 0 || proc_stat((pid_t)pid, &state, &pgrp, &t) != HF_OK ||
+		    pgrp != pgid || state == 'Z')
+			continue;
+		(*live)++;
+		if (t < start_time)
+			*older = true;
+		else if (marks && !*marked)
+			*marked = environ_has((pid_t)pid, marks);
+	}
+	closedir(d);
+	return HF_OK;
+}
+
+int port_kill_orphan_group(pid_t pgid, int64_t start_time, const char *const marks[], int sig,
+			   enum port_orphan *found)
+{
+	bool older, marked, zombie;
+	unsigned live;
+	char state = '?';
+	pid_t pgrp;
+	int64_t t;
+	int rc;
+
+	*found = PORT_ORPHAN_NONE;
+	rc = proc_stat(pgid, &state, &pgrp, &t);
+	if (rc == HF_OK && t != start_time)
+		return HF_OK; /* a stranger took the pid: our group is gone */
+	if (rc != HF_OK && rc != HF_ENOENT)
+		return rc;
+	zombie = rc == HF_OK && state == 'Z';
+	if (rc == HF_OK && !zombie) {
+		if ((rc = port_kill_group(pgid, sig)) == HF_OK)
+			*found = PORT_ORPHAN_LEADER;
+		return rc;
+	}
+	/* The leader exited. Its zombie still vouches for its group; with the
+	** leader gone, the members must show they are the job's. */
+	if ((rc = group_members(pgid, start_time, zombie ? NULL : marks, &live, &older,
+				&marked)) != HF_OK)
+		return rc;
+	if (!live || (!zombie && (older || !marked)))
+		return HF_OK;
+	if ((rc = port_kill_group(pgid, sig)) == HF_OK)
+		*found = PORT_ORPHAN_MEMBERS;
 	return rc;
 }
 
@@ -342,6 +475,21 @@ int port_wake_send(const char *dir)
 	** listening and will wake, which is all a poke asks for. */
 	rc = sendto(f, "w", 1, 0, (struct sockaddr *)&sa, len) == 1 || errno == EAGAIN ?
 		HF_OK : HF_ENOENT;
+	close(f);
+	return rc;
+}
+
+int port_wake_probe(const char *dir)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int f, rc;
+
+	if ((rc = wake_socket(dir, &sa, &len, &f)) != HF_OK)
+		return rc;
+	/* connect(2) on a datagram socket only checks that the address is
+	** bound (ECONNREFUSED if not); nothing is sent. */
+	rc = connect(f, (struct sockaddr *)&sa, len) == 0 ? HF_OK : HF_ENOENT;
 	close(f);
 	return rc;
 }

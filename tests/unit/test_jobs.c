@@ -355,6 +355,27 @@ TEST(jobs_cancel_queued_and_running)
 	CHECK_STR(state_of(c), "cancelled");
 }
 
+/* What jlog_attempts_list says of each attempt's end. */
+struct ends {
+	int n;
+	bool unknown[8];
+	int64_t duration_ms[8];
+	char json[8][512];
+};
+
+static int note_end(const struct jlog_attempt *at, void *arg)
+{
+	struct ends *e = arg;
+
+	if (e->n < 8) {
+		e->unknown[e->n] = at->end_unknown;
+		e->duration_ms[e->n] = at->duration_ms;
+		snprintf(e->json[e->n], sizeof(e->json[0]), "%s", at->json);
+		e->n++;
+	}
+	return 0;
+}
+
 TEST(jobs_shutdown_and_power_loss_accounting)
 {
 	open_log();
@@ -371,17 +392,42 @@ TEST(jobs_shutdown_and_power_loss_accounting)
 	CHECK_INT(jlog_job_get(&J, a, &job), HF_OK);
 	CHECK_INT(job.failures, 0);
 	CHECK_INT(job.attempts, 1);
-	/* A power loss is: with no retries the job is dead, and says why. */
+	/* Nor is a power loss or a daemon crash: with no retries at all the job
+	** is queued again, says why, and no end time is made up for the cut. */
 	e.reason = "power-loss";
+	e.end_unknown = true;
+	e.quarantine_after = 3;
 	CHECK_INT(jlog_begin(&J), HF_OK);
 	CHECK_INT(jlog_attempt_start(&J, a, 2, 4243, 1, &NOW), HF_OK);
 	CHECK_INT(jlog_commit(&J), HF_OK);
 	CHECK_INT(jlog_begin(&J), HF_OK);
 	CHECK_INT(jlog_attempt_end(&J, a, 2, &e, &NOW, 0), HF_OK);
 	CHECK_INT(jlog_commit(&J), HF_OK);
-	CHECK_STR(state_of(a), "dead");
+	CHECK_STR(state_of(a), "queued");
 	CHECK_INT(jlog_job_get(&J, a, &job), HF_OK);
 	CHECK(strstr(job.reason, "power-loss") != NULL);
+	CHECK_INT(job.failures, 0);
+	e.reason = "daemon-crash";
+	e.end_unknown = false; /* its group was still running: ended now */
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, a, 3, 4244, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	NOW.mono_ms += 1500;
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, a, 3, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(state_of(a), "queued");
+	CHECK_INT(jlog_job_get(&J, a, &job), HF_OK);
+	CHECK_INT(job.failures, 0);
+	struct ends got = { 0 };
+	CHECK_INT(jlog_attempts_list(&J, a, note_end, &got), HF_OK);
+	CHECK_INT(got.n, 3);
+	CHECK(!got.unknown[0] && got.unknown[1] && !got.unknown[2]);
+	CHECK_INT(got.duration_ms[1], -1); /* power-loss: unknown */
+	CHECK_INT(got.duration_ms[2], 1500); /* daemon-crash, ended by us */
+	CHECK(strstr(got.json[1], "\"end_utc_ms\":null,\"duration_ms\":null") != NULL);
+	CHECK(strstr(got.json[1], "\"end_known\":false") != NULL);
+	CHECK(strstr(got.json[2], "\"end_known\":true") != NULL);
 }
 
 /* Ends attempt N of JOB (started first) uncleanly. */
@@ -404,12 +450,12 @@ TEST(jobs_quarantine_after_three_unclean_stops_in_a_row)
 
 	cut(a, 1, "power-loss");
 	cut(a, 2, "daemon-crash");
-	CHECK_STR(state_of(a), "failed"); /* retrying, by its policy */
+	CHECK_STR(state_of(a), "queued"); /* run again, no retry spent */
 	/* A clean end in between breaks the series. */
 	finish(a, 3, 1);
 	cut(a, 4, "power-loss");
 	cut(a, 5, "power-loss");
-	CHECK_STR(state_of(a), "failed");
+	CHECK_STR(state_of(a), "queued");
 	cut(a, 6, "power-loss");
 	CHECK_STR(state_of(a), "quarantined");
 	struct jlog_job job;
