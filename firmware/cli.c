@@ -13,6 +13,7 @@
 #include "datadir.h"
 #include "err.h"
 #include "port.h"
+#include "suggest.h"
 #include "version.h"
 
 struct verb {
@@ -23,6 +24,7 @@ struct verb {
 };
 
 static const struct verb *find_verb(const char *name);
+static void unknown_verb(const char *prefix, const char *name);
 static void print_help(FILE *out);
 
 static const char exit_help[] =
@@ -66,12 +68,43 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g)
 			}
 			g->data = s + 7;
 		} else {
-			port_log("unknown option '%s' (see holdfast --help)", s);
+			static const char *const known[] = { "--help", "--version", "--data",
+							     NULL };
+			const char *best = sug_among(s, known);
+
+			if (best)
+				port_log("unknown option '%s' (did you mean '%s'?)", s, best);
+			else
+				port_log("unknown option '%s' (see holdfast --help)", s);
 			return HF_EINVAL;
 		}
 	}
 	g->verb = i;
 	return HF_OK;
+}
+
+/* Says that long option S (its name LEN bytes after the dashes) is unknown,
+** naming the option of OPTS it is likely a slip for, if there is one. */
+static void unknown_option(const struct cli_args *a, const struct cli_opt *opts, const char *s,
+			   size_t len)
+{
+	char word[SUG_MAX_LEN + 1];
+	struct sug sg;
+
+	if (len < sizeof(word)) {
+		memcpy(word, s + 2, len);
+		word[len] = '\0';
+		sug_init(&sg, word);
+		for (int k = 0; opts[k].name; k++)
+			sug_add(&sg, opts[k].name);
+		if (sug_best(&sg)) {
+			port_log("%s: unknown option '%.*s' (did you mean '--%s'?)", a->verb,
+				 (int)(len + 2), s, sug_best(&sg));
+			return;
+		}
+	}
+	port_log("%s: unknown option '%.*s' (see holdfast %s --help)", a->verb,
+		 (int)(len + 2), s, a->verb);
 }
 
 int cli_next(struct cli_args *a, const struct cli_opt *opts, int *idx, const char **val)
@@ -108,8 +141,7 @@ int cli_next(struct cli_args *a, const struct cli_opt *opts, int *idx, const cha
 		if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0)
 			goto found;
 	}
-	port_log("%s: unknown option '%.*s' (see holdfast %s --help)", a->verb,
-		 (int)(len + 2), s, a->verb);
+	unknown_option(a, opts, s, len);
 	return HF_EINVAL;
 
 found:
@@ -222,7 +254,7 @@ static int run_help(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return HF_OK;
 	}
 	if (!(v = find_verb(val))) {
-		port_log("help: unknown verb '%s' (see holdfast --help)", val);
+		unknown_verb("help: ", val);
 		return HF_EINVAL;
 	}
 	if (a->i < a->argc) {
@@ -493,6 +525,21 @@ static const struct verb *find_verb(const char *name)
 	return NULL;
 }
 
+/* Says that NAME is no verb (after PREFIX), naming the verb it is likely a
+** slip for, if there is one. */
+static void unknown_verb(const char *prefix, const char *name)
+{
+	struct sug sg;
+
+	sug_init(&sg, name);
+	for (const struct verb *v = verbs; v->name; v++)
+		sug_add(&sg, v->name);
+	if (sug_best(&sg))
+		port_log("%sunknown verb '%s' (did you mean '%s'?)", prefix, name, sug_best(&sg));
+	else
+		port_log("%sunknown verb '%s' (see holdfast --help)", prefix, name);
+}
+
 static void print_help(FILE *out)
 {
 	fputs("usage: holdfast [--data DIR] VERB [options]\n"
@@ -537,7 +584,7 @@ int cli_main(int argc, char **argv, FILE *out)
 		return CLI_EXIT_USAGE;
 	}
 	if (!(v = find_verb(argv[g.verb]))) {
-		port_log("unknown verb '%s' (see holdfast --help)", argv[g.verb]);
+		unknown_verb("", argv[g.verb]);
 		return CLI_EXIT_USAGE;
 	}
 	if (g.version) {
