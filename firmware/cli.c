@@ -337,18 +337,23 @@ static const struct verb verbs[] = {
 	{ "ls", "list jobs, newest first",
 	  "usage: holdfast ls [--state STATE] [--limit N] [--json]\n"
 	  "\n"
-	  "Lists jobs newest first: id, state, attempts, name, command, and why a job\n"
-	  "ended badly. STATE is queued, running, succeeded, failed (waiting to\n"
-	  "retry), dead, cancelled or quarantined. --limit defaults to 50 (0: all).\n"
-	  "--json prints one JSON array.\n"
+	  "Lists jobs newest first: id, state, attempts, when submitted, name,\n"
+	  "command, and why a job ended badly. STATE is queued, running, succeeded,\n"
+	  "failed (waiting to retry), dead, cancelled or quarantined. --limit\n"
+	  "defaults to 50 (0: all). --json prints one JSON array.\n"
+	  "\n"
+	  "Times are UTC (2024-05-01T12:00:00Z) when the wall clock was trusted; else\n"
+	  "an age within this boot (3m12s ago), or for an earlier boot the time\n"
+	  "since that boot began (boot 3 +12.5s).\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error.\n",
 	  cmd_ls },
 	{ "show", "show a job and every attempt",
 	  "usage: holdfast show [--json] ID|NAME\n"
 	  "\n"
-	  "Shows a job's settings and state and each attempt: process, boot, how it\n"
-	  "ended (exit, signal, timeout, power-loss, daemon-crash, cancelled,\n"
-	  "shutdown), how long it ran and how much output it wrote.\n"
+	  "Shows a job's settings, state, when it was submitted and ended, and each\n"
+	  "attempt: process, boot, when it started, how it ended (exit, signal,\n"
+	  "timeout, power-loss, daemon-crash, cancelled, shutdown), how long it ran\n"
+	  "and how much output it wrote. Times read as in holdfast ls --help.\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error or no such job.\n",
 	  cmd_show },
 	{ "logs", "print a job's captured output",

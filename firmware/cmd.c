@@ -419,7 +419,17 @@ struct print {
 	struct jlog *j;
 	bool json;
 	int count;
+	const struct jlog_now *now;  /* for times shown relative to now */
 };
+
+/* A recorded time for people, in BUF of WHEN_LEN bytes (see units_format_when). */
+#define WHEN_LEN 48
+static const char *fmt_when(const struct jlog_now *now, int64_t utc_ms, int64_t boot,
+			    uint64_t mono_ms, char *buf)
+{
+	units_format_when(utc_ms, boot, mono_ms, now->boot, now->mono_ms, buf, WHEN_LEN);
+	return buf;
+}
 
 /* Renders a stored argv (JSON) as a shell-like line, for people. */
 static void print_command(FILE *out, struct jlog *j, const char *argv_json, size_t max)
@@ -456,12 +466,14 @@ static void print_command(FILE *out, struct jlog *j, const char *argv_json, size
 static int print_job_line(const struct jlog_job *job, void *arg)
 {
 	struct print *p = arg;
+	char t[WHEN_LEN];
 
 	if (p->json) {
 		fprintf(p->out, "%s%s", p->count ? "," : "", job->json);
 	} else {
-		fprintf(p->out, "%-7lld %-11s %3lld  %-16s ", (long long)job->id, job->state,
-			(long long)job->attempts, job->name ? job->name : "-");
+		fmt_when(p->now, job->submit_utc_ms, job->submit_boot, job->submit_mono_ms, t);
+		fprintf(p->out, "%-7lld %-11s %3lld  %-20s  %-16s ", (long long)job->id, job->state,
+			(long long)job->attempts, t, job->name ? job->name : "-");
 		print_command(p->out, p->j, job->argv_json, 60);
 		if (job->reason)
 			fprintf(p->out, "  (%s)", job->reason);
@@ -490,7 +502,7 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	};
 	const char *state = NULL, *val;
 	long long limit = 50;
-	struct print p = { out, NULL, false, 0 };
+	struct print p = { out, NULL, false, 0, NULL };
 	struct ctx c;
 	int r, idx, rc;
 
@@ -520,10 +532,12 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	p.j = &c.j;
+	p.now = &c.now;
 	if (p.json)
 		fputc('[', out);
 	else
-		fprintf(out, "%-7s %-11s %3s  %-16s %s\n", "ID", "STATE", "TRY", "NAME", "COMMAND");
+		fprintf(out, "%-7s %-11s %3s  %-20s  %-16s %s\n", "ID", "STATE", "TRY", "SUBMITTED",
+			"NAME", "COMMAND");
 	rc = jlog_jobs_list(&c.j, state, limit, print_job_line, &p);
 	if (p.json)
 		fputs("]\n", out);
@@ -575,16 +589,18 @@ static int json_flag(int idx, const char *val, void *arg)
 static int print_attempt(const struct jlog_attempt *at, void *arg)
 {
 	struct print *p = arg;
-	char dur[32] = "";
+	char dur[32] = "", t[WHEN_LEN];
 
 	if (p->json) {
 		fprintf(p->out, "%s%s", p->count++ ? "," : "", at->json);
 		return 0;
 	}
-	if (at->end_reason && at->end_mono_ms >= at->start_mono_ms)
+	/* Across a reboot the monotonic clock restarted: no duration. */
+	if (at->end_reason && at->end_boot == at->boot && at->end_mono_ms >= at->start_mono_ms)
 		units_format_duration(at->end_mono_ms - at->start_mono_ms, dur, sizeof(dur));
-	fprintf(p->out, "  attempt %lld: pid %lld, boot %lld, ", (long long)at->n,
-		(long long)at->pid, (long long)at->boot);
+	fprintf(p->out, "  attempt %lld: pid %lld, boot %lld, started %s, ", (long long)at->n,
+		(long long)at->pid, (long long)at->boot,
+		fmt_when(p->now, at->start_utc_ms, at->boot, at->start_mono_ms, t));
 	if (!at->end_reason)
 		fprintf(p->out, "running");
 	else if (!strcmp(at->end_reason, "exit"))
@@ -593,6 +609,9 @@ static int print_attempt(const struct jlog_attempt *at, void *arg)
 		fprintf(p->out, "signal %lld after %s", (long long)at->signal, dur);
 	else
 		fprintf(p->out, "%s%s%s", at->end_reason, *dur ? " after " : "", dur);
+	if (at->end_reason && !*dur)
+		fprintf(p->out, " (recorded %s)",
+			fmt_when(p->now, at->end_utc_ms, at->end_boot, at->end_mono_ms, t));
 	fprintf(p->out, ", %lld bytes of output%s\n", (long long)at->out_bytes,
 		at->out_truncated ? " (truncated)" : "");
 	return 0;
@@ -602,12 +621,12 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
 					       { NULL, 0, false } };
-	struct print p = { out, NULL, false, 0 };
+	struct print p = { out, NULL, false, 0, NULL };
 	struct jlog_job job;
 	const char *ref;
 	int64_t id;
 	struct ctx c;
-	char dur[32];
+	char dur[32], t[WHEN_LEN];
 	int rc;
 
 	if ((rc = parse_job_arg("show", a, opts, &ref, json_flag, &p.json)) != HF_OK)
@@ -615,6 +634,7 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	p.j = &c.j;
+	p.now = &c.now;
 	if ((rc = jlog_job_resolve(&c.j, ref, &id)) || (rc = jlog_job_get(&c.j, id, &job))) {
 		rc = rc == HF_ENOENT ? HF_EINVAL : rc; /* no such job: the input's fault */
 		goto out;
@@ -632,6 +652,12 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 	fputs("\n  command: ", out);
 	print_command(out, &c.j, job.argv_json, 4096);
 	fprintf(out, "\n  cwd: %s\n", job.cwd ? job.cwd : "/");
+	fprintf(out, "  submitted %s", fmt_when(&c.now, job.submit_utc_ms, job.submit_boot,
+						job.submit_mono_ms, t));
+	if (job.end_boot)
+		fprintf(out, ", ended %s", fmt_when(&c.now, job.end_utc_ms, job.end_boot,
+						job.end_mono_ms, t));
+	fputc('\n', out);
 	if (strcmp(job.env_json, "[]"))
 		fprintf(out, "  env: %s\n", job.env_json);
 	fprintf(out, "  priority %lld, retries %lld (failed %lld so far), ", (long long)job.priority,
@@ -1067,7 +1093,7 @@ static int print_pipeline(const struct jlog_pipeline *pp, void *arg)
 
 static int pipeline_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	struct print p = { out, NULL, false, 0 };
+	struct print p = { out, NULL, false, 0, NULL };
 	struct ctx c;
 	int rc;
 

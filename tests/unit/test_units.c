@@ -49,6 +49,41 @@ TEST(units_sizes_and_format)
 	units_format_duration(90061001, buf, sizeof(buf)); CHECK_STR(buf, "1d1h1m1s1ms");
 }
 
+TEST(units_approx_and_when)
+{
+	char buf[64];
+
+	units_format_approx(0, buf, sizeof(buf)); CHECK_STR(buf, "0.0s");
+	units_format_approx(12549, buf, sizeof(buf)); CHECK_STR(buf, "12.5s");  /* truncated */
+	units_format_approx(59999, buf, sizeof(buf)); CHECK_STR(buf, "59.9s");
+	units_format_approx(60000, buf, sizeof(buf)); CHECK_STR(buf, "1m");
+	units_format_approx(192999, buf, sizeof(buf)); CHECK_STR(buf, "3m12s");
+	units_format_approx(7500000, buf, sizeof(buf)); CHECK_STR(buf, "2h5m");
+	units_format_approx(97200000 + 59000, buf, sizeof(buf)); CHECK_STR(buf, "1d3h");
+	units_format_approx(86400000 + 60000, buf, sizeof(buf)); CHECK_STR(buf, "1d");
+	/* Trusted wall time wins, whatever the boot. */
+	units_format_when(1714564800000, 3, 5000, 7, 9000, buf, sizeof(buf));
+	CHECK_STR(buf, "2024-05-01T12:00:00Z");
+	units_format_when(0, 3, 5000, 3, 9000, buf, sizeof(buf));
+	CHECK_STR(buf, "1970-01-01T00:00:00Z");
+	/* Untrusted, this boot: an age on the monotonic clock. */
+	units_format_when(-1, 3, 5000, 3, 197000, buf, sizeof(buf));
+	CHECK_STR(buf, "3m12s ago");
+	/* Untrusted, another boot (or this one not recorded yet, 0): no clock
+	** relates the two, so the time within that boot. */
+	units_format_when(-1, 3, 12500, 4, 197000, buf, sizeof(buf));
+	CHECK_STR(buf, "boot 3 +12.5s");
+	units_format_when(-1, 3, 12500, 0, 197000, buf, sizeof(buf));
+	CHECK_STR(buf, "boot 3 +12.5s");
+	/* The same boot but a clock behind the record cannot say "ago". */
+	units_format_when(-1, 3, 12500, 3, 100, buf, sizeof(buf));
+	CHECK_STR(buf, "boot 3 +12.5s");
+	/* A short buffer is cut, not overrun. */
+	char small[8];
+	units_format_when(-1, 3, 12500, 4, 0, small, sizeof(small));
+	CHECK_STR(small, "boot 3 ");
+}
+
 TEST(cron_parse_fields)
 {
 	struct cron c;
