@@ -14,6 +14,7 @@
 #include "err.h"
 #include "jlog.h"
 #include "port.h"
+#include "suggest.h"
 #include "units.h"
 
 void cfg_init(struct cfg *c)
@@ -61,6 +62,55 @@ static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
 		return HF_EINVAL;
 	*out = (unsigned)n;
 	return HF_OK;
+}
+
+/* The sections and the keys set_key knows, for "did you mean" ([groups]
+** takes any group name). Keep in step with set_key: the unit tests check
+** every key of cfg_default_text against these. */
+static const char *const jobs_keys[] = { "concurrency", "kill_grace", "shutdown_grace",
+					 "quarantine_after", "output_cap", NULL };
+static const char *const log_keys[] = { "wal_max", NULL };
+static const char *const replica_keys[] = {
+	"url", "endpoint", "timeout", "access_key", "secret_key", "pin", "addressing", "payload",
+	"retries", "bandwidth", "daily_budget", "upload_window", "metered", "metered_links",
+	"metered_snapshot_max", "part_size", "region", "ca_file", "credentials_file",
+	"metrics_file", "device", "seal_interval", "spool_max", "seal_bytes", NULL
+};
+static const struct {
+	const char *name;
+	const char *const *keys;
+} sections[] = { { "jobs", jobs_keys }, { "log", log_keys }, { "replica", replica_keys },
+		 { "groups", NULL } };
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+/* What to tell someone whose KEY is unknown in [SECT]: " (it is a [log]
+** key)" if it is another section's key, else " (did you mean 'X'?)" for a
+** near miss, else nothing; into BUF[LEN]. */
+static void key_hint(const char *sect, const char *key, char *buf, size_t len)
+{
+	const char *best = NULL;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NSECTIONS; i++) {
+		for (const char *const *k = sections[i].keys; k && *k; k++) {
+			if (!strcmp(*k, key)) {
+				snprintf(buf, len, " (it is a [%s] key)", sections[i].name);
+				return;
+			}
+		}
+		if (!strcmp(sections[i].name, sect) && sections[i].keys)
+			best = sug_among(key, sections[i].keys);
+	}
+	if (best)
+		snprintf(buf, len, " (did you mean '%s'?)", best);
+}
+
+static bool section_is_known(const char *s)
+{
+	for (size_t i = 0; i < NSECTIONS; i++)
+		if (!strcmp(sections[i].name, s))
+			return true;
+	return false;
 }
 
 static int set_key(struct cfg *c, const char *sect, const char *key, const char *val,
@@ -313,11 +363,18 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 			}
 			*end = '\0';
 			s = trim(s + 1);
-			if (strcmp(s, "jobs") && strcmp(s, "log") && strcmp(s, "groups") &&
-			    strcmp(s, "replica")) {
-				port_log("%s:%d: unknown section [%s] (known: jobs, log, replica, "
-					 "groups)",
-					 name, lineno, s);
+			if (!section_is_known(s)) {
+				struct sug sg;
+
+				sug_init(&sg, s);
+				for (size_t i = 0; i < NSECTIONS; i++)
+					sug_add(&sg, sections[i].name);
+				if (sug_best(&sg))
+					port_log("%s:%d: unknown section [%s] (did you mean [%s]?)",
+						 name, lineno, s, sug_best(&sg));
+				else
+					port_log("%s:%d: unknown section [%s] (known: jobs, log, "
+						 "replica, groups)", name, lineno, s);
 				return HF_EINVAL;
 			}
 			snprintf(sect, sizeof(sect), "%s", s);
@@ -336,7 +393,11 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 		}
 		rc = set_key(c, sect, key, val, &why);
 		if (rc == HF_ENOENT) {
-			port_log("%s:%d: unknown key '%s' in [%s]", name, lineno, key, sect);
+			char hint[96];
+
+			key_hint(sect, key, hint, sizeof(hint));
+			port_log("%s:%d: unknown key '%s' in [%s]%s", name, lineno, key, sect,
+				 hint);
 			return HF_EINVAL;
 		}
 		if (rc != HF_OK) {

@@ -13,6 +13,7 @@
 #include "datadir.h"
 #include "err.h"
 #include "port.h"
+#include "suggest.h"
 #include "version.h"
 
 struct verb {
@@ -23,6 +24,7 @@ struct verb {
 };
 
 static const struct verb *find_verb(const char *name);
+static void unknown_verb(const char *prefix, const char *name);
 static void print_help(FILE *out);
 
 static const char exit_help[] =
@@ -66,12 +68,43 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g)
 			}
 			g->data = s + 7;
 		} else {
-			port_log("unknown option '%s' (see holdfast --help)", s);
+			static const char *const known[] = { "--help", "--version", "--data",
+							     NULL };
+			const char *best = sug_among(s, known);
+
+			if (best)
+				port_log("unknown option '%s' (did you mean '%s'?)", s, best);
+			else
+				port_log("unknown option '%s' (see holdfast --help)", s);
 			return HF_EINVAL;
 		}
 	}
 	g->verb = i;
 	return HF_OK;
+}
+
+/* Says that long option S (its name LEN bytes after the dashes) is unknown,
+** naming the option of OPTS it is likely a slip for, if there is one. */
+static void unknown_option(const struct cli_args *a, const struct cli_opt *opts, const char *s,
+			   size_t len)
+{
+	char word[SUG_MAX_LEN + 1];
+	struct sug sg;
+
+	if (len < sizeof(word)) {
+		memcpy(word, s + 2, len);
+		word[len] = '\0';
+		sug_init(&sg, word);
+		for (int k = 0; opts[k].name; k++)
+			sug_add(&sg, opts[k].name);
+		if (sug_best(&sg)) {
+			port_log("%s: unknown option '%.*s' (did you mean '--%s'?)", a->verb,
+				 (int)(len + 2), s, sug_best(&sg));
+			return;
+		}
+	}
+	port_log("%s: unknown option '%.*s' (see holdfast %s --help)", a->verb,
+		 (int)(len + 2), s, a->verb);
 }
 
 int cli_next(struct cli_args *a, const struct cli_opt *opts, int *idx, const char **val)
@@ -108,8 +141,7 @@ int cli_next(struct cli_args *a, const struct cli_opt *opts, int *idx, const cha
 		if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0)
 			goto found;
 	}
-	port_log("%s: unknown option '%.*s' (see holdfast %s --help)", a->verb,
-		 (int)(len + 2), s, a->verb);
+	unknown_option(a, opts, s, len);
 	return HF_EINVAL;
 
 found:
@@ -222,7 +254,7 @@ static int run_help(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return HF_OK;
 	}
 	if (!(v = find_verb(val))) {
-		port_log("help: unknown verb '%s' (see holdfast --help)", val);
+		unknown_verb("help: ", val);
 		return HF_EINVAL;
 	}
 	if (a->i < a->argc) {
@@ -266,6 +298,10 @@ static const struct verb verbs[] = {
 	  "synchronous=FULL: a printed id survives a power cut. Works whether or not\n"
 	  "the daemon runs; a running daemon is woken at once.\n"
 	  "\n"
+	  "The job's environment: the daemon's own (holdfast run's, not this\n"
+	  "shell's), each --env over it, then HOLDFAST_JOB_ID (the job's id) and\n"
+	  "HOLDFAST_ATTEMPT (1, then 2 on the first retry, ...) over both.\n"
+	  "\n"
 	  "Options:\n"
 	  "  --name NAME          a name, usable in --after, show, logs (the newest\n"
 	  "                       job of that name)\n"
@@ -301,18 +337,23 @@ static const struct verb verbs[] = {
 	{ "ls", "list jobs, newest first",
 	  "usage: holdfast ls [--state STATE] [--limit N] [--json]\n"
 	  "\n"
-	  "Lists jobs newest first: id, state, attempts, name, command, and why a job\n"
-	  "ended badly. STATE is queued, running, succeeded, failed (waiting to\n"
-	  "retry), dead, cancelled or quarantined. --limit defaults to 50 (0: all).\n"
-	  "--json prints one JSON array.\n"
+	  "Lists jobs newest first: id, state, attempts, when submitted, name,\n"
+	  "command, and why a job ended badly. STATE is queued, running, succeeded,\n"
+	  "failed (waiting to retry), dead, cancelled or quarantined. --limit\n"
+	  "defaults to 50 (0: all). --json prints one JSON array.\n"
+	  "\n"
+	  "Times are UTC (2024-05-01T12:00:00Z) when the wall clock was trusted; else\n"
+	  "an age within this boot (3m12s ago), or for an earlier boot the time\n"
+	  "since that boot began (boot 3 +12.5s).\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error.\n",
 	  cmd_ls },
 	{ "show", "show a job and every attempt",
 	  "usage: holdfast show [--json] ID|NAME\n"
 	  "\n"
-	  "Shows a job's settings and state and each attempt: process, boot, how it\n"
-	  "ended (exit, signal, timeout, power-loss, daemon-crash, cancelled,\n"
-	  "shutdown), how long it ran and how much output it wrote.\n"
+	  "Shows a job's settings, state, when it was submitted and ended, and each\n"
+	  "attempt: process, boot, when it started, how it ended (exit, signal,\n"
+	  "timeout, power-loss, daemon-crash, cancelled, shutdown), how long it ran\n"
+	  "and how much output it wrote. Times read as in holdfast ls --help.\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error or no such job.\n",
 	  cmd_show },
 	{ "logs", "print a job's captured output",
@@ -495,6 +536,21 @@ static const struct verb *find_verb(const char *name)
 	return NULL;
 }
 
+/* Says that NAME is no verb (after PREFIX), naming the verb it is likely a
+** slip for, if there is one. */
+static void unknown_verb(const char *prefix, const char *name)
+{
+	struct sug sg;
+
+	sug_init(&sg, name);
+	for (const struct verb *v = verbs; v->name; v++)
+		sug_add(&sg, v->name);
+	if (sug_best(&sg))
+		port_log("%sunknown verb '%s' (did you mean '%s'?)", prefix, name, sug_best(&sg));
+	else
+		port_log("%sunknown verb '%s' (see holdfast --help)", prefix, name);
+}
+
 static void print_help(FILE *out)
 {
 	fputs("usage: holdfast [--data DIR] VERB [options]\n"
@@ -539,7 +595,7 @@ int cli_main(int argc, char **argv, FILE *out)
 		return CLI_EXIT_USAGE;
 	}
 	if (!(v = find_verb(argv[g.verb]))) {
-		port_log("unknown verb '%s' (see holdfast --help)", argv[g.verb]);
+		unknown_verb("", argv[g.verb]);
 		return CLI_EXIT_USAGE;
 	}
 	if (g.version) {

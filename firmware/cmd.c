@@ -421,6 +421,7 @@ struct print {
 	int count;
 	const char *dir;
 	int daemon;                /* 0: not asked yet, 1: running, -1: not running */
+	const struct jlog_now *now;  /* for times shown relative to now */
 };
 
 /* Said of a job left running by a daemon that is gone (kill -9, crash, a
@@ -454,6 +455,15 @@ static void print_job_json(struct print *p, const struct jlog_job *job)
 	}
 	fprintf(p->out, "%.*s,\"interrupted\":%s}", (int)(len - 1), job->json,
 		interrupted(p, job->state) ? "true" : "false");
+}
+
+/* A recorded time for people, in BUF of WHEN_LEN bytes (see units_format_when). */
+#define WHEN_LEN 48
+static const char *fmt_when(const struct jlog_now *now, int64_t utc_ms, int64_t boot,
+			    uint64_t mono_ms, char *buf)
+{
+	units_format_when(utc_ms, boot, mono_ms, now->boot, now->mono_ms, buf, WHEN_LEN);
+	return buf;
 }
 
 /* Renders a stored argv (JSON) as a shell-like line, for people. */
@@ -491,6 +501,7 @@ static void print_command(FILE *out, struct jlog *j, const char *argv_json, size
 static int print_job_line(const struct jlog_job *job, void *arg)
 {
 	struct print *p = arg;
+	char t[WHEN_LEN];
 
 	if (p->json) {
 		fputs(p->count ? "," : "", p->out);
@@ -498,8 +509,9 @@ static int print_job_line(const struct jlog_job *job, void *arg)
 	} else {
 		bool cut = interrupted(p, job->state);
 
-		fprintf(p->out, "%-7lld %-11s %3lld  %-16s ", (long long)job->id,
-			cut ? "interrupted" : job->state, (long long)job->attempts,
+		fmt_when(p->now, job->submit_utc_ms, job->submit_boot, job->submit_mono_ms, t);
+		fprintf(p->out, "%-7lld %-11s %3lld  %-20s  %-16s ", (long long)job->id,
+			cut ? "interrupted" : job->state, (long long)job->attempts, t,
 			job->name ? job->name : "-");
 		print_command(p->out, p->j, job->argv_json, 60);
 		if (cut)
@@ -531,7 +543,7 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	};
 	const char *state = NULL, *val;
 	long long limit = 50;
-	struct print p = { out, NULL, false, 0, NULL, 0 };
+	struct print p = { out, NULL, false, 0, NULL, 0, NULL };
 	struct ctx c;
 	int r, idx, rc;
 
@@ -562,10 +574,12 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	p.j = &c.j;
 	p.dir = c.dir;
+	p.now = &c.now;
 	if (p.json)
 		fputc('[', out);
 	else
-		fprintf(out, "%-7s %-11s %3s  %-16s %s\n", "ID", "STATE", "TRY", "NAME", "COMMAND");
+		fprintf(out, "%-7s %-11s %3s  %-20s  %-16s %s\n", "ID", "STATE", "TRY", "SUBMITTED",
+			"NAME", "COMMAND");
 	rc = jlog_jobs_list(&c.j, state, limit, print_job_line, &p);
 	if (p.json)
 		fputs("]\n", out);
@@ -637,7 +651,7 @@ static void print_unknown_end(FILE *out, const struct jlog_attempt *at)
 static int print_attempt(const struct jlog_attempt *at, void *arg)
 {
 	struct print *p = arg;
-	char dur[32] = "";
+	char dur[32] = "", t[WHEN_LEN];
 
 	if (p->json) {
 		fprintf(p->out, "%s%s", p->count++ ? "," : "", at->json);
@@ -645,8 +659,9 @@ static int print_attempt(const struct jlog_attempt *at, void *arg)
 	}
 	if (at->end_reason && at->duration_ms >= 0)
 		units_format_duration((uint64_t)at->duration_ms, dur, sizeof(dur));
-	fprintf(p->out, "  attempt %lld: pid %lld, boot %lld, ", (long long)at->n,
-		(long long)at->pid, (long long)at->boot);
+	fprintf(p->out, "  attempt %lld: pid %lld, boot %lld, started %s, ", (long long)at->n,
+		(long long)at->pid, (long long)at->boot,
+		fmt_when(p->now, at->start_utc_ms, at->boot, at->start_mono_ms, t));
 	if (!at->end_reason)
 		fprintf(p->out, "%s", p->daemon < 0 ? "interrupted (" INTERRUPTED_WHY ")" : "running");
 	else if (at->end_unknown)
@@ -657,6 +672,9 @@ static int print_attempt(const struct jlog_attempt *at, void *arg)
 		fprintf(p->out, "signal %lld after %s", (long long)at->signal, dur);
 	else
 		fprintf(p->out, "%s%s%s", at->end_reason, *dur ? " after " : "", dur);
+	if (at->end_reason && !*dur && !at->end_unknown)
+		fprintf(p->out, " (recorded %s)",
+			fmt_when(p->now, at->end_utc_ms, at->end_boot, at->end_mono_ms, t));
 	fprintf(p->out, ", %lld bytes of output%s\n", (long long)at->out_bytes,
 		at->out_truncated ? " (truncated)" : "");
 	return 0;
@@ -666,12 +684,12 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
 					       { NULL, 0, false } };
-	struct print p = { out, NULL, false, 0, NULL, 0 };
+	struct print p = { out, NULL, false, 0, NULL, 0, NULL };
 	struct jlog_job job;
 	const char *ref;
 	int64_t id;
 	struct ctx c;
-	char dur[32];
+	char dur[32], t[WHEN_LEN];
 	int rc;
 
 	if ((rc = parse_job_arg("show", a, opts, &ref, json_flag, &p.json)) != HF_OK)
@@ -680,6 +698,7 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	p.j = &c.j;
 	p.dir = c.dir;
+	p.now = &c.now;
 	if ((rc = jlog_job_resolve(&c.j, ref, &id)) || (rc = jlog_job_get(&c.j, id, &job))) {
 		rc = rc == HF_ENOENT ? HF_EINVAL : rc; /* no such job: the input's fault */
 		goto out;
@@ -701,6 +720,12 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
 	fputs("\n  command: ", out);
 	print_command(out, &c.j, job.argv_json, 4096);
 	fprintf(out, "\n  cwd: %s\n", job.cwd ? job.cwd : "/");
+	fprintf(out, "  submitted %s", fmt_when(&c.now, job.submit_utc_ms, job.submit_boot,
+						job.submit_mono_ms, t));
+	if (job.end_boot)
+		fprintf(out, ", ended %s", fmt_when(&c.now, job.end_utc_ms, job.end_boot,
+						job.end_mono_ms, t));
+	fputc('\n', out);
 	if (strcmp(job.env_json, "[]"))
 		fprintf(out, "  env: %s\n", job.env_json);
 	fprintf(out, "  priority %lld, retries %lld (failed %lld so far), ", (long long)job.priority,
@@ -1141,7 +1166,7 @@ static int print_pipeline(const struct jlog_pipeline *pp, void *arg)
 
 static int pipeline_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
-	struct print p = { out, NULL, false, 0, NULL, 0 };
+	struct print p = { out, NULL, false, 0, NULL, 0, NULL };
 	struct ctx c;
 	int rc;
 

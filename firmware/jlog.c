@@ -882,7 +882,10 @@ int jlog_job_resolve(struct jlog *j, const char *ref, int64_t *id)
 	"  'failures', failures, 'waiting_on', waiting, 'timeout_ms', timeout_ms," \
 	"  'backoff_min_ms', backoff_min_ms, 'backoff_max_ms', backoff_max_ms," \
 	"  'key', idem_key, 'run', run, 'submitted_utc_ms', submit_utc_ms," \
-	"  'ended_utc_ms', end_utc_ms)"
+	"  'ended_utc_ms', end_utc_ms, 'submitted_boot', submit_boot," \
+	"  'submitted_mono_ms', submit_mono_ms, 'ended_boot', end_boot," \
+	"  'ended_mono_ms', end_mono_ms)," \
+	" submit_boot, submit_mono_ms, end_boot, end_mono_ms"
 
 static void job_from_row(sqlite3_stmt *st, struct jlog_job *o)
 {
@@ -909,6 +912,10 @@ static void job_from_row(sqlite3_stmt *st, struct jlog_job *o)
 	o->submit_utc_ms = col_int_or(st, 20, -1);
 	o->end_utc_ms = col_int_or(st, 21, -1);
 	o->json = col_text(st, 22);
+	o->submit_boot = sqlite3_column_int64(st, 23);
+	o->submit_mono_ms = (uint64_t)sqlite3_column_int64(st, 24);
+	o->end_boot = col_int_or(st, 25, 0);
+	o->end_mono_ms = (uint64_t)col_int_or(st, 26, 0);
 }
 
 int jlog_jobs_list(struct jlog *j, const char *state, int64_t limit,
@@ -990,8 +997,10 @@ int jlog_attempts_list(struct jlog *j, int64_t job,
 		"  'output_bytes', out_bytes, 'output_truncated', json(iif(out_truncated,'true','false')),"
 		"  'end_known', json(iif(end_mono_ms IS NULL,'false','true')),"
 		"  'detected_boot', det_boot, 'detected_utc_ms', det_utc,"
-		"  'alive_after_start_ms', alive),"
-		" dur, unknown, det_boot, det_utc, alive"
+		"  'alive_after_start_ms', alive,"
+		"  'start_mono_ms', start_mono_ms, 'end_boot', end_boot,"
+		"  'end_mono_ms', end_mono_ms),"
+		" dur, unknown, det_boot, det_utc, alive, end_boot"
 		" FROM c ORDER BY n";
 	sqlite3_stmt *st = stmt(j, sql);
 	struct jlog_attempt a;
@@ -1020,6 +1029,7 @@ int jlog_attempts_list(struct jlog *j, int64_t job,
 		a.detected_boot = col_int_or(st, 16, 0);
 		a.detected_utc_ms = col_int_or(st, 17, -1);
 		a.alive_ms = col_int_or(st, 18, -1);
+		a.end_boot = col_int_or(st, 19, 0);
 		if (cb(&a, arg))
 			break;
 	}

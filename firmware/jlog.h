@@ -151,6 +151,10 @@ struct jlog_job {
 	uint64_t ready_mono_ms;
 	int64_t submit_utc_ms, end_utc_ms;
 	const char *json;          /* the whole row as one JSON object */
+	/* When: (boot, monotonic ms), beside the *_utc_ms above (< 0: the wall
+	** clock was untrusted); end_boot is 0 until the job ends. */
+	int64_t submit_boot, end_boot;
+	uint64_t submit_mono_ms, end_mono_ms;
 };
 
 /* Calls CB for jobs, newest first, of STATE (NULL: all), at most LIMIT
@@ -165,6 +169,7 @@ int jlog_job_get(struct jlog *j, int64_t id, struct jlog_job *job);
 /* An attempt as shown. */
 struct jlog_attempt {
 	int64_t job, n, boot, pid;
+	int64_t end_boot;                  /* 0 while running */
 	uint64_t start_mono_ms, end_mono_ms;
 	int64_t start_utc_ms, end_utc_ms;  /* < 0: wall time was untrusted */
 	const char *end_reason;            /* NULL while running */

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "pipeline.h"
 #include "port.h"
+#include "suggest.h"
 #include "units.h"
 
 struct parse {
@@ -54,6 +55,26 @@ void pl_free(struct pl *p)
 		free(p->allocs[i]);
 	free(p->allocs);
 	memset(p, 0, sizeof(*p));
+}
+
+/* " (did you mean 'X'?)" for the parameter of P nearest NAME[LEN], or "",
+** into BUF[BUFLEN]. */
+static void param_hint(const struct pl *p, const char *name, size_t len, char *buf,
+		       size_t buflen)
+{
+	char word[SUG_MAX_LEN + 1];
+	struct sug sg;
+
+	buf[0] = '\0';
+	if (len >= sizeof(word))
+		return;
+	memcpy(word, name, len);
+	word[len] = '\0';
+	sug_init(&sg, word);
+	for (int i = 0; i < p->nparams; i++)
+		sug_add(&sg, p->param_names[i]);
+	if (sug_best(&sg))
+		snprintf(buf, buflen, " (did you mean '%s'?)", sug_best(&sg));
 }
 
 /* ---- accessors with error reporting ---------------------------------------------- */
@@ -217,7 +238,11 @@ static int only_keys(struct parse *ps, const char *path, const char *const *know
 		for (const char *const *k = known; *k && !ok; k++)
 			ok = !strcmp(*k, ks.k[i]);
 		if (!ok) {
+			const char *best = sug_among(ks.k[i], known);
+
 			snprintf(sub, sizeof(sub), "%s.%s", path, ks.k[i]);
+			if (best)
+				return fail(ps, sub, "unknown key (did you mean '%s'?)", best);
 			return fail(ps, sub, "unknown key");
 		}
 	}
@@ -587,8 +612,12 @@ static int expand(struct pl *p, const char *s, const char *where, char **out)
 			    !strncmp(p->param_names[i], open + 2, (size_t)(close - open - 2)))
 				val = p->param_values[i];
 		if (!val) {
-			port_log("pipeline %s: %s: unknown parameter {{%.*s}} (declare it in "
-				 "\"params\")", p->name, where, (int)(close - open - 2), open + 2);
+			char hint[SUG_MAX_LEN + 32];
+
+			param_hint(p, open + 2, (size_t)(close - open - 2), hint, sizeof(hint));
+			port_log("pipeline %s: %s: unknown parameter {{%.*s}}%s", p->name, where,
+				 (int)(close - open - 2), open + 2,
+				 *hint ? hint : " (declare it in \"params\")");
 			free(buf);
 			return HF_EINVAL;
 		}
@@ -624,8 +653,12 @@ int pl_apply_params(struct pl *p, char *const *kv, int n)
 			    !strncmp(p->param_names[k], kv[i], (size_t)(eq - kv[i])))
 				found = k;
 		if (!eq || found < 0) {
-			port_log("pipeline %s: --param '%s': %s", p->name, kv[i],
-				 !eq ? "want NAME=VALUE" : "no such parameter in \"params\"");
+			char hint[SUG_MAX_LEN + 32] = "";
+
+			if (eq)
+				param_hint(p, kv[i], (size_t)(eq - kv[i]), hint, sizeof(hint));
+			port_log("pipeline %s: --param '%s': %s%s", p->name, kv[i],
+				 !eq ? "want NAME=VALUE" : "no such parameter in \"params\"", hint);
 			return HF_EINVAL;
 		}
 		p->param_values[found] = (char *)eq + 1;

@@ -1030,6 +1030,12 @@ static int loop(struct runner *r)
 	return r->fatal;
 }
 
+/* Whether environment entry KV is one of the variables the daemon sets. */
+static bool is_ours(const char *kv)
+{
+	return !strncmp(kv, "HOLDFAST_JOB_ID=", 16) || !strncmp(kv, "HOLDFAST_ATTEMPT=", 17);
+}
+
 char **runner_job_env(char *const *base, char *const *job_env, int njob_env, long long id,
 		      long long attempt)
 {
@@ -1053,15 +1059,17 @@ char **runner_job_env(char *const *base, char *const *job_env, int njob_env, lon
 	for (size_t i = 0; i < nbase; i++) {
 		const char *eq = strchr(base[i], '=');
 		size_t keylen = eq ? (size_t)(eq - base[i]) + 1 : strlen(base[i]);
-		bool overridden = !strncmp(base[i], "HOLDFAST_JOB_ID=", 16) ||
-				  !strncmp(base[i], "HOLDFAST_ATTEMPT=", 17);
+		bool overridden = is_ours(base[i]);
 		for (int e = 0; e < njob_env && !overridden; e++)
 			overridden = !strncmp(job_env[e], base[i], keylen);
 		if (!overridden)
 			ADD(base[i]);
 	}
+	/* Ours win over the job's too: a second HOLDFAST_JOB_ID in the vector
+	** would be read first by getenv() in some programs, last in others. */
 	for (int i = 0; i < njob_env; i++)
-		ADD(job_env[i]);
+		if (!is_ours(job_env[i]))
+			ADD(job_env[i]);
 	ADD(extra[0]);
 	ADD(extra[1]);
 #undef ADD

@@ -18,8 +18,9 @@ struct runner_opts {
 int runner_run(const struct runner_opts *o);
 
 /* The environment a job gets: ours, then the job's own K=V entries over
-** it, then HOLDFAST_JOB_ID and HOLDFAST_ATTEMPT. A NULL-terminated heap
-** vector (one free() for all), or NULL if out of memory. */
+** it, then HOLDFAST_JOB_ID and HOLDFAST_ATTEMPT over both (set only by us).
+** A NULL-terminated heap vector (one free() for all), or NULL if out of
+** memory. */
 char **runner_job_env(char *const *base, char *const *job_env, int njob_env, long long id,
 		      long long attempt);
 

@@ -116,6 +116,44 @@ void units_format_duration(uint64_t ms, char *buf, size_t len)
 	}
 }
 
+void units_format_approx(uint64_t ms, char *buf, size_t len)
+{
+	static const struct { const char *name; uint64_t ms; } units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+	};
+	size_t k = 0;
+
+	if (ms < 60000) {
+		snprintf(buf, len, "%llu.%llus", (unsigned long long)(ms / 1000),
+			 (unsigned long long)(ms % 1000 / 100));
+		return;
+	}
+	while (ms < units[k].ms)
+		k++;
+	if (ms % units[k].ms < units[k + 1].ms)
+		snprintf(buf, len, "%llu%s", (unsigned long long)(ms / units[k].ms), units[k].name);
+	else
+		snprintf(buf, len, "%llu%s%llu%s", (unsigned long long)(ms / units[k].ms),
+			 units[k].name, (unsigned long long)(ms % units[k].ms / units[k + 1].ms),
+			 units[k + 1].name);
+}
+
+void units_format_when(int64_t utc_ms, int64_t boot, uint64_t mono_ms, int64_t now_boot,
+		       uint64_t now_mono_ms, char *out, size_t len)
+{
+	char d[32];
+
+	if (utc_ms >= 0) {
+		units_format_utc(utc_ms, false, out, len);
+	} else if (boot > 0 && boot == now_boot && now_mono_ms >= mono_ms) {
+		units_format_approx(now_mono_ms - mono_ms, d, sizeof(d));
+		snprintf(out, len, "%s ago", d);
+	} else {
+		units_format_approx(mono_ms, d, sizeof(d));
+		snprintf(out, len, "boot %lld +%s", (long long)boot, d);
+	}
+}
+
 int64_t units_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;

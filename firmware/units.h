@@ -23,6 +23,21 @@ int units_parse_size(const char *s, uint64_t *bytes);
 /* Writes MS as the shortest exact form ("1h30m", "250ms") into BUF[LEN]. */
 void units_format_duration(uint64_t ms, char *buf, size_t len);
 
+/* Writes MS roughly, as an age reads: "12.5s" under a minute, else its two
+** largest units ("3m12s", "2h5m", "1d3h"), truncated, into BUF[LEN]. */
+void units_format_approx(uint64_t ms, char *buf, size_t len);
+
+/*
+** A moment recorded as BOOT (the boot counter) and MONO_MS (that boot's
+** monotonic clock), with UTC_MS beside it (< 0: the wall clock was not
+** trusted then), as people read it at NOW_BOOT/NOW_MONO_MS, into OUT[LEN]:
+** "2024-05-01T12:00:00Z" when the wall clock was trusted; else, in this boot,
+** its age on the monotonic clock, "3m12s ago"; else "boot 3 +12.5s", that
+** long after boot 3 started (no clock relates two boots).
+*/
+void units_format_when(int64_t utc_ms, int64_t boot, uint64_t mono_ms, int64_t now_boot,
+		       uint64_t now_mono_ms, char *out, size_t len);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
 ** algorithm: no C library time zone code on the device). */
 int64_t units_days_from_civil(int64_t y, unsigned m, unsigned d);

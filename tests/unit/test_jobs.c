@@ -497,4 +497,15 @@ TEST(runner_job_environment)
 	CHECK_STR(e[4], "HOLDFAST_ATTEMPT=3");
 	CHECK(e[5] == NULL);
 	free(e);
+	/* The job's own HOLDFAST_ATTEMPT does not shadow ours. */
+	char *job2[] = { "HOLDFAST_ATTEMPT=9", "Y=2", "HOLDFAST_JOB_ID=8" };
+	e = runner_job_env(base, job2, 3, 7, 3);
+	CHECK(e != NULL);
+	CHECK_STR(e[0], "PATH=/bin");
+	CHECK_STR(e[1], "HOME=/root");
+	CHECK_STR(e[2], "Y=2");
+	CHECK_STR(e[3], "HOLDFAST_JOB_ID=7");
+	CHECK_STR(e[4], "HOLDFAST_ATTEMPT=3");
+	CHECK(e[5] == NULL);
+	free(e);
 }

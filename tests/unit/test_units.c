@@ -49,6 +49,41 @@ TEST(units_sizes_and_format)
 	units_format_duration(90061001, buf, sizeof(buf)); CHECK_STR(buf, "1d1h1m1s1ms");
 }
 
+TEST(units_approx_and_when)
+{
+	char buf[64];
+
+	units_format_approx(0, buf, sizeof(buf)); CHECK_STR(buf, "0.0s");
+	units_format_approx(12549, buf, sizeof(buf)); CHECK_STR(buf, "12.5s");  /* truncated */
+	units_format_approx(59999, buf, sizeof(buf)); CHECK_STR(buf, "59.9s");
+	units_format_approx(60000, buf, sizeof(buf)); CHECK_STR(buf, "1m");
+	units_format_approx(192999, buf, sizeof(buf)); CHECK_STR(buf, "3m12s");
+	units_format_approx(7500000, buf, sizeof(buf)); CHECK_STR(buf, "2h5m");
+	units_format_approx(97200000 + 59000, buf, sizeof(buf)); CHECK_STR(buf, "1d3h");
+	units_format_approx(86400000 + 60000, buf, sizeof(buf)); CHECK_STR(buf, "1d");
+	/* Trusted wall time wins, whatever the boot. */
+	units_format_when(1714564800000, 3, 5000, 7, 9000, buf, sizeof(buf));
+	CHECK_STR(buf, "2024-05-01T12:00:00Z");
+	units_format_when(0, 3, 5000, 3, 9000, buf, sizeof(buf));
+	CHECK_STR(buf, "1970-01-01T00:00:00Z");
+	/* Untrusted, this boot: an age on the monotonic clock. */
+	units_format_when(-1, 3, 5000, 3, 197000, buf, sizeof(buf));
+	CHECK_STR(buf, "3m12s ago");
+	/* Untrusted, another boot (or this one not recorded yet, 0): no clock
+	** relates the two, so the time within that boot. */
+	units_format_when(-1, 3, 12500, 4, 197000, buf, sizeof(buf));
+	CHECK_STR(buf, "boot 3 +12.5s");
+	units_format_when(-1, 3, 12500, 0, 197000, buf, sizeof(buf));
+	CHECK_STR(buf, "boot 3 +12.5s");
+	/* The same boot but a clock behind the record cannot say "ago". */
+	units_format_when(-1, 3, 12500, 3, 100, buf, sizeof(buf));
+	CHECK_STR(buf, "boot 3 +12.5s");
+	/* A short buffer is cut, not overrun. */
+	char small[8];
+	units_format_when(-1, 3, 12500, 4, 0, small, sizeof(small));
+	CHECK_STR(small, "boot 3 ");
+}
+
 TEST(cron_parse_fields)
 {
 	struct cron c;
@@ -149,7 +184,8 @@ TEST(cfg_parses_and_names_errors)
 	CHECK_INT(c.wal_max, 1048576);
 	CHECK_INT(cfg_group_limit(&c, "modem"), 2);
 	CHECK_INT(cfg_parse(&c, "[jobs]\nconcurency = 3\n", "t.conf"), HF_EINVAL);
-	CHECK(test_log_has("t.conf:2: unknown key 'concurency' in [jobs]"));
+	CHECK(test_log_has("t.conf:2: unknown key 'concurency' in [jobs] (did you mean "
+			   "'concurrency'?)"));
 	CHECK_INT(cfg_parse(&c, "\n\n[jobs]\nkill_grace = soon\n", "t.conf"), HF_EINVAL);
 	CHECK(test_log_has("t.conf:4: bad value 'soon' for kill_grace"));
 	CHECK_INT(cfg_parse(&c, "concurrency = 3\n", "t.conf"), HF_EINVAL);
@@ -171,6 +207,80 @@ TEST(cfg_parses_and_names_errors)
 	CHECK_INT(cfg_parse(&c, "[replica]\nmetered = sometimes\n", "t.conf"), HF_EINVAL);
 	CHECK(test_log_has("t.conf:2: bad value 'sometimes' for metered"));
 	CHECK_INT(cfg_parse(&c, "[replica]\nmetered_links = wwan0;rm\n", "t.conf"), HF_EINVAL);
+}
+
+/* Every setting of the default file ("# key = default", under its section)
+** is one the parser knows: uncommented alone it is never an unknown key, and
+** a typo of it (its last letter dropped, two letters swapped) is answered
+** with its name. */
+TEST(cfg_suggests_near_misses)
+{
+	const char *p = cfg_default_text();
+	char sect[32] = "", key[64], text[256];
+	struct cfg c;
+	int nkeys = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = 0;
+
+		if (sscanf(p, "[%31[a-z]]", sect) == 1) {
+			/* section header */
+		} else if (strcmp(sect, "groups") && sscanf(p, "# %63[a-z_] =%zn", key, &n) == 1 &&
+			   n) {
+			size_t len = strlen(key);
+
+			snprintf(text, sizeof(text), "[%s]\n%s = x\n", sect, key);
+			test_log_clear();
+			cfg_init(&c);
+			cfg_parse(&c, text, "t.conf");
+			if (strstr(test_log(), "unknown key"))
+				test_fail(__FILE__, __LINE__, "[%s] %s: %s", sect, key, test_log());
+			char typo[64], want[160];
+			memcpy(typo, key, len - 1);
+			typo[len - 1] = '\0';
+			snprintf(text, sizeof(text), "[%s]\n%s = x\n", sect, typo);
+			snprintf(want, sizeof(want), "unknown key '%s' in [%s] (did you mean '%s'?)",
+				 typo, sect, key);
+			test_log_clear();
+			CHECK_INT(cfg_parse(&c, text, "t.conf"), HF_EINVAL);
+			if (!test_log_has(want))
+				test_fail(__FILE__, __LINE__, "want \"%s\", got: %s", want, test_log());
+			if (len >= 4) {
+				size_t i = 1;
+				while (key[i] == key[i + 1]) /* "addressing": swap d and r */
+					i++;
+				snprintf(typo, sizeof(typo), "%s", key);
+				typo[i] = key[i + 1];
+				typo[i + 1] = key[i];
+				snprintf(text, sizeof(text), "[%s]\n%s = x\n", sect, typo);
+				snprintf(want, sizeof(want), "(did you mean '%s'?)", key);
+				test_log_clear();
+				CHECK_INT(cfg_parse(&c, text, "t.conf"), HF_EINVAL);
+				if (!test_log_has(want))
+					test_fail(__FILE__, __LINE__, "%s: got: %s", typo, test_log());
+			}
+			nkeys++;
+		}
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	CHECK(nkeys >= 25); /* the scan did find the settings */
+
+	/* Far off: no guess, only the name. */
+	test_log_clear();
+	CHECK_INT(cfg_parse(&c, "[jobs]\ncolour = blue\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:2: unknown key 'colour' in [jobs]"));
+	CHECK(!test_log_has("did you mean"));
+	/* Another section's key, spelled right: say whose it is. */
+	CHECK_INT(cfg_parse(&c, "[jobs]\nwal_max = 1MiB\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("unknown key 'wal_max' in [jobs] (it is a [log] key)"));
+	/* Sections. */
+	test_log_clear();
+	CHECK_INT(cfg_parse(&c, "[job]\nconcurrency = 2\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:1: unknown section [job] (did you mean [jobs]?)"));
+	test_log_clear();
+	CHECK_INT(cfg_parse(&c, "[nope]\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("unknown section [nope] (known: jobs, log, replica, groups)"));
 }
 
 TEST(metered_follows_the_config)
