@@ -29,8 +29,10 @@
 ** lost.
 **
 ** $HOLDFAST_SIM_SYNC_DELAY_US=N adds N microseconds to every successful
-** fsync, SQLite's and ours: a benchmark's stand-in for an SD card or eMMC,
-** where one fsync costs milliseconds (tools/bench/jobs --sync-delay).
+** fsync of a file or a directory, SQLite's and ours (the directory fsync
+** SQLite's unix VFS makes inside a sync included): a benchmark's stand-in for
+** an SD card or eMMC, where one fsync costs milliseconds (make
+** bench-slow-sync).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -269,6 +271,8 @@ static int sim_sync(sqlite3_file *f, int flags)
 		sync_delay();
 	record(CRASH_SYNC, s->path, 0, NULL, 0, rc != SQLITE_OK);
 	if (rc == SQLITE_OK && s->dirsync_pending) {
+		/* unixSync() fsynced the directory too: a second flush. */
+		sync_delay();
 		s->dirsync_pending = 0;
 		record_dirsync_of(s->path);
 	}
