@@ -39,8 +39,11 @@
 ** sim port installs its crash-model recorder and fault injector here. */
 void port_init(void);
 
-/* The SQLite VFS the job log is opened with: NULL (SQLite's default) on linux,
-** the sim port's recording and fault-injecting wrapper in tests. */
+/* The SQLite VFS the job log is opened with: SQLite's unix VFS, with the
+** directory fsync that makes the WAL's name durable done (and checked) once
+** per WAL file rather than once per connection (port/linux/vfs.c); in tests,
+** the same over the sim port's recording and fault-injecting wrapper. NULL
+** (SQLite's default, which still syncs the directory) if it cannot be set up. */
 const char *port_db_vfs(void);
 
 /* The job log's PRAGMA synchronous: "FULL" in every binary that ships. Only

@@ -26,11 +26,20 @@
 **
 ** $HOLDFAST_SIM_SYNC=NORMAL makes the job log run with synchronous=NORMAL:
 ** the crash test's negative control, which must then see acknowledged jobs
-** lost.
+** lost. $HOLDFAST_SIM_WAL_DIRSYNC=never makes the port's VFS
+** (port/linux/vfs.c) never fsync the WAL's directory, even after making the
+** file: the second negative control, which must see acknowledged jobs lost
+** with the WAL's name.
+**
+** Layers: SQLite, the port's VFS (vfs.c, as shipped), then this recorder,
+** then SQLite's unix VFS. The recorder sits where the OS would, so it sees
+** what the shipped logic does to the files.
 **
 ** $HOLDFAST_SIM_SYNC_DELAY_US=N adds N microseconds to every successful
-** fsync, SQLite's and ours: a benchmark's stand-in for an SD card or eMMC,
-** where one fsync costs milliseconds (tools/bench/jobs --sync-delay).
+** fsync of a file or a directory, SQLite's and ours (the directory fsync
+** SQLite's unix VFS makes inside a sync included): a benchmark's stand-in for
+** an SD card or eMMC, where one fsync costs milliseconds (make
+** bench-slow-sync).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +52,7 @@
 #include <unistd.h>
 
 #include "crash_trace.h"
+#include "linux_int.h"
 #include "port.h"
 #include "sqlite3.h"
 
@@ -269,6 +279,8 @@ static int sim_sync(sqlite3_file *f, int flags)
 		sync_delay();
 	record(CRASH_SYNC, s->path, 0, NULL, 0, rc != SQLITE_OK);
 	if (rc == SQLITE_OK && s->dirsync_pending) {
+		/* unixSync() fsynced the directory too: a second flush. */
+		sync_delay();
 		s->dirsync_pending = 0;
 		record_dirsync_of(s->path);
 	}
@@ -375,9 +387,13 @@ static int sim_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int 
 	f->pMethods = &sim_io;
 	if (name && !existed && (flags & SQLITE_OPEN_CREATE))
 		record(CRASH_CREATE, s->path, 0, NULL, 0, 0);
-	/* As unixOpen(): whoever opens a WAL with CREATE, new or not, fsyncs
-	** its directory at the first sync through that handle. */
-	s->dirsync_pending = (flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE);
+	/* As unixOpen(): whoever opens a journal or a WAL with CREATE, new or
+	** not, fsyncs its directory at the first sync through that handle (the
+	** port's VFS hands SQLite a WAL with CREATE only to make it, and closes
+	** that handle unsynced). */
+	s->dirsync_pending = (flags & SQLITE_OPEN_CREATE) &&
+			     (flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL |
+				       SQLITE_OPEN_SUPER_JOURNAL));
 	return SQLITE_OK;
 }
 
@@ -620,8 +636,12 @@ void port_init(void)
 
 const char *port_db_vfs(void)
 {
+	const char *d = getenv("HOLDFAST_SIM_WAL_DIRSYNC");
+	bool never = d && strcmp(d, "never") == 0;
+	const char *name;
+
 	if (!sim_active)
-		return NULL;
+		return linux_vfs(NULL, never);
 	if (!real_vfs) {
 		real_vfs = sqlite3_vfs_find(NULL);
 		sim_vfs = *real_vfs;
@@ -635,7 +655,10 @@ const char *port_db_vfs(void)
 			_exit(99);
 		}
 	}
-	return SIM_VFS_NAME;
+	/* The trace must see what the shipped VFS does: no falling back. */
+	if (!(name = linux_vfs(SIM_VFS_NAME, never)))
+		_exit(99);
+	return name;
 }
 
 const char *port_db_synchronous(void)
