@@ -77,6 +77,59 @@ static int no_args(struct cli_args *a)
 
 /* ---- sync ------------------------------------------------------------------------- */
 
+/*
+** The WAL's bound while no daemon runs. Only the daemon checkpoints while it
+** runs; with none, nothing would, and the WAL would grow with every submit
+** (and every command would pay for it: SQLite rebuilds the WAL index from
+** the whole WAL at the first open). So a writing command, before its own
+** transaction, does what the daemon would once the WAL passes
+** SHIP_WAL_CAP_FACTOR x wal_max: with a replica, seal everything into the
+** spool and checkpoint with the write lock held throughout
+** (ship_checkpoint), so no frame is checkpointed unsealed; without, a
+** checkpoint. Before, not after: SQLite restarts the WAL at the first write
+** after a complete checkpoint only while its WAL index remembers the
+** checkpoint, and the index is rebuilt (forgetting it) when the last
+** connection closes; the command's own commit is that first write, and it
+** cuts the file back (journal_size_limit). Never the network (the spool
+** keeps what is sealed until the daemon or sync now copies it), and never
+** waiting on a reader (PASSIVE: a reader's old snapshot holds the WAL back
+** until it ends, then the next command checkpoints). Two commands at once
+** take turns on the write lock; the second finds everything sealed. Best
+** effort: a failure here is the next command's to retry.
+*/
+void cmd_bound_wal(struct ctx *c)
+{
+	char conf[PATH_MAX + 32], sealed[200];
+	uint32_t frames;
+	struct ship sh;
+	struct cfg cfg;
+	bool complete;
+	int64_t wal;
+
+	/* The common case costs one stat: under the bound at the smallest wal_max. */
+	if (jlog_wal_bytes(&c->j, &wal) != HF_OK ||
+	    (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * (uint64_t)CFG_WAL_MAX_MIN)
+		return;
+	snprintf(conf, sizeof(conf), "%s/%s", c->dir, DD_CONF_NAME);
+	if (cfg_load(&cfg, conf) != HF_OK || (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * cfg.wal_max)
+		return;
+	/* A daemon owns the checkpoints (the poke reminds it of this WAL). */
+	if (port_wake_send(c->dir) != HF_ENOENT)
+		return;
+	if (!cfg.replica[0]) {
+		if (jlog_begin(&c->j) == HF_OK) {
+			jlog_checkpoint_held(&c->j, &complete, &frames);
+			jlog_rollback(&c->j);
+		}
+		return;
+	}
+	if (ship_init(&sh, c->dir, &cfg) == HF_OK) {
+		sh.hold = true; /* into the spool only: no network from a submit */
+		ship_checkpoint(&sh, &c->j, &c->now, sealed, sizeof(sealed));
+	}
+	ship_free(&sh);
+}
+
 int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)
 {
 	uint64_t start = port_clock_mono_ms(), seq = 0, gen = 0, size;

@@ -30,7 +30,6 @@
 #include "ship.h"
 
 #define SPOOL_FILE_MAX (1024u * 1024 * 1024)
-#define WAL_HARD_CAP_FACTOR 4 /* x wal_max: the WAL stops waiting for sealing */
 
 /* ---- state ------------------------------------------------------------------ */
 
@@ -658,11 +657,11 @@ int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, 
 	if ((rc = ship_seal(s, j, now, sealed, len)) != HF_OK) {
 		/* Sealing fails (the spool's disk is full?): the WAL waits for it,
 		** but not past its hard cap, which would fill the data disk. */
-		if (ship_unsealed_bytes(s) <= WAL_HARD_CAP_FACTOR * s->cfg->wal_max)
+		if (ship_unsealed_bytes(s) <= SHIP_WAL_CAP_FACTOR * s->cfg->wal_max)
 			goto out;
 		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
 			 "cannot seal (%s) and the WAL passed %d x wal_max: generation %016" PRIx64
-			 " ends at seq %" PRIu64, hf_strerror(rc), WAL_HARD_CAP_FACTOR,
+			 " ends at seq %" PRIu64, hf_strerror(rc), SHIP_WAL_CAP_FACTOR,
 			 s->st.generation, s->st.seq);
 		port_log("replica: %s; checkpointing anyway, a new snapshot follows", s->st.last_gap);
 		s->st.gaps++;

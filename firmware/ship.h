@@ -21,6 +21,10 @@
 #include "seg.h"
 #include "wal.h"
 
+/* x [log] wal_max: past this the WAL stops waiting for sealing that fails,
+** and, with no daemon running, the writing commands checkpoint it. */
+#define SHIP_WAL_CAP_FACTOR 4
+
 struct ship_state {
 	bool have_gen;          /* a generation has started (its snapshot is sealed) */
 	uint64_t gen_counter;   /* generations started on this device */
