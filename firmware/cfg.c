@@ -144,7 +144,7 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 	} else if (strcmp(sect, "log") == 0) {
 		if (strcmp(key, "wal_max") == 0) {
 			*why = "a size of at least 64KiB, such as 4MiB";
-			if (units_parse_size(val, &c->wal_max) || c->wal_max < 65536)
+			if (units_parse_size(val, &c->wal_max) || c->wal_max < CFG_WAL_MAX_MIN)
 				return HF_EINVAL;
 			return HF_OK;
 		}

@@ -26,6 +26,9 @@ struct cfg_group {
 ** or always, or never. */
 enum { CFG_METERED_AUTO, CFG_METERED_YES, CFG_METERED_NO };
 
+/* The smallest [log] wal_max accepted. */
+#define CFG_WAL_MAX_MIN 65536
+
 struct cfg {
 	unsigned concurrency;        /* [jobs] concurrency: running at once */
 	uint64_t kill_grace_ms;      /* [jobs] kill_grace: SIGTERM -> SIGKILL */

@@ -325,7 +325,9 @@ static const struct verb verbs[] = {
 	  "                       holds the segment with this job: for jobs that must\n"
 	  "                       survive the device itself\n"
 	  "  --remote-timeout DUR give up waiting for the replica after DUR (default\n"
-	  "                       1m): exit 1, the job stays queued here\n"
+	  "                       1m): exit 1, the job stays queued here; at once\n"
+	  "                       outside [replica] upload_window or with the\n"
+	  "                       daily_budget spent\n"
 	  "  -h, --help           this help\n"
 	  "\n"
 	  "Durations: 250ms, 30s, 5m, 2h, 1d, 1h30m. Limits: 256 arguments, 64 KiB per\n"
@@ -410,8 +412,9 @@ static const struct verb verbs[] = {
 	  "all its jobs in one transaction. After downtime a missed schedule runs\n"
 	  "once, not once per missed slot. See tools/examples/ for pipelines.\n"
 	  "Exit status: 0 ok, 1 failure (with --wait-remote or wait_remote: or queued\n"
-	  "here but not in the replica within --remote-timeout, default 1m), 2 usage\n"
-	  "or input error (nothing stored).\n",
+	  "here but not in the replica within --remote-timeout, default 1m, or at\n"
+	  "once outside the upload window or over the daily budget), 2 usage or\n"
+	  "input error (nothing stored).\n",
 	  cmd_pipeline },
 	{ "run", "the daemon: run queued jobs",
 	  "usage: holdfast run [--until-idle] [--allow-volatile]\n"
@@ -437,7 +440,7 @@ static const struct verb verbs[] = {
 	  "be opened, verified or written, the storage is refused), 2 usage error.\n",
 	  cmd_run },
 	{ "sync", "ship the job log to the replica now, or show how shipping stands",
-	  "usage: holdfast sync now [--checkpoint]\n"
+	  "usage: holdfast sync now [--checkpoint] [--force]\n"
 	  "       holdfast sync status\n"
 	  "\n"
 	  "The job log is shipped to the replica in [replica] url of holdfast.conf\n"
@@ -452,13 +455,23 @@ static const struct verb verbs[] = {
 	  "WAL (sealed first). A checkpoint made by something else breaks the\n"
 	  "history: a new generation starts with a snapshot, and the gap is\n"
 	  "recorded (sync status, and the new generation's manifest in the replica).\n"
+	  "With no daemon running, the writing commands (submit, cancel, retry,\n"
+	  "pipeline) do that checkpoint themselves once the WAL passes 4x [log]\n"
+	  "wal_max, sealing into the spool only.\n"
+	  "\n"
+	  "`sync now` keeps the daemon's limits: outside [replica] upload_window or\n"
+	  "with the day's daily_budget spent it seals, sends nothing and exits 1\n"
+	  "saying which; with a budget partly spent it sends the files that fit.\n"
+	  "--force sends anyway; what it sends counts against the day's budget.\n"
 	  "\n"
 	  "status: the replica, the generation, what is sealed and shipped, the\n"
 	  "spool, the lag, the link (none, metered or not: on a metered link\n"
-	  "snapshots over [replica] metered_snapshot_max wait), unsealed WAL, gaps.\n"
+	  "snapshots over [replica] metered_snapshot_max wait), the day's budget\n"
+	  "and whether a limit holds shipping back now, unsealed WAL, gaps.\n"
 	  "\n"
-	  "Exit status: 0 ok, 1 failure (also when the replica is not reachable or\n"
-	  "copying fails: the spool keeps everything, and stderr says what waits),\n"
+	  "Exit status: 0 ok, 1 failure (also when the replica is not reachable,\n"
+	  "copying fails or a limit holds files back: the spool keeps everything,\n"
+	  "and stderr says what waits and why),\n"
 	  "2 usage error or no replica configured.\n",
 	  cmd_sync },
 	{ "replica", "list what a replica holds",

@@ -58,6 +58,12 @@ int ctx_boot(struct ctx *c)
 		jlog_boot(&c->j, c->boot_id, c->now.utc_ms, true, &c->now.boot);
 }
 
+int ctx_begin(struct ctx *c)
+{
+	cmd_bound_wal(c);
+	return jlog_begin(&c->j);
+}
+
 void ctx_close(struct ctx *c)
 {
 	jlog_close(&c->j);
@@ -369,7 +375,7 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
-	if ((rc = jlog_begin(&c.j)) != HF_OK)
+	if ((rc = ctx_begin(&c)) != HF_OK)
 		goto out;
 	for (int i = 0; i < nafter; i++) {
 		if ((rc = jlog_job_resolve(&c.j, after_refs[i], &after_ids[i])) != HF_OK) {
@@ -870,6 +876,7 @@ static int job_action(const struct cli_global *g, struct cli_args *a, FILE *out,
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
+	cmd_bound_wal(&c); /* as ctx_begin: the job_retry/job_cancel transaction follows */
 	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK &&
 	    (rc = retry ? jlog_job_retry(&c.j, id, &c.now) :
 			  jlog_job_cancel(&c.j, id, &c.now, &later)) == HF_OK) {
@@ -1041,7 +1048,7 @@ static int pipeline_add(const struct cli_global *g, struct cli_args *a, FILE *ou
 		goto out;
 	if ((rc = pl_apply_params(&p, NULL, 0)) != HF_OK)
 		goto out_free;
-	if ((rc = jlog_begin(&c.j)) != HF_OK)
+	if ((rc = ctx_begin(&c)) != HF_OK)
 		goto out_free;
 	rc = jlog_pipeline_put(&c.j, p.name, text,
 			       p.sched == PL_SCHED_EVERY ? "every" :
@@ -1119,7 +1126,7 @@ static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *ou
 		goto out;
 	if ((rc = pl_apply_params(&p, params, nparams)) != HF_OK)
 		goto out_free;
-	if ((rc = jlog_begin(&c.j)) != HF_OK)
+	if ((rc = ctx_begin(&c)) != HF_OK)
 		goto out_free;
 	if ((rc = ctx_boot(&c)) != HF_OK ||
 	    (rc = pl_instantiate(&c.j, &p, "manual", &c.now, &run)) != HF_OK) {

@@ -22,6 +22,9 @@ struct ctx {
 
 /* Opens the data directory of G (messages say what is missing). */
 int ctx_open(const struct cli_global *g, struct ctx *c);
+/* Begins a writing command's transaction (jlog_begin), keeping the WAL
+** bounded first when no daemon runs (cmd_bound_wal). */
+int ctx_begin(struct ctx *c);
 /* Makes sure this boot has its row, inside the caller's transaction. */
 int ctx_boot(struct ctx *c);
 void ctx_close(struct ctx *c);
@@ -42,6 +45,10 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out);
 /* After a commit: seals it and copies the spool until the replica holds
 ** the segment (or snapshot) with it, checked there, for up to TIMEOUT_MS. */
 int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms);
+/* Before a writing command's transaction, with no daemon running: keeps
+** the WAL under SHIP_WAL_CAP_FACTOR x wal_max as the daemon would (sealed
+** first). */
+void cmd_bound_wal(struct ctx *c);
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out);
 
 /* Whether S is valid UTF-8 (what the log's JSON columns can hold). */

@@ -54,6 +54,7 @@ static int shipctx_open(const struct cli_global *g, struct shipctx *s)
 
 static void shipctx_close(struct shipctx *s)
 {
+	ship_count(&s->ship); /* what the replica's client sent, to the day's budget */
 	ship_free(&s->ship);
 	ctx_close(&s->c);
 }
@@ -77,6 +78,59 @@ static int no_args(struct cli_args *a)
 
 /* ---- sync ------------------------------------------------------------------------- */
 
+/*
+** The WAL's bound while no daemon runs. Only the daemon checkpoints while it
+** runs; with none, nothing would, and the WAL would grow with every submit
+** (and every command would pay for it: SQLite rebuilds the WAL index from
+** the whole WAL at the first open). So a writing command, before its own
+** transaction, does what the daemon would once the WAL passes
+** SHIP_WAL_CAP_FACTOR x wal_max: with a replica, seal everything into the
+** spool and checkpoint with the write lock held throughout
+** (ship_checkpoint), so no frame is checkpointed unsealed; without, a
+** checkpoint. Before, not after: SQLite restarts the WAL at the first write
+** after a complete checkpoint only while its WAL index remembers the
+** checkpoint, and the index is rebuilt (forgetting it) when the last
+** connection closes; the command's own commit is that first write, and it
+** cuts the file back (journal_size_limit). Never the network (the spool
+** keeps what is sealed until the daemon or sync now copies it), and never
+** waiting on a reader (PASSIVE: a reader's old snapshot holds the WAL back
+** until it ends, then the next command checkpoints). Two commands at once
+** take turns on the write lock; the second finds everything sealed. Best
+** effort: a failure here is the next command's to retry.
+*/
+void cmd_bound_wal(struct ctx *c)
+{
+	char conf[PATH_MAX + 32], sealed[200];
+	uint32_t frames;
+	struct ship sh;
+	struct cfg cfg;
+	bool complete;
+	int64_t wal;
+
+	/* The common case costs one stat: under the bound at the smallest wal_max. */
+	if (jlog_wal_bytes(&c->j, &wal) != HF_OK ||
+	    (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * (uint64_t)CFG_WAL_MAX_MIN)
+		return;
+	snprintf(conf, sizeof(conf), "%s/%s", c->dir, DD_CONF_NAME);
+	if (cfg_load(&cfg, conf) != HF_OK || (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * cfg.wal_max)
+		return;
+	/* A daemon owns the checkpoints (the poke reminds it of this WAL). */
+	if (port_wake_send(c->dir) != HF_ENOENT)
+		return;
+	if (!cfg.replica[0]) {
+		if (jlog_begin(&c->j) == HF_OK) {
+			jlog_checkpoint_held(&c->j, &complete, &frames);
+			jlog_rollback(&c->j);
+		}
+		return;
+	}
+	if (ship_init(&sh, c->dir, &cfg) == HF_OK) {
+		sh.hold = true; /* into the spool only: no network from a submit */
+		ship_checkpoint(&sh, &c->j, &c->now, sealed, sizeof(sealed));
+	}
+	ship_free(&sh);
+}
+
 int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)
 {
 	uint64_t start = port_clock_mono_ms(), seq = 0, gen = 0, size;
@@ -95,6 +149,18 @@ int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)
 		return HF_EINVAL;
 	}
 	for (;;) {
+		/* The daemon's limits hold here too (ship_limit): outside the
+		** upload window or over the daily budget nothing goes out, so
+		** waiting would only run into the timeout. Said at once instead. */
+		char why[160];
+		int limit = ship_limit(&s.ship);
+		if (limit != SHIP_LIMIT_NONE) {
+			ship_limit_why(&s.ship, limit, why, sizeof(why));
+			port_log("--wait-remote: %s: nothing is sent to the replica now "
+				 "(holdfast sync now --force would send it anyway)", why);
+			rc = HF_EBUSY;
+			break;
+		}
 		/* Sealing takes everything committed, ours included (a snapshot if
 		** no generation could start yet: the replica was away). */
 		if (!have && (rc = jlog_begin(&s.c.j)) == HF_OK) {
@@ -116,6 +182,13 @@ int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)
 					 s.ship.device, gen);
 			if (replica_size(s.ship.rep, rel, &size) == HF_OK)
 				break;
+			if (s.ship.allowance_held) {
+				port_log("--wait-remote: the daily budget has %" PRIu64 " bytes left, too "
+					 "few for the next file (holdfast sync now --force would send it "
+					 "anyway)", s.ship.allowance);
+				rc = HF_EBUSY;
+				break;
+			}
 		}
 		if (port_clock_mono_ms() - start >= timeout_ms) {
 			port_log("--wait-remote: the replica %s does not hold it after %llu ms",
@@ -132,17 +205,28 @@ int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)
 
 static void sealed_when(const struct replica *rp, const char *rel, char *out, size_t len);
 
+/* Says what waits in the spool after sync now sent what it could (WHY: why
+** the rest did not go). */
+static void spool_waits(struct shipctx *s, unsigned copied, const char *why)
+{
+	uint64_t bytes, lowest;
+	unsigned files;
+
+	if (ship_spool_usage(&s->ship, &files, &bytes, &lowest) == HF_OK)
+		port_log("sync: %s: %u file(s) copied, %u (%" PRIu64 " bytes) wait in the spool",
+			 why, copied, files, bytes);
+}
+
 static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "checkpoint", 0, false },
-					       { NULL, 0, false } };
+					       { "force", 0, false }, { NULL, 0, false } };
 	struct shipctx s;
-	char sealed[200];
-	unsigned copied = 0, files;
-	uint64_t bytes, lowest;
-	bool checkpoint = false;
+	char sealed[200], why[1400], limit_why[160];
+	unsigned copied = 0;
+	bool checkpoint = false, force = false;
 	const char *val;
-	int rc, r, idx;
+	int rc, r, idx, limit;
 
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
 		if (r < 0)
@@ -153,7 +237,10 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 		}
 		if (idx == 0)
 			return CLI_HELP;
-		checkpoint = true;
+		if (idx == 1)
+			checkpoint = true;
+		else
+			force = true;
 	}
 	if ((rc = shipctx_open(g, &s)) != HF_OK)
 		return rc;
@@ -162,6 +249,16 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 		shipctx_close(&s);
 		return HF_EINVAL;
 	}
+	/* The daemon's limits (ship_limit): outside the upload window or with
+	** the day's budget spent, sealing goes on into the spool and nothing
+	** is sent, said as a failure; --force sends anyway, and what it sends
+	** counts against the budget all the same. */
+	limit = ship_limit(&s.ship);
+	ship_limit_why(&s.ship, limit, limit_why, sizeof(limit_why));
+	if (force)
+		s.ship.allowance = UINT64_MAX;
+	else if (limit != SHIP_LIMIT_NONE)
+		s.ship.hold = true;
 	sealed[0] = '\0';
 	if (checkpoint) {
 		/* Sealed first, with the write lock held across the checkpoint. */
@@ -170,24 +267,37 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 		rc = ship_seal(&s.ship, &s.c.j, &s.c.now, sealed, sizeof(sealed));
 		jlog_rollback(&s.c.j); /* sealing writes nothing to the log */
 	}
-	if (rc == HF_OK) {
-		fprintf(out, "sealed: %s\n", sealed[0] ? sealed : "nothing new");
-		/* Nothing copied is a failure, said as one: a script or a human
-		** running sync now wants to know the replica does not hold it. */
-		rc = ship_upload(&s.ship, &copied);
-		if (rc == HF_OK) {
-			fprintf(out, "copied %u file(s) to %s\n", copied, s.cfg.replica);
-		} else if (ship_spool_usage(&s.ship, &files, &bytes, &lowest) == HF_OK) {
-			if (rc == HF_ENOENT)
-				port_log("sync: the replica %s is not reachable: %u file(s) copied, %u "
-					 "(%" PRIu64 " bytes) wait in the spool", s.cfg.replica, copied,
-					 files, bytes);
-			else
-				port_log("sync: copying to the replica %s failed (%s): %u file(s) "
-					 "copied, %u (%" PRIu64 " bytes) wait in the spool", s.cfg.replica,
-					 hf_strerror(rc), copied, files, bytes);
-		}
+	if (rc != HF_OK)
+		goto out;
+	fprintf(out, "sealed: %s\n", sealed[0] ? sealed : "nothing new");
+	if (s.ship.hold) {
+		snprintf(why, sizeof(why), "%s, nothing sent (sync now --force sends anyway)",
+			 limit_why);
+		spool_waits(&s, 0, why);
+		rc = HF_EBUSY;
+		goto out;
 	}
+	/* Nothing copied is a failure, said as one: a script or a human
+	** running sync now wants to know the replica does not hold it. */
+	rc = ship_upload(&s.ship, &copied);
+	if (rc == HF_OK) {
+		fprintf(out, "copied %u file(s) to %s\n", copied, s.cfg.replica);
+		if (s.ship.allowance_held) {
+			snprintf(why, sizeof(why), "the daily budget has %" PRIu64 " bytes left, too "
+				 "few for the next file (sync now --force sends anyway)",
+				 s.ship.allowance);
+			spool_waits(&s, copied, why);
+			rc = HF_EBUSY;
+		}
+	} else if (rc == HF_ENOENT) {
+		snprintf(why, sizeof(why), "the replica %s is not reachable", s.cfg.replica);
+		spool_waits(&s, copied, why);
+	} else {
+		snprintf(why, sizeof(why), "copying to the replica %s failed (%s)", s.cfg.replica,
+			 hf_strerror(rc));
+		spool_waits(&s, copied, why);
+	}
+out:
 	shipctx_close(&s);
 	return rc;
 }
@@ -270,6 +380,17 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 			bool metered = ship_metered(&s.cfg, why, sizeof(why));
 			fprintf(out, "link: %s (%s)%s\n", metered ? "metered" : "not metered", why,
 				metered ? "; snapshots over metered_snapshot_max wait" : "");
+		}
+		if (s.cfg.replica[0] &&
+		    (s.cfg.daily_budget || s.cfg.window_start != s.cfg.window_end)) {
+			char why[160];
+			int limit = ship_limit(&s.ship);
+			if (s.cfg.daily_budget)
+				fprintf(out, "budget: %" PRIu64 " of %" PRIu64 " bytes sent today\n",
+					s.ship.budget.used, s.cfg.daily_budget);
+			ship_limit_why(&s.ship, limit, why, sizeof(why));
+			fprintf(out, "limits: %s\n",
+				limit == SHIP_LIMIT_NONE ? "none hold shipping back now" : why);
 		}
 		fprintf(out, "unsealed WAL: %" PRIu64 " bytes\n", unsealed);
 		fprintf(out, "gaps: %" PRIu64 "%s%s\n", st->gaps, st->last_gap[0] ? "; last: " : "",

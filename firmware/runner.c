@@ -84,9 +84,6 @@ struct runner {
 	uint64_t ship_retry_at;    /* mono ms: no network use before (backoff) */
 	int net_fd;                /* link/route changes (-1: none) */
 	uint64_t behind_since;     /* mono ms the replica last lacked nothing before */
-	int64_t budget_day;        /* the UTC day (or 24 h of monotonic time) counted */
-	uint64_t budget_used;      /* bytes sent to the replica that day */
-	uint64_t sent_seen;        /* the replica client's sent bytes, last looked */
 	int limit_said;            /* which limit holds shipping back, said once */
 	bool allowance_said;       /* the budget left is too small for the next file */
 	bool offline;              /* no route leaves this machine (said) */
@@ -777,81 +774,6 @@ static void write_metrics(struct runner *r, uint64_t t)
 	said = rc;
 }
 
-enum { LIMIT_NONE, LIMIT_WINDOW, LIMIT_BUDGET };
-
-/* The day the daily budget counts: the UTC day while the wall clock is
-** trusted, else 24 h spans of the monotonic clock (negative, apart). */
-static int64_t budget_day(int64_t utc, bool trusted, uint64_t mono)
-{
-	return trusted ? utc / 86400000 : -1 - (int64_t)(mono / 86400000);
-}
-
-/* DATA/spool/budget: the day and the bytes sent in it, so a restart does
-** not hand out a new budget. */
-static void budget_load(struct runner *r)
-{
-	char path[PATH_MAX + 64], *text;
-	long long day;
-	unsigned long long used;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/spool/budget", r->o->dir);
-	if (port_fs_read_file(path, 256, &text, &len) != HF_OK)
-		return;
-	if (sscanf(text, "day %lld used %llu", &day, &used) == 2) {
-		r->budget_day = day;
-		r->budget_used = used;
-	}
-	free(text);
-}
-
-static void budget_save(struct runner *r)
-{
-	char path[PATH_MAX + 64], text[96];
-
-	snprintf(path, sizeof(path), "%s/spool/budget", r->o->dir);
-	snprintf(text, sizeof(text), "day %lld used %llu\n", (long long)r->budget_day,
-		 (unsigned long long)r->budget_used);
-	port_fs_replace(path, text, strlen(text), 0600);
-}
-
-/* Which limit, if any, keeps the replica's network unused now: outside the
-** upload window (while wall time is trusted: an untrusted clock cannot say
-** when the window is), or the day's budget spent. */
-static int ship_limit(struct runner *r, uint64_t mono)
-{
-	bool trusted;
-	int64_t utc = port_clock_utc(&trusted), day = budget_day(utc, trusted, mono);
-
-	if (day != r->budget_day) {
-		r->budget_day = day;
-		r->budget_used = 0;
-	}
-	if (r->cfg.window_start != r->cfg.window_end && trusted) {
-		int m = (int)(utc / 60000 % 1440), a = r->cfg.window_start, b = r->cfg.window_end;
-		if (a < b ? (m < a || m >= b) : (m < a && m >= b))
-			return LIMIT_WINDOW;
-	}
-	if (r->cfg.daily_budget && r->budget_used >= r->cfg.daily_budget)
-		return LIMIT_BUDGET;
-	return LIMIT_NONE;
-}
-
-/* Counts what the last round sent against the day's budget. */
-static void budget_count(struct runner *r)
-{
-	struct replica_stats st;
-
-	if (!r->ship.rep)
-		return;
-	replica_stats(r->ship.rep, &st);
-	if (st.sent > r->sent_seen && r->cfg.daily_budget) {
-		r->budget_used += st.sent - r->sent_seen;
-		budget_save(r);
-	}
-	r->sent_seen = st.sent;
-}
-
 /* Seals what is new and copies the spool to the replica if it is there. A
 ** failure loses nothing (the WAL and the spool keep it): said once per
 ** change; the network is left alone until the backoff has passed or a link
@@ -860,14 +782,14 @@ static void ship_now(struct runner *r)
 {
 	struct jlog_now now = now_of(r);
 	uint64_t t = port_clock_mono_ms();
-	int limit = ship_limit(r, t);
+	int limit = ship_limit(&r->ship); /* and the allowance: the budget left */
 	char sealed[200];
 	unsigned copied = 0;
 	int rc;
 
-	if (limit != r->limit_said && limit != LIMIT_NONE)
+	if (limit != r->limit_said && limit != SHIP_LIMIT_NONE)
 		port_log("replica: %s; sealing goes on, the spool keeps everything until then",
-			 limit == LIMIT_WINDOW ? "outside the upload window, shipping waits for it" :
+			 limit == SHIP_LIMIT_WINDOW ? "outside the upload window, shipping waits for it" :
 						 "the daily budget is spent, shipping waits for the next day");
 	r->limit_said = limit;
 	/* No route off this machine: no try, no backoff; a link or route
@@ -878,11 +800,7 @@ static void ship_now(struct runner *r)
 				   "waits for one, sealing goes on into the spool" :
 				   "replica: a network is up; shipping");
 	r->offline = offline;
-	r->ship.hold = t < r->ship_retry_at || limit != LIMIT_NONE || offline;
-	r->ship.allowance = r->cfg.daily_budget && r->budget_used < r->cfg.daily_budget ?
-				    r->cfg.daily_budget - r->budget_used :
-				    UINT64_MAX;
-	r->ship.allowance_whole = r->budget_used == 0;
+	r->ship.hold = t < r->ship_retry_at || limit != SHIP_LIMIT_NONE || offline;
 	if ((rc = jlog_begin(&r->j)) == HF_OK) {
 		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
 		jlog_rollback(&r->j); /* sealing writes nothing to the log */
@@ -911,13 +829,13 @@ static void ship_now(struct runner *r)
 		if (r->ship.allowance_held && !r->allowance_said)
 			port_log("replica: the daily budget has %llu bytes left, too few for the next "
 				 "file; it waits for the next day, the spool keeps everything until "
-				 "then", (unsigned long long)(r->cfg.daily_budget - r->budget_used));
+				 "then", (unsigned long long)r->ship.allowance);
 		r->allowance_said = r->ship.allowance_held;
 	}
 	r->next_seal = t + r->cfg.seal_interval_ms;
 	if (rc != HF_OK)
 		r->ship_failed_total++;
-	budget_count(r);
+	ship_count(&r->ship); /* anything the round sent besides files */
 	write_metrics(r, t);
 }
 
@@ -1128,8 +1046,6 @@ int runner_run(const struct runner_opts *o)
 		ship_free(&r.ship);
 		return rc;
 	}
-	if (r.cfg.replica[0])
-		budget_load(&r);
 	/* Only a remote replica cares when links come up; without the kernel's
 	** notifications the backoff alone paces the retries. */
 	if (r.cfg.replica[0] && port_netwatch_open(&r.net_fd) != HF_OK)

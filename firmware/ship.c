@@ -30,7 +30,6 @@
 #include "ship.h"
 
 #define SPOOL_FILE_MAX (1024u * 1024 * 1024)
-#define WAL_HARD_CAP_FACTOR 4 /* x wal_max: the WAL stops waiting for sealing */
 
 /* ---- state ------------------------------------------------------------------ */
 
@@ -323,6 +322,7 @@ static int snap_page(void *arg, uint32_t pgno, const void *page)
 static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *buf, size_t len,
 		       const char *from);
 static int replica_newest(struct ship *s, uint64_t below, uint64_t *newest);
+static bool allowance_takes(struct ship *s, uint64_t size);
 
 /* After a new generation's snapshot is in the spool: older generations'
 ** files there are superseded by it (it holds all they had), so they are
@@ -446,11 +446,13 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	** upload's state is kept there beside it, so a kill, a power cut or a
 	** lost link mid-upload resumes with the missing parts (ship_upload,
 	** next) rather than starting another generation. So does one that
-	** must wait for an unmetered link (ship_upload holds it). */
+	** must wait for an unmetered link, or for more of the daily budget
+	** than is left (ship_upload holds it). */
 	char why_metered[128];
 	if ((replica_resumable(s->rep, flen) && spool_has(s, flen)) ||
 	    (flen > s->cfg->metered_snapshot_max &&
-	     metered(s, why_metered, sizeof(why_metered)))) {
+	     metered(s, why_metered, sizeof(why_metered))) ||
+	    !allowance_takes(s, flen)) {
 		if ((rc = write_spool_file(s, h.generation, 0, file, flen)) != HF_OK)
 			goto out;
 	} else if (replica_put(s, h.generation, 0, file, flen, NULL) != HF_OK &&
@@ -459,6 +461,7 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	}
 	if ((rc = save(s)) == HF_OK)
 		spool_max_counter(s, s->st.generation, true);
+	ship_count(s);
 out:
 	free(file);
 	seg_stream_free(sn.ss);
@@ -658,11 +661,11 @@ int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, 
 	if ((rc = ship_seal(s, j, now, sealed, len)) != HF_OK) {
 		/* Sealing fails (the spool's disk is full?): the WAL waits for it,
 		** but not past its hard cap, which would fill the data disk. */
-		if (ship_unsealed_bytes(s) <= WAL_HARD_CAP_FACTOR * s->cfg->wal_max)
+		if (ship_unsealed_bytes(s) <= SHIP_WAL_CAP_FACTOR * s->cfg->wal_max)
 			goto out;
 		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
 			 "cannot seal (%s) and the WAL passed %d x wal_max: generation %016" PRIx64
-			 " ends at seq %" PRIu64, hf_strerror(rc), WAL_HARD_CAP_FACTOR,
+			 " ends at seq %" PRIu64, hf_strerror(rc), SHIP_WAL_CAP_FACTOR,
 			 s->st.generation, s->st.seq);
 		port_log("replica: %s; checkpointing anyway, a new snapshot follows", s->st.last_gap);
 		s->st.gaps++;
@@ -952,18 +955,211 @@ static bool metered_hold(struct ship *s, const char *name, uint64_t size)
 	return hold;
 }
 
-/* The daily budget, file by file: NAME goes only if it fits in what is
+/* ---- limits: the upload window and the daily budget ----------------------------- */
+
+/*
+** The daemon, `sync now` and --wait-remote all decide here what may go out
+** and count here what went, so no path sends past a limit the others keep.
+** The count lives in DATA/spool/budget (struct ship_budget): read fresh before
+** every decision, added to under DATA/spool/.budget.lock and written back
+** with port_fs_replace, so concurrent processes add up instead of
+** overwriting each other.
+*/
+
+int64_t ship_budget_day(int64_t utc_ms, bool trusted, uint64_t mono_ms)
+{
+	return trusted ? utc_ms / 86400000 : -1 - (int64_t)(mono_ms / 86400000);
+}
+
+/*
+** A UTC day follows a UTC day, a monotonic span a monotonic span: a new
+** count. A change of clock is not a new day, so the count carries over:
+** starting again from zero when NTP first answers would let a device send
+** twice its budget that day. Clock trust can come and go (an RTC-less board
+** reboots untrusted every morning), so what a monotonic span carried from a
+** UTC day is remembered, and dropped if the clock comes back on a later UTC
+** day: only the bytes sent during the span itself then count. Those may
+** include some of yesterday's (the span's start is unknown in UTC): at
+** worst today sends less, never more.
+*/
+void ship_budget_roll(struct ship_budget *b, int64_t today)
+{
+	if (b->day == today)
+		return;
+	if ((b->day < 0) == (today < 0)) {
+		b->used = b->carried = 0;
+		b->from = 0;
+	} else if (today < 0) {
+		/* Trust lost: everything so far is carried, from that UTC day. */
+		b->carried = b->used;
+		b->from = b->day;
+	} else {
+		if (b->carried && b->from != today)
+			b->used = b->used > b->carried ? b->used - b->carried : 0;
+		b->carried = 0;
+		b->from = 0;
+	}
+	b->day = today;
+}
+
+static void budget_path(const struct ship *s, char *path, size_t len, const char *name)
+{
+	snprintf(path, len, "%s/%s", s->spool, name);
+}
+
+/* Loads the count, "day D used N[ carried C from F]", and rolls it over
+** to TODAY. True if that carried it over a change of clock. */
+static bool budget_load(struct ship *s, int64_t today)
+{
+	struct ship_budget *b = &s->budget;
+	char path[4300], *text;
+	long long day, from;
+	unsigned long long used, carried;
+	size_t len;
+	int n = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->day = today;
+	budget_path(s, path, sizeof(path), "budget");
+	if (port_fs_read_file(path, 256, &text, &len) == HF_OK) {
+		n = sscanf(text, "day %lld used %llu carried %llu from %lld", &day, &used, &carried,
+			   &from);
+		free(text);
+	}
+	if (n >= 2) {
+		b->day = day;
+		b->used = used;
+		if (n == 4) {
+			b->carried = carried;
+			b->from = from;
+		}
+	}
+	bool switched = b->day != today && (b->day < 0) != (today < 0);
+	ship_budget_roll(b, today);
+	return switched && b->used;
+}
+
+static int budget_save(struct ship *s)
+{
+	const struct ship_budget *b = &s->budget;
+	char path[4300], text[160];
+
+	if (b->carried)
+		snprintf(text, sizeof(text), "day %lld used %llu carried %llu from %lld\n",
+			 (long long)b->day, (unsigned long long)b->used,
+			 (unsigned long long)b->carried, (long long)b->from);
+	else
+		snprintf(text, sizeof(text), "day %lld used %llu\n", (long long)b->day,
+			 (unsigned long long)b->used);
+	budget_path(s, path, sizeof(path), "budget");
+	return port_fs_replace(path, text, strlen(text), 0600);
+}
+
+/* DATA/spool/.budget.lock, held only for a read and a write: another
+** process has it for milliseconds. */
+static int budget_lock(struct ship *s, int *lfd)
+{
+	char path[4300];
+	int tries = 0, rc;
+
+	if ((rc = ensure_spool(s)) != HF_OK)
+		return rc;
+	budget_path(s, path, sizeof(path), ".budget.lock");
+	while ((rc = port_fs_lock(path, lfd)) == HF_EBUSY && ++tries < 300)
+		port_poll(NULL, 0, 10);
+	return rc;
+}
+
+static int64_t budget_today(void)
+{
+	bool trusted;
+	int64_t utc = port_clock_utc(&trusted);
+
+	return ship_budget_day(utc, trusted, port_clock_mono_ms());
+}
+
+int ship_limit(struct ship *s)
+{
+	const struct cfg *c = s->cfg;
+	bool trusted;
+	int64_t utc = port_clock_utc(&trusted), today;
+	int limit = SHIP_LIMIT_NONE, lfd;
+
+	today = ship_budget_day(utc, trusted, port_clock_mono_ms());
+	/* A carry over a change of clock is written down at once: read again
+	** on a later day, the old span could not be told from one whose carry
+	** is due then. */
+	if (budget_load(s, today) && c->daily_budget && budget_lock(s, &lfd) == HF_OK) {
+		if (budget_load(s, today))
+			budget_save(s);
+		port_close(lfd);
+	}
+	/* Only a trusted clock can say when the window is. */
+	if (c->window_start != c->window_end && trusted) {
+		int m = (int)(utc / 60000 % 1440), a = c->window_start, b = c->window_end;
+		if (a < b ? (m < a || m >= b) : (m < a && m >= b))
+			limit = SHIP_LIMIT_WINDOW;
+	}
+	if (limit == SHIP_LIMIT_NONE && c->daily_budget && s->budget.used >= c->daily_budget)
+		limit = SHIP_LIMIT_BUDGET;
+	if (!c->daily_budget)
+		s->allowance = UINT64_MAX;
+	else
+		s->allowance = s->budget.used < c->daily_budget ? c->daily_budget - s->budget.used : 0;
+	s->allowance_whole = s->budget.used == 0;
+	return limit;
+}
+
+void ship_limit_why(const struct ship *s, int limit, char *out, size_t len)
+{
+	const struct cfg *c = s->cfg;
+
+	if (limit == SHIP_LIMIT_WINDOW)
+		snprintf(out, len, "outside the upload window (%02d:%02d-%02d:%02d UTC)",
+			 c->window_start / 60, c->window_start % 60, c->window_end / 60,
+			 c->window_end % 60);
+	else if (limit == SHIP_LIMIT_BUDGET)
+		snprintf(out, len, "the daily budget is spent (%" PRIu64 " of %" PRIu64
+			 " bytes sent today)", s->budget.used, c->daily_budget);
+	else
+		snprintf(out, len, "no limit");
+}
+
+void ship_count(struct ship *s)
+{
+	struct replica_stats st;
+	int lfd;
+
+	if (!s->rep)
+		return;
+	replica_stats(s->rep, &st);
+	if (st.sent <= s->sent_seen || !s->cfg->daily_budget) {
+		s->sent_seen = st.sent;
+		return;
+	}
+	/* Not locked: counted at the next call. */
+	if (budget_lock(s, &lfd) != HF_OK)
+		return;
+	budget_load(s, budget_today());
+	s->budget.used += st.sent - s->sent_seen;
+	if (budget_save(s) == HF_OK)
+		s->sent_seen = st.sent;
+	port_close(lfd);
+}
+
+/* The daily budget, file by file: SIZE goes only if it fits in what is
 ** left of it, so the budget is never overshot, but for one file bigger than
 ** the whole budget, which goes alone as the day's first rather than jam the
-** spool for ever. Counts it against the allowance if it goes. */
-static bool over_allowance(struct ship *s, uint64_t size, unsigned copied)
+** spool for ever. Charged against the allowance if it goes. */
+static bool allowance_takes(struct ship *s, uint64_t size)
 {
 	if (s->allowance == UINT64_MAX)
-		return false;
-	if (size > s->allowance && !(s->allowance_whole && !copied))
 		return true;
+	if (size > s->allowance && !s->allowance_whole)
+		return false;
 	s->allowance = size > s->allowance ? 0 : s->allowance - size;
-	return false;
+	s->allowance_whole = false;
+	return true;
 }
 
 int ship_upload(struct ship *s, unsigned *copied)
@@ -994,7 +1190,7 @@ int ship_upload(struct ship *s, unsigned *copied)
 			snprintf(path, sizeof(path), "%s/%s", s->spool, ns.v[i]);
 			if (port_fs_stamp(path, &size, &mtime) == HF_OK &&
 			    ((held = metered_hold(s, ns.v[i], size)) ||
-			     (s->allowance_held = over_allowance(s, size, *copied))))
+			     (s->allowance_held = !allowance_takes(s, size))))
 				break;
 			if ((rc = copy_one(s, ns.v[i])) == HF_OK)
 				(*copied)++;
@@ -1018,5 +1214,6 @@ int ship_upload(struct ship *s, unsigned *copied)
 	}
 	free(ns.v);
 	port_close(lfd);
+	ship_count(s);
 	return rc;
 }

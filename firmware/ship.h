@@ -14,12 +14,17 @@
 #define HF_SHIP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cfg.h"
 #include "jlog.h"
 #include "seg.h"
 #include "wal.h"
+
+/* x [log] wal_max: past this the WAL stops waiting for sealing that fails,
+** and, with no daemon running, the writing commands checkpoint it. */
+#define SHIP_WAL_CAP_FACTOR 4
 
 struct ship_state {
 	bool have_gen;          /* a generation has started (its snapshot is sealed) */
@@ -39,6 +44,14 @@ struct ship_state {
 
 struct replica;
 
+/* Bytes sent to the replica in one day (DATA/spool/budget). */
+struct ship_budget {
+	int64_t day;            /* which (ship_budget_day) */
+	uint64_t used;          /* bytes sent in it, by any process */
+	uint64_t carried;       /* a monotonic span's: the part of used carried */
+	int64_t from;           /* from this UTC day when the clock lost trust */
+};
+
 struct ship {
 	struct replica *rep;    /* NULL when no replica is configured */
 	bool hold;              /* the daemon's backoff: no network use for now */
@@ -46,11 +59,13 @@ struct ship {
 	bool owner_ok;          /* the replica's DEVICE/owner names this install */
 	bool metered_held;      /* a snapshot waits for an unmetered link (said) */
 	bool metered_defer_said; /* no generation starts while metered (said) */
-	uint64_t allowance;     /* bytes ship_upload may send (the daemon's daily
-				 * budget left; UINT64_MAX: no limit) */
+	uint64_t allowance;     /* bytes ship_upload may send (the daily budget
+				 * left, set by ship_limit; UINT64_MAX: no limit) */
 	bool allowance_whole;   /* nothing sent yet today: a file over the whole
 				 * budget may go (as the day's only one) */
 	bool allowance_held;    /* the last ship_upload stopped at the allowance */
+	struct ship_budget budget; /* today's count, by every process (ship_limit) */
+	uint64_t sent_seen;     /* the replica client's bytes sent, last counted */
 	char spool[4160];
 	char wal[4160];
 	const struct cfg *cfg;
@@ -128,6 +143,29 @@ int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_
 /* Adds NAME to L if it passes L's filters; sorts L. */
 int ship_names_add(struct ship_names *l, const char *name);
 void ship_names_sort(struct ship_names *l);
+
+/*
+** Limits, for the daemon and the command line alike. ship_limit says which
+** limit keeps the replica's network unused now: outside [replica]
+** upload_window (only while wall time is trusted: an untrusted clock cannot
+** say when the window is), or the day's daily_budget spent, by any process
+** (DATA/spool/budget). It also sets S's allowance: what ship_upload (and a
+** snapshot sent straight to the replica) may still send today.
+** ship_limit_why says it in words. ship_count adds what the replica's client
+** sent since the last call to the day's count (ship_upload and ship_seal
+** call it; so should anyone who used the replica otherwise).
+*/
+enum { SHIP_LIMIT_NONE, SHIP_LIMIT_WINDOW, SHIP_LIMIT_BUDGET };
+int ship_limit(struct ship *s);
+void ship_limit_why(const struct ship *s, int limit, char *out, size_t len);
+void ship_count(struct ship *s);
+
+/* The day the budget counts: the UTC day while wall time is trusted, else
+** 24 h spans of the monotonic clock (negative numbers, to tell them apart). */
+int64_t ship_budget_day(int64_t utc_ms, bool trusted, uint64_t mono_ms);
+/* Moves B to TODAY: zero on a new day of the same clock; carried over a
+** change of clock (see ship.c). */
+void ship_budget_roll(struct ship_budget *b, int64_t today);
 
 /* Loads the state (all zero if none yet). */
 int ship_load(struct ship *s);

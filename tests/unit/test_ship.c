@@ -8,8 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "port.h"
 #include "seg.h"
+#include "ship.h"
 #include "sqlite3.h"
 #include "test.h"
 #include "wal.h"
@@ -147,4 +149,83 @@ TEST(segment_round_trip_and_damage)
 	CHECK(strstr(why, "format") != NULL);
 	free(file);
 	free(raw);
+}
+
+static struct ship_budget rolled(int64_t day, uint64_t used, int64_t today)
+{
+	struct ship_budget b = { day, used, 0, 0 };
+
+	ship_budget_roll(&b, today);
+	return b;
+}
+
+TEST(budget_day_carries_over_a_change_of_clock)
+{
+	struct ship_budget b;
+
+	CHECK_INT(ship_budget_day(20000LL * 86400000 + 5, true, 123), 20000);
+	CHECK_INT(ship_budget_day(0, false, 3ULL * 86400000 + 1), -4);
+	CHECK_INT(rolled(20000, 500, 20000).used, 500);
+	CHECK_INT(rolled(20000, 500, 20001).used, 0);  /* a new UTC day */
+	CHECK_INT(rolled(-1, 500, -2).used, 0);        /* 24 h more of monotonic time */
+	CHECK_INT(rolled(-1, 500, 20001).used, 500);   /* the clock became trusted */
+	/* Trust lost on day 20001 (a reboot): carried, and remembered as such. */
+	b = rolled(20001, 500, -1);
+	CHECK_INT(b.used, 500);
+	CHECK_INT(b.carried, 500);
+	CHECK_INT(b.from, 20001);
+	b.used += 40; /* sent while untrusted */
+	/* Back the same UTC day: all of it counts. */
+	struct ship_budget same = b;
+	ship_budget_roll(&same, 20001);
+	CHECK_INT(same.used, 540);
+	CHECK_INT(same.carried, 0);
+	/* Back a day later: only what the untrusted span sent. */
+	ship_budget_roll(&b, 20002);
+	CHECK_INT(b.used, 40);
+	CHECK_INT(b.day, 20002);
+	/* So trust coming and going never carries a day's count on for ever. */
+	b = rolled(20002, 70000, -1);
+	ship_budget_roll(&b, 20003);
+	CHECK_INT(b.used, 0);
+}
+
+TEST(limit_reads_the_shared_budget_count)
+{
+	struct cfg c;
+	struct ship s;
+	char text[96], why[160];
+	bool trusted;
+	int64_t utc = port_clock_utc(&trusted);
+	int64_t today = ship_budget_day(utc, trusted, port_clock_mono_ms());
+
+	cfg_init(&c);
+	c.daily_budget = 100000;
+	CHECK_INT(ship_init(&s, ".", &c), HF_OK);
+	CHECK_INT(ship_limit(&s), SHIP_LIMIT_NONE);
+	CHECK_INT(s.allowance, 100000);
+	CHECK(s.allowance_whole);
+	/* Another process counted 60000 bytes today. */
+	CHECK_INT(port_fs_mkdir("spool", 0700), HF_OK);
+	snprintf(text, sizeof(text), "day %lld used 60000\n", (long long)today);
+	test_write_file("spool/budget", text);
+	CHECK_INT(ship_limit(&s), SHIP_LIMIT_NONE);
+	CHECK_INT(s.allowance, 40000);
+	CHECK(!s.allowance_whole);
+	snprintf(text, sizeof(text), "day %lld used 100000\n", (long long)today);
+	test_write_file("spool/budget", text);
+	CHECK_INT(ship_limit(&s), SHIP_LIMIT_BUDGET);
+	CHECK_INT(s.allowance, 0);
+	ship_limit_why(&s, SHIP_LIMIT_BUDGET, why, sizeof(why));
+	CHECK_STR(why, "the daily budget is spent (100000 of 100000 bytes sent today)");
+	/* Yesterday's count (of the same clock) is not today's (a monotonic
+	** clock in its first day has no yesterday). */
+	if (today != -1) {
+		snprintf(text, sizeof(text), "day %lld used 100000\n",
+			 (long long)(today < 0 ? today + 1 : today - 1));
+		test_write_file("spool/budget", text);
+		CHECK_INT(ship_limit(&s), SHIP_LIMIT_NONE);
+		CHECK_INT(s.allowance, 100000);
+	}
+	ship_free(&s);
 }
