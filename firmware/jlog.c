@@ -555,6 +555,7 @@ static void say_locked(struct jlog *j)
 static void leave_turnstile(struct jlog *j)
 {
 	if (j->in_turnstile) {
+		j->others_waited = j->watch_waiters && port_turnstile_waited(j->turnstile_fd);
 		port_turnstile_leave(j->turnstile_fd);
 		j->in_turnstile = false;
 	}

@@ -40,6 +40,9 @@ struct jlog {
 	** jlog_begin to the commit or rollback (a zeroed struct has none). */
 	bool has_turnstile, in_turnstile;
 	int turnstile_fd;
+	/* Set by the daemon: each commit notes in others_waited whether another
+	** writer waited at the turnstile as it let go (after its fsync). */
+	bool watch_waiters, others_waited;
 };
 
 /*
@@ -49,6 +52,7 @@ struct jlog {
 ** away.
 */
 int jlog_create(const char *path, const char *vfs);
+
 
 /* Opens an existing job log read-write and verifies it (see jlog_verify). */
 int jlog_open(struct jlog *j, const char *path, const char *vfs);

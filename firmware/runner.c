@@ -100,6 +100,7 @@ struct runner {
 	bool dirty;                /* something changed: ask the scheduler */
 	bool check_cancels;
 	uint64_t retry_after;      /* after a commit found the log busy */
+	uint64_t next_write;       /* mono ms: the lock is left to others until then */
 	uint64_t ckpt_after;       /* after a failed checkpoint */
 	int fatal;                 /* HF_ code that stopped the loop, or HF_OK */
 	uint64_t next_ready;       /* earliest job waiting on time */
@@ -506,6 +507,7 @@ static int commit_tick(struct runner *r)
 	struct pick p = { r, &now, 0, HF_OK, 0 };
 	bool want_start, want_sched = !r->stopping && now.mono_ms >= r->next_sched;
 	bool have_ends = false, freed;
+	uint64_t locked_at, t_end;
 	size_t i;
 	int rc;
 
@@ -526,11 +528,12 @@ static int commit_tick(struct runner *r)
 			return HF_OK;
 		}
 	}
-	if (now.mono_ms < r->retry_after)
+	if (now.mono_ms < r->retry_after || now.mono_ms < r->next_write)
 		return HF_OK;
 
 	if ((rc = jlog_begin(&r->j)) != HF_OK)
 		goto out_fail;
+	locked_at = port_clock_mono_ms();
 	for (i = 0; i < r->nchunks; i++) {
 		struct chunk *k = &r->chunks[i];
 		if ((rc = jlog_output_add(&r->j, k->job, k->n, k->seq, k->stream, k->data,
@@ -571,6 +574,15 @@ static int commit_tick(struct runner *r)
 	}
 	if ((rc = jlog_commit(&r->j)) != HF_OK)
 		goto out_fail;
+	/* When another writer (a submit) waited at the turnstile as the commit
+	** let go, leave the lock free for as long as this tick held it (1 ms at
+	** least), so that it gets its turn before the next tick: the woken waiter
+	** would otherwise race the daemon's next tick, and lose on a busy
+	** machine. The ends and starts that gather meanwhile go into one bigger
+	** group commit. With no one waiting, the next tick may follow at once. */
+	t_end = port_clock_mono_ms();
+	r->next_write = r->j.others_waited ?
+				t_end + (t_end > locked_at ? t_end - locked_at : 1) : 0;
 
 	/* Durable: now the new children may run, and what ended is forgotten. */
 	freed = false;
@@ -624,6 +636,17 @@ out_fail:
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
+/* Something commit_tick would write: output, ends, or starts to look for. */
+static bool has_log_work(const struct runner *r)
+{
+	if (r->nchunks || (r->dirty && !r->stopping && busy_count(r, NULL) < r->cfg.concurrency))
+		return true;
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (finished(&r->kids[i]) && r->kids[i].started)
+			return true;
+	return false;
+}
+
 static int next_timeout(const struct runner *r, uint64_t now)
 {
 	uint64_t t = now + IDLE_POLL_MS;
@@ -645,8 +668,17 @@ static int next_timeout(const struct runner *r, uint64_t now)
 		t = r->next_sched;
 	if (r->cfg.replica[0] && r->next_seal < t)
 		t = r->next_seal;
-	if (r->dirty && busy_count(r, NULL) < r->cfg.concurrency && !r->stopping)
-		t = now;
+	/* Work for the log: now, or once the lock's free time (commit_tick) or
+	** the wait after a busy log is over. */
+	if (has_log_work(r)) {
+		uint64_t w = now;
+		if (r->next_write > w)
+			w = r->next_write;
+		if (r->retry_after > w)
+			w = r->retry_after;
+		if (w < t)
+			t = w;
+	}
 	return t <= now ? 0 : (int)(t - now);
 }
 
@@ -1057,6 +1089,7 @@ int runner_run(const struct runner_opts *o)
 	}
 	if ((rc = jlog_open(&r.j, r.db_path, NULL)) != HF_OK)
 		goto out;
+	r.j.watch_waiters = true; /* commit_tick leaves waiting writers their turn */
 	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
 		goto out;
 	utc = port_clock_utc(&trusted);

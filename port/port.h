@@ -249,6 +249,8 @@ int port_db_writer(const char *db_path, int *pid, char *cmd, size_t len);
 int port_turnstile_open(const char *dir, int *fd);
 int port_turnstile_enter(int fd, uint64_t timeout_ms);
 void port_turnstile_leave(int fd);
+/* Whether another process waits at the turnstile FD now (for politeness). */
+bool port_turnstile_waited(int fd);
 
 /* kill(-PGID, SIG); a group already gone is not an error. */
 int port_kill_group(pid_t pgid, int sig);

@@ -14,7 +14,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -121,4 +124,35 @@ void port_turnstile_leave(int fd)
 {
 	if (fd >= 0)
 		flock(fd, LOCK_UN);
+}
+
+/* Whether a process waits at the turnstile FD now: a blocked flock on its
+** directory, which /proc/locks lists as "N: -> FLOCK ADVISORY WRITE PID
+** MAJ:MIN:INODE ..." (fs/locks.c, lock_get_status; major and minor in
+** hex). One read of a small kernel table, so the daemon can ask every tick. */
+bool port_turnstile_waited(int fd)
+{
+	static char text[64 * 1024];
+	char id[64];
+	struct stat st;
+	size_t n;
+
+	if (fstat(fd, &st) != 0)
+		return false;
+	snprintf(id, sizeof(id), " %02x:%02x:%llu ", major(st.st_dev), minor(st.st_dev),
+		 (unsigned long long)st.st_ino);
+	if (linux_read_proc("/proc/locks", text, sizeof(text), &n) != HF_OK)
+		return false;
+	for (char *hit = strstr(text, id); hit; hit = strstr(hit + 1, id)) {
+		char *line = hit;
+
+		while (line > text && line[-1] != '\n')
+			line--;
+		*hit = '\0';
+		bool blocked = strstr(line, " -> FLOCK ") != NULL;
+		*hit = ' ';
+		if (blocked)
+			return true;
+	}
+	return false;
 }
