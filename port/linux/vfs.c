@@ -34,8 +34,11 @@
 ** that is enough:
 **   - The mark is written only after the directory fsync returned success,
 **     so seeing it means a flush of the directory followed the making of the
-**     name: our WAL's name is made once per inode (holdfast never renames or
-**     links a WAL; SQLite only creates and deletes it).
+**     name: a WAL's name is made once per inode (SQLite only creates and
+**     deletes it; holdfast renames one only aside, a corrupt log's, with
+**     port_fs_rename's directory fsync, and never links one). A WAL someone
+**     moves into place by hand is, like a database copied in by hand, as
+**     durable as they made it.
 **   - The mark lives on the inode. A WAL deleted and made again (a foreign
 **     shell closing last; our connections never delete it, as they set
 **     SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, and checkpoints truncate it in place)
