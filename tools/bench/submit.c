@@ -3,11 +3,13 @@
 ** around it. Two loops on the same filesystem, each N submits of `true`:
 **   open    jlog_open + one submit transaction + jlog_close (the CLI's work)
 **   warm    one submit transaction on a connection kept open
-** Usage: bench-submit DATADIR N (DATADIR made by holdfast init). Prints
-** "name ops_per_s p50_us p99_us". Not a test: it asserts nothing.
+** Usage: bench-submit DATADIR N [warm] (DATADIR made by holdfast init; warm:
+** that loop only, e.g. to fill a log fast). Prints "name ops_per_s p50_us
+** p99_us". Not a test: it asserts nothing.
 */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "jlog.h"
@@ -52,14 +54,15 @@ int main(int argc, char **argv)
 	double *lat, t0, t;
 	int n;
 
-	if (argc != 3 || (n = atoi(argv[2])) <= 0) {
-		fprintf(stderr, "usage: %s DATADIR N\n", argv[0]);
+	if (argc < 3 || argc > 4 || (n = atoi(argv[2])) <= 0 ||
+	    (argc == 4 && strcmp(argv[3], "warm") != 0)) {
+		fprintf(stderr, "usage: %s DATADIR N [warm]\n", argv[0]);
 		return 2;
 	}
 	port_init(); /* the sim build's emulated fsync delay, as in holdfast */
 	lat = calloc((size_t)n, sizeof(double));
 	snprintf(db, sizeof(db), "%s/holdfast.db", argv[1]);
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = argc == 4; pass < 2; pass++) {
 		if (pass == 1 && jlog_open(&j, db, NULL))
 			return 1;
 		t0 = now_us();
