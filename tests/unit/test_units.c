@@ -236,7 +236,7 @@ TEST(cfg_suggests_near_misses)
 			cfg_parse(&c, text, "t.conf");
 			if (strstr(test_log(), "unknown key"))
 				test_fail(__FILE__, __LINE__, "[%s] %s: %s", sect, key, test_log());
-			char typo[64], want[160];
+			char typo[64], want[256];
 			memcpy(typo, key, len - 1);
 			typo[len - 1] = '\0';
 			snprintf(text, sizeof(text), "[%s]\n%s = x\n", sect, typo);
