@@ -1034,10 +1034,9 @@ static int pipeline_add(const struct cli_global *g, struct cli_args *a, FILE *ou
 			port_log("pipeline add: %s does not exist", file);
 		return rc == HF_ENOENT || rc == HF_ETOOBIG ? HF_EINVAL : rc;
 	}
-	if (strlen(text) != len) {
-		port_log("pipeline add: %s contains a NUL byte; not JSON", file);
+	if ((rc = pl_check_bytes(text, len, file)) != HF_OK) {
 		free(text);
-		return HF_EINVAL;
+		return rc;
 	}
 	if ((rc = ctx_open(g, &c)) != HF_OK) {
 		free(text);

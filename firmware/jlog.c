@@ -1438,6 +1438,76 @@ int jlog_json_keys(struct jlog *j, const char *json, const char *path,
 	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "json", src);
 }
 
+int jlog_json_strict(struct jlog *j, const char *text, bool *rfc8259)
+{
+	/* Since 3.45 json_valid(X) means json_valid(X, 1): RFC 8259 text only
+	** (https://sqlite.org/json1.html#jvalid); 2 would admit JSON5. */
+	static const char sql[] = "SELECT json_valid(?1, 1)";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	*rfc8259 = src == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : sqlite_err(j->db, "json", src);
+}
+
+/* Copies column I of ST (a json_tree path: escapes are kept as written, so
+** it is printable) into BUF[LEN], or "" for none. */
+static void col_path(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", col_text(st, i) ? col_text(st, i) : "");
+}
+
+int jlog_json_dup_key(struct jlog *j, const char *text, char *path, size_t len)
+{
+	/* json_tree lists every member, duplicates included, each with its
+	** container's id: two rows with one parent and one key are a
+	** duplicate (array members' keys are their distinct indexes). All
+	** rows of a group share their fullkey. */
+	static const char sql[] =
+		"SELECT fullkey FROM json_tree(?1) WHERE parent IS NOT NULL"
+		" GROUP BY parent, key HAVING count(*) > 1 ORDER BY min(id) LIMIT 1";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	path[0] = '\0';
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(st)) == SQLITE_ROW)
+		col_path(st, 0, path, len);
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "json", src);
+}
+
+int jlog_json_nul(struct jlog *j, const char *text, char *path, size_t len, bool *in_key)
+{
+	/* As blobs, so instr() sees the bytes past a NUL. */
+	static const char sql[] =
+		"SELECT fullkey, instr(CAST(key AS BLOB), x'00') > 0 FROM json_tree(?1)"
+		" WHERE instr(CAST(key AS BLOB), x'00') > 0"
+		" OR (type = 'text' AND instr(CAST(atom AS BLOB), x'00') > 0)"
+		" ORDER BY id LIMIT 1";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	path[0] = '\0';
+	*in_key = false;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		col_path(st, 0, path, len);
+		*in_key = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "json", src);
+}
+
 int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n)
 {
 	static const char sql[] =

@@ -280,6 +280,21 @@ int jlog_json_text(struct jlog *j, const char *json, const char *path, char **ou
 int jlog_json_keys(struct jlog *j, const char *json, const char *path,
 		   int (*cb)(const char *key, void *arg), void *arg);
 
+/* Whether well-formed TEXT is strict RFC 8259 JSON: SQLite's parser also
+** takes JSON5 (comments, trailing commas, single quotes, unquoted keys, hex
+** numbers...), which json_valid(X) without flags refuses. */
+int jlog_json_strict(struct jlog *j, const char *text, bool *rfc8259);
+
+/* The path (as "$.a[2].b") of the first key of TEXT that its object holds
+** twice, into PATH[LEN], or "" if every object's keys are unique. SQLite
+** keeps both and json_extract reads the first; other readers differ. */
+int jlog_json_dup_key(struct jlog *j, const char *text, char *path, size_t len);
+
+/* The path of the first string or key of TEXT that holds U+0000 ("\u0000"),
+** into PATH[LEN] with *IN_KEY saying which, or "" if none does: such a
+** string cannot be a C string, and would be cut short at the NUL. */
+int jlog_json_nul(struct jlog *j, const char *text, char *path, size_t len, bool *in_key);
+
 /* Calls CB for queued (or retry-waiting) jobs whose dependencies succeeded
 ** and whose time has come, highest priority first, FIFO within a priority,
 ** until CB returns non-zero. At most MAX jobs of each concurrency group (and

@@ -297,6 +297,206 @@ static int get_strings(struct parse *ps, const char *path, bool required, int ma
 	return HF_OK;
 }
 
+/* ---- strict JSON ------------------------------------------------------------------ */
+
+/* Line and column (1-based, in characters) of byte AT of TEXT. */
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *c = text; c < at; c++) {
+		if (*c == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)*c & 0xc0) != 0x80) { /* not a UTF-8 continuation */
+			(*col)++;
+		}
+	}
+}
+
+/* The byte of TEXT at 1-based character position POS (json_error_position
+** counts characters). */
+static const char *char_at(const char *text, int64_t pos)
+{
+	const char *c = text;
+
+	for (int64_t n = 1; *c; c++)
+		if (((unsigned char)*c & 0xc0) != 0x80 && n++ == pos)
+			return c;
+	return c;
+}
+
+static bool is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$' || c == '.' || c == '+' || c == '-';
+}
+
+/* Past the RFC 8259 number at S (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?),
+** or NULL if S does not start one. */
+static const char *skip_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return NULL;
+	if (*s == '.') {
+		if (!(*++s >= '0' && *s <= '9'))
+			return NULL;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		if (*++s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return NULL;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return is_word_char(*s) ? NULL : s;
+}
+
+/*
+** Where TEXT, which SQLite's parser took, first leaves RFC 8259, and *WHAT
+** it does there; NULL if this scan finds nothing. SQLite decides whether a
+** document is strict (jlog_json_strict); this only points at the place for
+** the message, so it looks at tokens, not at the grammar SQLite checked:
+** strings with only JSON's escapes and no raw control characters, numbers
+** in JSON's form, the three literals, and no comma before '}' or ']'.
+** Everything JSON5 adds is one of these: comments, trailing commas, single
+** quotes, unquoted keys, hex or signed numbers, Infinity and NaN, escaped
+** newlines, more whitespace characters (https://spec.json5.org).
+*/
+static const char *json5_at(const char *text, const char **what)
+{
+	const char *s = text, *comma = NULL;
+
+	while (*s) {
+		const char *t;
+
+		switch (*s) {
+		case ' ': case '\t': case '\n': case '\r':
+			s++;
+			continue;
+		case '"':
+			for (t = s + 1; *t != '"'; t++) {
+				if (!*t)
+					return NULL;
+				if ((unsigned char)*t < 0x20) {
+					*what = "a raw control character in a string (write it as \\uXXXX)";
+					return t;
+				}
+				if (*t == '\\' && (!*++t || !strchr("\"\\/bfnrtu", *t))) {
+					*what = "an escape JSON does not have (only \\\" \\\\ \\/ \\b "
+						"\\f \\n \\r \\t \\uXXXX)";
+					return t - 1;
+				}
+			}
+			s = t + 1;
+			comma = NULL;
+			continue;
+		case ',':
+			comma = s++;
+			continue;
+		case '}': case ']':
+			if (comma) {
+				*what = "a trailing comma";
+				return comma;
+			}
+			s++;
+			continue;
+		case '{': case '[': case ':':
+			s++;
+			comma = NULL;
+			continue;
+		case '/':
+			if (s[1] == '/' || s[1] == '*') {
+				*what = "a comment";
+				return s;
+			}
+			break;
+		case '\'':
+			*what = "a single-quoted string";
+			return s;
+		}
+		comma = NULL;
+		if ((*s == '-' || (*s >= '0' && *s <= '9')) && (t = skip_number(s))) {
+			s = t;
+			continue;
+		}
+		if ((!strncmp(s, "true", 4) && !is_word_char(s[4])) ||
+		    (!strncmp(s, "null", 4) && !is_word_char(s[4]))) {
+			s += 4;
+			continue;
+		}
+		if (!strncmp(s, "false", 5) && !is_word_char(s[5])) {
+			s += 5;
+			continue;
+		}
+		*what = is_word_char(*s) ? "a number or word JSON does not have (hex, a sign or "
+					   "point JSON does not allow, Infinity, NaN, or a key "
+					   "without quotes)" :
+					   "a character JSON does not allow here";
+		return s;
+	}
+	return NULL;
+}
+
+int pl_check_bytes(const char *text, size_t len, const char *src)
+{
+	const char *nul = memchr(text, '\0', len);
+	int line, col;
+
+	if (!nul)
+		return HF_OK;
+	line_col(text, nul, &line, &col);
+	port_log("%s:%d:%d: a NUL byte; a pipeline is JSON text, which has none", src, line, col);
+	return HF_EINVAL;
+}
+
+/* Refuses what SQLite's parser takes but a strict reader must not: JSON5,
+** a key twice in one object, U+0000 in a string. Each is an error, not a
+** guess: which of two keys wins, or where a string with a NUL ends, differs
+** from one reader to the next, and "holdfast pipeline show" must give back
+** what runs. */
+static int check_strict(struct parse *ps)
+{
+	const char *at, *what = NULL;
+	char path[512];
+	bool ok, in_key;
+	int line, col, rc;
+
+	if ((rc = jlog_json_strict(ps->j, ps->text, &ok)) != HF_OK)
+		return rc;
+	if (!ok) {
+		if (!(at = json5_at(ps->text, &what))) {
+			port_log("%s: not strict JSON (RFC 8259): holdfast does not read JSON5 "
+				 "(comments, trailing commas...)", ps->src);
+			return HF_EINVAL;
+		}
+		line_col(ps->text, at, &line, &col);
+		port_log("%s:%d:%d: %s: holdfast reads strict JSON (RFC 8259), not JSON5",
+			 ps->src, line, col, what);
+		return HF_EINVAL;
+	}
+	if ((rc = jlog_json_dup_key(ps->j, ps->text, path, sizeof(path))) != HF_OK)
+		return rc;
+	if (*path)
+		return fail(ps, path, "the key is given twice in one object (keep one)");
+	if ((rc = jlog_json_nul(ps->j, ps->text, path, sizeof(path), &in_key)) != HF_OK)
+		return rc;
+	if (*path)
+		return fail(ps, path, "the %s holds a NUL character (\\u0000)",
+			    in_key ? "key" : "string");
+	return HF_OK;
+}
+
 /* ---- the document --------------------------------------------------------------- */
 
 static int parse_env(struct parse *ps, const char *path, struct pl_job *jb)
@@ -526,10 +726,16 @@ int pl_parse(struct jlog *j, const char *text, const char *src, struct pl *p)
 	if ((rc = jlog_json_check(j, text, &pos)) != HF_OK)
 		goto out;
 	if (pos > 0) {
-		port_log("%s: not valid JSON: syntax error at character %lld", src, (long long)pos);
+		int line, col;
+
+		line_col(text, char_at(text, pos), &line, &col);
+		port_log("%s:%d:%d: not valid JSON: syntax error at character %lld", src, line,
+			 col, (long long)pos);
 		rc = HF_EINVAL;
 		goto out;
 	}
+	if ((rc = check_strict(&ps)) != HF_OK)
+		goto out;
 	if ((rc = expect_type(&ps, "$", "object")) || (rc = only_keys(&ps, "$", known)) ||
 	    (rc = get_name(&ps, "$.name", true, &p->name)) ||
 	    (rc = get_string(&ps, "$.description", false, &desc)) ||

@@ -63,7 +63,12 @@ struct pl {
 	size_t nallocs, cap_allocs;
 };
 
-/* Parses and validates pipeline TEXT (named SRC in messages) into *P. */
+/* Refuses (HF_EINVAL, naming SRC:LINE:COLUMN) a file of LEN bytes read into
+** TEXT that holds a NUL byte: pl_parse sees TEXT only up to its first NUL. */
+int pl_check_bytes(const char *text, size_t len, const char *src);
+
+/* Parses and validates pipeline TEXT (named SRC in messages) into *P:
+** strict RFC 8259 JSON, every object's keys unique, no U+0000 in a string. */
 int pl_parse(struct jlog *j, const char *text, const char *src, struct pl *p);
 
 /* Replaces {{name}} in argv, env and cwd with the parameters: the

@@ -87,6 +87,88 @@ TEST(pipeline_errors_name_the_path)
 	    "$.jobs[0].wait_remote: must be true or false");
 }
 
+/* A valid pipeline with X spliced in as job a's last member. */
+#define JOB(x) "{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]" x "}]}"
+
+TEST(pipeline_is_strict_json)
+{
+	struct pl p;
+
+	/* The control: the same document without the extension parses. */
+	CHECK_INT(parse(JOB(",\"retries\":1"), &p), HF_OK);
+	pl_free(&p);
+	/* SQLite's parser takes each of these (JSON5); holdfast does not, and
+	** says where. */
+	BAD(JOB(",\"retries\":1,"), "p.json:1:57: a trailing comma: holdfast reads strict JSON");
+	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\",]}]}",
+	    "p.json:1:44: a trailing comma");
+	BAD("{\"name\":\"n\",\n  \"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]},]}",
+	    "p.json:2:36: a trailing comma");
+	BAD("{\"name\":\"n\", // the name\n\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}",
+	    "p.json:1:14: a comment");
+	BAD("{\"name\":\"n\",/* x */\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}",
+	    "p.json:1:13: a comment");
+	BAD("{\"name\":'n',\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}",
+	    "p.json:1:9: a single-quoted string");
+	BAD("{name:\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}",
+	    "p.json:1:2: a number or word JSON does not have");
+	BAD(JOB(",\"retries\":0x1"), "p.json:1:56: a number or word");
+	BAD(JOB(",\"retries\":+1"), "p.json:1:56: a number or word");
+	BAD(JOB(",\"retries\":1."), "p.json:1:56: a number or word");
+	BAD(JOB(",\"retries\":.5"), "p.json:1:56: a number or word");
+	BAD(JOB(",\"priority\":Infinity"), "p.json:1:57: a number or word");
+	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\\\ny\"]}]}",
+	    "p.json:1:43: an escape JSON does not have");
+	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\\'y\"]}]}",
+	    "p.json:1:43: an escape JSON does not have");
+	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\ty\"]}]}",
+	    "p.json:1:43: a raw control character in a string");
+	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}\v",
+	    "p.json:1:48: a character JSON does not allow here");
+	/* Columns count characters, not bytes. */
+	BAD("{\"name\":\"n\",\"description\":\"\xc3\xa9\xc3\xa9\",\"jobs\":[{\"name\":\"a\","
+	    "\"argv\":[\"x\"],}]}", "p.json:1:64: a trailing comma");
+	/* Syntax errors keep SQLite's character position, with line and column. */
+	BAD("{\"name\":\"n\",\n\"jobs\":[}", "p.json:2:9: not valid JSON: syntax error at character 22");
+}
+
+TEST(pipeline_refuses_duplicate_keys)
+{
+	/* At every level: the document, a job, an object inside a job. */
+	BAD("{\"name\":\"n\",\"name\":\"m\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}",
+	    "p.json: $.name: the key is given twice in one object");
+	BAD(JOB(",\"argv\":[\"y\"]"), "p.json: $.jobs[0].argv: the key is given twice");
+	BAD(JOB(",\"env\":{\"K\":\"1\",\"L\":\"2\",\"K\":\"3\"}"),
+	    "p.json: $.jobs[0].env.K: the key is given twice");
+	BAD("{\"name\":\"n\",\"params\":{\"d\":\"1\",\"d\":\"2\"},\"jobs\":[{\"name\":\"a\","
+	    "\"argv\":[\"x\"]}]}", "p.json: $.params.d: the key is given twice");
+	/* Escapes that decode to one key are one key. */
+	BAD(JOB(",\"env\":{\"K\":\"1\",\"\\u004b\":\"2\"}"),
+	    "p.json: $.jobs[0].env.K: the key is given twice");
+	/* The same key in two different objects is fine. */
+	struct pl p;
+	CHECK_INT(parse("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]},"
+			"{\"name\":\"b\",\"argv\":[\"x\"]}]}", &p), HF_OK);
+	pl_free(&p);
+}
+
+TEST(pipeline_refuses_nul)
+{
+	BAD(JOB(",\"cwd\":\"/tmp\\u0000/x\""), "p.json: $.jobs[0].cwd: the string holds a NUL");
+	BAD("{\"name\":\"n\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\",\"y\\u0000z\"]}]}",
+	    "p.json: $.jobs[0].argv[1]: the string holds a NUL character (\\u0000)");
+	BAD("{\"name\":\"n\\u0000\",\"jobs\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}",
+	    "p.json: $.name: the string holds a NUL");
+	BAD(JOB(",\"env\":{\"K\\u0000\":\"v\"}"),
+	    "p.json: $.jobs[0].env.\"K\\u0000\": the key holds a NUL");
+	BAD(JOB(",\"env\":{\"K\":\"v\\u0000\"}"), "p.json: $.jobs[0].env.K: the string holds a NUL");
+	/* A raw NUL byte: the file reader's check, by line and column. */
+	test_log_clear();
+	CHECK_INT(pl_check_bytes("{\"name\":\n \"n\0\"}", 15, "p.json"), HF_EINVAL);
+	CHECK(test_log_has("p.json:2:4: a NUL byte"));
+	CHECK_INT(pl_check_bytes("{\"name\":\"n\"}", 12, "p.json"), HF_OK);
+}
+
 TEST(pipeline_cycle_is_named)
 {
 	BAD("{\"name\":\"n\",\"jobs\":["
