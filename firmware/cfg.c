@@ -329,18 +329,62 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 	return HF_ENOENT;
 }
 
+/*
+** A section or a key given twice is an error, not "the last one wins": in a
+** file edited by hand, or by a provisioning script that appends, the second
+** one is usually the mistake, and which one counts should not be a guess.
+** (git config and systemd units merge repeats because their keys may hold
+** lists; every holdfast.conf key holds one value.) A section counts as
+** given where its first setting is: a header with only comments under it,
+** like each of the default file's, is a template, so a [replica] block added
+** at the end of that file is not a second [replica] (appending is how
+** scripts and our tests configure a directory). The settings seen so far
+** are recorded by where their key is in TEXT. Every
+** entry is a known key of a known section or one of at most CFG_MAX_GROUPS
+** groups, each once, so CFG_SEEN_MAX is never reached by a valid file.
+*/
+#define CFG_SEEN_MAX 256
+
+struct seen {
+	const char *key; /* in TEXT, not NUL-terminated */
+	size_t len;
+	size_t sect;     /* index into sections[] */
+	int line;
+};
+
+/* The line of KEY[LEN] in section SECT among SEEN[N], or 0 if not there. */
+static int seen_line(const struct seen *seen, int n, size_t sect, const char *key, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (seen[i].sect == sect && seen[i].len == len && !memcmp(seen[i].key, key, len))
+			return seen[i].line;
+	return 0;
+}
+
+static size_t section_index(const char *s)
+{
+	size_t i = 0;
+
+	while (i < NSECTIONS && strcmp(sections[i].name, s))
+		i++;
+	return i;
+}
+
 int cfg_parse(struct cfg *c, const char *text, const char *name)
 {
 	char line[1024], sect[CFG_NAME_MAX] = "";
+	struct seen seen[CFG_SEEN_MAX];
+	int sect_line[NSECTIONS] = { 0 };
 	const char *p = text;
-	int lineno = 0;
+	int lineno = 0, nseen = 0, header = 0;
+	size_t si = NSECTIONS;
 
 	while (*p) {
-		const char *nl = strchr(p, '\n');
+		const char *nl = strchr(p, '\n'), *start = p;
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		char *s, *eq, *key, *val, *hash;
 		const char *why = NULL;
-		int rc;
+		int rc, first;
 
 		lineno++;
 		if (len >= sizeof(line)) {
@@ -377,6 +421,8 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 						 "replica, groups)", name, lineno, s);
 				return HF_EINVAL;
 			}
+			si = section_index(s);
+			header = lineno;
 			snprintf(sect, sizeof(sect), "%s", s);
 			continue;
 		}
@@ -404,6 +450,22 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 			port_log("%s:%d: bad value '%s' for %s: want %s", name, lineno, val, key, why);
 			return HF_EINVAL;
 		}
+		if (sect_line[si] && sect_line[si] != header) {
+			port_log("%s:%d: section [%s] again (first on line %d); put all its keys "
+				 "under one [%s]", name, header, sect, sect_line[si], sect);
+			return HF_EINVAL;
+		}
+		sect_line[si] = header;
+		if ((first = seen_line(seen, nseen, si, start + (key - line), strlen(key)))) {
+			port_log("%s:%d: %s set again in [%s] (first on line %d); keep one", name,
+				 lineno, key, sect, first);
+			return HF_EINVAL;
+		}
+		if (nseen == CFG_SEEN_MAX) {
+			port_log("%s:%d: more than %d settings", name, lineno, CFG_SEEN_MAX);
+			return HF_EINVAL;
+		}
+		seen[nseen++] = (struct seen){ start + (key - line), strlen(key), si, lineno };
 	}
 	return HF_OK;
 }
@@ -421,7 +483,16 @@ int cfg_load(struct cfg *c, const char *path)
 	if (rc != HF_OK)
 		return rc;
 	if (strlen(text) != len) {
-		port_log("%s: contains a NUL byte", path);
+		const char *nul = text + strlen(text), *bol = text;
+		int line = 1;
+
+		for (const char *q = text; q < nul; q++)
+			if (*q == '\n') {
+				line++;
+				bol = q + 1;
+			}
+		port_log("%s:%d:%d: a NUL byte; a config is text, which has none", path, line,
+			 (int)(nul - bol) + 1);
 		rc = HF_EINVAL;
 	} else {
 		rc = cfg_parse(c, text, path);
@@ -453,7 +524,8 @@ const char *cfg_default_text(void)
 	"#\n"
 	"# Format: \"key = value\" lines under [section] headers; '#' starts a\n"
 	"# comment. Durations are written like 250ms, 30s, 5m, 2h, 1d and sizes\n"
-	"# like 64KiB or 10MB. Unknown keys are errors, not ignored. This file is\n"
+	"# like 64KiB or 10MB. Unknown keys are errors, not ignored, and so is a key\n"
+	"# set twice or a section's keys split under two headers. This file is\n"
 	"# private (mode 0600): it may hold the replica's credentials.\n"
 	"#\n"
 	"# Every setting is shown with its default; uncomment to change it.\n"

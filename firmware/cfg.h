@@ -3,7 +3,8 @@
 **
 ** "key = value" lines under [section] headers; '#' starts a comment. Every
 ** key is known: a misspelt key is an error with its line number, never
-** silently ignored. A missing file means all defaults (a data directory is
+** silently ignored; so is a key set twice, or a section whose keys are split
+** under two headers. A missing file means all defaults (a data directory is
 ** defined by its database; the config is optional).
 */
 #ifndef HF_CFG_H

@@ -283,6 +283,65 @@ TEST(cfg_suggests_near_misses)
 	CHECK(test_log_has("unknown section [nope] (known: jobs, log, replica, groups)"));
 }
 
+/* A key set twice, or a section's keys under two headers: an error naming
+** both lines, whichever value would have won. */
+TEST(cfg_refuses_repeats)
+{
+	struct cfg c;
+
+	cfg_init(&c);
+	test_log_clear();
+	CHECK_INT(cfg_parse(&c, "[jobs]\nconcurrency = 2\nkill_grace = 1s\nconcurrency = 3\n",
+			    "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:4: concurrency set again in [jobs] (first on line 2); keep one"));
+	/* Even with the same value, and with other spacing. */
+	test_log_clear();
+	CHECK_INT(cfg_parse(&c, "[log]\nwal_max = 1MiB\n  wal_max=1MiB # again\n", "t.conf"),
+		  HF_EINVAL);
+	CHECK(test_log_has("t.conf:3: wal_max set again in [log] (first on line 2)"));
+	test_log_clear();
+	CHECK_INT(cfg_parse(&c, "[groups]\nmodem = 1\ncamera = 2\nmodem = 3\n", "t.conf"),
+		  HF_EINVAL);
+	CHECK(test_log_has("t.conf:4: modem set again in [groups] (first on line 2)"));
+	/* One key in two sections is two keys. */
+	CHECK_INT(cfg_parse(&c, "[groups]\nmodem = 1\n[replica]\nretries = 2\n", "t.conf"), HF_OK);
+	/* A section split under two headers. */
+	test_log_clear();
+	cfg_init(&c);
+	CHECK_INT(cfg_parse(&c, "[replica]\nretries = 2\n[jobs]\nconcurrency = 2\n\n"
+			    "[replica]\ndevice = d\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:6: section [replica] again (first on line 1); put all its "
+			   "keys under one [replica]"));
+	/* A header with nothing set under it (the default file's, every key
+	** commented out) is a template: a block appended after it is fine... */
+	cfg_init(&c);
+	char text[8192];
+	snprintf(text, sizeof(text), "%s[replica]\ndevice = d\n[jobs]\nconcurrency = 2\n",
+		 cfg_default_text());
+	CHECK_INT(cfg_parse(&c, text, "t.conf"), HF_OK);
+	CHECK_STR(c.device, "d");
+	/* ...but once it has a setting, another header is a split section. */
+	test_log_clear();
+	snprintf(text, sizeof(text), "[jobs]\n# concurrency = 4\nkill_grace = 1s\n[log]\n"
+		 "[jobs]\n\nconcurrency = 2\n");
+	CHECK_INT(cfg_parse(&c, text, "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:5: section [jobs] again (first on line 1)"));
+}
+
+/* A NUL byte in the file: its line and column. */
+TEST(cfg_refuses_nul)
+{
+	struct cfg c;
+	FILE *f = fopen("t.conf", "w");
+
+	CHECK(f != NULL);
+	fwrite("[jobs]\nconcur\0rency = 2\n", 1, 24, f);
+	fclose(f);
+	test_log_clear();
+	CHECK_INT(cfg_load(&c, "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:2:7: a NUL byte"));
+}
+
 TEST(metered_follows_the_config)
 {
 	struct cfg c;
