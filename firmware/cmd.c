@@ -311,6 +311,15 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 				port_log("submit: at most %d --env", JLOG_ENV_MAX);
 				return HF_EINVAL;
 			}
+			/* Twice in one environment, which one a program sees is up
+			** to its getenv: refused, as a key twice in a pipeline's
+			** "env" is. */
+			for (int i = 0; i < nenv; i++)
+				if (!strncmp(env[i], val, (size_t)(eq - val) + 1)) {
+					port_log("submit: --env %.*s is given twice; keep one",
+						 (int)(eq - val), val);
+					return HF_EINVAL;
+				}
 			if (check_text("--env", nenv + 1, val, &total))
 				return HF_EINVAL;
 			env[nenv++] = val;
