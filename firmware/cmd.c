@@ -28,7 +28,8 @@ int ctx_open(const struct cli_global *g, struct ctx *c)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = dd_resolve(g->data, c->dir, sizeof(c->dir), &def)) != HF_OK)
+	if ((rc = dd_resolve(g->data, c->dir, sizeof(c->dir), &def)) != HF_OK ||
+	    (rc = dd_check_links(c->dir)) != HF_OK)
 		return rc;
 	snprintf(db, sizeof(db), "%s/%s", c->dir, DD_DB_NAME);
 	if ((rc = port_fs_kind(db, &kind)) != HF_OK)
@@ -1002,6 +1003,7 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 			allow_volatile = true;
 	}
 	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK ||
+	    (rc = dd_check_links(dir)) != HF_OK ||
 	    (rc = dd_check_storage(dir, allow_volatile)) != HF_OK)
 		return rc;
 	o.dir = dir;

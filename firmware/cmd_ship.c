@@ -1049,7 +1049,8 @@ static int open_conf(const struct cli_global *g, const char *ca, struct replica 
 	bool def;
 	int rc;
 
-	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK)
+	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK ||
+	    (rc = dd_check_links(dir)) != HF_OK)
 		return rc;
 	snprintf(conf, sizeof(conf), "%s/%s", dir, DD_CONF_NAME);
 	if ((rc = cfg_load(&c, conf)) != HF_OK)

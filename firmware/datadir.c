@@ -86,7 +86,7 @@ static int check_target(const char *dir, bool parents, bool *exists)
 	bool empty;
 	int rc;
 
-	if ((rc = port_fs_kind(dir, &kind)) != HF_OK)
+	if ((rc = dd_check_links(dir)) != HF_OK || (rc = port_fs_kind(dir, &kind)) != HF_OK)
 		return rc;
 	*exists = kind != PORT_FS_NONE;
 	if (kind == PORT_FS_DIR) {
@@ -279,6 +279,64 @@ int dd_init(const char *dir, bool parents)
 out_stage:
 	port_fs_remove_tree(stage);
 	return rc;
+}
+
+/*
+** Symbolic links. holdfast's files are found by name from the data
+** directory: SQLite puts -wal and -shm next to the name it opened, our locks,
+** the spool and the config are named from the directory, and the daemon's
+** one-per-directory guard and the writers' turnstile are keyed by the
+** directory's inode. A link at one of those names splits what must stay
+** together: a linked holdfast.db has its WAL beside the link, not beside the
+** database, so another path to the same database sees a different WAL (the
+** corruption SQLite's "howtocorrupt" page warns of); a linked spool or lock
+** file sends a daemon that may run as root to write wherever the link
+** points. So a link is refused, never followed, at the data directory itself
+** and at each name in it (the file opens add O_NOFOLLOW, and the job log is
+** opened with SQLITE_OPEN_NOFOLLOW, so a link made after this check is
+** refused too).
+**
+** Only the last component. The directories above the data directory belong
+** to the system, not to holdfast, and a link among them moves everything
+** below it together, so it splits nothing; such links are common on the
+** boards holdfast runs on (/var or /var/lib linked into a data partition
+** under a read-only root). Refusing them would refuse sound setups and
+** protect nothing: whoever can change an ancestor can replace the data
+** directory itself. It is the line open(2)'s O_NOFOLLOW draws, too: only
+** the last component. (port/linux/vfs.c resolves the ancestors before
+** SQLite sees the path, as SQLite's NOFOLLOW alone would refuse a link
+** anywhere in it: before this, a linked /var made init fail with
+** "permission denied".)
+*/
+int dd_check_links(const char *dir)
+{
+	static const char *const names[] = { DD_DB_NAME, DD_DB_NAME "-wal", DD_DB_NAME "-shm",
+					     DD_CONF_NAME, "spool", "spool/.upload.lock",
+					     "spool/.budget.lock", "spool/state" };
+	char path[PATH_MAX + 32];
+	enum port_fs_kind kind;
+	int rc;
+
+	if ((rc = port_fs_lkind(dir, &kind)) != HF_OK)
+		return rc;
+	if (kind == PORT_FS_LINK) {
+		port_log("data directory %s is a symbolic link; holdfast refuses it (name the "
+			 "real directory instead)", dir);
+		return HF_ENOTSUP;
+	}
+	if (kind != PORT_FS_DIR)
+		return HF_OK; /* missing: the caller says so in its own words */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if ((rc = port_fs_lkind(path, &kind)) != HF_OK)
+			return rc;
+		if (kind == PORT_FS_LINK) {
+			port_log("%s is a symbolic link; holdfast refuses links in its data "
+				 "directory: put the real %s there", path, names[i]);
+			return HF_ENOTSUP;
+		}
+	}
+	return HF_OK;
 }
 
 int dd_check_storage(const char *dir, bool allow_volatile)

@@ -31,6 +31,15 @@ int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default);
 int dd_init(const char *dir, bool make_parents);
 
 /*
+** Refuses (HF_ENOTSUP, with a message) a data directory DIR that is a symbolic
+** link, or that holds one where holdfast keeps its own files (holdfast.db and
+** its -wal and -shm, holdfast.conf, spool/ and the locks in it). Only each
+** name's last component is looked at; see datadir.c for why. Every verb
+** that opens a data directory, init, and the daemon call it first.
+*/
+int dd_check_links(const char *dir);
+
+/*
 ** Refuses (HF_ENOTSUP, with a message) a data directory on memory or network
 ** storage (port_fs_volatile) unless ALLOW_VOLATILE: `init` and `run` call it.
 */

@@ -179,10 +179,15 @@ static int ensure_spool(struct ship *s)
 	enum port_fs_kind kind;
 	int rc;
 
-	if ((rc = port_fs_kind(s->spool, &kind)) != HF_OK)
+	if ((rc = port_fs_lkind(s->spool, &kind)) != HF_OK)
 		return rc;
 	if (kind == PORT_FS_DIR)
 		return HF_OK;
+	if (kind == PORT_FS_LINK) { /* made since start-up: see dd_check_links */
+		port_log("%s is a symbolic link; holdfast refuses links in its data directory: "
+			 "put the real spool there", s->spool);
+		return HF_ENOTSUP;
+	}
 	rc = port_fs_mkdir(s->spool, 0700);
 	return rc == HF_EEXIST ? HF_OK : rc;
 }

@@ -153,15 +153,19 @@ int port_fs_mode(const char *path, mode_t *mode);
 int port_fs_stamp(const char *path, uint64_t *size, int64_t *mtime_ns);
 
 /* Takes an exclusive advisory lock on PATH (created 0600 if missing) without
-** waiting: HF_EBUSY if another process holds it. Released by port_close(*FD)
-** or by our death. */
+** waiting: HF_EBUSY if another process holds it. A symbolic link at PATH is
+** not followed (an error). Released by port_close(*FD) or by our death. */
 int port_fs_lock(const char *path, int *fd);
 
-enum port_fs_kind { PORT_FS_NONE, PORT_FS_FILE, PORT_FS_DIR, PORT_FS_OTHER };
+enum port_fs_kind { PORT_FS_NONE, PORT_FS_FILE, PORT_FS_DIR, PORT_FS_OTHER, PORT_FS_LINK };
 
-/* What is at PATH (symlinks followed). Errors other than ENOENT are logged
-** and returned; a missing PATH is PORT_FS_NONE and HF_OK. */
+/* What is at PATH (symlinks followed: never PORT_FS_LINK). Errors other than
+** ENOENT are logged and returned; a missing PATH is PORT_FS_NONE and HF_OK. */
 int port_fs_kind(const char *path, enum port_fs_kind *kind);
+
+/* The same, but a symbolic link at PATH's last component is PORT_FS_LINK,
+** whatever it points to (lstat(2)); links before it are followed. */
+int port_fs_lkind(const char *path, enum port_fs_kind *kind);
 
 /* *EMPTY is true if directory DIR has no entries but "." and "..". */
 int port_fs_dir_is_empty(const char *dir, bool *empty);

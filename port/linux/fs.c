@@ -362,6 +362,22 @@ int port_fs_kind(const char *path, enum port_fs_kind *kind)
 	return HF_OK;
 }
 
+int port_fs_lkind(const char *path, enum port_fs_kind *kind)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT) {
+			*kind = PORT_FS_NONE;
+			return HF_OK;
+		}
+		return port_syserr("lstat", path, errno);
+	}
+	*kind = S_ISLNK(st.st_mode) ? PORT_FS_LINK : S_ISREG(st.st_mode) ? PORT_FS_FILE :
+		S_ISDIR(st.st_mode) ? PORT_FS_DIR : PORT_FS_OTHER;
+	return HF_OK;
+}
+
 int port_fs_dir_is_empty(const char *dir, bool *empty)
 {
 	DIR *d = opendir(dir);
@@ -544,7 +560,9 @@ int port_fs_stamp(const char *path, uint64_t *size, int64_t *mtime_ns)
 
 int port_fs_lock(const char *path, int *fd)
 {
-	int f = port_sys.open(path, O_RDWR | O_CREAT, 0600);
+	/* O_NOFOLLOW: a link planted at a lock's name must not make us create
+	** or open a file wherever it points (the daemon may run as root). */
+	int f = port_sys.open(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
 
 	if (f < 0)
 		return port_syserr("open", path, errno);

@@ -61,8 +61,10 @@
 ** false.
 */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -271,6 +273,34 @@ static int vfs_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int 
 	return SQLITE_OK;
 }
 
+/*
+** The full name of NAME, with the links in its directory part resolved
+** first. The job log is opened with SQLITE_OPEN_NOFOLLOW, and SQLite's
+** unixFullPathname reports a link in any component, which that flag turns
+** into SQLITE_CANTOPEN_SYMLINK: a data directory under a linked /var could
+** not be opened, nor initialised. holdfast refuses links only at the names it
+** owns, the last components (firmware/datadir.c says why), so the ancestors
+** are resolved here and SQLite's check sees only the last component, where
+** it still refuses a link made after dd_check_links looked.
+*/
+static int vfs_full_pathname(sqlite3_vfs *v, const char *name, int n, char *out)
+{
+	char dir[PATH_MAX], real[PATH_MAX], path[2 * PATH_MAX];
+	const char *slash = strrchr(name, '/');
+	size_t len = slash ? (size_t)(slash - name) : 0;
+
+	(void)v;
+	if (len > 0 && len < sizeof(dir)) {
+		memcpy(dir, name, len);
+		dir[len] = '\0';
+		/* A missing directory: SQLite's own answer, and its error. */
+		if (realpath(dir, real) &&
+		    snprintf(path, sizeof(path), "%s%s", real, slash) < (int)sizeof(path))
+			return under->xFullPathname(under, path, n, out);
+	}
+	return under->xFullPathname(under, name, n, out);
+}
+
 const char *linux_vfs(const char *under_name, bool never)
 {
 	if (under)
@@ -284,6 +314,7 @@ const char *linux_vfs(const char *under_name, bool never)
 	vfs.pNext = NULL;
 	vfs.szOsFile = (int)sizeof(struct wal_file) + under->szOsFile;
 	vfs.xOpen = vfs_open;
+	vfs.xFullPathname = vfs_full_pathname;
 	never_dirsync = never;
 	if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) {
 		port_log("job log: cannot register the '%s' SQLite VFS", VFS_NAME);

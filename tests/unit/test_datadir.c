@@ -3,6 +3,7 @@
 */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,4 +217,68 @@ TEST(dd_resolve_order)
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[sizeof(longp) - 1] = '\0';
 	CHECK_INT(dd_resolve(longp, out, sizeof(out), &def), HF_EINVAL);
+}
+
+/* A link at the data directory or at a name in it is refused, naming it;
+** a link above the data directory is followed. */
+TEST(dd_refuses_symlinks_at_its_own_names)
+{
+	static const char *const names[] = { "holdfast.db", "holdfast.db-wal", "holdfast.db-shm",
+					     "holdfast.conf", "spool", "spool/.upload.lock" };
+	char path[64], want[160];
+
+	CHECK_INT(dd_init("data", false), HF_OK);
+	CHECK_INT(mkdir("data/spool", 0700), 0);
+	CHECK_INT(dd_check_links("data"), HF_OK); /* the control */
+	CHECK_INT(symlink("data", "link"), 0);
+	test_log_clear();
+	CHECK_INT(dd_check_links("link"), HF_ENOTSUP);
+	CHECK(test_log_has("data directory link is a symbolic link; holdfast refuses it"));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "data/%s", names[i]);
+		/* Moved aside and linked back: the same bytes, through a link. */
+		if (exists(path))
+			CHECK_INT(rename(path, "aside"), 0);
+		CHECK_INT(symlink("../aside", path), 0);
+		test_log_clear();
+		CHECK_INT(dd_check_links("data"), HF_ENOTSUP);
+		snprintf(want, sizeof(want), "%s is a symbolic link; holdfast refuses links in "
+			 "its data directory", path);
+		if (!test_log_has(want))
+			test_fail(__FILE__, __LINE__, "want '%s', got '%s'", want, test_log());
+		CHECK_INT(unlink(path), 0);
+		if (exists("aside"))
+			CHECK_INT(rename("aside", path), 0);
+		CHECK_INT(dd_check_links("data"), HF_OK);
+	}
+	/* init into an empty directory through a link: refused, nothing made. */
+	CHECK_INT(mkdir("empty", 0700), 0);
+	CHECK_INT(symlink("empty", "elink"), 0);
+	test_log_clear();
+	CHECK_INT(dd_init("elink", false), HF_ENOTSUP);
+	CHECK(test_log_has("data directory elink is a symbolic link"));
+	bool empty = false;
+	CHECK_INT(port_fs_dir_is_empty("empty", &empty), HF_OK);
+	CHECK(empty);
+}
+
+TEST(dd_follows_links_above_the_data_directory)
+{
+	struct jlog j = { 0 };
+	char cwd[4096], path[4200];
+
+	/* Absolute, as SQLite's NOFOLLOW check looks at every component of
+	** an absolute name (a relative one starts from getcwd, link-free). */
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK_INT(mkdir("real", 0700), 0);
+	CHECK_INT(symlink("real", "var"), 0);
+	snprintf(path, sizeof(path), "%s/var/data", cwd);
+	CHECK_INT(dd_init(path, false), HF_OK);
+	CHECK(exists("real/data/holdfast.db"));
+	CHECK_INT(dd_check_links(path), HF_OK);
+	snprintf(path, sizeof(path), "%s/var/data/holdfast.db", cwd);
+	CHECK_INT(jlog_open(&j, path, NULL), HF_OK);
+	jlog_close(&j);
+	/* The WAL is beside the real database, where every path finds it. */
+	CHECK(exists("real/data/holdfast.db-wal"));
 }

@@ -439,3 +439,25 @@ TEST(fs_volatile_names_memory_storage)
 		CHECK_STR(what, "tmpfs");
 	}
 }
+
+TEST(fs_lkind_and_lock_do_not_follow_links)
+{
+	enum port_fs_kind kind;
+	int fd;
+
+	CHECK_INT(symlink("target", "l"), 0);
+	CHECK_INT(port_fs_lkind("l", &kind), HF_OK);
+	CHECK_INT(kind, PORT_FS_LINK);
+	CHECK_INT(port_fs_kind("l", &kind), HF_OK); /* dangling, followed: nothing */
+	CHECK_INT(kind, PORT_FS_NONE);
+	CHECK_INT(port_fs_lkind("missing", &kind), HF_OK);
+	CHECK_INT(kind, PORT_FS_NONE);
+	CHECK_INT(mkdir("d", 0700), 0);
+	CHECK_INT(port_fs_lkind("d", &kind), HF_OK);
+	CHECK_INT(kind, PORT_FS_DIR);
+	/* A lock planted as a link creates nothing where it points. */
+	CHECK(port_fs_lock("l", &fd) != HF_OK);
+	CHECK(access("target", F_OK) != 0);
+	CHECK_INT(port_fs_lock("real.lock", &fd), HF_OK); /* the control */
+	port_close(fd);
+}
