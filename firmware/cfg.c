@@ -338,10 +338,11 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 ** given where its first setting is: a header with only comments under it,
 ** like each of the default file's, is a template, so a [replica] block added
 ** at the end of that file is not a second [replica] (appending is how
-** scripts and our tests configure a directory). The settings seen so far
-** are recorded by where their key is in TEXT. Every
-** entry is a known key of a known section or one of at most CFG_MAX_GROUPS
-** groups, each once, so CFG_SEEN_MAX is never reached by a valid file.
+** scripts and our tests configure a directory).
+**
+** The settings seen so far are recorded by where their key is in TEXT. Each
+** is a known key of a known section, or one of at most CFG_MAX_GROUPS groups,
+** and each is there once, so a valid file never reaches CFG_SEEN_MAX.
 */
 #define CFG_SEEN_MAX 256
 
