@@ -347,19 +347,43 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 #define CFG_SEEN_MAX 256
 
 struct seen {
-	const char *key; /* in TEXT, not NUL-terminated */
-	size_t len;
-	size_t sect;     /* index into sections[] */
-	int line;
+	struct {
+		const char *key; /* in TEXT, not NUL-terminated */
+		size_t len;
+		size_t sect;     /* index into sections[] */
+		int line;
+	} v[CFG_SEEN_MAX];
+	int n;
+	int sect_line[NSECTIONS]; /* the header each section's settings are under */
 };
 
-/* The line of KEY[LEN] in section SECT among SEEN[N], or 0 if not there. */
-static int seen_line(const struct seen *seen, int n, size_t sect, const char *key, size_t len)
+/* Records KEY[LEN] (in TEXT), set on line LINE of NAME in section [SECT]
+** (index SI) under the header on line HEADER; refuses a repeat. */
+static int seen_add(struct seen *sn, const char *name, int line, int header, size_t si,
+		    const char *sect, const char *key, size_t len)
 {
-	for (int i = 0; i < n; i++)
-		if (seen[i].sect == sect && seen[i].len == len && !memcmp(seen[i].key, key, len))
-			return seen[i].line;
-	return 0;
+	if (sn->sect_line[si] && sn->sect_line[si] != header) {
+		port_log("%s:%d: section [%s] again (first on line %d); put all its keys under "
+			 "one [%s]", name, header, sect, sn->sect_line[si], sect);
+		return HF_EINVAL;
+	}
+	sn->sect_line[si] = header;
+	for (int i = 0; i < sn->n; i++) {
+		if (sn->v[i].sect == si && sn->v[i].len == len && !memcmp(sn->v[i].key, key, len)) {
+			port_log("%s:%d: %.*s set again in [%s] (first on line %d); keep one", name,
+				 line, (int)len, key, sect, sn->v[i].line);
+			return HF_EINVAL;
+		}
+	}
+	if (sn->n == CFG_SEEN_MAX) {
+		port_log("%s:%d: more than %d settings", name, line, CFG_SEEN_MAX);
+		return HF_EINVAL;
+	}
+	sn->v[sn->n].key = key;
+	sn->v[sn->n].len = len;
+	sn->v[sn->n].sect = si;
+	sn->v[sn->n++].line = line;
+	return HF_OK;
 }
 
 static size_t section_index(const char *s)
@@ -374,10 +398,9 @@ static size_t section_index(const char *s)
 int cfg_parse(struct cfg *c, const char *text, const char *name)
 {
 	char line[1024], sect[CFG_NAME_MAX] = "";
-	struct seen seen[CFG_SEEN_MAX];
-	int sect_line[NSECTIONS] = { 0 };
+	struct seen sn = { .n = 0 };
 	const char *p = text;
-	int lineno = 0, nseen = 0, header = 0;
+	int lineno = 0, header = 0;
 	size_t si = NSECTIONS;
 
 	while (*p) {
@@ -385,7 +408,7 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		char *s, *eq, *key, *val, *hash;
 		const char *why = NULL;
-		int rc, first;
+		int rc;
 
 		lineno++;
 		if (len >= sizeof(line)) {
@@ -451,22 +474,9 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 			port_log("%s:%d: bad value '%s' for %s: want %s", name, lineno, val, key, why);
 			return HF_EINVAL;
 		}
-		if (sect_line[si] && sect_line[si] != header) {
-			port_log("%s:%d: section [%s] again (first on line %d); put all its keys "
-				 "under one [%s]", name, header, sect, sect_line[si], sect);
+		if (seen_add(&sn, name, lineno, header, si, sect, start + (key - line),
+			     strlen(key)) != HF_OK)
 			return HF_EINVAL;
-		}
-		sect_line[si] = header;
-		if ((first = seen_line(seen, nseen, si, start + (key - line), strlen(key)))) {
-			port_log("%s:%d: %s set again in [%s] (first on line %d); keep one", name,
-				 lineno, key, sect, first);
-			return HF_EINVAL;
-		}
-		if (nseen == CFG_SEEN_MAX) {
-			port_log("%s:%d: more than %d settings", name, lineno, CFG_SEEN_MAX);
-			return HF_EINVAL;
-		}
-		seen[nseen++] = (struct seen){ start + (key - line), strlen(key), si, lineno };
 	}
 	return HF_OK;
 }
