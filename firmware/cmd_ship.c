@@ -533,7 +533,9 @@ static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
 ** if no snapshot header can be read. With AT_MS >= 0 only a snapshot sealed
 ** at or before AT_MS by a trusted clock counts (a later one cannot give the
 ** state at AT_MS): HF_ENOENT if there is none. A generation without a
-** snapshot is skipped (it cannot be restored); a header that cannot be read
+** snapshot is skipped (it cannot be restored), and so is a plaintext one
+** when there is a key (from before the key, or forged: said by the replica
+** layer; --allow-plaintext counts them); a header that cannot be read
 ** for any other reason fails the choice, said with VERB and the file's name:
 ** skipping it could choose an older generation and restore old data as if
 ** it were the latest. */
@@ -551,7 +553,8 @@ static int pick_generation(const struct replica *rp, const char *verb, const cha
 		struct seg_hdr h;
 
 		snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", dev, gens->v[i]);
-		if ((rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &len)) == HF_ENOENT) {
+		if ((rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &len)) == HF_ENOENT ||
+		    (rc == HF_EACCES && rp->key)) {
 			rc = HF_OK;
 			continue;
 		}

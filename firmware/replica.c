@@ -245,12 +245,12 @@ static int unseal(const struct replica *r, const char *rel, char *buf, size_t *l
 		port_log("replica %s/%s: not encrypted but [replica] key_file is set (a file from "
 			 "before the key, or one forged; --allow-plaintext reads old replicas)", r->url,
 			 rel);
-		return HF_ECORRUPT;
+		return HF_EACCES;
 	}
 	if (!r->key) {
 		port_log("replica %s/%s: encrypted; set [replica] key_file (restore and replica ls: "
 			 "--key-file FILE) to read it", r->url, rel);
-		return HF_ECORRUPT;
+		return HF_EACCES;
 	}
 	rc = head ? rcrypt_open_head(r->key, rel, (uint8_t *)buf, *len, &plain, why, sizeof(why)) :
 		    rcrypt_open(r->key, rel, (uint8_t *)buf, *len, &plain, why, sizeof(why));

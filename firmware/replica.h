@@ -13,10 +13,10 @@
 ** With [replica] key_file, segments, snapshots and manifests are written
 ** in an authenticated, encrypted envelope (rcrypt.c) bound to their path,
 ** and read back only if they open under one of its keys: a file that does
-** not authenticate, or is plaintext, is refused (HF_ECORRUPT, logged with
-** its name) unless allow_plain admits plaintext ones (old replicas). With
-** no key an encrypted file is refused the same way. Other files (DEVICE/
-** owner) stay plaintext.
+** not authenticate is refused (HF_ECORRUPT, logged with its name), and
+** so is a plaintext one (HF_EACCES) unless allow_plain admits it (old
+** replicas). With no key an encrypted file is refused (HF_EACCES). Other
+** files (DEVICE/owner) stay plaintext.
 */
 #ifndef HF_REPLICA_H
 #define HF_REPLICA_H
