@@ -44,6 +44,27 @@ for f in $(find "$rep" -name '*.zst' -o -name manifest); do
 	[ "$(head -c 5 "$f")" = HFENC ] || plain=$((plain + 1))
 done
 same "every segment, snapshot and manifest is in the envelope" "$plain" 0
+# An independent reader (Python, pyca/cryptography) opens them as the format
+# says, and finds the segment files inside whole (their SHA-256 trailers).
+if python3 -c 'import cryptography' 2>/dev/null; then
+	bad=0 n=0
+	for f in $(cd "$rep" && find . -name '*.zst' | sed 's|^\./||'); do
+		n=$((n + 1))
+		python3 "$here/../../tools/rcrypt_open.py" "$kdir/k1" "$f" "$rep/$f" "$T_TMP/p.bin" &&
+			python3 -c 'import hashlib, sys; d = open(sys.argv[1], "rb").read(); sys.exit(not (d[:5] == b"HFSEG" and hashlib.sha256(d[:-32]).digest() == d[-32:]))' "$T_TMP/p.bin" ||
+			bad=$((bad + 1))
+	done
+	same "an independent reader opens all $n files, segments whole inside" "$bad" 0
+	m=$(cd "$rep" && ls dev1/*/manifest | head -1)
+	python3 "$here/../../tools/rcrypt_open.py" "$kdir/k1" "$m" "$rep/$m" >"$T_TMP/p.txt" &&
+		has "and the manifest" "$(cat "$T_TMP/p.txt")" "$g" || fail "manifest opened independently" "no"
+	f=$(cd "$rep" && ls dev1/*/seg/*1.zst)
+	python3 "$here/../../tools/rcrypt_open.py" "$kdir/k1" "${f%1.zst}2.zst" "$rep/$f" >/dev/null 2>&1 &&
+		fail "the independent reader binds the path" "seq 1 opened as seq 2" ||
+		ok "the independent reader refuses seq 1 as seq 2 too"
+else
+	skip "an independent reader of the envelope" "python3-cryptography is not installed (tools/install-deps --test)"
+fi
 rm -f "$T_TMP/e.db"
 expect "restore with the key" 0 "$hf" restore "$rep" -o "$T_TMP/e.db" --key-file "$kdir/k1"
 sqlite3 "$T_TMP/e.db" .dump | cmp -s - "$T_TMP/enc.sql" && ok "equals the source" ||
