@@ -1231,6 +1231,20 @@ int ship_upload(struct ship *s, unsigned *copied)
 		}
 	}
 	free(ns.v);
+	ns.v = NULL;
+	/* Sealed copies (replica.c, with a key_file) of spool files that are
+	** gone: nothing will upload them. */
+	if (rc == HF_OK && ship_list(s->spool, SPOOL_NAME_LEN + 7, ".sealed", &ns) == HF_OK) {
+		for (size_t i = 0; i < ns.n; i++) {
+			char copy[4300], seg[4300];
+			enum port_fs_kind kind;
+			snprintf(copy, sizeof(copy), "%s/%s", s->spool, ns.v[i]);
+			snprintf(seg, sizeof(seg), "%.*s", (int)strlen(copy) - 7, copy);
+			if (port_fs_kind(seg, &kind) == HF_OK && kind == PORT_FS_NONE)
+				port_fs_unlink(copy);
+		}
+	}
+	free(ns.v);
 	port_close(lfd);
 	ship_count(s);
 	return rc;
