@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "port.h"
 #include "rcrypt.h"
@@ -311,6 +312,14 @@ TEST(rcrypt_key_file_checks)
 	keyfile("k", KA " extra\n");
 	CHECK_INT(rcrypt_load(&k, "k"), HF_EINVAL);
 	CHECK_INT(rcrypt_load(&k, "missing"), HF_ENOENT);
+	/* Another user's key file could be swapped for theirs: refused (as
+	** root, a file given to nobody; as anyone else chown is not ours). */
+	if (geteuid() == 0) {
+		keyfile("k", KA);
+		CHECK(chown("k", 65534, 65534) == 0);
+		CHECK_INT(rcrypt_load(&k, "k"), HF_EACCES);
+		CHECK(test_log_has("k: the replica key file must be owned by the user holdfast runs as"));
+	}
 }
 
 TEST(rcrypt_keygen_makes_a_private_key_once)
