@@ -955,7 +955,9 @@ static int ls_sealed(const struct replica *rep, const char *rel, int64_t *utc_ms
 		format_sealed(*utc_ms, when, len);
 	else
 		*utc_ms = -2;
-	if (rc == HF_ENOENT || rc == HF_ECORRUPT)
+	/* HF_EACCES: plaintext with a key, or encrypted without one (the
+	** replica layer said which): shown, as damage is, in the line. */
+	if (rc == HF_ENOENT || rc == HF_ECORRUPT || rc == HF_EACCES)
 		return HF_OK;
 	return rc == HF_OK ? HF_OK : ls_failed(rep, "read", rel, rc);
 }
@@ -1042,6 +1044,9 @@ static int ls_generation(const struct replica *rep, const char *dev, const char 
 	rc = read_manifest(rep, dev, gen, &follows, why, sizeof(why));
 	if (rc == HF_ENOENT || rc == HF_ECORRUPT)
 		snprintf(why, sizeof(why), "manifest %s", rc == HF_ECORRUPT ? "damaged" : "missing");
+	else if (rc == HF_EACCES)
+		snprintf(why, sizeof(why), "%s", rep->key ? "plaintext, not read (--allow-plaintext)" :
+							    "encrypted, not read (--key-file)");
 	else if (rc != HF_OK)
 		return ls_failed(rep, "read", rel, rc);
 	n = snprintf(gaps, sizeof(gaps), "%s",

@@ -123,6 +123,11 @@ expect "restore with the key takes the encrypted generation" 0 "$hf" restore "$r
 has "saying the plaintext one is not read" "$ERR" "$g0/snapshot.zst: not encrypted but [replica] key_file is set"
 sqlite3 "$T_TMP/m.db" .dump | cmp -s - "$T_TMP/mig.sql" && ok "and equals the source" ||
 	fail "restore after migration" "differs"
+expect "replica ls with the key after migration" 0 "$hf" replica ls
+has "shows the old generation, not read" "$OUT" "$g0       yes 0-1 "
+has "saying so" "$OUT" "plaintext, not read (--allow-plaintext)"
+expect "replica ls without a key" 0 "$hf" replica ls "$rep"
+has "shows the new generation as encrypted, not read" "$OUT" "encrypted, not read (--key-file)"
 expect "the old generation with the key alone is refused" 1 "$hf" restore "$rep" -o "$T_TMP/m2.db" \
 	--key-file "$kdir/k1" --generation "$g0"
 has "saying why" "$ERR" "not encrypted but [replica] key_file is set"
