@@ -8,7 +8,7 @@
 #   make check                what CI runs: every board built and tested, plus
 #                             the build and vendor checks; ends "N passed, N failed"
 #   make demo                 the main job (offline, no cloud)
-#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-slow-sync  benchmarks (BENCHMARKS.md)
+#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-slow-sync  benchmarks (BENCHMARKS.md)
 #   make crash-test SEEDS=N, crash-soak, net-soak         longer soak modes
 #   make fetch                download and verify the pinned vendor sources
 #
@@ -133,6 +133,10 @@ $(B)/bench-submit: $(B)/tools/bench/submit.o $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR
 	@echo "  LD      $@"
 	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $^
 
+$(B)/bench-seal: $(B)/tools/bench/seal.o $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $^
+
 bench: $(B)/holdfast $(B)/bench-baseline $(B)/bench-submit
 	@tools/bench/jobs $(B)
 
@@ -147,6 +151,9 @@ bench-sync: $(B)/holdfast
 
 bench-queue: $(B)/holdfast
 	@tools/bench/queue $(B)
+
+bench-seal: $(B)/bench-seal
+	@tools/bench/seal $(B)
 
 # The same on an emulated SD card: the sim build adds SYNC_DELAY_US to every
 # fsync, in holdfast and in the baseline alike.
@@ -230,7 +237,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-queue bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)

@@ -74,7 +74,7 @@ static const char *const replica_keys[] = {
 	"url", "endpoint", "timeout", "access_key", "secret_key", "pin", "addressing", "payload",
 	"retries", "bandwidth", "daily_budget", "upload_window", "metered", "metered_links",
 	"metered_snapshot_max", "part_size", "region", "ca_file", "credentials_file",
-	"metrics_file", "device", "seal_interval", "spool_max", "seal_bytes", NULL
+	"key_file", "metrics_file", "device", "seal_interval", "spool_max", "seal_bytes", NULL
 };
 static const struct {
 	const char *name;
@@ -275,8 +275,9 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			return HF_OK;
 		}
 		if (strcmp(key, "ca_file") == 0 || strcmp(key, "credentials_file") == 0 ||
-		    strcmp(key, "metrics_file") == 0) {
+		    strcmp(key, "metrics_file") == 0 || strcmp(key, "key_file") == 0) {
 			char *dst = key[0] == 'm' ? c->metrics_file :
+				    key[0] == 'k' ? c->replica_key_file :
 				    key[0] == 'c' && key[1] == 'a' ? c->s3_ca_file : c->s3_credentials_file;
 			*why = "an absolute path";
 			if (val[0] != '/' || strlen(val) >= sizeof(c->s3_ca_file))
@@ -562,6 +563,8 @@ const char *cfg_default_text(void)
 	"# credentials_file = /etc/holdfast/s3.credentials  # 0600: access_key = ..., secret_key = ...\n"
 	"#                        # (or access_key = ... and secret_key = ... here,\n"
 	"#                        # or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY)\n"
+	"# key_file = /etc/holdfast/replica.key  # 0600: encrypt and authenticate what is\n"
+	"#                        # shipped (holdfast replica keygen FILE makes one)\n"
 	"# pin = sha256//BASE64   # also require this server public key (SPKI SHA-256)\n"
 	"# addressing = path      # or virtual: https://BUCKET.ENDPOINT/KEY\n"
 	"# payload = signed       # the server checks each body's SHA-256; unsigned:\n"

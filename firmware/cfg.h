@@ -43,6 +43,8 @@ struct cfg {
 	char s3_region[64];          /* [replica] region */
 	char s3_ca_file[1024];       /* [replica] ca_file: CA bundle for the endpoint */
 	char s3_credentials_file[1024]; /* [replica] credentials_file (0600) */
+	char replica_key_file[1024]; /* [replica] key_file (0600): encrypt and
+				      * authenticate what goes there (rcrypt.c) */
 	char metrics_file[1024];     /* [replica] metrics_file: Prometheus textfile */
 	char s3_access_key[256];     /* [replica] access_key, secret_key: only in */
 	char s3_secret_key[256];     /*   a holdfast.conf no one else may read */

@@ -474,8 +474,10 @@ static const struct verb verbs[] = {
 	  "and stderr says what waits and why),\n"
 	  "2 usage error or no replica configured.\n",
 	  cmd_sync },
-	{ "replica", "list what a replica holds",
-	  "usage: holdfast replica ls [REPLICA] [--devices] [--ca FILE]\n"
+	{ "replica", "list what a replica holds, or make a key for one",
+	  "usage: holdfast replica ls [REPLICA] [--devices] [--ca FILE] [--key-file K]\n"
+	  "                           [--allow-plaintext]\n"
+	  "       holdfast replica keygen FILE [--id ID]\n"
 	  "\n"
 	  "REPLICA is a directory, file:///DIR or s3://BUCKET/PREFIX (endpoint from\n"
 	  "$HOLDFAST_S3_ENDPOINT, credentials from $AWS_ACCESS_KEY_ID and\n"
@@ -486,6 +488,10 @@ static const struct verb verbs[] = {
 	  "follows, and why history broke). With\n"
 	  "--devices, a line per device: its newest generation's last shipped file,\n"
 	  "when that was sealed and how long ago (the fleet's lag at a glance).\n"
+	  "--key-file K reads a replica shipped with [replica] key_file (none named:\n"
+	  "holdfast.conf's key_file); --allow-plaintext also reads its plaintext files.\n"
+	  "keygen writes a new key file (one random 32-byte key, mode 0600) and never\n"
+	  "replaces one; keep a copy off the device.\n"
 	  "\n"
 	  "Exit status: 0 ok, 1 failure (the replica or a part of it cannot be\n"
 	  "listed or read: never shown as empty), 2 usage error.\n",
@@ -493,6 +499,7 @@ static const struct verb verbs[] = {
 	{ "restore", "rebuild a database from a replica",
 	  "usage: holdfast restore REPLICA -o OUT.db [--seq N | --time T]\n"
 	  "                        [--generation G] [--device D] [--force]\n"
+	  "                        [--key-file K [--allow-plaintext]]\n"
 	  "\n"
 	  "Rebuilds the job log as it was at segment N (default: the last one that\n"
 	  "follows without a gap) of generation G (default: the newest) of device D\n"
@@ -506,18 +513,23 @@ static const struct verb verbs[] = {
 	  "seq, generation, device, WAL frames continuing without a gap); a damaged or\n"
 	  "missing file is named and nothing is written. The result is written under\n"
 	  "OUT.db.restoring, must pass integrity_check, and is then renamed to OUT.db.\n"
-	  "An existing OUT.db is replaced only with --force.\n"
+	  "An existing OUT.db is replaced only with --force. A replica shipped with\n"
+	  "[replica] key_file needs --key-file K (that file, or one with its keys):\n"
+	  "every file must then authenticate under it, bound to its name; plaintext\n"
+	  "files are refused (a plaintext generation is skipped when choosing the\n"
+	  "newest) unless --allow-plaintext.\n"
 	  "\n"
 	  "Exit status: 0 restored, 1 failure (damaged replica, integrity), 2 usage.\n",
 	  cmd_restore },
 	{ "debug", "inspect a segment file, or fetch a URL through holdfast's TLS",
-	  "usage: holdfast debug segment FILE\n"
+	  "usage: holdfast debug segment FILE [--key-file K] [--as DEV/GEN/seg/SEQ.zst]\n"
 	  "       holdfast debug fetch URL [--ca FILE]\n"
 	  "       holdfast debug s3 put KEY FILE | get KEY | head KEY | rm KEY | ls [PREFIX]\n"
 	  "                         [--max-keys N] [--ca FILE] [--timeout DURATION]\n"
 	  "\n"
 	  "segment checks a segment or snapshot file (spool or replica) and prints its\n"
-	  "header. fetch GETs URL (https://, or http:// to loopback) with holdfast's\n"
+	  "header; an encrypted one is opened with --key-file, bound to its name in\n"
+	  "the replica (its path's last components, or --as). fetch GETs URL (https://, or http:// to loopback) with holdfast's\n"
 	  "HTTP client and TLS (1.2 at least, certificate and host name always\n"
 	  "verified against FILE or the system CA bundle), writes the body to standard\n"
 	  "output and says the status and TLS version on standard error. s3 makes one\n"

@@ -19,6 +19,7 @@
 #include "datadir.h"
 #include "httpc.h"
 #include "port.h"
+#include "rcrypt.h"
 #include "replica.h"
 #include "s3.h"
 #include "seg.h"
@@ -532,7 +533,9 @@ static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
 ** if no snapshot header can be read. With AT_MS >= 0 only a snapshot sealed
 ** at or before AT_MS by a trusted clock counts (a later one cannot give the
 ** state at AT_MS): HF_ENOENT if there is none. A generation without a
-** snapshot is skipped (it cannot be restored); a header that cannot be read
+** snapshot is skipped (it cannot be restored), and so is a plaintext one
+** when there is a key (from before the key, or forged: said by the replica
+** layer; --allow-plaintext counts them); a header that cannot be read
 ** for any other reason fails the choice, said with VERB and the file's name:
 ** skipping it could choose an older generation and restore old data as if
 ** it were the latest. */
@@ -550,7 +553,8 @@ static int pick_generation(const struct replica *rp, const char *verb, const cha
 		struct seg_hdr h;
 
 		snprintf(rel, sizeof(rel), "%s/%s/snapshot.zst", dev, gens->v[i]);
-		if ((rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &len)) == HF_ENOENT) {
+		if ((rc = replica_read_head(rp, rel, SEG_HDR_SIZE, &buf, &len)) == HF_ENOENT ||
+		    (rc == HF_EACCES && rp->key)) {
 			rc = HF_OK;
 			continue;
 		}
@@ -607,14 +611,19 @@ static int pick_device(const struct replica *rp, const char *device, char *out, 
 }
 
 /* Opens the replica named on the command line (settings for S3 from the
-** environment and the defaults), with an optional CA bundle. */
-static int open_arg(const char *url, const char *ca, struct replica *rp)
+** environment and the defaults), with an optional CA bundle and key file. */
+static int open_arg(const char *url, const char *ca, const char *key, struct replica *rp)
 {
 	static struct cfg c;
 
 	cfg_init(&c);
 	if (ca && snprintf(c.s3_ca_file, sizeof(c.s3_ca_file), "%s", ca) >= (int)sizeof(c.s3_ca_file)) {
 		port_log("--ca %s: path too long", ca);
+		return HF_EINVAL;
+	}
+	if (key && snprintf(c.replica_key_file, sizeof(c.replica_key_file), "%s", key) >=
+			   (int)sizeof(c.replica_key_file)) {
+		port_log("--key-file %s: path too long", key);
 		return HF_EINVAL;
 	}
 	return replica_open(url, &c, rp);
@@ -671,9 +680,12 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	static const struct cli_opt opts[] = {
 		{ "help", 'h', false },	      { "device", 0, true }, { "generation", 0, true },
 		{ "seq", 0, true },	      { "output", 'o', true }, { "force", 0, false },
-		{ "time", 0, true },	      { "ca", 0, true },       { NULL, 0, false },
+		{ "time", 0, true },	      { "ca", 0, true },       { "key-file", 0, true },
+		{ "allow-plaintext", 0, false }, { NULL, 0, false },
 	};
 	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *ca = NULL, *val;
+	const char *key = NULL;
+	bool allow_plain = false;
 	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200], why[200];
 	uint64_t want_seq = UINT64_MAX, seq, follows;
 	int64_t want_ms = -1;
@@ -713,6 +725,8 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 		case 4: outp = val; break;
 		case 5: force = true; break;
 		case 7: ca = val; break;
+		case 8: key = val; break;
+		case 9: allow_plain = true; break;
 		default:
 			if ((want_ms = parse_utc(val)) < 0) {
 				port_log("restore: --time: '%s' is not YYYY-MM-DDTHH:MM:SSZ or @SECONDS "
@@ -732,8 +746,10 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 		port_log("restore: %s exists; give --force to replace it", outp);
 		return HF_EEXIST;
 	}
-	if ((rc = open_arg(replica, ca, rep)) != HF_OK ||
-	    (rc = pick_device(rep, device, dev, sizeof(dev))) != HF_OK)
+	if ((rc = open_arg(replica, ca, key, rep)) != HF_OK)
+		return rc;
+	rep->allow_plain = allow_plain;
+	if ((rc = pick_device(rep, device, dev, sizeof(dev))) != HF_OK)
 		return rc;
 	if ((rc = choose_generation(rep, dev, gen, want_ms, gname, sizeof(gname))) != HF_OK)
 		return rc;
@@ -939,7 +955,9 @@ static int ls_sealed(const struct replica *rep, const char *rel, int64_t *utc_ms
 		format_sealed(*utc_ms, when, len);
 	else
 		*utc_ms = -2;
-	if (rc == HF_ENOENT || rc == HF_ECORRUPT)
+	/* HF_EACCES: plaintext with a key, or encrypted without one (the
+	** replica layer said which): shown, as damage is, in the line. */
+	if (rc == HF_ENOENT || rc == HF_ECORRUPT || rc == HF_EACCES)
 		return HF_OK;
 	return rc == HF_OK ? HF_OK : ls_failed(rep, "read", rel, rc);
 }
@@ -1026,6 +1044,9 @@ static int ls_generation(const struct replica *rep, const char *dev, const char 
 	rc = read_manifest(rep, dev, gen, &follows, why, sizeof(why));
 	if (rc == HF_ENOENT || rc == HF_ECORRUPT)
 		snprintf(why, sizeof(why), "manifest %s", rc == HF_ECORRUPT ? "damaged" : "missing");
+	else if (rc == HF_EACCES)
+		snprintf(why, sizeof(why), "%s", rep->key ? "plaintext, not read (--allow-plaintext)" :
+							    "encrypted, not read (--key-file)");
 	else if (rc != HF_OK)
 		return ls_failed(rep, "read", rel, rc);
 	n = snprintf(gaps, sizeof(gaps), "%s",
@@ -1042,7 +1063,8 @@ static int ls_generation(const struct replica *rep, const char *dev, const char 
 
 /* The replica of this device's own holdfast.conf ([replica] url and its
 ** settings, credentials included), for replica ls run with none named. */
-static int open_conf(const struct cli_global *g, const char *ca, struct replica *rep)
+static int open_conf(const struct cli_global *g, const char *ca, const char *key,
+		     struct replica *rep)
 {
 	static struct cfg c;
 	char dir[PATH_MAX], conf[PATH_MAX + 32];
@@ -1064,16 +1086,22 @@ static int open_conf(const struct cli_global *g, const char *ca, struct replica 
 		port_log("--ca %s: path too long", ca);
 		return HF_EINVAL;
 	}
+	if (key && snprintf(c.replica_key_file, sizeof(c.replica_key_file), "%s", key) >=
+			   (int)sizeof(c.replica_key_file)) {
+		port_log("--key-file %s: path too long", key);
+		return HF_EINVAL;
+	}
 	return replica_open(c.replica, &c, rep);
 }
 
 static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
 {
-	const char *replica = NULL, *ca = NULL, *val;
+	const char *replica = NULL, *ca = NULL, *key = NULL, *val;
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
-					       { "devices", 0, false }, { NULL, 0, false } };
+					       { "devices", 0, false }, { "key-file", 0, true },
+					       { "allow-plaintext", 0, false }, { NULL, 0, false } };
 	struct ship_names devs, gens;
-	bool devices = false;
+	bool devices = false, allow_plain = false;
 	int r, idx, rc;
 
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
@@ -1083,14 +1111,19 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 			return CLI_HELP;
 		if (r == CLI_OPTION && idx == 1)
 			ca = val;
+		else if (r == CLI_OPTION && idx == 3)
+			key = val;
+		else if (r == CLI_OPTION && idx == 4)
+			allow_plain = true;
 		else if (r == CLI_OPTION)
 			devices = true;
 		else
 			replica = val;
 	}
-	rc = replica ? open_arg(replica, ca, rep) : open_conf(g, ca, rep);
+	rc = replica ? open_arg(replica, ca, key, rep) : open_conf(g, ca, key, rep);
 	if (rc != HF_OK)
 		return rc;
+	rep->allow_plain = allow_plain;
 	if ((rc = replica_list(rep, "", 0, NULL, &devs)) != HF_OK) {
 		if (rc == HF_ENOENT)
 			port_log("replica %s does not exist or holds nothing", rep->url);
@@ -1139,12 +1172,43 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	return rc;
 }
 
+/* replica keygen FILE [--id ID]: a new key file with one random key. */
+static int replica_keygen(struct cli_args *a, FILE *out)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "id", 0, true },
+					       { NULL, 0, false } };
+	const char *file = NULL, *id = NULL, *val;
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_OPTION && idx == 0)
+			return CLI_HELP;
+		if (r == CLI_OPTION)
+			id = val;
+		else if (file) {
+			port_log("replica keygen: one file only ('%s')", val);
+			return HF_EINVAL;
+		} else
+			file = val;
+	}
+	if (!file) {
+		port_log("replica keygen: usage: holdfast replica keygen FILE [--id ID]");
+		return HF_EINVAL;
+	}
+	if ((rc = rcrypt_keygen(file, id)) == HF_OK)
+		fprintf(out, "wrote a new replica key to %s (mode 0600); keep a copy off the "
+			"device: without it the replica cannot be restored\n", file);
+	return rc;
+}
+
 int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	const char *sub;
 
 	if (a->i >= a->argc) {
-		port_log("replica: which? ls [REPLICA]");
+		port_log("replica: which? ls [REPLICA] | keygen FILE");
 		return HF_EINVAL;
 	}
 	sub = a->argv[a->i++];
@@ -1152,7 +1216,9 @@ int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return CLI_HELP;
 	if (!strcmp(sub, "ls"))
 		return replica_ls(g, a, out);
-	port_log("replica: unknown subcommand '%s' (ls)", sub);
+	if (!strcmp(sub, "keygen"))
+		return replica_keygen(a, out);
+	port_log("replica: unknown subcommand '%s' (ls, keygen)", sub);
 	return HF_EINVAL;
 }
 
@@ -1363,6 +1429,78 @@ static int debug_s3(struct cli_args *a, FILE *out)
 	return rc;
 }
 
+/* The name FILE has in a replica, from its path's last components:
+** DEVICE/GEN/snapshot.zst, DEVICE/GEN/manifest or DEVICE/GEN/seg/SEQ.zst. */
+static const char *rel_of_path(const char *file)
+{
+	const char *after[4]; /* just after the last, the second last, ... '/' */
+	int n = 0;
+
+	for (const char *p = file + strlen(file); p > file && n < 4; p--)
+		if (p[-1] == '/')
+			after[n++] = p;
+	if (n >= 2 && !strncmp(after[1], "seg/", 4))
+		return n == 4 ? after[3] : n == 3 ? file : NULL;
+	return n >= 3 ? after[2] : n == 2 ? file : NULL;
+}
+
+/* debug segment FILE [--key-file K] [--as REL]: reads FILE, opening its
+** envelope with K's keys (bound to REL, by default FILE's last path
+** components as the replica names it). */
+static int debug_read(struct cli_args *a, const char **file, char **buf, size_t *len)
+{
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "key-file", 0, true },
+					       { "as", 0, true }, { NULL, 0, false } };
+	const char *key = NULL, *rel = NULL, *val;
+	struct rcrypt k;
+	char why[300];
+	size_t plain;
+	int r, idx, rc;
+
+	*file = NULL;
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL)
+			*file = val;
+		else if (idx == 0)
+			return CLI_HELP;
+		else if (idx == 1)
+			key = val;
+		else
+			rel = val;
+	}
+	if (!*file) {
+		port_log("debug segment: which file?");
+		return HF_EINVAL;
+	}
+	if ((rc = port_fs_read_file(*file, REPLICA_FILE_MAX, buf, len)) != HF_OK)
+		return rc;
+	if (!key && !rcrypt_is_sealed(*buf, *len))
+		return HF_OK;
+	rc = HF_ECORRUPT;
+	if (!key)
+		port_log("%s: encrypted; give --key-file (the [replica] key_file) to read it", *file);
+	else if (!rcrypt_is_sealed(*buf, *len))
+		port_log("%s: not encrypted but --key-file is given", *file);
+	else if (!rel && !(rel = rel_of_path(*file)))
+		port_log("%s: which name does it have in the replica? (--as DEVICE/GEN/seg/SEQ.zst)",
+			 *file);
+	else if ((rc = rcrypt_load(&k, key)) == HF_OK) {
+		if ((rc = rcrypt_open(&k, rel, (uint8_t *)*buf, *len, &plain, why, sizeof(why))) ==
+		    HF_OK)
+			*len = plain;
+		else
+			port_log("%s (as %s): %s", *file, rel, why);
+		rcrypt_free(&k);
+	}
+	if (rc != HF_OK) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct seg_hdr h;
@@ -1387,10 +1525,9 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	sub = a->argv[a->i++];
 	(void)sub;
-	file = a->argv[a->i++];
 	char *buf;
 	size_t len;
-	if ((rc = port_fs_read_file(file, REPLICA_FILE_MAX, &buf, &len)) != HF_OK)
+	if ((rc = debug_read(a, &file, &buf, &len)) != HF_OK)
 		return rc;
 	if ((rc = check_seg(file, buf, len, &h, &raw)) != HF_OK)
 		return rc;

@@ -2,12 +2,20 @@
 ** crypto.c: the mbedTLS wrapper (see crypto.h).
 */
 #include "mbedtls/base64.h"
+#include "mbedtls/chachapoly.h"
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/hkdf.h"
 #include "mbedtls/md.h"
 #include "mbedtls/md5.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/version.h"
 
+#include <string.h>
+
 #include "crypto.h"
+#include "err.h"
 
 const char *crypto_version(void)
 {
@@ -30,6 +38,82 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t
 {
 	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, key_len, msg, msg_len,
 			out);
+}
+
+int crypto_hmac_sha256_2(const uint8_t key[32], const void *a, size_t a_len, const void *b,
+			 size_t b_len, uint8_t out[32])
+{
+	mbedtls_md_context_t md;
+	int ret;
+
+	mbedtls_md_init(&md);
+	/* Only the setup's allocation can fail. */
+	ret = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
+	if (ret == 0)
+		ret = mbedtls_md_hmac_starts(&md, key, 32);
+	if (ret == 0)
+		ret = mbedtls_md_hmac_update(&md, a, a_len);
+	if (ret == 0)
+		ret = mbedtls_md_hmac_update(&md, b, b_len);
+	if (ret == 0)
+		ret = mbedtls_md_hmac_finish(&md, out);
+	mbedtls_md_free(&md); /* wipes the HMAC pads */
+	return ret == 0 ? HF_OK : HF_ENOMEM;
+}
+
+void crypto_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+			const char *info, uint8_t *out, size_t out_len)
+{
+	mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), salt, salt_len, ikm, ikm_len,
+		     (const unsigned char *)info, strlen(info), out, out_len);
+}
+
+void crypto_aead_seal(const uint8_t key[32], const uint8_t nonce[12], const void *ad,
+		      size_t ad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
+{
+	mbedtls_chachapoly_context c;
+
+	mbedtls_chachapoly_init(&c);
+	mbedtls_chachapoly_setkey(&c, key);
+	mbedtls_chachapoly_encrypt_and_tag(&c, len, nonce, ad, ad_len, in, out, tag);
+	mbedtls_chachapoly_free(&c); /* wipes the key schedule */
+}
+
+int crypto_aead_open(const uint8_t key[32], const uint8_t nonce[12], const void *ad,
+		     size_t ad_len, const uint8_t *in, size_t len, const uint8_t tag[16],
+		     uint8_t *out)
+{
+	mbedtls_chachapoly_context c;
+	int ret;
+
+	mbedtls_chachapoly_init(&c);
+	mbedtls_chachapoly_setkey(&c, key);
+	/* Compares the tags in constant time, and wipes OUT on a mismatch. */
+	ret = mbedtls_chachapoly_auth_decrypt(&c, len, nonce, ad, ad_len, tag, in, out);
+	mbedtls_chachapoly_free(&c);
+	return ret == 0 ? HF_OK : HF_ECORRUPT;
+}
+
+int crypto_random(void *buf, size_t len)
+{
+	mbedtls_entropy_context e;
+	mbedtls_ctr_drbg_context d;
+	int ret;
+
+	mbedtls_entropy_init(&e);
+	mbedtls_ctr_drbg_init(&d);
+	ret = mbedtls_ctr_drbg_seed(&d, mbedtls_entropy_func, &e,
+				    (const unsigned char *)"holdfast key", 12);
+	if (ret == 0)
+		ret = mbedtls_ctr_drbg_random(&d, buf, len);
+	mbedtls_ctr_drbg_free(&d);
+	mbedtls_entropy_free(&e);
+	return ret == 0 ? HF_OK : HF_ENOTSUP;
+}
+
+void crypto_zeroize(void *p, size_t len)
+{
+	mbedtls_platform_zeroize(p, len);
 }
 
 void crypto_md5(const void *data, size_t len, uint8_t out[16])

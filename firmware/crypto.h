@@ -21,6 +21,36 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
 			uint8_t out[32]);
 
+/* HMAC-SHA-256 under KEY of the concatenation of A (A_LEN bytes) and B:
+** HF_OK, or HF_ENOMEM. */
+int crypto_hmac_sha256_2(const uint8_t key[32], const void *a, size_t a_len, const void *b,
+			 size_t b_len, uint8_t out[32]);
+
+/* HKDF-SHA-256 (RFC 5869) of IKM with SALT and INFO into OUT_LEN bytes. */
+void crypto_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+			const char *info, uint8_t *out, size_t out_len);
+
+/* ChaCha20-Poly1305 (RFC 8439) under KEY with NONCE: seals LEN bytes of IN
+** into OUT (may be IN) and TAG. */
+void crypto_aead_seal(const uint8_t key[32], const uint8_t nonce[12], const void *ad,
+		      size_t ad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16]);
+
+/* Opens what crypto_aead_seal made: HF_OK, or HF_ECORRUPT (OUT wiped) if
+** TAG does not authenticate IN and AD under KEY and NONCE. OUT may be IN,
+** or lie 16 bytes or more before it (the chunks of a file shifted down as
+** they are opened: Poly1305 reads the ciphertext whole before ChaCha20
+** writes, and ChaCha20 writes each block after reading it). */
+int crypto_aead_open(const uint8_t key[32], const uint8_t nonce[12], const void *ad,
+		     size_t ad_len, const uint8_t *in, size_t len, const uint8_t tag[16],
+		     uint8_t *out);
+
+/* Fills BUF with LEN random bytes from mbedTLS's CTR_DRBG seeded by the
+** platform entropy (getrandom): for keys. */
+int crypto_random(void *buf, size_t len);
+
+/* Wipes a secret where the compiler cannot drop the stores. */
+void crypto_zeroize(void *p, size_t len);
+
 /* MD5 of LEN bytes at DATA. */
 void crypto_md5(const void *data, size_t len, uint8_t out[16]);
 

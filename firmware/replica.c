@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "port.h"
+#include "rcrypt.h"
 #include "replica.h"
 
 
@@ -51,6 +52,12 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->url, sizeof(r->url), "%s", url);
+	if (cfg && cfg->replica_key_file[0]) {
+		if (!(r->key = malloc(sizeof(*r->key))))
+			return HF_ENOMEM;
+		if ((rc = rcrypt_load(r->key, cfg->replica_key_file)) != HF_OK)
+			return rc;
+	}
 	if (!strncmp(url, "file://", 7) || url[0] == '/') {
 		snprintf(r->root, sizeof(r->root), "%s", url[0] == '/' ? url : url + 7);
 		return HF_OK;
@@ -146,6 +153,10 @@ void replica_close(struct replica *r)
 		s3_close(r->s3c);
 		free(r->s3c);
 	}
+	if (r->key) {
+		rcrypt_free(r->key);
+		free(r->key);
+	}
 	memset(r, 0, sizeof(*r)); /* the credentials */
 }
 
@@ -195,7 +206,81 @@ static int mkdirs(const struct replica *r, const char *rel)
 	return HF_OK;
 }
 
+/* ---- the envelope: thin hooks around the plain reads and writes ---- */
+
+/* Whether REL goes in the envelope when there is a key: the history
+** (segments, snapshots, manifests); not DEVICE/owner, which says only
+** which install ships under the name. */
+static bool enveloped(const struct replica *r, const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+
+	return r->key && strcmp(base ? base + 1 : rel, "owner") != 0;
+}
+
+/* Seals REL's LEN bytes at BUF into *OUT (malloc'd), or says why not. */
+static int seal(const struct replica *r, const char *rel, const void *buf, size_t len,
+		uint8_t **out, size_t *out_len)
+{
+	int rc = rcrypt_seal(r->key, rel, buf, len, out, out_len);
+
+	if (rc != HF_OK)
+		port_log("replica %s/%s: cannot encrypt it (%s)", r->url, rel, hf_strerror(rc));
+	return rc;
+}
+
+/* What was read of REL (BUF, LEN bytes; HEAD: only its start) as it must
+** be: opened in place if it is in an envelope and there is a key, refused
+** if it is in one and there is none, or if it is not and there is one
+** (unless plaintext is allowed). *LEN becomes the plaintext's length. */
+static int unseal(const struct replica *r, const char *rel, char *buf, size_t *len, bool head)
+{
+	char why[300];
+	size_t plain;
+	int rc;
+
+	if (!rcrypt_is_sealed(buf, *len)) {
+		if (!enveloped(r, rel) || r->allow_plain)
+			return HF_OK;
+		port_log("replica %s/%s: not encrypted but [replica] key_file is set (a file from "
+			 "before the key, or one forged; --allow-plaintext reads old replicas)", r->url,
+			 rel);
+		return HF_EACCES;
+	}
+	if (!r->key) {
+		port_log("replica %s/%s: encrypted; set [replica] key_file (restore and replica ls: "
+			 "--key-file FILE) to read it", r->url, rel);
+		return HF_EACCES;
+	}
+	rc = head ? rcrypt_open_head(r->key, rel, (uint8_t *)buf, *len, &plain, why, sizeof(why)) :
+		    rcrypt_open(r->key, rel, (uint8_t *)buf, *len, &plain, why, sizeof(why));
+	if (rc != HF_OK) {
+		port_log("replica %s/%s: %s", r->url, rel, why);
+		return rc;
+	}
+	buf[plain] = '\0'; /* as read: NUL-terminated */
+	*len = plain;
+	return HF_OK;
+}
+
+static int write_plain(const struct replica *r, const char *rel, const void *buf, size_t len);
+
 int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len)
+{
+	uint8_t *sealed;
+	size_t slen;
+	int rc;
+
+	if (!enveloped(r, rel))
+		return write_plain(r, rel, buf, len);
+	if ((rc = seal(r, rel, buf, len, &sealed, &slen)) != HF_OK)
+		return rc;
+	rc = write_plain(r, rel, sealed, slen);
+	free(sealed);
+	return rc;
+}
+
+static int write_plain(const struct replica *r, const char *rel, const void *buf, size_t len)
 {
 	char path[2200];
 	int rc;
@@ -222,13 +307,42 @@ int replica_write_file(const struct replica *r, const char *rel, const char *fro
 	size_t len;
 	int rc;
 
-	if (r->s3) {
+	if (r->s3 && !enveloped(r, rel)) {
 		key_of(r, rel, path, sizeof(path));
 		snprintf(state, sizeof(state), "%s.upload", from);
 		return s3_put_file(r->s3c, path, from, state);
 	}
 	if ((rc = port_fs_read_file(from, REPLICA_FILE_MAX, &buf, &len)) != HF_OK)
 		return rc;
+	if (r->s3) {
+		/* Streamed from a sealed copy beside FROM, kept until the upload
+		** is done: its mtime and size name the multipart upload a later
+		** call resumes (s3.c), and it is the same bytes if made again
+		** (rcrypt.c's salt), so a copy of the right size is that copy. */
+		char sealed_path[4400];
+		uint8_t *sealed;
+		uint64_t have;
+		int64_t mtime;
+		size_t slen;
+		snprintf(sealed_path, sizeof(sealed_path), "%s.sealed", from);
+		if (port_fs_stamp(sealed_path, &have, &mtime) != HF_OK ||
+		    have != rcrypt_sealed_len(len)) {
+			rc = seal(r, rel, buf, len, &sealed, &slen);
+			if (rc == HF_OK) {
+				rc = port_fs_replace(sealed_path, sealed, slen, 0600);
+				free(sealed);
+			}
+		}
+		free(buf);
+		if (rc == HF_OK) {
+			key_of(r, rel, path, sizeof(path));
+			snprintf(state, sizeof(state), "%s.upload", from);
+			rc = s3_put_file(r->s3c, path, sealed_path, state);
+		}
+		if (rc == HF_OK || rc == HF_EEXIST)
+			port_fs_unlink(sealed_path);
+		return rc;
+	}
 	rc = replica_write(r, rel, buf, len);
 	free(buf);
 	return rc;
@@ -267,18 +381,23 @@ int replica_read(const struct replica *r, const char *rel, char **buf, size_t *l
 
 	if (!r->s3) {
 		snprintf(path, sizeof(path), "%s/%s", r->root, rel);
-		return port_fs_read_file(path, REPLICA_FILE_MAX, buf, len);
+		rc = port_fs_read_file(path, REPLICA_FILE_MAX, buf, len);
+	} else {
+		key_of(r, rel, path, sizeof(path));
+		if ((rc = s3_get(r->s3c, path, gather_bounded, &g)) != HF_OK) {
+			free(g.b.p);
+			return rc;
+		}
+		if (!g.b.p && !(g.b.p = calloc(1, 1)))
+			return HF_ENOMEM;
+		*buf = g.b.p;
+		*len = g.b.len;
 	}
-	key_of(r, rel, path, sizeof(path));
-	if ((rc = s3_get(r->s3c, path, gather_bounded, &g)) != HF_OK) {
-		free(g.b.p);
-		return rc;
+	if (rc == HF_OK && (rc = unseal(r, rel, *buf, len, false)) != HF_OK) {
+		free(*buf);
+		*buf = NULL;
 	}
-	if (!g.b.p && !(g.b.p = calloc(1, 1)))
-		return HF_ENOMEM;
-	*buf = g.b.p;
-	*len = g.b.len;
-	return HF_OK;
+	return rc;
 }
 
 /* Gathers up to its cap and drops the rest (a server that ignored a range). */
@@ -290,8 +409,32 @@ static int gather_head(void *arg, const uint8_t *data, size_t len)
 	return take ? httpc_gather(&g->b, data, take) : 0;
 }
 
+static int read_head_plain(const struct replica *r, const char *rel, size_t cap, char **buf,
+			   size_t *len);
+
 int replica_read_head(const struct replica *r, const char *rel, size_t cap, char **buf,
 		      size_t *len)
+{
+	/* An envelope's first chunk is read whole to be checked. */
+	size_t want = r->key && cap < RCRYPT_HEAD_LEN ? RCRYPT_HEAD_LEN : cap;
+	int rc;
+
+	if (want < 6)
+		want = 6; /* enough to see the envelope's magic */
+	if ((rc = read_head_plain(r, rel, want, buf, len)) != HF_OK)
+		return rc;
+	if ((rc = unseal(r, rel, *buf, len, true)) != HF_OK) {
+		free(*buf);
+		*buf = NULL;
+		return rc;
+	}
+	if (*len > cap)
+		*len = cap;
+	return HF_OK;
+}
+
+static int read_head_plain(const struct replica *r, const char *rel, size_t cap, char **buf,
+			   size_t *len)
 {
 	char path[2200];
 	struct bounded g = { { 0 }, cap };

@@ -9,6 +9,14 @@
 ** from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY or the 0600 file named
 ** by [replica] credentials_file ("access_key = ..." and "secret_key = ...").
 ** Never from the command line, never logged.
+**
+** With [replica] key_file, segments, snapshots and manifests are written
+** in an authenticated, encrypted envelope (rcrypt.c) bound to their path,
+** and read back only if they open under one of its keys: a file that does
+** not authenticate is refused (HF_ECORRUPT, logged with its name), and
+** so is a plaintext one (HF_EACCES) unless allow_plain admits it (old
+** replicas). With no key an encrypted file is refused (HF_EACCES). Other
+** files (DEVICE/owner) stay plaintext.
 */
 #ifndef HF_REPLICA_H
 #define HF_REPLICA_H
@@ -19,6 +27,8 @@
 #include "cfg.h"
 #include "s3.h"
 #include "ship.h"
+
+struct rcrypt;
 
 /* The largest replica (or local) file read whole. */
 #define REPLICA_FILE_MAX (1024u * 1024 * 1024)
@@ -31,6 +41,8 @@ struct replica {
 	struct s3 *s3c;            /* its client: one kept-alive connection */
 	char bucket[256], prefix[512], region[64], ca[1024], pin[64];
 	char access_key[256], secret_key[256];
+	struct rcrypt *key;        /* [replica] key_file's keys, or NULL */
+	bool allow_plain;          /* with a key, plaintext files are read too */
 };
 
 /* Opens the replica URL (file:///DIR, a plain /DIR, or s3://BUCKET[/PREFIX]);

@@ -61,6 +61,8 @@ int ship_load(struct ship *s)
 			st->restart_ok = true;
 		else if (sscanf(line, "gaps %" SCNu64, &st->gaps) == 1)
 			;
+		else if (!strcmp(line, "encrypted"))
+			st->encrypted = true;
 		else if (!strncmp(line, "last_gap ", 9))
 			snprintf(st->last_gap, sizeof(st->last_gap), "%s", line + 9);
 	}
@@ -95,6 +97,8 @@ static int save(struct ship *s)
 	n += snprintf(text + n, sizeof(text) - n, "gaps %" PRIu64 "\n", st->gaps);
 	if (st->last_gap[0])
 		n += snprintf(text + n, sizeof(text) - n, "last_gap %s\n", st->last_gap);
+	if (st->encrypted)
+		n += snprintf(text + n, sizeof(text) - n, "encrypted\n");
 	return port_fs_replace(path, text, (size_t)n, 0600);
 }
 
@@ -424,6 +428,7 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 	s->st.gen_counter = (seen > s->st.gen_counter ? seen : s->st.gen_counter) + 1;
 	s->st.generation = s->st.gen_counter << 32 | port_random_u32();
 	s->st.have_gen = true;
+	s->st.encrypted = s->rep && s->rep->key;
 	s->st.seq = 0;
 	fill_hdr(s, &h, SEG_SNAPSHOT, now);
 	h.page_size = sn.page_size;
@@ -571,6 +576,19 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 				    s->st.last_gap);
 		if (rc == HF_OK)
 			snprintf(sealed, len, "snapshot of generation %016" PRIx64, s->st.generation);
+		return rc;
+	}
+	if (s->rep && s->st.encrypted != (s->rep->key != NULL)) {
+		/* The replica key_file was set or removed: restore reads a
+		** generation one way, so the next one starts now. */
+		rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, UINT32_MAX,
+				    s->rep->key ? "[replica] key_file was set: the history is "
+						  "encrypted from this generation on" :
+						  "[replica] key_file was removed: the history is "
+						  "plaintext from this generation on");
+		if (rc == HF_OK)
+			snprintf(sealed, len, "snapshot of generation %016" PRIx64 " (key_file changed)",
+				 s->st.generation);
 		return rc;
 	}
 	if (hrc == HF_ENOENT) {
@@ -1215,6 +1233,20 @@ int ship_upload(struct ship *s, unsigned *copied)
 			snprintf(seg, sizeof(seg), "%.*s", (int)strlen(state) - 7, state);
 			if (port_fs_kind(seg, &kind) == HF_OK && kind == PORT_FS_NONE)
 				replica_forget_upload(s->rep, state);
+		}
+	}
+	free(ns.v);
+	ns.v = NULL;
+	/* Sealed copies (replica.c, with a key_file) of spool files that are
+	** gone: nothing will upload them. */
+	if (rc == HF_OK && ship_list(s->spool, SPOOL_NAME_LEN + 7, ".sealed", &ns) == HF_OK) {
+		for (size_t i = 0; i < ns.n; i++) {
+			char copy[4300], seg[4300];
+			enum port_fs_kind kind;
+			snprintf(copy, sizeof(copy), "%s/%s", s->spool, ns.v[i]);
+			snprintf(seg, sizeof(seg), "%.*s", (int)strlen(copy) - 7, copy);
+			if (port_fs_kind(seg, &kind) == HF_OK && kind == PORT_FS_NONE)
+				port_fs_unlink(copy);
 		}
 	}
 	free(ns.v);

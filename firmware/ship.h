@@ -40,6 +40,8 @@ struct ship_state {
 	uint64_t gaps;          /* generations started because history broke */
 	char last_gap[160];     /* why the last one did (the current generation's
 				 * manifest says so in the replica) */
+	bool encrypted;         /* the current generation started with a replica
+				 * key_file: a generation is all sealed or all plain */
 };
 
 struct replica;

@@ -149,6 +149,10 @@ int port_fs_list(const char *dir, int (*fn)(void *arg, const char *name), void *
 /* The permission bits of PATH (symlinks followed). */
 int port_fs_mode(const char *path, mode_t *mode);
 
+/* As port_fs_mode, and *MINE: whether our effective uid owns PATH (a
+** secret's file must be ours alone). */
+int port_fs_mode_owner(const char *path, mode_t *mode, bool *mine);
+
 /* Size and modification time (ns) of PATH; HF_ENOENT (not logged) if none. */
 int port_fs_stamp(const char *path, uint64_t *size, int64_t *mtime_ns);
 

@@ -575,6 +575,17 @@ int port_fs_lock(const char *path, int *fd)
 	return HF_OK;
 }
 
+int port_fs_mode_owner(const char *path, mode_t *mode, bool *mine)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return port_syserr("stat", path, errno);
+	*mode = st.st_mode & 07777;
+	*mine = st.st_uid == geteuid();
+	return HF_OK;
+}
+
 int port_fs_mode(const char *path, mode_t *mode)
 {
 	struct stat st;
