@@ -750,6 +750,11 @@ int ship_manifest_parse(const char *text, size_t len, const char *device, uint64
 	if (end - p < 5 || memcmp(p, "gap ", 4) != 0 || !(nl = memchr(p, '\n', end - p)) ||
 	    nl + 1 != end)
 		return HF_ECORRUPT;
+	/* Only printable text: it is shown by replica ls, and a replica can
+	** hold anything (an escape sequence, a forged line). */
+	for (const char *c = p + 4; c < nl; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return HF_ECORRUPT;
 	snprintf(why, why_len, "%.*s", (int)(nl - p - 4), p + 4);
 	return HF_OK;
 }
