@@ -260,10 +260,14 @@ void replica_forget_upload(const struct replica *r, const char *state)
 }
 
 /* Opens REL of directory replica R: below its root, no symbolic link
-** followed, nothing but a regular file (port_fs_open_beneath). */
+** followed, nothing but a regular file (port_fs_open_beneath). A link or a
+** FIFO where a replica file should be is damage (HF_ECORRUPT), as a file
+** that fails its checksum. */
 static int open_rel(const struct replica *r, const char *rel, int *fd, uint64_t *size)
 {
-	return port_fs_open_beneath(r->root, rel, fd, size);
+	int rc = port_fs_open_beneath(r->root, rel, fd, size);
+
+	return rc == HF_EINVAL ? HF_ECORRUPT : rc;
 }
 
 int replica_read_max(const struct replica *r, const char *rel, size_t cap, char **buf,

@@ -9,6 +9,7 @@
 #include "port.h"
 #include "seg.h"
 #include "zstd.h"
+#include "zstd_errors.h"
 
 /* Level 3: zstd's default; on these CPUs higher levels cost more time than
 ** the bytes they save on a page-structured log are worth. */
@@ -325,8 +326,13 @@ int seg_body(const uint8_t *buf, const struct seg_hdr *h, seg_page_fn fn, void *
 		ZSTD_outBuffer out = { rec, rec_len, fill };
 		left = ZSTD_decompressStream(d, &out, &in);
 		if (ZSTD_isError(left)) {
-			snprintf(why, why_len, "body: zstd: %s (after %u of npages = %u records)",
-				 ZSTD_getErrorName(left), count, h->npages);
+			/* (The vendored zstd is built without its error strings.) */
+			ZSTD_ErrorCode e = ZSTD_getErrorCode(left);
+			snprintf(why, why_len, "body: %s (zstd error %d, after %u of npages = %u "
+				 "records)", e == ZSTD_error_frameParameter_windowTooLarge ?
+				 "the zstd frame asks for a window over 8 MiB" :
+				 e == ZSTD_error_prefix_unknown ? "not a zstd frame" :
+				 "not a valid zstd frame", (int)e, count, h->npages);
 			goto out;
 		}
 		fill = out.pos;

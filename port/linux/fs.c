@@ -514,6 +514,12 @@ int port_fs_open_beneath(const char *root, const char *rel, int *fd, uint64_t *s
 		f = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
 				      (slash ? O_DIRECTORY : 0));
 		e = errno;
+		if (f < 0 && slash && e == ENOTDIR) {
+			/* O_DIRECTORY on a link says ENOTDIR: tell which it is. */
+			struct stat ls;
+			if (fstatat(dfd, comp, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode))
+				e = ELOOP;
+		}
 		port_sys.close(dfd);
 		if (f < 0) {
 			if (e == ENOENT)
