@@ -434,7 +434,7 @@ int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
 ** quote up to four. */
 static const char *safe(const char *s)
 {
-	static char ring[4][400];
+	static char ring[4][1600];
 	static unsigned next;
 	char *out = ring[next++ % 4];
 
