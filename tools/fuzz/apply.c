@@ -11,7 +11,7 @@
 **   sh tools/fuzz/build-libs.sh
 **   clang -g -O1 -fsanitize=fuzzer,address,undefined $(sh tools/fuzz/flags.sh) \
 **     -o build/fuzz/apply tools/fuzz/apply.c firmware/restore.c firmware/seg.c \
-**     firmware/crypto.c port/linux/sys.c port/linux/fs.c port/linux/proc.c \
+**     firmware/crypto.c port/linux/sys.c port/linux/clock.c port/linux/fs.c port/linux/proc.c \
 **     build/fuzz/libzstd.a build/fuzz/libmbedcrypto.a
 **   build/fuzz/apply -max_total_time=30 -max_len=300000 tools/fuzz/corpus/apply
 */

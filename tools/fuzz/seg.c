@@ -11,7 +11,7 @@
 **   sh tools/fuzz/build-libs.sh   # build/fuzz/libzstd.a, libmbedcrypto.a
 **   clang -g -O1 -fsanitize=fuzzer,address,undefined $(sh tools/fuzz/flags.sh) \
 **     -o build/fuzz/seg tools/fuzz/seg.c firmware/seg.c firmware/crypto.c \
-**     port/linux/sys.c build/fuzz/libzstd.a build/fuzz/libmbedcrypto.a
+**     port/linux/sys.c port/linux/clock.c build/fuzz/libzstd.a build/fuzz/libmbedcrypto.a
 **   build/fuzz/seg -max_total_time=30 -max_len=300000 tools/fuzz/corpus/seg
 */
 #include <stdint.h>
