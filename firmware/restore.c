@@ -46,6 +46,7 @@ void restore_escape(const char *s, size_t n, char *out, size_t cap)
 int restore_begin(struct restore_out *o, const char *path)
 {
 	const char *slash = strrchr(path, '/');
+	int rc;
 
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
@@ -55,7 +56,18 @@ int restore_begin(struct restore_out *o, const char *path)
 		snprintf(o->dir, sizeof(o->dir), "/");
 	else
 		snprintf(o->dir, sizeof(o->dir), "%.*s", (int)(slash - path), path);
-	return port_fs_create(path, 0600, &o->fd);
+	if ((rc = port_fs_create(path, 0600, &o->fd)) != HF_OK)
+		return rc;
+	/* Measured once, with the staging file empty: the database must fit
+	** in it as a whole. Measured again per file, a header could grow a
+	** sparse file by the free space each time, past anything the disk
+	** holds (and past what integrity_check can walk). */
+	if ((rc = port_fs_free_space(o->dir, &o->room)) != HF_OK) {
+		port_close(o->fd);
+		o->fd = -1;
+		port_fs_unlink(path);
+	}
+	return rc;
 }
 
 static int put_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, size_t why_len)
@@ -92,7 +104,7 @@ static int put_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, si
 int restore_apply(struct restore_out *o, const uint8_t *buf, const struct seg_hdr *h,
 		  char *why, size_t why_len)
 {
-	uint64_t size = (uint64_t)h->db_pages * h->page_size, now, space;
+	uint64_t size = (uint64_t)h->db_pages * h->page_size;
 	int rc;
 
 	if (!o->have && h->kind != SEG_SNAPSHOT) {
@@ -110,18 +122,11 @@ int restore_apply(struct restore_out *o, const uint8_t *buf, const struct seg_hd
 		return HF_ECORRUPT;
 	}
 	/* The disk it takes, before a byte of it is written. */
-	now = (uint64_t)o->db_pages * o->page_size;
-	if (size > now) {
-		if ((rc = port_fs_free_space(o->dir, &space)) != HF_OK) {
-			snprintf(why, why_len, "cannot tell the free space in %s", o->dir);
-			return rc;
-		}
-		if (size - now > space) {
-			snprintf(why, why_len, "header field db_pages = %u means a database of %llu "
-				 "bytes; %s has %llu bytes free", h->db_pages,
-				 (unsigned long long)size, o->dir, (unsigned long long)space);
-			return HF_ENOSPC;
-		}
+	if (size > o->room) {
+		snprintf(why, why_len, "header field db_pages = %u means a database of %llu bytes; "
+			 "%s had %llu bytes free", h->db_pages, (unsigned long long)size, o->dir,
+			 (unsigned long long)o->room);
+		return HF_ENOSPC;
 	}
 	o->page_size = h->page_size;
 	if ((rc = seg_body(buf, h, put_page, o, why, why_len)) != HF_OK)

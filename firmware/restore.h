@@ -26,10 +26,12 @@ struct restore_out {
 	char dir[1024];            /* the output's directory, for its free space */
 	uint32_t page_size;        /* set by the snapshot */
 	uint32_t db_pages;         /* the size the last file applied left */
+	uint64_t room;             /* free space when the staging file was made */
 	bool have;                 /* a snapshot was applied */
 };
 
-/* Creates (or empties) PATH, the staging file, mode 0600. */
+/* Creates (or empties) PATH, the staging file, mode 0600, and notes the
+** free space there: the database restored must fit in it. */
 int restore_begin(struct restore_out *o, const char *path);
 
 /*
