@@ -442,13 +442,22 @@ static const char *safe(const char *s)
 	return out;
 }
 
-/* The name rules for a device (as [replica] device): letters, digits, '.',
-** '_' and '-', not starting with '.' (nor a digit), at most the header's 32
-** bytes. Anything else in a replica is not ours: refused before it becomes
-** part of a path ("../x" would read outside the replica). */
+/* The name rules for a device, as ship.c makes one ([replica] device, or
+** the host name with anything else made '_'): 1 to 32 letters, digits, '.',
+** '_' and '-', not starting with '.' (so never "." or ".."). Anything else
+** in a replica is not ours: refused before it becomes part of a path
+** ("../x" would read outside the replica). */
 static bool device_name_ok(const char *s)
 {
-	return jlog_name_is_valid(s) && s[0] != '.' && strlen(s) <= SEG_DEVICE_MAX;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > SEG_DEVICE_MAX || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
 }
 
 /* A generation directory's name: 16 lower-case hex digits. */
@@ -581,7 +590,7 @@ static int pick_device(const struct replica *rp, const char *device, char *out, 
 	if (device) {
 		if (!device_name_ok(device)) {
 			port_log("restore: --device '%s': not a device name (letters, digits, '.', '_' "
-				 "and '-', at most %d, not starting with '.' or a digit)",
+				 "and '-', at most %d, not starting with '.')",
 				 safe(device), SEG_DEVICE_MAX);
 			return HF_EINVAL;
 		}
