@@ -21,6 +21,7 @@
 #include "port.h"
 #include "rcrypt.h"
 #include "replica.h"
+#include "restore.h"
 #include "s3.h"
 #include "seg.h"
 #include "ship.h"
@@ -422,37 +423,80 @@ int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 /* ---- reading a replica ------------------------------------------------------------ */
 
-/* Checks segment file BUF (freed here), named NAME in the message. */
-static int check_seg(const char *name, char *buf, size_t len, struct seg_hdr *h, uint8_t **raw)
-{
-	char why[200];
-	int rc = seg_decode((const uint8_t *)buf, len, h, raw, why, sizeof(why));
+/*
+** A manifest is a few short lines (ship_manifest: a 512-byte buffer today);
+** 64 KiB leaves a later format room for more (a key id, a nonce) while a
+** hostile replica cannot make us read more than that before refusing it.
+*/
+#define MANIFEST_MAX (64u * 1024)
 
-	free(buf);
-	if (rc != HF_OK)
-		port_log("%s: %s", name, why);
-	return rc;
+/* S from a replica (a name, a header field), safe to print: see
+** restore_escape. Each call has its own buffer of the ring, so a message may
+** quote up to four. */
+static const char *safe(const char *s)
+{
+	static char ring[4][1600];
+	static unsigned next;
+	char *out = ring[next++ % 4];
+
+	restore_escape(s, strlen(s), out, sizeof(ring[0]));
+	return out;
 }
 
-/* Reads and checks one replica file; the message names it. */
-static int load_seg(const struct replica *rp, const char *rel, struct seg_hdr *h, uint8_t **raw)
+/* The name rules for a device, as ship.c makes one ([replica] device, or
+** the host name with anything else made '_'): 1 to 32 letters, digits, '.',
+** '_' and '-', not starting with '.' (so never "." or ".."). Anything else
+** in a replica is not ours: refused before it becomes part of a path
+** ("../x" would read outside the replica). */
+static bool device_name_ok(const char *s)
 {
-	char name[1500];
-	char *buf;
-	size_t len;
-	int rc = replica_read(rp, rel, &buf, &len);
+	size_t n = strlen(s);
 
-	snprintf(name, sizeof(name), "restore: %s/%s", rp->url, rel);
+	if (n == 0 || n > SEG_DEVICE_MAX || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+/* A generation directory's name: 16 lower-case hex digits. */
+static bool gen_name_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 16;
+}
+
+/* Reads replica file REL whole and checks it (seg_check): *BUF (caller
+** frees) and H on success; said with VERB and the file's name on failure. */
+static int load_seg(const struct replica *rp, const char *verb, const char *rel,
+		    struct seg_hdr *h, char **buf, size_t *len)
+{
+	char why[300] = "";
+	int rc = replica_read(rp, rel, buf, len);
+
 	if (rc != HF_OK) {
-		port_log("%s: cannot read it (%s)", name, hf_strerror(rc));
-		return rc;
+		port_log("%s: %s/%s: cannot read it (%s)", verb, safe(rp->url), safe(rel),
+			 hf_strerror(rc));
+		return rc == HF_ENOENT || rc == HF_EINVAL || rc == HF_ETOOBIG ? HF_ECORRUPT : rc;
 	}
-	return check_seg(name, buf, len, h, raw);
+	if ((rc = seg_check((const uint8_t *)*buf, *len, h, why, sizeof(why))) != HF_OK) {
+		port_log("%s: %s/%s: %s", verb, safe(rp->url), safe(rel), why);
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
 }
 
 /* Reads generation GEN's manifest, which must be what ship.c writes for it:
 ** HF_ENOENT if it is missing, HF_ECORRUPT if it is not that. *FOLLOWS and
-** WHY: its gap record (0 and "" in the first generation). Says nothing. */
+** WHY: its gap record (0 and "" in the first generation). Says nothing but
+** what the read itself logs. */
 static int read_manifest(const struct replica *rp, const char *dev, const char *gen,
 			 uint64_t *follows, char *why, size_t why_len)
 {
@@ -462,8 +506,8 @@ static int read_manifest(const struct replica *rp, const char *dev, const char *
 	int rc;
 
 	snprintf(rel, sizeof(rel), "%s/%s/manifest", dev, gen);
-	if ((rc = replica_read(rp, rel, &text, &len)) != HF_OK)
-		return rc;
+	if ((rc = replica_read_max(rp, rel, MANIFEST_MAX, &text, &len)) != HF_OK)
+		return rc == HF_EINVAL || rc == HF_ETOOBIG ? HF_ECORRUPT : rc;
 	rc = ship_manifest_parse(text, len, dev, strtoull(gen, NULL, 16), follows, why, why_len);
 	free(text);
 	return rc;
@@ -478,53 +522,11 @@ static int check_manifest(const struct replica *rp, const char *dev, const char 
 
 	if (rc == HF_ECORRUPT)
 		port_log("restore: %s/%s/%s/manifest: not the manifest of device %s generation %s "
-			 "(damaged?)", rp->url, dev, gen, dev, gen);
+			 "(damaged?)", safe(rp->url), dev, gen, dev, gen);
 	else if (rc != HF_OK)
-		port_log("restore: cannot read %s/%s/%s/manifest (%s)", rp->url, dev, gen,
+		port_log("restore: cannot read %s/%s/%s/manifest (%s)", safe(rp->url), dev, gen,
 			 hf_strerror(rc));
 	return rc == HF_ENOENT ? HF_ECORRUPT : rc;
-}
-
-struct image {
-	uint8_t *buf;
-	size_t len, cap;
-};
-
-static int apply(struct image *im, const struct seg_hdr *h, const uint8_t *raw)
-{
-	size_t want = (size_t)h->db_pages * h->page_size;
-
-	for (uint32_t i = 0; i < h->npages; i++) {
-		const uint8_t *page;
-		uint32_t pgno = seg_record(raw, h->page_size, i, &page);
-		size_t end = (size_t)pgno * h->page_size;
-		if (end > want)
-			continue;
-		if (end > im->cap) {
-			size_t cap = im->cap ? im->cap : (size_t)h->page_size * 64;
-			uint8_t *b;
-			while (cap < end)
-				cap *= 2;
-			if (!(b = realloc(im->buf, cap)))
-				return HF_ENOMEM;
-			memset(b + im->cap, 0, cap - im->cap);
-			im->buf = b;
-			im->cap = cap;
-		}
-		memcpy(im->buf + end - h->page_size, page, h->page_size);
-		if (end > im->len)
-			im->len = end;
-	}
-	if (want > im->cap) {
-		uint8_t *b = realloc(im->buf, want);
-		if (!b)
-			return HF_ENOMEM;
-		memset(b + im->cap, 0, want - im->cap);
-		im->buf = b;
-		im->cap = want;
-	}
-	im->len = want;
-	return HF_OK;
 }
 
 /* Picks *BEST among GENS of DEV: the generation whose snapshot was taken
@@ -559,12 +561,13 @@ static int pick_generation(const struct replica *rp, const char *verb, const cha
 			continue;
 		}
 		if (rc != HF_OK) {
-			port_log("%s: cannot read %s/%s (%s)", verb, rp->url, rel, hf_strerror(rc));
+			port_log("%s: cannot read %s/%s (%s)", verb, safe(rp->url), safe(rel),
+				 hf_strerror(rc));
 			break;
 		}
 		if ((rc = seg_peek((const uint8_t *)buf, len, &h)) != HF_OK)
 			port_log("%s: %s/%s: not a snapshot header (damaged?); name a generation with "
-				 "--generation", verb, rp->url, rel);
+				 "--generation", verb, safe(rp->url), safe(rel));
 		else if ((at_ms < 0 || (h.utc_ms >= 0 && h.utc_ms <= at_ms)) &&
 			 (!found || h.boot > best_boot || (h.boot == best_boot && h.mono_ms >= best_mono))) {
 			*best = i;
@@ -589,6 +592,12 @@ static int pick_device(const struct replica *rp, const char *device, char *out, 
 	int rc;
 
 	if (device) {
+		if (!device_name_ok(device)) {
+			port_log("restore: --device '%s': not a device name (letters, digits, '.', '_' "
+				 "and '-', at most %d, not starting with '.')",
+				 safe(device), SEG_DEVICE_MAX);
+			return HF_EINVAL;
+		}
 		snprintf(out, len, "%s", device);
 		return HF_OK;
 	}
@@ -604,6 +613,12 @@ static int pick_device(const struct replica *rp, const char *device, char *out, 
 			 l.n ? "" : " (nothing shipped yet)");
 		free(l.v);
 		return HF_EINVAL;
+	}
+	if (!device_name_ok(l.v[0])) {
+		port_log("replica %s: its only entry '%s' is not a device name; not read",
+			 safe(rp->url), safe(l.v[0]));
+		free(l.v);
+		return HF_ECORRUPT;
 	}
 	snprintf(out, len, "%s", l.v[0]);
 	free(l.v);
@@ -631,6 +646,19 @@ static int open_arg(const char *url, const char *ca, const char *key, struct rep
 
 static int64_t parse_utc(const char *v);
 
+/* Drops from L the names that are not generations (a name with an escape
+** sequence, say); returns how many are left. */
+static size_t keep_gen_names(struct ship_names *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (gen_name_ok(l->v[i]) && n++ != i)
+			memcpy(l->v[n - 1], l->v[i], sizeof(l->v[i]));
+	l->n = n;
+	return n;
+}
+
 /* The generation to restore, into GNAME: GEN if given (it must be there),
 ** else the newest one (pick_generation), or with WANT_MS >= 0 the newest
 ** whose snapshot is at or before it. */
@@ -642,7 +670,7 @@ static int choose_generation(const struct replica *rep, const char *dev, const c
 	size_t best = 0;
 	int rc;
 
-	if ((rc = replica_list(rep, dev, 16, NULL, &gens)) == HF_OK && !gens.n)
+	if ((rc = replica_list(rep, dev, 16, NULL, &gens)) == HF_OK && !keep_gen_names(&gens))
 		rc = HF_ENOENT;
 	if (rc != HF_OK) {
 		if (rc == HF_ENOENT)
@@ -653,7 +681,10 @@ static int choose_generation(const struct replica *rep, const char *dev, const c
 		free(gens.v);
 		return rc == HF_ENOENT ? HF_EINVAL : rc;
 	}
-	if (gen) {
+	if (gen && !gen_name_ok(gen)) {
+		port_log("restore: --generation '%s': not a generation (16 hex digits)", safe(gen));
+		rc = HF_EINVAL;
+	} else if (gen) {
 		rc = HF_EINVAL;
 		for (size_t i = 0; i < gens.n; i++)
 			if (!strcmp(gens.v[i], gen))
@@ -686,15 +717,16 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *ca = NULL, *val;
 	const char *key = NULL;
 	bool allow_plain = false;
-	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200], why[200];
+	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200], why[300];
 	uint64_t want_seq = UINT64_MAX, seq, follows;
 	int64_t want_ms = -1;
-	struct image im = { 0 };
+	struct restore_out o;
 	struct seg_hdr h, prev;
-	struct ship_names segs;
+	struct ship_names segs = { 0 };
 	enum port_fs_kind kind;
 	bool force = false, ok;
-	uint8_t *raw = NULL;
+	char *buf = NULL;
+	size_t len;
 	int r, idx, rc;
 
 	(void)g;
@@ -737,7 +769,7 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	}
 	if (!replica || !outp) {
 		port_log("restore: usage: holdfast restore REPLICA -o OUT.db [--seq N] "
-			 "[--generation G] [--device D] [--force]");
+			 "[--generation G] [--device D] [--force] [--key-file K [--allow-plaintext]]");
 		return HF_EINVAL;
 	}
 	if ((rc = port_fs_kind(outp, &kind)) != HF_OK)
@@ -754,16 +786,22 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	if ((rc = choose_generation(rep, dev, gen, want_ms, gname, sizeof(gname))) != HF_OK)
 		return rc;
 	snprintf(grel, sizeof(grel), "%s/%s", dev, gname);
-
 	if ((rc = check_manifest(rep, dev, gname, &follows, why, sizeof(why))) != HF_OK)
 		return rc;
-	snprintf(rel, sizeof(rel), "%s/snapshot.zst", grel);
-	if ((rc = load_seg(rep, rel, &h, &raw)) != HF_OK)
+	/* The database is rebuilt page by page in the staging file (restore.c:
+	** never in memory), checked, and only then moved to OUT. */
+	snprintf(stage, sizeof(stage), "%s.restoring", outp);
+	if ((rc = restore_begin(&o, stage)) != HF_OK)
 		return rc;
+	snprintf(rel, sizeof(rel), "%s/snapshot.zst", grel);
+	if ((rc = load_seg(rep, "restore", rel, &h, &buf, &len)) != HF_OK)
+		goto fail;
 	if (h.kind != SEG_SNAPSHOT || h.seq != 0 || strcmp(h.device, dev) != 0) {
-		port_log("restore: %s/%s: not this generation's snapshot", rep->url, rel);
-		free(raw);
-		return HF_ECORRUPT;
+		port_log("restore: %s/%s: not this generation's snapshot (header fields kind = %u, "
+			 "seq = %" PRIu64 ", device = '%s')", safe(rep->url), rel, (unsigned)h.kind,
+			 h.seq, safe(h.device));
+		rc = HF_ECORRUPT;
+		goto fail;
 	}
 	if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
 		/* --generation with --time: its snapshot must be old enough. */
@@ -772,40 +810,44 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 			units_format_utc(h.utc_ms, false, when, sizeof(when));
 		port_log("restore: generation %s of device %s starts after the time asked for (its "
 			 "snapshot was sealed %s)", gname, dev, when);
-		free(raw);
-		return HF_ENOENT;
+		rc = HF_ENOENT;
+		goto fail;
 	}
-	rc = apply(&im, &h, raw);
-	free(raw);
-	raw = NULL;
+	if ((rc = restore_apply(&o, (const uint8_t *)buf, &h, why, sizeof(why))) != HF_OK) {
+		port_log("restore: %s/%s: %s", safe(rep->url), rel, why);
+		goto fail;
+	}
+	free(buf);
+	buf = NULL;
 	prev = h;
 	seq = 0;
 	/* Only "not there" means no segment was shipped: any other failure to
 	** list them would restore the snapshot alone, old data that looks
 	** like the latest. */
 	snprintf(rel, sizeof(rel), "%s/seg", grel);
-	if (rc == HF_OK && (rc = replica_list(rep, rel, 20, ".zst", &segs)) == HF_ENOENT) {
+	if ((rc = replica_list(rep, rel, 20, ".zst", &segs)) == HF_ENOENT) {
 		rc = HF_OK;
 	} else if (rc != HF_OK) {
-		port_log("restore: cannot list the segments in %s/%s (%s); nothing restored", rep->url,
-			 rel, hf_strerror(rc));
-		free(im.buf);
-		return rc;
+		port_log("restore: cannot list the segments in %s/%s (%s); nothing restored",
+			 safe(rep->url), rel, hf_strerror(rc));
+		goto fail;
 	}
 	for (size_t i = 0; rc == HF_OK && i < segs.n && seq < want_seq; i++) {
-		uint64_t s = strtoull(segs.v[i], NULL, 16);
-		if (s != seq + 1) {
+		char *end;
+		uint64_t s = strtoull(segs.v[i], &end, 16);
+		if (s != seq + 1 || strcmp(end, ".zst") != 0) {
 			port_log("restore: segment %" PRIu64 " is missing from %s/%s/seg; stopping at %"
-				 PRIu64, seq + 1, rep->url, grel, seq);
+				 PRIu64, seq + 1, safe(rep->url), grel, seq);
 			break;
 		}
 		snprintf(rel, sizeof(rel), "%s/seg/%s", grel, segs.v[i]);
-		if ((rc = load_seg(rep, rel, &h, &raw)) != HF_OK)
+		if ((rc = load_seg(rep, "restore", rel, &h, &buf, &len)) != HF_OK)
 			break;
 		if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
 			/* Sealed after the time asked for, or when wall time was not
 			** trusted (its time is unknown): stop before it. */
-			free(raw);
+			free(buf);
+			buf = NULL;
 			break;
 		}
 		bool same_wal = h.salt[0] == prev.salt[0] && h.salt[1] == prev.salt[1];
@@ -813,13 +855,17 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 		    strcmp(h.device, dev) != 0 || h.page_size != prev.page_size ||
 		    h.frame_first != (same_wal ? prev.frame_end : 0)) {
 			port_log("restore: %s/%s does not continue segment %" PRIu64
-				 " (seq, generation, page size or WAL frames differ)", rep->url, rel, seq);
+				 " (seq, generation, page size or WAL frames differ)", safe(rep->url),
+				 rel, seq);
 			rc = HF_ECORRUPT;
-			free(raw);
 			break;
 		}
-		rc = apply(&im, &h, raw);
-		free(raw);
+		if ((rc = restore_apply(&o, (const uint8_t *)buf, &h, why, sizeof(why))) != HF_OK) {
+			port_log("restore: %s/%s: %s", safe(rep->url), rel, why);
+			break;
+		}
+		free(buf);
+		buf = NULL;
 		prev = h;
 		seq = s;
 		if (port_stderr_is_tty())
@@ -830,34 +876,27 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	free(segs.v);
 	if (rc == HF_OK && want_seq != UINT64_MAX && seq != want_seq) {
 		port_log("restore: segment %" PRIu64 " is not in %s/%s (it holds up to %" PRIu64 ")",
-			 want_seq, rep->url, grel, seq);
+			 want_seq, safe(rep->url), grel, seq);
 		rc = HF_ENOENT;
 	}
-	if (rc != HF_OK) {
-		free(im.buf);
-		return rc;
-	}
-	/* Staged, checked, then moved into place. */
-	snprintf(stage, sizeof(stage), "%s.restoring", outp);
-	if ((rc = port_fs_replace(stage, im.buf, im.len, 0600)) != HF_OK) {
-		free(im.buf);
-		return rc;
-	}
-	free(im.buf);
+	if (rc != HF_OK || (rc = restore_finish(&o)) != HF_OK)
+		goto fail;
 	rc = jlog_integrity_file(stage, &ok, problem, sizeof(problem));
 	if (rc == HF_OK && !ok) {
-		port_log("restore: the rebuilt database fails integrity_check: %s", problem);
+		port_log("restore: the rebuilt database fails integrity_check: %s", safe(problem));
 		rc = HF_ECORRUPT;
 	}
 	if (rc == HF_OK)
 		rc = port_fs_rename(stage, outp);
-	if (rc != HF_OK) {
-		port_fs_unlink(stage);
-		return rc;
-	}
+	if (rc != HF_OK)
+		goto fail;
 	fprintf(out, "restored %s generation %s up to segment %" PRIu64 " (%u pages) to %s; "
 		"integrity_check ok\n", dev, gname, seq, prev.db_pages, outp);
 	return HF_OK;
+fail:
+	free(buf);
+	restore_abort(&o, stage);
+	return rc;
 }
 
 /* Milliseconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" or "@SECONDS"; -1 if
@@ -929,7 +968,8 @@ static void sealed_when(const struct replica *rp, const char *rel, char *out, si
 ** unreadable replica must never look like an empty or a shorter one. */
 static int ls_failed(const struct replica *rep, const char *what, const char *rel, int rc)
 {
-	port_log("replica ls: cannot %s %s/%s (%s)", what, rep->url, rel, hf_strerror(rc));
+	port_log("replica ls: cannot %s %s/%s (%s)", what, safe(rep->url), safe(rel),
+		 hf_strerror(rc));
 	return rc;
 }
 
@@ -993,8 +1033,8 @@ static int ls_device(const struct replica *rep, const char *dev, FILE *out)
 	now = port_clock_utc(&trusted);
 	if (utc >= 0 && trusted && now >= utc)
 		units_format_duration((uint64_t)(now - utc), age, sizeof(age));
-	fprintf(out, "%-20s %5zu %-16s %8" PRIu64 "  %-20s %s\n", dev, gens.n, gens.v[g], seq, when,
-		age);
+	fprintf(out, "%-20s %5zu %-16s %8" PRIu64 "  %-20s %s\n", safe(dev), gens.n, safe(gens.v[g]),
+		seq, when, age);
 out_gens:
 	free(gens.v);
 	return rc;
@@ -1056,8 +1096,8 @@ static int ls_generation(const struct replica *rep, const char *dev, const char 
 			 follows, why);
 	else if (why[0])
 		snprintf(gaps + n, sizeof(gaps) - n, "%s%s", n ? "; " : "", why);
-	fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", dev, gen,
-		snap ? "yes" : "MISSING", seqs, bytes, when, gaps[0] ? gaps : "none");
+	fprintf(out, "%-20s %-16s %9s %-13s %12" PRIu64 "  %-20s %s\n", safe(dev), safe(gen),
+		snap ? "yes" : "MISSING", seqs, bytes, when, gaps[0] ? safe(gaps) : "none");
 	return HF_OK;
 }
 
@@ -1480,18 +1520,18 @@ static int debug_read(struct cli_args *a, const char **file, char **buf, size_t 
 		return HF_OK;
 	rc = HF_ECORRUPT;
 	if (!key)
-		port_log("%s: encrypted; give --key-file (the [replica] key_file) to read it", *file);
+		port_log("%s: encrypted; give --key-file (the [replica] key_file) to read it", safe(*file));
 	else if (!rcrypt_is_sealed(*buf, *len))
-		port_log("%s: not encrypted but --key-file is given", *file);
+		port_log("%s: not encrypted but --key-file is given", safe(*file));
 	else if (!rel && !(rel = rel_of_path(*file)))
 		port_log("%s: which name does it have in the replica? (--as DEVICE/GEN/seg/SEQ.zst)",
-			 *file);
+			 safe(*file));
 	else if ((rc = rcrypt_load(&k, key)) == HF_OK) {
 		if ((rc = rcrypt_open(&k, rel, (uint8_t *)*buf, *len, &plain, why, sizeof(why))) ==
 		    HF_OK)
 			*len = plain;
 		else
-			port_log("%s (as %s): %s", *file, rel, why);
+			port_log("%s (as %s): %s", safe(*file), safe(rel), why);
 		rcrypt_free(&k);
 	}
 	if (rc != HF_OK) {
@@ -1501,10 +1541,20 @@ static int debug_read(struct cli_args *a, const char **file, char **buf, size_t 
 	return rc;
 }
 
+/* debug segment's record counter (seg_decode_pages checks each record). */
+static int count_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, size_t why_len)
+{
+	(void)pgno;
+	(void)page;
+	(void)why;
+	(void)why_len;
+	++*(uint32_t *)arg;
+	return HF_OK;
+}
+
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct seg_hdr h;
-	uint8_t *raw;
 	const char *sub, *file;
 	int rc;
 
@@ -1525,21 +1575,27 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	sub = a->argv[a->i++];
 	(void)sub;
-	char *buf;
+	char *buf, why[300] = "";
 	size_t len;
+	uint32_t count = 0;
 	if ((rc = debug_read(a, &file, &buf, &len)) != HF_OK)
+		return rc == HF_EINVAL || rc == HF_ETOOBIG ? HF_ECORRUPT : rc;
+	/* Every record decompressed (one at a time) and counted: "checksum:
+	** ok" says the whole file holds together, not only its header. */
+	rc = seg_decode_pages((const uint8_t *)buf, len, &h, count_page, &count, why, sizeof(why));
+	free(buf);
+	if (rc != HF_OK) {
+		port_log("debug segment: %s: %s", safe(file), why);
 		return rc;
-	if ((rc = check_seg(file, buf, len, &h, &raw)) != HF_OK)
-		return rc;
+	}
 	fprintf(out, "file: %s\nformat: %u\nkind: %s\ndevice: %s\ngeneration: %016" PRIx64
 		"\nseq: %" PRIu64 "\npage size: %u\ndatabase pages: %u\npages in body: %u\n"
 		"WAL salts: %08x %08x\nWAL frames: %u to %u\nboot: %" PRIu64 "\nsealed: utc %" PRId64
-		" ms, monotonic %" PRIu64 " ms\nbody: %" PRIu64 " bytes compressed, %zu raw\n"
+		" ms, monotonic %" PRIu64 " ms\nbody: %" PRIu64 " bytes compressed, %" PRIu64 " raw\n"
 		"checksum: ok\n",
-		file, h.version, h.kind == SEG_SNAPSHOT ? "snapshot" : "segment", h.device,
-		h.generation, h.seq, h.page_size, h.db_pages, h.npages, h.salt[0], h.salt[1],
+		safe(file), h.version, h.kind == SEG_SNAPSHOT ? "snapshot" : "segment", safe(h.device),
+		h.generation, h.seq, h.page_size, h.db_pages, count, h.salt[0], h.salt[1],
 		h.frame_first, h.frame_end, h.boot, h.utc_ms, h.mono_ms, h.body_len,
-		(size_t)h.npages * (4 + h.page_size));
-	free(raw);
+		(uint64_t)count * (4 + h.page_size));
 	return HF_OK;
 }

@@ -373,15 +373,51 @@ void replica_forget_upload(const struct replica *r, const char *state)
 		port_fs_unlink(state);
 }
 
-int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len)
+/* Opens REL of directory replica R: below its root, no symbolic link
+** followed, nothing but a regular file (port_fs_open_beneath). A link or a
+** FIFO where a replica file should be is damage (HF_ECORRUPT), as a file
+** that fails its checksum. */
+static int open_rel(const struct replica *r, const char *rel, int *fd, uint64_t *size)
+{
+	int rc = port_fs_open_beneath(r->root, rel, fd, size);
+
+	return rc == HF_EINVAL ? HF_ECORRUPT : rc;
+}
+
+int replica_read_max(const struct replica *r, const char *rel, size_t cap, char **buf,
+		     size_t *len)
 {
 	char path[2200];
-	struct bounded g = { { 0 }, REPLICA_FILE_MAX };
-	int rc;
+	struct bounded g = { { 0 }, cap };
+	uint64_t size;
+	int rc, fd;
 
 	if (!r->s3) {
-		snprintf(path, sizeof(path), "%s/%s", r->root, rel);
-		rc = port_fs_read_file(path, REPLICA_FILE_MAX, buf, len);
+		if ((rc = open_rel(r, rel, &fd, &size)) != HF_OK)
+			return rc;
+		if (size > cap) {
+			port_log("%s/%s: %llu bytes, over the %zu byte limit", r->root, rel,
+				 (unsigned long long)size, cap);
+			port_close(fd);
+			return HF_ETOOBIG;
+		}
+		/* +1: a file that grew since fstat shows as longer than its size. */
+		if (!(*buf = malloc((size_t)size + 2))) {
+			port_close(fd);
+			return HF_ENOMEM;
+		}
+		rc = port_fs_pread(fd, *buf, (size_t)size + 1, 0, len);
+		port_close(fd);
+		if (rc == HF_OK && *len != size) {
+			port_log("%s/%s: changed while being read", r->root, rel);
+			rc = HF_EIO;
+		}
+		if (rc != HF_OK) {
+			free(*buf);
+			*buf = NULL;
+			return rc;
+		}
+		(*buf)[*len] = '\0';
 	} else {
 		key_of(r, rel, path, sizeof(path));
 		if ((rc = s3_get(r->s3c, path, gather_bounded, &g)) != HF_OK) {
@@ -398,6 +434,11 @@ int replica_read(const struct replica *r, const char *rel, char **buf, size_t *l
 		*buf = NULL;
 	}
 	return rc;
+}
+
+int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len)
+{
+	return replica_read_max(r, rel, REPLICA_FILE_MAX, buf, len);
 }
 
 /* Gathers up to its cap and drops the rest (a server that ignored a range). */
@@ -443,8 +484,7 @@ static int read_head_plain(const struct replica *r, const char *rel, size_t cap,
 	if (!r->s3) {
 		int fd;
 		uint64_t size;
-		snprintf(path, sizeof(path), "%s/%s", r->root, rel);
-		if ((rc = port_fs_open_read(path, &fd, &size)) != HF_OK)
+		if ((rc = open_rel(r, rel, &fd, &size)) != HF_OK)
 			return rc;
 		if (!(*buf = malloc(cap ? cap : 1))) {
 			port_close(fd);
@@ -473,14 +513,15 @@ static int read_head_plain(const struct replica *r, const char *rel, size_t cap,
 int replica_size(const struct replica *r, const char *rel, uint64_t *size)
 {
 	char path[2200];
-	int64_t mtime;
+	int rc, fd;
 
 	if (r->s3) {
 		key_of(r, rel, path, sizeof(path));
 		return s3_head(r->s3c, path, size);
 	}
-	snprintf(path, sizeof(path), "%s/%s", r->root, rel);
-	return port_fs_stamp(path, size, &mtime);
+	if ((rc = open_rel(r, rel, &fd, size)) == HF_OK)
+		port_close(fd);
+	return rc;
 }
 
 struct lister {

@@ -87,8 +87,15 @@ bool replica_resumable(const struct replica *r, uint64_t len);
 ** aborts it at the server, removes STATE. */
 void replica_forget_upload(const struct replica *r, const char *state);
 
-/* Reads REL whole (at most 1 GiB). HF_ENOENT if it is not there. */
+/* Reads REL whole (at most 1 GiB). HF_ENOENT if it is not there. In a
+** directory replica REL is opened below the root without following a
+** symbolic link, and only a regular file is read (never a FIFO that would
+** block): a replica is input from outside. */
 int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len);
+
+/* The same, at most CAP bytes (HF_ETOOBIG past it, nothing read). */
+int replica_read_max(const struct replica *r, const char *rel, size_t cap, char **buf,
+		     size_t *len);
 
 /* Reads the first CAP bytes of REL (fewer if it is shorter): a file's
 ** header without fetching the rest. */

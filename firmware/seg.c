@@ -9,6 +9,7 @@
 #include "port.h"
 #include "seg.h"
 #include "zstd.h"
+#include "zstd_errors.h"
 
 /* Level 3: zstd's default; on these CPUs higher levels cost more time than
 ** the bytes they save on a page-structured log are worth. */
@@ -210,26 +211,43 @@ int seg_peek(const uint8_t *buf, size_t len, struct seg_hdr *h)
 	return HF_OK;
 }
 
-int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
-	       char *why, size_t why_len)
+/* The decoder's window: zstd level 3 (what seg_encode and seg_stream use)
+** compresses with a 2 MiB window at most (windowLog 21); 8 MiB leaves room
+** and caps what a hostile frame header can make us allocate (zstd's own
+** default cap is 128 MiB). */
+#define SEG_WINDOW_LOG_MAX 23
+
+/* Bytes of records a zstd body of BODY bytes can yield at most: every block
+** costs at least 4 bytes (a 3-byte header and one byte of content, an RLE
+** block) and yields at most 128 KiB (ZSTD_BLOCKSIZE_MAX). */
+static uint64_t body_yield_max(uint64_t body)
+{
+	return (body / 4 + 1) * (128u * 1024);
+}
+
+int seg_check(const uint8_t *buf, size_t len, struct seg_hdr *h, char *why, size_t why_len)
 {
 	uint8_t sum[32];
-	size_t raw_len, got;
-	uint8_t *r;
+	uint64_t raw;
 
-	*raw = NULL;
-	if (len < SEG_HDR_SIZE + SEG_TRAILER_SIZE || seg_peek(buf, len, h) != HF_OK) {
-		snprintf(why, why_len, "not a holdfast segment (bad magic or too short)");
+	if (len < SEG_HDR_SIZE + SEG_TRAILER_SIZE) {
+		snprintf(why, why_len, "%zu bytes, shorter than a header and a trailer (%d)", len,
+			 SEG_HDR_SIZE + SEG_TRAILER_SIZE);
+		return HF_ECORRUPT;
+	}
+	if (seg_peek(buf, len, h) != HF_OK) {
+		snprintf(why, why_len, "not a holdfast segment (header field magic)");
 		return HF_ECORRUPT;
 	}
 	if (h->version > SEG_VERSION || h->version == 0) {
-		snprintf(why, why_len, "segment format %u; this holdfast reads up to %u",
-			 h->version, SEG_VERSION);
-		return HF_ENOTSUP;
+		snprintf(why, why_len, "header field version = %u: segment format %u; this holdfast "
+			 "reads formats 1 to %u", h->version, h->version, SEG_VERSION);
+		return h->version ? HF_ENOTSUP : HF_ECORRUPT;
 	}
 	if (h->body_len != len - SEG_HDR_SIZE - SEG_TRAILER_SIZE) {
-		snprintf(why, why_len, "length %zu does not match the header's body length %llu",
-			 len, (unsigned long long)h->body_len);
+		snprintf(why, why_len, "header field body_len = %llu, but the file's length %zu "
+			 "implies %zu", (unsigned long long)h->body_len, len,
+			 len - SEG_HDR_SIZE - SEG_TRAILER_SIZE);
 		return HF_ECORRUPT;
 	}
 	crypto_sha256(buf, SEG_HDR_SIZE + h->body_len, sum);
@@ -237,20 +255,173 @@ int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
 		snprintf(why, why_len, "SHA-256 does not match: the file is damaged");
 		return HF_ECORRUPT;
 	}
-	if ((h->kind != SEG_SNAPSHOT && h->kind != SEG_FRAMES) || h->page_size < 512 ||
-	    h->page_size > 65536 || (h->page_size & (h->page_size - 1))) {
-		snprintf(why, why_len, "bad kind or page size in the header");
+	/* From here the file is as its writer made it: what follows catches a
+	** writer that lies (a hostile replica), field by field. */
+	if (h->kind != SEG_SNAPSHOT && h->kind != SEG_FRAMES) {
+		snprintf(why, why_len, "header field kind = %u is neither 1 (snapshot) nor 2 "
+			 "(segment)", (unsigned)h->kind);
 		return HF_ECORRUPT;
 	}
-	raw_len = (size_t)h->npages * (4 + h->page_size);
-	if (!(r = malloc(raw_len ? raw_len : 1)))
+	if (h->page_size < 512 || h->page_size > 65536 || (h->page_size & (h->page_size - 1))) {
+		snprintf(why, why_len, "header field page_size = %u is not a power of two from 512 "
+			 "to 65536", h->page_size);
+		return HF_ECORRUPT;
+	}
+	if (h->db_pages == 0 || h->db_pages > SEG_DB_PAGES_MAX) {
+		snprintf(why, why_len, "header field db_pages = %u is not from 1 to %u", h->db_pages,
+			 SEG_DB_PAGES_MAX);
+		return HF_ECORRUPT;
+	}
+	if (h->npages > h->db_pages) {
+		snprintf(why, why_len, "header field npages = %u exceeds db_pages = %u (each record "
+			 "is a different page of the database)", h->npages, h->db_pages);
+		return HF_ECORRUPT;
+	}
+	if (h->kind == SEG_SNAPSHOT && h->npages != h->db_pages) {
+		snprintf(why, why_len, "header field npages = %u, but a snapshot holds every one of "
+			 "its db_pages = %u", h->npages, h->db_pages);
+		return HF_ECORRUPT;
+	}
+	raw = (uint64_t)h->npages * (4 + h->page_size);
+	if (raw > body_yield_max(h->body_len)) {
+		snprintf(why, why_len, "header field npages = %u means %llu bytes of records, more "
+			 "than a zstd body of %llu bytes can hold", h->npages,
+			 (unsigned long long)raw, (unsigned long long)h->body_len);
+		return HF_ECORRUPT;
+	}
+	return HF_OK;
+}
+
+int seg_decode_pages(const uint8_t *buf, size_t len, struct seg_hdr *h, seg_page_fn fn,
+		     void *arg, char *why, size_t why_len)
+{
+	int rc = seg_check(buf, len, h, why, why_len);
+
+	return rc == HF_OK ? seg_body(buf, h, fn, arg, why, why_len) : rc;
+}
+
+int seg_body(const uint8_t *buf, const struct seg_hdr *h, seg_page_fn fn, void *arg, char *why,
+	     size_t why_len)
+{
+	ZSTD_inBuffer in;
+	ZSTD_DCtx *d = NULL;
+	uint8_t *rec = NULL;
+	size_t rec_len, fill = 0, left;
+	uint32_t count = 0, last = 0;
+	int rc;
+
+	rec_len = 4 + (size_t)h->page_size;
+	if (!(rec = malloc(rec_len)) || !(d = ZSTD_createDCtx())) {
+		snprintf(why, why_len, "out of memory");
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, SEG_WINDOW_LOG_MAX);
+	in = (ZSTD_inBuffer){ buf + SEG_HDR_SIZE, (size_t)h->body_len, 0 };
+	/* One record at a time: the output never holds more than a page, so a
+	** body that decompresses to more than its header says is stopped at
+	** the first record too many, whatever the header claims. */
+	rc = HF_ECORRUPT;
+	for (;;) {
+		ZSTD_outBuffer out = { rec, rec_len, fill };
+		left = ZSTD_decompressStream(d, &out, &in);
+		if (ZSTD_isError(left)) {
+			/* (The vendored zstd is built without its error strings.) */
+			ZSTD_ErrorCode e = ZSTD_getErrorCode(left);
+			snprintf(why, why_len, "body: %s (zstd error %d, after %u of npages = %u "
+				 "records)", e == ZSTD_error_frameParameter_windowTooLarge ?
+				 "the zstd frame asks for a window over 8 MiB" :
+				 e == ZSTD_error_prefix_unknown ? "not a zstd frame" :
+				 "not a valid zstd frame", (int)e, count, h->npages);
+			goto out;
+		}
+		fill = out.pos;
+		if (fill == rec_len) {
+			uint32_t pgno = get32(rec);
+			if (count == h->npages) {
+				snprintf(why, why_len, "body decompresses to more than header field "
+					 "npages = %u records", h->npages);
+				goto out;
+			}
+			if (pgno == 0 || pgno > h->db_pages || pgno <= last) {
+				snprintf(why, why_len, "record %u: page number %u is not from %u to "
+					 "db_pages = %u (records ascend)", count, pgno, last + 1,
+					 h->db_pages);
+				goto out;
+			}
+			if ((rc = fn(arg, pgno, rec + 4, why, why_len)) != HF_OK)
+				goto out;
+			rc = HF_ECORRUPT;
+			last = pgno;
+			count++;
+			fill = 0;
+		}
+		if (left == 0)
+			break; /* the end of the frame */
+		if (in.pos == in.size && fill < rec_len) {
+			snprintf(why, why_len, "body: the zstd frame is cut short (after %u of npages "
+				 "= %u records)", count, h->npages);
+			goto out;
+		}
+	}
+	if (in.pos != in.size) {
+		snprintf(why, why_len, "body: %zu bytes after the zstd frame", in.size - in.pos);
+		goto out;
+	}
+	if (fill || count != h->npages) {
+		snprintf(why, why_len, "body holds %u whole records%s, header field npages = %u", count,
+			 fill ? " and part of one" : "", h->npages);
+		goto out;
+	}
+	rc = HF_OK;
+	why[0] = '\0';
+out:
+	ZSTD_freeDCtx(d);
+	free(rec);
+	return rc;
+}
+
+struct collect {
+	uint8_t *raw;
+	uint32_t n, page_size;
+};
+
+static int collect_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, size_t why_len)
+{
+	struct collect *c = arg;
+
+	(void)why;
+	(void)why_len;
+	seg_put_record(c->raw, c->page_size, c->n++, pgno, page);
+	return HF_OK;
+}
+
+int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
+	       char *why, size_t why_len)
+{
+	struct collect c = { NULL, 0, 0 };
+	uint64_t raw_len;
+	int rc;
+
+	*raw = NULL;
+	if ((rc = seg_check(buf, len, h, why, why_len)) != HF_OK)
+		return rc;
+	raw_len = (uint64_t)h->npages * (4 + h->page_size);
+	if (raw_len > SEG_DECODE_MAX) {
+		snprintf(why, why_len, "header field npages = %u means %llu bytes of records, over "
+			 "seg_decode's %u (seg_decode_pages streams them)", h->npages,
+			 (unsigned long long)raw_len, SEG_DECODE_MAX);
+		return HF_ETOOBIG;
+	}
+	c.page_size = h->page_size;
+	if (!(c.raw = malloc(raw_len ? (size_t)raw_len : 1))) {
+		snprintf(why, why_len, "out of memory");
 		return HF_ENOMEM;
-	got = ZSTD_decompress(r, raw_len, buf + SEG_HDR_SIZE, h->body_len);
-	if (ZSTD_isError(got) || got != raw_len) {
-		snprintf(why, why_len, "body does not decompress to %u pages", h->npages);
-		free(r);
-		return HF_ECORRUPT;
 	}
-	*raw = r;
+	if ((rc = seg_decode_pages(buf, len, h, collect_page, &c, why, why_len)) != HF_OK) {
+		free(c.raw);
+		return rc;
+	}
+	*raw = c.raw;
 	return HF_OK;
 }

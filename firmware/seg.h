@@ -69,11 +69,44 @@ struct seg_hdr {
 int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **out,
 	       size_t *out_len);
 
+/* SQLite's largest page count (4294967294), the bound of db_pages. */
+#define SEG_DB_PAGES_MAX 0xfffffffeu
+
+/* seg_decode's bound on the records it holds in memory. */
+#define SEG_DECODE_MAX (64u * 1024 * 1024)
+
 /*
-** Checks and opens segment file BUF (LEN bytes): magic, version, lengths,
-** the SHA-256 trailer, then the body. On success *RAW holds the records
-** (heap, caller frees). On failure WHY says what is wrong (HF_ECORRUPT, or
+** Checks segment file BUF (LEN bytes, the whole file) before anything is
+** decompressed: magic, version, body_len against LEN, the SHA-256 trailer,
+** then every field against what the format allows (kind; page_size a power
+** of two from 512 to 65536; db_pages from 1 to SEG_DB_PAGES_MAX; npages at
+** most db_pages, and equal to it in a snapshot) and against what the body's
+** length can hold. On failure WHY names the field (HF_ECORRUPT, or
 ** HF_ENOTSUP for a newer format).
+*/
+int seg_check(const uint8_t *buf, size_t len, struct seg_hdr *h, char *why, size_t why_len);
+
+/*
+** seg_check, then the body decompressed as a stream, one record at a time,
+** each handed to FN (which returns HF_OK to go on, or an error, with WHY
+** filled in): never more than one page and the zstd window (at most 8 MiB)
+** in memory, whatever the header says. Page numbers must ascend within
+** 1..db_pages; the body must hold exactly npages records in one zstd frame
+** and nothing after it. WHY is always set on failure.
+*/
+typedef int (*seg_page_fn)(void *arg, uint32_t pgno, const uint8_t *page, char *why,
+			   size_t why_len);
+int seg_decode_pages(const uint8_t *buf, size_t len, struct seg_hdr *h, seg_page_fn fn,
+		     void *arg, char *why, size_t why_len);
+
+/* Its second half: the body of BUF, whose header H seg_check has passed. */
+int seg_body(const uint8_t *buf, const struct seg_hdr *h, seg_page_fn fn, void *arg, char *why,
+	     size_t why_len);
+
+/*
+** The same, gathered: on success *RAW holds the records (heap, caller
+** frees), at most SEG_DECODE_MAX bytes of them (HF_ETOOBIG past it). For
+** tests and small files; restore streams (seg_decode_pages).
 */
 int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
 	       char *why, size_t why_len);

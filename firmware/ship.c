@@ -736,47 +736,6 @@ uint64_t ship_unsealed_bytes(const struct ship *s)
 
 /* ---- the replica ------------------------------------------------------------------ */
 
-void ship_manifest(const char *device, uint64_t generation, uint64_t follows, const char *why,
-		   char *out, size_t len)
-{
-	int n = snprintf(out, len,
-			 "holdfast replica generation\ndevice %s\ngeneration %016" PRIx64
-			 "\nsegment_format %d\n",
-			 device, generation, SEG_VERSION);
-	if (follows && n > 0 && (size_t)n < len)
-		snprintf(out + n, len - n, "follows %016" PRIx64 "\ngap %s\n", follows, why);
-}
-
-int ship_manifest_parse(const char *text, size_t len, const char *device, uint64_t generation,
-			uint64_t *follows, char *why, size_t why_len)
-{
-	char head[256];
-	size_t n;
-
-	ship_manifest(device, generation, 0, "", head, sizeof(head));
-	n = strlen(head);
-	*follows = 0;
-	why[0] = '\0';
-	if (len < n || memcmp(text, head, n) != 0)
-		return HF_ECORRUPT;
-	if (len == n)
-		return HF_OK;
-	/* The gap record, exactly as ship_manifest writes it. */
-	const char *p = text + n, *end = text + len, *nl;
-	char *e;
-	if (end - p < 8 + 16 + 1 || memcmp(p, "follows ", 8) != 0)
-		return HF_ECORRUPT;
-	*follows = strtoull(p + 8, &e, 16);
-	if (e != p + 8 + 16 || *e != '\n' || !*follows)
-		return HF_ECORRUPT;
-	p = e + 1;
-	if (end - p < 5 || memcmp(p, "gap ", 4) != 0 || !(nl = memchr(p, '\n', end - p)) ||
-	    nl + 1 != end)
-		return HF_ECORRUPT;
-	snprintf(why, why_len, "%.*s", (int)(nl - p - 4), p + 4);
-	return HF_OK;
-}
-
 int ship_spool_oldest(struct ship *s, int64_t *mtime_ns)
 {
 	struct ship_names ns = { 0 };

@@ -131,12 +131,37 @@ int port_fs_unlink(const char *path);
 int port_fs_rmdir(const char *path);
 
 /* Reads a whole regular file of at most CAP bytes into a NUL-terminated heap
-** buffer *OUT (caller frees) of length *LEN. HF_ETOOBIG past CAP. */
+** buffer *OUT (caller frees) of length *LEN. HF_ETOOBIG past CAP. Anything
+** but a regular file (a FIFO, a device) is refused without blocking. */
 int port_fs_read_file(const char *path, size_t cap, char **out, size_t *len);
 
 /* Opens regular file PATH read-only, with its size in *SIZE. HF_ENOENT (not
 ** logged) if it does not exist. Close with port_close(). */
 int port_fs_open_read(const char *path, int *fd, uint64_t *size);
+
+/* Opens regular file REL below directory ROOT read-only, as
+** port_fs_open_read, but following no symbolic link below ROOT (each
+** component opened with O_NOFOLLOW from the one before), refusing "." and
+** ".." components, and never blocking on a FIFO: HF_ENOENT (not logged) if
+** it is not there, HF_EINVAL (logged, naming it) for a link, a FIFO or any
+** other file that is not regular. For replicas: input from outside. */
+int port_fs_open_beneath(const char *root, const char *rel, int *fd, uint64_t *size);
+
+/* Creates (or empties) PATH, mode MODE, for reading and writing; a symbolic
+** link at PATH is refused. Close with port_close(). */
+int port_fs_create(const char *path, mode_t mode, int *fd);
+
+/* Writes all LEN bytes at offset OFF of FD. */
+int port_fs_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+
+/* ftruncate(2): FD's length becomes SIZE. */
+int port_fs_truncate(int fd, uint64_t size);
+
+/* fsync(2) of FD. */
+int port_fs_sync(int fd);
+
+/* The bytes an unprivileged user may still write on DIR's filesystem. */
+int port_fs_free_space(const char *dir, uint64_t *bytes);
 
 /* Reads LEN bytes at offset OFF of FD; *GOT < LEN only at the end of file. */
 int port_fs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -292,7 +293,9 @@ int port_fs_read_file(const char *path, size_t cap, char **out, size_t *len)
 	size_t have = 0;
 	int fd, rc = HF_EBUG;
 
-	fd = port_sys.open(path, O_RDONLY, 0);
+	/* O_NONBLOCK: a FIFO (or a device) must not block the open before
+	** fstat can refuse it; for a regular file it changes nothing. */
+	fd = port_sys.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return errno == ENOENT ? HF_ENOENT : port_syserr("open", path, errno);
 	if (fstat(fd, &st) != 0) {
@@ -481,7 +484,7 @@ int port_fs_volatile(const char *dir, const char **what)
 int port_fs_open_read(const char *path, int *fd, uint64_t *size)
 {
 	struct stat st;
-	int f = port_sys.open(path, O_RDONLY, 0);
+	int f = port_sys.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0); /* as read_file */
 
 	if (f < 0)
 		return errno == ENOENT ? HF_ENOENT : port_syserr("open", path, errno);
@@ -497,6 +500,123 @@ int port_fs_open_read(const char *path, int *fd, uint64_t *size)
 	}
 	*fd = f;
 	*size = (uint64_t)st.st_size;
+	return HF_OK;
+}
+
+int port_fs_open_beneath(const char *root, const char *rel, int *fd, uint64_t *size)
+{
+	char comp[256];
+	const char *p = rel, *slash;
+	struct stat st;
+	int dfd, f, e;
+
+	if ((dfd = port_sys.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)) < 0)
+		return errno == ENOENT ? HF_ENOENT : port_syserr("open", root, errno);
+	/* One component at a time, from the directory opened before it, none
+	** followed if it is a symbolic link: nothing below ROOT can lead out
+	** of it, and a name swapped for a link after a check changes nothing. */
+	for (;;) {
+		size_t n;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n >= sizeof(comp) || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			port_log("%s/%s: not a plain name below the directory", root, rel);
+			port_sys.close(dfd);
+			return HF_EINVAL;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		f = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+				      (slash ? O_DIRECTORY : 0));
+		e = errno;
+		if (f < 0 && slash && e == ENOTDIR) {
+			/* O_DIRECTORY on a link says ENOTDIR: tell which it is. */
+			struct stat ls;
+			if (fstatat(dfd, comp, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode))
+				e = ELOOP;
+		}
+		port_sys.close(dfd);
+		if (f < 0) {
+			if (e == ENOENT)
+				return HF_ENOENT;
+			if (e == ELOOP || (slash && e == ENOTDIR)) {
+				port_log("%s/%.*s: %s; not followed", root, (int)(p - rel + n), rel,
+					 e == ELOOP ? "a symbolic link" : "not a directory");
+				return HF_EINVAL;
+			}
+			return port_syserr("openat", rel, e);
+		}
+		if (!slash)
+			break;
+		dfd = f;
+		p = slash + 1;
+	}
+	if (fstat(f, &st) != 0) {
+		e = port_syserr("fstat", rel, errno);
+		port_sys.close(f);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		port_log("%s/%s: not a regular file", root, rel);
+		port_sys.close(f);
+		return HF_EINVAL;
+	}
+	*fd = f;
+	*size = (uint64_t)st.st_size;
+	return HF_OK;
+}
+
+int port_fs_create(const char *path, mode_t mode, int *fd)
+{
+	int f = port_sys.open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (f < 0)
+		return port_syserr("open", path, errno);
+	*fd = f;
+	return HF_OK;
+}
+
+int port_fs_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return port_syserr("pwrite", NULL, errno);
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return HF_OK;
+}
+
+int port_fs_truncate(int fd, uint64_t size)
+{
+	while (ftruncate(fd, (off_t)size) != 0)
+		if (errno != EINTR)
+			return port_syserr("ftruncate", NULL, errno);
+	return HF_OK;
+}
+
+int port_fs_sync(int fd)
+{
+	if (port_sys.fsync(fd) != 0)
+		return port_syserr("fsync", NULL, errno);
+	return HF_OK;
+}
+
+int port_fs_free_space(const char *dir, uint64_t *bytes)
+{
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv) != 0)
+		return port_syserr("statvfs", dir, errno);
+	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
 	return HF_OK;
 }
 

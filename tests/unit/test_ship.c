@@ -10,6 +10,7 @@
 
 #include "cfg.h"
 #include "port.h"
+#include "restore.h"
 #include "seg.h"
 #include "ship.h"
 #include "sqlite3.h"
@@ -149,6 +150,85 @@ TEST(segment_round_trip_and_damage)
 	CHECK(strstr(why, "format") != NULL);
 	free(file);
 	free(raw);
+}
+
+/* A record's page number, for seg_decode_pages. */
+static int first_pgno(void *arg, uint32_t pgno, const uint8_t *page, char *why, size_t why_len)
+{
+	(void)page;
+	(void)why;
+	(void)why_len;
+	if (!*(uint32_t *)arg)
+		*(uint32_t *)arg = pgno;
+	return HF_OK;
+}
+
+/* Hostile headers and bodies (a replica is input from outside): each is
+** refused before anything is sized from it, naming the field. */
+TEST(segment_refuses_hostile_fields)
+{
+	uint8_t page[512], raw[2 * (4 + 512)], *file;
+	struct seg_hdr h = { 0 }, got;
+	char why[300];
+	uint32_t first = 0;
+	size_t len;
+
+	memset(page, 'x', sizeof(page));
+	h.kind = SEG_FRAMES;
+	h.page_size = sizeof(page);
+	h.db_pages = 1; /* two records cannot fit in one page */
+	h.npages = 2;
+	seg_put_record(raw, sizeof(page), 0, 1, page);
+	seg_put_record(raw, sizeof(page), 1, 2, page);
+	CHECK_INT(seg_encode(&h, raw, sizeof(raw), &file, &len), HF_OK);
+	CHECK_INT(seg_check(file, len, &got, why, sizeof(why)), HF_ECORRUPT);
+	CHECK(strstr(why, "npages = 2 exceeds db_pages = 1") != NULL);
+	free(file);
+	/* Page number 0 (it once wrote before the page buffer). */
+	h.db_pages = 5;
+	seg_put_record(raw, sizeof(page), 0, 0, page);
+	CHECK_INT(seg_encode(&h, raw, sizeof(raw), &file, &len), HF_OK);
+	CHECK_INT(seg_decode_pages(file, len, &got, first_pgno, &first, why, sizeof(why)),
+		  HF_ECORRUPT);
+	CHECK(strstr(why, "page number 0") != NULL);
+	CHECK_INT((int)first, 0);
+	free(file);
+	/* Descending page numbers. */
+	seg_put_record(raw, sizeof(page), 0, 3, page);
+	CHECK_INT(seg_encode(&h, raw, sizeof(raw), &file, &len), HF_OK);
+	CHECK_INT(seg_decode_pages(file, len, &got, first_pgno, &first, why, sizeof(why)),
+		  HF_ECORRUPT);
+	CHECK(strstr(why, "page number 2") != NULL);
+	free(file);
+	/* Fewer records than the header says; a page size not a power of two. */
+	h.npages = 3;
+	CHECK_INT(seg_encode(&h, raw, sizeof(raw), &file, &len), HF_OK);
+	CHECK_INT(seg_decode_pages(file, len, &got, first_pgno, &first, why, sizeof(why)),
+		  HF_ECORRUPT);
+	free(file);
+	h.npages = 2;
+	h.page_size = 513;
+	CHECK_INT(seg_encode(&h, raw, sizeof(raw), &file, &len), HF_OK);
+	CHECK_INT(seg_check(file, len, &got, why, sizeof(why)), HF_ECORRUPT);
+	CHECK(strstr(why, "page_size = 513") != NULL);
+	free(file);
+	/* A snapshot holds every page. */
+	h.page_size = sizeof(page);
+	h.kind = SEG_SNAPSHOT;
+	CHECK_INT(seg_encode(&h, raw, sizeof(raw), &file, &len), HF_OK);
+	CHECK_INT(seg_check(file, len, &got, why, sizeof(why)), HF_ECORRUPT);
+	CHECK(strstr(why, "a snapshot holds every one") != NULL);
+	free(file);
+}
+
+TEST(restore_escape_makes_names_printable)
+{
+	char out[64];
+
+	restore_escape("dev\x1b[2J\nx\\", 10, out, sizeof(out));
+	CHECK_STR(out, "dev\\x1b[2J\\x0ax\\x5c");
+	restore_escape("\x1b\x1b\x1b", 3, out, 10); /* cut between escapes, never inside one */
+	CHECK_STR(out, "\\x1b\\x1b");
 }
 
 static struct ship_budget rolled(int64_t day, uint64_t used, int64_t today)

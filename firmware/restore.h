@@ -1,0 +1,62 @@
+/*
+** restore.h: applying snapshots and segments from a replica to a database
+** file being rebuilt (the core of `holdfast restore`, kept apart from the
+** command so that a fuzzer can drive it from a buffer).
+**
+** A replica is input from outside the device (a USB stick, a bucket others
+** can write): every file is checked by seg_check before a byte of its body
+** is decompressed, the body is streamed one page at a time, and pages go
+** straight to the output file with pwrite. Memory is the compressed file
+** (read whole: its SHA-256 is checked before anything is decompressed), the
+** zstd window (at most 8 MiB, seg.c) and one page; never db_pages x
+** page_size. Disk is the database's own size, checked against the free
+** space before the file grows.
+*/
+#ifndef HF_RESTORE_H
+#define HF_RESTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seg.h"
+
+struct restore_out {
+	int fd;
+	char dir[1024];            /* the output's directory, for its free space */
+	uint32_t page_size;        /* set by the snapshot */
+	uint32_t db_pages;         /* the size the last file applied left */
+	uint64_t room;             /* free space when the staging file was made */
+	bool have;                 /* a snapshot was applied */
+};
+
+/* Creates (or empties) PATH, the staging file, mode 0600, and notes the
+** free space there: the database restored must fit in it. */
+int restore_begin(struct restore_out *o, const char *path);
+
+/*
+** Applies file BUF, whose header H seg_check passed (and whose place in the
+** history the caller checked): the snapshot first, then segments in order.
+** Checks page 1 is SQLite's ("SQLite format 3" and the same page size),
+** that the database fits in the free space, then writes each page and cuts
+** the file to db_pages. On failure WHY names the field; the file is then
+** only fit for restore_abort.
+*/
+int restore_apply(struct restore_out *o, const uint8_t *buf, const struct seg_hdr *h,
+		  char *why, size_t why_len);
+
+/* fsync and close: the staged file is complete. */
+int restore_finish(struct restore_out *o);
+
+/* Closes (if open) and removes PATH. */
+void restore_abort(struct restore_out *o, const char *path);
+
+/*
+** S (N bytes) made safe for a terminal and a log line, into OUT: bytes
+** outside printable ASCII and the backslash as \xNN, so that a name or a
+** field from a replica can carry no escape sequence and forge no line.
+** Always NUL-terminated; cut (never mid-escape) if CAP is too small.
+*/
+void restore_escape(const char *s, size_t n, char *out, size_t cap);
+
+#endif /* HF_RESTORE_H */
