@@ -22,7 +22,7 @@ QEMU_PKG      :=
 # Dynamic: the sanitizer runtimes are shared libraries of the toolchain.
 BASE_LDFLAGS  := $(filter-out -static,$(BASE_LDFLAGS))
 # Only the suites that fit in make check's budget (tests/run-board): under
-# ASan the jobs suite takes about 13 minutes here and ship about 5, so make
+# ASan the jobs suite takes about 13 minutes here and ship 5 to 8, so make
 # check runs unit and cli; run the others by hand with
 #   make BOARD=host-asan test TEST_SUITES="unit cli jobs ship"
 TEST_SUITES   := unit cli
