@@ -6,9 +6,11 @@
 ** parameters applied ({{name}} expansion) and is freed. Besides the sanitizers'
 ** findings, a loaded pipeline must be a DAG in the order it reports: every
 ** job after the jobs it waits for; anything else aborts.
-** The job log is a real one, created once in a temporary directory.
+** The job log is a real one, created once in a temporary directory that
+** is removed at exit.
 ** Seeds: tools/fuzz/corpus/pipeline/. Run: make fuzz-pipeline [FUZZ_SECONDS=300].
 */
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,24 +29,45 @@ static void quiet(const char *line, void *arg)
 	(void)arg;
 }
 
+static struct jlog log_j;
+static char dir[] = "/tmp/hf-fuzz-pipeline.XXXXXX";
+
+/* At exit: the job log and its directory go (the files jlog made there). */
+static void remove_log(void)
+{
+	char path[sizeof(dir) + 256];
+	struct dirent *e;
+	DIR *d;
+
+	jlog_close(&log_j);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
 static struct jlog *open_log(void)
 {
-	static struct jlog j;
-	static char dir[] = "/tmp/hf-fuzz-pipeline.XXXXXX";
 	char path[sizeof(dir) + 16];
 
-	if (j.db)
-		return &j;
+	if (log_j.db)
+		return &log_j;
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		abort();
 	}
 	snprintf(path, sizeof(path), "%s/fuzz.db", dir);
-	if (jlog_create(path, NULL) != HF_OK || jlog_open(&j, path, NULL) != HF_OK) {
+	if (jlog_create(path, NULL) != HF_OK || jlog_open(&log_j, path, NULL) != HF_OK) {
 		fprintf(stderr, "fuzz-pipeline: cannot create a job log in %s\n", dir);
 		abort();
 	}
-	return &j;
+	atexit(remove_log);
+	return &log_j;
 }
 
 /* Every job comes after the jobs it waits for in p->order. */
