@@ -28,7 +28,6 @@ PORT    ?= linux
 B       := build/$(BOARD)$(if $(filter sim,$(PORT)),-sim)
 VSRC    := vendor/src
 HOSTCC  ?= gcc
-XCC     := $(CROSS_COMPILE)gcc
 AR      := $(CROSS_COMPILE)ar
 STRIP   := $(CROSS_COMPILE)strip
 CCACHE  := $(shell command -v ccache 2>/dev/null)
@@ -58,9 +57,22 @@ endif
 fetch:
 	@vendor/fetch
 
+ifeq ($(LIBC),musl)
 include vendor/musl.mk
 # Every compile, ours and vendor's, goes through musl's specs file.
 CC := $(CCACHE) $(XCC) -specs=$(MUSL_SPECS)
+LIBC_VER := $(shell cat $(VSRC)/musl/VERSION 2>/dev/null)
+else ifeq ($(LIBC),glibc)
+# The toolchain's own C library (board/host-asan): nothing to build first.
+MUSL_STAMP :=
+CC := $(CCACHE) $(XCC)
+LIBC_VER := $(lastword $(shell getconf GNU_LIBC_VERSION 2>/dev/null))
+else
+$(error unknown LIBC '$(LIBC)': musl or glibc)
+endif
+# Sanitizer flags go with the compiler, so every compile and link, ours and
+# vendor's, gets them (empty for product boards).
+CC += $(SAN_FLAGS)
 
 VENDOR_OBJS :=
 VENDOR_LIBS :=
@@ -97,8 +109,7 @@ CFLAGS_FW := $(CPU_FLAGS) $(OPT) $(BASE_CFLAGS) $(WARN) $(INCLUDES) -MMD -MP \
 GIT_REV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
 	git diff --quiet HEAD 2>/dev/null || echo -dirty)
 BUILD_T   := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
-MUSL_VER  := $(shell cat $(VSRC)/musl/VERSION 2>/dev/null)
-BUILD_H   := \#define HF_VERSION "$(VERSION)"\n\#define HF_GIT_REV "$(GIT_REV)"\n\#define HF_BUILD_TIME $(BUILD_T)\n\#define HF_MUSL_VERSION "$(MUSL_VER)"\n
+BUILD_H   := \#define HF_VERSION "$(VERSION)"\n\#define HF_GIT_REV "$(GIT_REV)"\n\#define HF_BUILD_TIME $(BUILD_T)\n\#define HF_LIBC "$(LIBC)"\n\#define HF_LIBC_VERSION "$(LIBC_VER)"\n
 $(GEN)/hf_build.h: FORCE $(FETCH_STAMP)
 	@mkdir -p $(@D)
 	@printf '$(BUILD_H)' >$@.tmp
@@ -178,21 +189,41 @@ crash-test: build/tools/crashsim
 	@$(MAKE) --no-print-directory -s PORT=sim BOARD=host
 	@tests/crash/run build/host-sim/holdfast build/tools/crashsim $(SEEDS)
 
-# make fuzz-http / fuzz-s3xml [FUZZ_SECONDS=60]: libFuzzer (host clang, ASan
-# and UBSan) on the HTTP response parser and the S3 XML readers; not part of
-# make check.
-FUZZ_SECONDS ?= 60
-fuzz-http:
-	@mkdir -p build/fuzz
-	@clang -g -O1 -fsanitize=fuzzer,address,undefined -Ifirmware -o build/fuzz/http \
-		tools/fuzz/http.c firmware/http.c
-	@build/fuzz/http -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+# ---- fuzzing ---------------------------------------------------------------
+# Every tools/fuzz/NAME.c is a libFuzzer target (it defines
+# LLVMFuzzerTestOneInput) with its seed corpus in tools/fuzz/corpus/NAME/.
+# No per-target rule: each links the sanitizer board's objects (board/host-asan:
+# clang, ASan+UBSan, libFuzzer's coverage hooks), all of firmware/ but
+# main.c, port/linux and the vendor code, and the linker keeps what it needs.
+#   make fuzz [FUZZ_SECONDS=300]        every target, FUZZ_SECONDS each
+#   make fuzz-NAME [FUZZ_SECONDS=300]   one target (e.g. fuzz-http)
+#   make fuzz-check                     the short run of make check: every
+#                                       seed, then FUZZ_CHECK_SECONDS of mutation
+# New inputs go to build/fuzz/corpus/NAME/, crashes to build/fuzz/artifacts/
+# (tests/fuzz/run); a crash found is fixed, then its input added to the corpus.
+FUZZ_NAMES := $(basename $(notdir $(wildcard tools/fuzz/*.c)))
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 5
+FUZZ_BINS := $(addprefix build/host-asan/fuzz/,$(FUZZ_NAMES))
 
-fuzz-s3xml:
-	@mkdir -p build/fuzz
-	@clang -g -O1 -fsanitize=fuzzer,address,undefined -Ifirmware -o build/fuzz/s3xml \
-		tools/fuzz/s3xml.c firmware/s3xml.c
-	@build/fuzz/s3xml -max_total_time=$(FUZZ_SECONDS) -max_len=8192
+ifneq ($(filter -fsanitize=fuzzer-no-link,$(SAN_FLAGS)),)
+# The entry point is libFuzzer's to declare, not a header of ours.
+$(B)/tools/fuzz/%.o: CFLAGS_FW += -Wno-missing-prototypes
+$(B)/fuzz/%: $(B)/tools/fuzz/%.o $(LIB_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) -fsanitize=fuzzer $(BASE_LDFLAGS) -o $@ $^
+endif
+
+fuzz fuzz-check:
+	@$(MAKE) --no-print-directory -s -j2 BOARD=host-asan $(FUZZ_BINS)
+	@tests/fuzz/run $(if $(filter fuzz-check,$@),--check $(FUZZ_CHECK_SECONDS),$(FUZZ_SECONDS)) \
+		build/host-asan/fuzz $(FUZZ_NAMES)
+
+fuzz-%:
+	@$(if $(filter $*,$(FUZZ_NAMES)),,echo "no fuzz target '$*' (tools/fuzz/$*.c); targets: $(FUZZ_NAMES)"; exit 2)
+	@$(MAKE) --no-print-directory -s BOARD=host-asan build/host-asan/fuzz/$*
+	@tests/fuzz/run $(FUZZ_SECONDS) build/host-asan/fuzz $*
 
 # The sync storm at soak strength: 10 minutes idle (no request may reach the
 # server), 200 link flaps, 40 kills of the daemon. Root (network namespaces).
@@ -204,7 +235,7 @@ crash-soak:
 
 # make test: this board's unit tests and CLI tests, one summary line.
 test: $(B)/holdfast $(B)/unit-tests
-	@tests/run-board $(BOARD) "$(RUN)"
+	@HF_SUITES="$(TEST_SUITES)" tests/run-board $(BOARD) "$(RUN)"
 
 all-boards:
 	@for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b || exit 1; done
@@ -237,7 +268,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz-http fuzz-s3xml bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
--include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d)
+-include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))

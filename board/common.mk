@@ -8,10 +8,20 @@
 #   RUN            command prefix that runs a board binary here (empty: natively)
 #   QEMU_PKG       Debian package that provides RUN (for tools/install-deps)
 # and may set OPT (default -Os: flash and RAM are scarce on these boards).
+# Test boards (board/host-asan) may also set:
+#   XCC          the compiler (default $(CROSS_COMPILE)gcc)
+#   LIBC         musl (default: built from source, linked static) or glibc
+#                (the toolchain's own, for the sanitizer runtimes)
+#   SAN_FLAGS    -fsanitize=... flags given to every compile and link
+#   TEST_SUITES  the suites tests/run-board runs (default: all of them)
 
 OPT        ?= -Os
 CROSS_COMPILE ?=
 RUN        ?=
+XCC         = $(CROSS_COMPILE)gcc
+LIBC       := musl
+SAN_FLAGS  :=
+TEST_SUITES :=
 DEFAULTS_DATA ?= /var/lib/holdfast
 
 # Warnings that catch real bugs; -Werror in CI so a warning cannot land.

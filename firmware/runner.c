@@ -287,11 +287,11 @@ static void release_slot(struct child *c)
 
 static void end_of(const struct child *c, struct jlog_end *e)
 {
-	e->quarantine_after = 0; /* only unclean stops count towards quarantine */
-	e->exit_code = -1;
-	e->signal = -1;
-	e->out_bytes = c->out_bytes;
-	e->out_truncated = c->truncated;
+	/* The whole struct, so no field is left as stack garbage (end_unknown
+	** was, found by UBSan); quarantine_after is 0: only unclean stops count
+	** towards quarantine, and this end was seen. */
+	*e = (struct jlog_end){ .exit_code = -1, .signal = -1, .out_bytes = c->out_bytes,
+				.out_truncated = c->truncated };
 	if (WIFEXITED(c->status)) {
 		e->exit_code = WEXITSTATUS(c->status);
 		e->reason = "exit";

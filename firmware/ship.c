@@ -229,7 +229,10 @@ static int cmp_names(const void *a, const void *b)
 
 void ship_names_sort(struct ship_names *l)
 {
-	qsort(l->v, l->n, sizeof(*l->v), cmp_names);
+	/* An empty list has no array (v == NULL), which qsort must not see
+	** even for zero elements (C11 7.22.5). */
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_names);
 }
 
 int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_names *l)
@@ -620,7 +623,8 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 		goto out; /* nothing committed since */
 	/* The latest version of each page: sort (page, frame), keep the last. */
 	keys = p.keys;
-	qsort(keys, p.n, sizeof(*keys), cmp_pages);
+	if (p.n > 1)
+		qsort(keys, p.n, sizeof(*keys), cmp_pages);
 	if (!(raw = malloc(p.n * (4 + (size_t)from.page_size)))) {
 		rc = HF_ENOMEM;
 		goto out;

@@ -206,7 +206,10 @@ static int canonical_query(struct sb *b, const char *q)
 		}
 		q = amp ? amp + 1 : end;
 	}
-	qsort(ps, n, sizeof(*ps), cmp_param);
+	/* ps is NULL for a query without parameters: qsort must not see it
+	** (C11 7.22.5: even for zero elements the pointer must be valid). */
+	if (n > 1)
+		qsort(ps, n, sizeof(*ps), cmp_param);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			sb_add(b, "&", 1);
@@ -276,7 +279,8 @@ static int canonical_headers(struct sb *b, const struct sigv4_req *r, char *sign
 		hs[i].h = &r->hdrs[i];
 		hs[i].order = i;
 	}
-	qsort(hs, r->nhdrs, sizeof(*hs), cmp_chdr);
+	if (r->nhdrs > 1)
+		qsort(hs, r->nhdrs, sizeof(*hs), cmp_chdr);
 	signed_hdrs[0] = '\0';
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		bool same = i && !strcmp(hs[i].name, hs[i - 1].name);

@@ -23,5 +23,5 @@ void version_print(FILE *f)
 	fprintf(f, "  SQLite  %s (%.19s)\n", jlog_sqlite_version(), jlog_sqlite_sourceid());
 	fprintf(f, "  mbedTLS %s\n", crypto_version());
 	fprintf(f, "  zstd    %s\n", ZSTD_versionString());
-	fprintf(f, "  musl    %s\n", HF_MUSL_VERSION);
+	fprintf(f, "  %-7s %s\n", HF_LIBC, HF_LIBC_VERSION);
 }

@@ -2,7 +2,7 @@
 ** tools/fuzz/http.c: libFuzzer target for the HTTP response parser
 ** (firmware/http.c). Each input is split in two at a point its first byte
 ** chooses, so both the framing and the resumption across feeds are fuzzed.
-** Run: make fuzz-http [FUZZ_SECONDS=60]. Not part of make check.
+** Run: make fuzz-http [FUZZ_SECONDS=300]; make check runs it briefly.
 */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,7 @@
 /*
 ** tools/fuzz/s3xml.c: libFuzzer target for the S3 XML readers
-** (firmware/s3xml.c). Run: make fuzz-s3xml [FUZZ_SECONDS=60].
+** (firmware/s3xml.c). Run: make fuzz-s3xml [FUZZ_SECONDS=300]; make check
+** runs it briefly.
 */
 #include <stddef.h>
 #include <stdint.h>
