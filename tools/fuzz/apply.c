@@ -7,13 +7,7 @@
 ** and SHA-256 trailer are fixed up when its last byte is even (see
 ** seg.c's target). Checks that the output is exactly db_pages x page_size
 ** after each file applied.
-** Build and run by hand (the san helper's make fuzz wires it the same way):
-**   sh tools/fuzz/build-libs.sh
-**   clang -g -O1 -fsanitize=fuzzer,address,undefined $(sh tools/fuzz/flags.sh) \
-**     -o build/fuzz/apply tools/fuzz/apply.c firmware/restore.c firmware/seg.c \
-**     firmware/crypto.c port/linux/sys.c port/linux/clock.c port/linux/fs.c port/linux/proc.c \
-**     build/fuzz/libzstd.a build/fuzz/libmbedcrypto.a
-**   build/fuzz/apply -max_total_time=30 -max_len=300000 tools/fuzz/corpus/apply
+** Run: make fuzz-apply [FUZZ_SECONDS=N] (limits in tools/fuzz/apply.options).
 */
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,10 +4,7 @@
 ** device "dev1", generation 0000000100000002. Checks: a manifest accepted
 ** has a printable gap record, and what ship_manifest writes from it parses
 ** back to the same.
-** Build and run by hand (the san helper's make fuzz wires it the same way):
-**   clang -g -O1 -fsanitize=fuzzer,address,undefined $(sh tools/fuzz/flags.sh) \
-**     -o build/fuzz/manifest tools/fuzz/manifest.c firmware/manifest.c
-**   build/fuzz/manifest -max_total_time=30 -max_len=4096 tools/fuzz/corpus/manifest
+** Run: make fuzz-manifest [FUZZ_SECONDS=N] (limits in tools/fuzz/manifest.options).
 */
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,11 +6,8 @@
 ** key (id "fz", bytes 0..31) as REL (by Python's cryptography, from the
 ** format's description, as tools/rcrypt_open.py reads it: 0, 1, 200 bytes,
 ** one full chunk, two chunks), so mutations reach the chunk loop.
-** Links firmware/rcrypt.c and firmware/crypto.c with mbedTLS; the port
-** calls rcrypt.c makes to load keys are stubbed (never reached here), as
-** weak symbols, so a build that links the real port objects takes those.
+** Run: make fuzz-rcrypt [FUZZ_SECONDS=N].
 */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,35 +18,6 @@
 #include "rcrypt.h"
 
 #define REL "dev1/0000000100000002/seg/0000000000000003.zst"
-
-__attribute__((weak)) void port_log(const char *fmt, ...)
-{
-	(void)fmt;
-}
-__attribute__((weak)) int port_fs_mode_owner(const char *path, mode_t *mode, bool *mine)
-{
-	(void)path, (void)mode, (void)mine;
-	return HF_ENOTSUP;
-}
-__attribute__((weak)) int port_fs_read_file(const char *path, size_t cap, char **out, size_t *len)
-{
-	(void)path, (void)cap, (void)out, (void)len;
-	return HF_ENOTSUP;
-}
-__attribute__((weak)) int port_fs_kind(const char *path, enum port_fs_kind *kind)
-{
-	(void)path, (void)kind;
-	return HF_ENOTSUP;
-}
-__attribute__((weak)) int port_fs_publish(const char *path, const void *data, size_t len, mode_t mode)
-{
-	(void)path, (void)data, (void)len, (void)mode;
-	return HF_ENOTSUP;
-}
-__attribute__((weak)) uint32_t port_random_u32(void)
-{
-	return 4;
-}
 
 static void key(struct rcrypt *k)
 {

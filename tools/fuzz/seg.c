@@ -7,12 +7,7 @@
 ** (a hostile replica can write a right checksum too); odd, it is decoded
 ** as it is. Checks the decoder's promises: page numbers within
 ** 1..db_pages and ascending, exactly npages records.
-** Build and run by hand (the san helper's make fuzz wires it the same way):
-**   sh tools/fuzz/build-libs.sh   # build/fuzz/libzstd.a, libmbedcrypto.a
-**   clang -g -O1 -fsanitize=fuzzer,address,undefined $(sh tools/fuzz/flags.sh) \
-**     -o build/fuzz/seg tools/fuzz/seg.c firmware/seg.c firmware/crypto.c \
-**     port/linux/sys.c port/linux/clock.c build/fuzz/libzstd.a build/fuzz/libmbedcrypto.a
-**   build/fuzz/seg -max_total_time=30 -max_len=300000 tools/fuzz/corpus/seg
+** Run: make fuzz-seg [FUZZ_SECONDS=N] (limits in tools/fuzz/seg.options).
 */
 #include <stdint.h>
 #include <stdlib.h>
