@@ -4,6 +4,7 @@
 #include "mbedtls/base64.h"
 #include "mbedtls/md.h"
 #include "mbedtls/md5.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/version.h"
 
@@ -55,4 +56,10 @@ void crypto_hex(const uint8_t *bin, size_t len, char *out)
 		out[2 * i + 1] = digits[bin[i] & 15];
 	}
 	out[2 * len] = '\0';
+}
+
+void crypto_wipe(void *buf, size_t len)
+{
+	if (buf)
+		mbedtls_platform_zeroize(buf, len);
 }

@@ -30,4 +30,9 @@ void crypto_base64(const uint8_t *bin, size_t len, char *out, size_t cap);
 /* Lower-case hex of LEN bytes at BIN into OUT (2 * LEN + 1 bytes). */
 void crypto_hex(const uint8_t *bin, size_t len, char *out);
 
+/* Overwrites LEN bytes at BUF with zeros in a way the compiler may not
+** drop (mbedtls_platform_zeroize): for keys and secrets about to be freed or
+** to go out of scope, where a memset would be a dead store. NULL is fine. */
+void crypto_wipe(void *buf, size_t len);
+
 #endif /* HF_CRYPTO_H */
