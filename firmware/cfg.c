@@ -171,28 +171,39 @@ static int set_jobs_identity(struct cfg *c, const char *key, const char *val, co
 		snprintf(c->secret_env, sizeof(c->secret_env), "%s", val);
 		return HF_OK;
 	}
-	static const char *const limits[CFG_NLIMITS] = { "limit_nofile", "limit_as", "limit_core" };
 	for (int i = 0; i < CFG_NLIMITS; i++) {
-		if (strcmp(key, limits[i]) != 0)
+		if (strcmp(key, cfg_limit_names[i]) != 0)
 			continue;
-		if (i == CFG_LIMIT_NOFILE) {
-			unsigned n;
-			*why = "a number of open files from 3 to 1048576";
-			if (parse_uint(val, 3, 1048576, &n))
-				return HF_EINVAL;
-			c->limit[i] = n;
-		} else {
-			*why = "a size such as 512MiB, or unlimited";
-			if (strcmp(val, "unlimited") == 0)
-				c->limit[i] = CFG_LIMIT_UNLIMITED;
-			else if (units_parse_size(val, &c->limit[i]) != HF_OK)
-				return HF_EINVAL;
-		}
+		if (cfg_parse_limit(i, val, &c->limit[i], why) != HF_OK)
+			return HF_EINVAL;
 		c->limit_set[i] = true;
 		return HF_OK;
 	}
 	*why = NULL;
 	return HF_ENOENT;
+}
+
+const char *const cfg_limit_names[CFG_NLIMITS] = { "limit_nofile", "limit_as", "limit_core" };
+
+int cfg_parse_limit(int which, const char *val, uint64_t *out, const char **why)
+{
+	if (which == CFG_LIMIT_NOFILE) {
+		unsigned n;
+		*why = "a number of open files from 3 to 1048576";
+		if (parse_uint(val, 3, 1048576, &n))
+			return HF_EINVAL;
+		*out = n;
+		return HF_OK;
+	}
+	*why = "a size such as 512MiB, or unlimited";
+	if (strcmp(val, "unlimited") == 0) {
+		*out = CFG_LIMIT_UNLIMITED;
+		return HF_OK;
+	}
+	/* Stored in the job log as a signed 64-bit number. */
+	if (units_parse_size(val, out) != HF_OK || *out > (uint64_t)INT64_MAX)
+		return HF_EINVAL;
+	return HF_OK;
 }
 
 static int set_key(struct cfg *c, const char *sect, const char *key, const char *val,

@@ -33,6 +33,13 @@ enum { CFG_METERED_AUTO, CFG_METERED_YES, CFG_METERED_NO };
 enum { CFG_LIMIT_NOFILE, CFG_LIMIT_AS, CFG_LIMIT_CORE, CFG_NLIMITS };
 #define CFG_LIMIT_UNLIMITED UINT64_MAX
 
+/* "limit_nofile", "limit_as", "limit_core", by CFG_LIMIT_*. */
+extern const char *const cfg_limit_names[CFG_NLIMITS];
+
+/* Parses a value of limit WHICH (a count of files; a size or "unlimited",
+** CFG_LIMIT_UNLIMITED) into *OUT; else HF_EINVAL and what it wants in *WHY. */
+int cfg_parse_limit(int which, const char *val, uint64_t *out, const char **why);
+
 /* What jobs never inherit from the daemon's environment, whatever the config
 ** says: the AWS credentials the replica may be using. */
 #define CFG_SECRET_ENV_ALWAYS "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"

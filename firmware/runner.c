@@ -370,7 +370,8 @@ static int resolve_user(const struct cfg *c, const char *user, struct job_user *
 	return HF_OK;
 }
 
-/* How job JR's process is set up: directory, user, umask, limits. */
+/* How job JR's process is set up: directory, user, umask, limits (the
+** job's own, else the config's). */
 static void spawn_of(const struct runner *r, const struct jlog_runnable *jr,
 		     const struct job_user *ju, struct port_spawn *sp)
 {
@@ -388,6 +389,11 @@ static void spawn_of(const struct runner *r, const struct jlog_runnable *jr,
 		sp->limit[map[i]].set = r->cfg.limit_set[i];
 		sp->limit[map[i]].value = r->cfg.limit[i] == CFG_LIMIT_UNLIMITED ?
 			PORT_RLIM_UNLIMITED : r->cfg.limit[i];
+		if (jr->limit_set[i]) {
+			sp->limit[map[i]].set = true;
+			sp->limit[map[i]].value = jr->limit[i] < 0 ? PORT_RLIM_UNLIMITED :
+				(uint64_t)jr->limit[i];
+		}
 	}
 }
 
@@ -398,7 +404,9 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 	char **argv = NULL, **env = NULL, **envp = NULL;
 	int argc = 0, nenv = 0, rc;
 	const struct job_user *ju;
+	struct job_user own;
 	struct port_spawn sp;
+	char why[256];
 	struct child *c;
 
 	if (p->free == 0)
@@ -414,7 +422,13 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 		rc = HF_ECORRUPT;
 		goto out;
 	}
+	/* A job's own user is checked against the same rules as [jobs] user;
+	** one it may not run as is started as an attempt that only says why
+	** (in its output, exit 127), so the log shows it and retries apply. */
 	ju = &r->as;
+	why[0] = '\0';
+	if (jr->user && resolve_user(&r->cfg, jr->user, &own, why, sizeof(why)) == HF_OK)
+		ju = &own;
 	envp = runner_job_env(port_environ(), &r->cfg, ju->change ? ju->name : NULL,
 			      ju->change ? ju->u.home : NULL, env, nenv, (long long)jr->id,
 			      (long long)jr->attempts + 1);
@@ -425,6 +439,8 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 	memset(c, 0, sizeof(*c));
 	c->pc.out_fd = c->pc.err_fd = c->pc.gate_fd = -1;
 	spawn_of(r, jr, ju, &sp);
+	if (why[0])
+		sp.refuse = why;
 	if ((rc = port_spawn_gated(argv, envp, &sp, &c->pc)) != HF_OK)
 		goto out;
 	c->used = true;

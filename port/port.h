@@ -240,6 +240,10 @@ struct port_spawn {
 	uid_t uid;
 	gid_t gid;
 	mode_t umask;
+	const char *refuse;        /* not NULL: once released, the child writes
+				    * "holdfast: REFUSE" to its stderr and exits
+				    * 127, running nothing (a job the daemon may
+				    * not run, recorded as an attempt that says so) */
 	struct {
 		bool set;          /* else inherited from the daemon */
 		uint64_t value;    /* soft = hard limit; PORT_RLIM_UNLIMITED */

@@ -172,6 +172,10 @@ static void child_exec(char *const argv[], char *const envp[], const struct port
 	** closed again, should anything have been opened since. */
 	close(gate);
 	close_from(3);
+	if (sp->refuse) {
+		dprintf(2, "holdfast: %s\n", sp->refuse);
+		_exit(127);
+	}
 	child_privileges(sp);
 	/* After the drop, so the job's user must be able to enter it. */
 	if (sp->cwd && chdir(sp->cwd) != 0)

@@ -484,6 +484,37 @@ TEST(jobs_schema_is_versioned)
 	CHECK(test_log_has("schema version 99 is newer"));
 }
 
+/* A version 3 log (before jobs had a user and limits) opens, and is migrated
+** in place: its jobs keep NULL there, the config's user and limits. */
+TEST(jobs_schema_v3_log_migrates)
+{
+	sqlite3_stmt *st;
+
+	open_log();
+	CHECK_INT(sqlite3_exec(J.db, "INSERT INTO jobs(argv, env, priority, retries, "
+			       "backoff_min_ms, backoff_max_ms, timeout_ms, state, ready_boot, "
+			       "ready_mono_ms, submit_boot, submit_mono_ms) VALUES "
+			       "('[\"true\"]', '[]', 0, 0, 0, 0, 0, 'queued', 1, 0, 1, 0);"
+			       "ALTER TABLE jobs DROP COLUMN user;"
+			       "ALTER TABLE jobs DROP COLUMN limit_nofile;"
+			       "ALTER TABLE jobs DROP COLUMN limit_as;"
+			       "ALTER TABLE jobs DROP COLUMN limit_core;"
+			       "PRAGMA user_version=3", NULL, NULL, NULL), 0);
+	jlog_close(&J);
+	CHECK_INT(jlog_open(&J, "t.db", NULL), HF_OK);
+	CHECK_INT(sqlite3_prepare_v2(J.db, "SELECT count(*), count(user), count(limit_nofile) "
+				     "FROM jobs", -1, &st, NULL), 0);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 1);
+	CHECK_INT(sqlite3_column_int(st, 1), 0);
+	CHECK_INT(sqlite3_column_int(st, 2), 0);
+	sqlite3_finalize(st);
+	CHECK_INT(sqlite3_prepare_v2(J.db, "PRAGMA user_version", -1, &st, NULL), 0);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 4);
+	sqlite3_finalize(st);
+}
+
 TEST(runner_job_environment)
 {
 	char *base[] = { "PATH=/bin", "HOME=/root", "HOLDFAST_JOB_ID=666", NULL };
