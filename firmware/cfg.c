@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "crypto.h"
 #include "err.h"
 #include "jlog.h"
 #include "port.h"
@@ -21,6 +22,7 @@ void cfg_init(struct cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->concurrency = 4;
+	c->jobs_umask = 022;
 	c->kill_grace_ms = 10000;
 	c->output_cap = 1024 * 1024;
 	c->shutdown_grace_ms = 10000;
@@ -68,7 +70,9 @@ static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
 ** takes any group name). Keep in step with set_key: the unit tests check
 ** every key of cfg_default_text against these. */
 static const char *const jobs_keys[] = { "concurrency", "kill_grace", "shutdown_grace",
-					 "quarantine_after", "output_cap", NULL };
+					 "quarantine_after", "output_cap", "user", "allow_root",
+					 "umask", "limit_nofile", "limit_as", "limit_core",
+					 "secret_env", NULL };
 static const char *const log_keys[] = { "wal_max", NULL };
 static const char *const replica_keys[] = {
 	"url", "endpoint", "timeout", "access_key", "secret_key", "pin", "addressing", "payload",
@@ -113,6 +117,95 @@ static bool section_is_known(const char *s)
 	return false;
 }
 
+/* Whether V is a list of environment variable names (a final '*' makes a
+** prefix), space-separated. */
+static bool env_names_are_valid(const char *v)
+{
+	for (const char *p = v; *p; p++) {
+		bool first = p == v || p[-1] == ' ';
+		if (*p == ' ' || (*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+			continue;
+		if (*p >= '0' && *p <= '9' && !first)
+			continue;
+		if (*p == '*' && !first && (p[1] == ' ' || !p[1]))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/* [jobs] user, allow_root, umask, limit_* and secret_env: who a job runs
+** as and what it gets (README "Jobs: environment and privileges"). */
+static int set_jobs_identity(struct cfg *c, const char *key, const char *val, const char **why)
+{
+	if (strcmp(key, "user") == 0) {
+		struct port_user u;
+		*why = "the name of a user in the password database (/etc/passwd)";
+		if (!*val || strlen(val) >= sizeof(c->jobs_user) || strpbrk(val, " \t:/"))
+			return HF_EINVAL;
+		if (port_user_lookup(val, &u) != HF_OK)
+			return HF_EINVAL;
+		snprintf(c->jobs_user, sizeof(c->jobs_user), "%s", val);
+		return HF_OK;
+	}
+	if (strcmp(key, "allow_root") == 0) {
+		*why = "yes or no";
+		if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+			return HF_EINVAL;
+		c->jobs_allow_root = val[0] == 'y';
+		return HF_OK;
+	}
+	if (strcmp(key, "umask") == 0) {
+		char *end;
+		unsigned long m = strtoul(val, &end, 8);
+		*why = "an octal mask from 000 to 777, such as 022 or 027";
+		if (*val < '0' || *val > '7' || *end || m > 0777)
+			return HF_EINVAL;
+		c->jobs_umask = (unsigned)m;
+		return HF_OK;
+	}
+	if (strcmp(key, "secret_env") == 0) {
+		*why = "environment variable names (NAME, or a prefix NAME*), space-separated";
+		if (strlen(val) >= sizeof(c->secret_env) || !env_names_are_valid(val))
+			return HF_EINVAL;
+		snprintf(c->secret_env, sizeof(c->secret_env), "%s", val);
+		return HF_OK;
+	}
+	for (int i = 0; i < CFG_NLIMITS; i++) {
+		if (strcmp(key, cfg_limit_names[i]) != 0)
+			continue;
+		if (cfg_parse_limit(i, val, &c->limit[i], why) != HF_OK)
+			return HF_EINVAL;
+		c->limit_set[i] = true;
+		return HF_OK;
+	}
+	*why = NULL;
+	return HF_ENOENT;
+}
+
+const char *const cfg_limit_names[CFG_NLIMITS] = { "limit_nofile", "limit_as", "limit_core" };
+
+int cfg_parse_limit(int which, const char *val, uint64_t *out, const char **why)
+{
+	if (which == CFG_LIMIT_NOFILE) {
+		unsigned n;
+		*why = "a number of open files from 3 to 1048576";
+		if (parse_uint(val, 3, 1048576, &n))
+			return HF_EINVAL;
+		*out = n;
+		return HF_OK;
+	}
+	*why = "a size such as 512MiB, or unlimited";
+	if (strcmp(val, "unlimited") == 0) {
+		*out = CFG_LIMIT_UNLIMITED;
+		return HF_OK;
+	}
+	/* Stored in the job log as a signed 64-bit number. */
+	if (units_parse_size(val, out) != HF_OK || *out > (uint64_t)INT64_MAX)
+		return HF_EINVAL;
+	return HF_OK;
+}
+
 static int set_key(struct cfg *c, const char *sect, const char *key, const char *val,
 		   const char **why)
 {
@@ -141,6 +234,10 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			*why = "a size such as 1MiB";
 			return units_parse_size(val, &c->output_cap);
 		}
+		if (strncmp(key, "limit_", 6) == 0 || strcmp(key, "umask") == 0 ||
+		    strcmp(key, "user") == 0 || strcmp(key, "allow_root") == 0 ||
+		    strcmp(key, "secret_env") == 0)
+			return set_jobs_identity(c, key, val, why);
 	} else if (strcmp(sect, "log") == 0) {
 		if (strcmp(key, "wal_max") == 0) {
 			*why = "a size of at least 64KiB, such as 4MiB";
@@ -509,7 +606,7 @@ int cfg_load(struct cfg *c, const char *path)
 	} else {
 		rc = cfg_parse(c, text, path);
 	}
-	memset(text, 0, len); /* it may hold a secret */
+	crypto_wipe(text, len); /* it may hold a secret */
 	free(text);
 	/* A secret others can read is no secret: refuse, and say how to fix it. */
 	mode_t mode;
@@ -519,6 +616,35 @@ int cfg_load(struct cfg *c, const char *path)
 		rc = HF_EACCES;
 	}
 	return rc;
+}
+
+/* Whether NAME (NAME_LEN bytes) is in LIST: a space-separated list of
+** names, each either exact or, ending in '*', a prefix. */
+static bool name_in_list(const char *list, const char *name, size_t name_len)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n && p[n - 1] == '*' ? name_len >= n - 1 && !memcmp(p, name, n - 1) :
+		    n == name_len && !memcmp(p, name, n))
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+bool cfg_env_is_secret(const struct cfg *c, const char *name, size_t name_len)
+{
+	return name_in_list(CFG_SECRET_ENV_ALWAYS, name, name_len) ||
+	       (c && name_in_list(c->secret_env, name, name_len));
+}
+
+void cfg_wipe(struct cfg *c)
+{
+	crypto_wipe(c->s3_access_key, sizeof(c->s3_access_key));
+	crypto_wipe(c->s3_secret_key, sizeof(c->s3_secret_key));
 }
 
 unsigned cfg_group_limit(const struct cfg *c, const char *name)
@@ -549,6 +675,17 @@ const char *cfg_default_text(void)
 	"# output_cap = 1MiB      # stdout+stderr kept per attempt; the rest is counted\n"
 	"# quarantine_after = 3   # a job running during this many unclean stops in a\n"
 	"                         # row (power cuts, crashes) is parked; 0: never\n"
+	"# user =                 # run jobs as this user, with its groups (the daemon\n"
+	"#                        # must be root); unset: as the daemon's user\n"
+	"# allow_root = no        # a root daemon without user = refuses to start\n"
+	"#                        # unless this says yes: jobs would run as root\n"
+	"# umask = 022            # every job's umask\n"
+	"# limit_nofile =         # rlimits of every job (soft = hard); unset: the\n"
+	"# limit_as =             # daemon's. nofile: open files; as: address space,\n"
+	"# limit_core =           # core: core file size (0: none), sizes or unlimited\n"
+	"# secret_env =           # more variables jobs do not inherit from the daemon,\n"
+	"#                        # besides AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
+	"#                        # AWS_SESSION_TOKEN (NAME, or NAME* for a prefix)\n"
 	"\n"
 	"[log]\n"
 	"# wal_max = 4MiB         # checkpoint the job log's WAL once it is this big\n"
@@ -599,4 +736,20 @@ const char *cfg_default_text(void)
 	"# Concurrency limit per group (submit --group NAME). Unlisted groups: 1.\n"
 	"# modem = 1\n"
 	"# camera = 2\n";
+}
+
+const char *cfg_init_text(bool root)
+{
+	static const char root_text[] =
+		"# holdfast init ran as root, so jobs run as root, which needs saying here.\n"
+		"# Better: a user for them (user = NAME) and no allow_root.\n"
+		"allow_root = yes\n";
+	static char buf[8192];
+	const char *def = cfg_default_text(), *at = strstr(def, "\n[jobs]\n");
+
+	if (!root || !at)
+		return def;
+	at += strlen("\n[jobs]\n");
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - def), def, root_text, at);
+	return buf;
 }

@@ -30,8 +30,30 @@ enum { CFG_METERED_AUTO, CFG_METERED_YES, CFG_METERED_NO };
 /* The smallest [log] wal_max accepted. */
 #define CFG_WAL_MAX_MIN 65536
 
+/* [jobs] limit_nofile, limit_as, limit_core: per-job rlimits. */
+enum { CFG_LIMIT_NOFILE, CFG_LIMIT_AS, CFG_LIMIT_CORE, CFG_NLIMITS };
+#define CFG_LIMIT_UNLIMITED UINT64_MAX
+
+/* "limit_nofile", "limit_as", "limit_core", by CFG_LIMIT_*. */
+extern const char *const cfg_limit_names[CFG_NLIMITS];
+
+/* Parses a value of limit WHICH (a count of files; a size or "unlimited",
+** CFG_LIMIT_UNLIMITED) into *OUT; else HF_EINVAL and what it wants in *WHY. */
+int cfg_parse_limit(int which, const char *val, uint64_t *out, const char **why);
+
+/* What jobs never inherit from the daemon's environment, whatever the config
+** says: the AWS credentials the replica may be using. */
+#define CFG_SECRET_ENV_ALWAYS "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"
+
 struct cfg {
 	unsigned concurrency;        /* [jobs] concurrency: running at once */
+	char jobs_user[CFG_NAME_MAX]; /* [jobs] user: jobs run as this user ("": ours) */
+	bool jobs_allow_root;        /* [jobs] allow_root: jobs may run as root */
+	unsigned jobs_umask;         /* [jobs] umask (022) */
+	bool limit_set[CFG_NLIMITS]; /* [jobs] limit_*: else inherited */
+	uint64_t limit[CFG_NLIMITS]; /*   CFG_LIMIT_UNLIMITED: unlimited */
+	char secret_env[512];        /* [jobs] secret_env: more names (or NAME* prefixes)
+				      * jobs do not inherit */
 	uint64_t kill_grace_ms;      /* [jobs] kill_grace: SIGTERM -> SIGKILL */
 	uint64_t output_cap;         /* [jobs] output_cap: bytes kept per attempt */
 	uint64_t shutdown_grace_ms;  /* [jobs] shutdown_grace: on SIGTERM/SIGINT */
@@ -79,10 +101,23 @@ int cfg_parse(struct cfg *c, const char *text, const char *name);
 /* cfg_init, then the file at PATH if it exists. */
 int cfg_load(struct cfg *c, const char *path);
 
+/* Whether environment variable NAME (of NAME_LEN bytes) is one that jobs
+** must not inherit: CFG_SECRET_ENV_ALWAYS or [jobs] secret_env. */
+bool cfg_env_is_secret(const struct cfg *c, const char *name, size_t name_len);
+
+/* Wipes the secrets in C (mbedtls_platform_zeroize, which the compiler may
+** not drop as a dead store); C stays usable, without them. */
+void cfg_wipe(struct cfg *c);
+
 /* The concurrency limit of group NAME: as configured, else 1. */
 unsigned cfg_group_limit(const struct cfg *c, const char *name);
 
 /* The commented default configuration that `holdfast init` writes. */
 const char *cfg_default_text(void);
+
+/* What `holdfast init` writes: the default configuration, and for a root
+** user (ROOT) "allow_root = yes" under [jobs] with a comment saying why:
+** jobs would run as root, which the daemon does only when the config says so. */
+const char *cfg_init_text(bool root);
 
 #endif /* HF_CFG_H */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "cmd.h"
 #include "datadir.h"
 #include "err.h"
@@ -187,14 +188,16 @@ static int remote_timeout_arg(const char *verb, const char *val, uint64_t *ms)
 int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	enum { O_HELP, O_NAME, O_AFTER, O_RETRIES, O_BACKOFF, O_TIMEOUT, O_PRIORITY,
-	       O_GROUP, O_KEY, O_ENV, O_CWD, O_NOT_BEFORE, O_JSON, O_WAIT_REMOTE, O_REMOTE_TIMEOUT };
+	       O_GROUP, O_KEY, O_ENV, O_CWD, O_NOT_BEFORE, O_JSON, O_WAIT_REMOTE, O_REMOTE_TIMEOUT,
+	       O_USER, O_LIMIT_NOFILE, O_LIMIT_AS, O_LIMIT_CORE };
 	static const struct cli_opt opts[] = {
 		{ "help", 'h', false }, { "name", 0, true }, { "after", 0, true },
 		{ "retries", 0, true }, { "backoff", 0, true }, { "timeout", 0, true },
 		{ "priority", 0, true }, { "group", 0, true }, { "key", 0, true },
 		{ "env", 0, true }, { "cwd", 0, true }, { "not-before", 0, true },
 		{ "json", 0, false }, { "wait-remote", 0, false }, { "remote-timeout", 0, true },
-		{ NULL, 0, false }
+		{ "user", 0, true }, { "limit-nofile", 0, true }, { "limit-as", 0, true },
+		{ "limit-core", 0, true }, { NULL, 0, false }
 	};
 	const char *after_refs[64];
 	int nafter = 0, nenv = 0, r, idx;
@@ -329,6 +332,31 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 		case O_CWD:
 			s.cwd = val;
 			break;
+		case O_USER: {
+			struct port_user u;
+			/* Looked up here too, so a typo is refused before it is
+			** stored; the daemon decides whether it may switch. */
+			if (!*val || strlen(val) >= CFG_NAME_MAX || port_user_lookup(val, &u) != HF_OK) {
+				port_log("submit: --user %s: no such user in the password database", val);
+				return HF_EINVAL;
+			}
+			s.user = val;
+			break;
+		}
+		case O_LIMIT_NOFILE:
+		case O_LIMIT_AS:
+		case O_LIMIT_CORE: {
+			int w = idx - O_LIMIT_NOFILE;
+			const char *why;
+			uint64_t v;
+			if (cfg_parse_limit(w, val, &v, &why) != HF_OK) {
+				port_log("submit: --%s wants %s, not '%s'", opts[idx].name, why, val);
+				return HF_EINVAL;
+			}
+			s.limit_set[w] = true;
+			s.limit[w] = v == CFG_LIMIT_UNLIMITED ? -1 : (int64_t)v;
+			break;
+		}
 		case O_NOT_BEFORE:
 			if (parse_dur("submit", "not-before", val, &s.not_before_ms))
 				return HF_EINVAL;

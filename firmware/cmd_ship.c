@@ -58,6 +58,7 @@ static void shipctx_close(struct shipctx *s)
 {
 	ship_count(&s->ship); /* what the replica's client sent, to the day's budget */
 	ship_free(&s->ship);
+	cfg_wipe(&s->cfg);
 	ctx_close(&s->c);
 }
 
@@ -1118,20 +1119,26 @@ static int open_conf(const struct cli_global *g, const char *ca, const char *key
 	if ((rc = cfg_load(&c, conf)) != HF_OK)
 		return rc;
 	if (!c.replica[0]) {
+		cfg_wipe(&c);
 		port_log("replica ls: which replica? (a directory, file:///DIR or s3://BUCKET/PREFIX; "
 			 "%s names none in [replica] url)", conf);
 		return HF_EINVAL;
 	}
 	if (ca && snprintf(c.s3_ca_file, sizeof(c.s3_ca_file), "%s", ca) >= (int)sizeof(c.s3_ca_file)) {
 		port_log("--ca %s: path too long", ca);
+		cfg_wipe(&c);
 		return HF_EINVAL;
 	}
 	if (key && snprintf(c.replica_key_file, sizeof(c.replica_key_file), "%s", key) >=
 			   (int)sizeof(c.replica_key_file)) {
 		port_log("--key-file %s: path too long", key);
+		cfg_wipe(&c);
 		return HF_EINVAL;
 	}
-	return replica_open(c.replica, &c, rep);
+	/* The replica keeps its own copy of the keys: wipe this one. */
+	rc = replica_open(c.replica, &c, rep);
+	cfg_wipe(&c);
+	return rc;
 }
 
 static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)

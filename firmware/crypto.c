@@ -111,11 +111,6 @@ int crypto_random(void *buf, size_t len)
 	return ret == 0 ? HF_OK : HF_ENOTSUP;
 }
 
-void crypto_zeroize(void *p, size_t len)
-{
-	mbedtls_platform_zeroize(p, len);
-}
-
 void crypto_md5(const void *data, size_t len, uint8_t out[16])
 {
 	mbedtls_md5(data, len, out);
@@ -139,4 +134,10 @@ void crypto_hex(const uint8_t *bin, size_t len, char *out)
 		out[2 * i + 1] = digits[bin[i] & 15];
 	}
 	out[2 * len] = '\0';
+}
+
+void crypto_wipe(void *buf, size_t len)
+{
+	if (buf)
+		mbedtls_platform_zeroize(buf, len);
 }

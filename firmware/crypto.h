@@ -48,9 +48,6 @@ int crypto_aead_open(const uint8_t key[32], const uint8_t nonce[12], const void 
 ** platform entropy (getrandom): for keys. */
 int crypto_random(void *buf, size_t len);
 
-/* Wipes a secret where the compiler cannot drop the stores. */
-void crypto_zeroize(void *p, size_t len);
-
 /* MD5 of LEN bytes at DATA. */
 void crypto_md5(const void *data, size_t len, uint8_t out[16]);
 
@@ -59,5 +56,10 @@ void crypto_base64(const uint8_t *bin, size_t len, char *out, size_t cap);
 
 /* Lower-case hex of LEN bytes at BIN into OUT (2 * LEN + 1 bytes). */
 void crypto_hex(const uint8_t *bin, size_t len, char *out);
+
+/* Overwrites LEN bytes at BUF with zeros in a way the compiler may not
+** drop (mbedtls_platform_zeroize): for keys and secrets about to be freed or
+** to go out of scope, where a memset would be a dead store. NULL is fine. */
+void crypto_wipe(void *buf, size_t len);
 
 #endif /* HF_CRYPTO_H */

@@ -210,7 +210,7 @@ static void undo_init(const char *dir, bool existed)
 int dd_init(const char *dir, bool parents)
 {
 	char stage[PATH_MAX], path[PATH_MAX + 32];
-	const char *text = cfg_default_text();
+	const char *text = cfg_init_text(port_user_is_root());
 	const char *base;
 	struct jlog j = { 0 };
 	bool exists;

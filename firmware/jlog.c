@@ -183,6 +183,15 @@ static const char schema_v3[] =
 	"CREATE INDEX jobs_wake ON jobs(ready_boot, ready_mono_ms)"
 	"  WHERE state IN ('queued','failed') AND waiting = 0;";
 
+/* Schema version 4: who a job runs as and its rlimits, when the job says
+** (NULL: the config's [jobs] user and limit_*; -1: unlimited). Older rows
+** get NULL, the behaviour they were submitted under. */
+static const char schema_v4[] =
+	"ALTER TABLE jobs ADD COLUMN user TEXT;"
+	"ALTER TABLE jobs ADD COLUMN limit_nofile INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN limit_as INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN limit_core INTEGER;";
+
 static int migrate(struct jlog *j);
 
 int jlog_create(const char *path, const char *vfs)
@@ -365,7 +374,9 @@ static int migrate(struct jlog *j)
 		goto out_rollback;
 	if (version < 3 && (rc = exec(j->db, schema_v3)) != HF_OK)
 		goto out_rollback;
-	if ((rc = exec(j->db, "PRAGMA user_version=3")) != HF_OK)
+	if (version < 4 && (rc = exec(j->db, schema_v4)) != HF_OK)
+		goto out_rollback;
+	if ((rc = exec(j->db, "PRAGMA user_version=4")) != HF_OK)
 		goto out_rollback;
 	return jlog_commit(j);
 
@@ -710,9 +721,9 @@ static const char sql_dep_state[] = "SELECT state, name FROM jobs WHERE id = ?1"
 static const char sql_job_insert[] =
 	"INSERT INTO jobs(name, run, argv, env, cwd, grp, priority, retries, backoff_min_ms,"
 	"  backoff_max_ms, timeout_ms, idem_key, state, waiting, ready_boot, ready_mono_ms,"
-	"  submit_boot, submit_mono_ms, submit_utc_ms)"
+	"  submit_boot, submit_mono_ms, submit_utc_ms, user, limit_nofile, limit_as, limit_core)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'queued', ?13, ?14, ?15,"
-	"  ?14, ?16, ?17)";
+	"  ?14, ?16, ?17, ?18, ?19, ?20, ?21)";
 static const char sql_dep_insert[] = "INSERT OR IGNORE INTO deps(job, dep) VALUES (?1, ?2)";
 
 int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_now *now,
@@ -794,6 +805,13 @@ int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_no
 	sqlite3_bind_int64(st, 15, (int64_t)(now->mono_ms + s->not_before_ms));
 	sqlite3_bind_int64(st, 16, (int64_t)now->mono_ms);
 	bind_utc(st, 17, now->utc_ms);
+	bind_text_or_null(st, 18, s->user);
+	for (int i = 0; i < JLOG_NLIMITS; i++) {
+		if (s->limit_set[i])
+			sqlite3_bind_int64(st, 19 + i, s->limit[i]);
+		else
+			sqlite3_bind_null(st, 19 + i);
+	}
 	if ((rc = step_done(j, st)) != HF_OK)
 		goto out;
 	*id = sqlite3_last_insert_rowid(j->db);
@@ -885,7 +903,8 @@ int jlog_job_resolve(struct jlog *j, const char *ref, int64_t *id)
 	"  'key', idem_key, 'run', run, 'submitted_utc_ms', submit_utc_ms," \
 	"  'ended_utc_ms', end_utc_ms, 'submitted_boot', submit_boot," \
 	"  'submitted_mono_ms', submit_mono_ms, 'ended_boot', end_boot," \
-	"  'ended_mono_ms', end_mono_ms)," \
+	"  'ended_mono_ms', end_mono_ms, 'user', user, 'limit_nofile', limit_nofile," \
+	"  'limit_as', limit_as, 'limit_core', limit_core)," \
 	" submit_boot, submit_mono_ms, end_boot, end_mono_ms"
 
 static void job_from_row(sqlite3_stmt *st, struct jlog_job *o)
@@ -1584,7 +1603,8 @@ static const char sql_pick_groups[] =
 	"  FROM g WHERE g.x IS NOT NULL)"
 	" SELECT x FROM g WHERE x IS NOT NULL";
 static const char sql_pick_row[] =
-	"SELECT id, priority, attempts, grp, argv, env, cwd, timeout_ms FROM jobs WHERE id = ?1";
+	"SELECT id, priority, attempts, grp, argv, env, cwd, timeout_ms, user, limit_nofile,"
+	"  limit_as, limit_core FROM jobs WHERE id = ?1";
 
 /* Bounds the merge's memory whatever the number of groups: past it, the
 ** groups later in name order wait for a later tick (said once per pick). */
@@ -1715,6 +1735,11 @@ int jlog_runnable(struct jlog *j, const struct jlog_now *now, unsigned max,
 		r.env_json = col_text(st, 5);
 		r.cwd = col_text(st, 6);
 		r.timeout_ms = (uint64_t)sqlite3_column_int64(st, 7);
+		r.user = col_text(st, 8);
+		for (int k = 0; k < JLOG_NLIMITS; k++) {
+			r.limit_set[k] = sqlite3_column_type(st, 9 + k) != SQLITE_NULL;
+			r.limit[k] = sqlite3_column_int64(st, 9 + k);
+		}
 		src = cb(&r, arg);
 		sqlite3_reset(st);
 		if (src)

@@ -68,7 +68,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 3
+#define JLOG_SCHEMA_VERSION 4
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -113,6 +113,9 @@ bool jlog_name_is_valid(const char *s);
 /* Whether any job still has work ahead: queued, running or waiting to retry. */
 int jlog_has_pending(struct jlog *j, bool *pending);
 
+/* Per-job rlimits, in the order of [jobs] limit_nofile, limit_as, limit_core. */
+#define JLOG_NLIMITS 3
+
 struct jlog_spec {
 	const char *name;          /* optional */
 	int64_t run;               /* pipeline run, 0 for none */
@@ -130,6 +133,9 @@ struct jlog_spec {
 	uint64_t not_before_ms;    /* delay from submission */
 	const int64_t *after;      /* ids of dependencies */
 	int nafter;
+	const char *user;          /* run as this user; NULL: [jobs] user */
+	bool limit_set[JLOG_NLIMITS]; /* else [jobs] limit_* */
+	int64_t limit[JLOG_NLIMITS]; /* -1: unlimited */
 };
 
 /*
@@ -255,6 +261,9 @@ struct jlog_runnable {
 	const char *group;         /* NULL: none */
 	const char *argv_json, *env_json, *cwd;
 	uint64_t timeout_ms;
+	const char *user;          /* NULL: [jobs] user */
+	bool limit_set[JLOG_NLIMITS];
+	int64_t limit[JLOG_NLIMITS]; /* -1: unlimited */
 };
 
 /* Splits a JSON array of strings (as stored for argv and env) into a

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "err.h"
 #include "pipeline.h"
 #include "port.h"
@@ -535,11 +536,14 @@ static int parse_env(struct parse *ps, const char *path, struct pl_job *jb)
 	return HF_OK;
 }
 
+static int parse_identity(struct parse *ps, const char *path, struct pl_job *jb);
+
 static int parse_job(struct parse *ps, int i)
 {
 	static const char *const known[] = { "name", "argv", "after", "env", "cwd", "group",
 					     "priority", "retries", "backoff", "timeout",
-					     "wait_remote", NULL };
+					     "wait_remote", "user", "limit_nofile", "limit_as",
+					     "limit_core", NULL };
 	struct pl_job *jb = &ps->p->jobs[i];
 	char path[64], sub[96], *s;
 	int rc;
@@ -558,7 +562,8 @@ static int parse_job(struct parse *ps, int i)
 	    (rc = get_int(ps, SUB("priority"), -1000, 1000, &jb->priority)) ||
 	    (rc = get_int(ps, SUB("retries"), 0, 1000, &jb->retries)) ||
 	    (rc = get_duration(ps, SUB("timeout"), &jb->timeout_ms)) ||
-	    (rc = get_bool(ps, SUB("wait_remote"), &jb->wait_remote)))
+	    (rc = get_bool(ps, SUB("wait_remote"), &jb->wait_remote)) ||
+	    (rc = parse_identity(ps, path, jb)))
 		return rc;
 	if (jb->cwd && jb->cwd[0] != '/')
 		return fail(ps, SUB("cwd"), "must be an absolute path, not '%s'", jb->cwd);
@@ -581,6 +586,46 @@ static int parse_job(struct parse *ps, int i)
 	    *sub)
 		return fail(ps, path, "timeout 0 would kill the job at once; omit it");
 #undef SUB
+	return HF_OK;
+}
+
+/* A job's "user" (it must exist here) and its "limit_*": a whole number,
+** or a string as in holdfast.conf ("512MiB", "unlimited"). */
+static int parse_identity(struct parse *ps, const char *path, struct pl_job *jb)
+{
+	char sub[96], type[16], *s;
+	struct port_user u;
+	int rc;
+
+	snprintf(sub, sizeof(sub), "%s.user", path);
+	if ((rc = get_string(ps, sub, false, &jb->user)) != HF_OK)
+		return rc;
+	if (jb->user && (!*jb->user || strlen(jb->user) >= CFG_NAME_MAX ||
+			 port_user_lookup(jb->user, &u) != HF_OK))
+		return fail(ps, sub, "no user '%s' in the password database", jb->user);
+	for (int i = 0; i < JLOG_NLIMITS; i++) {
+		const char *why;
+		uint64_t v;
+
+		snprintf(sub, sizeof(sub), "%s.%s", path, cfg_limit_names[i]);
+		if ((rc = type_at(ps, sub, type, sizeof(type))) != HF_OK)
+			return rc;
+		if (!*type)
+			continue;
+		if (strcmp(type, "integer") && strcmp(type, "text"))
+			return fail(ps, sub, "must be a whole number or a string, not %s", type);
+		if ((rc = jlog_json_text(ps->j, ps->text, sub, &s)) != HF_OK)
+			return rc;
+		rc = cfg_parse_limit(i, s, &v, &why);
+		if (rc != HF_OK) {
+			rc = fail(ps, sub, "'%s' is not %s", s, why);
+			free(s);
+			return rc;
+		}
+		free(s);
+		jb->limit_set[i] = true;
+		jb->limit[i] = v == CFG_LIMIT_UNLIMITED ? -1 : (int64_t)v;
+	}
 	return HF_OK;
 }
 
@@ -929,6 +974,9 @@ int pl_instantiate(struct jlog *j, const struct pl *p, const char *trigger,
 		s.backoff_min_ms = jb->backoff_min_ms;
 		s.backoff_max_ms = jb->backoff_max_ms;
 		s.timeout_ms = jb->timeout_ms;
+		s.user = jb->user;
+		memcpy(s.limit_set, jb->limit_set, sizeof(s.limit_set));
+		memcpy(s.limit, jb->limit, sizeof(s.limit));
 		for (int a = 0; a < jb->nafter; a++)
 			after[a] = ids[jb->after[a]];
 		s.after = after;

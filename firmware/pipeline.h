@@ -45,6 +45,9 @@ struct pl_job {
 	int *after;              /* indexes into jobs[] */
 	int nafter;
 	bool wait_remote;        /* pipeline run returns once the replica holds it */
+	char *user;              /* NULL: [jobs] user */
+	bool limit_set[JLOG_NLIMITS]; /* "limit_nofile", "limit_as", "limit_core" */
+	int64_t limit[JLOG_NLIMITS]; /* -1: unlimited */
 };
 
 struct pl {

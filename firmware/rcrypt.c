@@ -81,7 +81,7 @@ static int hexval(int c)
 
 void rcrypt_free(struct rcrypt *k)
 {
-	crypto_zeroize(k->k, sizeof(k->k));
+	crypto_wipe(k->k, sizeof(k->k));
 	k->n = 0;
 }
 
@@ -172,7 +172,7 @@ int rcrypt_load(struct rcrypt *k, const char *path)
 			*next++ = '\0';
 		rc = parse_line(k, line, ++lineno);
 	}
-	crypto_zeroize(text, len);
+	crypto_wipe(text, len);
 	free(text);
 	if (rc == HF_OK && !k->n) {
 		port_log("%s: no key in the replica key file (lines KEYID HEX; holdfast replica "
@@ -215,9 +215,9 @@ int rcrypt_keygen(const char *path, const char *id)
 	n = snprintf(line, sizeof(line), "%s %s\n", id, hex);
 	/* Create-only (never over a key someone made meanwhile), durable. */
 	rc = port_fs_publish(path, line, (size_t)n, 0600);
-	crypto_zeroize(key, sizeof(key));
-	crypto_zeroize(hex, sizeof(hex));
-	crypto_zeroize(line, sizeof(line));
+	crypto_wipe(key, sizeof(key));
+	crypto_wipe(hex, sizeof(hex));
+	crypto_wipe(line, sizeof(line));
 	return rc;
 }
 
@@ -290,7 +290,7 @@ int rcrypt_seal(const struct rcrypt *k, const char *rel, const void *in, size_t 
 		crypto_aead_seal(fkey, nonce, ad, ad_len, (const uint8_t *)in + off, clen, c,
 				 c + clen);
 	}
-	crypto_zeroize(fkey, sizeof(fkey));
+	crypto_wipe(fkey, sizeof(fkey));
 	*out = o;
 	*out_len = (size_t)total;
 	return HF_OK;
@@ -361,7 +361,7 @@ static int open_chunks(const uint8_t fkey[32], const uint8_t *ad, size_t ad_len,
 			}
 			if (rc == HF_OK)
 				memcpy(buf + plain, tmp, clen);
-			crypto_zeroize(tmp, clen);
+			crypto_wipe(tmp, clen);
 			free(tmp);
 		}
 		if (rc != HF_OK) {
@@ -393,7 +393,7 @@ static int open_any(const struct rcrypt *k, const char *rel, uint8_t *buf, size_
 	if ((rc = open_header(k, buf, fkey, why, why_len)) != HF_OK)
 		return rc;
 	if (make_ad(buf, rel, ad, &ad_len) != HF_OK) {
-		crypto_zeroize(fkey, sizeof(fkey));
+		crypto_wipe(fkey, sizeof(fkey));
 		snprintf(why, why_len, "name too long");
 		return HF_EINVAL;
 	}
@@ -414,7 +414,7 @@ static int open_any(const struct rcrypt *k, const char *rel, uint8_t *buf, size_
 		rc = open_chunks(fkey, ad, ad_len, buf, body, n, upto_one ? 1 : n, true, plain_len,
 				 why, why_len);
 	}
-	crypto_zeroize(fkey, sizeof(fkey));
+	crypto_wipe(fkey, sizeof(fkey));
 	return rc;
 }
 

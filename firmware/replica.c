@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "port.h"
 #include "rcrypt.h"
 #include "replica.h"
@@ -39,8 +40,9 @@ static int read_credentials(const char *path, struct replica *r)
 			snprintf(r->access_key, sizeof(r->access_key), "%s", val);
 		else if (!strcmp(key, "secret_key"))
 			snprintf(r->secret_key, sizeof(r->secret_key), "%s", val);
+		crypto_wipe(val, sizeof(val));
 	}
-	memset(text, 0, len);
+	crypto_wipe(text, len);
 	free(text);
 	return HF_OK;
 }
@@ -157,7 +159,7 @@ void replica_close(struct replica *r)
 		rcrypt_free(r->key);
 		free(r->key);
 	}
-	memset(r, 0, sizeof(*r)); /* the credentials */
+	crypto_wipe(r, sizeof(*r)); /* the credentials */
 }
 
 bool replica_reachable(const struct replica *r)

@@ -73,6 +73,13 @@ struct chunk {
 	char *data;
 };
 
+/* Who a job runs as: change false keeps the daemon's ids. */
+struct job_user {
+	bool change;
+	char name[CFG_NAME_MAX];
+	struct port_user u;
+};
+
 struct runner {
 	const struct runner_opts *o;
 	struct jlog j;
@@ -105,6 +112,7 @@ struct runner {
 	int fatal;                 /* HF_ code that stopped the loop, or HF_OK */
 	uint64_t next_ready;       /* earliest job waiting on time */
 	uint64_t next_sched;       /* when to look at schedules again */
+	struct job_user as;        /* [jobs] user, resolved at start */
 };
 
 static struct jlog_now now_of(const struct runner *r)
@@ -321,12 +329,84 @@ struct pick {
 	unsigned started;
 };
 
+/*
+** Resolves USER (NULL or "": the daemon's own user) into *JU under the rules
+** of README "Jobs: environment and privileges": a root daemon runs no job as
+** root unless [jobs] allow_root says yes; a daemon that is not root runs
+** jobs as itself and can switch to no one else. Else says why in WHY[LEN].
+*/
+static int resolve_user(const struct cfg *c, const char *user, struct job_user *ju, char *why,
+			size_t len)
+{
+	uid_t self = port_uid();
+	int rc;
+
+	memset(ju, 0, sizeof(*ju));
+	if (!user || !*user) {
+		if (self == 0 && !c->jobs_allow_root) {
+			snprintf(why, len, "holdfast runs as root and no [jobs] user is set, so jobs "
+				 "would run as root: set [jobs] user = NAME (the user jobs run as), "
+				 "or allow_root = yes to run them as root");
+			return HF_EINVAL;
+		}
+		return HF_OK;
+	}
+	if ((rc = port_user_lookup(user, &ju->u)) != HF_OK) {
+		snprintf(why, len, "no user '%s' in the password database", user);
+		return rc == HF_ENOENT ? HF_EINVAL : rc;
+	}
+	if (ju->u.uid == 0 && !c->jobs_allow_root) {
+		snprintf(why, len, "user %s is root (uid 0): jobs run as root only with "
+			 "[jobs] allow_root = yes", user);
+		return HF_EINVAL;
+	}
+	if (self != 0 && ju->u.uid != self) {
+		snprintf(why, len, "holdfast runs as uid %u, not root, so it cannot run jobs as %s "
+			 "(uid %u)", (unsigned)self, user, (unsigned)ju->u.uid);
+		return HF_EINVAL;
+	}
+	ju->change = self == 0;
+	snprintf(ju->name, sizeof(ju->name), "%s", user);
+	return HF_OK;
+}
+
+/* How job JR's process is set up: directory, user, umask, limits (the
+** job's own, else the config's). */
+static void spawn_of(const struct runner *r, const struct jlog_runnable *jr,
+		     const struct job_user *ju, struct port_spawn *sp)
+{
+	static const int map[CFG_NLIMITS] = { PORT_RLIM_NOFILE, PORT_RLIM_AS, PORT_RLIM_CORE };
+
+	port_spawn_init(sp);
+	sp->cwd = jr->cwd;
+	if (ju->change) {
+		sp->user = ju->name;
+		sp->uid = ju->u.uid;
+		sp->gid = ju->u.gid;
+	}
+	sp->umask = (mode_t)r->cfg.jobs_umask;
+	for (int i = 0; i < CFG_NLIMITS; i++) {
+		sp->limit[map[i]].set = r->cfg.limit_set[i];
+		sp->limit[map[i]].value = r->cfg.limit[i] == CFG_LIMIT_UNLIMITED ?
+			PORT_RLIM_UNLIMITED : r->cfg.limit[i];
+		if (jr->limit_set[i]) {
+			sp->limit[map[i]].set = true;
+			sp->limit[map[i]].value = jr->limit[i] < 0 ? PORT_RLIM_UNLIMITED :
+				(uint64_t)jr->limit[i];
+		}
+	}
+}
+
 static int start_one(const struct jlog_runnable *jr, void *arg)
 {
 	struct pick *p = arg;
 	struct runner *r = p->r;
 	char **argv = NULL, **env = NULL, **envp = NULL;
 	int argc = 0, nenv = 0, rc;
+	const struct job_user *ju;
+	struct job_user own;
+	struct port_spawn sp;
+	char why[256];
 	struct child *c;
 
 	if (p->free == 0)
@@ -342,7 +422,15 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 		rc = HF_ECORRUPT;
 		goto out;
 	}
-	envp = runner_job_env(port_environ(), env, nenv, (long long)jr->id,
+	/* A job's own user is checked against the same rules as [jobs] user;
+	** one it may not run as is started as an attempt that only says why
+	** (in its output, exit 127), so the log shows it and retries apply. */
+	ju = &r->as;
+	why[0] = '\0';
+	if (jr->user && resolve_user(&r->cfg, jr->user, &own, why, sizeof(why)) == HF_OK)
+		ju = &own;
+	envp = runner_job_env(port_environ(), &r->cfg, ju->change ? ju->name : NULL,
+			      ju->change ? ju->u.home : NULL, env, nenv, (long long)jr->id,
 			      (long long)jr->attempts + 1);
 	if (!envp) {
 		rc = HF_ENOMEM;
@@ -350,7 +438,10 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 	}
 	memset(c, 0, sizeof(*c));
 	c->pc.out_fd = c->pc.err_fd = c->pc.gate_fd = -1;
-	if ((rc = port_spawn_gated(argv, envp, jr->cwd, &c->pc)) != HF_OK)
+	spawn_of(r, jr, ju, &sp);
+	if (why[0])
+		sp.refuse = why;
+	if ((rc = port_spawn_gated(argv, envp, &sp, &c->pc)) != HF_OK)
 		goto out;
 	c->used = true;
 	c->job = jr->id;
@@ -986,42 +1077,74 @@ static bool is_ours(const char *kv)
 	return !strncmp(kv, "HOLDFAST_JOB_ID=", 16) || !strncmp(kv, "HOLDFAST_ATTEMPT=", 17);
 }
 
-char **runner_job_env(char *const *base, char *const *job_env, int njob_env, long long id,
+/* Whether entry KV sets the variable NAME of entry (or name) OTHER. */
+static bool same_name(const char *kv, const char *other)
+{
+	size_t n = strcspn(kv, "=");
+
+	return !strncmp(kv, other, n) && (other[n] == '=' || other[n] == '\0');
+}
+
+/* Whether KV is one of the variables that name the user (set anew when the
+** job runs as another). */
+static bool is_user_var(const char *kv)
+{
+	return same_name(kv, "HOME") || same_name(kv, "USER") || same_name(kv, "LOGNAME");
+}
+
+char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user,
+		      const char *home, char *const *job_env, int njob_env, long long id,
 		      long long attempt)
 {
-	size_t nbase = 0, bytes = 0, k = 0;
+	size_t nbase = 0, bytes = 0, k = 0, nextra = 0;
 	char **v, *p;
-	char extra[2][64];
+	char extra[5][320];
 
-	snprintf(extra[0], sizeof(extra[0]), "HOLDFAST_JOB_ID=%lld", id);
-	snprintf(extra[1], sizeof(extra[1]), "HOLDFAST_ATTEMPT=%lld", attempt);
+	if (user) {
+		snprintf(extra[nextra++], sizeof(extra[0]), "HOME=%s", home ? home : "/");
+		snprintf(extra[nextra++], sizeof(extra[0]), "USER=%s", user);
+		snprintf(extra[nextra++], sizeof(extra[0]), "LOGNAME=%s", user);
+	}
+	snprintf(extra[nextra++], sizeof(extra[0]), "HOLDFAST_JOB_ID=%lld", id);
+	snprintf(extra[nextra++], sizeof(extra[0]), "HOLDFAST_ATTEMPT=%lld", attempt);
 	for (; base && base[nbase]; nbase++)
 		bytes += strlen(base[nbase]) + 1;
 	for (int i = 0; i < njob_env; i++)
 		bytes += strlen(job_env[i]) + 1;
-	bytes += strlen(extra[0]) + strlen(extra[1]) + 2;
-	v = malloc((nbase + (size_t)njob_env + 3) * sizeof(char *) + bytes);
+	for (size_t i = 0; i < nextra; i++)
+		bytes += strlen(extra[i]) + 1;
+	v = malloc((nbase + (size_t)njob_env + nextra + 1) * sizeof(char *) + bytes);
 	if (!v)
 		return NULL;
-	p = (char *)(v + nbase + (size_t)njob_env + 3);
+	p = (char *)(v + nbase + (size_t)njob_env + nextra + 1);
 
 #define ADD(s) do { size_t l_ = strlen(s) + 1; memcpy(p, (s), l_); v[k++] = p; p += l_; } while (0)
+	/* 1. The daemon's environment, less its secrets (never a job's, see
+	** cfg_env_is_secret), less what a layer below sets. */
 	for (size_t i = 0; i < nbase; i++) {
-		const char *eq = strchr(base[i], '=');
-		size_t keylen = eq ? (size_t)(eq - base[i]) + 1 : strlen(base[i]);
-		bool overridden = is_ours(base[i]);
-		for (int e = 0; e < njob_env && !overridden; e++)
-			overridden = !strncmp(job_env[e], base[i], keylen);
-		if (!overridden)
+		bool drop = is_ours(base[i]) || (user && is_user_var(base[i])) ||
+			    cfg_env_is_secret(cfg, base[i], strcspn(base[i], "="));
+		for (int e = 0; e < njob_env && !drop; e++)
+			drop = same_name(job_env[e], base[i]);
+		if (!drop)
 			ADD(base[i]);
 	}
-	/* Ours win over the job's too: a second HOLDFAST_JOB_ID in the vector
+	/* 2. The user's HOME, USER and LOGNAME, when the job runs as another. */
+	for (size_t i = 0; user && i < 3; i++) {
+		bool drop = false;
+		for (int e = 0; e < njob_env && !drop; e++)
+			drop = same_name(job_env[e], extra[i]);
+		if (!drop)
+			ADD(extra[i]);
+	}
+	/* 3. The job's own env: the submitter's explicit choice, secrets or not.
+	** 4. Ours win over the job's too: a second HOLDFAST_JOB_ID in the vector
 	** would be read first by getenv() in some programs, last in others. */
 	for (int i = 0; i < njob_env; i++)
 		if (!is_ours(job_env[i]))
 			ADD(job_env[i]);
-	ADD(extra[0]);
-	ADD(extra[1]);
+	ADD(extra[nextra - 2]);
+	ADD(extra[nextra - 1]);
 #undef ADD
 	v[k] = NULL;
 	return v;
@@ -1058,7 +1181,7 @@ int runner_run(const struct runner_opts *o)
 	struct runner r;
 	struct recover_stats st;
 	struct jlog_now now;
-	char conf[PATH_MAX + 32], boot_id[64];
+	char conf[PATH_MAX + 32], boot_id[64], why[256];
 	int64_t run = 0;
 	bool trusted;
 	int64_t utc;
@@ -1073,9 +1196,16 @@ int runner_run(const struct runner_opts *o)
 	snprintf(r.db_path, sizeof(r.db_path), "%s/%s", o->dir, DD_DB_NAME);
 	if ((rc = cfg_load(&r.cfg, conf)) != HF_OK)
 		return rc;
+	/* Refused here, once, rather than job by job. */
+	if ((rc = resolve_user(&r.cfg, r.cfg.jobs_user, &r.as, why, sizeof(why))) != HF_OK) {
+		port_log("%s: %s", conf, why);
+		cfg_wipe(&r.cfg);
+		return rc;
+	}
 	if (r.cfg.replica[0] &&
 	    ((rc = ship_init(&r.ship, o->dir, &r.cfg)) != HF_OK || (rc = ship_load(&r.ship)) != HF_OK)) {
 		ship_free(&r.ship);
+		cfg_wipe(&r.cfg);
 		return rc;
 	}
 	/* Only a remote replica cares when links come up; without the kernel's
@@ -1141,5 +1271,6 @@ out:
 	port_close(r.sig_fd);
 	port_close(r.wake_fd);
 	port_close(r.net_fd);
+	cfg_wipe(&r.cfg);
 	return rc;
 }

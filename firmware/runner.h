@@ -17,11 +17,20 @@ struct runner_opts {
 ** clean stop. */
 int runner_run(const struct runner_opts *o);
 
-/* The environment a job gets: ours, then the job's own K=V entries over
-** it, then HOLDFAST_JOB_ID and HOLDFAST_ATTEMPT over both (set only by us).
+/*
+** The environment a job gets (README "Jobs: environment and privileges"):
+**   1. the daemon's own, less every variable cfg_env_is_secret names (the
+**      AWS keys always, [jobs] secret_env too; CFG may be NULL);
+**   2. when the job runs as another user (USER not NULL): HOME (HOME),
+**      USER and LOGNAME of that user, over the daemon's;
+**   3. the job's own K=V entries over both;
+**   4. HOLDFAST_JOB_ID and HOLDFAST_ATTEMPT over everything (set only by us).
 ** A NULL-terminated heap vector (one free() for all), or NULL if out of
-** memory. */
-char **runner_job_env(char *const *base, char *const *job_env, int njob_env, long long id,
+** memory.
+*/
+struct cfg;
+char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user,
+		      const char *home, char *const *job_env, int njob_env, long long id,
 		      long long attempt);
 
 #endif /* HF_RUNNER_H */

@@ -315,7 +315,7 @@ static void signing_key(const struct sigv4_cred *c, const char *date8, uint8_t k
 	int n = snprintf(k0, sizeof(k0), "AWS4%s", c->secret_key);
 
 	crypto_hmac_sha256(k0, (size_t)n, date8, 8, key);
-	memset(k0, 0, sizeof(k0));
+	crypto_wipe(k0, sizeof(k0));
 	crypto_hmac_sha256(key, 32, c->region, strlen(c->region), key);
 	crypto_hmac_sha256(key, 32, c->service, strlen(c->service), key);
 	crypto_hmac_sha256(key, 32, "aws4_request", 12, key);
@@ -373,7 +373,7 @@ int sigv4_sign(const struct sigv4_cred *c, const struct sigv4_req *r, struct sig
 	}
 	signing_key(c, date8, key);
 	crypto_hmac_sha256(key, 32, o->sts, strlen(o->sts), sig);
-	memset(key, 0, sizeof(key));
+	crypto_wipe(key, sizeof(key));
 	crypto_hex(sig, 32, o->signature);
 	if (snprintf(o->authorization, sizeof(o->authorization),
 		     ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
@@ -413,7 +413,7 @@ int sigv4_chunk_signature(const struct sigv4_cred *c, const char *amz_date, cons
 		 amz_date, date8, c->region, c->service, prev, empty, hexh);
 	signing_key(c, date8, key);
 	crypto_hmac_sha256(key, 32, sts, strlen(sts), sig);
-	memset(key, 0, sizeof(key));
+	crypto_wipe(key, sizeof(key));
 	crypto_hex(sig, 32, out);
 	return HF_OK;
 }

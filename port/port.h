@@ -261,8 +261,33 @@ struct port_child {
 	int64_t start_time;        /* /proc/<pid>/stat starttime: tells PID reuse */
 };
 
-/* Forks ARGV (PATH searched) with environment ENVP in directory CWD. */
-int port_spawn_gated(char *const argv[], char *const envp[], const char *cwd,
+/* How a job's process is set up after its gate opens (port_spawn_init
+** gives: no directory change, our own ids, umask 022, limits inherited).
+** Always: only descriptors 0-2 reach it, and no_new_privs is set. */
+enum { PORT_RLIM_NOFILE, PORT_RLIM_AS, PORT_RLIM_CORE, PORT_RLIM_N };
+#define PORT_RLIM_UNLIMITED UINT64_MAX
+struct port_spawn {
+	const char *cwd;           /* chdir here (as the job's user); NULL: stay */
+	const char *user;          /* NULL: keep our ids; else initgroups(user, gid),
+				    * setgid(gid), setuid(uid), in that order */
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+	const char *refuse;        /* not NULL: once released, the child writes
+				    * "holdfast: REFUSE" to its stderr and exits
+				    * 127, running nothing (a job the daemon may
+				    * not run, recorded as an attempt that says so) */
+	struct {
+		bool set;          /* else inherited from the daemon */
+		uint64_t value;    /* soft = hard limit; PORT_RLIM_UNLIMITED */
+	} limit[PORT_RLIM_N];
+};
+void port_spawn_init(struct port_spawn *sp);
+
+/* Forks ARGV (PATH searched) with environment ENVP, set up as SP says.
+** A failure in the child after its release (a drop of privileges, chdir,
+** exec) is written to its stderr and it exits 127. */
+int port_spawn_gated(char *const argv[], char *const envp[], const struct port_spawn *sp,
 		     struct port_child *c);
 int port_child_release(struct port_child *c);
 void port_child_abort(struct port_child *c);
@@ -403,5 +428,17 @@ bool port_user_is_root(void);
 
 /* The user's home directory ($HOME, else the password database), or NULL. */
 const char *port_user_home(void);
+
+/* Our effective user id. */
+uid_t port_uid(void);
+
+/* User NAME from the password database (getpwnam_r): its ids and home
+** directory. HF_ENOENT (not logged) if there is no such user. */
+struct port_user {
+	uid_t uid;
+	gid_t gid;
+	char home[256];
+};
+int port_user_lookup(const char *name, struct port_user *u);
 
 #endif /* HF_PORT_H */

@@ -8,14 +8,22 @@
 ** The parent learns the pid at once, records it durably, then releases the
 ** gate. If the parent dies first, the gate reads EOF and the child exits 127
 ** without running the job: no process runs that the log does not know of.
+**
+** Released, the child closes every descriptor but 0-2 (a job inherits
+** nothing of the daemon's: not its gate, not the job log), sets its
+** rlimits, drops to the job's user with that user's groups if asked,
+** sets no_new_privs and its umask, enters its directory, and execs.
 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -50,21 +58,90 @@ int linux_read_proc(const char *path, char *buf, size_t len, size_t *n)
 	return HF_OK;
 }
 
-/* Closes every descriptor from LOW up (close_range(2), else one by one). */
+/* Closes every descriptor from LOW up: close_range(2) (Linux 5.9), else
+** each one /proc/self/fd lists, else every number below the fd limit. Runs
+** in a forked child only: the daemon is single-threaded, so opendir's malloc
+** is safe here. */
 static void close_from(int low)
 {
+	DIR *d;
+	struct dirent *de;
+
 #ifdef SYS_close_range
 	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
 		return;
 #endif
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		int self = dirfd(d);
+		while ((de = readdir(d)) != NULL) {
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+			if (!*end && end != de->d_name && fd >= low && fd != self)
+				close((int)fd);
+		}
+		closedir(d);
+		return;
+	}
 	long max = sysconf(_SC_OPEN_MAX);
 	for (long fd = low; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
 		close((int)fd);
 }
 
+/* In the child: says what failed on the job's stderr (so it is in the
+** attempt's output) and exits 127, the shell's "could not run". */
+static void child_fail(const char *what, const char *arg, int e)
+{
+	dprintf(2, "holdfast: %s%s%s: %s\n", what, arg ? " " : "", arg ? arg : "", strerror(e));
+	_exit(127);
+}
+
+void port_spawn_init(struct port_spawn *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->umask = 022;
+}
+
+static const int rlimit_res[PORT_RLIM_N] = { RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_CORE };
+static const char *const rlimit_name[PORT_RLIM_N] = { "nofile", "as", "core" };
+
+/*
+** The child's privileges, in the order that works: limits while still
+** privileged (raising a hard limit needs CAP_SYS_RESOURCE), then the
+** supplementary groups, the group and last the user (after setuid nothing
+** else may be changed); then a check that root cannot be taken back, as
+** OpenBSD daemons do after their privilege drop. no_new_privs keeps a setuid
+** binary the job runs from gaining what the job has not (prctl(2)).
+*/
+static void child_privileges(const struct port_spawn *sp)
+{
+	for (int i = 0; i < PORT_RLIM_N; i++) {
+		struct rlimit rl;
+		if (!sp->limit[i].set)
+			continue;
+		rl.rlim_cur = rl.rlim_max = sp->limit[i].value == PORT_RLIM_UNLIMITED ?
+			RLIM_INFINITY : (rlim_t)sp->limit[i].value;
+		if (setrlimit(rlimit_res[i], &rl) != 0)
+			child_fail("setrlimit", rlimit_name[i], errno);
+	}
+	if (sp->user) {
+		if (initgroups(sp->user, sp->gid) != 0)
+			child_fail("initgroups", sp->user, errno);
+		if (setgid(sp->gid) != 0)
+			child_fail("setgid", sp->user, errno);
+		if (setuid(sp->uid) != 0)
+			child_fail("setuid", sp->user, errno);
+		if (getuid() != sp->uid || geteuid() != sp->uid || getgid() != sp->gid ||
+		    getegid() != sp->gid || (sp->uid != 0 && setuid(0) == 0))
+			child_fail("dropping privileges to", sp->user, EPERM);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		child_fail("prctl", "PR_SET_NO_NEW_PRIVS", errno);
+	umask(sp->umask & 0777);
+}
+
 /* The child's side of port_spawn_gated; never returns. */
-static void child_exec(char *const argv[], char *const envp[], const char *cwd, int gate,
-		       int out, int err)
+static void child_exec(char *const argv[], char *const envp[], const struct port_spawn *sp,
+		       int gate, int out, int err)
 {
 	sigset_t none;
 	char go = 0;
@@ -90,16 +167,24 @@ static void child_exec(char *const argv[], char *const envp[], const char *cwd, 
 		;
 	if (go != 'g')
 		_exit(127);
-	if (cwd && chdir(cwd) != 0) {
-		dprintf(2, "holdfast: chdir %s: %s\n", cwd, strerror(errno));
+	/* The gate is done with: a job gets 0, 1 and 2 and nothing else
+	** (dup2 cleared its close-on-exec). Closed, and everything from 3 up
+	** closed again, should anything have been opened since. */
+	close(gate);
+	close_from(3);
+	if (sp->refuse) {
+		dprintf(2, "holdfast: %s\n", sp->refuse);
 		_exit(127);
 	}
+	child_privileges(sp);
+	/* After the drop, so the job's user must be able to enter it. */
+	if (sp->cwd && chdir(sp->cwd) != 0)
+		child_fail("chdir", sp->cwd, errno);
 	execvpe(argv[0], argv, envp);
-	dprintf(2, "holdfast: exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	child_fail("exec", argv[0], errno);
 }
 
-int port_spawn_gated(char *const argv[], char *const envp[], const char *cwd,
+int port_spawn_gated(char *const argv[], char *const envp[], const struct port_spawn *sp,
 		     struct port_child *c)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, gate[2] = { -1, -1 };
@@ -116,7 +201,7 @@ int port_spawn_gated(char *const argv[], char *const envp[], const char *cwd,
 		goto out_close;
 	}
 	if (pid == 0)
-		child_exec(argv, envp, cwd, gate[0], out[1], err[1]);
+		child_exec(argv, envp, sp, gate[0], out[1], err[1]);
 	/* Also here: the group must exist before we might signal it. */
 	setpgid(pid, pid);
 	close(out[1]);

@@ -129,6 +129,30 @@ const char *port_user_home(void)
 	return pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
 }
 
+uid_t port_uid(void)
+{
+	return geteuid();
+}
+
+int port_user_lookup(const char *name, struct port_user *u)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int e;
+
+	/* getpwnam_r reports "no such user" as 0 with no result; some libcs
+	** say ENOENT or ESRCH instead (getpwnam_r(3)). */
+	e = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	if (!res && (e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM))
+		return HF_ENOENT;
+	if (!res)
+		return port_syserr("getpwnam_r", name, e);
+	u->uid = pw.pw_uid;
+	u->gid = pw.pw_gid;
+	snprintf(u->home, sizeof(u->home), "%s", pw.pw_dir && pw.pw_dir[0] == '/' ? pw.pw_dir : "/");
+	return HF_OK;
+}
+
 extern char **environ;
 
 char **port_environ(void)

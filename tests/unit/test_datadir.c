@@ -31,7 +31,7 @@ TEST(dd_init_creates_private_directory)
 	CHECK_INT(mode_of("data"), 0700);
 	CHECK_INT(mode_of("data/holdfast.db"), 0600);
 	CHECK_INT(mode_of("data/holdfast.conf"), 0600);
-	CHECK_STR(test_read_file("data/holdfast.conf"), cfg_default_text());
+	CHECK_STR(test_read_file("data/holdfast.conf"), cfg_init_text(port_user_is_root()));
 	CHECK(!exists(".data.holdfast-init.tmp"));
 }
 
@@ -122,7 +122,7 @@ static bool complete(const char *dir)
 	snprintf(db, sizeof(db), "%s/holdfast.db", dir);
 	snprintf(conf, sizeof(conf), "%s/holdfast.conf", dir);
 	text = test_read_file(conf);
-	ok = exists(db) && (!text || !strcmp(text, cfg_default_text())) &&
+	ok = exists(db) && (!text || !strcmp(text, cfg_init_text(port_user_is_root()))) &&
 	     jlog_open(&j, db, NULL) == HF_OK;
 	jlog_close(&j);
 	return ok;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jlog.h"
+#include "cfg.h"
 #include "port.h"
 #include "runner.h"
 #include "sqlite3.h"
@@ -483,11 +484,42 @@ TEST(jobs_schema_is_versioned)
 	CHECK(test_log_has("schema version 99 is newer"));
 }
 
+/* A version 3 log (before jobs had a user and limits) opens, and is migrated
+** in place: its jobs keep NULL there, the config's user and limits. */
+TEST(jobs_schema_v3_log_migrates)
+{
+	sqlite3_stmt *st;
+
+	open_log();
+	CHECK_INT(sqlite3_exec(J.db, "INSERT INTO jobs(argv, env, priority, retries, "
+			       "backoff_min_ms, backoff_max_ms, timeout_ms, state, ready_boot, "
+			       "ready_mono_ms, submit_boot, submit_mono_ms) VALUES "
+			       "('[\"true\"]', '[]', 0, 0, 0, 0, 0, 'queued', 1, 0, 1, 0);"
+			       "ALTER TABLE jobs DROP COLUMN user;"
+			       "ALTER TABLE jobs DROP COLUMN limit_nofile;"
+			       "ALTER TABLE jobs DROP COLUMN limit_as;"
+			       "ALTER TABLE jobs DROP COLUMN limit_core;"
+			       "PRAGMA user_version=3", NULL, NULL, NULL), 0);
+	jlog_close(&J);
+	CHECK_INT(jlog_open(&J, "t.db", NULL), HF_OK);
+	CHECK_INT(sqlite3_prepare_v2(J.db, "SELECT count(*), count(user), count(limit_nofile) "
+				     "FROM jobs", -1, &st, NULL), 0);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 1);
+	CHECK_INT(sqlite3_column_int(st, 1), 0);
+	CHECK_INT(sqlite3_column_int(st, 2), 0);
+	sqlite3_finalize(st);
+	CHECK_INT(sqlite3_prepare_v2(J.db, "PRAGMA user_version", -1, &st, NULL), 0);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 4);
+	sqlite3_finalize(st);
+}
+
 TEST(runner_job_environment)
 {
 	char *base[] = { "PATH=/bin", "HOME=/root", "HOLDFAST_JOB_ID=666", NULL };
 	char *job[] = { "HOME=/tmp", "X=1" };
-	char **e = runner_job_env(base, job, 2, 7, 3);
+	char **e = runner_job_env(base, NULL, NULL, NULL, job, 2, 7, 3);
 
 	CHECK(e != NULL);
 	CHECK_STR(e[0], "PATH=/bin");
@@ -499,7 +531,7 @@ TEST(runner_job_environment)
 	free(e);
 	/* The job's own HOLDFAST_ATTEMPT does not shadow ours. */
 	char *job2[] = { "HOLDFAST_ATTEMPT=9", "Y=2", "HOLDFAST_JOB_ID=8" };
-	e = runner_job_env(base, job2, 3, 7, 3);
+	e = runner_job_env(base, NULL, NULL, NULL, job2, 3, 7, 3);
 	CHECK(e != NULL);
 	CHECK_STR(e[0], "PATH=/bin");
 	CHECK_STR(e[1], "HOME=/root");
@@ -508,4 +540,40 @@ TEST(runner_job_environment)
 	CHECK_STR(e[4], "HOLDFAST_ATTEMPT=3");
 	CHECK(e[5] == NULL);
 	free(e);
+}
+
+/* Secrets of the daemon stay out: the AWS keys always, [jobs] secret_env's
+** names and prefixes too; a job's own env may still set them. As another
+** user, HOME, USER and LOGNAME are that user's unless the job sets them. */
+TEST(runner_job_environment_keeps_secrets_out)
+{
+	char *base[] = { "PATH=/bin", "AWS_SECRET_ACCESS_KEY=s", "AWS_ACCESS_KEY_ID=a",
+			 "AWS_SESSION_TOKEN=t", "AWS_REGION=eu", "DB_PASSWORD=p", "TOKEN_A=1",
+			 "TOKEN=2", "HOME=/root", "USER=root", "LOGNAME=root", NULL };
+	char *job[] = { "AWS_ACCESS_KEY_ID=mine", "LOGNAME=custom" };
+	struct cfg c;
+	char **e;
+
+	cfg_init(&c);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nsecret_env = DB_PASSWORD TOKEN_*\n", "t.conf"), HF_OK);
+	CHECK(cfg_env_is_secret(&c, "TOKEN_A", 7));
+	CHECK(!cfg_env_is_secret(&c, "TOKEN", 5));
+	CHECK(cfg_env_is_secret(NULL, "AWS_SESSION_TOKEN", 17));
+	CHECK(!cfg_env_is_secret(NULL, "AWS_SESSION_TOKE", 16));
+	e = runner_job_env(base, &c, "nobody", "/nonexistent", job, 2, 5, 1);
+	CHECK(e != NULL);
+	CHECK_STR(e[0], "PATH=/bin");
+	CHECK_STR(e[1], "AWS_REGION=eu");
+	CHECK_STR(e[2], "TOKEN=2");
+	CHECK_STR(e[3], "HOME=/nonexistent");
+	CHECK_STR(e[4], "USER=nobody");
+	CHECK_STR(e[5], "AWS_ACCESS_KEY_ID=mine");
+	CHECK_STR(e[6], "LOGNAME=custom");
+	CHECK_STR(e[7], "HOLDFAST_JOB_ID=5");
+	CHECK_STR(e[8], "HOLDFAST_ATTEMPT=1");
+	CHECK(e[9] == NULL);
+	free(e);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nsecret_env = 9LIVES\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nsecret_env = A*B\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:2: bad value 'A*B' for secret_env"));
 }

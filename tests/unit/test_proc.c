@@ -1,6 +1,7 @@
 /*
 ** test_proc.c: gated children, process groups, wake-ups.
 */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -22,6 +23,9 @@ static int wait_exit(pid_t pid, int ms)
 	return -1;
 }
 
+static const struct port_spawn plain = { .umask = 022 };
+static const struct port_spawn root_dir = { .cwd = "/", .umask = 022 };
+
 static char *const ECHO[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
 
 TEST(proc_gated_child_runs_only_after_release)
@@ -31,7 +35,7 @@ TEST(proc_gated_child_runs_only_after_release)
 	size_t got = 0, n;
 	int status;
 
-	CHECK_INT(port_spawn_gated(ECHO, port_environ(), "/", &c), HF_OK);
+	CHECK_INT(port_spawn_gated(ECHO, port_environ(), &root_dir, &c), HF_OK);
 	CHECK(c.pid > 0);
 	CHECK(c.start_time > 0);
 	int64_t t;
@@ -59,8 +63,8 @@ TEST(proc_aborted_child_never_runs_even_beside_others)
 
 	/* b is forked after a and so (before exec) holds copies of the
 	** daemon's descriptors, a's gate among them: a must still see EOF. */
-	CHECK_INT(port_spawn_gated(touch, port_environ(), NULL, &a), HF_OK);
-	CHECK_INT(port_spawn_gated(touch, port_environ(), NULL, &b), HF_OK);
+	CHECK_INT(port_spawn_gated(touch, port_environ(), &plain, &a), HF_OK);
+	CHECK_INT(port_spawn_gated(touch, port_environ(), &plain, &b), HF_OK);
 	port_child_abort(&a);
 	status = wait_exit(a.pid, 3000);
 	CHECK(status != -1);
@@ -77,7 +81,7 @@ TEST(proc_kill_group_reaches_grandchildren)
 	char *const tree[] = { "sh", "-c", "sleep 30 & sleep 30; wait", NULL };
 	int status;
 
-	CHECK_INT(port_spawn_gated(tree, port_environ(), NULL, &c), HF_OK);
+	CHECK_INT(port_spawn_gated(tree, port_environ(), &plain, &c), HF_OK);
 	CHECK_INT(port_child_release(&c), HF_OK);
 	usleep(200000);
 	CHECK_INT(port_kill_group(c.pid, SIGKILL), HF_OK);
@@ -117,4 +121,51 @@ TEST(proc_boot_id_and_wake)
 	port_close(fd);
 	CHECK_INT(port_wake_listen(".", &fd2), HF_OK); /* free again */
 	port_close(fd2);
+}
+
+/* Reads all of C's stdout (until EOF) into BUF[LEN]. */
+static void read_all(struct port_child *c, char *buf, size_t len)
+{
+	size_t got = 0, n = 1;
+
+	for (int i = 0; i < 500 && got < len - 1; i++) {
+		int rc = port_read_nb(c->out_fd, buf + got, len - 1 - got, &n);
+		if (rc == HF_OK && n == 0)
+			break;
+		if (rc == HF_OK)
+			got += n;
+		else
+			usleep(10000);
+	}
+	buf[got] = '\0';
+}
+
+/* Only 0, 1 and 2 reach the job (the shell's own fds, listed by a child
+** via /proc/$$/fd, so ls's directory fd is not among them; no pipe of the
+** shell's own either, which $(...) would add); no_new_privs is set;
+** the umask and the limits are the ones asked for. */
+TEST(proc_job_gets_only_stdio_and_its_limits)
+{
+	char *const sh[] = { "sh", "-c", "ls /proc/$$/fd; umask; "
+			     "grep NoNewPrivs /proc/$$/status | tr -d ' \\t'; "
+			     "awk '/Max open files|Max core/ {print $(NF-2), $(NF-1)}' "
+			     "/proc/$$/limits", NULL };
+	struct port_spawn sp = { .umask = 027 };
+	struct port_child c;
+	char buf[512];
+	int leak = open("/dev/null", O_RDONLY); /* not close-on-exec: a leak to be */
+
+	CHECK(leak >= 3);
+	sp.limit[PORT_RLIM_NOFILE].set = true;
+	sp.limit[PORT_RLIM_NOFILE].value = 77;
+	sp.limit[PORT_RLIM_CORE].set = true;
+	sp.limit[PORT_RLIM_CORE].value = 0;
+	CHECK_INT(port_spawn_gated(sh, port_environ(), &sp, &c), HF_OK);
+	close(leak);
+	CHECK_INT(port_child_release(&c), HF_OK);
+	read_all(&c, buf, sizeof(buf));
+	CHECK_STR(buf, "0\n1\n2\n0027\nNoNewPrivs:1\n0 0\n77 77\n");
+	CHECK(wait_exit(c.pid, 3000) != -1);
+	port_close(c.out_fd);
+	port_close(c.err_fd);
 }

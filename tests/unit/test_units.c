@@ -209,6 +209,36 @@ TEST(cfg_parses_and_names_errors)
 	CHECK_INT(cfg_parse(&c, "[replica]\nmetered_links = wwan0;rm\n", "t.conf"), HF_EINVAL);
 }
 
+/* [jobs] user, allow_root, umask and limits: values and errors. */
+TEST(cfg_jobs_privileges)
+{
+	struct cfg c;
+
+	cfg_init(&c);
+	CHECK_INT(c.jobs_umask, 022);
+	CHECK(!c.jobs_allow_root && !c.jobs_user[0] && !c.limit_set[CFG_LIMIT_CORE]);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nuser = root\nallow_root = yes\numask = 027\n"
+			    "limit_nofile = 64\nlimit_as = 512MiB\nlimit_core = unlimited\n",
+			    "t.conf"), HF_OK);
+	CHECK_STR(c.jobs_user, "root");
+	CHECK(c.jobs_allow_root);
+	CHECK_INT(c.jobs_umask, 027);
+	CHECK(c.limit_set[CFG_LIMIT_NOFILE] && c.limit[CFG_LIMIT_NOFILE] == 64);
+	CHECK(c.limit[CFG_LIMIT_AS] == 512ull << 20);
+	CHECK(c.limit[CFG_LIMIT_CORE] == CFG_LIMIT_UNLIMITED);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nuser = no-such-user-here\n", "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("t.conf:2: bad value 'no-such-user-here' for user: want the name of "
+			   "a user in the password database"));
+	CHECK_INT(cfg_parse(&c, "[jobs]\numask = 0800\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nallow_root = maybe\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nlimit_nofile = 2\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[jobs]\nlimit_as = lots\n", "t.conf"), HF_EINVAL);
+	/* init as root says allow_root; as anyone else, the plain default. */
+	CHECK(strstr(cfg_init_text(true), "[jobs]\n# holdfast init ran as root") != NULL);
+	CHECK_INT(cfg_parse(&c, cfg_init_text(true), "init"), HF_OK);
+	CHECK_STR(cfg_init_text(false), cfg_default_text());
+}
+
 /* Every setting of the default file ("# key = default", under its section)
 ** is one the parser knows: uncommented alone it is never an unknown key, and
 ** a typo of it (its last letter dropped, two letters swapped) is answered
