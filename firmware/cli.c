@@ -210,6 +210,11 @@ static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	}
 	fprintf(out, "initialised %s\n", dir);
+	/* Said where it is seen, not only in the file: a root daemon's jobs
+	** would run as root, and the config now allows it. */
+	if (port_user_is_root())
+		port_log("init: run as root, so %s/%s says allow_root = yes (jobs run as root); "
+			 "better: [jobs] user = NAME and no allow_root", dir, DD_CONF_NAME);
 	return HF_OK;
 }
 
