@@ -27,6 +27,7 @@
 #include "cfg.h"
 #include "s3.h"
 #include "ship.h"
+#include "stream.h"
 
 struct rcrypt;
 
@@ -96,6 +97,29 @@ int replica_read(const struct replica *r, const char *rel, char **buf, size_t *l
 /* The same, at most CAP bytes (HF_ETOOBIG past it, nothing read). */
 int replica_read_max(const struct replica *r, const char *rel, size_t cap, char **buf,
 		     size_t *len);
+
+/*
+** REL opened to be read as a stream (restore: files of any size in bounded
+** memory): read F->s, of F->s->size bytes, its plaintext. A directory
+** replica's file is read in place (opened as replica_read opens it); an S3
+** object is first fetched into TMP (a path beside restore's output: the
+** same disk), which is unlinked as soon as it is open and refused past
+** REPLICA_FILE_MAX or the free space there. An envelope is opened one chunk
+** at a time, each released only once it authenticates (rcrypt_stream_open);
+** a plaintext file is taken or refused as replica_read does. Errors about
+** the file are logged naming it; HF_ENOENT if it is not there.
+** replica_file_close is due whatever replica_file_open returned.
+*/
+struct rcrypt_stream;
+struct replica_file {
+	struct stream raw;         /* the file as stored */
+	struct stream *s;          /* its plaintext */
+	struct rcrypt_stream *env; /* its envelope, if sealed */
+	int fd;
+};
+int replica_file_open(const struct replica *r, const char *rel, const char *tmp,
+		      struct replica_file *f);
+void replica_file_close(struct replica_file *f);
 
 /* Reads the first CAP bytes of REL (fewer if it is shorter): a file's
 ** header without fetching the rest. */
