@@ -525,7 +525,13 @@ int rcrypt_stream_open(struct rcrypt_stream **out, const struct rcrypt *k, const
 	rs->out.fd = -1;
 	rs->out.ctx = rs;
 	*plain = &rs->out;
-	return HF_OK;
+	/* The first chunk opened now: an empty file (one empty chunk) must be
+	** authenticated too, though nobody reads a byte of it. */
+	{
+		uint8_t none;
+		size_t got;
+		return fill_chunk(&rs->out, &none, 0, &got, why, why_len);
+	}
 }
 
 void rcrypt_stream_close(struct rcrypt_stream *rs)
