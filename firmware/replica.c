@@ -447,11 +447,6 @@ int replica_read_max(const struct replica *r, const char *rel, size_t cap, char 
 	return rc;
 }
 
-int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len)
-{
-	return replica_read_max(r, rel, REPLICA_FILE_MAX, buf, len);
-}
-
 /* An S3 object spilled to a file, refused past its cap. */
 struct spill {
 	int fd;
