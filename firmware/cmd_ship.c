@@ -473,25 +473,46 @@ static bool gen_name_ok(const char *s)
 	return n == 16;
 }
 
-/* Reads replica file REL whole and checks it (seg_check): *BUF (caller
-** frees) and H on success; said with VERB and the file's name on failure. */
-static int load_seg(const struct replica *rp, const char *verb, const char *rel,
-		    struct seg_hdr *h, char **buf, size_t *len)
+/* Opens replica file REL to be streamed (F: replica_file_open, through TMP
+** for S3) and reads its header (SR: seg_open): said with VERB and the
+** file's name on failure, when both are closed already; on success the
+** caller closes them (close_seg). */
+static int load_seg(const struct replica *rp, const char *verb, const char *rel, const char *tmp,
+		    struct replica_file *f, struct seg_reader *sr)
 {
 	char why[300] = "";
-	int rc = replica_read(rp, rel, buf, len);
+	int rc = replica_file_open(rp, rel, tmp, f);
 
+	memset(sr, 0, sizeof(*sr));
 	if (rc != HF_OK) {
+		replica_file_close(f);
 		port_log("%s: %s/%s: cannot read it (%s)", verb, safe(rp->url), safe(rel),
 			 hf_strerror(rc));
 		return rc == HF_ENOENT || rc == HF_EINVAL || rc == HF_ETOOBIG ? HF_ECORRUPT : rc;
 	}
-	if ((rc = seg_check((const uint8_t *)*buf, *len, h, why, sizeof(why))) != HF_OK) {
+	if ((rc = seg_open(sr, f->s, why, sizeof(why))) != HF_OK) {
 		port_log("%s: %s/%s: %s", verb, safe(rp->url), safe(rel), why);
-		free(*buf);
-		*buf = NULL;
+		seg_close(sr);
+		replica_file_close(f);
 	}
 	return rc;
+}
+
+static void close_seg(struct replica_file *f, struct seg_reader *sr)
+{
+	seg_close(sr);
+	replica_file_close(f);
+}
+
+/* A page read and dropped: a file checked through, not applied. */
+static int drop_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, size_t why_len)
+{
+	(void)arg;
+	(void)pgno;
+	(void)page;
+	(void)why;
+	(void)why_len;
+	return HF_OK;
 }
 
 /* Reads generation GEN's manifest, which must be what ship.c writes for it:
@@ -718,16 +739,17 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *ca = NULL, *val;
 	const char *key = NULL;
 	bool allow_plain = false;
-	char dev[80], gname[80], grel[200], rel[300], stage[4400], problem[200], why[300];
+	char dev[80], gname[80], grel[200], rel[300], stage[4400], tmp[4500], problem[200];
+	char why[300];
 	uint64_t want_seq = UINT64_MAX, seq, follows;
 	int64_t want_ms = -1;
 	struct restore_out o;
 	struct seg_hdr h, prev;
 	struct ship_names segs = { 0 };
+	struct replica_file f = { .fd = -1 };
+	struct seg_reader sr = { 0 };
 	enum port_fs_kind kind;
 	bool force = false, ok;
-	char *buf = NULL;
-	size_t len;
 	int r, idx, rc;
 
 	(void)g;
@@ -792,11 +814,16 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	/* The database is rebuilt page by page in the staging file (restore.c:
 	** never in memory), checked, and only then moved to OUT. */
 	snprintf(stage, sizeof(stage), "%s.restoring", outp);
+	/* Each file is streamed, never held whole: an S3 object through a
+	** copy beside the staging file (unlinked once open), a directory
+	** replica's file in place. */
+	snprintf(tmp, sizeof(tmp), "%s.get", stage);
 	if ((rc = restore_begin(&o, stage)) != HF_OK)
 		return rc;
 	snprintf(rel, sizeof(rel), "%s/snapshot.zst", grel);
-	if ((rc = load_seg(rep, "restore", rel, &h, &buf, &len)) != HF_OK)
+	if ((rc = load_seg(rep, "restore", rel, tmp, &f, &sr)) != HF_OK)
 		goto fail;
+	h = sr.h;
 	if (h.kind != SEG_SNAPSHOT || h.seq != 0 || strcmp(h.device, dev) != 0) {
 		port_log("restore: %s/%s: not this generation's snapshot (header fields kind = %u, "
 			 "seq = %" PRIu64 ", device = '%s')", safe(rep->url), rel, (unsigned)h.kind,
@@ -814,12 +841,11 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 		rc = HF_ENOENT;
 		goto fail;
 	}
-	if ((rc = restore_apply(&o, (const uint8_t *)buf, &h, why, sizeof(why))) != HF_OK) {
+	if ((rc = restore_apply(&o, &sr, why, sizeof(why))) != HF_OK) {
 		port_log("restore: %s/%s: %s", safe(rep->url), rel, why);
 		goto fail;
 	}
-	free(buf);
-	buf = NULL;
+	close_seg(&f, &sr);
 	prev = h;
 	seq = 0;
 	/* Only "not there" means no segment was shipped: any other failure to
@@ -842,13 +868,17 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 			break;
 		}
 		snprintf(rel, sizeof(rel), "%s/seg/%s", grel, segs.v[i]);
-		if ((rc = load_seg(rep, "restore", rel, &h, &buf, &len)) != HF_OK)
+		if ((rc = load_seg(rep, "restore", rel, tmp, &f, &sr)) != HF_OK)
 			break;
+		h = sr.h;
 		if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
 			/* Sealed after the time asked for, or when wall time was not
-			** trusted (its time is unknown): stop before it. */
-			free(buf);
-			buf = NULL;
+			** trusted (its time is unknown): stop before it, once its
+			** checksum says the time read is the one written (a damaged
+			** header must not cut the history short unsaid). */
+			if ((rc = seg_read_body(&sr, drop_page, NULL, why, sizeof(why))) != HF_OK)
+				port_log("restore: %s/%s: %s", safe(rep->url), rel, why);
+			close_seg(&f, &sr);
 			break;
 		}
 		bool same_wal = h.salt[0] == prev.salt[0] && h.salt[1] == prev.salt[1];
@@ -861,12 +891,11 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 			rc = HF_ECORRUPT;
 			break;
 		}
-		if ((rc = restore_apply(&o, (const uint8_t *)buf, &h, why, sizeof(why))) != HF_OK) {
+		if ((rc = restore_apply(&o, &sr, why, sizeof(why))) != HF_OK) {
 			port_log("restore: %s/%s: %s", safe(rep->url), rel, why);
 			break;
 		}
-		free(buf);
-		buf = NULL;
+		close_seg(&f, &sr);
 		prev = h;
 		seq = s;
 		if (port_stderr_is_tty())
@@ -895,7 +924,7 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 		"integrity_check ok\n", dev, gname, seq, prev.db_pages, outp);
 	return HF_OK;
 fail:
-	free(buf);
+	close_seg(&f, &sr);
 	restore_abort(&o, stage);
 	return rc;
 }
@@ -1491,20 +1520,26 @@ static const char *rel_of_path(const char *file)
 	return n >= 3 ? after[2] : n == 2 ? file : NULL;
 }
 
-/* debug segment FILE [--key-file K] [--as REL]: reads FILE, opening its
-** envelope with K's keys (bound to REL, by default FILE's last path
-** components as the replica names it). */
-static int debug_read(struct cli_args *a, const char **file, char **buf, size_t *len)
+/* debug segment FILE [--key-file K] [--as REL]: opens FILE to be streamed
+** (F->s), through its envelope with K's keys (bound to REL, by default
+** FILE's last path components as the replica names it). F is closed on
+** failure. */
+static int debug_open(struct cli_args *a, const char **file, struct replica_file *f)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false }, { "key-file", 0, true },
 					       { "as", 0, true }, { NULL, 0, false } };
 	const char *key = NULL, *rel = NULL, *val;
 	struct rcrypt k;
+	uint8_t magic[8];
 	char why[300];
-	size_t plain;
+	uint64_t size;
+	size_t got;
+	bool sealed;
 	int r, idx, rc;
 
 	*file = NULL;
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
 		if (r < 0)
 			return r;
@@ -1521,34 +1556,37 @@ static int debug_read(struct cli_args *a, const char **file, char **buf, size_t 
 		port_log("debug segment: which file?");
 		return HF_EINVAL;
 	}
-	if ((rc = port_fs_read_file(*file, REPLICA_FILE_MAX, buf, len)) != HF_OK)
+	if ((rc = port_fs_open_read(*file, &f->fd, &size)) != HF_OK)
 		return rc;
-	if (!key && !rcrypt_is_sealed(*buf, *len))
+	stream_fd(&f->raw, f->fd, size);
+	f->s = &f->raw;
+	if ((rc = port_fs_pread(f->fd, magic, sizeof(magic), 0, &got)) != HF_OK)
+		goto out;
+	sealed = rcrypt_is_sealed(magic, got);
+	if (!key && !sealed)
 		return HF_OK;
 	rc = HF_ECORRUPT;
 	if (!key)
 		port_log("%s: encrypted; give --key-file (the [replica] key_file) to read it", safe(*file));
-	else if (!rcrypt_is_sealed(*buf, *len))
+	else if (!sealed)
 		port_log("%s: not encrypted but --key-file is given", safe(*file));
 	else if (!rel && !(rel = rel_of_path(*file)))
 		port_log("%s: which name does it have in the replica? (--as DEVICE/GEN/seg/SEQ.zst)",
 			 safe(*file));
 	else if ((rc = rcrypt_load(&k, key)) == HF_OK) {
-		if ((rc = rcrypt_open(&k, rel, (uint8_t *)*buf, *len, &plain, why, sizeof(why))) ==
+		/* The stream keeps the file's key only: K goes at once. */
+		if ((rc = rcrypt_stream_open(&f->env, &k, rel, &f->raw, &f->s, why, sizeof(why))) !=
 		    HF_OK)
-			*len = plain;
-		else
 			port_log("%s (as %s): %s", safe(*file), safe(rel), why);
 		rcrypt_free(&k);
 	}
-	if (rc != HF_OK) {
-		free(*buf);
-		*buf = NULL;
-	}
+out:
+	if (rc != HF_OK)
+		replica_file_close(f);
 	return rc;
 }
 
-/* debug segment's record counter (seg_decode_pages checks each record). */
+/* debug segment's record counter (seg_read_body checks each record). */
 static int count_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, size_t why_len)
 {
 	(void)pgno;
@@ -1582,15 +1620,20 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	sub = a->argv[a->i++];
 	(void)sub;
-	char *buf, why[300] = "";
-	size_t len;
+	struct replica_file f;
+	struct seg_reader sr;
+	char why[300] = "";
 	uint32_t count = 0;
-	if ((rc = debug_read(a, &file, &buf, &len)) != HF_OK)
+	if ((rc = debug_open(a, &file, &f)) != HF_OK)
 		return rc == HF_EINVAL || rc == HF_ETOOBIG ? HF_ECORRUPT : rc;
-	/* Every record decompressed (one at a time) and counted: "checksum:
-	** ok" says the whole file holds together, not only its header. */
-	rc = seg_decode_pages((const uint8_t *)buf, len, &h, count_page, &count, why, sizeof(why));
-	free(buf);
+	/* Every record decompressed (one at a time, the file streamed) and
+	** counted: "checksum: ok" says the whole file holds together, not
+	** only its header. */
+	if ((rc = seg_open(&sr, f.s, why, sizeof(why))) == HF_OK)
+		rc = seg_read_body(&sr, count_page, &count, why, sizeof(why));
+	h = sr.h;
+	seg_close(&sr);
+	replica_file_close(&f);
 	if (rc != HF_OK) {
 		port_log("debug segment: %s: %s", safe(file), why);
 		return rc;

@@ -12,6 +12,7 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/version.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -31,6 +32,36 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	/* Cannot fail for SHA-256 (is224 = 0) with valid pointers. */
 	mbedtls_sha256(data, len, out, 0);
+}
+
+struct crypto_sha256 {
+	mbedtls_sha256_context c;
+};
+
+struct crypto_sha256 *crypto_sha256_begin(void)
+{
+	struct crypto_sha256 *ctx = malloc(sizeof(*ctx));
+
+	if (ctx) {
+		mbedtls_sha256_init(&ctx->c);
+		mbedtls_sha256_starts(&ctx->c, 0);
+	}
+	return ctx;
+}
+
+void crypto_sha256_update(struct crypto_sha256 *ctx, const void *data, size_t len)
+{
+	mbedtls_sha256_update(&ctx->c, data, len);
+}
+
+void crypto_sha256_end(struct crypto_sha256 *ctx, uint8_t out[32])
+{
+	if (!ctx)
+		return;
+	if (out)
+		mbedtls_sha256_finish(&ctx->c, out);
+	mbedtls_sha256_free(&ctx->c);
+	free(ctx);
 }
 
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,

@@ -17,6 +17,14 @@ const char *crypto_version(void);
 /* SHA-256 of LEN bytes at DATA into OUT. */
 void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 
+/* SHA-256 of a stream, fed in pieces: crypto_sha256_begin (NULL: out of
+** memory), _update as the bytes come, _end writes the sum and frees it
+** (OUT NULL: only frees; NULL CTX is a no-op). */
+struct crypto_sha256;
+struct crypto_sha256 *crypto_sha256_begin(void);
+void crypto_sha256_update(struct crypto_sha256 *ctx, const void *data, size_t len);
+void crypto_sha256_end(struct crypto_sha256 *ctx, uint8_t out[32]);
+
 /* HMAC-SHA-256 of MSG under KEY into OUT. */
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
 			uint8_t out[32]);

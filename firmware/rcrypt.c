@@ -50,6 +50,7 @@
 #include "crypto.h"
 #include "port.h"
 #include "rcrypt.h"
+#include "stream.h"
 
 static const uint8_t magic[6] = { 'H', 'F', 'E', 'N', 'C', 0 };
 #define RCRYPT_VERSION 1
@@ -376,6 +377,22 @@ static int open_chunks(const uint8_t fkey[32], const uint8_t *ad, size_t ad_len,
 	return HF_OK;
 }
 
+/* Whether BODY bytes after the header are whole chunks: room for the last
+** chunk's tag, and no empty last chunk after full ones (the sealer never
+** makes one); WHY says not. */
+static bool whole_chunks(uint64_t body, char *why, size_t why_len)
+{
+	uint64_t full = RCRYPT_CHUNK + RCRYPT_TAG, n = body ? (body + full - 1) / full : 0;
+
+	if (n == 0 || body - (n - 1) * full < RCRYPT_TAG ||
+	    (n > 1 && body - (n - 1) * full == RCRYPT_TAG)) {
+		snprintf(why, why_len, "cut short or extended: %llu bytes after the header is not "
+			 "whole chunks", (unsigned long long)body);
+		return false;
+	}
+	return true;
+}
+
 /* Both opens: UPTO_ONE opens the first chunk only; WHOLE says BUF is the
 ** whole file. */
 static int open_any(const struct rcrypt *k, const char *rel, uint8_t *buf, size_t len,
@@ -403,12 +420,7 @@ static int open_any(const struct rcrypt *k, const char *rel, uint8_t *buf, size_
 		/* A head: the first chunk is whole, and it may or may not be
 		** the last (open_chunks tries both). */
 		rc = open_chunks(fkey, ad, ad_len, buf, full, 2, 1, false, plain_len, why, why_len);
-	} else if (n == 0 || body - (n - 1) * full < RCRYPT_TAG ||
-		   (n > 1 && body - (n - 1) * full == RCRYPT_TAG)) {
-		/* No room for the last chunk's tag, or an empty last chunk
-		** after full ones (the sealer never makes one). */
-		snprintf(why, why_len, "cut short or extended: %zu bytes after the header is not "
-			 "whole chunks", body);
+	} else if (!whole_chunks(body, why, why_len)) {
 		rc = HF_ECORRUPT;
 	} else {
 		rc = open_chunks(fkey, ad, ad_len, buf, body, n, upto_one ? 1 : n, true, plain_len,
@@ -428,4 +440,104 @@ int rcrypt_open_head(const struct rcrypt *k, const char *rel, uint8_t *buf, size
 		     size_t *plain_len, char *why, size_t why_len)
 {
 	return open_any(k, rel, buf, len, len < RCRYPT_HEAD_LEN, true, plain_len, why, why_len);
+}
+
+struct rcrypt_stream {
+	struct stream out;         /* the plaintext */
+	struct stream *in;         /* the sealed file */
+	uint8_t fkey[32];
+	uint8_t ad[RCRYPT_HDR + RCRYPT_REL_MAX];
+	size_t ad_len;
+	uint64_t i, n, body;       /* the next chunk, how many, sealed bytes after the header */
+	uint8_t chunk[RCRYPT_CHUNK + RCRYPT_TAG]; /* one chunk, opened in place */
+	size_t have, off;          /* its plaintext bytes, and those given out */
+};
+
+static int fill_chunk(struct stream *s, uint8_t *buf, size_t len, size_t *got, char *why,
+		      size_t why_len)
+{
+	struct rcrypt_stream *rs = s->ctx;
+	uint64_t full = RCRYPT_CHUNK + RCRYPT_TAG;
+	uint8_t nonce[12];
+	int rc;
+
+	if (rs->off == rs->have) {
+		size_t clen;
+		if (rs->i == rs->n) {
+			*got = 0;
+			return HF_OK;
+		}
+		clen = rs->i + 1 < rs->n ? RCRYPT_CHUNK :
+					   (size_t)(rs->body - (rs->n - 1) * full - RCRYPT_TAG);
+		if ((rc = stream_read(rs->in, rs->chunk, clen + RCRYPT_TAG, why, why_len)) != HF_OK)
+			return rc;
+		nonce_of(rs->i, rs->i + 1 == rs->n, nonce);
+		/* Nothing of the chunk is given out before its tag verifies. */
+		if (crypto_aead_open(rs->fkey, nonce, rs->ad, rs->ad_len, rs->chunk, clen,
+				     rs->chunk + clen, rs->chunk) != HF_OK) {
+			snprintf(why, why_len, "authentication failed at chunk %llu of %llu (damaged, "
+				 "forged, cut short, or another file's bytes under this name)",
+				 (unsigned long long)rs->i + 1, (unsigned long long)rs->n);
+			return HF_ECORRUPT;
+		}
+		rs->i++;
+		rs->have = clen;
+		rs->off = 0;
+	}
+	*got = len < rs->have - rs->off ? len : rs->have - rs->off;
+	memcpy(buf, rs->chunk + rs->off, *got);
+	rs->off += *got;
+	return HF_OK;
+}
+
+int rcrypt_stream_open(struct rcrypt_stream **out, const struct rcrypt *k, const char *rel,
+		       struct stream *in, struct stream **plain, char *why, size_t why_len)
+{
+	struct rcrypt_stream *rs;
+	uint64_t full = RCRYPT_CHUNK + RCRYPT_TAG;
+	uint8_t hdr[RCRYPT_HDR];
+	int rc;
+
+	if (!(*out = rs = calloc(1, sizeof(*rs)))) {
+		snprintf(why, why_len, "out of memory");
+		return HF_ENOMEM;
+	}
+	rs->in = in;
+	if (in->size - in->pos < RCRYPT_HDR) {
+		snprintf(why, why_len, "cut short in its envelope header (%llu bytes)",
+			 (unsigned long long)(in->size - in->pos));
+		return HF_ECORRUPT;
+	}
+	if ((rc = stream_read(in, hdr, RCRYPT_HDR, why, why_len)) != HF_OK ||
+	    (rc = open_header(k, hdr, rs->fkey, why, why_len)) != HF_OK)
+		return rc;
+	if (make_ad(hdr, rel, rs->ad, &rs->ad_len) != HF_OK) {
+		snprintf(why, why_len, "name too long");
+		return HF_EINVAL;
+	}
+	rs->body = in->size - in->pos;
+	if (!whole_chunks(rs->body, why, why_len))
+		return HF_ECORRUPT;
+	rs->n = (rs->body + full - 1) / full;
+	memset(&rs->out, 0, sizeof(rs->out));
+	rs->out.fill = fill_chunk;
+	rs->out.size = rs->body - rs->n * RCRYPT_TAG;
+	rs->out.fd = -1;
+	rs->out.ctx = rs;
+	*plain = &rs->out;
+	/* The first chunk opened now: an empty file (one empty chunk) must be
+	** authenticated too, though nobody reads a byte of it. */
+	{
+		uint8_t none;
+		size_t got;
+		return fill_chunk(&rs->out, &none, 0, &got, why, why_len);
+	}
+}
+
+void rcrypt_stream_close(struct rcrypt_stream *rs)
+{
+	if (rs) {
+		crypto_zeroize(rs, sizeof(*rs));
+		free(rs);
+	}
 }

@@ -79,4 +79,20 @@ int rcrypt_open(const struct rcrypt *k, const char *rel, uint8_t *buf, size_t le
 int rcrypt_open_head(const struct rcrypt *k, const char *rel, uint8_t *buf, size_t len,
 		     size_t *plain_len, char *why, size_t why_len);
 
+/*
+** The envelope of a file opened as it is read, for files too big to hold:
+** IN (the sealed file as stored, IN->size its length) is read one chunk at
+** a time, and each chunk's plaintext is released (RS->s, of RS->s.size
+** bytes) only after its tag verifies. The chunk count comes from the
+** file's length, so a file cut short (even at a chunk boundary) ends in a
+** chunk not marked last: its tag fails. Memory: one chunk. Errors as
+** rcrypt_open's (WHY set); rcrypt_stream_close is due whatever
+** rcrypt_stream_open returned.
+*/
+struct stream;
+struct rcrypt_stream;
+int rcrypt_stream_open(struct rcrypt_stream **rs, const struct rcrypt *k, const char *rel,
+		       struct stream *in, struct stream **plain, char *why, size_t why_len);
+void rcrypt_stream_close(struct rcrypt_stream *rs);
+
 #endif /* HF_RCRYPT_H */

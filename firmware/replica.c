@@ -231,17 +231,12 @@ static int seal(const struct replica *r, const char *rel, const void *buf, size_
 	return rc;
 }
 
-/* What was read of REL (BUF, LEN bytes; HEAD: only its start) as it must
-** be: opened in place if it is in an envelope and there is a key, refused
-** if it is in one and there is none, or if it is not and there is one
-** (unless plaintext is allowed). *LEN becomes the plaintext's length. */
-static int unseal(const struct replica *r, const char *rel, char *buf, size_t *len, bool head)
+/* Whether REL, SEALED or not, may be read as it is: a sealed file needs a
+** key; a plaintext one is refused when there is a key (unless plaintext is
+** allowed, or REL is never sealed). Said, naming it, if not. */
+static int admit(const struct replica *r, const char *rel, bool sealed)
 {
-	char why[300];
-	size_t plain;
-	int rc;
-
-	if (!rcrypt_is_sealed(buf, *len)) {
+	if (!sealed) {
 		if (!enveloped(r, rel) || r->allow_plain)
 			return HF_OK;
 		port_log("replica %s/%s: not encrypted but [replica] key_file is set (a file from "
@@ -254,6 +249,22 @@ static int unseal(const struct replica *r, const char *rel, char *buf, size_t *l
 			 "--key-file FILE) to read it", r->url, rel);
 		return HF_EACCES;
 	}
+	return HF_OK;
+}
+
+/* What was read of REL (BUF, LEN bytes; HEAD: only its start) as it must
+** be: opened in place if it is in an envelope and there is a key, refused
+** if it is in one and there is none, or if it is not and there is one
+** (unless plaintext is allowed). *LEN becomes the plaintext's length. */
+static int unseal(const struct replica *r, const char *rel, char *buf, size_t *len, bool head)
+{
+	bool sealed = rcrypt_is_sealed(buf, *len);
+	char why[300];
+	size_t plain;
+	int rc;
+
+	if ((rc = admit(r, rel, sealed)) != HF_OK || !sealed)
+		return rc;
 	rc = head ? rcrypt_open_head(r->key, rel, (uint8_t *)buf, *len, &plain, why, sizeof(why)) :
 		    rcrypt_open(r->key, rel, (uint8_t *)buf, *len, &plain, why, sizeof(why));
 	if (rc != HF_OK) {
@@ -438,9 +449,104 @@ int replica_read_max(const struct replica *r, const char *rel, size_t cap, char 
 	return rc;
 }
 
-int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len)
+/* An S3 object spilled to a file, refused past its cap. */
+struct spill {
+	int fd;
+	uint64_t len, cap;
+	bool over;
+};
+
+static int spill_body(void *arg, const uint8_t *data, size_t len)
 {
-	return replica_read_max(r, rel, REPLICA_FILE_MAX, buf, len);
+	struct spill *sp = arg;
+
+	if (sp->len + len > sp->cap) {
+		sp->over = true;
+		return 1;
+	}
+	if (port_fs_pwrite(sp->fd, data, len, sp->len) != HF_OK)
+		return 1;
+	sp->len += len;
+	return 0;
+}
+
+/* Fetches S3 object REL into TMP, unlinked at once: F->fd and F->raw. */
+static int fetch_to(const struct replica *r, const char *rel, const char *tmp,
+		    struct replica_file *f)
+{
+	char path[2200], dir[4400];
+	struct spill sp = { -1, 0, REPLICA_FILE_MAX, false };
+	const char *slash = strrchr(tmp, '/');
+	uint64_t room;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - tmp + (slash == tmp)) : 1,
+		 slash ? tmp : ".");
+	if ((rc = port_fs_free_space(dir, &room)) != HF_OK)
+		return rc;
+	if (room < sp.cap)
+		sp.cap = room;
+	if ((rc = port_fs_create(tmp, 0600, &f->fd)) != HF_OK)
+		return rc;
+	/* Gone from the directory while it is read: nothing to clean up on
+	** any path out, a kill included. */
+	port_fs_unlink(tmp);
+	sp.fd = f->fd;
+	key_of(r, rel, path, sizeof(path));
+	rc = s3_get(r->s3c, path, spill_body, &sp);
+	if (sp.over) {
+		port_log("replica %s/%s: an object over %llu bytes (the limit, or the free space in "
+			 "%s); not read", r->url, rel, (unsigned long long)sp.cap, dir);
+		rc = HF_ETOOBIG;
+	}
+	if (rc == HF_OK)
+		stream_fd(&f->raw, f->fd, sp.len);
+	return rc;
+}
+
+int replica_file_open(const struct replica *r, const char *rel, const char *tmp,
+		      struct replica_file *f)
+{
+	char why[300];
+	uint8_t magic[8];
+	size_t got;
+	uint64_t size;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (r->s3) {
+		if ((rc = fetch_to(r, rel, tmp, f)) != HF_OK)
+			return rc;
+	} else {
+		if ((rc = open_rel(r, rel, &f->fd, &size)) != HF_OK)
+			return rc;
+		if (size > REPLICA_FILE_MAX) {
+			port_log("%s/%s: %llu bytes, over the %u byte limit", r->root, rel,
+				 (unsigned long long)size, REPLICA_FILE_MAX);
+			return HF_ETOOBIG;
+		}
+		stream_fd(&f->raw, f->fd, size);
+	}
+	f->s = &f->raw;
+	if ((rc = port_fs_pread(f->fd, magic, sizeof(magic), 0, &got)) != HF_OK)
+		return rc;
+	if ((rc = admit(r, rel, rcrypt_is_sealed(magic, got))) != HF_OK ||
+	    !rcrypt_is_sealed(magic, got))
+		return rc;
+	if ((rc = rcrypt_stream_open(&f->env, r->key, rel, &f->raw, &f->s, why, sizeof(why))) !=
+	    HF_OK)
+		port_log("replica %s/%s: %s", r->url, rel, why);
+	return rc;
+}
+
+void replica_file_close(struct replica_file *f)
+{
+	rcrypt_stream_close(f->env);
+	f->env = NULL;
+	if (f->fd >= 0)
+		port_close(f->fd);
+	f->fd = -1;
 }
 
 /* Gathers up to its cap and drops the rest (a server that ignored a range). */

@@ -27,10 +27,12 @@
 #include "cfg.h"
 #include "s3.h"
 #include "ship.h"
+#include "stream.h"
 
 struct rcrypt;
 
-/* The largest replica (or local) file read whole. */
+/* The largest replica file (a snapshot of a 1 GiB database at worst): what
+** replica_write_file reads whole, and the most replica_file_open takes. */
 #define REPLICA_FILE_MAX (1024u * 1024 * 1024)
 
 struct replica {
@@ -87,15 +89,37 @@ bool replica_resumable(const struct replica *r, uint64_t len);
 ** aborts it at the server, removes STATE. */
 void replica_forget_upload(const struct replica *r, const char *state);
 
-/* Reads REL whole (at most 1 GiB). HF_ENOENT if it is not there. In a
+/* Reads REL whole, at most CAP bytes (HF_ETOOBIG past it, nothing read):
+** small files (a manifest, DEVICE/owner); segments and snapshots are
+** streamed (replica_file_open). HF_ENOENT if it is not there. In a
 ** directory replica REL is opened below the root without following a
 ** symbolic link, and only a regular file is read (never a FIFO that would
 ** block): a replica is input from outside. */
-int replica_read(const struct replica *r, const char *rel, char **buf, size_t *len);
-
-/* The same, at most CAP bytes (HF_ETOOBIG past it, nothing read). */
 int replica_read_max(const struct replica *r, const char *rel, size_t cap, char **buf,
 		     size_t *len);
+
+/*
+** REL opened to be read as a stream (restore: files of any size in bounded
+** memory): read F->s, of F->s->size bytes, its plaintext. A directory
+** replica's file is read in place (opened as replica_read_max opens it); an S3
+** object is first fetched into TMP (a path beside restore's output: the
+** same disk), which is unlinked as soon as it is open and refused past
+** REPLICA_FILE_MAX or the free space there. An envelope is opened one chunk
+** at a time, each released only once it authenticates (rcrypt_stream_open);
+** a plaintext file is taken or refused as replica_read_max does. Errors about
+** the file are logged naming it; HF_ENOENT if it is not there.
+** replica_file_close is due whatever replica_file_open returned.
+*/
+struct rcrypt_stream;
+struct replica_file {
+	struct stream raw;         /* the file as stored */
+	struct stream *s;          /* its plaintext */
+	struct rcrypt_stream *env; /* its envelope, if sealed */
+	int fd;
+};
+int replica_file_open(const struct replica *r, const char *rel, const char *tmp,
+		      struct replica_file *f);
+void replica_file_close(struct replica_file *f);
 
 /* Reads the first CAP bytes of REL (fewer if it is shorter): a file's
 ** header without fetching the rest. */

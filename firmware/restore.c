@@ -6,9 +6,9 @@
 ** the whole hostile corpus (bombs, huge counts, page 0, truncations) stays
 ** under 64 MiB, because nothing is sized from a header: a record buffer of
 ** 4 + page_size bytes, zstd's decoder with its window capped at 8 MiB
-** (SEG_WINDOW_LOG_MAX), and the file being applied, read whole (at most
-** REPLICA_FILE_MAX) so its SHA-256 is checked before its body is trusted.
-** The rebuilt database is never in memory: pages are written where they
+** (SEG_WINDOW_LOG_MAX), its input buffer, and one 64 KiB envelope chunk:
+** the file being applied is streamed (seg_read_body), its SHA-256 summed
+** as it goes and checked at its end, whatever its size. The rebuilt database is never in memory: pages are written where they
 ** belong with pwrite, and the file is cut to db_pages after each file.
 */
 #include <stdio.h>
@@ -101,9 +101,9 @@ static int put_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, si
 	return rc;
 }
 
-int restore_apply(struct restore_out *o, const uint8_t *buf, const struct seg_hdr *h,
-		  char *why, size_t why_len)
+int restore_apply(struct restore_out *o, struct seg_reader *sr, char *why, size_t why_len)
 {
+	const struct seg_hdr *h = &sr->h;
 	uint64_t size = (uint64_t)h->db_pages * h->page_size;
 	int rc;
 
@@ -129,7 +129,10 @@ int restore_apply(struct restore_out *o, const uint8_t *buf, const struct seg_hd
 		return HF_ENOSPC;
 	}
 	o->page_size = h->page_size;
-	if ((rc = seg_body(buf, h, put_page, o, why, why_len)) != HF_OK)
+	/* The pages go to the staging file before the file's SHA-256 is
+	** checked (at its end, seg_read_body): a file that fails it leaves
+	** only pages in a file restore_abort removes. */
+	if ((rc = seg_read_body(sr, put_page, o, why, why_len)) != HF_OK)
 		return rc;
 	if ((rc = port_fs_truncate(o->fd, size)) != HF_OK) {
 		snprintf(why, why_len, "cutting the database being rebuilt in %s failed", o->dir);

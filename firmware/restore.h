@@ -4,12 +4,12 @@
 ** command so that a fuzzer can drive it from a buffer).
 **
 ** A replica is input from outside the device (a USB stick, a bucket others
-** can write): every file is checked by seg_check before a byte of its body
-** is decompressed, the body is streamed one page at a time, and pages go
-** straight to the output file with pwrite. Memory is the compressed file
-** (read whole: its SHA-256 is checked before anything is decompressed), the
-** zstd window (at most 8 MiB, seg.c) and one page; never db_pages x
-** page_size. Disk is the database's own size, checked against the free
+** can write): every file's header is checked by seg_open before a byte of
+** its body is decompressed, the body is streamed one page at a time, and
+** pages go straight to the output file with pwrite; the file's SHA-256 is
+** checked at its end, and the output is removed if it fails. Memory is an
+** input buffer, the zstd window (at most 8 MiB, seg.c), one page (and one
+** envelope chunk, rcrypt.c); never the file, never db_pages x page_size. Disk is the database's own size, checked against the free
 ** space before the file grows.
 */
 #ifndef HF_RESTORE_H
@@ -35,15 +35,14 @@ struct restore_out {
 int restore_begin(struct restore_out *o, const char *path);
 
 /*
-** Applies file BUF, whose header H seg_check passed (and whose place in the
-** history the caller checked): the snapshot first, then segments in order.
+** Applies the file SR reads, whose header seg_open passed (and whose place
+** in the history the caller checked): the snapshot first, then segments in order.
 ** Checks page 1 is SQLite's ("SQLite format 3" and the same page size),
 ** that the database fits in the free space, then writes each page and cuts
 ** the file to db_pages. On failure WHY names the field; the file is then
 ** only fit for restore_abort.
 */
-int restore_apply(struct restore_out *o, const uint8_t *buf, const struct seg_hdr *h,
-		  char *why, size_t why_len);
+int restore_apply(struct restore_out *o, struct seg_reader *sr, char *why, size_t why_len);
 
 /* fsync and close: the staged file is complete. */
 int restore_finish(struct restore_out *o);

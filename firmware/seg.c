@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "port.h"
 #include "seg.h"
+#include "stream.h"
 #include "zstd.h"
 #include "zstd_errors.h"
 
@@ -225,17 +226,24 @@ static uint64_t body_yield_max(uint64_t body)
 	return (body / 4 + 1) * (128u * 1024);
 }
 
-int seg_check(const uint8_t *buf, size_t len, struct seg_hdr *h, char *why, size_t why_len)
+/* The header HDR of a file of LEN bytes, before anything else is read:
+** its length, magic, version and body_len. */
+static int check_len(uint64_t len, char *why, size_t why_len)
 {
-	uint8_t sum[32];
-	uint64_t raw;
-
 	if (len < SEG_HDR_SIZE + SEG_TRAILER_SIZE) {
-		snprintf(why, why_len, "%zu bytes, shorter than a header and a trailer (%d)", len,
-			 SEG_HDR_SIZE + SEG_TRAILER_SIZE);
+		snprintf(why, why_len, "%llu bytes, shorter than a header and a trailer (%d)",
+			 (unsigned long long)len, SEG_HDR_SIZE + SEG_TRAILER_SIZE);
 		return HF_ECORRUPT;
 	}
-	if (seg_peek(buf, len, h) != HF_OK) {
+	return HF_OK;
+}
+
+static int check_frame(const uint8_t *hdr, uint64_t len, struct seg_hdr *h, char *why,
+		       size_t why_len)
+{
+	if (check_len(len, why, why_len) != HF_OK)
+		return HF_ECORRUPT;
+	if (seg_peek(hdr, SEG_HDR_SIZE, h) != HF_OK) {
 		snprintf(why, why_len, "not a holdfast segment (header field magic)");
 		return HF_ECORRUPT;
 	}
@@ -245,18 +253,20 @@ int seg_check(const uint8_t *buf, size_t len, struct seg_hdr *h, char *why, size
 		return h->version ? HF_ENOTSUP : HF_ECORRUPT;
 	}
 	if (h->body_len != len - SEG_HDR_SIZE - SEG_TRAILER_SIZE) {
-		snprintf(why, why_len, "header field body_len = %llu, but the file's length %zu "
-			 "implies %zu", (unsigned long long)h->body_len, len,
-			 len - SEG_HDR_SIZE - SEG_TRAILER_SIZE);
+		snprintf(why, why_len, "header field body_len = %llu, but the file's length %llu "
+			 "implies %llu", (unsigned long long)h->body_len, (unsigned long long)len,
+			 (unsigned long long)(len - SEG_HDR_SIZE - SEG_TRAILER_SIZE));
 		return HF_ECORRUPT;
 	}
-	crypto_sha256(buf, SEG_HDR_SIZE + h->body_len, sum);
-	if (memcmp(sum, buf + SEG_HDR_SIZE + h->body_len, 32) != 0) {
-		snprintf(why, why_len, "SHA-256 does not match: the file is damaged");
-		return HF_ECORRUPT;
-	}
-	/* From here the file is as its writer made it: what follows catches a
-	** writer that lies (a hostile replica), field by field. */
+	return HF_OK;
+}
+
+/* Every other field, against what the format allows: what catches a
+** writer that lies (a hostile replica), field by field. */
+static int check_fields(const struct seg_hdr *h, char *why, size_t why_len)
+{
+	uint64_t raw;
+
 	if (h->kind != SEG_SNAPSHOT && h->kind != SEG_FRAMES) {
 		snprintf(why, why_len, "header field kind = %u is neither 1 (snapshot) nor 2 "
 			 "(segment)", (unsigned)h->kind);
@@ -292,37 +302,113 @@ int seg_check(const uint8_t *buf, size_t len, struct seg_hdr *h, char *why, size
 	return HF_OK;
 }
 
-int seg_decode_pages(const uint8_t *buf, size_t len, struct seg_hdr *h, seg_page_fn fn,
-		     void *arg, char *why, size_t why_len)
+int seg_check(const uint8_t *buf, size_t len, struct seg_hdr *h, char *why, size_t why_len)
 {
-	int rc = seg_check(buf, len, h, why, why_len);
+	uint8_t sum[32];
+	int rc;
 
-	return rc == HF_OK ? seg_body(buf, h, fn, arg, why, why_len) : rc;
+	if ((rc = check_frame(buf, len, h, why, why_len)) != HF_OK)
+		return rc;
+	crypto_sha256(buf, SEG_HDR_SIZE + h->body_len, sum);
+	if (memcmp(sum, buf + SEG_HDR_SIZE + h->body_len, 32) != 0) {
+		snprintf(why, why_len, "SHA-256 does not match: the file is damaged");
+		return HF_ECORRUPT;
+	}
+	return check_fields(h, why, why_len);
 }
 
-int seg_body(const uint8_t *buf, const struct seg_hdr *h, seg_page_fn fn, void *arg, char *why,
-	     size_t why_len)
+int seg_open(struct seg_reader *sr, struct stream *in, char *why, size_t why_len)
 {
-	ZSTD_inBuffer in;
+	uint8_t hdr[SEG_HDR_SIZE];
+	int rc;
+
+	memset(sr, 0, sizeof(*sr));
+	sr->in = in;
+	/* The length first: a file too short to hold a header says so. */
+	if ((rc = check_len(in->size, why, why_len)) != HF_OK ||
+	    (rc = stream_read(in, hdr, SEG_HDR_SIZE, why, why_len)) != HF_OK ||
+	    (rc = check_frame(hdr, in->size, &sr->h, why, why_len)) != HF_OK ||
+	    (rc = check_fields(&sr->h, why, why_len)) != HF_OK)
+		return rc;
+	if (!(sr->sha = crypto_sha256_begin())) {
+		snprintf(why, why_len, "out of memory");
+		return HF_ENOMEM;
+	}
+	crypto_sha256_update(sr->sha, hdr, SEG_HDR_SIZE);
+	sr->body_left = sr->h.body_len;
+	return HF_OK;
+}
+
+void seg_close(struct seg_reader *sr)
+{
+	crypto_sha256_end(sr->sha, NULL);
+	sr->sha = NULL;
+}
+
+/* Reads up to CAP bytes more of the body into BUF (*GOT), into the sum. */
+static int body_more(struct seg_reader *sr, uint8_t *buf, size_t cap, size_t *got, char *why,
+		     size_t why_len)
+{
+	size_t n = sr->body_left < cap ? (size_t)sr->body_left : cap;
+	int rc;
+
+	if ((rc = stream_read(sr->in, buf, n, why, why_len)) != HF_OK)
+		return rc;
+	crypto_sha256_update(sr->sha, buf, n);
+	sr->body_left -= n;
+	*got = n;
+	return HF_OK;
+}
+
+/* The rest of the body into the sum, then the trailer against it: HF_OK
+** if they match. */
+static int body_sum(struct seg_reader *sr, uint8_t *buf, size_t cap, char *why, size_t why_len)
+{
+	uint8_t sum[32], trailer[32];
+	size_t got;
+	int rc;
+
+	while (sr->body_left)
+		if ((rc = body_more(sr, buf, cap, &got, why, why_len)) != HF_OK)
+			return rc;
+	if ((rc = stream_read(sr->in, trailer, sizeof(trailer), why, why_len)) != HF_OK)
+		return rc;
+	crypto_sha256_end(sr->sha, sum);
+	sr->sha = NULL;
+	if (memcmp(sum, trailer, 32) != 0) {
+		snprintf(why, why_len, "SHA-256 does not match: the file is damaged");
+		return HF_ECORRUPT;
+	}
+	return HF_OK;
+}
+
+int seg_read_body(struct seg_reader *sr, seg_page_fn fn, void *arg, char *why, size_t why_len)
+{
+	const struct seg_hdr *h = &sr->h;
+	ZSTD_inBuffer in = { NULL, 0, 0 };
 	ZSTD_DCtx *d = NULL;
-	uint8_t *rec = NULL;
-	size_t rec_len, fill = 0, left;
+	uint8_t *rec = NULL, *ibuf = NULL;
+	size_t rec_len, fill = 0, left, icap = ZSTD_DStreamInSize(), got;
 	uint32_t count = 0, last = 0;
+	char swhy[300];
 	int rc;
 
 	rec_len = 4 + (size_t)h->page_size;
-	if (!(rec = malloc(rec_len)) || !(d = ZSTD_createDCtx())) {
+	if (!(rec = malloc(rec_len)) || !(ibuf = malloc(icap)) || !(d = ZSTD_createDCtx())) {
 		snprintf(why, why_len, "out of memory");
 		rc = HF_ENOMEM;
 		goto out;
 	}
 	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, SEG_WINDOW_LOG_MAX);
-	in = (ZSTD_inBuffer){ buf + SEG_HDR_SIZE, (size_t)h->body_len, 0 };
 	/* One record at a time: the output never holds more than a page, so a
 	** body that decompresses to more than its header says is stopped at
 	** the first record too many, whatever the header claims. */
-	rc = HF_ECORRUPT;
 	for (;;) {
+		if (in.pos == in.size && sr->body_left) {
+			if ((rc = body_more(sr, ibuf, icap, &got, why, why_len)) != HF_OK)
+				goto out;
+			in = (ZSTD_inBuffer){ ibuf, got, 0 };
+		}
 		ZSTD_outBuffer out = { rec, rec_len, fill };
 		left = ZSTD_decompressStream(d, &out, &in);
 		if (ZSTD_isError(left)) {
@@ -333,7 +419,7 @@ int seg_body(const uint8_t *buf, const struct seg_hdr *h, seg_page_fn fn, void *
 				 "the zstd frame asks for a window over 8 MiB" :
 				 e == ZSTD_error_prefix_unknown ? "not a zstd frame" :
 				 "not a valid zstd frame", (int)e, count, h->npages);
-			goto out;
+			goto bad;
 		}
 		fill = out.pos;
 		if (fill == rec_len) {
@@ -341,43 +427,74 @@ int seg_body(const uint8_t *buf, const struct seg_hdr *h, seg_page_fn fn, void *
 			if (count == h->npages) {
 				snprintf(why, why_len, "body decompresses to more than header field "
 					 "npages = %u records", h->npages);
-				goto out;
+				goto bad;
 			}
 			if (pgno == 0 || pgno > h->db_pages || pgno <= last) {
 				snprintf(why, why_len, "record %u: page number %u is not from %u to "
 					 "db_pages = %u (records ascend)", count, pgno, last + 1,
 					 h->db_pages);
-				goto out;
+				goto bad;
 			}
 			if ((rc = fn(arg, pgno, rec + 4, why, why_len)) != HF_OK)
 				goto out;
-			rc = HF_ECORRUPT;
 			last = pgno;
 			count++;
 			fill = 0;
 		}
 		if (left == 0)
 			break; /* the end of the frame */
-		if (in.pos == in.size && fill < rec_len) {
+		if (in.pos == in.size && !sr->body_left && fill < rec_len) {
 			snprintf(why, why_len, "body: the zstd frame is cut short (after %u of npages "
 				 "= %u records)", count, h->npages);
-			goto out;
+			goto bad;
 		}
 	}
-	if (in.pos != in.size) {
-		snprintf(why, why_len, "body: %zu bytes after the zstd frame", in.size - in.pos);
-		goto out;
+	if (in.pos != in.size || sr->body_left) {
+		snprintf(why, why_len, "body: %llu bytes after the zstd frame",
+			 (unsigned long long)(in.size - in.pos + sr->body_left));
+		goto bad;
 	}
 	if (fill || count != h->npages) {
 		snprintf(why, why_len, "body holds %u whole records%s, header field npages = %u", count,
 			 fill ? " and part of one" : "", h->npages);
-		goto out;
+		goto bad;
 	}
-	rc = HF_OK;
-	why[0] = '\0';
+	/* The checksum last: the pages went out before it was known, which
+	** is safe only because every caller's output is disposable until the
+	** whole file has passed (restore's staging file is removed on any
+	** failure, restore_abort, and renamed only after integrity_check). */
+	rc = body_sum(sr, ibuf, icap, why, why_len);
+	if (rc == HF_OK)
+		why[0] = '\0';
+	goto out;
+bad:
+	/* A damaged file (a flipped bit on a USB stick) is said as such, not
+	** as the zstd error it makes: the rest is read into the sum. A file
+	** whose sum matches is as its writer made it: the writer lied, and
+	** WHY names the field. */
+	rc = HF_ECORRUPT;
+	if (body_sum(sr, ibuf, icap, swhy, sizeof(swhy)) != HF_OK)
+		snprintf(why, why_len, "%s", swhy);
 out:
 	ZSTD_freeDCtx(d);
+	free(ibuf);
 	free(rec);
+	return rc;
+}
+
+int seg_decode_pages(const uint8_t *buf, size_t len, struct seg_hdr *h, seg_page_fn fn,
+		     void *arg, char *why, size_t why_len)
+{
+	struct seg_reader sr;
+	struct stream in;
+	int rc;
+
+	stream_mem(&in, buf, len);
+	rc = seg_open(&sr, &in, why, why_len);
+	*h = sr.h; /* before the body: FN may look at it */
+	if (rc == HF_OK)
+		rc = seg_read_body(&sr, fn, arg, why, why_len);
+	seg_close(&sr);
 	return rc;
 }
 

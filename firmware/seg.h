@@ -87,26 +87,43 @@ int seg_encode(struct seg_hdr *h, const uint8_t *raw, size_t raw_len, uint8_t **
 int seg_check(const uint8_t *buf, size_t len, struct seg_hdr *h, char *why, size_t why_len);
 
 /*
-** seg_check, then the body decompressed as a stream, one record at a time,
-** each handed to FN (which returns HF_OK to go on, or an error, with WHY
-** filled in): never more than one page and the zstd window (at most 8 MiB)
-** in memory, whatever the header says. Page numbers must ascend within
-** 1..db_pages; the body must hold exactly npages records in one zstd frame
-** and nothing after it. WHY is always set on failure.
+** A segment file read as a stream (restore: files of any size in bounded
+** memory). seg_open reads the header from IN (IN->size: the file's
+** length) and checks it as seg_check does, all but the SHA-256, which
+** needs the whole file: it is summed as the body goes by and checked
+** against the trailer at the end, by seg_read_body. That decompresses the
+** body one record at a time, each handed to FN (which returns HF_OK to go
+** on, or an error, with WHY filled in): never more than one page, the zstd
+** window (at most 8 MiB) and one input buffer in memory, whatever the
+** header says. Page numbers must ascend within 1..db_pages; the body must
+** hold exactly npages records in one zstd frame and nothing after it. FN
+** has seen pages before the sum is known: its output must be disposable
+** until seg_read_body returns HF_OK. WHY is always set on failure, saying
+** "SHA-256 does not match" for a damaged file. seg_close is due after
+** seg_open, whatever it returned.
 */
+struct stream;
+struct crypto_sha256;
+struct seg_reader {
+	struct seg_hdr h;          /* set by seg_open */
+	struct stream *in;
+	struct crypto_sha256 *sha; /* header and body so far */
+	uint64_t body_left;        /* body bytes not read yet */
+};
 typedef int (*seg_page_fn)(void *arg, uint32_t pgno, const uint8_t *page, char *why,
 			   size_t why_len);
+int seg_open(struct seg_reader *sr, struct stream *in, char *why, size_t why_len);
+int seg_read_body(struct seg_reader *sr, seg_page_fn fn, void *arg, char *why, size_t why_len);
+void seg_close(struct seg_reader *sr);
+
+/* Both over a whole file in memory (BUF, LEN bytes); H is its header. */
 int seg_decode_pages(const uint8_t *buf, size_t len, struct seg_hdr *h, seg_page_fn fn,
 		     void *arg, char *why, size_t why_len);
-
-/* Its second half: the body of BUF, whose header H seg_check has passed. */
-int seg_body(const uint8_t *buf, const struct seg_hdr *h, seg_page_fn fn, void *arg, char *why,
-	     size_t why_len);
 
 /*
 ** The same, gathered: on success *RAW holds the records (heap, caller
 ** frees), at most SEG_DECODE_MAX bytes of them (HF_ETOOBIG past it). For
-** tests and small files; restore streams (seg_decode_pages).
+** tests and small files; restore streams (seg_read_body).
 */
 int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
 	       char *why, size_t why_len);

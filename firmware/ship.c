@@ -798,7 +798,9 @@ static int check_owner(struct ship *s)
 	if (s->owner_ok)
 		return HF_OK;
 	snprintf(rel, sizeof(rel), "%s/owner", s->device);
-	if ((rc = replica_read(s->rep, rel, &text, &len)) == HF_ENOENT)
+	/* 32 bytes; read up to a bound (the replica is input from outside),
+	** which still takes a longer file in, to be said to be another's. */
+	if ((rc = replica_read_max(s->rep, rel, 4096, &text, &len)) == HF_ENOENT)
 		rc = replica_write(s->rep, rel, s->install_id, 32);
 	else if (rc == HF_OK) {
 		if (len != 32 || memcmp(text, s->install_id, 32) != 0) {

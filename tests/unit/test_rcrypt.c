@@ -2,8 +2,8 @@
 ** test_rcrypt.c: the replica envelope (firmware/rcrypt.c): round trips at
 ** the chunk boundaries, and every way a stored file can be altered (a bit
 ** in each region, a cut at each chunk boundary, chunks swapped, a renamed
-** file, the wrong key, an unknown key id) fails to open; key files and
-** their rotation.
+** file, the wrong key, an unknown key id) fails to open, whole and
+** streamed (restore's reader); key files and their rotation.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 
 #include "port.h"
 #include "rcrypt.h"
+#include "stream.h"
 #include "test.h"
 
 #define KA "a1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
@@ -44,17 +45,46 @@ static uint8_t *pattern(size_t len)
 	return p;
 }
 
-/* Opens a copy of SEALED (LEN) as REL under K: the rcrypt_open code. */
+/* Reads SEALED (LEN) through the streaming open (rcrypt_stream_open, in
+** pieces of 1000 bytes): its verdict, and its plaintext checked against
+** PLAIN (PLAIN_LEN bytes) unless PLAIN is NULL. */
+static int stream_open(const struct rcrypt *k, const char *rel, const uint8_t *sealed,
+		       size_t len, const uint8_t *plain, size_t plain_len)
+{
+	struct rcrypt_stream *rs = NULL;
+	struct stream in, *ps;
+	uint8_t piece[1000];
+	char why[300];
+	size_t got = 0, n;
+	int rc;
+
+	stream_mem(&in, sealed, len);
+	rc = rcrypt_stream_open(&rs, k, rel, &in, &ps, why, sizeof(why));
+	if (rc == HF_OK && plain)
+		CHECK_INT(ps->size, plain_len);
+	while (rc == HF_OK && got < ps->size) {
+		n = ps->size - got < sizeof(piece) ? (size_t)(ps->size - got) : sizeof(piece);
+		if ((rc = stream_read(ps, piece, n, why, sizeof(why))) == HF_OK && plain)
+			CHECK(!memcmp(piece, plain + got, n));
+		got += n;
+	}
+	rcrypt_stream_close(rs);
+	return rc;
+}
+
+/* Opens a copy of SEALED (LEN) as REL under K: the rcrypt_open code; the
+** streaming open (restore's) must give the same verdict and plaintext. */
 static int open_copy(const struct rcrypt *k, const char *rel, const uint8_t *sealed, size_t len,
 		     char *why, size_t why_len)
 {
 	uint8_t *c = malloc(len ? len : 1);
-	size_t plain;
+	size_t plain = 0;
 	int rc;
 
 	CHECK(c);
 	memcpy(c, sealed, len);
 	rc = rcrypt_open(k, rel, c, len, &plain, why, why_len);
+	CHECK_INT(stream_open(k, rel, sealed, len, rc == HF_OK ? c : NULL, plain), rc);
 	free(c);
 	return rc;
 }
@@ -80,6 +110,7 @@ TEST(rcrypt_round_trips_at_chunk_boundaries)
 		CHECK_INT(rcrypt_seal(&k, REL, in, sizes[s], &again, &alen), HF_OK);
 		CHECK(alen == olen && !memcmp(again, out, olen));
 		free(again);
+		CHECK_INT(stream_open(&k, REL, out, olen, in, sizes[s]), HF_OK);
 		CHECK_INT(rcrypt_open(&k, REL, out, olen, &plain, why, sizeof(why)), HF_OK);
 		CHECK_INT(plain, sizes[s]);
 		CHECK(!memcmp(out, in, sizes[s]));

@@ -309,3 +309,40 @@ TEST(limit_reads_the_shared_budget_count)
 	}
 	ship_free(&s);
 }
+
+/* Streamed (restore's reader: the checksum at the end), a damaged file is
+** still said to be damaged, whatever error its body makes first, and a
+** header that lies is still named, field by field. */
+TEST(segment_streamed_says_damage)
+{
+	uint8_t page[512], raw[2 * (4 + 512)], *file;
+	struct seg_hdr h = { 0 }, got;
+	char why[300];
+	uint32_t first = 0;
+	size_t len;
+
+	memset(page, 'x', sizeof(page));
+	memcpy(page, "SQLite format 3", 16);
+	h.kind = SEG_SNAPSHOT;
+	h.page_size = sizeof(page);
+	h.db_pages = h.npages = 2;
+	seg_put_record(raw, sizeof(page), 0, 1, page);
+	seg_put_record(raw, sizeof(page), 1, 2, page);
+	CHECK_INT(seg_encode(&h, raw, sizeof(raw), &file, &len), HF_OK);
+	CHECK_INT(seg_decode_pages(file, len, &got, first_pgno, &first, why, sizeof(why)), HF_OK);
+	CHECK_INT((int)first, 1);
+	/* Every byte of the body flipped in turn, and of the trailer. */
+	for (size_t i = SEG_HDR_SIZE; i < len; i++) {
+		file[i] ^= 0x20;
+		CHECK_INT(seg_decode_pages(file, len, &got, first_pgno, &first, why, sizeof(why)),
+			  HF_ECORRUPT);
+		CHECK(strstr(why, "SHA-256 does not match") != NULL);
+		file[i] ^= 0x20;
+	}
+	/* A header field flipped: the field is named before the body is read. */
+	file[64 + 3] ^= 0x07; /* db_pages 2 -> 5, npages stays 2 */
+	CHECK_INT(seg_decode_pages(file, len, &got, first_pgno, &first, why, sizeof(why)),
+		  HF_ECORRUPT);
+	CHECK(strstr(why, "npages = 2, but a snapshot") != NULL);
+	free(file);
+}

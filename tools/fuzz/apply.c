@@ -1,6 +1,7 @@
 /*
 ** tools/fuzz/apply.c: libFuzzer target for restore's apply (firmware/
-** restore.c: restore_apply over seg_check and seg_body), into a staged
+** restore.c: restore_apply over seg_open and seg_read_body, each file
+** streamed from memory as restore streams it from a replica), into a staged
 ** output file in $TMPDIR. Each input is one or more segment files, each
 ** preceded by its length (4 bytes, big-endian): the first is applied as the
 ** snapshot, the rest as segments, as restore does. Each file's body_len
@@ -20,6 +21,7 @@
 #include "port.h"
 #include "restore.h"
 #include "seg.h"
+#include "stream.h"
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -37,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[512];
 	struct restore_out o;
-	struct seg_hdr h;
+	struct seg_reader sr;
+	struct stream in;
 	struct stat st;
 	char why[300];
 
@@ -66,9 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			crypto_sha256(buf, n - SEG_TRAILER_SIZE, buf + n - SEG_TRAILER_SIZE);
 		}
 		why[0] = '\0';
-		rc = seg_check(buf, n, &h, why, sizeof(why));
+		stream_mem(&in, buf, n);
+		rc = seg_open(&sr, &in, why, sizeof(why));
 		if (rc == HF_OK)
-			rc = restore_apply(&o, buf, &h, why, sizeof(why));
+			rc = restore_apply(&o, &sr, why, sizeof(why));
+		seg_close(&sr);
 		free(buf);
 		if (rc != HF_OK) {
 			if (!why[0])
@@ -76,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		if (fstat(o.fd, &st) != 0 ||
-		    (uint64_t)st.st_size != (uint64_t)h.db_pages * h.page_size)
+		    (uint64_t)st.st_size != (uint64_t)sr.h.db_pages * sr.h.page_size)
 			abort(); /* the output is not the size the header says */
 	}
 	restore_abort(&o, path);

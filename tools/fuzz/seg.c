@@ -1,12 +1,15 @@
 /*
 ** tools/fuzz/seg.c: libFuzzer target for segment decoding (firmware/seg.c:
-** seg_peek, seg_check, seg_decode_pages, seg_decode). Each input is a
+** seg_peek, seg_check, seg_decode_pages over the streaming reader,
+** seg_decode). Each input is a
 ** segment file. When the input's last byte is even, its body_len and its
 ** SHA-256 trailer are fixed up first, so
 ** the fuzzer gets past the checksum to the header fields and the zstd body
 ** (a hostile replica can write a right checksum too); odd, it is decoded
 ** as it is. Checks the decoder's promises: page numbers within
-** 1..db_pages and ascending, exactly npages records.
+** 1..db_pages and ascending, exactly npages records, and that the
+** streaming reader (checksum at the end) accepts only what seg_check (the
+** checksum first) accepts.
 ** Run: make fuzz-seg [FUZZ_SECONDS=N] (limits in tools/fuzz/seg.options).
 */
 #include <stdint.h>
@@ -31,7 +34,7 @@ static int page(void *arg, uint32_t pgno, const uint8_t *p, char *why, size_t wh
 	(void)why;
 	(void)why_len;
 	if (pgno == 0 || pgno > s->h->db_pages || pgno <= s->last || s->n >= s->h->npages)
-		abort(); /* seg_body let a bad record through */
+		abort(); /* seg_read_body let a bad record through */
 	s->last = pgno;
 	s->n++;
 	return HF_OK;
@@ -45,7 +48,7 @@ static void put64(uint8_t *p, uint64_t v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct seg_hdr h;
+	struct seg_hdr h, h2;
 	struct seen s = { &h, 0, 0 };
 	char why[300];
 	uint8_t *buf, *raw;
@@ -62,6 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (seg_decode_pages(buf, size, &h, page, &s, why, sizeof(why)) == HF_OK) {
 		if (s.n != h.npages || why[0])
 			abort(); /* success with records missing, or a stale message */
+		if (seg_check(buf, size, &h2, why, sizeof(why)) != HF_OK)
+			abort(); /* streamed, a file the whole-file check refuses */
 		/* The gathered decoder agrees, where it takes the file. */
 		if ((uint64_t)h.npages * (4 + h.page_size) <= 1u << 20 &&
 		    seg_decode(buf, size, &h, &raw, why, sizeof(why)) == HF_OK)
