@@ -537,7 +537,7 @@ int rcrypt_stream_open(struct rcrypt_stream **out, const struct rcrypt *k, const
 void rcrypt_stream_close(struct rcrypt_stream *rs)
 {
 	if (rs) {
-		crypto_zeroize(rs, sizeof(*rs));
+		crypto_wipe(rs, sizeof(*rs));
 		free(rs);
 	}
 }
