@@ -23,6 +23,7 @@ QEMU_PKG      :=
 BASE_LDFLAGS  := $(filter-out -static,$(BASE_LDFLAGS))
 # Only the suites that fit in make check's budget (tests/run-board): under
 # ASan the jobs suite takes about 13 minutes here and ship 5 to 8, so make
-# check runs unit and cli; run the others by hand with
-#   make BOARD=host-asan test TEST_SUITES="unit cli jobs ship"
-TEST_SUITES   := unit cli
+# check runs unit, cli and hostile (the hostile replica files); run the
+# others by hand with
+#   make BOARD=host-asan test TEST_SUITES="unit cli hostile jobs ship"
+TEST_SUITES   := unit cli hostile
