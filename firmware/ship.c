@@ -1150,6 +1150,37 @@ static bool allowance_takes(struct ship *s, uint64_t size)
 	return true;
 }
 
+static void forget_upload(struct ship *s, const char *path)
+{
+	replica_forget_upload(s->rep, path);
+}
+
+static void unlink_copy(struct ship *s, const char *path)
+{
+	(void)s;
+	port_fs_unlink(path);
+}
+
+/* Calls DROP on each spool file NAME.seg + SUFFIX (a 7-byte suffix, as
+** ".upload" or ".sealed") whose NAME.seg is gone. */
+static void sweep_orphans(struct ship *s, const char *suffix,
+			  void (*drop)(struct ship *, const char *))
+{
+	struct ship_names ns = { 0 };
+
+	if (ship_list(s->spool, SPOOL_NAME_LEN + 7, suffix, &ns) != HF_OK)
+		return;
+	for (size_t i = 0; i < ns.n; i++) {
+		char path[4300], seg[4300];
+		enum port_fs_kind kind;
+		snprintf(path, sizeof(path), "%s/%s", s->spool, ns.v[i]);
+		snprintf(seg, sizeof(seg), "%.*s", (int)strlen(path) - 7, path);
+		if (port_fs_kind(seg, &kind) == HF_OK && kind == PORT_FS_NONE)
+			drop(s, path);
+	}
+	free(ns.v);
+}
+
 int ship_upload(struct ship *s, unsigned *copied)
 {
 	struct ship_names ns = { 0 };
@@ -1186,35 +1217,15 @@ int ship_upload(struct ship *s, unsigned *copied)
 		s->metered_held = held; /* not held: sent, or dropped meanwhile */
 	}
 	free(ns.v);
-	ns.v = NULL;
-	/* Multipart uploads left by spool files that are gone (dropped by the
-	** spool cap or a new generation): abort them, or their parts would
-	** be stored (and billed) until the bucket's lifecycle rule, if any. */
-	if (rc == HF_OK && ship_list(s->spool, SPOOL_NAME_LEN + 7, ".upload", &ns) == HF_OK) {
-		for (size_t i = 0; i < ns.n; i++) {
-			char state[4300], seg[4300];
-			enum port_fs_kind kind;
-			snprintf(state, sizeof(state), "%s/%s", s->spool, ns.v[i]);
-			snprintf(seg, sizeof(seg), "%.*s", (int)strlen(state) - 7, state);
-			if (port_fs_kind(seg, &kind) == HF_OK && kind == PORT_FS_NONE)
-				replica_forget_upload(s->rep, state);
-		}
+	if (rc == HF_OK) {
+		/* Multipart uploads left by spool files that are gone (dropped by
+		** the spool cap or a new generation): abort them, or their parts
+		** would be stored (and billed) until the bucket's lifecycle rule,
+		** if any. Sealed copies (replica.c, with a key_file) of such
+		** files: nothing will upload them. */
+		sweep_orphans(s, ".upload", forget_upload);
+		sweep_orphans(s, ".sealed", unlink_copy);
 	}
-	free(ns.v);
-	ns.v = NULL;
-	/* Sealed copies (replica.c, with a key_file) of spool files that are
-	** gone: nothing will upload them. */
-	if (rc == HF_OK && ship_list(s->spool, SPOOL_NAME_LEN + 7, ".sealed", &ns) == HF_OK) {
-		for (size_t i = 0; i < ns.n; i++) {
-			char copy[4300], seg[4300];
-			enum port_fs_kind kind;
-			snprintf(copy, sizeof(copy), "%s/%s", s->spool, ns.v[i]);
-			snprintf(seg, sizeof(seg), "%.*s", (int)strlen(copy) - 7, copy);
-			if (port_fs_kind(seg, &kind) == HF_OK && kind == PORT_FS_NONE)
-				port_fs_unlink(copy);
-		}
-	}
-	free(ns.v);
 	port_close(lfd);
 	ship_count(s);
 	return rc;
