@@ -521,7 +521,10 @@ int seg_decode(const uint8_t *buf, size_t len, struct seg_hdr *h, uint8_t **raw,
 	int rc;
 
 	*raw = NULL;
-	if ((rc = seg_check(buf, len, h, why, why_len)) != HF_OK)
+	/* The header's fields, to size RAW; the sum is checked once, by
+	** seg_decode_pages as it reads the body. */
+	if ((rc = check_frame(buf, len, h, why, why_len)) != HF_OK ||
+	    (rc = check_fields(h, why, why_len)) != HF_OK)
 		return rc;
 	raw_len = (uint64_t)h->npages * (4 + h->page_size);
 	if (raw_len > SEG_DECODE_MAX) {
