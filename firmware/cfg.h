@@ -88,6 +88,11 @@ struct cfg {
 	uint64_t seal_interval_ms;   /* [replica] seal_interval */
 	uint64_t seal_bytes;         /* [replica] seal_bytes: WAL bytes */
 	uint64_t spool_max;          /* [replica] spool_max: unshipped bytes kept */
+	uint64_t history_keep_ms;    /* [history] keep: age of a finished job (7d) */
+	uint64_t history_keep_failed_ms; /* [history] keep_failed: dead, quarantined (30d) */
+	int64_t history_keep_jobs;   /* [history] keep_jobs: newest finished kept (10000) */
+	uint64_t history_max_bytes;  /* [history] max_bytes: data directory budget;
+				      * 0: derived from the file system (cfg_max_bytes) */
 	unsigned ngroups;            /* [groups] NAME = LIMIT */
 	struct cfg_group groups[CFG_MAX_GROUPS];
 };

@@ -352,6 +352,66 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 /* Whether JOB has a pending cancel request. */
 int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes);
 
+/* ---- history: pruning finished jobs (issue 16) ------------------------------------ */
+
+/*
+** Finished jobs (succeeded, cancelled, dead, quarantined; never queued,
+** running or failed-awaiting-retry) are history. Each finished job carries
+** a finish sequence number (fin_seq, rising, assigned as it finishes; cleared
+** if it is retried) and its end on the device clock (end_dev_ms): the boot's
+** base (the known uptime of every earlier boot) plus the monotonic time, a
+** lower bound on real age that needs no wall clock. When the wall clock was
+** trusted both at the end and now, the age is the larger of the two.
+**
+** A job goes only with its whole pipeline run (every job of the run finished
+** and past its limit), never while an unfinished job depends on it; its
+** attempts, output and dependency rows go with it. The idempotency key of a
+** pruned job is remembered (idem_keys) until the job is KEEP_MS old, so a
+** later submit with that key still finds it.
+*/
+struct jlog_prune_limits {
+	uint64_t keep_ms;        /* succeeded, cancelled: pruned past this age */
+	uint64_t keep_failed_ms; /* dead, quarantined: pruned past this age */
+	int64_t keep_jobs;       /* at most this many finished jobs kept (newest by
+				  * fin_seq); < 0: no count limit */
+	int64_t extra;           /* also the EXTRA oldest finished jobs, whatever
+				  * their age (disk budget, full disk) ... */
+	int64_t floor_jobs;      /* ... but never fewer than FLOOR_JOBS kept */
+	int64_t upto_fin_seq;    /* > 0: only jobs with fin_seq <= this (the
+				  * history export's watermark); 0: no bound */
+	int64_t max_jobs;        /* bound of one call (one transaction) */
+	bool dry_run;            /* count only; change nothing */
+};
+
+struct jlog_prune_result {
+	int64_t jobs, runs, attempts, output_chunks, output_bytes;
+	bool more;               /* stopped at MAX_JOBS with more to prune */
+};
+
+/* Prunes at most L->max_jobs jobs in one transaction of its own (or counts
+** them all, with L->dry_run), oldest fin_seq first; records when and what in
+** the log (jlog_history_get). */
+int jlog_prune(struct jlog *j, const struct jlog_now *now,
+	       const struct jlog_prune_limits *l, struct jlog_prune_result *r);
+
+/* Gives up to MAX_PAGES free pages back to the file system (PRAGMA
+** incremental_vacuum, its own transaction); *LEFT is how many free pages
+** remain. */
+int jlog_vacuum_step(struct jlog *j, int64_t max_pages, int64_t *left);
+
+/* History as status shows it. */
+struct jlog_history {
+	int64_t finished;        /* finished jobs kept */
+	int64_t db_bytes;        /* page_count x page_size */
+	int64_t free_bytes;      /* of which on the free list */
+	int64_t last_boot;       /* last prune: 0 if never */
+	uint64_t last_mono_ms;
+	int64_t last_utc_ms;     /* 0 if the clock was not trusted */
+	int64_t last_jobs;       /* jobs removed by the last prune that removed any */
+	int64_t total_jobs;      /* jobs removed ever */
+};
+int jlog_history_get(struct jlog *j, struct jlog_history *h);
+
 /* ---- daemon runs (boot recovery) ------------------------------------------------- */
 
 /* The last daemon run before this one: *FOUND, and whether it stopped
