@@ -8,7 +8,7 @@
 #   make check                what CI runs: every board built and tested, plus
 #                             the build and vendor checks; ends "N passed, N failed"
 #   make demo                 the main job (offline, no cloud)
-#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-slow-sync  benchmarks (BENCHMARKS.md)
+#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-wear|bench-slow-sync  benchmarks (BENCHMARKS.md)
 #   make crash-test SEEDS=N, crash-soak, net-soak         longer soak modes
 #   make fetch                download and verify the pinned vendor sources
 #
@@ -166,6 +166,11 @@ bench-queue: $(B)/holdfast
 bench-seal: $(B)/bench-seal
 	@tools/bench/seal $(B)
 
+# Flash wear: device bytes per job against a raw SQLite floor (WEAR_JOBS a case).
+WEAR_JOBS ?= 600
+bench-wear: $(B)/holdfast $(B)/bench-baseline
+	@tools/bench/wear $(B) $(WEAR_JOBS)
+
 # The same on an emulated SD card: the sim build adds SYNC_DELAY_US to every
 # fsync, in holdfast and in the baseline alike.
 SYNC_DELAY_US ?= 5000
@@ -268,7 +273,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-wear bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))
