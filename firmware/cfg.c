@@ -38,6 +38,10 @@ void cfg_init(struct cfg *c)
 	** the like, ppp0 from pppd). */
 	snprintf(c->metered_links, sizeof(c->metered_links), "wwan* wwp* ppp*");
 	c->metered_snapshot_max = 1024 * 1024;
+	c->history_keep_ms = 7ULL * 24 * 3600 * 1000;
+	c->history_keep_failed_ms = 30ULL * 24 * 3600 * 1000;
+	c->history_keep_jobs = 10000;
+	c->history_max_bytes = 0; /* auto: cfg_max_bytes */
 }
 
 static char *trim(char *s)
@@ -74,6 +78,8 @@ static const char *const jobs_keys[] = { "concurrency", "kill_grace", "shutdown_
 					 "umask", "limit_nofile", "limit_as", "limit_core",
 					 "secret_env", NULL };
 static const char *const log_keys[] = { "wal_max", NULL };
+static const char *const history_keys[] = { "keep", "keep_failed", "keep_jobs", "max_bytes",
+					    NULL };
 static const char *const replica_keys[] = {
 	"url", "endpoint", "timeout", "access_key", "secret_key", "pin", "addressing", "payload",
 	"retries", "bandwidth", "daily_budget", "upload_window", "metered", "metered_links",
@@ -84,7 +90,7 @@ static const struct {
 	const char *name;
 	const char *const *keys;
 } sections[] = { { "jobs", jobs_keys }, { "log", log_keys }, { "replica", replica_keys },
-		 { "groups", NULL } };
+		 { "history", history_keys }, { "groups", NULL } };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 /* What to tell someone whose KEY is unknown in [SECT]: " (it is a [log]
@@ -403,6 +409,38 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 			*why = "a size such as 1MiB";
 			return units_parse_size(val, &c->seal_bytes);
 		}
+	} else if (strcmp(sect, "history") == 0) {
+		if (strcmp(key, "keep") == 0 || strcmp(key, "keep_failed") == 0) {
+			uint64_t *dst = key[4] ? &c->history_keep_failed_ms : &c->history_keep_ms;
+			*why = "a duration such as 7d or 12h (0: no age limit)";
+			if (strcmp(val, "0") == 0) {
+				*dst = 0;
+				return HF_OK;
+			}
+			return units_parse_duration(val, dst);
+		}
+		if (strcmp(key, "keep_jobs") == 0) {
+			char *e;
+			unsigned long long n = strtoull(val, &e, 10);
+			*why = "a number of finished jobs from 0 (no count limit) to 1000000000";
+			if (*val < '0' || *val > '9' || *e || n > 1000000000ULL)
+				return HF_EINVAL;
+			c->history_keep_jobs = (int64_t)n;
+			return HF_OK;
+		}
+		if (strcmp(key, "max_bytes") == 0) {
+			/* Its floor depends on [log] and [replica] keys that may come
+			** later in the file: cfg_parse checks it at the end. */
+			*why = "a size such as 512MiB, or auto (10% of the file system, at most 4GiB)";
+			if (strcmp(val, "auto") == 0) {
+				c->history_max_bytes = 0;
+				return HF_OK;
+			}
+			if (units_parse_size(val, &c->history_max_bytes) || !c->history_max_bytes ||
+			    c->history_max_bytes > (uint64_t)INT64_MAX)
+				return HF_EINVAL;
+			return HF_OK;
+		}
 	} else if (strcmp(sect, "groups") == 0) {
 		unsigned limit;
 
@@ -498,7 +536,7 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 	char line[1024], sect[CFG_NAME_MAX] = "";
 	struct seen sn = { .n = 0 };
 	const char *p = text;
-	int lineno = 0, header = 0;
+	int lineno = 0, header = 0, max_bytes_line = 0;
 	size_t si = NSECTIONS;
 
 	while (*p) {
@@ -540,7 +578,7 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 						 name, lineno, s, sug_best(&sg));
 				else
 					port_log("%s:%d: unknown section [%s] (known: jobs, log, "
-						 "replica, groups)", name, lineno, s);
+						 "replica, history, groups)", name, lineno, s);
 				return HF_EINVAL;
 			}
 			si = section_index(s);
@@ -575,8 +613,44 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 		if (seen_add(&sn, name, lineno, header, si, sect, start + (key - line),
 			     strlen(key)) != HF_OK)
 			return HF_EINVAL;
+		if (strcmp(sect, "history") == 0 && strcmp(key, "max_bytes") == 0)
+			max_bytes_line = lineno;
+	}
+	if (max_bytes_line && c->history_max_bytes &&
+	    c->history_max_bytes < cfg_max_bytes_floor(c)) {
+		char have[32], floor[32];
+
+		units_format_size(c->history_max_bytes, have, sizeof(have));
+		units_format_size(cfg_max_bytes_floor(c), floor, sizeof(floor));
+		port_log("%s:%d: max_bytes %s is below the least the job log needs to work with "
+			 "these settings, %s (4 x [log] wal_max, [replica] spool_max when a "
+			 "replica is set, 20 x [jobs] output_cap for the newest jobs, and 8MiB)",
+			 name, max_bytes_line, have, floor);
+		return HF_EINVAL;
 	}
 	return HF_OK;
+}
+
+uint64_t cfg_max_bytes_floor(const struct cfg *c)
+{
+	uint64_t f = 4 * c->wal_max + CFG_HISTORY_FLOOR_JOBS * c->output_cap + CFG_MAX_BYTES_SLACK;
+
+	if (c->replica[0])
+		f += c->spool_max;
+	return f;
+}
+
+uint64_t cfg_max_bytes(const struct cfg *c, uint64_t fs_bytes)
+{
+	uint64_t b, floor = cfg_max_bytes_floor(c);
+
+	if (c->history_max_bytes)
+		return c->history_max_bytes;
+	/* journald's SystemMaxUse: 10% of the file system, at most 4 GiB. */
+	b = fs_bytes / 10;
+	if (b > CFG_MAX_BYTES_CAP)
+		b = CFG_MAX_BYTES_CAP;
+	return b < floor ? floor : b;
 }
 
 int cfg_load(struct cfg *c, const char *path)
@@ -731,6 +805,23 @@ const char *cfg_default_text(void)
 	"# spool_max = 64MiB      # unshipped segments kept while the replica is away;\n"
 	"#                        # past it they are dropped (a gap, recorded) and a\n"
 	"#                        # new snapshot follows once the replica is back\n"
+	"\n"
+	"[history]\n"
+	"# Finished jobs (succeeded, cancelled, dead, quarantined) are pruned with\n"
+	"# their attempts and output, a whole pipeline run at a time, never one an\n"
+	"# unfinished job depends on. Age counts from a job's end, on the boot\n"
+	"# counter and monotonic clock when the wall clock is not trusted.\n"
+	"# keep = 7d              # succeeded and cancelled jobs kept this long (0: no\n"
+	"#                        # age limit)\n"
+	"# keep_failed = 30d      # dead and quarantined jobs kept this long (0: none)\n"
+	"# keep_jobs = 10000      # at most this many finished jobs kept, newest first\n"
+	"#                        # (0: no count limit)\n"
+	"# max_bytes = auto       # budget of the data directory (log, WAL, spool): past\n"
+	"#                        # it the oldest finished jobs go whatever their age,\n"
+	"#                        # down to the 20 newest. auto: 10% of the file\n"
+	"#                        # system, at most 4GiB; never below what the log\n"
+	"#                        # needs (4 x wal_max + spool_max with a replica +\n"
+	"#                        # 20 x output_cap + 8MiB), an error if set below\n"
 	"\n"
 	"[groups]\n"
 	"# Concurrency limit per group (submit --group NAME). Unlisted groups: 1.\n"

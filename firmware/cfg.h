@@ -117,6 +117,17 @@ void cfg_wipe(struct cfg *c);
 /* The concurrency limit of group NAME: as configured, else 1. */
 unsigned cfg_group_limit(const struct cfg *c, const char *name);
 
+/* [history] max_bytes: the least it may be (4 x wal_max, spool_max with a
+** replica, room for the CFG_HISTORY_FLOOR_JOBS newest jobs' output, and
+** CFG_MAX_BYTES_SLACK for the log's own pages), and what it is: as set, else
+** 10% of FS_BYTES (the file system holding the data directory), at most
+** CFG_MAX_BYTES_CAP, never below the floor. */
+#define CFG_HISTORY_FLOOR_JOBS 20
+#define CFG_MAX_BYTES_SLACK (8ULL << 20)
+#define CFG_MAX_BYTES_CAP (4ULL << 30)
+uint64_t cfg_max_bytes_floor(const struct cfg *c);
+uint64_t cfg_max_bytes(const struct cfg *c, uint64_t fs_bytes);
+
 /* The commented default configuration that `holdfast init` writes. */
 const char *cfg_default_text(void);
 

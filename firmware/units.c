@@ -116,6 +116,22 @@ void units_format_duration(uint64_t ms, char *buf, size_t len)
 	}
 }
 
+void units_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const names[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t k = 0;
+	uint64_t unit = 1;
+
+	while (k + 1 < sizeof(names) / sizeof(names[0]) && bytes >= unit * 1024) {
+		unit *= 1024;
+		k++;
+	}
+	if (bytes % unit == 0)
+		snprintf(buf, len, "%llu%s", (unsigned long long)(bytes / unit), names[k]);
+	else
+		snprintf(buf, len, "%.1f%s", (double)bytes / (double)unit, names[k]);
+}
+
 void units_format_approx(uint64_t ms, char *buf, size_t len)
 {
 	static const struct { const char *name; uint64_t ms; } units[] = {

@@ -23,6 +23,10 @@ int units_parse_size(const char *s, uint64_t *bytes);
 /* Writes MS as the shortest exact form ("1h30m", "250ms") into BUF[LEN]. */
 void units_format_duration(uint64_t ms, char *buf, size_t len);
 
+/* Writes BYTES in the largest binary unit it fills: exactly ("64MiB") when
+** it is a whole number of them, else to one decimal ("71.3MiB"). */
+void units_format_size(uint64_t bytes, char *buf, size_t len);
+
 /* Writes MS roughly, as an age reads: "12.5s" under a minute, else its two
 ** largest units ("3m12s", "2h5m", "1d3h"), truncated, into BUF[LEN]. */
 void units_format_approx(uint64_t ms, char *buf, size_t len);

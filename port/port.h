@@ -163,6 +163,15 @@ int port_fs_sync(int fd);
 /* The bytes an unprivileged user may still write on DIR's filesystem. */
 int port_fs_free_space(const char *dir, uint64_t *bytes);
 
+/* The size of DIR's file system (statvfs: blocks x fragment size). */
+int port_fs_total_size(const char *dir, uint64_t *bytes);
+
+/* What the files below DIR take on the disk (allocated blocks, so a WAL
+** or spool file counts as the space it holds), a few levels deep, links
+** not followed: for a data directory, the log, its WAL and the spool. One
+** stat per file: cheap for a directory of a few dozen. */
+int port_fs_usage(const char *dir, uint64_t *bytes);
+
 /* Reads LEN bytes at offset OFF of FD; *GOT < LEN only at the end of file. */
 int port_fs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
 

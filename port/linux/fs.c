@@ -620,6 +620,73 @@ int port_fs_free_space(const char *dir, uint64_t *bytes)
 	return HF_OK;
 }
 
+int port_fs_total_size(const char *dir, uint64_t *bytes)
+{
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv) != 0)
+		return port_syserr("statvfs", dir, errno);
+	*bytes = (uint64_t)sv.f_blocks * (uint64_t)sv.f_frsize;
+	return HF_OK;
+}
+
+/* Adds what the files below directory FD (named PATH, for messages) take
+** on the disk to *BYTES, DEPTH levels down at most. Links are not
+** followed; a name that vanishes meanwhile (a spool file shipped) is not
+** an error. */
+static int usage_below(int fd, const char *path, int depth, uint64_t *bytes)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int rc = HF_OK;
+
+	if (!d) {
+		rc = port_syserr("fdopendir", path, errno);
+		close(fd);
+		return rc;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;
+			rc = port_syserr("fstatat", de->d_name, errno);
+			break;
+		}
+		if (S_ISREG(st.st_mode)) {
+			*bytes += (uint64_t)st.st_blocks * 512;
+		} else if (S_ISDIR(st.st_mode) && depth > 0) {
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				if (errno == ENOENT)
+					continue;
+				rc = port_syserr("openat", de->d_name, errno);
+				break;
+			}
+			if ((rc = usage_below(sub, de->d_name, depth - 1, bytes)) != HF_OK)
+				break;
+		}
+	}
+	if (!de && errno != 0 && rc == HF_OK)
+		rc = port_syserr("readdir", path, errno);
+	closedir(d);
+	return rc;
+}
+
+int port_fs_usage(const char *dir, uint64_t *bytes)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*bytes = 0;
+	if (fd < 0)
+		return port_syserr("open", dir, errno);
+	return usage_below(fd, dir, 4, bytes);
+}
+
 int port_fs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)
 {
 	size_t have = 0;

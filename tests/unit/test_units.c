@@ -47,6 +47,9 @@ TEST(units_sizes_and_format)
 	units_format_duration(250, buf, sizeof(buf)); CHECK_STR(buf, "250ms");
 	units_format_duration(0, buf, sizeof(buf)); CHECK_STR(buf, "0s");
 	units_format_duration(90061001, buf, sizeof(buf)); CHECK_STR(buf, "1d1h1m1s1ms");
+	units_format_size(64ULL << 20, buf, sizeof(buf)); CHECK_STR(buf, "64MiB");
+	units_format_size(1023, buf, sizeof(buf)); CHECK_STR(buf, "1023B");
+	units_format_size(74760192, buf, sizeof(buf)); CHECK_STR(buf, "71.3MiB");
 }
 
 TEST(units_approx_and_when)
@@ -168,6 +171,49 @@ TEST(cfg_defaults_and_the_default_file)
 	CHECK_INT(c.concurrency, 4);
 	CHECK_INT(c.output_cap, 1048576);
 	CHECK_INT(cfg_group_limit(&c, "anything"), 1);
+}
+
+/* [history]: the defaults, 0 for "no limit", auto and the floor of
+** max_bytes, which keys after it (wal_max, a replica) still raise. */
+TEST(cfg_history_keys)
+{
+	struct cfg c;
+
+	cfg_init(&c);
+	CHECK_INT(c.history_keep_ms, 7ULL * 86400000);
+	CHECK_INT(c.history_keep_failed_ms, 30ULL * 86400000);
+	CHECK_INT(c.history_keep_jobs, 10000);
+	CHECK_INT(c.history_max_bytes, 0);
+	CHECK(strstr(strstr(cfg_default_text(), "\n[history]\n"), "\n# keep = 7d ") != NULL);
+	CHECK_INT(cfg_parse(&c, "[history]\nkeep = 2h\nkeep_failed = 0\nkeep_jobs = 0\n"
+			   "max_bytes = 1GiB\n", "t.conf"), HF_OK);
+	CHECK_INT(c.history_keep_ms, 7200000);
+	CHECK_INT(c.history_keep_failed_ms, 0);
+	CHECK_INT(c.history_keep_jobs, 0);
+	CHECK_INT(c.history_max_bytes, 1ULL << 30);
+	/* auto: 10% of the file system, capped, never below the floor. */
+	cfg_init(&c);
+	CHECK_INT(cfg_max_bytes_floor(&c), 4 * (4ULL << 20) + 20 * (1ULL << 20) + (8ULL << 20));
+	CHECK_INT(cfg_max_bytes(&c, 100ULL << 30), 4ULL << 30);
+	CHECK_INT(cfg_max_bytes(&c, 8ULL << 30), (8ULL << 30) / 10);
+	CHECK_INT(cfg_max_bytes(&c, 100ULL << 20), cfg_max_bytes_floor(&c));
+	CHECK_INT(cfg_parse(&c, "[history]\nmax_bytes = auto\n", "t.conf"), HF_OK);
+	CHECK_INT(c.history_max_bytes, 0);
+	/* Each bad value, and a budget under the floor, even one that only the
+	** [log] section after it puts there. */
+	CHECK_INT(cfg_parse(&c, "[history]\nkeep = soon\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[history]\nkeep_failed = -1d\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[history]\nkeep_jobs = 1e3\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[history]\nmax_bytes = 0\n", "t.conf"), HF_EINVAL);
+	CHECK_INT(cfg_parse(&c, "[history]\nmax_bytes = 1MiB\n", "t.conf"), HF_EINVAL);
+	cfg_init(&c);
+	CHECK_INT(cfg_parse(&c, "[history]\nmax_bytes = 50MiB\n", "t.conf"), HF_OK);
+	cfg_init(&c);
+	CHECK_INT(cfg_parse(&c, "[history]\nmax_bytes = 50MiB\n[log]\nwal_max = 16MiB\n",
+			    "t.conf"), HF_EINVAL);
+	cfg_init(&c);
+	CHECK_INT(cfg_parse(&c, "[history]\nmax_bytes = 50MiB\n[replica]\nurl = file:///r\n",
+			    "t.conf"), HF_EINVAL);
 }
 
 TEST(cfg_parses_and_names_errors)
@@ -310,7 +356,7 @@ TEST(cfg_suggests_near_misses)
 	CHECK(test_log_has("t.conf:1: unknown section [job] (did you mean [jobs]?)"));
 	test_log_clear();
 	CHECK_INT(cfg_parse(&c, "[nope]\n", "t.conf"), HF_EINVAL);
-	CHECK(test_log_has("unknown section [nope] (known: jobs, log, replica, groups)"));
+	CHECK(test_log_has("unknown section [nope] (known: jobs, log, replica, history, groups)"));
 }
 
 /* A key set twice, or a section's keys under two headers: an error naming
