@@ -8,7 +8,8 @@
 #   make check                what CI runs: every board built and tested, plus
 #                             the build and vendor checks; ends "N passed, N failed"
 #   make demo                 the main job (offline, no cloud)
-#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-wear|bench-slow-sync  benchmarks (BENCHMARKS.md)
+#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-wear|bench-million|
+#        bench-slow-sync      benchmarks (BENCHMARKS.md)
 #   make crash-test SEEDS=N, crash-soak, net-soak         longer soak modes
 #   make fetch                download and verify the pinned vendor sources
 #
@@ -171,6 +172,11 @@ WEAR_JOBS ?= 600
 bench-wear: $(B)/holdfast $(B)/bench-baseline
 	@tools/bench/wear $(B) $(WEAR_JOBS)
 
+# A million finished jobs against an empty log (issue 16); root for the
+# cold figures (drop_caches). JOBS=N ROUNDS=N to change its size.
+bench-million: $(B)/holdfast
+	@tools/bench/million $(B) $(or $(JOBS),1000000) $(or $(ROUNDS),3)
+
 # The same on an emulated SD card: the sim build adds SYNC_DELAY_US to every
 # fsync, in holdfast and in the baseline alike.
 SYNC_DELAY_US ?= 5000
@@ -273,7 +279,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-wear bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))
