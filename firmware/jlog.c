@@ -192,9 +192,15 @@ static const char schema_v4[] =
 	"ALTER TABLE jobs ADD COLUMN limit_as INTEGER;"
 	"ALTER TABLE jobs ADD COLUMN limit_core INTEGER;";
 
-static int migrate(struct jlog *j);
+static int migrate(struct jlog *j, long target);
+static void leave_turnstile(struct jlog *j);
 
 int jlog_create(const char *path, const char *vfs)
+{
+	return jlog_create_version(path, vfs, JLOG_SCHEMA_VERSION);
+}
+
+int jlog_create_version(const char *path, const char *vfs, int version)
 {
 	struct sqlite3 *db = NULL;
 	struct jlog j;
@@ -217,6 +223,13 @@ int jlog_create(const char *path, const char *vfs)
 	** schema included, that can be moved into place: a power cut leaves no
 	** job log or a whole one. */
 	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", JLOG_APPLICATION_ID);
+	if (version < 1 || version > JLOG_SCHEMA_VERSION) {
+		rc = HF_EINVAL;
+		goto out_close;
+	}
+	/* Before the first table, or it takes a VACUUM (see to_incremental). */
+	if (version >= 5 && (rc = exec(db, "PRAGMA auto_vacuum=INCREMENTAL")))
+		goto out_close;
 	if ((rc = exec(db, "PRAGMA journal_mode=WAL")) ||
 	    (rc = configure(db)) ||
 	    (rc = exec(db, sql)) ||
@@ -224,7 +237,7 @@ int jlog_create(const char *path, const char *vfs)
 		goto out_close;
 	memset(&j, 0, sizeof(j));
 	j.db = db;
-	if ((rc = migrate(&j)) != HF_OK)
+	if ((rc = migrate(&j, version)) != HF_OK)
 		goto out_close;
 	if (sqlite3_close(db) != SQLITE_OK) {
 		rc = sqlite_err(db, "close", SQLITE_BUSY);
@@ -344,44 +357,265 @@ static const char schema_v2[] =
 	"  clean INTEGER NOT NULL DEFAULT 0"
 	") STRICT;";
 
-static int migrate(struct jlog *j)
+/*
+** Schema version 5: bounded history (issue 16).
+**   jobs       rebuilt, for two reasons. The idempotency key's UNIQUE
+**              constraint made an index entry for every job, NULL keys
+**              included: one more page written per submit for nothing. Its
+**              index is now partial (jobs_key). And two columns:
+**                fin_seq     rising, given as the job reaches a finished
+**                            state (succeeded, cancelled, dead,
+**                            quarantined), cleared if it is retried: the
+**                            order of history, and the prune's index
+**                            (jobs_fin), so "nothing due" is one seek
+**                end_dev_ms  its end on the device clock (below)
+**   boots      base_ms, up_ms: the device clock. A boot's base is the
+**              previous boot's base plus that boot's last known uptime
+**              (up_ms, noted by the daemon and by every start, end and
+**              submit), and never below the latest end_dev_ms given. So
+**              base + monotonic ms counts time the device was known to be
+**              up, a lower bound on real time that needs no wall clock.
+**   history    one row: finished jobs kept (so status counts nothing), the
+**              last fin_seq given (never reused, the export's watermark
+**              needs that), the device clock's high-water mark, the
+**              highest job and run ids ever given (a row id is otherwise
+**              reused when the newest rows are pruned), and the last prune.
+**   idem_keys  the keys of pruned jobs, each until its job would be `keep`
+**              old, so a later submit with the key still finds the job.
+** Triggers keep fin_seq, end_dev_ms and the counts, whoever writes the row.
+*/
+#define FIN_STATES "('succeeded','cancelled','dead','quarantined')"
+#define END_DEV_MS(b, m) \
+	"coalesce((SELECT base_ms FROM boots WHERE id = " b ") + " m "," \
+	" (SELECT dev_ms FROM history))"
+static const char schema_v5[] =
+	"CREATE TABLE jobs_v5("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT,"
+	"  run INTEGER REFERENCES pipeline_runs(id),"
+	"  argv TEXT NOT NULL,"
+	"  env TEXT NOT NULL,"
+	"  cwd TEXT,"
+	"  grp TEXT,"
+	"  priority INTEGER NOT NULL,"
+	"  retries INTEGER NOT NULL CHECK(retries >= 0),"
+	"  backoff_min_ms INTEGER NOT NULL,"
+	"  backoff_max_ms INTEGER NOT NULL,"
+	"  timeout_ms INTEGER NOT NULL,"
+	"  idem_key TEXT,"
+	"  state TEXT NOT NULL CHECK(state IN ('queued','running','succeeded','failed',"
+	"    'dead','cancelled','quarantined')),"
+	"  reason TEXT,"
+	"  cancel_req INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  unclean INTEGER NOT NULL DEFAULT 0,"
+	"  waiting INTEGER NOT NULL DEFAULT 0,"
+	"  ready_boot INTEGER NOT NULL, ready_mono_ms INTEGER NOT NULL,"
+	"  submit_boot INTEGER NOT NULL, submit_mono_ms INTEGER NOT NULL, submit_utc_ms INTEGER,"
+	"  end_boot INTEGER, end_mono_ms INTEGER, end_utc_ms INTEGER,"
+	"  user TEXT, limit_nofile INTEGER, limit_as INTEGER, limit_core INTEGER,"
+	"  fin_seq INTEGER, end_dev_ms INTEGER"
+	") STRICT;"
+	"INSERT INTO jobs_v5 SELECT id, name, run, argv, env, cwd, grp, priority, retries,"
+	"  backoff_min_ms, backoff_max_ms, timeout_ms, idem_key, state, reason, cancel_req,"
+	"  attempts, failures, unclean, waiting, ready_boot, ready_mono_ms, submit_boot,"
+	"  submit_mono_ms, submit_utc_ms, end_boot, end_mono_ms, end_utc_ms, user,"
+	"  limit_nofile, limit_as, limit_core, NULL, NULL FROM jobs;"
+	"DROP TABLE jobs;"
+	"ALTER TABLE jobs_v5 RENAME TO jobs;"
+	"CREATE INDEX jobs_free ON jobs(priority DESC, id)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0 AND grp IS NULL;"
+	"CREATE INDEX jobs_grp ON jobs(grp, priority DESC, id)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0 AND grp IS NOT NULL;"
+	"CREATE INDEX jobs_wake ON jobs(ready_boot, ready_mono_ms)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0;"
+	"CREATE INDEX jobs_state ON jobs(state, id);"
+	"CREATE INDEX jobs_name ON jobs(name, id) WHERE name IS NOT NULL;"
+	"CREATE INDEX jobs_run ON jobs(run) WHERE run IS NOT NULL;"
+	"CREATE UNIQUE INDEX jobs_key ON jobs(idem_key) WHERE idem_key IS NOT NULL;"
+	"CREATE INDEX jobs_fin ON jobs(fin_seq) WHERE fin_seq IS NOT NULL;"
+
+	"ALTER TABLE boots ADD COLUMN base_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE boots ADD COLUMN up_ms INTEGER NOT NULL DEFAULT 0;"
+	/* Each boot's last known uptime: the latest time anything recorded in it. */
+	"WITH t(b, ms) AS ("
+	"  SELECT submit_boot, submit_mono_ms FROM jobs"
+	"  UNION ALL SELECT end_boot, end_mono_ms FROM jobs WHERE end_mono_ms IS NOT NULL"
+	"  UNION ALL SELECT boot, start_mono_ms FROM attempts"
+	"  UNION ALL SELECT end_boot, end_mono_ms FROM attempts WHERE end_mono_ms IS NOT NULL"
+	"  UNION ALL SELECT boot, start_mono_ms FROM daemon_runs"
+	"  UNION ALL SELECT boot, end_mono_ms FROM daemon_runs WHERE end_mono_ms IS NOT NULL"
+	"  UNION ALL SELECT boot, mono_ms FROM pipeline_runs"
+	"  UNION ALL SELECT last_boot, last_mono_ms FROM pipelines WHERE last_boot IS NOT NULL),"
+	" u(b, ms) AS (SELECT b, max(ms) FROM t GROUP BY b)"
+	" UPDATE boots SET up_ms = u.ms FROM u WHERE u.b = boots.id;"
+	"UPDATE boots SET base_ms = s.base FROM (SELECT id, coalesce(sum(up_ms) OVER"
+	"  (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS base"
+	"  FROM boots) s WHERE s.id = boots.id;"
+
+	"CREATE TABLE history("
+	"  id INTEGER PRIMARY KEY CHECK(id = 1),"
+	"  finished INTEGER NOT NULL,"
+	"  fin_seq INTEGER NOT NULL,"
+	"  dev_ms INTEGER NOT NULL,"
+	"  max_job INTEGER NOT NULL,"
+	"  max_run INTEGER NOT NULL,"
+	"  last_boot INTEGER, last_mono_ms INTEGER, last_utc_ms INTEGER, last_dev_ms INTEGER,"
+	"  last_jobs INTEGER NOT NULL DEFAULT 0,"
+	"  total_jobs INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"UPDATE jobs SET end_dev_ms = coalesce("
+	"  (SELECT base_ms FROM boots WHERE id = jobs.end_boot) + end_mono_ms,"
+	"  (SELECT base_ms FROM boots WHERE id = jobs.submit_boot) + submit_mono_ms, 0)"
+	" WHERE state IN " FIN_STATES ";"
+	"UPDATE jobs SET fin_seq = s.n FROM (SELECT id, row_number() OVER"
+	"  (ORDER BY end_dev_ms, id) AS n FROM jobs WHERE state IN " FIN_STATES ") s"
+	" WHERE s.id = jobs.id;"
+	"INSERT INTO history(id, finished, fin_seq, dev_ms, max_job, max_run)"
+	" SELECT 1, (SELECT count(*) FROM jobs WHERE fin_seq IS NOT NULL),"
+	"  coalesce((SELECT max(fin_seq) FROM jobs), 0),"
+	"  max(coalesce((SELECT max(end_dev_ms) FROM jobs), 0),"
+	"      coalesce((SELECT max(base_ms + up_ms) FROM boots), 0)),"
+	"  coalesce((SELECT max(id) FROM jobs), 0),"
+	"  coalesce((SELECT max(id) FROM pipeline_runs), 0);"
+
+	"CREATE TABLE idem_keys("
+	"  key TEXT PRIMARY KEY,"
+	"  job INTEGER NOT NULL,"
+	"  until_dev_ms INTEGER NOT NULL"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX idem_keys_until ON idem_keys(until_dev_ms);"
+
+	/* A job reaching a finished state gets the next fin_seq and its end on
+	** the device clock; the device clock's high-water mark moves with it. */
+	"CREATE TRIGGER jobs_fin_insert AFTER INSERT ON jobs"
+	" WHEN NEW.state IN " FIN_STATES " BEGIN"
+	"  UPDATE history SET finished = finished + 1, fin_seq = fin_seq + 1,"
+	"   dev_ms = max(dev_ms, " END_DEV_MS("NEW.end_boot", "NEW.end_mono_ms") ");"
+	"  UPDATE jobs SET fin_seq = (SELECT fin_seq FROM history),"
+	"   end_dev_ms = " END_DEV_MS("NEW.end_boot", "NEW.end_mono_ms") " WHERE id = NEW.id;"
+	" END;"
+	"CREATE TRIGGER jobs_fin AFTER UPDATE OF state ON jobs"
+	" WHEN NEW.state IN " FIN_STATES " AND NEW.fin_seq IS NULL BEGIN"
+	"  UPDATE history SET finished = finished + 1, fin_seq = fin_seq + 1,"
+	"   dev_ms = max(dev_ms, " END_DEV_MS("NEW.end_boot", "NEW.end_mono_ms") ");"
+	"  UPDATE jobs SET fin_seq = (SELECT fin_seq FROM history),"
+	"   end_dev_ms = " END_DEV_MS("NEW.end_boot", "NEW.end_mono_ms") " WHERE id = NEW.id;"
+	" END;"
+	/* Retried: it is work again, not history. */
+	"CREATE TRIGGER jobs_unfin AFTER UPDATE OF state ON jobs"
+	" WHEN NEW.state NOT IN " FIN_STATES " AND NEW.fin_seq IS NOT NULL BEGIN"
+	"  UPDATE history SET finished = finished - 1;"
+	"  UPDATE jobs SET fin_seq = NULL, end_dev_ms = NULL WHERE id = NEW.id;"
+	" END;"
+	"CREATE TRIGGER jobs_fin_delete AFTER DELETE ON jobs"
+	" WHEN OLD.fin_seq IS NOT NULL BEGIN"
+	"  UPDATE history SET finished = finished - 1;"
+	" END;";
+
+/* Whether the log gives freed pages back to the file system (auto_vacuum
+** INCREMENTAL, set in every log made since version 5); if not, converts it:
+** the setting only takes with a VACUUM, which rewrites the whole file (into
+** the WAL, then the file: it needs about twice the log's size free for a
+** moment). In a temporary file, not memory: a log can be bigger than RAM.
+** A failure is logged and survived: the log works as before, its freed
+** pages are reused but not returned, and jlog_vacuum_step tries again. */
+static int to_incremental(struct jlog *j)
 {
-	char v[32];
-	long version;
+	char v[16];
+	int rc;
+
+	if ((rc = query_text(j->db, "PRAGMA auto_vacuum", v, sizeof(v))) != HF_OK)
+		return rc;
+	if (!strcmp(v, "2"))
+		return HF_OK;
+	if (j->has_turnstile && !j->in_turnstile) {
+		if ((rc = port_turnstile_enter(j->turnstile_fd, JLOG_BUSY_TIMEOUT_MS)) != HF_OK)
+			return rc;
+		j->in_turnstile = true;
+	}
+	port_log("job log: converting to auto_vacuum=INCREMENTAL (one VACUUM of the whole "
+		 "log, once), so that pruned history gives its space back");
+	if ((rc = exec(j->db, "PRAGMA temp_store=FILE")) == HF_OK &&
+	    (rc = exec(j->db, "PRAGMA auto_vacuum=INCREMENTAL")) == HF_OK)
+		rc = exec(j->db, "VACUUM");
+	exec(j->db, "PRAGMA temp_store=DEFAULT");
+	leave_turnstile(j);
+	if (rc == HF_OK && (rc = query_text(j->db, "PRAGMA auto_vacuum", v, sizeof(v))) == HF_OK &&
+	    strcmp(v, "2") != 0)
+		rc = HF_ENOTSUP;
+	if (rc != HF_OK)
+		port_log("job log: could not convert to auto_vacuum=INCREMENTAL (%s); pruned "
+			 "history's pages are reused but not given back to the file system until "
+			 "it can (the daemon tries again)", hf_strerror(rc));
+	return rc;
+}
+
+static int migrate(struct jlog *j, long target)
+{
+	char v[32], sql[48];
+	long version, from;
+	bool fk_off;
 	int rc;
 
 	if ((rc = query_text(j->db, "PRAGMA user_version", v, sizeof(v))) != HF_OK)
 		return rc;
 	version = strtol(v, NULL, 10);
-	if (version == JLOG_SCHEMA_VERSION)
+	if (version == target)
 		return HF_OK;
 	if (version > JLOG_SCHEMA_VERSION) {
 		port_log("job log: schema version %ld is newer than this holdfast knows (%d); "
 			 "run the newer holdfast", version, JLOG_SCHEMA_VERSION);
 		return HF_ENOTSUP;
 	}
-	if ((rc = jlog_begin(j)) != HF_OK)
+	/* Version 5 rebuilds the jobs table, which others reference: with
+	** foreign keys on, DROP TABLE would first delete every row and trip
+	** them. The pragma is a no-op inside a transaction, so set it here
+	** (SQLite's "12 steps" for altering a table). */
+	fk_off = version < 5 && target >= 5;
+	if (fk_off && (rc = exec(j->db, "PRAGMA foreign_keys=OFF")) != HF_OK)
 		return rc;
+	if ((rc = jlog_begin(j)) != HF_OK)
+		goto out_fk;
 	/* Another process may have migrated while we waited for the lock. */
 	if ((rc = query_text(j->db, "PRAGMA user_version", v, sizeof(v))) != HF_OK)
 		goto out_rollback;
-	version = strtol(v, NULL, 10);
+	from = version = strtol(v, NULL, 10);
+	if (version >= target) {
+		jlog_rollback(j);
+		goto out_fk;
+	}
 	/* Each step in this one transaction, so a power cut leaves the old or
 	** the new schema, never a mix. */
 	if (version < 1 && (rc = exec(j->db, schema_v1)) != HF_OK)
 		goto out_rollback;
-	if (version < 2 && (rc = exec(j->db, schema_v2)) != HF_OK)
+	if (version < 2 && target >= 2 && (rc = exec(j->db, schema_v2)) != HF_OK)
 		goto out_rollback;
-	if (version < 3 && (rc = exec(j->db, schema_v3)) != HF_OK)
+	if (version < 3 && target >= 3 && (rc = exec(j->db, schema_v3)) != HF_OK)
 		goto out_rollback;
-	if (version < 4 && (rc = exec(j->db, schema_v4)) != HF_OK)
+	if (version < 4 && target >= 4 && (rc = exec(j->db, schema_v4)) != HF_OK)
 		goto out_rollback;
-	if ((rc = exec(j->db, "PRAGMA user_version=4")) != HF_OK)
+	if (version < 5 && target >= 5 && (rc = exec(j->db, schema_v5)) != HF_OK)
 		goto out_rollback;
-	return jlog_commit(j);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%ld", target);
+	if ((rc = exec(j->db, sql)) != HF_OK)
+		goto out_rollback;
+	if ((rc = jlog_commit(j)) != HF_OK)
+		goto out_fk;
+	if (fk_off && (rc = exec(j->db, "PRAGMA foreign_keys=ON")) != HF_OK)
+		return rc;
+	/* An existing log (a new one was made incremental before its first
+	** table) is converted once, now; a failure is not the migration's. */
+	if (from >= 1 && from < 5 && target >= 5)
+		to_incremental(j);
+	return HF_OK;
 
 out_rollback:
 	jlog_rollback(j);
+out_fk:
+	if (fk_off)
+		exec(j->db, "PRAGMA foreign_keys=ON");
 	return rc;
 }
 
@@ -427,7 +661,7 @@ int jlog_open(struct jlog *j, const char *path, const char *vfs)
 		goto out_close;
 	memset(j, 0, sizeof(*j));
 	j->db = db;
-	if ((rc = open_turnstile(j, path)) != HF_OK || (rc = migrate(j)) != HF_OK) {
+	if ((rc = open_turnstile(j, path)) != HF_OK || (rc = migrate(j, JLOG_SCHEMA_VERSION)) != HF_OK) {
 		jlog_close(j);
 		return rc;
 	}
@@ -629,6 +863,26 @@ void jlog_rollback(struct jlog *j)
 static const char sql_boot_get[] = "SELECT id FROM boots WHERE kernel_boot_id = ?1";
 static const char sql_boot_add[] =
 	"INSERT INTO boots(kernel_boot_id, first_utc_ms) VALUES (?1, ?2)";
+/* A new boot's base on the device clock: the previous boot's base plus the
+** uptime last known of it (its noted up_ms, or anything recorded later in
+** it: a daemon run, the newest job's submit, the newest attempt's start or
+** end), and never below the device time of any job end (history.dev_ms).
+** Each is a lower bound on how long that boot lasted, so a base never runs
+** ahead of real time. Every probe is a seek or a short table: no history
+** is walked at boot. */
+static const char sql_boot_base[] =
+	"UPDATE boots SET base_ms = coalesce((SELECT max(p.base_ms + max(p.up_ms,"
+	"   coalesce((SELECT max(max(start_mono_ms, coalesce(end_mono_ms, 0)))"
+	"    FROM daemon_runs WHERE boot = p.id), 0),"
+	"   coalesce((SELECT iif(submit_boot = p.id, submit_mono_ms, 0) FROM jobs"
+	"    WHERE id = (SELECT max(id) FROM jobs)), 0),"
+	"   coalesce((SELECT max(iif(boot = p.id, start_mono_ms, 0),"
+	"    iif(end_boot = p.id, coalesce(end_mono_ms, 0), 0)) FROM attempts"
+	"    WHERE rowid = (SELECT max(rowid) FROM attempts)), 0)),"
+	"  (SELECT dev_ms FROM history))"
+	"  FROM boots p WHERE p.id < ?1 ORDER BY p.id DESC LIMIT 1),"
+	" (SELECT dev_ms FROM history), 0)"
+	" WHERE id = ?1";
 
 int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, bool create,
 	      int64_t *boot)
@@ -673,6 +927,54 @@ int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, bool c
 	if ((rc = step_done(j, st)) != HF_OK)
 		goto out;
 	*boot = sqlite3_last_insert_rowid(j->db);
+	if (!(st = stmt(j, sql_boot_base))) {
+		rc = HF_EBUG;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, *boot);
+	if ((rc = step_done(j, st)) != HF_OK)
+		goto out;
+	return own ? jlog_commit(j) : HF_OK;
+out:
+	if (own)
+		jlog_rollback(j);
+	return rc;
+}
+
+int jlog_boot_uptime(struct jlog *j, const struct jlog_now *now)
+{
+	static const char sql_get[] = "SELECT up_ms FROM boots WHERE id = ?1";
+	static const char sql_set[] =
+		"UPDATE boots SET up_ms = ?2 WHERE id = ?1 AND up_ms < ?2";
+	sqlite3_stmt *st = stmt(j, sql_get);
+	bool own = sqlite3_get_autocommit(j->db);
+	int rc, src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, now->boot);
+	src = sqlite3_step(st);
+	/* Read first, without the write lock: most calls have nothing to do. */
+	if (src == SQLITE_ROW &&
+	    sqlite3_column_int64(st, 0) + JLOG_UPTIME_STEP_MS > (int64_t)now->mono_ms) {
+		sqlite3_reset(st);
+		return HF_OK;
+	}
+	sqlite3_reset(st);
+	if (src == SQLITE_DONE)
+		return HF_OK;      /* no such boot: nothing to note */
+	if (src != SQLITE_ROW)
+		return sqlite_err(j->db, "uptime", src);
+	if (own && (rc = jlog_begin(j)) != HF_OK)
+		return rc;
+	if (!(st = stmt(j, sql_set))) {
+		rc = HF_EBUG;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, now->boot);
+	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
+	if ((rc = step_done(j, st)) != HF_OK)
+		goto out;
 	return own ? jlog_commit(j) : HF_OK;
 out:
 	if (own)
@@ -716,14 +1018,23 @@ static int json_strings(struct jlog *j, char *const *v, int n, char **out)
 	return HF_OK;
 }
 
-static const char sql_job_by_key[] = "SELECT id FROM jobs WHERE idem_key = ?1";
+/* A key is found on its job, or, once the job was pruned, in idem_keys. */
+/* A new id, above every id ever given: SQLite would give max(id) + 1, and
+** reuse the ids of the newest rows once they are pruned. Both are seeks. */
+#define NEXT_ID(table, col) \
+	"max(coalesce((SELECT max(id) FROM " table "), 0)," \
+	" coalesce((SELECT " col " FROM history), 0)) + 1"
+
+static const char sql_job_by_key[] =
+	"SELECT id FROM jobs WHERE idem_key = ?1"
+	" UNION ALL SELECT job FROM idem_keys WHERE key = ?1 LIMIT 1";
 static const char sql_dep_state[] = "SELECT state, name FROM jobs WHERE id = ?1";
 static const char sql_job_insert[] =
-	"INSERT INTO jobs(name, run, argv, env, cwd, grp, priority, retries, backoff_min_ms,"
+	"INSERT INTO jobs(id, name, run, argv, env, cwd, grp, priority, retries, backoff_min_ms,"
 	"  backoff_max_ms, timeout_ms, idem_key, state, waiting, ready_boot, ready_mono_ms,"
 	"  submit_boot, submit_mono_ms, submit_utc_ms, user, limit_nofile, limit_as, limit_core)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'queued', ?13, ?14, ?15,"
-	"  ?14, ?16, ?17, ?18, ?19, ?20, ?21)";
+	" VALUES (" NEXT_ID("jobs", "max_job") ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	"  ?11, ?12, 'queued', ?13, ?14, ?15, ?14, ?16, ?17, ?18, ?19, ?20, ?21)";
 static const char sql_dep_insert[] = "INSERT OR IGNORE INTO deps(job, dep) VALUES (?1, ?2)";
 
 int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_now *now,
@@ -1338,8 +1649,8 @@ int jlog_run_add(struct jlog *j, const char *pipeline, char *const *kv, int n,
 		 const char *trigger, const struct jlog_now *now, int64_t *run)
 {
 	static const char sql[] =
-		"INSERT INTO pipeline_runs(pipeline, params, trigger, boot, mono_ms, utc_ms)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+		"INSERT INTO pipeline_runs(id, pipeline, params, trigger, boot, mono_ms, utc_ms)"
+		" VALUES (" NEXT_ID("pipeline_runs", "max_run") ", ?1, ?2, ?3, ?4, ?5, ?6)";
 	sqlite3_stmt *st;
 	char *params;
 	int rc;
@@ -1973,6 +2284,635 @@ int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes)
 	*yes = src == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0;
 	sqlite3_reset(st);
 	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "cancel", src);
+}
+
+/* ---- history: pruning finished jobs ---------------------------------------------- */
+
+/* How long a pruned job's idempotency key is remembered after the job ended
+** when the caller's age limit for it is off. */
+#define KEY_KEEP_DEFAULT_MS (7LL * 24 * 3600 * 1000)
+/* The prune record is rewritten when nothing was removed only this often:
+** an idle pass every minute must not write a page every minute. */
+#define PRUNE_RECORD_EVERY_MS (10 * 60 * 1000)
+/* How deep the walk follows dependents to let a dependency go with them; a
+** deeper chain goes over later calls, from its far end. */
+#define PRUNE_DEPTH_MAX 32
+
+/* A set of ids (job ids, and -run for pipeline runs), open addressing with
+** linear probing; 0 marks an empty slot (ids are never 0). */
+struct idset {
+	int64_t *v;
+	size_t cap, n;
+};
+
+static size_t idset_slot(const struct idset *s, int64_t k)
+{
+	uint64_t x = (uint64_t)k * 0x9E3779B97F4A7C15ull;
+	size_t i = (size_t)(x ^ (x >> 29)) & (s->cap - 1);
+
+	while (s->v[i] && s->v[i] != k)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static bool idset_has(const struct idset *s, int64_t k)
+{
+	return s->cap && s->v[idset_slot(s, k)] == k;
+}
+
+static int idset_add(struct idset *s, int64_t k)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		struct idset t = { calloc(s->cap ? s->cap * 2 : 64, sizeof(int64_t)),
+				   s->cap ? s->cap * 2 : 64, 0 };
+		if (!t.v)
+			return HF_ENOMEM;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i])
+				t.v[idset_slot(&t, s->v[i])] = s->v[i];
+		t.n = s->n;
+		free(s->v);
+		*s = t;
+	}
+	size_t i = idset_slot(s, k);
+	if (!s->v[i]) {
+		s->v[i] = k;
+		s->n++;
+	}
+	return HF_OK;
+}
+
+/* A finished job as the prune sees it. */
+struct prune_row {
+	int64_t id, fin_seq, run, age_ms;
+	bool failed;               /* dead or quarantined: keep_failed applies */
+};
+
+struct prune {
+	struct jlog *j;
+	const struct jlog_prune_limits *l;
+	int64_t now_dev_ms, now_utc_ms;
+	int64_t cut;               /* fin_seq <= cut: due by count or extra */
+	int64_t floor_cut;         /* fin_seq >= floor_cut: kept (0: no floor) */
+	int64_t jobs;              /* jobs in doomed */
+	struct idset doomed;       /* jobs (and -runs) chosen */
+	struct idset failed;       /* units that cannot go in this call */
+	int64_t *order;            /* doomed jobs, then runs as -id, in order */
+	size_t norder, cap_order;
+	bool full;                 /* stopped at max_jobs */
+};
+
+/* The age expression: the larger of the device-clock age and, when the
+** wall clock was trusted at the end and is now, the wall-clock age. ?1 is
+** now on the device clock, ?2 now's trusted wall time (NULL if not). */
+#define PRUNE_COLS \
+	"id, coalesce(fin_seq, 0), state IN ('dead','quarantined'), coalesce(run, 0)," \
+	" max(?1 - coalesce(end_dev_ms, ?1)," \
+	"  iif(?2 IS NOT NULL AND end_utc_ms IS NOT NULL, ?2 - end_utc_ms, 0))"
+
+static const char sql_prune_walk[] =
+	"SELECT " PRUNE_COLS " FROM jobs INDEXED BY jobs_fin"
+	" WHERE fin_seq IS NOT NULL ORDER BY fin_seq";
+static const char sql_prune_run[] = "SELECT " PRUNE_COLS " FROM jobs WHERE run = ?3";
+static const char sql_prune_job[] = "SELECT " PRUNE_COLS " FROM jobs WHERE id = ?3";
+static const char sql_prune_dependents[] = "SELECT job FROM deps WHERE dep = ?1";
+
+static void prune_bind(struct prune *p, sqlite3_stmt *st)
+{
+	sqlite3_bind_int64(st, 1, p->now_dev_ms);
+	bind_utc(st, 2, p->now_utc_ms);
+}
+
+static void prune_row(sqlite3_stmt *st, struct prune_row *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->fin_seq = sqlite3_column_int64(st, 1);
+	r->failed = sqlite3_column_int(st, 2) != 0;
+	r->run = sqlite3_column_int64(st, 3);
+	r->age_ms = sqlite3_column_int64(st, 4);
+}
+
+/* Whether R is past a limit (and within the bounds of this call). */
+static bool prune_due(const struct prune *p, const struct prune_row *r)
+{
+	uint64_t keep = r->failed ? p->l->keep_failed_ms : p->l->keep_ms;
+
+	if (r->fin_seq <= 0)
+		return false;      /* not finished */
+	if (p->l->upto_fin_seq > 0 && r->fin_seq > p->l->upto_fin_seq)
+		return false;
+	if (p->floor_cut > 0 && r->fin_seq >= p->floor_cut)
+		return false;
+	if (r->fin_seq <= p->cut)
+		return true;
+	return keep > 0 && r->age_ms >= 0 && (uint64_t)r->age_ms >= keep;
+}
+
+static int prune_order_add(struct prune *p, int64_t k)
+{
+	int rc;
+
+	if (p->norder == p->cap_order) {
+		size_t cap = p->cap_order ? p->cap_order * 2 : 64;
+		int64_t *v = realloc(p->order, cap * sizeof(*v));
+		if (!v)
+			return HF_ENOMEM;
+		p->order = v;
+		p->cap_order = cap;
+	}
+	if ((rc = idset_add(&p->doomed, k)) != HF_OK)
+		return rc;
+	p->order[p->norder++] = k;
+	return HF_OK;
+}
+
+/* Reads the rows of bound statement ST into *V (heap, *N rows). */
+static int prune_rows(struct jlog *j, sqlite3_stmt *st, struct prune_row **v, size_t *n)
+{
+	size_t cap = 0;
+	int src;
+
+	*v = NULL;
+	*n = 0;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct prune_row *t = realloc(*v, (cap = cap ? cap * 2 : 8) * sizeof(**v));
+			if (!t) {
+				sqlite3_reset(st);
+				return HF_ENOMEM;
+			}
+			*v = t;
+		}
+		prune_row(st, &(*v)[(*n)++]);
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "prune", src);
+}
+
+/* The jobs that depend on JOB, into *V (heap, *N). */
+static int prune_dependents(struct jlog *j, int64_t job, int64_t **v, size_t *n)
+{
+	sqlite3_stmt *st = stmt(j, sql_prune_dependents);
+	size_t cap = 0;
+	int src;
+
+	*v = NULL;
+	*n = 0;
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int64_t *t = realloc(*v, (cap = cap ? cap * 2 : 8) * sizeof(**v));
+			if (!t) {
+				sqlite3_reset(st);
+				return HF_ENOMEM;
+			}
+			*v = t;
+		}
+		(*v)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "prune", src);
+}
+
+/* Results of prune_unit beside HF_* codes. */
+#define UNIT_KEPT 1                /* the unit stays, this call */
+#define UNIT_FULL 2                /* it would pass max_jobs: stop here */
+
+static int prune_unit(struct prune *p, const struct prune_row *r, int depth);
+
+/* Every job that depends on a job of the unit V[N] must go too (in this
+** call, or before it): a kept job's dependency rows stay whole, and so no
+** unfinished job ever loses a dependency. */
+static int prune_unit_dependents(struct prune *p, const struct prune_row *v, size_t n,
+				 int depth)
+{
+	int rc = HF_OK;
+
+	for (size_t i = 0; i < n && rc == HF_OK; i++) {
+		int64_t *d = NULL;
+		size_t nd;
+
+		if ((rc = prune_dependents(p->j, v[i].id, &d, &nd)) != HF_OK)
+			return rc;
+		for (size_t k = 0; k < nd && rc == HF_OK; k++) {
+			struct prune_row *dr = NULL;
+			size_t ndr;
+			bool inside = false;
+			sqlite3_stmt *st;
+
+			for (size_t m = 0; m < n && !inside; m++)
+				inside = v[m].id == d[k];
+			if (inside || idset_has(&p->doomed, d[k]))
+				continue;
+			if (depth >= PRUNE_DEPTH_MAX) {
+				rc = UNIT_KEPT;
+				break;
+			}
+			if (!(st = stmt(p->j, sql_prune_job))) {
+				rc = HF_EBUG;
+				break;
+			}
+			prune_bind(p, st);
+			sqlite3_bind_int64(st, 3, d[k]);
+			if ((rc = prune_rows(p->j, st, &dr, &ndr)) == HF_OK)
+				rc = ndr == 1 ? prune_unit(p, &dr[0], depth + 1) : HF_EBUG;
+			free(dr);
+		}
+		free(d);
+	}
+	return rc;
+}
+
+/*
+** Chooses R's unit (its whole pipeline run, or R alone) if every job of it
+** is due and every job depending on it can go too; HF_OK if chosen (now or
+** before), UNIT_KEPT if it stays, UNIT_FULL if it would pass max_jobs.
+*/
+static int prune_unit(struct prune *p, const struct prune_row *r, int depth)
+{
+	int64_t key = r->run > 0 ? -r->run : r->id;
+	struct prune_row *v = NULL;
+	size_t n = 1;
+	int rc;
+
+	if (idset_has(&p->doomed, key))
+		return HF_OK;
+	if (idset_has(&p->failed, key))
+		return UNIT_KEPT;
+	if (r->run > 0) {
+		sqlite3_stmt *st = stmt(p->j, sql_prune_run);
+		if (!st)
+			return HF_EBUG;
+		prune_bind(p, st);
+		sqlite3_bind_int64(st, 3, r->run);
+		if ((rc = prune_rows(p->j, st, &v, &n)) != HF_OK)
+			return rc;
+	} else if ((v = malloc(sizeof(*v)))) {
+		v[0] = *r;
+	} else {
+		return HF_ENOMEM;
+	}
+	rc = HF_OK;
+	for (size_t i = 0; i < n && rc == HF_OK; i++)
+		if (!prune_due(p, &v[i]))
+			rc = UNIT_KEPT;
+	if (rc == HF_OK)
+		rc = prune_unit_dependents(p, v, n, depth);
+	if (rc == HF_OK && !p->l->dry_run && p->l->max_jobs > 0 && p->jobs > 0 &&
+	    p->jobs + (int64_t)n > p->l->max_jobs)
+		rc = UNIT_FULL;
+	/* Whole runs only, but one run bigger than max_jobs still goes, alone. */
+	for (size_t i = 0; i < n && rc == HF_OK; i++)
+		rc = prune_order_add(p, v[i].id);
+	if (rc == HF_OK) {
+		p->jobs += (int64_t)n;
+		if (r->run > 0)
+			rc = prune_order_add(p, key);
+	} else if (rc == UNIT_KEPT && depth < PRUNE_DEPTH_MAX) {
+		int src = idset_add(&p->failed, key);
+		if (src != HF_OK)
+			rc = src;
+	}
+	free(v);
+	return rc;
+}
+
+/* The fin_seq at OFFSET in ascending (or descending) order; 0 if none. */
+static int prune_fin_at(struct jlog *j, int64_t offset, bool desc, int64_t *fin_seq)
+{
+	static const char sql_asc[] =
+		"SELECT fin_seq FROM jobs INDEXED BY jobs_fin WHERE fin_seq IS NOT NULL"
+		" ORDER BY fin_seq LIMIT 1 OFFSET ?1";
+	static const char sql_desc[] =
+		"SELECT fin_seq FROM jobs INDEXED BY jobs_fin WHERE fin_seq IS NOT NULL"
+		" ORDER BY fin_seq DESC LIMIT 1 OFFSET ?1";
+	sqlite3_stmt *st = stmt(j, desc ? sql_desc : sql_asc);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, offset);
+	src = sqlite3_step(st);
+	*fin_seq = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : sqlite_err(j->db, "prune", src);
+}
+
+/* Now on the device clock, and the finished jobs kept. */
+static int prune_now(struct jlog *j, const struct jlog_now *now, int64_t *dev_ms,
+		     int64_t *finished)
+{
+	static const char sql[] =
+		"SELECT coalesce((SELECT base_ms FROM boots WHERE id = ?1) + ?2, dev_ms), finished"
+		" FROM history";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, now->boot);
+	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*dev_ms = sqlite3_column_int64(st, 0);
+		*finished = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (src == SQLITE_ROW)
+		return HF_OK;
+	return src == SQLITE_DONE ? HF_ECORRUPT : sqlite_err(j->db, "history", src);
+}
+
+/*
+** Walks finished jobs oldest first (jobs_fin) and chooses what goes. The
+** walk stops at the first job that no limit can reach: past the count and
+** extra cut and younger than the shortest age limit (every later job ended
+** later), or past the bounds. So when nothing is due it reads one row; what
+** it walks over otherwise is what stays for a reason (a dead job within
+** keep_failed, a job a queued job depends on, a run not finished).
+*/
+static int prune_choose(struct prune *p)
+{
+	const struct jlog_prune_limits *l = p->l;
+	uint64_t min_keep = 0;
+	struct prune_row r;
+	sqlite3_stmt *st;
+	int rc = HF_OK, src;
+
+	if (l->keep_ms > 0)
+		min_keep = l->keep_ms;
+	if (l->keep_failed_ms > 0 && (min_keep == 0 || l->keep_failed_ms < min_keep))
+		min_keep = l->keep_failed_ms;
+	if (!(st = stmt(p->j, sql_prune_walk)))
+		return HF_EBUG;
+	prune_bind(p, st);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		prune_row(st, &r);
+		if ((l->upto_fin_seq > 0 && r.fin_seq > l->upto_fin_seq) ||
+		    (p->floor_cut > 0 && r.fin_seq >= p->floor_cut) ||
+		    (r.fin_seq > p->cut &&
+		     (min_keep == 0 || r.age_ms < 0 || (uint64_t)r.age_ms < min_keep)))
+			break;
+		if (!prune_due(p, &r))
+			continue;
+		rc = prune_unit(p, &r, 0);
+		if (rc == UNIT_KEPT)
+			rc = HF_OK;
+		if (rc == UNIT_FULL) {
+			p->full = true;
+			rc = HF_OK;
+			break;
+		}
+		if (rc != HF_OK)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc == HF_OK && src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = sqlite_err(p->j->db, "prune", src);
+	return rc;
+}
+
+/* Counts what job ID holds, into R. */
+static int prune_count(struct jlog *j, int64_t id, struct jlog_prune_result *r)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM attempts WHERE job = ?1),"
+		" count(*), coalesce(sum(length(data)), 0) FROM output WHERE job = ?1";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, id);
+	if ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		r->attempts += sqlite3_column_int64(st, 0);
+		r->output_chunks += sqlite3_column_int64(st, 1);
+		r->output_bytes += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : sqlite_err(j->db, "prune", src);
+}
+
+/* Deletes job ID with its output, attempts and dependency rows, and keeps
+** its idempotency key until the job would be KEEP old. */
+static int prune_delete(struct prune *p, int64_t id)
+{
+	static const char sql_key[] =
+		"INSERT OR REPLACE INTO idem_keys(key, job, until_dev_ms)"
+		" SELECT idem_key, id, end_dev_ms + iif(state IN ('dead','quarantined'), ?2, ?3)"
+		" FROM jobs WHERE id = ?1 AND idem_key IS NOT NULL"
+		" AND end_dev_ms + iif(state IN ('dead','quarantined'), ?2, ?3) > ?4";
+	static const char *const sql_del[] = {
+		"DELETE FROM output WHERE job = ?1",
+		"DELETE FROM attempts WHERE job = ?1",
+		"DELETE FROM deps WHERE job = ?1",
+		"DELETE FROM deps WHERE dep = ?1",
+		"DELETE FROM jobs WHERE id = ?1",
+	};
+	const struct jlog_prune_limits *l = p->l;
+	sqlite3_stmt *st = stmt(p->j, sql_key);
+	int rc;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, l->keep_failed_ms ? (int64_t)l->keep_failed_ms :
+			   KEY_KEEP_DEFAULT_MS);
+	sqlite3_bind_int64(st, 3, l->keep_ms ? (int64_t)l->keep_ms : KEY_KEEP_DEFAULT_MS);
+	sqlite3_bind_int64(st, 4, p->now_dev_ms);
+	if ((rc = step_done(p->j, st)) != HF_OK)
+		return rc;
+	for (size_t i = 0; i < sizeof(sql_del) / sizeof(sql_del[0]); i++) {
+		if (!(st = stmt(p->j, sql_del[i])))
+			return HF_EBUG;
+		sqlite3_bind_int64(st, 1, id);
+		if ((rc = step_done(p->j, st)) != HF_OK)
+			return rc;
+	}
+	return HF_OK;
+}
+
+/* Removes what prune_choose chose, and forgets expired keys. */
+static int prune_apply(struct prune *p, struct jlog_prune_result *r)
+{
+	static const char sql_ids[] =
+		"UPDATE history SET max_job = max(max_job, coalesce((SELECT max(id) FROM jobs), 0)),"
+		" max_run = max(max_run, coalesce((SELECT max(id) FROM pipeline_runs), 0))";
+	static const char sql_run[] = "DELETE FROM pipeline_runs WHERE id = ?1";
+	static const char sql_keys[] =
+		"DELETE FROM idem_keys WHERE key IN (SELECT key FROM idem_keys"
+		" WHERE until_dev_ms <= ?1 ORDER BY until_dev_ms LIMIT ?2)";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (p->norder > 0 && !p->l->dry_run && (rc = step_done(p->j, stmt(p->j, sql_ids))))
+		return rc;
+	for (size_t i = 0; i < p->norder; i++) {
+		if (p->order[i] < 0) {
+			r->runs++;
+			continue;
+		}
+		r->jobs++;
+		if ((rc = prune_count(p->j, p->order[i], r)) != HF_OK)
+			return rc;
+		if (!p->l->dry_run && (rc = prune_delete(p, p->order[i])) != HF_OK)
+			return rc;
+	}
+	if (p->l->dry_run)
+		return HF_OK;
+	/* Runs after their jobs, which reference them. */
+	for (size_t i = 0; i < p->norder; i++) {
+		if (p->order[i] > 0)
+			continue;
+		if (!(st = stmt(p->j, sql_run)))
+			return HF_EBUG;
+		sqlite3_bind_int64(st, 1, -p->order[i]);
+		if ((rc = step_done(p->j, st)) != HF_OK)
+			return rc;
+	}
+	if (!(st = stmt(p->j, sql_keys)))
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, p->now_dev_ms);
+	sqlite3_bind_int64(st, 2, p->l->max_jobs > 0 ? p->l->max_jobs : 1000);
+	return step_done(p->j, st);
+}
+
+/* Records the prune in the history row: what it removed, or, when it
+** removed nothing, only that it ran, and that at most every
+** PRUNE_RECORD_EVERY_MS. The boot's uptime is noted with it. */
+static int prune_record(struct prune *p, const struct jlog_now *now, int64_t removed)
+{
+	static const char sql[] =
+		"UPDATE history SET last_boot = ?1, last_mono_ms = ?2, last_utc_ms = ?3,"
+		" last_dev_ms = ?4, last_jobs = iif(?5 > 0, ?5, last_jobs),"
+		" total_jobs = total_jobs + ?5"
+		" WHERE ?5 > 0 OR last_dev_ms IS NULL OR last_dev_ms + ?6 <= ?4"
+		" OR last_dev_ms > ?4";
+	sqlite3_stmt *st = stmt(p->j, sql);
+	int rc;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, now->boot);
+	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
+	bind_utc(st, 3, now->utc_ms);
+	sqlite3_bind_int64(st, 4, p->now_dev_ms);
+	sqlite3_bind_int64(st, 5, removed);
+	sqlite3_bind_int64(st, 6, PRUNE_RECORD_EVERY_MS);
+	if ((rc = step_done(p->j, st)) != HF_OK)
+		return rc;
+	return jlog_boot_uptime(p->j, now);
+}
+
+int jlog_prune(struct jlog *j, const struct jlog_now *now,
+	       const struct jlog_prune_limits *l, struct jlog_prune_result *r)
+{
+	struct prune p = { .j = j, .l = l, .now_utc_ms = now->utc_ms };
+	int64_t finished = 0, extra;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = jlog_begin(j)) != HF_OK)
+		return rc;
+	if ((rc = prune_now(j, now, &p.now_dev_ms, &finished)) != HF_OK)
+		goto out;
+	if (l->floor_jobs > 0 && finished <= l->floor_jobs)
+		goto record;
+	/* The cuts cost a walk of the excess only, from the right end. */
+	if (l->floor_jobs > 0 &&
+	    (rc = prune_fin_at(j, l->floor_jobs - 1, true, &p.floor_cut)) != HF_OK)
+		goto out;
+	extra = l->extra > 0 ? l->extra : 0;
+	if (l->keep_jobs >= 0 && finished - l->keep_jobs > extra)
+		extra = finished - l->keep_jobs;
+	if (extra > 0 && (rc = prune_fin_at(j, extra < finished ? extra - 1 : finished - 1,
+					    false, &p.cut)) != HF_OK)
+		goto out;
+	if ((rc = prune_choose(&p)) != HF_OK || (rc = prune_apply(&p, r)) != HF_OK)
+		goto out;
+	r->more = p.full;
+record:
+	if (l->dry_run) {
+		jlog_rollback(j);
+		goto done;
+	}
+	if ((rc = prune_record(&p, now, r->jobs)) != HF_OK)
+		goto out;
+	rc = jlog_commit(j);
+	goto done;
+out:
+	jlog_rollback(j);
+done:
+	free(p.doomed.v);
+	free(p.failed.v);
+	free(p.order);
+	return rc;
+}
+
+int jlog_vacuum_step(struct jlog *j, int64_t max_pages, int64_t *left)
+{
+	char v[32], sql[64];
+	int rc;
+
+	*left = 0;
+	if ((rc = query_text(j->db, "PRAGMA auto_vacuum", v, sizeof(v))) != HF_OK)
+		return rc;
+	if (strcmp(v, "2") != 0 && !j->vacuum_tried) {
+		j->vacuum_tried = true;
+		to_incremental(j);
+		if ((rc = query_text(j->db, "PRAGMA auto_vacuum", v, sizeof(v))) != HF_OK)
+			return rc;
+	}
+	if (strcmp(v, "2") != 0) {
+		if ((rc = query_text(j->db, "PRAGMA freelist_count", v, sizeof(v))) == HF_OK)
+			*left = strtoll(v, NULL, 10);
+		return rc == HF_OK ? HF_ENOTSUP : rc;
+	}
+	if ((rc = jlog_begin(j)) != HF_OK)
+		return rc;
+	snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)",
+		 (long long)(max_pages > 0 ? max_pages : 0));
+	if ((rc = exec(j->db, sql)) != HF_OK ||
+	    (rc = query_text(j->db, "PRAGMA freelist_count", v, sizeof(v))) != HF_OK) {
+		jlog_rollback(j);
+		return rc;
+	}
+	*left = strtoll(v, NULL, 10);
+	return jlog_commit(j);
+}
+
+int jlog_history_get(struct jlog *j, struct jlog_history *h)
+{
+	static const char sql[] =
+		"SELECT finished, coalesce(last_boot, 0), coalesce(last_mono_ms, 0),"
+		" coalesce(last_utc_ms, 0), last_jobs, total_jobs,"
+		" (SELECT page_count FROM pragma_page_count()),"
+		" (SELECT freelist_count FROM pragma_freelist_count()),"
+		" (SELECT page_size FROM pragma_page_size()) FROM history";
+	sqlite3_stmt *st = stmt(j, sql);
+	int src;
+
+	memset(h, 0, sizeof(*h));
+	if (!st)
+		return HF_EBUG;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		int64_t page = sqlite3_column_int64(st, 8);
+		h->finished = sqlite3_column_int64(st, 0);
+		h->last_boot = sqlite3_column_int64(st, 1);
+		h->last_mono_ms = (uint64_t)sqlite3_column_int64(st, 2);
+		h->last_utc_ms = sqlite3_column_int64(st, 3);
+		h->last_jobs = sqlite3_column_int64(st, 4);
+		h->total_jobs = sqlite3_column_int64(st, 5);
+		h->db_bytes = sqlite3_column_int64(st, 6) * page;
+		h->free_bytes = sqlite3_column_int64(st, 7) * page;
+	}
+	sqlite3_reset(st);
+	if (src == SQLITE_ROW)
+		return HF_OK;
+	return src == SQLITE_DONE ? HF_ECORRUPT : sqlite_err(j->db, "history", src);
 }
 
 int jlog_last_run(struct jlog *j, bool *found, bool *clean)

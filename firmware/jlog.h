@@ -21,7 +21,7 @@ struct sqlite3_stmt;
 /* 'Hfjl' in the database header's application_id field. */
 #define JLOG_APPLICATION_ID 0x48666a6c
 
-#define JLOG_STMT_CACHE 48
+#define JLOG_STMT_CACHE 96
 
 struct jlog {
 	struct sqlite3 *db;
@@ -43,6 +43,9 @@ struct jlog {
 	/* Set by the daemon: each commit notes in others_waited whether another
 	** writer waited at the turnstile as it let go (after its fsync). */
 	bool watch_waiters, others_waited;
+	/* jlog_vacuum_step tried to convert a log that is not incremental yet
+	** (once per connection: it rewrites the whole file). */
+	bool vacuum_tried;
 };
 
 /*
@@ -52,6 +55,10 @@ struct jlog {
 ** away.
 */
 int jlog_create(const char *path, const char *vfs);
+
+/* As jlog_create, but with schema VERSION (1 to JLOG_SCHEMA_VERSION) as that
+** version's holdfast made it: for tests of the migrations. */
+int jlog_create_version(const char *path, const char *vfs, int version);
 
 
 /* Opens an existing job log read-write and verifies it (see jlog_verify). */
@@ -68,7 +75,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 4
+#define JLOG_SCHEMA_VERSION 5
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -89,6 +96,18 @@ struct jlog_now {
 ** if one is open, else in its own. */
 int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, bool create,
 	      int64_t *boot);
+
+/*
+** The device clock (see "history" below) counts, for each boot, the uptime
+** last known of it. The daemon notes its boot's uptime with this, as often
+** as it likes: it writes only when the recorded uptime is JLOG_UPTIME_STEP_MS
+** behind NOW (a page written per step: flash wear), so after a power cut a
+** boot's uptime is known to within a step (job ends, submits and daemon
+** starts count too). Inside the caller's transaction if one is open, else
+** in its own.
+*/
+#define JLOG_UPTIME_STEP_MS (5 * 60 * 1000)
+int jlog_boot_uptime(struct jlog *j, const struct jlog_now *now);
 
 /* ---- transactions ---------------------------------------------------------- */
 

@@ -489,18 +489,17 @@ TEST(jobs_schema_is_versioned)
 TEST(jobs_schema_v3_log_migrates)
 {
 	sqlite3_stmt *st;
+	sqlite3 *db;
 
-	open_log();
-	CHECK_INT(sqlite3_exec(J.db, "INSERT INTO jobs(argv, env, priority, retries, "
+	CHECK_INT(jlog_create_version("t.db", NULL, 3), HF_OK);
+	CHECK_INT(sqlite3_open("t.db", &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "INSERT INTO boots(kernel_boot_id) VALUES ('boot-a');"
+			       "INSERT INTO jobs(argv, env, priority, retries, "
 			       "backoff_min_ms, backoff_max_ms, timeout_ms, state, ready_boot, "
 			       "ready_mono_ms, submit_boot, submit_mono_ms) VALUES "
-			       "('[\"true\"]', '[]', 0, 0, 0, 0, 0, 'queued', 1, 0, 1, 0);"
-			       "ALTER TABLE jobs DROP COLUMN user;"
-			       "ALTER TABLE jobs DROP COLUMN limit_nofile;"
-			       "ALTER TABLE jobs DROP COLUMN limit_as;"
-			       "ALTER TABLE jobs DROP COLUMN limit_core;"
-			       "PRAGMA user_version=3", NULL, NULL, NULL), 0);
-	jlog_close(&J);
+			       "('[\"true\"]', '[]', 0, 0, 0, 0, 0, 'queued', 1, 0, 1, 0);",
+			       NULL, NULL, NULL), 0);
+	sqlite3_close(db);
 	CHECK_INT(jlog_open(&J, "t.db", NULL), HF_OK);
 	CHECK_INT(sqlite3_prepare_v2(J.db, "SELECT count(*), count(user), count(limit_nofile) "
 				     "FROM jobs", -1, &st, NULL), 0);
@@ -511,7 +510,7 @@ TEST(jobs_schema_v3_log_migrates)
 	sqlite3_finalize(st);
 	CHECK_INT(sqlite3_prepare_v2(J.db, "PRAGMA user_version", -1, &st, NULL), 0);
 	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 4);
+	CHECK_INT(sqlite3_column_int(st, 0), JLOG_SCHEMA_VERSION);
 	sqlite3_finalize(st);
 }
 
