@@ -10,7 +10,7 @@
 #   make demo                 the main job (offline, no cloud)
 #   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-wear|bench-million|
 #        bench-slow-sync      benchmarks (BENCHMARKS.md)
-#   make crash-test SEEDS=N, crash-soak, net-soak         longer soak modes
+#   make crash-test SEEDS=N, crash-soak, net-soak, soak-history  longer soak modes
 #   make fetch                download and verify the pinned vendor sources
 #
 # Vendor sources are never committed: vendor/fetch gets them from Debian.
@@ -244,6 +244,13 @@ net-soak: $(B)/holdfast
 crash-soak:
 	@$(MAKE) --no-print-directory crash-test SEEDS=100000
 
+# A compressed year (tests/soak): 200,000 jobs of 10 KiB output under
+# [history] max_bytes 64MiB, default wal_max and output_cap; make check runs
+# a short version.
+SOAK_JOBS ?= 200000
+soak-history: $(B)/holdfast
+	@T_PREFIX="$(BOARD): soak-history: " tests/soak/run $(B)/holdfast $(SOAK_JOBS) 64MiB 4MiB 1MiB
+
 # make test: this board's unit tests and CLI tests, one summary line.
 test: $(B)/holdfast $(B)/unit-tests
 	@HF_SUITES="$(TEST_SUITES)" tests/run-board $(BOARD) "$(RUN)"
@@ -279,7 +286,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))
