@@ -2820,15 +2820,20 @@ int jlog_prune(struct jlog *j, const struct jlog_now *now,
 		goto out;
 	if (l->floor_jobs > 0 && finished <= l->floor_jobs)
 		goto record;
-	/* The cuts cost a walk of the excess only, from the right end. */
+	/* Each cut is an OFFSET walk of the index: the floor from the newest. */
 	if (l->floor_jobs > 0 &&
 	    (rc = prune_fin_at(j, l->floor_jobs - 1, true, &p.floor_cut)) != HF_OK)
 		goto out;
 	extra = l->extra > 0 ? l->extra : 0;
 	if (l->keep_jobs >= 0 && finished - l->keep_jobs > extra)
 		extra = finished - l->keep_jobs;
-	if (extra > 0 && (rc = prune_fin_at(j, extra < finished ? extra - 1 : finished - 1,
-					    false, &p.cut)) != HF_OK)
+	if (extra > finished)
+		extra = finished;
+	/* The cut is the fin_seq of the EXTRA-th oldest: counted from whichever
+	** end is nearer (a million over keep_jobs is keep_jobs from the top). */
+	if (extra > 0 && (rc = extra - 1 <= finished - extra ?
+			  prune_fin_at(j, extra - 1, false, &p.cut) :
+			  prune_fin_at(j, finished - extra, true, &p.cut)) != HF_OK)
 		goto out;
 	if ((rc = prune_choose(&p)) != HF_OK || (rc = prune_apply(&p, r)) != HF_OK)
 		goto out;
