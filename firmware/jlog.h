@@ -409,13 +409,27 @@ struct jlog_prune_result {
 
 /* Prunes at most L->max_jobs jobs in one transaction of its own (or counts
 ** them all, with L->dry_run), oldest fin_seq first; records when and what in
-** the log (jlog_history_get). */
+** the log (jlog_history_get). As implemented (jlog.c):
+**   - a finished job stays while any job that depends on it stays (so a
+**     kept job's dependency rows are whole, and no unfinished job loses
+**     one); when its dependents can go, they go in the same call;
+**   - FLOOR_JOBS bounds every limit, not only EXTRA; MAX_JOBS <= 0: no
+**     bound; a pipeline run bigger than MAX_JOBS goes whole, alone;
+**   - when nothing is due it reads one row of the jobs_fin index (about a
+**     hundred VM steps, whatever the history's size), and writes nothing
+**     unless its record is PRUNE_RECORD_EVERY_MS (10 min) old; it notes the
+**     boot's uptime (jlog_boot_uptime) as it records;
+**   - a pruned job's key is kept until its job is KEEP_MS (KEEP_FAILED_MS
+**     for dead and quarantined jobs; 7 days when that limit is 0) old on the
+**     device clock, and expired keys are forgotten here. */
 int jlog_prune(struct jlog *j, const struct jlog_now *now,
 	       const struct jlog_prune_limits *l, struct jlog_prune_result *r);
 
 /* Gives up to MAX_PAGES free pages back to the file system (PRAGMA
-** incremental_vacuum, its own transaction); *LEFT is how many free pages
-** remain. */
+** incremental_vacuum, its own transaction; MAX_PAGES <= 0: all of them);
+** *LEFT is how many free pages remain. HF_ENOTSUP (with *LEFT set) if the
+** log cannot give pages back: a log from before version 5 whose conversion
+** to auto_vacuum=INCREMENTAL failed (tried again once per connection). */
 int jlog_vacuum_step(struct jlog *j, int64_t max_pages, int64_t *left);
 
 /* History as status shows it. */
