@@ -552,6 +552,76 @@ static int to_incremental(struct jlog *j)
 	return rc;
 }
 
+/* Schema version 6 (flash wear, issue 16): attempts becomes a WITHOUT ROWID
+** table keyed by (job, n). As a rowid table its primary key was a second
+** b-tree (an automatic index), so every attempt started wrote one page more
+** than its row needs; keyed by its primary key the row is the only copy. The
+** same columns and rows; the table's indexes and triggers, whoever made them,
+** are made again from their SQL as it was. Renamed aside first with
+** legacy_alter_table, so that no other table's trigger is rewritten to name
+** the old copy. */
+static const char attempts_v6[] =
+	"CREATE TABLE attempts("
+	"  job INTEGER NOT NULL REFERENCES jobs(id),"
+	"  n INTEGER NOT NULL,"
+	"  boot INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  proc_start INTEGER NOT NULL,"
+	"  start_mono_ms INTEGER NOT NULL, start_utc_ms INTEGER,"
+	"  end_boot INTEGER, end_mono_ms INTEGER, end_utc_ms INTEGER,"
+	"  end_reason TEXT CHECK(end_reason IN ('exit','signal','timeout','power-loss',"
+	"    'daemon-crash','cancelled','shutdown','spawn-error')),"
+	"  exit_code INTEGER, signal INTEGER,"
+	"  out_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  out_truncated INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY(job, n)"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT INTO attempts SELECT job, n, boot, pid, proc_start, start_mono_ms,"
+	"  start_utc_ms, end_boot, end_mono_ms, end_utc_ms, end_reason, exit_code, signal,"
+	"  out_bytes, out_truncated FROM attempts_rowid;"
+	"DROP TABLE attempts_rowid;";
+
+static int attempts_without_rowid(struct jlog *j)
+{
+	sqlite3_stmt *st = NULL;
+	char **again = NULL;
+	size_t n = 0, i;
+	int src, rc;
+
+	src = sqlite3_prepare_v2(j->db, "SELECT sql FROM sqlite_schema WHERE tbl_name = 'attempts'"
+				 " AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
+				 -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return sqlite_err(j->db, "attempts' indexes", src);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		char **more = realloc(again, (n + 1) * sizeof(*again));
+		if (!more || !(more[n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+			again = more ? more : again;
+			rc = HF_ENOMEM;
+			goto out;
+		}
+		again = more;
+		n++;
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlite_err(j->db, "attempts' indexes", src);
+		goto out;
+	}
+	if ((rc = exec(j->db, "PRAGMA legacy_alter_table=ON")) ||
+	    (rc = exec(j->db, "ALTER TABLE attempts RENAME TO attempts_rowid")) ||
+	    (rc = exec(j->db, "PRAGMA legacy_alter_table=OFF")) ||
+	    (rc = exec(j->db, attempts_v6)))
+		goto out;
+	for (i = 0; i < n && rc == HF_OK; i++)
+		rc = exec(j->db, again[i]);
+out:
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		free(again[i]);
+	free(again);
+	return rc;
+}
+
 static int migrate(struct jlog *j, long target)
 {
 	char v[32], sql[48];
@@ -597,6 +667,8 @@ static int migrate(struct jlog *j, long target)
 	if (version < 4 && target >= 4 && (rc = exec(j->db, schema_v4)) != HF_OK)
 		goto out_rollback;
 	if (version < 5 && target >= 5 && (rc = exec(j->db, schema_v5)) != HF_OK)
+		goto out_rollback;
+	if (version < 6 && target >= 6 && (rc = attempts_without_rowid(j)) != HF_OK)
 		goto out_rollback;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%ld", target);
 	if ((rc = exec(j->db, sql)) != HF_OK)
