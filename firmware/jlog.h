@@ -75,7 +75,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 6
+#define JLOG_SCHEMA_VERSION 7
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -444,6 +444,89 @@ struct jlog_history {
 	int64_t total_jobs;      /* jobs removed ever */
 };
 int jlog_history_get(struct jlog *j, struct jlog_history *h);
+
+/* ---- history export (issue 16) -------------------------------------------------- */
+
+/*
+** With a replica, finished jobs are exported (export.c) before pruning may
+** take them. The log keeps the export's state: its watermark UPTO (every
+** finished job with fin_seq <= UPTO is in the replica, or was pruned before
+** it got there, which is recorded as a gap), the part being written, and the
+** gaps not yet written to the replica. While the export is active a delete
+** trigger on jobs records every unexported finished job that goes as a gap:
+** the disk budget may prune past the watermark, never silently.
+*/
+#define JLOG_EXPORT_HEAD 4096    /* bytes of an attempt's output exported */
+
+struct jlog_export_state {
+	bool active;             /* a replica is configured: export runs, and
+				  * pruning waits for it */
+	int64_t upto;            /* the watermark (fin_seq) */
+	int64_t flight_first;    /* the part being written (0: none): fin_seq */
+	int64_t flight_last;     /*   range, and its path in the replica */
+	char flight_path[256];
+	int64_t parts, jobs, bytes; /* written so far (bytes: compressed) */
+	int64_t gaps, gap_jobs;  /* gap records written, and the jobs they name */
+	int64_t open_gap_jobs;   /* pruned unexported, not yet written as a gap */
+	int64_t pending;         /* finished jobs past the watermark */
+	int64_t last_boot;       /* the last part written: 0 if none */
+	uint64_t last_mono_ms;
+	int64_t last_utc_ms;     /* < 0: untrusted */
+};
+int jlog_export_get(struct jlog *j, struct jlog_export_state *s);
+
+/* Turns the export on (a replica is configured) or off. Its own
+** transaction, written only if it changes. */
+int jlog_export_activate(struct jlog *j, bool on);
+
+/* The bound pruning's age and count limits must keep: *UPTO is -1 when the
+** export is off (no bound), else the watermark: only jobs with fin_seq <=
+** *UPTO may go (0: none yet; jlog_prune_limits.upto_fin_seq = 0 would mean
+** no bound, so the caller skips that step). The byte budget is not bound. */
+int jlog_export_upto(struct jlog *j, int64_t *upto);
+
+/*
+** The next part: from the watermark on, in fin_seq order, the finished
+** jobs that share the first one's day (DAY: "YYYY-MM-DD" of its end when
+** the wall clock was trusted then, else "boot-N" of its boot), at most
+** MAX_JOBS. CLOSED: a later job has another day (this day's part is
+** complete), or MAX_JOBS were found. JOBS 0: nothing to export.
+*/
+struct jlog_export_plan {
+	int64_t first, last, jobs;
+	char day[32];
+	bool closed;
+	int64_t first_end_boot;  /* the first job's end, for its age */
+	uint64_t first_end_mono_ms;
+	int64_t first_end_utc_ms; /* < 0: untrusted */
+	bool first_failed;       /* dead or quarantined (keep_failed) */
+};
+int jlog_export_plan(struct jlog *j, int64_t max_jobs, struct jlog_export_plan *p);
+
+/* Calls CB with the JSON line (no newline) of each finished job with
+** FIRST <= fin_seq <= LAST, in fin_seq order, as one read transaction sees
+** them, until CB returns non-zero. DEVICE is written into each line. */
+int jlog_export_lines(struct jlog *j, const char *device, int64_t first, int64_t last,
+		      int (*cb)(int64_t fin_seq, const char *line, size_t len, void *arg),
+		      void *arg);
+
+/* Records the part FIRST..LAST at PATH as being written (before it goes),
+** then, once it is durable in the replica, moves the watermark to LAST and
+** counts it (BYTES: its size there, JOBS: lines). Each its own transaction. */
+int jlog_export_flight(struct jlog *j, int64_t first, int64_t last, const char *path);
+int jlog_export_done(struct jlog *j, int64_t last, int64_t jobs, int64_t bytes,
+		     const struct jlog_now *now);
+
+/* Gaps: jlog_export_gaps closes the gap the trigger is adding to (so it no
+** longer grows) and calls CB for every gap not yet written; once its record
+** is durable in the replica, jlog_export_gap_done forgets it. */
+struct jlog_export_gap {
+	int64_t id, lo, hi, jobs;  /* fin_seq LO..HI: JOBS of them were pruned */
+	int64_t upto;              /* the watermark when it was closed */
+};
+int jlog_export_gaps(struct jlog *j, int (*cb)(const struct jlog_export_gap *g, void *arg),
+		     void *arg);
+int jlog_export_gap_done(struct jlog *j, const struct jlog_export_gap *g);
 
 /* ---- daemon runs (boot recovery) ------------------------------------------------- */
 

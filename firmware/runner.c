@@ -29,6 +29,7 @@
 
 #include "cfg.h"
 #include "datadir.h"
+#include "export.h"
 #include "jlog.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -85,6 +86,7 @@ struct runner {
 	struct jlog j;
 	struct cfg cfg;
 	struct ship ship;          /* WAL shipping, when [replica] url is set */
+	struct export exp;         /* finished jobs to the replica (export.h) */
 	uint64_t next_seal;        /* mono ms of the next periodic seal */
 	int ship_rc;               /* last shipping result, logged on change */
 	unsigned ship_fails;       /* failed shipping rounds in a row */
@@ -949,6 +951,10 @@ static void ship_now(struct runner *r)
 		port_log("replica: shipping works again");
 	r->ship_rc = rc == HF_OK && r->ship.hold ? r->ship_rc : rc;
 	if (rc == HF_OK && !r->ship.hold) {
+		unsigned parts;
+		/* The history export goes the same way, once the spool has: the
+		** log's own history comes first. */
+		export_tick(&r->exp, &r->j, &now, &parts);
 		if (r->ship.allowance_held && !r->allowance_said)
 			port_log("replica: the daily budget has %llu bytes left, too few for the next "
 				 "file; it waits for the next day, the spool keeps everything until "
@@ -1220,6 +1226,11 @@ int runner_run(const struct runner_opts *o)
 	if ((rc = jlog_open(&r.j, r.db_path, NULL)) != HF_OK)
 		goto out;
 	r.j.watch_waiters = true; /* commit_tick leaves waiting writers their turn */
+	/* On with a replica, off without one: pruning waits for the export only
+	** while there is somewhere to export to. */
+	export_init(&r.exp, &r.ship, &r.cfg);
+	if ((rc = export_start(&r.exp, &r.j)) != HF_OK)
+		goto out;
 	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
 		goto out;
 	utc = port_clock_utc(&trusted);
@@ -1259,6 +1270,7 @@ int runner_run(const struct runner_opts *o)
 		/* Everything this run wrote, sealed and shipped if possible: one
 		** last try, whatever the backoff said. */
 		r.ship_retry_at = 0;
+		r.exp.next_ms = 0;
 		ship_now(&r);
 	}
 out:

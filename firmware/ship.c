@@ -853,6 +853,21 @@ static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *b
 	return replica_write(s->rep, rel, text, strlen(text));
 }
 
+int ship_put(struct ship *s, const char *rel, const void *buf, size_t len)
+{
+	int rc;
+
+	if (!reachable(s))
+		return HF_ENOENT;
+	if (!allowance_takes(s, len))
+		return HF_EBUSY;
+	if ((rc = check_owner(s)) != HF_OK)
+		return rc;
+	rc = replica_write(s->rep, rel, buf, len);
+	ship_count(s);
+	return rc;
+}
+
 /* *NEWEST: the replica's generation with the highest counter below BELOW
 ** (0: none). */
 static int replica_newest(struct ship *s, uint64_t below, uint64_t *newest)

@@ -124,6 +124,15 @@ uint64_t ship_unsealed_bytes(const struct ship *s);
 */
 int ship_upload(struct ship *s, unsigned *copied);
 
+/* Writes REL (below the device's directory's parent: "DEVICE/...") to the
+** replica whole and durably, as the spool's files go: only while the replica
+** is reachable and not held (HF_ENOENT), within the day's allowance
+** (HF_EBUSY: it waits), under this install's DEVICE/owner; sealed with the
+** key_file if there is one; counted against the daily budget. Create-only:
+** HF_EEXIST if REL holds other bytes (replica_write). The history export's
+** way out (export.c). */
+int ship_put(struct ship *s, const char *rel, const void *buf, size_t len);
+
 /* Spool files and bytes not yet in the replica; the lowest seq among them
 ** (UINT64_MAX if none). */
 int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq);
