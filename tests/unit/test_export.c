@@ -15,7 +15,7 @@
 
 #define DAY_MS (86400LL * 1000)
 /* 2026-12-06 00:00 UTC */
-#define D0 (20428LL * DAY_MS)
+#define D0 (20793LL * DAY_MS)
 
 static struct jlog J;
 static struct jlog_now NOW = { 1, 1000, -1 };
