@@ -940,8 +940,8 @@ static const char sql_boot_add[] =
 	"INSERT INTO boots(kernel_boot_id, first_utc_ms) VALUES (?1, ?2)";
 /* A new boot's base on the device clock: the previous boot's base plus the
 ** uptime last known of it (its noted up_ms, or anything recorded later in
-** it: a daemon run, the newest job's submit, the newest attempt's start or
-** end), and never below the device time of any job end (history.dev_ms).
+** it: a daemon run, the newest job's submit, the last attempt of the newest
+** job that has one: its start or end), and never below the device time of any job end (history.dev_ms).
 ** Each is a lower bound on how long that boot lasted, so a base never runs
 ** ahead of real time. Every probe is a seek or a short table: no history
 ** is walked at boot. */
@@ -953,7 +953,7 @@ static const char sql_boot_base[] =
 	"    WHERE id = (SELECT max(id) FROM jobs)), 0),"
 	"   coalesce((SELECT max(iif(boot = p.id, start_mono_ms, 0),"
 	"    iif(end_boot = p.id, coalesce(end_mono_ms, 0), 0)) FROM attempts"
-	"    WHERE rowid = (SELECT max(rowid) FROM attempts)), 0)),"
+	"    WHERE job = (SELECT max(job) FROM attempts) ORDER BY n DESC LIMIT 1), 0)),"
 	"  (SELECT dev_ms FROM history))"
 	"  FROM boots p WHERE p.id < ?1 ORDER BY p.id DESC LIMIT 1),"
 	" (SELECT dev_ms FROM history), 0)"
