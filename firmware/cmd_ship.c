@@ -329,6 +329,25 @@ static void print_lag(struct ship *sh, unsigned files, uint64_t unsealed, FILE *
 	fprintf(out, "lag: commits not sealed yet (%" PRIu64 " bytes of WAL)\n", unsealed);
 }
 
+/* The history export (export.h): its watermark, what waits, what went. */
+static void print_export(struct jlog *j, FILE *out)
+{
+	struct jlog_export_state e;
+
+	if (jlog_export_get(j, &e) != HF_OK)
+		return;
+	if (!e.active && !e.parts) {
+		fprintf(out, "history export: off (on while a daemon runs with a replica)\n");
+		return;
+	}
+	fprintf(out, "history export: %sup to fin_seq %lld, %lld finished job(s) waiting; "
+		"%lld part(s), %lld job(s), %lld bytes sent; %lld gap(s) of %lld pruned "
+		"unexported job(s)%s\n", e.active ? "" : "off now, was ", (long long)e.upto,
+		(long long)e.pending, (long long)e.parts, (long long)e.jobs, (long long)e.bytes,
+		(long long)e.gaps, (long long)e.gap_jobs,
+		e.open_gap_jobs ? " (more waiting to be written)" : "");
+}
+
 static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct shipctx s;
@@ -398,6 +417,7 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 		fprintf(out, "unsealed WAL: %" PRIu64 " bytes\n", unsealed);
 		fprintf(out, "gaps: %" PRIu64 "%s%s\n", st->gaps, st->last_gap[0] ? "; last: " : "",
 			st->last_gap);
+		print_export(&s.c.j, out);
 	}
 	shipctx_close(&s);
 	return rc;
