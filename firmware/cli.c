@@ -398,9 +398,36 @@ static const struct verb verbs[] = {
 	  "usage: holdfast status [--json]\n"
 	  "\n"
 	  "Counts jobs by state, says whether the daemon runs, how long the oldest\n"
-	  "queued job has waited, and whether wall time is trusted.\n"
+	  "queued job has waited, and whether wall time is trusted; the history kept\n"
+	  "(finished jobs, the log's size), the data directory against its budget\n"
+	  "([history] max_bytes), and when pruning last ran and what it removed.\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error.\n",
 	  cmd_status },
+	{ "prune", "remove finished jobs past the [history] limits now",
+	  "usage: holdfast prune [--dry-run] [--older-than DUR] [--keep N] [--json]\n"
+	  "\n"
+	  "Prunes finished jobs (succeeded, cancelled, dead, quarantined) now, by the\n"
+	  "limits of holdfast.conf's [history] (keep, keep_failed, keep_jobs), with\n"
+	  "their attempts and output: a pipeline run only whole, never a job an\n"
+	  "unfinished job depends on. The daemon does the same on its own, in small\n"
+	  "steps; this works with it running or not. Then, with no daemon running,\n"
+	  "freed pages go back to the file system, and if the data directory is over\n"
+	  "[history] max_bytes the oldest finished jobs go whatever their age, down to\n"
+	  "the 20 newest (with a daemon running, it does that).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --dry-run          say what would be pruned by the age and count limits;\n"
+	  "                     change nothing\n"
+	  "  --older-than DUR   the age limit for every finished job, instead of keep\n"
+	  "                     and keep_failed (0: every age)\n"
+	  "  --keep N           keep at most the N newest finished jobs, instead of\n"
+	  "                     keep_jobs (0: none)\n"
+	  "  --json             print {\"dry_run\",\"jobs\",\"runs\",\"attempts\",...}\n"
+	  "  -h, --help         this help\n"
+	  "\n"
+	  "A flag given twice is refused. Exit status: 0 ok, 1 failure, 2 usage or\n"
+	  "input error (nothing pruned).\n",
+	  cmd_prune },
 	{ "pipeline", "add, run, list and show pipelines (DAGs of jobs)",
 	  "usage: holdfast pipeline add FILE.json\n"
 	  "       holdfast pipeline run NAME [--param NAME=VALUE]... [--json]\n"

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "datadir.h"
 #include "err.h"
+#include "history.h"
 #include "jlog.h"
 #include "pipeline.h"
 #include "port.h"
@@ -937,10 +938,225 @@ int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out)
 	return job_action(g, a, out, true);
 }
 
+/* ---- prune ---------------------------------------------------------------------------- */
+
+/* With no daemon running, `prune` checkpoints the WAL itself (sealed into
+** the spool first when a replica is set), so what it vacuumed goes back to
+** the file system now. */
+static int prune_checkpoint(void *arg)
+{
+	cmd_checkpoint_now(arg);
+	return HF_OK;
+}
+
+int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out)
+{
+	enum { O_HELP, O_DRY, O_OLDER, O_KEEP, O_JSON };
+	static const struct cli_opt opts[] = { { "help", 'h', false }, { "dry-run", 0, false },
+					       { "older-than", 0, true }, { "keep", 0, true },
+					       { "json", 0, false }, { NULL, 0, false } };
+	bool seen[5] = { false }, daemon;
+	const char *val;
+	uint64_t older = 0;
+	long long keep = 0;
+	char conf[PATH_MAX + 32], data[32], budget[32], outb[32];
+	struct hist_pass hp;
+	struct jlog_history hs;
+	struct hist h;
+	struct cfg cfg;
+	struct ctx c;
+	int r, idx, rc;
+
+	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+		if (r < 0)
+			return r;
+		if (r == CLI_POSITIONAL) {
+			port_log("prune: unexpected argument '%s'", val);
+			return HF_EINVAL;
+		}
+		if (idx == O_HELP)
+			return CLI_HELP;
+		/* Two values for one limit: which one was meant is a guess. */
+		if (seen[idx]) {
+			port_log("prune: --%s given twice; give it once", opts[idx].name);
+			return HF_EINVAL;
+		}
+		seen[idx] = true;
+		if (idx == O_OLDER && (rc = parse_dur("prune", "older-than", val, &older)) != HF_OK)
+			return rc;
+		if (idx == O_KEEP &&
+		    (rc = parse_int("prune", "keep", val, 0, 1000000000, &keep)) != HF_OK)
+			return rc;
+	}
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		return rc;
+	snprintf(conf, sizeof(conf), "%s/%s", c.dir, DD_CONF_NAME);
+	if ((rc = cfg_load(&cfg, conf)) != HF_OK)
+		goto out;
+	daemon = port_wake_probe(c.dir) == HF_OK;
+	/* While the daemon runs it owns the checkpoints, and with them the
+	** budget: it is poked at the end. */
+	if ((rc = hist_init(&h, &cfg, c.dir, daemon ? NULL : prune_checkpoint, &c)) != HF_OK)
+		goto out;
+	cfg_wipe(&cfg);
+	/* The flags mean what they say: --older-than 0 is every age, --keep 0
+	** keeps none (in holdfast.conf, 0 turns a limit off). */
+	if (seen[O_OLDER])
+		h.lim.keep_ms = h.lim.keep_failed_ms = older ? older : 1;
+	if (seen[O_KEEP])
+		h.lim.keep_jobs = keep;
+	if (!seen[O_DRY])
+		cmd_bound_wal(&c);
+	if ((rc = ctx_boot(&c)) != HF_OK ||
+	    (rc = hist_run(&h, &c.j, &c.now, seen[O_DRY], &hp)) != HF_OK ||
+	    (rc = jlog_history_get(&c.j, &hs)) != HF_OK)
+		goto out;
+	if (!seen[O_DRY] && hp.pruned.jobs && daemon)
+		poke(&c);
+	if (seen[O_JSON]) {
+		fprintf(out,
+			"{\"dry_run\":%s,\"jobs\":%lld,\"runs\":%lld,\"attempts\":%lld,"
+			"\"output_chunks\":%lld,\"output_bytes\":%lld,\"budget_jobs\":%lld,"
+			"\"finished_kept\":%lld,\"data_bytes\":%llu,\"max_bytes\":%llu,"
+			"\"over_budget\":%s}\n",
+			seen[O_DRY] ? "true" : "false", (long long)hp.pruned.jobs,
+			(long long)hp.pruned.runs, (long long)hp.pruned.attempts,
+			(long long)hp.pruned.output_chunks, (long long)hp.pruned.output_bytes,
+			(long long)hp.extra, (long long)hs.finished,
+			(unsigned long long)hp.data_bytes, (unsigned long long)h.max_bytes,
+			hp.over_budget ? "true" : "false");
+		goto out;
+	}
+	units_format_size((uint64_t)hp.pruned.output_bytes, outb, sizeof(outb));
+	units_format_size(hp.data_bytes, data, sizeof(data));
+	units_format_size(h.max_bytes, budget, sizeof(budget));
+	fprintf(out, "%s %lld finished job(s) (%lld run(s), %lld attempt(s), %s of output)",
+		seen[O_DRY] ? "would prune" : "pruned", (long long)hp.pruned.jobs,
+		(long long)hp.pruned.runs, (long long)hp.pruned.attempts, outb);
+	if (hp.extra)
+		fprintf(out, ", %lld of them past the limits for the disk budget",
+			(long long)hp.extra);
+	fprintf(out, "; %lld finished job(s) %s\n",
+		(long long)(seen[O_DRY] ? hs.finished - hp.pruned.jobs : hs.finished),
+		seen[O_DRY] ? "would stay" : "kept");
+	fprintf(out, "data directory: %s of its %s budget%s\n", data, budget,
+		!hp.over_budget ? "" :
+		seen[O_DRY] || daemon ? " (over it: the oldest finished jobs go, whatever their "
+					"age, down to the 20 newest)" :
+					" (still over it: the 20 newest finished jobs are kept)");
+out:
+	ctx_close(&c);
+	return rc;
+}
+
 /* ---- status --------------------------------------------------------------------------- */
+
+/* The history part of status: what is kept, the budget, the last prune. */
+struct hist_status {
+	struct jlog_history h;
+	uint64_t data_bytes, max_bytes;
+	bool have_budget, max_auto;
+	int64_t age_ms;            /* of the last prune; < 0: unknown */
+};
+
+static int hist_status_get(struct ctx *c, struct hist_status *hs)
+{
+	char conf[PATH_MAX + 32];
+	struct cfg cfg;
+	uint64_t fs = 0;
+	int rc;
+
+	memset(hs, 0, sizeof(*hs));
+	hs->age_ms = -1;
+	if ((rc = jlog_history_get(&c->j, &hs->h)) != HF_OK)
+		return rc;
+	snprintf(conf, sizeof(conf), "%s/%s", c->dir, DD_CONF_NAME);
+	/* A config with an error still leaves status useful (it was said). */
+	if (cfg_load(&cfg, conf) == HF_OK && port_fs_usage(c->dir, &hs->data_bytes) == HF_OK &&
+	    (cfg.history_max_bytes || port_fs_total_size(c->dir, &fs) == HF_OK)) {
+		hs->max_bytes = cfg_max_bytes(&cfg, fs);
+		hs->max_auto = !cfg.history_max_bytes;
+		hs->have_budget = true;
+	}
+	cfg_wipe(&cfg);
+	/* An age needs one clock: the wall clock trusted then and now, or the
+	** monotonic one within this boot. */
+	if (hs->h.last_boot && hs->h.last_utc_ms > 0 && c->now.utc_ms >= hs->h.last_utc_ms)
+		hs->age_ms = c->now.utc_ms - hs->h.last_utc_ms;
+	else if (hs->h.last_boot && hs->h.last_boot == c->now.boot &&
+		 c->now.mono_ms >= hs->h.last_mono_ms)
+		hs->age_ms = (int64_t)(c->now.mono_ms - hs->h.last_mono_ms);
+	return HF_OK;
+}
+
+static void hist_status_json(FILE *out, const struct hist_status *hs)
+{
+	fprintf(out, ",\"history\":{\"finished\":%lld,\"log_bytes\":%lld,\"free_bytes\":%lld,",
+		(long long)hs->h.finished, (long long)hs->h.db_bytes, (long long)hs->h.free_bytes);
+	if (hs->have_budget)
+		fprintf(out, "\"data_bytes\":%llu,\"max_bytes\":%llu,\"max_bytes_auto\":%s,",
+			(unsigned long long)hs->data_bytes, (unsigned long long)hs->max_bytes,
+			hs->max_auto ? "true" : "false");
+	else
+		fprintf(out, "\"data_bytes\":null,\"max_bytes\":null,\"max_bytes_auto\":null,");
+	fprintf(out, "\"pruned_total\":%lld,\"last_prune\":", (long long)hs->h.total_jobs);
+	if (!hs->h.last_boot) {
+		fprintf(out, "null}");
+		return;
+	}
+	fprintf(out, "{\"boot\":%lld,\"mono_ms\":%llu,\"utc_ms\":", (long long)hs->h.last_boot,
+		(unsigned long long)hs->h.last_mono_ms);
+	if (hs->h.last_utc_ms > 0)
+		fprintf(out, "%lld", (long long)hs->h.last_utc_ms);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\"age_ms\":");
+	if (hs->age_ms >= 0)
+		fprintf(out, "%lld", (long long)hs->age_ms);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\"jobs\":%lld}}", (long long)hs->h.last_jobs);
+}
+
+static void hist_status_text(FILE *out, const struct ctx *c, const struct hist_status *hs)
+{
+	char a[32], b[32], when[64];
+
+	units_format_size((uint64_t)hs->h.db_bytes, a, sizeof(a));
+	units_format_size((uint64_t)hs->h.free_bytes, b, sizeof(b));
+	fprintf(out, "history: %lld finished job(s) kept; job log %s (%s free)\n",
+		(long long)hs->h.finished, a, b);
+	if (hs->have_budget) {
+		units_format_size(hs->data_bytes, a, sizeof(a));
+		units_format_size(hs->max_bytes, b, sizeof(b));
+		fprintf(out, "disk budget: %s of %s used (%.0f%%; log, WAL and spool)%s\n", a, b,
+			hs->max_bytes ? 100.0 * (double)hs->data_bytes / (double)hs->max_bytes : 0.0,
+			hs->max_auto ? ", auto: 10% of the file system, at most 4GiB" : "");
+	}
+	if (!hs->h.last_boot) {
+		fprintf(out, "last prune: never\n");
+		return;
+	}
+	if (hs->h.last_utc_ms > 0) {
+		units_format_utc(hs->h.last_utc_ms, false, when, sizeof(when));
+	} else if (hs->age_ms >= 0) {
+		char d[32];
+		units_format_approx((uint64_t)hs->age_ms, d, sizeof(d));
+		snprintf(when, sizeof(when), "%s ago", d);
+	} else {
+		char d[32];
+		units_format_approx(hs->h.last_mono_ms, d, sizeof(d));
+		snprintf(when, sizeof(when), "boot %lld +%s (no trusted clock then)",
+			 (long long)hs->h.last_boot, d);
+	}
+	(void)c;
+	fprintf(out, "last prune: %s; the last that removed any removed %lld job(s), %lld in all\n",
+		when, (long long)hs->h.last_jobs, (long long)hs->h.total_jobs);
+}
 
 int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
+	struct hist_status hs;
 	struct jlog_counts k;
 	bool json, alive;
 	int64_t age = -1, cut;
@@ -951,7 +1167,7 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
-	if ((rc = jlog_counts(&c.j, &k)) != HF_OK)
+	if ((rc = jlog_counts(&c.j, &k)) != HF_OK || (rc = hist_status_get(&c, &hs)) != HF_OK)
 		goto out;
 	alive = port_wake_send(c.dir) == HF_OK;
 	/* Ages need one clock: only within this boot can we say. (Boot 0: no
@@ -972,9 +1188,11 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 			(long long)k.failed, (long long)k.dead, (long long)k.cancelled,
 			(long long)k.quarantined, (long long)cut);
 		if (age >= 0)
-			fprintf(out, "%lld}\n", (long long)age);
+			fprintf(out, "%lld", (long long)age);
 		else
-			fprintf(out, "null}\n");
+			fprintf(out, "null");
+		hist_status_json(out, &hs);
+		fprintf(out, "}\n");
 		goto out;
 	}
 	fprintf(out, "data directory: %s\n", c.dir);
@@ -996,6 +1214,7 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 	} else if (k.oldest_queued_boot > 0) {
 		fprintf(out, "oldest queued job: submitted before the last reboot\n");
 	}
+	hist_status_text(out, &c, &hs);
 out:
 	ctx_close(&c);
 	return rc;

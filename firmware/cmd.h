@@ -35,6 +35,7 @@ int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_logs(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_cancel(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out);
+int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_pipeline(const struct cli_global *g, struct cli_args *a, FILE *out);
 int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out);
@@ -49,6 +50,9 @@ int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms);
 ** the WAL under SHIP_WAL_CAP_FACTOR x wal_max as the daemon would (sealed
 ** first). */
 void cmd_bound_wal(struct ctx *c);
+/* The same checkpoint now, whatever the WAL's size (`prune`, after a
+** vacuum, so the freed pages go back to the file system). */
+void cmd_checkpoint_now(struct ctx *c);
 int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out);
 
 /* Whether S is valid UTF-8 (what the log's JSON columns can hold). */

@@ -101,7 +101,7 @@ static int no_args(struct cli_args *a)
 ** take turns on the write lock; the second finds everything sealed. Best
 ** effort: a failure here is the next command's to retry.
 */
-void cmd_bound_wal(struct ctx *c)
+static void bound_wal(struct ctx *c, bool force)
 {
 	char conf[PATH_MAX + 32], sealed[200];
 	uint32_t frames;
@@ -112,10 +112,11 @@ void cmd_bound_wal(struct ctx *c)
 
 	/* The common case costs one stat: under the bound at the smallest wal_max. */
 	if (jlog_wal_bytes(&c->j, &wal) != HF_OK ||
-	    (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * (uint64_t)CFG_WAL_MAX_MIN)
+	    (!force && (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * (uint64_t)CFG_WAL_MAX_MIN))
 		return;
 	snprintf(conf, sizeof(conf), "%s/%s", c->dir, DD_CONF_NAME);
-	if (cfg_load(&cfg, conf) != HF_OK || (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * cfg.wal_max)
+	if (cfg_load(&cfg, conf) != HF_OK ||
+	    (!force && (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * cfg.wal_max))
 		return;
 	/* A daemon owns the checkpoints (the poke reminds it of this WAL). */
 	if (port_wake_send(c->dir) != HF_ENOENT)
@@ -132,6 +133,16 @@ void cmd_bound_wal(struct ctx *c)
 		ship_checkpoint(&sh, &c->j, &c->now, sealed, sizeof(sealed));
 	}
 	ship_free(&sh);
+}
+
+void cmd_bound_wal(struct ctx *c)
+{
+	bound_wal(c, false);
+}
+
+void cmd_checkpoint_now(struct ctx *c)
+{
+	bound_wal(c, true);
 }
 
 int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)

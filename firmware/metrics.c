@@ -80,6 +80,24 @@ int metrics_write(const char *path, const struct metrics *m)
 		"\nholdfast_jobs{state=\"quarantined\"} %" PRId64 "\n",
 	    m->jobs.queued, m->jobs.running, m->jobs.succeeded, m->jobs.failed, m->jobs.dead,
 	    m->jobs.cancelled, m->jobs.quarantined);
+	metric(&t, "holdfast_history_jobs", "gauge", "Finished jobs kept in the job log.",
+	       (uint64_t)m->history.finished);
+	metric(&t, "holdfast_log_bytes", "gauge", "Bytes of the job log file (pages x page size).",
+	       (uint64_t)m->history.db_bytes);
+	metric(&t, "holdfast_log_free_bytes", "gauge", "Of which free pages.",
+	       (uint64_t)m->history.free_bytes);
+	metric(&t, "holdfast_data_bytes", "gauge",
+	       "Bytes the data directory takes (log, WAL, spool), at the last prune pass.",
+	       m->data_bytes);
+	metric(&t, "holdfast_data_budget_bytes", "gauge",
+	       "The data directory's budget ([history] max_bytes).", m->max_bytes);
+	metric(&t, "holdfast_pruned_jobs_total", "counter", "Finished jobs pruned, ever.",
+	       (uint64_t)m->history.total_jobs);
+	metric(&t, "holdfast_prune_last_jobs", "gauge",
+	       "Jobs removed by the last prune that removed any.", (uint64_t)m->history.last_jobs);
+	metric(&t, "holdfast_prune_last_timestamp_seconds", "gauge",
+	       "When pruning last ran (Unix time; 0: never, or the wall clock was not trusted).",
+	       m->history.last_utc_ms > 0 ? (uint64_t)m->history.last_utc_ms / 1000 : 0);
 	if (t.len == last.len && !memcmp(t.buf, last.buf, t.len))
 		return HF_OK;
 	/* node_exporter reads *.prom: the file appears whole or not at all. */

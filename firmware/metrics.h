@@ -21,6 +21,9 @@ struct metrics {
 	uint64_t ship_failures;    /* shipping rounds that failed */
 	bool metered_held;         /* a snapshot waits for an unmetered link */
 	struct jlog_counts jobs;
+	struct jlog_history history; /* finished jobs kept, the log, last prune */
+	uint64_t data_bytes;       /* the data directory, last measured (0: not yet) */
+	uint64_t max_bytes;        /* its budget */
 };
 
 /* Writes M to PATH if it differs from what was written last. */

@@ -30,6 +30,7 @@
 #include "cfg.h"
 #include "datadir.h"
 #include "export.h"
+#include "history.h"
 #include "jlog.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -115,6 +116,8 @@ struct runner {
 	uint64_t next_ready;       /* earliest job waiting on time */
 	uint64_t next_sched;       /* when to look at schedules again */
 	struct job_user as;        /* [jobs] user, resolved at start */
+	struct hist hist;          /* pruning passes, the byte budget */
+	unsigned hist_passes;      /* passes the metrics have seen */
 };
 
 static struct jlog_now now_of(const struct runner *r)
@@ -689,6 +692,7 @@ static int commit_tick(struct runner *r)
 		} else if (finished(c)) {
 			release_slot(c);
 			freed = true; /* a slot is free; dependents may be ready */
+			hist_note_ends(&r->hist, t_end, 1);
 		}
 	}
 	for (i = 0; i < r->nchunks; i++)
@@ -761,6 +765,8 @@ static int next_timeout(const struct runner *r, uint64_t now)
 		t = r->next_sched;
 	if (r->cfg.replica[0] && r->next_seal < t)
 		t = r->next_seal;
+	if (!r->stopping && hist_due(&r->hist) < t)
+		t = hist_due(&r->hist);
 	/* Work for the log: now, or once the lock's free time (commit_tick) or
 	** the wait after a busy log is over. */
 	if (has_log_work(r)) {
@@ -894,6 +900,10 @@ static void write_metrics(struct runner *r, uint64_t t)
 		replica_stats(r->ship.rep, &m.rep);
 	if (jlog_counts(&r->j, &m.jobs) != HF_OK)
 		memset(&m.jobs, 0, sizeof(m.jobs));
+	if (jlog_history_get(&r->j, &m.history) != HF_OK)
+		memset(&m.history, 0, sizeof(m.history));
+	m.data_bytes = r->hist.pass.data_bytes;
+	m.max_bytes = r->hist.max_bytes;
 	if ((rc = metrics_write(r->cfg.metrics_file, &m)) != HF_OK && said == HF_OK)
 		port_log("metrics: cannot write %s (%s)", r->cfg.metrics_file, hf_strerror(rc));
 	said = rc;
@@ -975,11 +985,55 @@ static void maybe_ship(struct runner *r, uint64_t now)
 		ship_now(r);
 }
 
-static void maybe_checkpoint(struct runner *r, uint64_t now)
+/* A checkpoint now: with a replica, everything up to the WAL's end is
+** sealed first, with the write lock held across the checkpoint, so no
+** unsealed frame is copied. */
+static int checkpoint_now(struct runner *r)
 {
 	struct jlog_now jn;
-	int64_t wal;
+	char sealed[200];
 	bool done;
+
+	if (r->cfg.replica[0]) {
+		jn = now_of(r);
+		return ship_checkpoint(&r->ship, &r->j, &jn, sealed, sizeof(sealed));
+	}
+	return jlog_checkpoint(&r->j, &done);
+}
+
+/* history.c's checkpoint after a vacuum: the freed pages go back to the file
+** system only once the WAL's copies of them are checkpointed. */
+static int hist_checkpoint(void *arg)
+{
+	return checkpoint_now(arg);
+}
+
+/* A pruning step, when one is due; one line per pass that removed
+** anything, and the metrics once a pass is over. A failed write stops the
+** daemon as a failed commit does. */
+static void maybe_prune(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	int rc;
+
+	if (r->stopping || now.mono_ms < hist_due(&r->hist))
+		return;
+	if ((rc = hist_tick(&r->hist, &r->j, &now)) != HF_OK && rc != HF_EBUSY) {
+		r->fatal = rc;
+		port_log("cannot write the job log while pruning (%s): stopping, nothing more is "
+			 "started. Fix the storage (full? failing?) and start holdfast again",
+			 hf_strerror(rc));
+		return;
+	}
+	if (r->hist.passes != r->hist_passes) {
+		r->hist_passes = r->hist.passes;
+		write_metrics(r, now.mono_ms);
+	}
+}
+
+static void maybe_checkpoint(struct runner *r, uint64_t now)
+{
+	int64_t wal;
 	int rc;
 
 	/* A failed checkpoint loses nothing (the WAL keeps every frame, and a
@@ -988,16 +1042,7 @@ static void maybe_checkpoint(struct runner *r, uint64_t now)
 		return;
 	if (jlog_wal_bytes(&r->j, &wal) != HF_OK || (uint64_t)wal <= r->cfg.wal_max)
 		return;
-	if (r->cfg.replica[0]) {
-		/* Everything up to the WAL's end is sealed first, with the write
-		** lock held across the checkpoint: no unsealed frame is copied. */
-		char sealed[200];
-		jn = now_of(r);
-		rc = ship_checkpoint(&r->ship, &r->j, &jn, sealed, sizeof(sealed));
-	} else {
-		rc = jlog_checkpoint(&r->j, &done);
-	}
-	if (rc != HF_OK)
+	if ((rc = checkpoint_now(r)) != HF_OK)
 		r->ckpt_after = now + CKPT_RETRY_MS;
 }
 
@@ -1036,6 +1081,7 @@ static int loop(struct runner *r)
 		}
 		if (pfd[1].revents & POLLIN) {
 			port_wake_drain(r->wake_fd);
+			hist_note_writer(&r->hist, port_clock_mono_ms());
 			r->dirty = true;
 			r->check_cancels = true;
 			r->next_sched = 0; /* a pipeline may have been added */
@@ -1066,12 +1112,28 @@ static int loop(struct runner *r)
 				release_slot(&r->kids[i]);
 		if (commit_tick(r) != HF_OK && r->fatal)
 			break;
+		maybe_prune(r);
+		if (r->fatal)
+			break;
 		maybe_checkpoint(r, now);
 		maybe_ship(r, now);
 		if (r->stopping && live_count(r) == 0 && !r->nchunks)
 			break;
-		if (r->o->exit_when_idle && !r->dirty && idle(r))
+		if (r->o->exit_when_idle && !r->dirty && idle(r)) {
+			/* A whole pass before going: what ran is pruned by
+			** the same rules as under a daemon that stays. */
+			struct jlog_now jn = now_of(r);
+			struct hist_pass hp;
+			if ((rc = hist_run(&r->hist, &r->j, &jn, false, &hp)) != HF_OK &&
+			    rc != HF_EBUSY) {
+				r->fatal = rc;
+				port_log("cannot write the job log while pruning (%s)",
+					 hf_strerror(rc));
+			} else if (hp.pruned.jobs) {
+				write_metrics(r, jn.mono_ms);
+			}
 			break;
+		}
 	}
 	free(pfd);
 	return r->fatal;
@@ -1230,6 +1292,8 @@ int runner_run(const struct runner_opts *o)
 	** while there is somewhere to export to. */
 	export_init(&r.exp, &r.ship, &r.cfg);
 	if ((rc = export_start(&r.exp, &r.j)) != HF_OK)
+		goto out;
+	if ((rc = hist_init(&r.hist, &r.cfg, o->dir, hist_checkpoint, &r)) != HF_OK)
 		goto out;
 	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
 		goto out;
