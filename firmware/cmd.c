@@ -988,11 +988,16 @@ int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out)
 		    (rc = parse_int("prune", "keep", val, 0, 1000000000, &keep)) != HF_OK)
 			return rc;
 	}
-	if ((rc = ctx_open(g, &c)) != HF_OK)
+	/* The config first: a bad one is an error before the log is opened. */
+	if ((rc = dd_resolve(g->data, c.dir, sizeof(c.dir), &daemon)) != HF_OK)
 		return rc;
 	snprintf(conf, sizeof(conf), "%s/%s", c.dir, DD_CONF_NAME);
 	if ((rc = cfg_load(&cfg, conf)) != HF_OK)
-		goto out;
+		return rc;
+	if ((rc = ctx_open(g, &c)) != HF_OK) {
+		cfg_wipe(&cfg);
+		return rc;
+	}
 	daemon = port_wake_probe(c.dir) == HF_OK;
 	/* While the daemon runs it owns the checkpoints, and with them the
 	** budget: it is poked at the end. */
@@ -1008,7 +1013,7 @@ int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if (!seen[O_DRY])
 		cmd_bound_wal(&c);
 	if ((rc = ctx_boot(&c)) != HF_OK ||
-	    (rc = hist_run(&h, &c.j, &c.now, seen[O_DRY], &hp)) != HF_OK ||
+	    (rc = hist_run(&h, &c.j, &c.now, seen[O_DRY], NULL, &hp)) != HF_OK ||
 	    (rc = jlog_history_get(&c.j, &hs)) != HF_OK)
 		goto out;
 	if (!seen[O_DRY] && hp.pruned.jobs && daemon)

@@ -49,7 +49,6 @@ int hist_init(struct hist *h, const struct cfg *c, const char *dir,
 	h->lim.keep_ms = c->history_keep_ms;
 	h->lim.keep_failed_ms = c->history_keep_failed_ms;
 	h->lim.keep_jobs = c->history_keep_jobs > 0 ? c->history_keep_jobs : -1;
-	h->lim.floor_jobs = CFG_HISTORY_FLOOR_JOBS;
 	h->lim.max_jobs = HIST_BATCH;
 	h->max_bytes_auto = c->history_max_bytes == 0;
 	if (h->max_bytes_auto && (rc = port_fs_total_size(dir, &fs)) != HF_OK)
@@ -158,6 +157,7 @@ static int prune_step(struct hist *h, struct jlog *j, const struct jlog_now *now
 		/* The budget wins over the export's watermark (a gap is
 		** recorded by the export), never over the floor. */
 		l.extra = extra;
+		l.floor_jobs = CFG_HISTORY_FLOOR_JOBS;
 		l.upto_fin_seq = 0;
 	} else {
 		l.upto_fin_seq = h->upto_fin_seq;
@@ -362,7 +362,7 @@ int hist_tick(struct hist *h, struct jlog *j, const struct jlog_now *now)
 }
 
 int hist_run(struct hist *h, struct jlog *j, const struct jlog_now *now, bool dry_run,
-	     struct hist_pass *out)
+	     const char *who, struct hist_pass *out)
 {
 	int rc = HF_OK;
 
@@ -378,7 +378,7 @@ int hist_run(struct hist *h, struct jlog *j, const struct jlog_now *now, bool dr
 	}
 	while (h->stage != HIST_DONE && (rc = step(h, j, now)) == HF_OK)
 		;
-	pass_end(h, port_clock_mono_ms(), NULL);
+	pass_end(h, port_clock_mono_ms(), who);
 	*out = h->pass;
 	return rc;
 }

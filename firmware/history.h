@@ -89,8 +89,9 @@ int hist_tick(struct hist *h, struct jlog *j, const struct jlog_now *now);
 
 /* A whole pass now, without pauses (`holdfast prune`, and the daemon's
 ** `run --until-idle` before it exits). With DRY_RUN, only counts what the
-** age and count limits would prune, changing nothing. */
+** age and count limits would prune, changing nothing. WHO: the log line's
+** prefix, as hist_tick's; NULL: no line (the caller reports). */
 int hist_run(struct hist *h, struct jlog *j, const struct jlog_now *now, bool dry_run,
-	     struct hist_pass *out);
+	     const char *who, struct hist_pass *out);
 
 #endif /* HF_HISTORY_H */

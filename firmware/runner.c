@@ -1124,7 +1124,7 @@ static int loop(struct runner *r)
 			** the same rules as under a daemon that stays. */
 			struct jlog_now jn = now_of(r);
 			struct hist_pass hp;
-			if ((rc = hist_run(&r->hist, &r->j, &jn, false, &hp)) != HF_OK &&
+			if ((rc = hist_run(&r->hist, &r->j, &jn, false, "history: ", &hp)) != HF_OK &&
 			    rc != HF_EBUSY) {
 				r->fatal = rc;
 				port_log("cannot write the job log while pruning (%s)",
