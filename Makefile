@@ -8,7 +8,7 @@
 #   make check                what CI runs: every board built and tested, plus
 #                             the build and vendor checks; ends "N passed, N failed"
 #   make demo                 the main job (offline, no cloud)
-#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-wear|bench-million|
+#   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-prune|bench-wear|bench-million|
 #        bench-slow-sync      benchmarks (BENCHMARKS.md)
 #   make crash-test SEEDS=N, crash-soak, net-soak, soak-history  longer soak modes
 #   make fetch                download and verify the pinned vendor sources
@@ -167,6 +167,11 @@ bench-queue: $(B)/holdfast
 bench-seal: $(B)/bench-seal
 	@tools/bench/seal $(B)
 
+# submit p50/p99 while the daemon prunes PRUNE_JOBS finished jobs, against none.
+PRUNE_JOBS ?= 100000
+bench-prune: $(B)/holdfast
+	@tools/bench/prune $(B) $(PRUNE_JOBS)
+
 # Flash wear: device bytes per job against a raw SQLite floor (WEAR_JOBS a case).
 WEAR_JOBS ?= 600
 bench-wear: $(B)/holdfast $(B)/bench-baseline
@@ -286,7 +291,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
-.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test all-boards size sizes check demo clean distclean FORCE
+.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))

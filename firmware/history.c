@@ -32,6 +32,7 @@
 #define HIST_ENDS_MAX 64
 #define HIST_PAUSE_MS 20           /* between two steps of a paced pass */
 #define HIST_QUIET_MS 200          /* no step this long after a CLI writer */
+#define HIST_STARVE_MS 500         /* ... unless none went for this long */
 #define HIST_BURST_MS 50           /* steps back to back over the budget */
 #define HIST_VACUUM_MIN (1 << 20)  /* free bytes worth giving back */
 #define HIST_MEASURE_MS 1000       /* the budget looked at, with jobs ending */
@@ -97,8 +98,11 @@ uint64_t hist_due(const struct hist *h)
 		return h->ends > 0 && t < h->next_pass ? t : h->next_pass;
 	}
 	t = h->step_at;
+	/* Writers first, but not forever: under a stream of submits a step
+	** still goes every HIST_STARVE_MS. */
 	if (!h->pass.over_budget && h->quiet_until > t)
-		t = h->quiet_until;
+		t = h->quiet_until < h->stepped_at + HIST_STARVE_MS ? h->quiet_until :
+			h->stepped_at + HIST_STARVE_MS > t ? h->stepped_at + HIST_STARVE_MS : t;
 	return t;
 }
 
@@ -343,6 +347,7 @@ int hist_tick(struct hist *h, struct jlog *j, const struct jlog_now *now)
 	if (h->stage == HIST_IDLE)
 		pass_start(h);
 	do {
+		h->stepped_at = port_clock_mono_ms();
 		rc = step(h, j, now);
 		if (rc == HF_EBUSY) {
 			/* Another writer holds the log: this step again later. */

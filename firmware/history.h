@@ -53,6 +53,7 @@ struct hist {
 	uint64_t next_pass;          /* mono ms */
 	uint64_t step_at;            /* mono ms of the next step of a pass */
 	uint64_t quiet_until;        /* a CLI writer was just here */
+	uint64_t stepped_at;         /* mono ms of the last step */
 	int64_t ends;                /* jobs ended since the last pass */
 	int64_t ends_trigger;        /* that many make a pass come early */
 	uint64_t measured_at;        /* mono ms the budget was last looked at */
