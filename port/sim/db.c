@@ -591,6 +591,25 @@ static int sys_rmdir(const char *path)
 	return rc;
 }
 
+/* ---- the crash test's negative control for pruning ------------------------ */
+
+/* $HOLDFAST_SIM_PRUNE_BREAK=output: every connection gets a TEMP trigger that
+** silently skips each delete from the output table, so pruning removes a
+** job and leaves its output behind (orphans): the crash test's prune flavour
+** must see it. Set before the schema exists, the trigger cannot be made; that
+** connection stays unbroken. */
+static int break_prune(sqlite3 *db, char **err, const void *api)
+{
+	(void)err;
+	(void)api;
+	sqlite3_exec(db, "CREATE TEMP TRIGGER IF NOT EXISTS hf_sim_prune_break"
+		     " BEFORE DELETE ON main.output BEGIN SELECT RAISE(IGNORE); END", NULL, NULL,
+		     NULL);
+	/* sqlite3_open fails on the connection's last error: clear it. */
+	sqlite3_exec(db, "SELECT 1", NULL, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* ---- the port contract ---------------------------------------------------- */
 
 static int sim_active;
@@ -601,6 +620,10 @@ void port_init(void)
 	const char *spec = getenv("HOLDFAST_SIM_FAULT");
 	const char *delay = getenv("HOLDFAST_SIM_SYNC_DELAY_US");
 
+	const char *brk = getenv("HOLDFAST_SIM_PRUNE_BREAK");
+
+	if (brk && strcmp(brk, "output") == 0)
+		sqlite3_auto_extension((void (*)(void))break_prune);
 	if (spec && *spec)
 		fault_parse(spec);
 	if (trace && *trace) {
