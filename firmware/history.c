@@ -164,7 +164,19 @@ static int prune_step(struct hist *h, struct jlog *j, const struct jlog_now *now
 		l.floor_jobs = CFG_HISTORY_FLOOR_JOBS;
 		l.upto_fin_seq = 0;
 	} else {
-		l.upto_fin_seq = h->upto_fin_seq;
+		/* The age and count limits take only what the history export
+		** has in the replica (export.h): read from the log, so that
+		** `holdfast prune` keeps it too. -1: no export (no replica);
+		** 0: on, nothing exported yet, so nothing may go. */
+		int64_t upto;
+		int rc = jlog_export_upto(j, &upto);
+		if (rc != HF_OK)
+			return rc;
+		if (upto == 0) {
+			memset(r, 0, sizeof(*r));
+			return HF_OK;
+		}
+		l.upto_fin_seq = upto > 0 ? upto : 0;
 	}
 	l.dry_run = dry_run;
 	if (dry_run)

@@ -40,9 +40,6 @@ struct hist {
 	struct jlog_prune_limits lim; /* keep, keep_failed, keep_jobs */
 	uint64_t max_bytes;          /* the budget (cfg_max_bytes) */
 	bool max_bytes_auto;
-	/* The history export's watermark (0: none): the age and count limits
-	** stop there; the byte budget does not. */
-	int64_t upto_fin_seq;
 	/* Gives the WAL's pages back after a vacuum: the owner's checkpoint
 	** (sealed first when a replica is set); NULL: none may be made now. */
 	int (*checkpoint)(void *arg);
