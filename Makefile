@@ -123,6 +123,10 @@ $(B)/%.o: %.c $(MUSL_STAMP) build/sqlite/sqlite3.h | $(GEN)/hf_build.h
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_FW) -c $< -o $@
 
+# firmware/sched.h would stand in for the C library's <sched.h>, which
+# glibc's <pthread.h> includes: task.c looks in firmware/ for "..." only.
+$(B)/port/linux/task.o: CFLAGS_FW := $(subst -Ifirmware ,-iquote firmware ,$(CFLAGS_FW))
+
 $(B)/holdfast: $(FW_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
 	@echo "  LD      $@"
 	@$(CC) $(CPU_FLAGS) $(BASE_LDFLAGS) -o $@ $(FW_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)

@@ -75,7 +75,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 7
+#define JLOG_SCHEMA_VERSION 8
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -542,6 +542,11 @@ int jlog_run_clean(struct jlog *j, int64_t run, const struct jlog_now *now);
 
 /* PRAGMA quick_check: *OK, and the first problem in PROBLEM[LEN]. */
 int jlog_quick_check(struct jlog *j, bool *ok, char *problem, size_t len);
+/* The same on a read-only connection of its own to the log at PATH, which
+** may be open elsewhere in this process meanwhile, on another thread (the
+** daemon's check after an unclean stop). A log too damaged to check is
+** HF_OK with *OK false. */
+int jlog_quick_check_file(const char *path, bool *ok, char *problem, size_t len);
 
 /* Attempts left without an end by an earlier daemon. */
 struct jlog_open_attempt {

@@ -4,8 +4,9 @@
 ** The clean-shutdown flag lives in the log itself (daemon_runs.clean), set in
 ** the daemon's last transaction. Its absence at the next start means the
 ** daemon did not get to the end: power cut, kill -9, OOM kill or crash. Only
-** then is the (slow, whole-file) quick_check run: a clean stop leaves nothing
-** to doubt, and a board that restarts its daemon often should not pay for it.
+** then does the daemon check the log (quick_check, slow: the whole file; in
+** runner.c, beside its loop): a clean stop leaves nothing to doubt, and a
+** board that restarts its daemon often should not pay for it.
 */
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ int recover_start(struct jlog *j, const struct jlog_now *now, int64_t quarantine
 		  int64_t *run, struct recover_stats *st)
 {
 	struct collected open = { NULL, 0, 0, false };
-	bool found, clean, ok;
+	bool found, clean;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -59,14 +60,6 @@ int recover_start(struct jlog *j, const struct jlog_now *now, int64_t quarantine
 		goto out;
 	}
 	st->unclean = (found && !clean) || open.n > 0;
-	if (st->unclean) {
-		if ((rc = jlog_quick_check(j, &ok, st->problem, sizeof(st->problem))) != HF_OK)
-			goto out;
-		if (!ok) {
-			rc = HF_ECORRUPT;
-			goto out;
-		}
-	}
 	if ((rc = jlog_begin(j)) != HF_OK)
 		goto out;
 	for (size_t i = 0; i < open.n; i++) {

@@ -16,13 +16,13 @@ struct recover_stats {
 	int64_t daemon_crash;      /* attempts ended: same boot */
 	int64_t killed;            /* orphaned process groups killed */
 	int64_t quarantined;       /* jobs parked after too many unclean stops */
-	char problem[256];         /* quick_check's first complaint, if any */
 };
 
 /*
 ** Records this daemon run and settles what the last one left:
-**   - if it did not stop cleanly, PRAGMA quick_check first; a corrupt log is
-**     HF_ECORRUPT (the caller refuses to run on it);
+**   - whether it stopped cleanly (st->unclean): if not, the caller checks
+**     the log (runner.c: beside its loop, so a big log does not hold back
+**     the first job); a page found corrupt on the way is HF_ECORRUPT;
 **   - attempts left open end as power-loss (another boot) or daemon-crash
 **     (this boot: the orphaned process group is killed, leader or not,
 **     unless the pid or group now belongs to a stranger); their end time is

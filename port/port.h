@@ -358,6 +358,20 @@ int port_signals_read(int fd, int *sig);
 int port_poll(struct pollfd *fds, unsigned n, int timeout_ms);
 
 /*
+** A task: FN(ARG) run beside the event loop, for work that must not hold the
+** loop up (the job log's check after an unclean stop reads the whole file).
+** *FD becomes readable once FN has returned; port_task_join then waits for
+** it (at once, when the fd said so) and frees the task, and must be called
+** exactly once. FN must not touch what the loop uses: it gets its own data
+** through ARG (port_log is one write(2) a line, safe from FN). Linux runs FN on a thread; the sim port
+** runs it inside port_task_start, so the crash simulation's traces stay in
+** one deterministic order (its VFS recorder is not made for threads).
+*/
+struct port_task;
+int port_task_start(void (*fn)(void *arg), void *arg, struct port_task **task, int *fd);
+void port_task_join(struct port_task *task);
+
+/*
 ** Wake-ups: the daemon of data directory DIR listens on an abstract unix
 ** datagram socket named after DIR's device and inode (no file on disk; it
 ** vanishes with the process). Binding it doubles as the one-daemon lock:

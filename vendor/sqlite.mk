@@ -5,7 +5,11 @@
 #   DEFAULT_SYNCHRONOUS=2 / DEFAULT_WAL_SYNCHRONOUS=2  FULL unless told otherwise
 #   DEFAULT_WAL_AUTOCHECKPOINT=0   only the daemon checkpoints (DESIGN)
 #   OMIT_LOAD_EXTENSION, DQS=0     no code loaded at run time, no "string" ids
-#   DEFAULT_MEMSTATUS=0, THREADSAFE=0  one thread per process, no mutex cost
+#   DEFAULT_MEMSTATUS=0            no allocation statistics (a global mutex)
+#   THREADSAFE=2                   multi-thread: a connection is used by one
+#                                  thread at a time, no per-connection mutex;
+#                                  the daemon checks the log after an unclean
+#                                  stop on a thread with its own connection
 #   MAX_MMAP_SIZE=0                plain read()/write(): predictable on flash
 #   DEFAULT_FILE_PERMISSIONS=0600  the job log holds commands, env and output
 #   ENABLE_DBPAGE_VTAB             consistent page-by-page snapshots
@@ -16,7 +20,7 @@
 SQLITE_AMALG := build/sqlite/sqlite3.c
 SQLITE_OPTS := -DSQLITE_DEFAULT_SYNCHRONOUS=2 -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=2 \
 	-DSQLITE_DEFAULT_WAL_AUTOCHECKPOINT=0 -DSQLITE_OMIT_LOAD_EXTENSION \
-	-DSQLITE_DQS=0 -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_THREADSAFE=0 \
+	-DSQLITE_DQS=0 -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_THREADSAFE=2 \
 	-DSQLITE_MAX_MMAP_SIZE=0 -DSQLITE_DEFAULT_FILE_PERMISSIONS=0600 -DSQLITE_ENABLE_DBPAGE_VTAB -DSQLITE_TEMP_STORE=2 \
 	-DSQLITE_DEFAULT_FOREIGN_KEYS=1 -DSQLITE_LIKE_DOESNT_MATCH_BLOBS \
 	-DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_OMIT_PROGRESS_CALLBACK \

@@ -512,6 +512,125 @@ TEST(jobs_schema_v3_log_migrates)
 	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
 	CHECK_INT(sqlite3_column_int(st, 0), JLOG_SCHEMA_VERSION);
 	sqlite3_finalize(st);
+	/* The counts by state start from what the log held. */
+	struct jlog_counts k;
+	CHECK_INT(jlog_counts(&J, &k), HF_OK);
+	CHECK_INT(k.queued, 1);
+	CHECK_INT(k.succeeded + k.running + k.failed + k.dead + k.cancelled + k.quarantined, 0);
+}
+
+/* jlog_counts (the job_counts table its triggers keep) against count(*) by
+** state, in every state; *TOTAL: the jobs. */
+static void counts_agree(int64_t *total)
+{
+	static const char *const states[] = { "queued", "running", "succeeded", "failed",
+					       "dead", "cancelled", "quarantined" };
+	struct jlog_counts k;
+	sqlite3_stmt *st;
+	int64_t n = 0;
+
+	CHECK_INT(jlog_counts(&J, &k), HF_OK);
+	const int64_t got[] = { k.queued, k.running, k.succeeded, k.failed, k.dead,
+				k.cancelled, k.quarantined };
+	for (int i = 0; i < 7; i++) {
+		CHECK_INT(sqlite3_prepare_v2(J.db, "SELECT count(*) FROM jobs WHERE state = ?1",
+					     -1, &st, NULL), 0);
+		sqlite3_bind_text(st, 1, states[i], -1, SQLITE_STATIC);
+		CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+		if (got[i] != sqlite3_column_int64(st, 0))
+			test_fail(__FILE__, __LINE__, "%s: counted %lld, count(*) %lld", states[i],
+				  (long long)got[i], (long long)sqlite3_column_int64(st, 0));
+		n += got[i];
+		sqlite3_finalize(st);
+	}
+	*total = n;
+}
+
+/* The counts status reads follow every change of a job's state: submit,
+** start, success, failure and retry, dead with its cascade, cancel (queued
+** and running), shutdown and power-loss requeues, quarantine, retry, and
+** a delete (what pruning does). */
+TEST(jobs_counts_follow_every_change)
+{
+	int64_t n;
+	bool later;
+
+	open_log();
+	counts_agree(&n);
+	CHECK_INT(n, 0);
+	int64_t a = add("a", 0, 1, NULL, 0, NULL);
+	int64_t b = add("b", 0, 0, (int64_t[]){ a }, 1, NULL);
+	int64_t c = add("c", 0, 0, NULL, 0, "k");
+	add("c2", 0, 0, NULL, 0, "k"); /* the same key: no new job */
+	counts_agree(&n);
+	CHECK_INT(n, 3);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, a, 1, 4242, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	counts_agree(&n);
+	CHECK_STR(state_of(a), "running");
+	struct jlog_end e = { .reason = "exit", .exit_code = 1, .signal = -1 };
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, a, 1, &e, &NOW, UINT32_MAX), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(state_of(a), "failed");
+	counts_agree(&n);
+	finish(a, 2, 1);
+	CHECK_STR(state_of(a), "dead");
+	CHECK_STR(state_of(b), "dead");
+	counts_agree(&n);
+	CHECK_INT(jlog_job_retry(&J, a, &NOW), HF_OK);
+	counts_agree(&n);
+	finish(a, 3, 0);
+	CHECK_STR(state_of(a), "succeeded");
+	counts_agree(&n);
+	CHECK_INT(jlog_job_cancel(&J, c, &NOW, &later), HF_OK);
+	CHECK_STR(state_of(c), "cancelled");
+	counts_agree(&n);
+	int64_t d = add("d", 0, 0, NULL, 0, NULL);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, d, 1, 4242, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(jlog_job_cancel(&J, d, &NOW, &later), HF_OK);
+	CHECK(later);
+	e = (struct jlog_end){ .reason = "cancelled", .exit_code = -1, .signal = 15 };
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, d, 1, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(state_of(d), "cancelled");
+	counts_agree(&n);
+	int64_t q = add("q", 0, 0, NULL, 0, NULL);
+	e = (struct jlog_end){ .reason = "shutdown", .exit_code = -1, .signal = 15 };
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, q, 1, 4242, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, q, 1, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(state_of(q), "queued");
+	counts_agree(&n);
+	cut(q, 2, "power-loss");
+	cut(q, 3, "power-loss");
+	cut(q, 4, "daemon-crash");
+	CHECK_STR(state_of(q), "quarantined");
+	counts_agree(&n);
+	CHECK_INT(n, 5);
+	/* A statement rolled back leaves the counts as they were. */
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(sqlite3_exec(J.db, "UPDATE jobs SET state = 'dead'", NULL, NULL, NULL), 0);
+	jlog_rollback(&J);
+	counts_agree(&n);
+	/* Deleting finished jobs (pruning) takes them off their state's count. */
+	CHECK_INT(sqlite3_exec(J.db, "DELETE FROM output; DELETE FROM attempts WHERE job IN "
+			       "(SELECT id FROM jobs WHERE state IN ('cancelled','dead'));"
+			       "DELETE FROM deps; DELETE FROM jobs WHERE state IN "
+			       "('cancelled','dead')", NULL, NULL, NULL), 0);
+	counts_agree(&n);
+	CHECK_INT(n, 3);
+	/* Negative control: a count changed behind the triggers' back is seen. */
+	CHECK_INT(sqlite3_exec(J.db, "UPDATE job_counts SET n = n + 1 WHERE state = 'succeeded'",
+			       NULL, NULL, NULL), 0);
+	struct jlog_counts k;
+	CHECK_INT(jlog_counts(&J, &k), HF_OK);
+	CHECK_INT(k.succeeded, 2);
 }
 
 TEST(runner_job_environment)
