@@ -35,7 +35,7 @@
 #define HIST_STARVE_MS 500         /* ... unless none went for this long */
 #define HIST_BURST_MS 50           /* steps back to back over the budget */
 #define HIST_VACUUM_MIN (1 << 20)  /* free bytes worth giving back */
-#define HIST_MEASURE_MS 1000       /* the budget looked at, with jobs ending */
+#define HIST_MEASURE_MS 500        /* the budget looked at, with jobs ending */
 
 enum { HIST_IDLE, HIST_PRUNE, HIST_BUDGET, HIST_VACUUM, HIST_CKPT, HIST_DONE };
 
@@ -106,12 +106,19 @@ uint64_t hist_due(const struct hist *h)
 	return t;
 }
 
+/* What the budget passes aim under: 1/32 below max_bytes, so that what
+** jobs write between two looks does not carry the directory over it. */
+static uint64_t budget_target(const struct hist *h)
+{
+	return h->max_bytes - h->max_bytes / 32;
+}
+
 /* The data directory's bytes, and whether they are over the budget. */
 static int measure(struct hist *h)
 {
 	int rc = port_fs_usage(h->dir, &h->pass.data_bytes);
 
-	h->pass.over_budget = rc == HF_OK && h->pass.data_bytes > h->max_bytes;
+	h->pass.over_budget = rc == HF_OK && h->pass.data_bytes > budget_target(h);
 	return rc;
 }
 
@@ -137,7 +144,7 @@ static int64_t budget_extra(struct hist *h, struct jlog *j)
 
 	if (!h->pass.over_budget || jlog_history_get(j, &hs) != HF_OK)
 		return 0;
-	over = h->pass.data_bytes - h->max_bytes;
+	over = h->pass.data_bytes - budget_target(h);
 	if ((uint64_t)hs.free_bytes >= over)
 		return 0;
 	if (hs.finished <= CFG_HISTORY_FLOOR_JOBS)
@@ -353,7 +360,7 @@ int hist_tick(struct hist *h, struct jlog *j, const struct jlog_now *now)
 		/* Only the look at the budget was due. */
 		h->measured_at = t;
 		if (port_fs_usage(h->dir, &h->pass.data_bytes) != HF_OK ||
-		    h->pass.data_bytes <= h->max_bytes)
+		    h->pass.data_bytes <= budget_target(h))
 			return HF_OK;
 	}
 	if (h->stage == HIST_IDLE)
