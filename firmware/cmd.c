@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "cmd.h"
 #include "datadir.h"
+#include "diskfull.h"
 #include "err.h"
 #include "history.h"
 #include "jlog.h"
@@ -70,6 +71,13 @@ int ctx_begin(struct ctx *c)
 void ctx_close(struct ctx *c)
 {
 	jlog_close(&c->j);
+}
+
+void cmd_say_full(const struct ctx *c, const char *verb, const char *what)
+{
+	port_log("%s: the disk holding %s is full: %s, nothing was stored. Free some space "
+		 "there; a running daemon prunes old history and waits for room", verb, c->dir,
+		 what);
 }
 
 bool cmd_utf8_valid(const char *s)
@@ -453,6 +461,8 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 out_rollback:
 	jlog_rollback(&c.j);
 out:
+	if (rc == HF_ENOSPC)
+		cmd_say_full(&c, "submit", "the job was not queued");
 	ctx_close(&c);
 	return rc;
 }
@@ -924,6 +934,9 @@ static int job_action(const struct cli_global *g, struct cli_args *a, FILE *out,
 			later ? "stopping (the daemon ends it)" : "cancelled");
 		poke(&c);
 	}
+	if (rc == HF_ENOSPC)
+		cmd_say_full(&c, a->verb, retry ? "the job was not queued again" :
+						  "the job was not cancelled");
 	ctx_close(&c);
 	return rc == HF_ENOENT ? HF_EINVAL : rc;
 }
@@ -1159,14 +1172,55 @@ static void hist_status_text(FILE *out, const struct ctx *c, const struct hist_s
 		when, (long long)hs->h.last_jobs, (long long)hs->h.total_jobs);
 }
 
+/* The disk's state as the daemon sees it, in status's words. */
+static void print_disk(FILE *out, const struct ctx *c, int asked, const struct diskfull_state *d)
+{
+	char when[WHEN_LEN], dur[32];
+
+	if (asked != HF_OK) {
+		fprintf(out, "disk: unknown (the daemon did not answer)\n");
+		return;
+	}
+	if (!d->full) {
+		fprintf(out, "disk: ok\n");
+		return;
+	}
+	units_format_duration(d->for_ms, dur, sizeof(dur));
+	fprintf(out, "disk: FULL since %s (%s): the disk holding %s has no room; nothing new "
+		"starts, %lld job end(s) wait in memory, %lld old job(s) pruned to make room; "
+		"trying again every %d s\n",
+		fmt_when(&c->now, d->since_utc_ms, c->now.boot, c->now.mono_ms - d->for_ms, when),
+		dur, c->dir, (long long)d->ends_waiting, (long long)d->pruned,
+		DISKFULL_RETRY_MS / 1000);
+}
+
+static void print_disk_json(FILE *out, int asked, const struct diskfull_state *d)
+{
+	if (asked != HF_OK)
+		fprintf(out, "null");
+	else if (!d->full)
+		fprintf(out, "{\"full\":false}");
+	else if (d->since_utc_ms >= 0)
+		fprintf(out, "{\"full\":true,\"since_utc_ms\":%lld,\"for_ms\":%llu,"
+			"\"ends_waiting\":%lld,\"pruned\":%lld}", (long long)d->since_utc_ms,
+			(unsigned long long)d->for_ms, (long long)d->ends_waiting,
+			(long long)d->pruned);
+	else
+		fprintf(out, "{\"full\":true,\"since_utc_ms\":null,\"for_ms\":%llu,"
+			"\"ends_waiting\":%lld,\"pruned\":%lld}", (unsigned long long)d->for_ms,
+			(long long)d->ends_waiting, (long long)d->pruned);
+}
+
 int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	struct hist_status hs;
 	struct jlog_counts k;
+	struct diskfull_state disk;
+	char reply[512];
 	bool json, alive;
 	int64_t age = -1, cut;
 	struct ctx c;
-	int rc;
+	int rc, asked;
 
 	if ((rc = json_only_args(a, &json)) != HF_OK)
 		return rc;
@@ -1174,7 +1228,12 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	if ((rc = jlog_counts(&c.j, &k)) != HF_OK || (rc = hist_status_get(&c, &hs)) != HF_OK)
 		goto out;
-	alive = port_wake_send(c.dir) == HF_OK;
+	/* Asking the daemon also tells whether one runs: HF_EBUSY is one that
+	** did not answer in time. Only it knows whether the disk is full. */
+	asked = port_wake_ask(c.dir, "?state", reply, sizeof(reply), 1000);
+	alive = asked == HF_OK || asked == HF_EBUSY;
+	if (asked == HF_OK && diskfull_parse(reply, &disk) != HF_OK)
+		asked = HF_EPROTO;
 	/* Ages need one clock: only within this boot can we say. (Boot 0: no
 	** queued job; a fresh log has no boot recorded either.) */
 	if (k.oldest_queued_boot > 0 && k.oldest_queued_boot == c.now.boot &&
@@ -1197,11 +1256,15 @@ int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
 		else
 			fprintf(out, "null");
 		hist_status_json(out, &hs);
+		fprintf(out, ",\"disk\":");
+		print_disk_json(out, asked, &disk);
 		fprintf(out, "}\n");
 		goto out;
 	}
 	fprintf(out, "data directory: %s\n", c.dir);
 	fprintf(out, "daemon: %s\n", alive ? "running" : "not running");
+	if (alive)
+		print_disk(out, &c, asked, &disk);
 	fprintf(out, "wall clock: %s\n", c.trusted ? "trusted (synchronised)" :
 		"untrusted (not synchronised, or before this build): calendar schedules wait");
 	fprintf(out, "jobs: %lld queued, %lld running, ", (long long)k.queued,
@@ -1325,6 +1388,8 @@ static int pipeline_add(const struct cli_global *g, struct cli_args *a, FILE *ou
 			p.sched ? ", schedule " : "", p.sched ? p.sched_text : "");
 		poke(&c);
 	}
+	if (rc == HF_ENOSPC)
+		cmd_say_full(&c, "pipeline add", "the pipeline was not stored");
 out_free:
 	pl_free(&p);
 out:
@@ -1393,10 +1458,15 @@ static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *ou
 	if ((rc = ctx_boot(&c)) != HF_OK ||
 	    (rc = pl_instantiate(&c.j, &p, "manual", &c.now, &run)) != HF_OK) {
 		jlog_rollback(&c.j);
+		if (rc == HF_ENOSPC)
+			cmd_say_full(&c, "pipeline run", "the run was not queued");
 		goto out_free;
 	}
-	if ((rc = jlog_commit(&c.j)) != HF_OK)
+	if ((rc = jlog_commit(&c.j)) != HF_OK) {
+		if (rc == HF_ENOSPC)
+			cmd_say_full(&c, "pipeline run", "the run was not queued");
 		goto out_free;
+	}
 	poke(&c);
 	/* A job that asks for it (or --wait-remote): the run is printed only
 	** once the replica holds the commit that queued it. */

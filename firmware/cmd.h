@@ -25,6 +25,10 @@ int ctx_open(const struct cli_global *g, struct ctx *c);
 /* Begins a writing command's transaction (jlog_begin), keeping the WAL
 ** bounded first when no daemon runs (cmd_bound_wal). */
 int ctx_begin(struct ctx *c);
+/* Says that VERB failed because the disk holding the data directory is full
+** (HF_ENOSPC), and that WHAT ("the job was not queued"), like everything of
+** the rolled-back transaction, was not stored. */
+void cmd_say_full(const struct ctx *c, const char *verb, const char *what);
 /* Makes sure this boot has its row, inside the caller's transaction. */
 int ctx_boot(struct ctx *c);
 void ctx_close(struct ctx *c);

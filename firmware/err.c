@@ -10,7 +10,7 @@ const char *hf_strerror(int rc)
 	case HF_EBUG: return "internal error (a bug in holdfast)";
 	case HF_ENOMEM: return "out of memory";
 	case HF_EIO: return "input/output error";
-	case HF_ENOSPC: return "no space left on device";
+	case HF_ENOSPC: return "no space left on device (the disk is full, or over quota)";
 	case HF_EACCES: return "permission denied";
 	case HF_EEXIST: return "already exists";
 	case HF_ENOENT: return "does not exist";

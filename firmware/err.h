@@ -15,7 +15,7 @@ enum hf_err {
 	HF_EBUG = -1,        /* broken invariant: a path that forgot to set rc */
 	HF_ENOMEM = -2,      /* allocation failed */
 	HF_EIO = -3,         /* the device failed a read, write or sync */
-	HF_ENOSPC = -4,      /* no space (or quota) left */
+	HF_ENOSPC = -4,      /* no space (or quota) left: a full disk */
 	HF_EACCES = -5,      /* permission denied, or a read-only filesystem */
 	HF_EEXIST = -6,      /* something is already there */
 	HF_ENOENT = -7,      /* something is not there */

@@ -26,6 +26,14 @@
 /* How long a CLI verb waits for the daemon's write transaction. */
 #define JLOG_BUSY_TIMEOUT_MS 5000
 
+/*
+** SQLite's codes to ours. SQLITE_FULL is a full disk (ENOSPC, a short write,
+** and EDQUOT, which the port's VFS turns into SQLITE_FULL for WAL writes): the
+** transaction was rolled back and nothing written before was lost, so the
+** caller may wait for room and try again. Every SQLITE_IOERR, a failed or
+** refused fsync among them (even one that says ENOSPC: after a failed fsync
+** the kernel may have dropped the pages), is HF_EIO, which nothing builds on.
+*/
 static int map_sqlite(int src)
 {
 	switch (src & 0xff) {
@@ -3182,6 +3190,16 @@ int jlog_checkpoint(struct jlog *j, bool *done)
 	}
 	*done = src == SQLITE_OK;
 	return src == SQLITE_OK ? HF_OK : sqlite_err(j->db, "checkpoint", src);
+}
+
+int jlog_checkpoint_now(struct jlog *j, bool *done)
+{
+	int rc;
+
+	sqlite3_busy_timeout(j->db, 0);
+	rc = jlog_checkpoint(j, done);
+	sqlite3_busy_timeout(j->db, JLOG_BUSY_TIMEOUT_MS);
+	return rc;
 }
 
 const char *jlog_path(struct jlog *j)

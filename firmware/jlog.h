@@ -559,6 +559,9 @@ int jlog_open_attempts(struct jlog *j,
 ** blocks it, else PASSIVE). *DONE says whether the whole WAL was copied. */
 int jlog_wal_bytes(struct jlog *j, int64_t *bytes);
 int jlog_checkpoint(struct jlog *j, bool *done);
+/* The same without waiting for a reader (or a writer) to let go: the
+** daemon's tries on a full disk must not hold up its loop. */
+int jlog_checkpoint_now(struct jlog *j, bool *done);
 
 /*
 ** For WAL shipping. Each runs inside the caller's transaction (jlog_begin:

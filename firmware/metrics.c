@@ -56,6 +56,14 @@ int metrics_write(const char *path, const struct metrics *m)
 	       "Generations started because the history broke.", m->gaps);
 	metric(&t, "holdfast_metered_held", "gauge",
 	       "1 while a snapshot waits for an unmetered link (metered mode).", m->metered_held);
+	metric(&t, "holdfast_disk_full", "gauge", "1 while the disk holding the data directory is "
+	       "full: nothing new starts, job ends wait in memory.", m->disk_full);
+	metric(&t, "holdfast_disk_full_since_seconds", "gauge", "When the disk filled (UTC "
+	       "seconds; 0: not full, or the wall clock was untrusted then).",
+	       m->disk_full && m->disk_full_since_utc_ms > 0 ?
+		       (uint64_t)m->disk_full_since_utc_ms / 1000 : 0);
+	metric(&t, "holdfast_disk_full_total", "counter", "Times the disk filled since the daemon "
+	       "started.", m->disk_full_episodes);
 	metric(&t, "holdfast_replica_requests_total", "counter", "Requests sent to the replica.",
 	       m->rep.requests);
 	metric(&t, "holdfast_replica_sent_bytes_total", "counter", "Bytes sent to the replica.",

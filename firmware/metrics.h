@@ -24,6 +24,9 @@ struct metrics {
 	struct jlog_history history; /* finished jobs kept, the log, last prune */
 	uint64_t data_bytes;       /* the data directory, last measured (0: not yet) */
 	uint64_t max_bytes;        /* its budget */
+	bool disk_full;            /* the disk holding the data directory is full */
+	int64_t disk_full_since_utc_ms; /* since when (< 0: untrusted clock) */
+	uint64_t disk_full_episodes;
 };
 
 /* Writes M to PATH if it differs from what was written last. */

@@ -14,8 +14,10 @@
 **     pays for many state changes.
 **   - A failed commit acknowledges nothing: the children forked for it are
 **     aborted at their gate (they never run). A busy log is retried (the
-**     observations wait in memory); a failed write or fsync stops the daemon
-**     with exit 1, since nothing may be built on storage that lost a write.
+**     observations wait in memory); so is a full disk, every
+**     DISKFULL_RETRY_MS after making room, with nothing new started meanwhile
+**     (diskfull.h); an I/O error or a failed fsync stops the daemon with exit
+**     1, since nothing may be built on storage that lost a write.
 **   - No busy loop and no polling of the disk: the loop sleeps in poll() on
 **     the signalfd (SIGCHLD, SIGTERM, SIGINT), the wake socket the CLI pokes
 **     after a commit, and the children's pipes, until the next timer.
@@ -29,6 +31,7 @@
 
 #include "cfg.h"
 #include "datadir.h"
+#include "diskfull.h"
 #include "export.h"
 #include "history.h"
 #include "jlog.h"
@@ -126,6 +129,9 @@ struct runner {
 	unsigned nkids;            /* slots, = cfg.concurrency + aborted ones */
 	struct chunk *chunks;
 	size_t nchunks, cap_chunks;
+	size_t chunk_bytes;        /* output in chunks, not yet committed */
+	struct diskfull full;      /* the disk is full: waiting for room */
+	bool full_try;             /* this tick is a try on a full disk */
 	bool stopping;
 	uint64_t stop_kill_at;
 	bool dirty;                /* something changed: ask the scheduler */
@@ -207,6 +213,8 @@ static unsigned unreaped(const struct runner *r)
 	return k;
 }
 
+static void write_metrics(struct runner *r, uint64_t t);
+
 static struct jlog_now now_of(const struct runner *r)
 {
 	bool trusted;
@@ -274,6 +282,13 @@ static int add_chunk(struct runner *r, struct child *c, int stream, const char *
 		c->truncated = true;
 		return HF_OK;
 	}
+	/* The disk is full: what waits in memory is bounded; the rest of the
+	** output is counted, not kept, as past output_cap. */
+	if (r->full.on && r->chunk_bytes + len > DISKFULL_OUTPUT_MEM) {
+		c->truncated = true;
+		return HF_OK;
+	}
+	r->chunk_bytes += len;
 	if ((uint64_t)c->kept_bytes + len > r->cfg.output_cap) {
 		len = (size_t)(r->cfg.output_cap - (uint64_t)c->kept_bytes);
 		c->truncated = true;
@@ -694,6 +709,9 @@ static int commit_tick(struct runner *r)
 	size_t i;
 	int rc;
 
+	/* A full disk: nothing is written (or started) but by a try. */
+	if (r->full.on && !r->full_try)
+		return HF_OK;
 	for (i = 0; i < r->nkids; i++)
 		if (finished(&r->kids[i]) && r->kids[i].started)
 			have_ends = true;
@@ -785,6 +803,7 @@ static int commit_tick(struct runner *r)
 	for (i = 0; i < r->nchunks; i++)
 		free(r->chunks[i].data);
 	r->nchunks = 0;
+	r->chunk_bytes = 0;
 	/* Ask the scheduler again if a slot came free, or if every free slot
 	** was filled (more may be waiting); otherwise wait for news. */
 	r->dirty = freed || (want_start ? p.free == 0 && p.started > 0 : r->dirty);
@@ -801,6 +820,20 @@ out_fail:
 			c->aborted = true;
 			port_child_abort(&c->pc);
 		}
+	}
+	if (rc == HF_ENOSPC) {
+		/* SQLite rolled the transaction back, and nothing written before
+		** is lost: keep the tick's work in memory, make room, try again
+		** (full_try). --until-idle has nobody to wait for: one try. */
+		if (!r->full.on) {
+			struct jlog_now n = now_of(r);
+			diskfull_enter(&r->full, &n, r->o->dir, "a write to the job log failed: no "
+				       "space left");
+			write_metrics(r, port_clock_mono_ms());
+			return rc;
+		}
+		if (!r->o->exit_when_idle)
+			return rc;
 	}
 	if (rc != HF_EBUSY) {
 		/* A write or fsync failed: the kernel may already have dropped
@@ -850,6 +883,8 @@ static int next_timeout(const struct runner *r, uint64_t now)
 		t = r->retry_after;
 	if (r->next_sched < t && !r->stopping)
 		t = r->next_sched;
+	if (r->full.on && r->full.next_try_ms < t)
+		t = r->full.next_try_ms;
 	if (r->cfg.replica[0] && r->next_seal < t)
 		t = r->next_seal;
 	if (!r->stopping && hist_due(&r->hist) < t)
@@ -862,6 +897,8 @@ static int next_timeout(const struct runner *r, uint64_t now)
 			w = r->next_write;
 		if (r->retry_after > w)
 			w = r->retry_after;
+		if (r->full.on && r->full.next_try_ms > w)
+			w = r->full.next_try_ms;
 		if (w < t)
 			t = w;
 	}
@@ -970,19 +1007,24 @@ static void write_metrics(struct runner *r, uint64_t t)
 	/* The spool is listed only for the textfile: not every tick otherwise. */
 	if (!r->cfg.metrics_file[0])
 		return;
-	if (ship_spool_usage(&r->ship, &m.spool_files, &m.spool_bytes, &lowest) != HF_OK)
-		m.spool_files = 0;
-	m.unsealed_bytes = ship_unsealed_bytes(&r->ship);
-	/* Behind while anything waits, or no generation holds the log yet. */
-	if (!m.spool_files && !m.unsealed_bytes && r->ship.st.have_gen)
-		r->behind_since = 0;
-	else if (!r->behind_since)
-		r->behind_since = t;
-	m.lag_seconds = r->behind_since ? (double)(t - r->behind_since) / 1000 : 0;
-	m.sealed_seq = r->ship.st.seq;
-	m.gaps = r->ship.st.gaps;
-	m.metered_held = r->ship.metered_held;
-	m.ship_failures = r->ship_failed_total;
+	m.disk_full = r->full.on;
+	m.disk_full_since_utc_ms = r->full.on ? r->full.since_utc_ms : -1;
+	m.disk_full_episodes = r->full.episodes;
+	if (r->cfg.replica[0]) {
+		if (ship_spool_usage(&r->ship, &m.spool_files, &m.spool_bytes, &lowest) != HF_OK)
+			m.spool_files = 0;
+		m.unsealed_bytes = ship_unsealed_bytes(&r->ship);
+		/* Behind while anything waits, or no generation holds the log yet. */
+		if (!m.spool_files && !m.unsealed_bytes && r->ship.st.have_gen)
+			r->behind_since = 0;
+		else if (!r->behind_since)
+			r->behind_since = t;
+		m.lag_seconds = r->behind_since ? (double)(t - r->behind_since) / 1000 : 0;
+		m.sealed_seq = r->ship.st.seq;
+		m.gaps = r->ship.st.gaps;
+		m.metered_held = r->ship.metered_held;
+		m.ship_failures = r->ship_failed_total;
+	}
 	if (r->ship.rep)
 		replica_stats(r->ship.rep, &m.rep);
 	if (jlog_counts(&r->j, &m.jobs) != HF_OK)
@@ -1071,8 +1113,73 @@ static void maybe_ship(struct runner *r, uint64_t now)
 	if (r->check)
 		return;
 	if (r->cfg.replica[0] && (now >= r->next_seal ||
-				  ship_unsealed_bytes(&r->ship) >= r->cfg.seal_bytes))
+				  ship_unsealed_bytes(&r->ship) >= r->cfg.seal_bytes)) {
+		/* On a full disk sealing fails as the log's writes do, said once;
+		** copying the spool away still makes room. */
+		if (r->full.on)
+			diskfull_quiet(&r->full);
 		ship_now(r);
+		diskfull_loud(&r->full, false);
+	}
+}
+
+/* ---- a full disk ------------------------------------------------------------------ */
+
+/* Ends of jobs that wait (in memory) to be written. */
+static unsigned ends_waiting(const struct runner *r)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (finished(&r->kids[i]) && r->kids[i].started)
+			k++;
+	return k;
+}
+
+/* status asks (port_wake_ask): the disk's state as diskfull_format says it. */
+static void answer(const char *question, char *reply, size_t len, void *arg)
+{
+	const struct runner *r = arg;
+
+	(void)question;
+	diskfull_format(&r->full, port_clock_mono_ms(), ends_waiting(r), reply, len);
+}
+
+/* A try on a full disk: make room, then the tick's commit, quietly. */
+static void full_try_begin(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+
+	r->full_try = true;
+	diskfull_quiet(&r->full);
+	diskfull_relieve(&r->full, &r->j, r->cfg.replica[0] ? &r->ship : NULL, &r->cfg, &now);
+	/* The try commits now, whatever waits (busy, or others' turn), and
+	** looks for jobs to start: there may be room for them too. */
+	r->retry_after = r->next_write = 0;
+	r->dirty = true;
+}
+
+static void full_try_end(struct runner *r, int rc, unsigned ends)
+{
+	uint64_t t = port_clock_mono_ms();
+
+	r->full_try = false;
+	diskfull_loud(&r->full, r->fatal != HF_OK);
+	if (rc == HF_OK) {
+		diskfull_leave(&r->full, t, ends);
+		write_metrics(r, t);
+		return;
+	}
+	r->full.next_try_ms = t + DISKFULL_RETRY_MS;
+	if (rc == HF_ENOSPC && r->stopping && busy_count(r, NULL) == 0) {
+		/* Stopping, every job has ended, and still no room: nothing more
+		** to wait for here. Recovery at the next start ends the attempts
+		** left open (daemon-crash) and queues the jobs again. */
+		r->fatal = rc;
+		port_log("stopping with the disk still full: the ends of %u job(s) could not be "
+			 "recorded; the next start records them as cut by a daemon crash and "
+			 "queues them again", ends_waiting(r));
+	}
 }
 
 /* A checkpoint now: with a replica, everything up to the WAL's end is
@@ -1106,9 +1213,16 @@ static void maybe_prune(struct runner *r)
 	struct jlog_now now = now_of(r);
 	int rc;
 
-	if (r->stopping || now.mono_ms < hist_due(&r->hist))
+	/* A full disk: its tries make room (diskfull_relieve). */
+	if (r->stopping || r->full.on || now.mono_ms < hist_due(&r->hist))
 		return;
-	if ((rc = hist_tick(&r->hist, &r->j, &now)) != HF_OK && rc != HF_EBUSY) {
+	rc = hist_tick(&r->hist, &r->j, &now);
+	if (rc == HF_ENOSPC) {
+		diskfull_enter(&r->full, &now, r->o->dir, "a prune found no room to write");
+		write_metrics(r, now.mono_ms);
+		return;
+	}
+	if (rc != HF_OK && rc != HF_EBUSY) {
 		r->fatal = rc;
 		port_log("cannot write the job log while pruning (%s): stopping, nothing more is "
 			 "started. Fix the storage (full? failing?) and start holdfast again",
@@ -1170,8 +1284,8 @@ static int loop(struct runner *r)
 				begin_shutdown(r, sig);
 			/* SIGHUP: ignored for now (no config reload yet). */
 		}
-		if (pfd[1].revents & POLLIN) {
-			port_wake_drain(r->wake_fd);
+		/* A poke (a commit by the CLI), or status asking. */
+		if ((pfd[1].revents & POLLIN) && port_wake_drain(r->wake_fd, answer, r)) {
 			hist_note_writer(&r->hist, port_clock_mono_ms());
 			r->dirty = true;
 			r->check_cancels = true;
@@ -1211,14 +1325,23 @@ static int loop(struct runner *r)
 		for (unsigned i = 0; i < r->nkids; i++)
 			if (r->kids[i].aborted && r->kids[i].exited)
 				release_slot(&r->kids[i]);
-		if (commit_tick(r) != HF_OK && r->fatal)
+		if (r->full.on && now >= r->full.next_try_ms) {
+			unsigned ends = ends_waiting(r);
+			full_try_begin(r);
+			rc = commit_tick(r);
+			full_try_end(r, rc, ends);
+		} else {
+			rc = commit_tick(r);
+		}
+		if (rc != HF_OK && r->fatal)
 			break;
 		/* Nothing is pruned from a log whose check has not passed. */
 		if (!r->check)
 			maybe_prune(r);
 		if (r->fatal)
 			break;
-		maybe_checkpoint(r, now);
+		if (!r->full.on) /* a full disk's tries checkpoint */
+			maybe_checkpoint(r, now);
 		maybe_ship(r, now);
 		if (r->stopping && live_count(r) == 0 && !r->nchunks)
 			break;

@@ -529,6 +529,35 @@ static int spool_room(struct ship *s, uint64_t raw, char *sealed, size_t len)
 	return save(s);
 }
 
+int ship_drop(struct ship *s, const char *why, unsigned *files, uint64_t *bytes)
+{
+	uint64_t lowest;
+	int rc;
+
+	*files = 0;
+	*bytes = 0;
+	if ((rc = ship_load(s)) != HF_OK ||
+	    (rc = ship_spool_usage(s, files, bytes, &lowest)) != HF_OK)
+		return rc;
+	if (!s->st.have_gen && !*files)
+		return HF_OK;
+	if (*files)
+		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
+			 "%s: generation %016" PRIx64 " seqs %" PRIu64 "-%" PRIu64 " (%u file(s), %"
+			 PRIu64 " bytes) never reached the replica", why, s->st.generation,
+			 lowest == UINT64_MAX ? s->st.seq + 1 : lowest, s->st.seq, *files, *bytes);
+	else
+		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
+			 "%s: generation %016" PRIx64 " ends at seq %" PRIu64 ", what the WAL holds "
+			 "after it cannot be sealed", why, s->st.generation, s->st.seq);
+	/* Said by the caller. Files first: the state written next needs the room they leave. */
+	spool_max_counter(s, UINT64_MAX, true);
+	s->st.gaps++;
+	s->st.have_gen = false;
+	s->st.restart_ok = false;
+	return save(s);
+}
+
 /* Metered, with no generation (the first, or the spool cap dropped one
 ** whose snapshot waited for an unmetered link): none starts while the
 ** database is over metered_snapshot_max, so a long metered spell does not

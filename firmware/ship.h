@@ -113,6 +113,15 @@ void ship_manifest(const char *device, uint64_t generation, uint64_t follows, co
 int ship_manifest_parse(const char *text, size_t len, const char *device, uint64_t generation,
 			uint64_t *follows, char *why, size_t why_len);
 
+/*
+** The disk is full: drops every unshipped file from the spool and ends the
+** generation with a recorded gap that says WHY, as the spool cap does; the
+** next generation starts with a snapshot once there is room, and the
+** database lost nothing. Nothing to do without a generation or files.
+** *FILES and *BYTES: what was dropped. The caller holds the write lock.
+*/
+int ship_drop(struct ship *s, const char *why, unsigned *files, uint64_t *bytes);
+
 /* Bytes of WAL not yet sealed (committed or not). */
 uint64_t ship_unsealed_bytes(const struct ship *s);
 

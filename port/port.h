@@ -382,7 +382,22 @@ int port_wake_listen(const char *dir, int *fd);
 int port_wake_send(const char *dir);
 /* Whether DIR's daemon is listening, without waking it: HF_OK or HF_ENOENT. */
 int port_wake_probe(const char *dir);
-void port_wake_drain(int fd);
+/*
+** A question to DIR's daemon (QUESTION, a short text), and its answer in
+** REPLY[LEN], NUL-terminated: HF_OK; HF_ENOENT if no daemon listens;
+** HF_EBUSY if it did not answer within TIMEOUT_MS (busy, or too old to
+** answer). The asker's socket is autobound in the abstract namespace, so
+** the daemon can answer it; nothing is made on disk.
+*/
+int port_wake_ask(const char *dir, const char *question, char *reply, size_t len,
+		  int timeout_ms);
+/*
+** Reads every datagram waiting on the daemon's FD. A question ('?' first)
+** is answered with what ANSWER (if not NULL) writes into its buffer; any
+** other datagram is a poke. Returns whether a poke came.
+*/
+bool port_wake_drain(int fd, void (*answer)(const char *question, char *reply, size_t len,
+					    void *arg), void *arg);
 
 /* ---- network ---------------------------------------------------------------- */
 

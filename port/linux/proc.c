@@ -579,10 +579,66 @@ int port_wake_probe(const char *dir)
 	return rc;
 }
 
-void port_wake_drain(int fd)
+int port_wake_ask(const char *dir, const char *question, char *reply, size_t len,
+		  int timeout_ms)
 {
-	char buf[64];
+	struct sockaddr_un sa, self = { .sun_family = AF_UNIX };
+	struct pollfd pfd;
+	socklen_t salen;
+	ssize_t n;
+	int f, rc;
 
-	while (recv(fd, buf, sizeof(buf), 0) > 0)
-		;
+	if ((rc = wake_socket(dir, &sa, &salen, &f)) != HF_OK)
+		return rc;
+	/* Bound to nothing but the family: Linux picks a free abstract name,
+	** the address the daemon answers to. */
+	if (bind(f, (struct sockaddr *)&self, sizeof(sa_family_t)) != 0) {
+		rc = port_syserr("bind", "(autobind)", errno);
+		goto out;
+	}
+	if (sendto(f, question, strlen(question), 0, (struct sockaddr *)&sa, salen) < 0) {
+		rc = errno == EAGAIN ? HF_EBUSY : HF_ENOENT;
+		goto out;
+	}
+	pfd = (struct pollfd){ .fd = f, .events = POLLIN };
+	if ((rc = port_poll(&pfd, 1, timeout_ms)) != HF_OK)
+		goto out;
+	n = recv(f, reply, len ? len - 1 : 0, 0);
+	if (n < 0) {
+		rc = HF_EBUSY; /* no answer in time */
+		goto out;
+	}
+	reply[n] = '\0';
+	rc = HF_OK;
+out:
+	close(f);
+	return rc;
+}
+
+bool port_wake_drain(int fd, void (*answer)(const char *question, char *reply, size_t len,
+					    void *arg), void *arg)
+{
+	char buf[64], reply[512];
+	struct sockaddr_un from;
+	socklen_t flen;
+	bool poked = false;
+	ssize_t n;
+
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			return poked;
+		buf[n] = '\0';
+		/* A question from an unbound (unnamed) socket cannot be answered. */
+		if (n == 0 || buf[0] != '?' || flen <= sizeof(sa_family_t)) {
+			poked = true;
+			continue;
+		}
+		reply[0] = '\0';
+		if (answer)
+			answer(buf, reply, sizeof(reply), arg);
+		/* Never waits: an asker that went away loses its answer. */
+		(void)sendto(fd, reply, strlen(reply), MSG_DONTWAIT, (struct sockaddr *)&from, flen);
+	}
 }

@@ -153,9 +153,21 @@ static int wal_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
 	return REAL(f)->pMethods->xRead(REAL(f), buf, n, off);
 }
 
+/*
+** SQLite's unixWrite says SQLITE_FULL for ENOSPC (and a short write) but
+** SQLITE_IOERR_WRITE for EDQUOT. For us a quota is the same event as a full
+** disk: nothing already written was lost, the commit was not made, and room
+** can come back (firmware/runner.c waits for it). An I/O error is not: it
+** stops the daemon. errno is still the failed pwrite's: unixWrite returns
+** right after it.
+*/
 static int wal_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 {
-	return REAL(f)->pMethods->xWrite(REAL(f), buf, n, off);
+	int rc = REAL(f)->pMethods->xWrite(REAL(f), buf, n, off);
+
+	if (rc == SQLITE_IOERR_WRITE && errno == EDQUOT)
+		return SQLITE_FULL;
+	return rc;
 }
 
 static int wal_truncate(sqlite3_file *f, sqlite3_int64 size)

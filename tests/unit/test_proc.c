@@ -3,6 +3,7 @@
 */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,10 +118,48 @@ TEST(proc_boot_id_and_wake)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	CHECK_INT(port_poll(&p, 1, 1000), HF_OK);
 	CHECK(p.revents & POLLIN);
-	port_wake_drain(fd);
+	CHECK(port_wake_drain(fd, NULL, NULL)); /* a poke */
+	CHECK(!port_wake_drain(fd, NULL, NULL)); /* nothing more */
 	port_close(fd);
 	CHECK_INT(port_wake_listen(".", &fd2), HF_OK); /* free again */
 	port_close(fd2);
+}
+
+static void echo_answer(const char *question, char *reply, size_t len, void *arg)
+{
+	snprintf(reply, len, "%s: %s", (const char *)arg, question);
+}
+
+/* status asks the daemon for its state: answered, or said to be unanswered. */
+TEST(proc_wake_ask_is_answered)
+{
+	char reply[64];
+	int fd, status;
+	pid_t pid;
+
+	CHECK_INT(port_wake_ask(".", "?state", reply, sizeof(reply), 100), HF_ENOENT);
+	CHECK_INT(port_wake_listen(".", &fd), HF_OK);
+	/* Listening but not reading: no answer in time. */
+	CHECK_INT(port_wake_ask(".", "?state", reply, sizeof(reply), 50), HF_EBUSY);
+	/* Its question is no poke; the asker is gone, the answer lost. */
+	CHECK(!port_wake_drain(fd, echo_answer, "daemon"));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		for (;;) {
+			if (port_poll(&p, 1, 10000) != HF_OK || !(p.revents & POLLIN))
+				_exit(2);
+			if (port_wake_drain(fd, echo_answer, "daemon"))
+				_exit(0); /* poked: done */
+		}
+	}
+	CHECK_INT(port_wake_ask(".", "?state", reply, sizeof(reply), 5000), HF_OK);
+	CHECK_STR(reply, "daemon: ?state");
+	CHECK_INT(port_wake_send("."), HF_OK);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	port_close(fd);
 }
 
 /* Reads all of C's stdout (until EOF) into BUF[LEN]. */

@@ -178,3 +178,93 @@ TEST(vfs_wal_directory_fsync_failure_fails_the_commit)
 	CHECK_INT(commit_one(HF_OK), 1);
 	CHECK_INT(rows(), 1);
 }
+
+/*
+** A full disk is its own error, HF_ENOSPC, whether the file system says
+** ENOSPC or the user's quota says EDQUOT (which SQLite's unixWrite reports as
+** an I/O error, and the port's VFS turns into SQLITE_FULL); an I/O error is
+** HF_EIO, and so is a failed fsync whatever errno it carries. After a full
+** disk the same connection commits again once there is room: the daemon
+** waits on one connection, it does not reopen the log.
+*/
+static int write_errno;
+static sqlite3_syscall_ptr real_pwrite, real_pwrite64;
+
+static ssize_t failing_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	if (write_errno) {
+		errno = write_errno;
+		return -1;
+	}
+	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite)(fd, buf, n, off);
+}
+
+static ssize_t failing_pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	if (write_errno) {
+		errno = write_errno;
+		return -1;
+	}
+	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite64)(fd, buf, n, off);
+}
+
+static void fail_writes_with(int e)
+{
+	sqlite3_vfs *u = sqlite3_vfs_find("unix");
+
+	if (!real_pwrite) {
+		real_pwrite = u->xGetSystemCall(u, "pwrite");
+		real_pwrite64 = u->xGetSystemCall(u, "pwrite64");
+		if (real_pwrite)
+			u->xSetSystemCall(u, "pwrite", (sqlite3_syscall_ptr)failing_pwrite);
+		if (real_pwrite64)
+			u->xSetSystemCall(u, "pwrite64", (sqlite3_syscall_ptr)failing_pwrite64);
+	}
+	write_errno = e;
+}
+
+/* A row of 16 KiB in its own transaction on J; returns jlog_commit's code. */
+static int commit_blob(struct jlog *j)
+{
+	CHECK_INT(jlog_begin(j), HF_OK);
+	CHECK_INT(sqlite3_exec(j->db, "INSERT INTO boots(kernel_boot_id) "
+			       "VALUES (hex(randomblob(8192)))", NULL, NULL, NULL), SQLITE_OK);
+	return jlog_commit(j);
+}
+
+TEST(vfs_full_disk_is_enospc_and_passes)
+{
+	static const struct { int e, want; } cases[] = {
+		{ ENOSPC, HF_ENOSPC }, { EDQUOT, HF_ENOSPC }, { EIO, HF_EIO },
+	};
+	struct jlog j = { 0 };
+
+	CHECK_INT(jlog_create("t.db", NULL), HF_OK);
+	CHECK_INT(jlog_open(&j, "t.db", NULL), HF_OK);
+	CHECK_INT(commit_blob(&j), HF_OK);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fail_writes_with(cases[i].e);
+		CHECK_INT(commit_blob(&j), cases[i].want);
+		fail_writes_with(0);
+		if (cases[i].want == HF_ENOSPC) {
+			/* Rolled back whole; room again: the same connection commits. */
+			CHECK_INT(rows(), 1 + (int)i);
+			CHECK_INT(commit_blob(&j), HF_OK);
+			CHECK_INT(rows(), 2 + (int)i);
+		}
+	}
+	CHECK(real_pwrite || real_pwrite64);
+	jlog_close(&j);
+	CHECK_STR(hf_strerror(HF_ENOSPC), "no space left on device (the disk is full, or over quota)");
+}
+
+TEST(vfs_failed_fsync_saying_enospc_is_eio)
+{
+	/* As for EIO above: an fsync that failed, for whatever reason, may
+	** have lost pages, so it is never the full disk the daemon waits out. */
+	setup();
+	dir_fsync_err = ENOSPC;
+	CHECK_INT(commit_one(HF_EIO), 1);
+	dir_fsync_err = 0;
+	CHECK_INT(rows(), 0);
+}
