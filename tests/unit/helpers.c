@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "sqlite3.h"
 #include "test.h"
 
 static char logbuf[16384];
@@ -121,4 +122,19 @@ char *test_tree_digest(const char *dir)
 	out[0] = '\0';
 	digest(dir, &out, &len, &cap);
 	return out;
+}
+
+long long test_q_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -12345;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		printf("# %s: %s\n", sql, sqlite3_errmsg(db));
+		return v;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }

@@ -49,6 +49,11 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 
 /* ---- helpers (helpers.c) ---- */
 
+/* The first column of SQL's first row on DB: -1 if NULL, -12345 (and a "#"
+** line saying why) if it does not prepare. */
+struct sqlite3;
+long long test_q_int(struct sqlite3 *db, const char *sql);
+
 /* Log lines captured from port_log since the test started (or the last
 ** test_log_clear), joined by newlines. */
 const char *test_log(void);

@@ -34,17 +34,7 @@ static void open_log(void)
 
 static long long q_int(const char *sql)
 {
-	sqlite3_stmt *st;
-	long long v = -12345;
-
-	if (sqlite3_prepare_v2(J.db, sql, -1, &st, NULL) != SQLITE_OK) {
-		printf("# %s: %s\n", sql, sqlite3_errmsg(J.db));
-		return v;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return test_q_int(J.db, sql);
 }
 
 /* A job "sh -c x" with ENV, run once to exit CODE with OUTPUT (LEN bytes, in
