@@ -41,6 +41,7 @@
 #include "recover.h"
 #include "runner.h"
 #include "ship.h"
+#include "svc.h"
 #include "units.h"
 
 #define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
@@ -149,6 +150,7 @@ struct runner {
 	struct port_task *check_task;
 	int check_fd;              /* readable once the check ended */
 	bool corrupt;              /* the check failed: kill, record nothing, stop */
+	struct svc svc;            /* the service manager (systemd Type=notify) */
 };
 
 static void signal_child(struct child *c, int sig);
@@ -197,6 +199,8 @@ static void check_done(struct runner *r)
 			 hf_strerror(c->rc));
 	r->corrupt = true;
 	r->stopping = true;
+	svc_stopping(&r->svc, "the job log failed its check after an unclean stop: killing the "
+		     "jobs, recording nothing more, stopping", SVC_STOP_MARGIN_MS);
 	for (unsigned i = 0; i < r->nkids; i++)
 		if (r->kids[i].used && !r->kids[i].exited)
 			signal_child(&r->kids[i], SIGKILL);
@@ -889,6 +893,9 @@ static int next_timeout(const struct runner *r, uint64_t now)
 		t = r->next_seal;
 	if (!r->stopping && hist_due(&r->hist) < t)
 		t = hist_due(&r->hist);
+	/* The watchdog's ping, a status line waiting: the loop turns for them. */
+	if (svc_next_ms(&r->svc) < t)
+		t = svc_next_ms(&r->svc);
 	/* Work for the log: now, or once the lock's free time (commit_tick) or
 	** the wait after a busy log is over. */
 	if (has_log_work(r)) {
@@ -962,6 +969,12 @@ static void begin_shutdown(struct runner *r, int sig)
 		}
 	}
 	units_format_duration(r->cfg.shutdown_grace_ms, grace, sizeof(grace));
+	{
+		char line[SVC_STATUS_MAX];
+		snprintf(line, sizeof(line), "stopping: %u job(s) get SIGTERM, SIGKILL after "
+			 "shutdown_grace (%s)", n, grace);
+		svc_stopping(&r->svc, line, r->cfg.shutdown_grace_ms + SVC_STOP_MARGIN_MS);
+	}
 	if (n)
 		port_log("signal %d: stopping (nothing new starts): SIGTERM sent to the process "
 			 "groups of %u running job(s); SIGKILL to any still running after "
@@ -1250,6 +1263,46 @@ static void maybe_checkpoint(struct runner *r, uint64_t now)
 		r->ckpt_after = now + CKPT_RETRY_MS;
 }
 
+/*
+** The service manager's status line (systemctl status shows it): what runs,
+** what waits, and what holds the daemon back. One read of the job log's
+** counts (rows kept by triggers), at most once per SVC_STATUS_MS.
+*/
+static void status_line(struct runner *r, const char *head, char *buf, size_t len)
+{
+	struct jlog_counts jc;
+	size_t n;
+
+	if (jlog_counts(&r->j, &jc) != HF_OK)
+		jc.queued = -1;
+	n = (size_t)snprintf(buf, len, "%s%u running, %lld queued", head, busy_count(r, NULL),
+			     (long long)jc.queued);
+#define ADD(...) do { if (n < len) n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
+	if (r->stopping)
+		ADD("; stopping, nothing new starts");
+	if (r->full.on)
+		ADD("; disk FULL, waiting for room, nothing new starts");
+	if (r->check)
+		ADD("; checking the log after an unclean stop");
+	if (r->offline)
+		ADD("; replica: no network");
+	else if (r->ship_fails)
+		ADD("; replica: shipping failed %u time(s) in a row", r->ship_fails);
+#undef ADD
+}
+
+/* Once per turn of the loop: the watchdog's ping, and the status line. */
+static void svc_turn(struct runner *r, uint64_t now)
+{
+	char line[SVC_STATUS_MAX];
+
+	svc_tick(&r->svc, now);
+	if (svc_status_due(&r->svc, now)) {
+		status_line(r, "", line, sizeof(line));
+		svc_status(&r->svc, line, now);
+	}
+}
+
 static int loop(struct runner *r)
 {
 	struct pollfd *pfd;
@@ -1263,6 +1316,7 @@ static int loop(struct runner *r)
 		unsigned n = 0;
 		int sig, rc;
 
+		svc_turn(r, now);
 		pfd[n++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = r->wake_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = r->net_fd, .events = POLLIN };
@@ -1276,6 +1330,7 @@ static int loop(struct runner *r)
 			r->fatal = rc;
 			break;
 		}
+		svc_touch(&r->svc);
 
 		while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
 			if (sig == SIGCHLD)
@@ -1483,6 +1538,9 @@ int runner_run(const struct runner_opts *o)
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
+	/* First: the service manager's variables leave the environment
+	** before any job could inherit them. */
+	svc_init(&r.svc);
 	r.sig_fd = r.wake_fd = r.net_fd = r.check_fd = -1;
 	r.next_ready = UINT64_MAX;
 	r.dirty = true;
@@ -1553,7 +1611,29 @@ int runner_run(const struct runner_opts *o)
 		if ((rc = check_start(&r)) != HF_OK)
 			goto out;
 	}
+	/* Recovery is done: every attempt the last run left open is ended and
+	** its job queued again. The log's check may still run, beside the jobs
+	** (the status says so): waiting for it would hold systemd's start (and
+	** TimeoutStartSec) for minutes on a big log. */
+	if (r.svc.on) {
+		char head[128], line[SVC_STATUS_MAX];
+		if (st.unclean)
+			snprintf(head, sizeof(head), "recovered: %lld attempt(s) cut by a power loss, "
+				 "%lld by a daemon crash; ", (long long)st.power_loss,
+				 (long long)st.daemon_crash);
+		else
+			snprintf(head, sizeof(head), "started after a clean stop; ");
+		status_line(&r, head, line, sizeof(line));
+		svc_ready(&r.svc, line, port_clock_mono_ms());
+	}
 	rc = loop(&r);
+	/* Stopped by itself (--until-idle, or a failure): say so too. */
+	if (!r.stopping) {
+		char line[SVC_STATUS_MAX];
+		snprintf(line, sizeof(line), "stopping: %s",
+			 rc == HF_OK ? "nothing left to run" : hf_strerror(rc));
+		svc_stopping(&r.svc, line, SVC_STOP_MARGIN_MS);
+	}
 	if (rc == HF_ECORRUPT && r.corrupt) {
 		quarantine_log(&r, r.check->problem);
 		goto out;

@@ -399,6 +399,22 @@ int port_wake_ask(const char *dir, const char *question, char *reply, size_t len
 bool port_wake_drain(int fd, void (*answer)(const char *question, char *reply, size_t len,
 					    void *arg), void *arg);
 
+/* ---- the service manager --------------------------------------------------- */
+
+/*
+** systemd's notify protocol (Type=notify; sd_notify(3)): port_notify_open
+** reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID once, and removes
+** them from the environment (jobs must not inherit them). It returns
+** whether a service manager listens, and sets *WATCHDOG_MS to the watchdog
+** interval it asked of this process (0: none; WATCHDOG_PID, when set, must
+** be ours). port_notify sends MSG, "KEY=VALUE" lines ("READY=1",
+** "STATUS=...", "WATCHDOG=1", "STOPPING=1", "EXTEND_TIMEOUT_USEC=..."), as
+** one datagram: HF_OK, also when no service manager listens. A failed send
+** is logged once. The sim port notifies nothing.
+*/
+bool port_notify_open(uint64_t *watchdog_ms);
+int port_notify(const char *msg);
+
 /* ---- network ---------------------------------------------------------------- */
 
 /*
