@@ -457,7 +457,7 @@ static const struct verb verbs[] = {
 	  "input error (nothing stored).\n",
 	  cmd_pipeline },
 	{ "run", "the daemon: run queued jobs",
-	  "usage: holdfast run [--until-idle] [--allow-volatile]\n"
+	  "usage: holdfast run [--until-idle] [--allow-volatile] [--pidfile FILE]\n"
 	  "\n"
 	  "Runs jobs from the log: one process, one event loop. Recovers attempts an\n"
 	  "earlier run left open (power-loss or daemon-crash: queued again without\n"
@@ -471,6 +471,11 @@ static const struct verb verbs[] = {
 	  "  --until-idle       exit once nothing is queued, waiting to retry or running\n"
 	  "  --allow-volatile   run on a data directory on memory or network storage\n"
 	  "                     (refused otherwise, as by init)\n"
+	  "  --pidfile FILE     write the daemon's pid to FILE once it holds the data\n"
+	  "                     directory and recovery is done; removed at exit\n"
+	  "                     (for sysvinit and OpenRC scripts: board/init/)\n"
+	  "\n"
+	  "The daemon stays in the foreground and logs to stderr.\n"
 	  "\n"
 	  "A full disk (no space, or over quota) is waited out: nothing new starts,\n"
 	  "running jobs go on and their ends wait in memory, the daemon makes room\n"

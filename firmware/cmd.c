@@ -1295,8 +1295,9 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 	static const struct cli_opt opts[] = { { "help", 'h', false },
 					       { "until-idle", 0, false },
 					       { "allow-volatile", 0, false },
+					       { "pidfile", 0, true },
 					       { NULL, 0, false } };
-	struct runner_opts o = { NULL, false, false };
+	struct runner_opts o = { NULL, false, false, NULL };
 	const char *val, *bench;
 	char dir[PATH_MAX];
 	bool def, allow_volatile = false;
@@ -1314,8 +1315,13 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 			return CLI_HELP;
 		if (idx == 1)
 			o.exit_when_idle = true;
-		else
+		else if (idx == 2)
 			allow_volatile = true;
+		else if (!val[0]) {
+			port_log("run: --pidfile needs a file name");
+			return HF_EINVAL;
+		} else
+			o.pidfile = val;
 	}
 	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK ||
 	    (rc = dd_check_links(dir)) != HF_OK ||

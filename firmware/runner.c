@@ -1525,6 +1525,23 @@ static void quarantine_log(struct runner *r, const char *problem)
 		 r->o->dir, r->o->dir, r->o->dir);
 }
 
+/*
+** The pid file (run --pidfile), for init systems that track a daemon by one
+** (sysvinit's start-stop-daemon, OpenRC). Written only once the daemon holds
+** its data directory (so a second daemon, refused, never overwrites the
+** first one's) and boot recovery is done: a script that waits for the file
+** waits for a daemon that is up, and one that dies before has said why on
+** stderr. Removed at exit, whatever the exit; a kill -9 leaves it, and the
+** scripts check the pid it names before they trust it.
+*/
+static int pidfile_write(const char *path)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%ld\n", (long)port_pid());
+
+	return port_fs_replace(path, text, (size_t)n, 0644);
+}
+
 int runner_run(const struct runner_opts *o)
 {
 	struct runner r;
@@ -1532,7 +1549,7 @@ int runner_run(const struct runner_opts *o)
 	struct jlog_now now;
 	char conf[PATH_MAX + 32], boot_id[64], why[256];
 	int64_t run = 0;
-	bool trusted;
+	bool trusted, pid_written = false;
 	int64_t utc;
 	int rc;
 
@@ -1626,6 +1643,11 @@ int runner_run(const struct runner_opts *o)
 		status_line(&r, head, line, sizeof(line));
 		svc_ready(&r.svc, line, port_clock_mono_ms());
 	}
+	if (o->pidfile) {
+		if ((rc = pidfile_write(o->pidfile)) != HF_OK)
+			goto out;
+		pid_written = true;
+	}
 	rc = loop(&r);
 	/* Stopped by itself (--until-idle, or a failure): say so too. */
 	if (!r.stopping) {
@@ -1674,6 +1696,8 @@ int runner_run(const struct runner_opts *o)
 		ship_now(&r);
 	}
 out:
+	if (pid_written)
+		port_fs_unlink(o->pidfile);
 	if (!r.check_task)
 		free(r.check);
 	ship_free(&r.ship);

@@ -11,6 +11,7 @@ struct runner_opts {
 	const char *dir;            /* the data directory */
 	bool no_group_commit;       /* bench only: one commit per state change */
 	bool exit_when_idle;        /* stop once nothing is queued, waiting or running */
+	const char *pidfile;        /* written once started, removed at exit; or NULL */
 };
 
 /* Runs until SIGTERM/SIGINT (or idle, with exit_when_idle); HF_OK on a
