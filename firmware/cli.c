@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "cli.h"
 #include "cmd.h"
 #include "datadir.h"
@@ -67,9 +68,17 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g)
 				return HF_EINVAL;
 			}
 			g->data = s + 7;
+		} else if (strcmp(s, "--config") == 0 || strncmp(s, "--config=", 9) == 0) {
+			const char *v = s[8] == '=' ? s + 9 : i + 1 < argc ? argv[++i] : "";
+
+			if (v[0] == '\0') {
+				port_log("--config needs a file");
+				return HF_EINVAL;
+			}
+			g->config = v;
 		} else {
 			static const char *const known[] = { "--help", "--version", "--data",
-							     NULL };
+							     "--config", NULL };
 			const char *best = sug_among(s, known);
 
 			if (best)
@@ -166,14 +175,33 @@ found:
 
 /* ---- verbs ---------------------------------------------------------------- */
 
+/* init's usual case: the config is DIR/holdfast.conf, made with the log. */
+static int init_with_conf(const char *dir, bool is_default, FILE *out)
+{
+	int rc;
+
+	if ((rc = dd_init(dir, is_default)) != HF_OK) {
+		port_log("init failed (%s); nothing was changed", hf_strerror(rc));
+		return rc;
+	}
+	fprintf(out, "initialised %s\n", dir);
+	/* Said where it is seen, not only in the file: a root daemon's jobs
+	** would run as root, and the config now allows it. */
+	if (port_user_is_root())
+		port_log("init: run as root, so %s/%s says allow_root = yes (jobs run as root); "
+			 "better: [jobs] user = NAME and no allow_root", dir, DD_CONF_NAME);
+	return HF_OK;
+}
+
 static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
 {
 	static const struct cli_opt opts[] = { { "help", 'h', false },
 					       { "allow-volatile", 0, false },
 					       { NULL, 0, false } };
 	const char *dir_arg = NULL, *val;
-	char dir[PATH_MAX];
-	bool is_default, allow_volatile = false;
+	char dir[PATH_MAX], conf[PATH_MAX + 32];
+	bool is_default, allow_volatile = false, named, wrote = false;
+	enum port_fs_kind kind;
 	int r, idx, rc;
 
 	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
@@ -205,16 +233,35 @@ static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
 		return rc;
 	if ((rc = dd_check_storage(dir, allow_volatile)) != HF_OK)
 		return rc;
-	if ((rc = dd_init(dir, is_default)) != HF_OK) {
+	if ((rc = dd_conf_path(g->config, dir, conf, sizeof(conf), &named)) != HF_OK)
+		return rc;
+	if (!named)
+		return init_with_conf(dir, is_default, out);
+	/* The config is elsewhere (--config, $HOLDFAST_CONFIG, or the system's
+	** in /etc): one that exists is kept as it is; a missing one gets the
+	** default, written first so a failure changes nothing. */
+	if ((rc = port_fs_kind(conf, &kind)) != HF_OK)
+		return rc;
+	if (kind == PORT_FS_NONE) {
+		const char *text = cfg_init_text(port_user_is_root());
+
+		if ((rc = port_fs_replace(conf, text, strlen(text), 0600)) != HF_OK) {
+			port_log("init: cannot write the config %s (%s); nothing was changed", conf,
+				 hf_strerror(rc));
+			return rc;
+		}
+		wrote = true;
+	}
+	if ((rc = dd_init_without_conf(dir, is_default)) != HF_OK) {
+		if (wrote)
+			port_fs_unlink(conf);
 		port_log("init failed (%s); nothing was changed", hf_strerror(rc));
 		return rc;
 	}
-	fprintf(out, "initialised %s\n", dir);
-	/* Said where it is seen, not only in the file: a root daemon's jobs
-	** would run as root, and the config now allows it. */
-	if (port_user_is_root())
-		port_log("init: run as root, so %s/%s says allow_root = yes (jobs run as root); "
-			 "better: [jobs] user = NAME and no allow_root", dir, DD_CONF_NAME);
+	fprintf(out, "initialised %s (config: %s%s)\n", dir, conf, wrote ? ", new" : "");
+	if (wrote && port_user_is_root())
+		port_log("init: run as root, so %s says allow_root = yes (jobs run as root); "
+			 "better: [jobs] user = NAME and no allow_root", conf);
 	return HF_OK;
 }
 
@@ -283,6 +330,11 @@ static const struct verb verbs[] = {
 	  "/var/lib/holdfast for root, else $XDG_STATE_HOME/holdfast (by default\n"
 	  "~/.local/state/holdfast). init never overwrites: on an existing data\n"
 	  "directory, a non-empty directory, or any failure it changes nothing.\n"
+	  "\n"
+	  "With --config FILE or $HOLDFAST_CONFIG, and for /var/lib/holdfast when\n"
+	  "/etc/holdfast/holdfast.conf exists (the packages' config), the config is\n"
+	  "that file: init writes none in the data directory, and writes the\n"
+	  "default to FILE only if FILE does not exist.\n"
 	  "\n"
 	  "A directory on memory (tmpfs, ramfs) or network storage (NFS, CIFS, 9p,\n"
 	  "FUSE...) is refused: a power cut empties the first, and fsync and locks\n"
@@ -628,7 +680,7 @@ static void unknown_verb(const char *prefix, const char *name)
 
 static void print_help(FILE *out)
 {
-	fputs("usage: holdfast [--data DIR] VERB [options]\n"
+	fputs("usage: holdfast [--data DIR] [--config FILE] VERB [options]\n"
 	      "       holdfast --version | --help | VERB --help\n"
 	      "\n"
 	      "holdfast runs job pipelines from a durable SQLite log on small Linux\n"
@@ -642,6 +694,9 @@ static void print_help(FILE *out)
 	      "  --data DIR  data directory (default: $HOLDFAST_DATA, else\n"
 	      "              /var/lib/holdfast for root, else $XDG_STATE_HOME/holdfast\n"
 	      "              or ~/.local/state/holdfast)\n"
+	      "  --config FILE  the config (default: $HOLDFAST_CONFIG, else\n"
+	      "              DIR/holdfast.conf, else for /var/lib/holdfast\n"
+	      "              /etc/holdfast/holdfast.conf, as the packages install it)\n"
 	      "  --version   print versions of holdfast and its components\n"
 	      "  -h, --help  this help\n"
 	      "\n", out);

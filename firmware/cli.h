@@ -18,6 +18,7 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 /* What comes before the verb. */
 struct cli_global {
 	const char *data;    /* --data DIR, or NULL */
+	const char *config;  /* --config FILE, or NULL (datadir.h: dd_conf_path) */
 	bool help;           /* -h / --help */
 	bool version;        /* --version */
 	int verb;            /* index of the verb in argv; argc if none */

@@ -32,7 +32,8 @@ int ctx_open(const struct cli_global *g, struct ctx *c)
 
 	memset(c, 0, sizeof(*c));
 	if ((rc = dd_resolve(g->data, c->dir, sizeof(c->dir), &def)) != HF_OK ||
-	    (rc = dd_check_links(c->dir)) != HF_OK)
+	    (rc = dd_check_links(c->dir)) != HF_OK ||
+	    (rc = dd_conf_path(g->config, c->dir, c->conf, sizeof(c->conf), &def)) != HF_OK)
 		return rc;
 	snprintf(db, sizeof(db), "%s/%s", c->dir, DD_DB_NAME);
 	if ((rc = port_fs_kind(db, &kind)) != HF_OK)
@@ -1002,9 +1003,9 @@ int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out)
 			return rc;
 	}
 	/* The config first: a bad one is an error before the log is opened. */
-	if ((rc = dd_resolve(g->data, c.dir, sizeof(c.dir), &daemon)) != HF_OK)
+	if ((rc = dd_resolve(g->data, c.dir, sizeof(c.dir), &daemon)) != HF_OK ||
+	    (rc = dd_conf_path(g->config, c.dir, conf, sizeof(conf), &daemon)) != HF_OK)
 		return rc;
-	snprintf(conf, sizeof(conf), "%s/%s", c.dir, DD_CONF_NAME);
 	if ((rc = cfg_load(&cfg, conf)) != HF_OK)
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK) {
@@ -1079,7 +1080,6 @@ struct hist_status {
 
 static int hist_status_get(struct ctx *c, struct hist_status *hs)
 {
-	char conf[PATH_MAX + 32];
 	struct cfg cfg;
 	uint64_t fs = 0;
 	int rc;
@@ -1088,9 +1088,8 @@ static int hist_status_get(struct ctx *c, struct hist_status *hs)
 	hs->age_ms = -1;
 	if ((rc = jlog_history_get(&c->j, &hs->h)) != HF_OK)
 		return rc;
-	snprintf(conf, sizeof(conf), "%s/%s", c->dir, DD_CONF_NAME);
 	/* A config with an error still leaves status useful (it was said). */
-	if (cfg_load(&cfg, conf) == HF_OK && port_fs_usage(c->dir, &hs->data_bytes) == HF_OK &&
+	if (cfg_load(&cfg, c->conf) == HF_OK && port_fs_usage(c->dir, &hs->data_bytes) == HF_OK &&
 	    (cfg.history_max_bytes || port_fs_total_size(c->dir, &fs) == HF_OK)) {
 		hs->max_bytes = cfg_max_bytes(&cfg, fs);
 		hs->max_auto = !cfg.history_max_bytes;
@@ -1297,9 +1296,9 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 					       { "allow-volatile", 0, false },
 					       { "pidfile", 0, true },
 					       { NULL, 0, false } };
-	struct runner_opts o = { NULL, false, false, NULL };
+	struct runner_opts o = { NULL, NULL, false, false, NULL };
 	const char *val, *bench;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], conf[PATH_MAX + 32];
 	bool def, allow_volatile = false;
 	int r, idx, rc;
 
@@ -1325,9 +1324,11 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK ||
 	    (rc = dd_check_links(dir)) != HF_OK ||
-	    (rc = dd_check_storage(dir, allow_volatile)) != HF_OK)
+	    (rc = dd_check_storage(dir, allow_volatile)) != HF_OK ||
+	    (rc = dd_conf_path(g->config, dir, conf, sizeof(conf), &def)) != HF_OK)
 		return rc;
 	o.dir = dir;
+	o.conf = conf;
 	/* Bench only (tools/bench/jobs): measure what group commit saves. */
 	bench = getenv("HOLDFAST_BENCH_NO_GROUP_COMMIT");
 	o.no_group_commit = bench && !strcmp(bench, "1");

@@ -14,6 +14,7 @@
 /* An open data directory, for the verbs that use the job log. */
 struct ctx {
 	char dir[PATH_MAX];
+	char conf[PATH_MAX + 32];  /* its config (dd_conf_path) */
 	struct jlog j;
 	struct jlog_now now;       /* now.boot is 0 until ctx_boot */
 	bool trusted;

@@ -38,14 +38,12 @@ struct shipctx {
 
 static int shipctx_open(const struct cli_global *g, struct shipctx *s)
 {
-	char conf[PATH_MAX + 32];
 	int rc;
 
 	if ((rc = ctx_open(g, &s->c)) != HF_OK)
 		return rc;
-	snprintf(conf, sizeof(conf), "%s/%s", s->c.dir, DD_CONF_NAME);
 	memset(&s->ship, 0, sizeof(s->ship));
-	if ((rc = cfg_load(&s->cfg, conf)) != HF_OK || (rc = ship_init(&s->ship, s->c.dir, &s->cfg)) ||
+	if ((rc = cfg_load(&s->cfg, s->c.conf)) != HF_OK || (rc = ship_init(&s->ship, s->c.dir, &s->cfg)) ||
 	    (rc = ship_load(&s->ship))) {
 		ship_free(&s->ship);
 		ctx_close(&s->c);
@@ -103,7 +101,7 @@ static int no_args(struct cli_args *a)
 */
 static void bound_wal(struct ctx *c, bool force)
 {
-	char conf[PATH_MAX + 32], sealed[200];
+	char sealed[200];
 	uint32_t frames;
 	struct ship sh;
 	struct cfg cfg;
@@ -114,8 +112,7 @@ static void bound_wal(struct ctx *c, bool force)
 	if (jlog_wal_bytes(&c->j, &wal) != HF_OK ||
 	    (!force && (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * (uint64_t)CFG_WAL_MAX_MIN))
 		return;
-	snprintf(conf, sizeof(conf), "%s/%s", c->dir, DD_CONF_NAME);
-	if (cfg_load(&cfg, conf) != HF_OK ||
+	if (cfg_load(&cfg, c->conf) != HF_OK ||
 	    (!force && (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * cfg.wal_max))
 		return;
 	/* A daemon owns the checkpoints (the poke reminds it of this WAL). */
@@ -1173,9 +1170,9 @@ static int open_conf(const struct cli_global *g, const char *ca, const char *key
 	int rc;
 
 	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK ||
-	    (rc = dd_check_links(dir)) != HF_OK)
+	    (rc = dd_check_links(dir)) != HF_OK ||
+	    (rc = dd_conf_path(g->config, dir, conf, sizeof(conf), &def)) != HF_OK)
 		return rc;
-	snprintf(conf, sizeof(conf), "%s/%s", dir, DD_CONF_NAME);
 	if ((rc = cfg_load(&c, conf)) != HF_OK)
 		return rc;
 	if (!c.replica[0]) {

@@ -57,6 +57,34 @@ int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default)
 	return HF_OK;
 }
 
+int dd_conf_path(const char *opt, const char *dir, char *out, size_t cap, bool *named)
+{
+	const char *env = getenv("HOLDFAST_CONFIG");
+	enum port_fs_kind kind;
+	int n;
+
+	*named = true;
+	if (opt && *opt)
+		n = snprintf(out, cap, "%s", opt);
+	else if (env && *env)
+		n = snprintf(out, cap, "%s", env);
+	else {
+		n = snprintf(out, cap, "%s/%s", dir, DD_CONF_NAME);
+		*named = false;
+		if (n >= 0 && (size_t)n < cap && port_fs_lkind(out, &kind) == HF_OK &&
+		    kind == PORT_FS_NONE && strcmp(dir, DD_SYSTEM_DATA) == 0 &&
+		    port_fs_kind(DD_SYSTEM_CONF, &kind) == HF_OK && kind != PORT_FS_NONE) {
+			n = snprintf(out, cap, "%s", DD_SYSTEM_CONF);
+			*named = true;
+		}
+	}
+	if (n < 0 || (size_t)n >= cap) {
+		port_log("config path is too long");
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
 /* mkdir -p of every missing ancestor of PATH (not PATH itself), mode 0700. */
 static int make_parents(const char *path)
 {
@@ -165,11 +193,11 @@ static bool is_there(const char *path)
 ** moves back what was moved, so DIR is as it was. A failed rename may still
 ** have happened (only the directory fsync after it failed), so each file is
 ** looked for rather than assumed. */
-static int move_files_in(const char *stage, const char *dir)
+static int move_files_in(const char *stage, const char *dir, bool with_conf)
 {
 	static const char *const names[] = { DD_DB_NAME, DD_CONF_NAME };
 	char from[PATH_MAX + 32], to[PATH_MAX + 32];
-	size_t i, n = sizeof(names) / sizeof(names[0]);
+	size_t i, n = with_conf ? 2 : 1;
 	int rc = HF_OK;
 
 	for (i = 0; i < n && rc == HF_OK; i++) {
@@ -207,7 +235,7 @@ static void undo_init(const char *dir, bool existed)
 	port_fs_fsync_dir(dir);
 }
 
-int dd_init(const char *dir, bool parents)
+static int init_dir(const char *dir, bool parents, bool with_conf)
 {
 	char stage[PATH_MAX], path[PATH_MAX + 32];
 	const char *text = cfg_init_text(port_user_is_root());
@@ -249,11 +277,11 @@ int dd_init(const char *dir, bool parents)
 	if ((rc = jlog_create(path, NULL)) != HF_OK)
 		goto out_stage;
 	snprintf(path, sizeof(path), "%s/%s", stage, DD_CONF_NAME);
-	if ((rc = port_fs_replace(path, text, strlen(text), 0600)) != HF_OK)
+	if (with_conf && (rc = port_fs_replace(path, text, strlen(text), 0600)) != HF_OK)
 		goto out_stage;
 
 	if (exists) {
-		if ((rc = move_files_in(stage, dir)) != HF_OK)
+		if ((rc = move_files_in(stage, dir, with_conf)) != HF_OK)
 			goto out_stage;
 		/* The config will hold credentials: the directory is private. */
 		if ((rc = port_fs_chmod(dir, 0700)) != HF_OK) {
@@ -279,6 +307,16 @@ int dd_init(const char *dir, bool parents)
 out_stage:
 	port_fs_remove_tree(stage);
 	return rc;
+}
+
+int dd_init(const char *dir, bool parents)
+{
+	return init_dir(dir, parents, true);
+}
+
+int dd_init_without_conf(const char *dir, bool parents)
+{
+	return init_dir(dir, parents, false);
 }
 
 /*

@@ -13,6 +13,14 @@
 #define DD_DB_NAME   "holdfast.db"
 #define DD_CONF_NAME "holdfast.conf"
 
+/* The system's data directory (root's default) and its config as the
+** packages install it (a dpkg conffile must live under /etc). */
+#define DD_SYSTEM_DATA "/var/lib/holdfast"
+#ifndef HF_SYSCONFDIR
+#define HF_SYSCONFDIR "/etc/holdfast"
+#endif
+#define DD_SYSTEM_CONF HF_SYSCONFDIR "/" DD_CONF_NAME
+
 /*
 ** Picks the data directory: OPT (from --data) if given, else $HOLDFAST_DATA,
 ** else /var/lib/holdfast for root, else $XDG_STATE_HOME/holdfast, else
@@ -22,6 +30,18 @@
 int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default);
 
 /*
+** The config file of data directory DIR, to OUT[CAP]: OPT (--config) if
+** given, else $HOLDFAST_CONFIG, else DIR/holdfast.conf if it exists, else,
+** for the system's data directory (DD_SYSTEM_DATA) only, DD_SYSTEM_CONF if
+** it exists, else DIR/holdfast.conf. So a data directory made by `init`
+** keeps its own config, and the packaged one, which has none, reads the
+** config in /etc, whoever asks: the daemon and `holdfast prune` by hand
+** read the same limits. *NAMED says whether the result is not
+** DIR/holdfast.conf (init writes no config in DIR then).
+*/
+int dd_conf_path(const char *opt, const char *dir, char *out, size_t cap, bool *named);
+
+/*
 ** Creates data directory DIR: a new, verified job log and the default
 ** config. DIR must not exist, or be an empty directory. The directory is
 ** built under a staging name and moved into place, so on any failure
@@ -29,6 +49,9 @@ int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default);
 ** MAKE_PARENTS, missing parent directories are created (mode 0700).
 */
 int dd_init(const char *dir, bool make_parents);
+
+/* The same without a config in DIR: its config is elsewhere (dd_conf_path). */
+int dd_init_without_conf(const char *dir, bool make_parents);
 
 /*
 ** Refuses (HF_ENOTSUP, with a message) a data directory DIR that is a symbolic

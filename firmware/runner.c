@@ -1561,7 +1561,10 @@ int runner_run(const struct runner_opts *o)
 	r.sig_fd = r.wake_fd = r.net_fd = r.check_fd = -1;
 	r.next_ready = UINT64_MAX;
 	r.dirty = true;
-	snprintf(conf, sizeof(conf), "%s/%s", o->dir, DD_CONF_NAME);
+	if (o->conf)
+		snprintf(conf, sizeof(conf), "%s", o->conf);
+	else
+		snprintf(conf, sizeof(conf), "%s/%s", o->dir, DD_CONF_NAME);
 	snprintf(r.db_path, sizeof(r.db_path), "%s/%s", o->dir, DD_DB_NAME);
 	if ((rc = cfg_load(&r.cfg, conf)) != HF_OK)
 		return rc;

@@ -9,6 +9,7 @@
 
 struct runner_opts {
 	const char *dir;            /* the data directory */
+	const char *conf;           /* its config (dd_conf_path) */
 	bool no_group_commit;       /* bench only: one commit per state change */
 	bool exit_when_idle;        /* stop once nothing is queued, waiting or running */
 	const char *pidfile;        /* written once started, removed at exit; or NULL */
