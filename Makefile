@@ -12,6 +12,9 @@
 #        bench-slow-sync      benchmarks (BENCHMARKS.md)
 #   make crash-test SEEDS=N, crash-soak, net-soak, soak-history  longer soak modes
 #   make fetch                download and verify the pinned vendor sources
+#   make install [DESTDIR=D] [PREFIX=/usr/local] [INIT=sysv|openrc|runit|s6]
+#                             the binary, unit and init files, man page, example config
+#   make dist [DIST_BOARDS=...]  build/dist/holdfast-VERSION-BOARD.tar.gz + SHA256SUMS
 #
 # Vendor sources are never committed: vendor/fetch gets them from Debian.
 
@@ -277,6 +280,133 @@ size: $(B)/holdfast
 sizes:
 	@for b in $(BOARDS); do $(MAKE) -s --no-print-directory BOARD=$$b size || exit 1; done
 
+# ---- install and release archives ---------------------------------------
+# GNU conventions: PREFIX (or prefix) and the directories below it, DESTDIR
+# for a staged install (Buildroot, Yocto, packages). Nothing is fetched or
+# built at install time that `make` would not build: run `make` first.
+# Every file under board/init/ lands in $(datarootdir)/holdfast/init/ (so a
+# new one needs no edit here), with @bindir@, @HOLDFAST_DATA@, @VERSION@,
+# @docdir@ and @systemdunitdir@ filled in; the systemd unit also goes where
+# systemd looks, and INIT= puts one other init system's file where that init
+# looks. sysconfdir is /etc whatever PREFIX is: an init script under
+# /usr/local/etc would never run.
+PREFIX         ?= /usr/local
+prefix         ?= $(PREFIX)
+exec_prefix    ?= $(prefix)
+bindir         ?= $(exec_prefix)/bin
+datarootdir    ?= $(prefix)/share
+mandir         ?= $(datarootdir)/man
+docdir         ?= $(datarootdir)/doc/holdfast
+sysconfdir     ?= /etc
+systemdunitdir ?= $(prefix)/lib/systemd/system
+INSTALL        ?= install
+INIT           ?=
+INIT_FILES     := $(shell find board/init -type f 2>/dev/null | LC_ALL=C sort)
+MAN_FILES      := $(wildcard board/man/*.[1-8])
+SUBST := sed -e 's|@bindir@|$(bindir)|g' -e 's|@HOLDFAST_DATA@|$(DEFAULTS_DATA)|g' \
+	-e 's|@VERSION@|$(VERSION)|g' -e 's|@docdir@|$(docdir)|g' \
+	-e 's|@systemdunitdir@|$(systemdunitdir)|g'
+# init=where: the file of board/init/ that INIT=init installs, and where.
+INIT_sysv   := holdfast.sysv=$(sysconfdir)/init.d/holdfast
+INIT_openrc := holdfast.openrc=$(sysconfdir)/init.d/holdfast
+INIT_runit  := runit=$(sysconfdir)/sv/holdfast
+INIT_s6     := s6=$(sysconfdir)/s6/holdfast
+ifneq ($(INIT),)
+ifeq ($(INIT_$(INIT)),)
+$(error unknown INIT '$(INIT)': sysv, openrc, runit or s6)
+endif
+endif
+
+# The example config: the commented default that `holdfast init` writes
+# (cfg_default_text in firmware/cfg.c), taken from the source by the host's
+# compiler, so that a cross build needs no emulator to make it.
+$(B)/holdfast.conf.example: firmware/cfg.c
+	@mkdir -p $(@D)
+	@awk '/^const char \*cfg_default_text\(void\)$$/ { fn = 1; next } \
+		fn && /^\treturn$$/ { on = 1; next } \
+		on { end = sub(/;$$/, ""); print; if (end) exit }' $< >$(B)/conf-example.h
+	@printf '#include <stdio.h>\nint main(void)\n{\n\treturn fputs(\n#include "conf-example.h"\n\t, stdout) < 0;\n}\n' \
+		>$(B)/conf-example.c
+	@$(HOSTCC) -o $(B)/conf-example $(B)/conf-example.c
+	@$(B)/conf-example >$@.tmp && mv $@.tmp $@
+
+# What install puts under DESTDIR (install-files), the binary unstripped.
+install: $(B)/holdfast $(B)/holdfast.conf.example
+	@$(MAKE) --no-print-directory -s install-files INSTALL_BIN_FLAGS=
+
+# The same with the binary stripped (what make dist ships: what is flashed).
+install-strip: $(B)/holdfast $(B)/holdfast.conf.example
+	@$(MAKE) --no-print-directory -s install-files \
+		INSTALL_BIN_FLAGS="-s --strip-program=$(STRIP)"
+
+install-files:
+	@echo "  INSTALL $(DESTDIR)$(prefix) ($(BOARD))"
+	@$(INSTALL) -d -m 0755 $(DESTDIR)$(bindir) $(DESTDIR)$(docdir) \
+		$(DESTDIR)$(systemdunitdir) $(DESTDIR)$(datarootdir)/holdfast/init
+	@$(INSTALL) -m 0755 $(INSTALL_BIN_FLAGS) $(B)/holdfast $(DESTDIR)$(bindir)/holdfast
+	@$(INSTALL) -m 0644 $(B)/holdfast.conf.example $(DESTDIR)$(docdir)/holdfast.conf.example
+	@$(INSTALL) -m 0644 README.md $(DESTDIR)$(docdir)/README.md
+	@set -e; for f in $(MAN_FILES); do \
+		d=$(DESTDIR)$(mandir)/man$${f##*.}; $(INSTALL) -d -m 0755 $$d; \
+		$(SUBST) $$f >$$d/$${f##*/}; chmod 0644 $$d/$${f##*/}; \
+	done
+	@set -e; for f in $(INIT_FILES); do \
+		rel=$${f#board/init/}; d=$(DESTDIR)$(datarootdir)/holdfast/init/$$rel; \
+		mode=0644; [ -x $$f ] && mode=0755; \
+		$(INSTALL) -d -m 0755 $${d%/*}; $(SUBST) $$f >$$d; chmod $$mode $$d; \
+	done
+	@if [ -f board/init/holdfast.service ]; then \
+		$(SUBST) board/init/holdfast.service >$(DESTDIR)$(systemdunitdir)/holdfast.service; \
+		chmod 0644 $(DESTDIR)$(systemdunitdir)/holdfast.service; fi
+ifneq ($(INIT),)
+	@set -e; src=board/init/$(firstword $(subst =, ,$(INIT_$(INIT)))); \
+	dst=$(DESTDIR)$(lastword $(subst =, ,$(INIT_$(INIT)))); \
+	if [ ! -e $$src ]; then echo "INIT=$(INIT): $$src is not in this tree yet"; exit 1; fi; \
+	$(INSTALL) -d -m 0755 $${dst%/*}; \
+	if [ -d $$src ]; then \
+		rm -rf $$dst; cp -R $$src $$dst; \
+		for f in $$(cd $$src && find . -type f); do $(SUBST) $$src/$$f >$$dst/$$f; \
+			mode=0644; [ -x $$src/$$f ] && mode=0755; chmod $$mode $$dst/$$f; done; \
+	else \
+		$(SUBST) $$src >$$dst; chmod 0755 $$dst; \
+	fi
+endif
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/holdfast $(DESTDIR)$(systemdunitdir)/holdfast.service
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man,$(foreach f,$(MAN_FILES),$(subst .,,$(suffix $(f)))/$(notdir $(f))))
+	rm -rf $(DESTDIR)$(docdir) $(DESTDIR)$(datarootdir)/holdfast
+ifneq ($(INIT),)
+	rm -rf $(DESTDIR)$(lastword $(subst =, ,$(INIT_$(INIT))))
+endif
+
+# make dist: per board, build/dist/holdfast-VERSION-BOARD.tar.gz holding a
+# staged `make install-strip` (PREFIX as given, /usr/local by default), and
+# one SHA256SUMS. Reproducible: the same commit gives the same bytes, in any
+# directory (the binaries carry no build path: -ffile-prefix-map; their
+# build time is SOURCE_DATE_EPOCH, by default the last commit's time), and
+# the archive has sorted names, that time as every mtime, owner 0:0 and no
+# gzip name or time. tests/dist checks it.
+DIST_BOARDS ?= x86_64 rpi-aarch64 armhf riscv64
+SOURCE_DATE_EPOCH ?= $(BUILD_T)
+DIST_TAR := tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 \
+	--numeric-owner --format=gnu
+dist:
+	@rm -rf build/dist && mkdir -p build/dist
+	@set -e; for b in $(DIST_BOARDS); do \
+		$(MAKE) --no-print-directory -s BOARD=$$b dist-board; done
+	@cd build/dist && sha256sum holdfast-$(VERSION)-*.tar.gz >SHA256SUMS
+	@echo "  DIST    build/dist: $(DIST_BOARDS)"
+
+dist-board: $(B)/holdfast $(B)/holdfast.conf.example
+	@rm -rf $(B)/stage
+	@$(MAKE) --no-print-directory -s install-strip DESTDIR=$(CURDIR)/$(B)/stage
+	@mkdir -p build/dist
+	@cd $(B)/stage && LC_ALL=C $(DIST_TAR) -cf - $$(LC_ALL=C ls -A) | gzip -n -9 \
+		>$(CURDIR)/build/dist/holdfast-$(VERSION)-$(BOARD).tar.gz.tmp
+	@mv build/dist/holdfast-$(VERSION)-$(BOARD).tar.gz.tmp \
+		build/dist/holdfast-$(VERSION)-$(BOARD).tar.gz
+
 # make print-VAR: a variable's value for this board (used by the tests).
 print-%:
 	@echo '$($*)'
@@ -295,6 +425,7 @@ distclean: clean
 	rm -rf vendor/dl vendor/src
 
 FORCE:
+.PHONY: install install-strip install-files uninstall dist dist-board
 .PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
