@@ -407,6 +407,35 @@ dist-board: $(B)/holdfast $(B)/holdfast.conf.example
 	@mv build/dist/holdfast-$(VERSION)-$(BOARD).tar.gz.tmp \
 		build/dist/holdfast-$(VERSION)-$(BOARD).tar.gz
 
+# ---- Debian packages --------------------------------------------------------
+# make deb [BOARD=x86_64|rpi-aarch64|armhf|riscv64] [DEB_VERSION=V]:
+# build/deb/BOARD/holdfast_V_ARCH.deb from this board's static binary, staged
+# by make install-strip PREFIX=/usr, with dpkg-deb (board/debian/mkdeb: no
+# source package, no debhelper). DEB_ARCH comes from board/BOARD/board.mk.
+# make deb-test: tests/deb (install, upgrade, remove, purge in a throwaway root).
+DEB_VERSION ?= $(VERSION)-1
+DEB_OUT     ?= build/deb/$(BOARD)
+deb: $(B)/holdfast $(B)/holdfast.conf.example
+	@test -n "$(DEB_ARCH)" || { echo "make deb: board $(BOARD) has no Debian architecture" \
+		"(DEB_ARCH in board/$(BOARD)/board.mk)"; exit 2; }
+	@rm -rf $(DEB_OUT)/stage && mkdir -p $(DEB_OUT)
+	@$(MAKE) --no-print-directory -s install-strip PREFIX=/usr systemdunitdir=/lib/systemd/system \
+		DESTDIR=$(CURDIR)/$(DEB_OUT)/stage
+	@DEB_VERSION=$(DEB_VERSION) DEB_ARCH=$(DEB_ARCH) VERSION=$(VERSION) GIT_REV=$(GIT_REV) \
+		BOARD=$(BOARD) SOURCE_DATE_EPOCH=$(BUILD_T) board/debian/mkdeb $(DEB_OUT)/stage $(DEB_OUT)
+
+deb-test:
+	@if $(MAKE) --no-print-directory -s deb >/dev/null && \
+	    $(MAKE) --no-print-directory -s deb DEB_VERSION=$(VERSION)-2 DEB_OUT=build/deb/$(BOARD)-v2 >/dev/null && \
+	    rm -rf build/deb/$(BOARD)-noconf && cp -a build/deb/$(BOARD)-v2 build/deb/$(BOARD)-noconf && \
+	    rm build/deb/$(BOARD)-noconf/root/DEBIAN/conffiles && \
+	    dpkg-deb --root-owner-group -Zxz --build build/deb/$(BOARD)-noconf/root \
+		build/deb/$(BOARD)-noconf/holdfast_noconf.deb >/dev/null; then \
+		T_PREFIX="$(BOARD): deb: " tests/deb/run build/deb/$(BOARD)/holdfast_$(VERSION)-1_$(DEB_ARCH).deb \
+			build/deb/$(BOARD)-v2/holdfast_$(VERSION)-2_$(DEB_ARCH).deb \
+			build/deb/$(BOARD)-noconf/holdfast_noconf.deb; \
+	else echo "FAIL - $(BOARD): deb: building the packages failed"; exit 1; fi
+
 # make print-VAR: a variable's value for this board (used by the tests).
 print-%:
 	@echo '$($*)'
@@ -426,7 +455,7 @@ distclean: clean
 
 FORCE:
 .PHONY: install install-strip install-files uninstall dist dist-board
-.PHONY: all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test all-boards size sizes check demo clean distclean FORCE
+.PHONY: deb deb-test all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))

@@ -5,3 +5,5 @@ MUSL_ARCH     := armhf
 CPU_FLAGS     := -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard -mthumb
 RUN           := qemu-arm-static
 QEMU_PKG      := qemu-user-static
+# The Debian architecture of make deb (board/debian/).
+DEB_ARCH      := armhf

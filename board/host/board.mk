@@ -6,3 +6,5 @@ CPU_FLAGS     :=
 OPT           := -O2 -g
 RUN           :=
 QEMU_PKG      :=
+# The Debian architecture of make deb (board/debian/).
+DEB_ARCH      := $(shell dpkg --print-architecture 2>/dev/null)

@@ -5,3 +5,5 @@ MUSL_ARCH     := aarch64
 CPU_FLAGS     := -mcpu=cortex-a53
 RUN           := qemu-aarch64-static
 QEMU_PKG      := qemu-user-static
+# The Debian architecture of make deb (board/debian/).
+DEB_ARCH      := arm64

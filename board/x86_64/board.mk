@@ -5,3 +5,5 @@ MUSL_ARCH     := x86_64
 CPU_FLAGS     := -march=x86-64 -mtune=generic
 RUN           := qemu-x86_64-static
 QEMU_PKG      := qemu-user-static
+# The Debian architecture of make deb (board/debian/).
+DEB_ARCH      := amd64
