@@ -3123,20 +3123,6 @@ int jlog_run_clean(struct jlog *j, int64_t run, const struct jlog_now *now)
 	return step_done(j, st);
 }
 
-int jlog_quick_check(struct jlog *j, bool *ok, char *problem, size_t len)
-{
-	int rc = query_text(j->db, "PRAGMA quick_check", problem, len);
-
-	*ok = rc == HF_OK && strcmp(problem, "ok") == 0;
-	/* A database too broken to check is not ok either. */
-	if (rc == HF_ECORRUPT) {
-		*ok = false;
-		snprintf(problem, len, "the check itself failed: database disk image is malformed");
-		return HF_OK;
-	}
-	return rc;
-}
-
 int jlog_open_attempts(struct jlog *j,
 		       int (*cb)(const struct jlog_open_attempt *a, void *arg), void *arg)
 {

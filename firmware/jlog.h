@@ -540,9 +540,8 @@ int jlog_run_start(struct jlog *j, int64_t pid, const struct jlog_now *now, int6
 /* Marks RUN as stopped cleanly. */
 int jlog_run_clean(struct jlog *j, int64_t run, const struct jlog_now *now);
 
-/* PRAGMA quick_check: *OK, and the first problem in PROBLEM[LEN]. */
-int jlog_quick_check(struct jlog *j, bool *ok, char *problem, size_t len);
-/* The same on a read-only connection of its own to the log at PATH, which
+/* PRAGMA quick_check on a read-only connection of its own to the log at PATH
+** (*OK, and the first problem in PROBLEM[LEN]); the log
 ** may be open elsewhere in this process meanwhile, on another thread (the
 ** daemon's check after an unclean stop). A log too damaged to check is
 ** HF_OK with *OK false. */

@@ -1242,6 +1242,10 @@ static void maybe_prune(struct runner *r)
 			 hf_strerror(rc));
 		return;
 	}
+	/* The budget prunes past the export's watermark (with a recorded gap):
+	** export what is due now, so that the gap is as small as it can be. */
+	if (r->hist.pass.extra > 0 || r->hist.pass.over_budget)
+		export_urge(&r->exp);
 	if (r->hist.passes != r->hist_passes) {
 		r->hist_passes = r->hist.passes;
 		write_metrics(r, now.mono_ms);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jlog.h"
 #include "port.h"
 #include "sqlite3.h"
 #include "test.h"
@@ -137,4 +138,17 @@ long long test_q_int(sqlite3 *db, const char *sql)
 		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+void test_open_log(struct jlog *j, struct jlog_now *now)
+{
+	int64_t boot;
+
+	CHECK_INT(jlog_create("t.db", NULL), HF_OK);
+	CHECK_INT(jlog_open(j, "t.db", NULL), HF_OK);
+	CHECK_INT(jlog_boot(j, "boot-a", -1, true, &boot), HF_OK);
+	CHECK_INT(boot, 1);
+	now->boot = boot;
+	now->mono_ms = 1000;
+	now->utc_ms = -1;
 }

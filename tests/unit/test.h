@@ -54,6 +54,13 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 struct sqlite3;
 long long test_q_int(struct sqlite3 *db, const char *sql);
 
+/* Creates the job log t.db in the test's directory, opens it as J and
+** records its first boot ("boot-a"); NOW is that boot at mono 1000 ms with
+** an untrusted wall clock. */
+struct jlog;
+struct jlog_now;
+void test_open_log(struct jlog *j, struct jlog_now *now);
+
 /* Log lines captured from port_log since the test started (or the last
 ** test_log_clear), joined by newlines. */
 const char *test_log(void);

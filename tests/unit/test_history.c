@@ -20,15 +20,7 @@ static struct jlog_now NOW = { 1, 1000, -1 };
 
 static void open_log(void)
 {
-	int64_t boot;
-
-	CHECK_INT(jlog_create("t.db", NULL), HF_OK);
-	CHECK_INT(jlog_open(&J, "t.db", NULL), HF_OK);
-	CHECK_INT(jlog_boot(&J, "boot-a", -1, true, &boot), HF_OK);
-	CHECK_INT(boot, 1);
-	NOW.boot = 1;
-	NOW.mono_ms = 1000;
-	NOW.utc_ms = -1;
+	test_open_log(&J, &NOW);
 }
 
 static long long q_int(const char *sql)
