@@ -238,6 +238,7 @@ static const char schema_counts[] =
 	"CREATE INDEX attempts_end ON attempts(end_boot, end_mono_ms) WHERE end_boot IS NOT NULL;";
 
 static int migrate(struct jlog *j, long target);
+static void say_newer(long version);
 static void leave_turnstile(struct jlog *j);
 static const char schema_export[];
 
@@ -681,8 +682,7 @@ static int migrate(struct jlog *j, long target)
 	if (version == target)
 		return HF_OK;
 	if (version > JLOG_SCHEMA_VERSION) {
-		port_log("job log: schema version %ld is newer than this holdfast knows (%d); "
-			 "run the newer holdfast", version, JLOG_SCHEMA_VERSION);
+		say_newer(version);
 		return HF_ENOTSUP;
 	}
 	/* Version 5 rebuilds the jobs table, which others reference: with
@@ -758,17 +758,128 @@ static int open_turnstile(struct jlog *j, const char *path)
 	return rc;
 }
 
+static uint32_t be32(const unsigned char *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* SQLite's WAL checksum over N bytes (a multiple of 8) of B, from S[2]:
+** 32-bit words in big-endian order if BIG, else little-endian. */
+static void wal_cksum(bool big, const unsigned char *b, size_t n, uint32_t s[2])
+{
+	size_t i;
+	uint32_t x, y;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		if (big) {
+			x = be32(b + i);
+			y = be32(b + i + 4);
+		} else {
+			x = (uint32_t)b[i + 3] << 24 | (uint32_t)b[i + 2] << 16 | (uint32_t)b[i + 1] << 8 | b[i];
+			y = (uint32_t)b[i + 7] << 24 | (uint32_t)b[i + 6] << 16 | (uint32_t)b[i + 5] << 8 |
+			    b[i + 4];
+		}
+		s[0] += x + s[1];
+		s[1] += y + s[0];
+	}
+}
+
+/* Page 1's user_version (header offset 60) as of the last transaction
+** committed to the WAL at PATH, into *VERSION; untouched if the WAL holds
+** no committed page 1 (or is missing, empty or not a WAL). The WAL format
+** (sqlite.org/fileformat2.html): a 32-byte header (magic, version, page
+** size, checkpoint seq, two salts, a checksum), then frames: a 24-byte
+** header (page number, the database size in pages on a commit frame, the
+** salts, a running checksum) and the page. Frames count while their salts
+** are the header's and the running checksum holds, as SQLite reads them. */
+static void wal_user_version(const char *path, long *version)
+{
+	unsigned char hdr[32], fh[24], *page = NULL;
+	uint64_t size, off;
+	uint32_t s[2] = { 0, 0 }, psize, magic;
+	long pending = -1;
+	size_t got;
+	bool big;
+	int fd;
+
+	if (port_fs_open_read(path, &fd, &size) != HF_OK)
+		return;
+	if (port_fs_pread(fd, hdr, sizeof(hdr), 0, &got) != HF_OK || got != sizeof(hdr))
+		goto out;
+	magic = be32(hdr);
+	psize = be32(hdr + 8);
+	if ((magic & ~1u) != 0x377f0682 || psize < 512 || psize > 65536 || (psize & (psize - 1)))
+		goto out;
+	big = magic & 1;
+	wal_cksum(big, hdr, 24, s);
+	if (s[0] != be32(hdr + 24) || s[1] != be32(hdr + 28) || !(page = malloc(psize)))
+		goto out;
+	for (off = sizeof(hdr); off + sizeof(fh) + psize <= size; off += sizeof(fh) + psize) {
+		if (port_fs_pread(fd, fh, sizeof(fh), off, &got) != HF_OK || got != sizeof(fh) ||
+		    port_fs_pread(fd, page, psize, off + sizeof(fh), &got) != HF_OK || got != psize)
+			break;
+		if (memcmp(fh + 8, hdr + 16, 8) != 0)
+			break;
+		wal_cksum(big, fh, 8, s);
+		wal_cksum(big, page, psize, s);
+		if (s[0] != be32(fh + 16) || s[1] != be32(fh + 20))
+			break;
+		if (be32(fh) == 1)
+			pending = (long)be32(page + 60);
+		if (be32(fh + 4) != 0 && pending >= 0) /* a commit frame */
+			*version = pending;
+	}
+out:
+	free(page);
+	port_close(fd);
+}
+
+/* The schema version of the log at PATH as SQLite would read it, read
+** without SQLite: opening the log with SQLite makes its -wal and -shm files,
+** and a log this holdfast refuses (a newer one) is left exactly as it was.
+** -1 if the header cannot be read (SQLite then says what is wrong). */
+static long peek_version(const char *path)
+{
+	unsigned char hdr[100];
+	char wal[4096];
+	long version = -1;
+	uint64_t size;
+	size_t got;
+	int fd;
+
+	if (port_fs_open_read(path, &fd, &size) != HF_OK)
+		return -1;
+	if (port_fs_pread(fd, hdr, sizeof(hdr), 0, &got) == HF_OK && got == sizeof(hdr) &&
+	    memcmp(hdr, "SQLite format 3", 16) == 0)
+		version = (long)be32(hdr + 60);
+	port_close(fd);
+	if (version >= 0 && snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal))
+		wal_user_version(wal, &version);
+	return version;
+}
+
+static void say_newer(long version)
+{
+	port_log("job log: schema version %ld is newer than this holdfast knows (%d); "
+		 "run the newer holdfast", version, JLOG_SCHEMA_VERSION);
+}
+
 int jlog_open(struct jlog *j, const char *path, const char *vfs)
 {
 	struct sqlite3 *db = NULL;
 	enum port_fs_kind kind;
 	int rc, on = 0;
+	long version;
 
 	if ((rc = port_fs_kind(path, &kind)) != HF_OK)
 		return rc;
 	if (kind == PORT_FS_NONE) {
 		port_log("job log %s does not exist (holdfast init creates one)", path);
 		return HF_ENOENT;
+	}
+	if ((version = peek_version(path)) > JLOG_SCHEMA_VERSION) {
+		say_newer(version);
+		return HF_ENOTSUP;
 	}
 	rc = open_db(path, vfs, SQLITE_OPEN_READWRITE, &db);
 	if (rc)
