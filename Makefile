@@ -127,8 +127,9 @@ $(B)/%.o: %.c $(MUSL_STAMP) build/sqlite/sqlite3.h | $(GEN)/hf_build.h
 	@$(CC) $(CFLAGS_FW) -c $< -o $@
 
 # firmware/sched.h would stand in for the C library's <sched.h>, which
-# glibc's <pthread.h> includes: task.c looks in firmware/ for "..." only.
-$(B)/port/linux/task.o: CFLAGS_FW := $(subst -Ifirmware ,-iquote firmware ,$(CFLAGS_FW))
+# glibc's <pthread.h> includes: task.c and log.c look in firmware/ for "..."
+# only.
+$(B)/port/linux/task.o $(B)/port/linux/log.o: CFLAGS_FW := $(subst -Ifirmware ,-iquote firmware ,$(CFLAGS_FW))
 
 $(B)/holdfast: $(FW_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
 	@echo "  LD      $@"

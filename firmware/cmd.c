@@ -1295,11 +1295,12 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 					       { "until-idle", 0, false },
 					       { "allow-volatile", 0, false },
 					       { "pidfile", 0, true },
+					       { "syslog", 0, false },
 					       { NULL, 0, false } };
 	struct runner_opts o = { NULL, NULL, false, false, NULL };
 	const char *val, *bench;
 	char dir[PATH_MAX], conf[PATH_MAX + 32];
-	bool def, allow_volatile = false;
+	bool def, allow_volatile = false, use_syslog = false;
 	int r, idx, rc;
 
 	(void)out;
@@ -1316,12 +1317,19 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 			o.exit_when_idle = true;
 		else if (idx == 2)
 			allow_volatile = true;
-		else if (!val[0]) {
+		else if (idx == 3 && !val[0]) {
 			port_log("run: --pidfile needs a file name");
 			return HF_EINVAL;
-		} else
+		} else if (idx == 3)
 			o.pidfile = val;
+		else
+			use_syslog = true;
 	}
+	/* A daemon runs unattended for months: one failure repeated every
+	** second must not bury the rest of its log, nor fill the disk. */
+	port_log_ratelimit(RUN_LOG_BURST, RUN_LOG_INTERVAL_MS);
+	if (use_syslog)
+		port_log_syslog(); /* stderr (said) if no one listens */
 	if ((rc = dd_resolve(g->data, dir, sizeof(dir), &def)) != HF_OK ||
 	    (rc = dd_check_links(dir)) != HF_OK ||
 	    (rc = dd_check_storage(dir, allow_volatile)) != HF_OK ||

@@ -20,10 +20,11 @@
 #include "port.h"
 #include "units.h"
 
-static void keep_line(const char *line, void *arg)
+static void keep_line(int level, const char *line, void *arg)
 {
 	struct diskfull *d = arg;
 
+	d->kept_level[d->nkept % DISKFULL_KEPT] = level;
 	snprintf(d->kept[d->nkept++ % DISKFULL_KEPT], sizeof(d->kept[0]), "%s", line);
 }
 
@@ -42,12 +43,13 @@ void diskfull_loud(struct diskfull *d, bool replay)
 	port_log_set_sink(NULL, NULL);
 	for (unsigned i = d->nkept > DISKFULL_KEPT ? d->nkept - DISKFULL_KEPT : 0;
 	     replay && i < d->nkept; i++)
-		port_log("%s", d->kept[i % DISKFULL_KEPT]);
+		port_logl(d->kept_level[i % DISKFULL_KEPT], "%s", d->kept[i % DISKFULL_KEPT]);
 }
 
-/* Says a line of ours, quiet or not. */
-static void say(struct diskfull *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct diskfull *d, const char *fmt, ...)
+/* Says a line of ours at LEVEL, quiet or not. */
+static void say(struct diskfull *d, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(struct diskfull *d, int level, const char *fmt, ...)
 {
 	char line[900];
 	va_list ap;
@@ -57,7 +59,7 @@ static void say(struct diskfull *d, const char *fmt, ...)
 	va_end(ap);
 	if (d->quiet)
 		port_log_set_sink(NULL, NULL);
-	port_log("%s", line);
+	port_logl(level, "%s", line);
 	if (d->quiet)
 		port_log_set_sink(keep_line, d);
 }
@@ -72,11 +74,12 @@ void diskfull_enter(struct diskfull *d, const struct jlog_now *now, const char *
 	d->episodes++;
 	d->pruned = 0;
 	d->dropped = false;
-	say(d, "the disk holding %s is full (%s): nothing new starts until there is room; "
-		 "running jobs go on, their ends wait in memory. Making room: unshipped replica "
-		 "files are dropped (a gap), old history is pruned beyond [history]'s limits down "
-		 "to the %d newest finished jobs; trying again every %d s", dir, what,
-		 DISKFULL_FLOOR_JOBS, DISKFULL_RETRY_MS / 1000);
+	say(d, PORT_LOG_WARNING,
+	    "the disk holding %s is full (%s): nothing new starts until there is room; "
+	    "running jobs go on, their ends wait in memory. Making room: unshipped replica "
+	    "files are dropped (a gap), old history is pruned beyond [history]'s limits down "
+	    "to the %d newest finished jobs; trying again every %d s", dir, what,
+	    DISKFULL_FLOOR_JOBS, DISKFULL_RETRY_MS / 1000);
 }
 
 void diskfull_leave(struct diskfull *d, uint64_t now_mono_ms, unsigned ends)
@@ -84,9 +87,10 @@ void diskfull_leave(struct diskfull *d, uint64_t now_mono_ms, unsigned ends)
 	char dur[32];
 
 	units_format_duration(now_mono_ms - d->since_mono_ms, dur, sizeof(dur));
-	say(d, "the disk has room again after %s: %u job end(s) that waited in memory are "
-		 "recorded%s; jobs start again", dur, ends,
-		 d->pruned ? ", old history was pruned to make room" : "");
+	say(d, PORT_LOG_NOTICE,
+	    "the disk has room again after %s: %u job end(s) that waited in memory are "
+	    "recorded%s; jobs start again", dur, ends,
+	    d->pruned ? ", old history was pruned to make room" : "");
 	d->on = false;
 }
 
@@ -108,7 +112,8 @@ void diskfull_relieve(struct diskfull *d, struct jlog *j, struct ship *s, const 
 			      &bytes) == HF_OK) {
 			d->dropped = true;
 			if (s->st.gaps != gaps)
-				say(d, "replica: %s; %s, a new snapshot follows once there is room",
+				say(d, PORT_LOG_WARNING,
+				    "replica: %s; %s, a new snapshot follows once there is room",
 				    s->st.last_gap, files ? "dropped from the spool" : "so it ends");
 		}
 		jlog_rollback(j);

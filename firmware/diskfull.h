@@ -41,6 +41,7 @@ struct diskfull {
 	/* While quiet: the port's log lines, the last DISKFULL_KEPT of them. */
 	bool quiet;
 	char kept[8][256];
+	int kept_level[8];
 	unsigned nkept;
 };
 #define DISKFULL_KEPT 8

@@ -228,8 +228,8 @@ static void say(struct hist *h, const char *who)
 	units_format_size((uint64_t)p->pruned.output_bytes, out, sizeof(out));
 	units_format_size(p->data_bytes, data, sizeof(data));
 	units_format_size(h->max_bytes, budget, sizeof(budget));
-	port_log("%spruned %lld finished job(s) (%lld run(s), %lld attempt(s), %s of output)%s%.0lld"
-		 "%s; the data directory holds %s of its %s budget", who,
+	port_info("%spruned %lld finished job(s) (%lld run(s), %lld attempt(s), %s of output)"
+		  "%s%.0lld%s; the data directory holds %s of its %s budget", who,
 		 (long long)p->pruned.jobs, (long long)p->pruned.runs,
 		 (long long)p->pruned.attempts, out, p->extra ? ", of which " : "",
 		 (long long)p->extra, p->extra ? " past keep for the disk budget" : "", data,
@@ -251,7 +251,7 @@ static void say_floor(struct hist *h, struct jlog *j)
 		return;
 	units_format_size(h->pass.data_bytes, data, sizeof(data));
 	units_format_size(h->max_bytes, budget, sizeof(budget));
-	port_log("history: the data directory holds %s, over its %s budget ([history] "
+	port_warn("history: the data directory holds %s, over its %s budget ([history] "
 		 "max_bytes), with only the %d newest finished jobs left, which are kept; the "
 		 "rest is unfinished jobs, the WAL or the spool", data, budget,
 		 CFG_HISTORY_FLOOR_JOBS);

@@ -188,7 +188,7 @@ static void check_done(struct runner *r)
 	r->check_task = NULL;
 	r->check_fd = -1;
 	if (c->rc == HF_OK && c->ok) {
-		port_log("log checked after the unclean stop (quick_check ok, %llu ms, jobs ran "
+		port_notice("log checked after the unclean stop (quick_check ok, %llu ms, jobs ran "
 			 "meanwhile)", (unsigned long long)(port_clock_mono_ms() - c->started_ms));
 		free(c);
 		r->check = NULL;
@@ -851,7 +851,7 @@ out_fail:
 		return rc;
 	}
 	r->retry_after = port_clock_mono_ms() + COMMIT_RETRY_MS;
-	port_log("job log busy (another writer holds it); retrying in %d ms", COMMIT_RETRY_MS);
+	port_warn("job log busy (another writer holds it); retrying in %d ms", COMMIT_RETRY_MS);
 	return rc;
 }
 
@@ -954,7 +954,7 @@ static void begin_shutdown(struct runner *r, int sig)
 		for (unsigned i = 0; i < r->nkids; i++)
 			if (r->kids[i].used && !r->kids[i].exited)
 				signal_child(&r->kids[i], SIGKILL);
-		port_log("signal %d again: SIGKILL sent to the process groups of the jobs still "
+		port_notice("signal %d again: SIGKILL sent to the process groups of the jobs still "
 			 "running", sig);
 		return;
 	}
@@ -976,11 +976,11 @@ static void begin_shutdown(struct runner *r, int sig)
 		svc_stopping(&r->svc, line, r->cfg.shutdown_grace_ms + SVC_STOP_MARGIN_MS);
 	}
 	if (n)
-		port_log("signal %d: stopping (nothing new starts): SIGTERM sent to the process "
+		port_notice("signal %d: stopping (nothing new starts): SIGTERM sent to the process "
 			 "groups of %u running job(s); SIGKILL to any still running after "
 			 "shutdown_grace (%s)", sig, n, grace);
 	else
-		port_log("signal %d: stopping (nothing new starts); no job is running", sig);
+		port_notice("signal %d: stopping (nothing new starts); no job is running", sig);
 }
 
 static bool idle(struct runner *r)
@@ -1047,7 +1047,7 @@ static void write_metrics(struct runner *r, uint64_t t)
 	m.data_bytes = r->hist.pass.data_bytes;
 	m.max_bytes = r->hist.max_bytes;
 	if ((rc = metrics_write(r->cfg.metrics_file, &m)) != HF_OK && said == HF_OK)
-		port_log("metrics: cannot write %s (%s)", r->cfg.metrics_file, hf_strerror(rc));
+		port_warn("metrics: cannot write %s (%s)", r->cfg.metrics_file, hf_strerror(rc));
 	said = rc;
 }
 
@@ -1065,7 +1065,7 @@ static void ship_now(struct runner *r)
 	int rc;
 
 	if (limit != r->limit_said && limit != SHIP_LIMIT_NONE)
-		port_log("replica: %s; sealing goes on, the spool keeps everything until then",
+		port_notice("replica: %s; sealing goes on, the spool keeps everything until then",
 			 limit == SHIP_LIMIT_WINDOW ? "outside the upload window, shipping waits for it" :
 						 "the daily budget is spent, shipping waits for the next day");
 	r->limit_said = limit;
@@ -1073,7 +1073,7 @@ static void ship_now(struct runner *r)
 	** coming up (netwatch) starts the next round at once. */
 	bool offline = replica_needs_network(r->ship.rep) && !port_net_online();
 	if (offline != r->offline)
-		port_log(offline ? "replica: no network (no route leaves this machine); shipping "
+		port_notice(offline ? "replica: no network (no route leaves this machine); shipping "
 				   "waits for one, sealing goes on into the spool" :
 				   "replica: a network is up; shipping");
 	r->offline = offline;
@@ -1095,12 +1095,12 @@ static void ship_now(struct runner *r)
 		r->ship_retry_at = t + ship_backoff_ms(r);
 	}
 	if (rc != r->ship_rc && rc != HF_OK)
-		port_log("replica: shipping failed (%s); the spool keeps everything, trying again "
+		port_warn("replica: shipping failed (%s); the spool keeps everything, trying again "
 			 "in %llu s%s", hf_strerror(rc),
 			 (unsigned long long)((r->ship_retry_at - t + 999) / 1000),
 			 r->net_fd >= 0 ? " or when a network comes up" : "");
 	else if (rc == HF_OK && r->ship_rc != HF_OK && !r->ship.hold)
-		port_log("replica: shipping works again");
+		port_notice("replica: shipping works again");
 	r->ship_rc = rc == HF_OK && r->ship.hold ? r->ship_rc : rc;
 	if (rc == HF_OK && !r->ship.hold) {
 		unsigned parts;
@@ -1108,8 +1108,8 @@ static void ship_now(struct runner *r)
 		** log's own history comes first. */
 		export_tick(&r->exp, &r->j, &now, &parts);
 		if (r->ship.allowance_held && !r->allowance_said)
-			port_log("replica: the daily budget has %llu bytes left, too few for the next "
-				 "file; it waits for the next day, the spool keeps everything until "
+			port_notice("replica: the daily budget has %llu bytes left, too few for the "
+				    "next file; it waits for the next day, the spool keeps everything until "
 				 "then", (unsigned long long)r->ship.allowance);
 		r->allowance_said = r->ship.allowance_held;
 	}
@@ -1335,6 +1335,7 @@ static int loop(struct runner *r)
 			break;
 		}
 		svc_touch(&r->svc);
+		port_log_flush(); /* what the rate limit held back, summed up */
 
 		while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
 			if (sig == SIGCHLD)
@@ -1627,7 +1628,7 @@ int runner_run(const struct runner_opts *o)
 	if (rc != HF_OK)
 		goto out;
 	if (st.unclean) {
-		port_log("the last run did not stop cleanly; %lld attempt(s) cut by a power loss, "
+		port_warn("the last run did not stop cleanly; %lld attempt(s) cut by a power loss, "
 			 "%lld by a daemon crash (%lld process group(s) killed), %lld job(s) "
 			 "quarantined; checking the log (quick_check) while jobs run",
 			 (long long)st.power_loss, (long long)st.daemon_crash, (long long)st.killed,
@@ -1683,7 +1684,7 @@ int runner_run(const struct runner_opts *o)
 		}
 	}
 	if (rc == HF_OK && r.check_task) {
-		port_log("stopped before the log's check after the unclean stop ended: the next "
+		port_warn("stopped before the log's check after the unclean stop ended: the next "
 			 "start checks it again");
 		/* The thread and its check die with the process (see struct log_check). */
 		r.check_task = NULL;

@@ -15,6 +15,11 @@ struct runner_opts {
 	const char *pidfile;        /* written once started, removed at exit; or NULL */
 };
 
+/* The daemon's log: at most RUN_LOG_BURST lines of one text per
+** RUN_LOG_INTERVAL_MS (port_log_ratelimit). */
+#define RUN_LOG_BURST 10
+#define RUN_LOG_INTERVAL_MS 60000
+
 /* Runs until SIGTERM/SIGINT (or idle, with exit_when_idle); HF_OK on a
 ** clean stop. */
 int runner_run(const struct runner_opts *o);

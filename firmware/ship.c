@@ -364,7 +364,7 @@ static uint64_t spool_max_counter(struct ship *s, uint64_t keep, bool drop)
 	if (dropped) {
 		port_fs_fsync_dir(s->spool);
 		if (keep != UINT64_MAX)
-			port_log("replica: dropped %u unshipped file(s) of older generations from "
+			port_warn("replica: dropped %u unshipped file(s) of older generations from "
 				 "the spool; the new snapshot holds everything they had", dropped);
 	}
 	free(ns.v);
@@ -420,7 +420,7 @@ static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now 
 		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
 			 "after generation %016" PRIx64 " seq %" PRIu64 ": %s", s->st.generation,
 			 s->st.seq, why);
-		port_log("replica: %s; starting a new generation with a snapshot", why);
+		port_notice("replica: %s; starting a new generation with a snapshot", why);
 	}
 	/* A counter the replica has is never used again (best effort: if
 	** the listing fails, the manifest's gap record still names the
@@ -519,7 +519,7 @@ static int spool_room(struct ship *s, uint64_t raw, char *sealed, size_t len)
 		 " seqs %" PRIu64 "-%" PRIu64 " never reached the replica",
 		 files, bytes, s->cfg->spool_max, s->st.generation,
 		 lowest == UINT64_MAX ? s->st.seq + 1 : lowest, s->st.seq);
-	port_log("replica: %s; dropped them, a new snapshot follows once the replica is reachable",
+	port_warn("replica: %s; dropped them, a new snapshot follows once the replica is reachable",
 		 s->st.last_gap);
 	spool_max_counter(s, UINT64_MAX, true);
 	s->st.gaps++;
@@ -571,10 +571,10 @@ static bool metered_defer(struct ship *s, struct jlog *j)
 		     size > s->cfg->metered_snapshot_max && metered(s, why, sizeof(why));
 
 	if (defer && !s->metered_defer_said)
-		port_log("replica: the link is metered (%s): no snapshot of the %" PRIu64
+		port_notice("replica: the link is metered (%s): no snapshot of the %" PRIu64
 			 "-byte database until it is not", why, size);
 	else if (!defer && s->metered_defer_said)
-		port_log("replica: the link is not metered now: a new generation starts");
+		port_notice("replica: the link is not metered now: a new generation starts");
 	s->metered_defer_said = defer;
 	return defer;
 }
@@ -723,7 +723,8 @@ int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, 
 			 "cannot seal (%s) and the WAL passed %d x wal_max: generation %016" PRIx64
 			 " ends at seq %" PRIu64, hf_strerror(rc), SHIP_WAL_CAP_FACTOR,
 			 s->st.generation, s->st.seq);
-		port_log("replica: %s; checkpointing anyway, a new snapshot follows", s->st.last_gap);
+		port_warn("replica: %s; checkpointing anyway, a new snapshot follows",
+			  s->st.last_gap);
 		s->st.gaps++;
 		s->st.have_gen = false;
 		save(s);
@@ -978,12 +979,12 @@ static bool metered_hold(struct ship *s, const char *name, uint64_t size)
 		return false;
 	hold = metered(s, why, sizeof(why));
 	if (hold && !s->metered_held)
-		port_log("replica: the link is metered (%s): the %" PRIu64 "-byte snapshot of "
+		port_notice("replica: the link is metered (%s): the %" PRIu64 "-byte snapshot of "
 			 "generation %.16s (over metered_snapshot_max) and the segments after it "
 			 "wait for an unmetered link",
 			 why, size, name);
 	else if (!hold && s->metered_held)
-		port_log("replica: the link is not metered now (%s): sending the snapshot", why);
+		port_notice("replica: the link is not metered now (%s): sending the snapshot", why);
 	return hold;
 }
 

@@ -52,11 +52,51 @@ const char *port_db_synchronous(void);
 
 /* ---- logging ------------------------------------------------------------ */
 
-/* Writes "holdfast: <message>\n" to the log sink (stderr by default). */
-void port_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Levels: syslog(3)'s numbers, which the journal's "<N>" prefix uses too. */
+enum {
+	PORT_LOG_ERR = 3,      /* failed: work refused or lost, the daemon stops */
+	PORT_LOG_WARNING = 4,  /* wrong but handled: retried, waited out, dropped */
+	PORT_LOG_NOTICE = 5,   /* normal but significant: a stop, a recovery */
+	PORT_LOG_INFO = 6,     /* routine: a pass of pruning, shipping works again */
+	PORT_LOG_DEBUG = 7,
+};
 
-/* Replaces the log sink (NULL restores stderr); tests capture messages. */
-void port_log_set_sink(void (*sink)(const char *line, void *arg), void *arg);
+/*
+** Logs a message (one line, no newline) at LEVEL: to the sink if one is
+** set; else to syslog once port_log_syslog() was called; else to stderr as
+** "holdfast: <message>\n", or as "<LEVEL><message>\n" when stderr is the
+** journal's stream (sd-daemon(3)). See port/linux/log.c.
+*/
+void port_logl(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* port_logl at PORT_LOG_ERR: most messages say what failed. */
+void port_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define port_warn(...) port_logl(PORT_LOG_WARNING, __VA_ARGS__)
+#define port_notice(...) port_logl(PORT_LOG_NOTICE, __VA_ARGS__)
+#define port_info(...) port_logl(PORT_LOG_INFO, __VA_ARGS__)
+#define port_debug(...) port_logl(PORT_LOG_DEBUG, __VA_ARGS__)
+
+/* Replaces the log sink (NULL restores the default); tests capture messages,
+** the daemon keeps them in memory while the disk is full. */
+void port_log_set_sink(void (*sink)(int level, const char *line, void *arg), void *arg);
+
+/* Whether stderr is the journal's stream: $JOURNAL_STREAM holds the device
+** and inode of our stderr. */
+bool port_log_journal_stream(void);
+
+/* From now on messages go to syslog(3) (LOG_DAEMON, "holdfast[PID]").
+** HF_ENOENT, said on stderr, if nothing listens at /dev/log: messages stay
+** on stderr then. */
+int port_log_syslog(void);
+
+/* At most BURST lines of one text per INTERVAL_MS, then one line saying how
+** many were suppressed (loglimit.h); BURST 0: off, the default. The sink
+** sees every line. */
+void port_log_ratelimit(unsigned burst, uint64_t interval_ms);
+
+/* Says the suppressed counts of windows that have ended (the daemon's loop,
+** so that a burst followed by quiet is still summed up). */
+void port_log_flush(void);
 
 /* Logs "<fn>(<path>): <strerror(e)>" once and returns the mapped HF_ code. */
 int port_syserr(const char *fn, const char *path, int e);

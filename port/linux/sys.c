@@ -1,5 +1,5 @@
 /*
-** sys.c (linux): the syscall table, error mapping and the log sink.
+** sys.c (linux): the syscall table and error mapping (messages: log.c).
 **
 ** Every system call the port makes goes through port_sys so that tests can
 ** fail any one of them (the Nth write, a persistent fsync EIO...) in the very
@@ -55,31 +55,6 @@ void port_sys_reset(void)
 	port_sys.rmdir = rmdir;
 	port_sys.rename_noreplace = sys_rename_noreplace;
 	port_sys.link = link;
-}
-
-static void (*log_sink)(const char *line, void *arg);
-static void *log_sink_arg;
-
-void port_log_set_sink(void (*sink)(const char *line, void *arg), void *arg)
-{
-	log_sink = sink;
-	log_sink_arg = arg;
-}
-
-void port_log(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (log_sink) {
-		log_sink(line, log_sink_arg);
-		return;
-	}
-	/* One write(2) per line, so lines from several processes do not mix. */
-	dprintf(STDERR_FILENO, "holdfast: %s\n", line);
 }
 
 int port_errno_to_hf(int e)

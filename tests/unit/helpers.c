@@ -15,8 +15,9 @@
 static char logbuf[16384];
 static size_t loglen;
 
-static void sink(const char *line, void *arg)
+static void sink(int level, const char *line, void *arg)
 {
+	(void)level;
 	(void)arg;
 	int n = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s%s",
 			 loglen ? "\n" : "", line);

@@ -29,8 +29,9 @@ static void put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
-static void quiet(const char *line, void *arg)
+static void quiet(int level, const char *line, void *arg)
 {
+	(void)level;
 	(void)line;
 	(void)arg;
 }

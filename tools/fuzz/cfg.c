@@ -17,8 +17,9 @@
 #include "port.h"
 
 /* Error messages are formatted (that is code under test) but not shown. */
-static void quiet(const char *line, void *arg)
+static void quiet(int level, const char *line, void *arg)
 {
+	(void)level;
 	(void)line;
 	(void)arg;
 }

@@ -23,8 +23,9 @@
 #include "pipeline.h"
 #include "port.h"
 
-static void quiet(const char *line, void *arg)
+static void quiet(int level, const char *line, void *arg)
 {
+	(void)level;
 	(void)line;
 	(void)arg;
 }
