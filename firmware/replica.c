@@ -293,6 +293,22 @@ int replica_write(const struct replica *r, const char *rel, const void *buf, siz
 	return rc;
 }
 
+int replica_remove(const struct replica *r, const char *rel)
+{
+	char path[2200];
+	int rc;
+
+	if (r->s3) {
+		key_of(r, rel, path, sizeof(path));
+		rc = s3_delete(r->s3c, path);
+	} else {
+		snprintf(path, sizeof(path), "%s/%s", r->root, rel);
+		if ((rc = port_fs_unlink(path)) == HF_OK)
+			rc = port_fs_fsync_parent(path);
+	}
+	return rc == HF_ENOENT ? HF_OK : rc;
+}
+
 static int write_plain(const struct replica *r, const char *rel, const void *buf, size_t len)
 {
 	char path[2200];

@@ -76,6 +76,10 @@ void replica_stats(const struct replica *r, struct replica_stats *st);
 ** holds these very bytes, HF_EEXIST if it holds others (left as they are). */
 int replica_write(const struct replica *r, const char *rel, const void *buf, size_t len);
 
+/* Removes REL (S3: DeleteObject; a directory: unlink, the directory
+** fsynced). HF_OK if it is gone, or was never there. */
+int replica_remove(const struct replica *r, const char *rel);
+
 /* Writes REL from the file FROM: as replica_write; to S3, streamed from the
 ** file, multipart above the part size and resumed after a cut (its upload
 ** id kept in FROM.upload). */

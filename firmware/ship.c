@@ -146,8 +146,14 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 			return rc;
 		}
 	}
+	ship_device_name(cfg, s->device, sizeof(s->device));
+	return cfg->replica[0] ? install_id(s, data) : HF_OK;
+}
+
+void ship_device_name(const struct cfg *cfg, char *out, size_t cap)
+{
 	if (cfg->device[0]) {
-		snprintf(s->device, sizeof(s->device), "%.32s", cfg->device);
+		snprintf(out, cap, "%.32s", cfg->device);
 	} else {
 		char host[256];
 		if (port_hostname(host, sizeof(host)) != HF_OK || !host[0])
@@ -157,9 +163,8 @@ int ship_init(struct ship *s, const char *data, const struct cfg *cfg)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 				*p = '_';
-		snprintf(s->device, sizeof(s->device), "%.*s", SEG_DEVICE_MAX, host);
+		snprintf(out, cap, "%.*s", SEG_DEVICE_MAX, host);
 	}
-	return cfg->replica[0] ? install_id(s, data) : HF_OK;
 }
 
 /* The replica is there, and we may use it (not in the daemon's backoff:

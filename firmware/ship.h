@@ -78,6 +78,10 @@ struct ship {
 /* Sets up S for data directory DATA (cfg's device name or the host name,
 ** cfg's replica). Free with ship_free. */
 int ship_init(struct ship *s, const char *data, const struct cfg *cfg);
+
+/* This device's name in the replica ([replica] device, else the host name
+** made safe for a path) into OUT[CAP], CAP > SEG_DEVICE_MAX. */
+void ship_device_name(const struct cfg *cfg, char *out, size_t cap);
 void ship_free(struct ship *s);
 
 /*

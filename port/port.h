@@ -269,6 +269,31 @@ bool port_fs_is_writable(const char *dir);
 */
 int port_fs_volatile(const char *dir, const char **what);
 
+/*
+** What the storage under DIR is, for `holdfast doctor`: the file system's
+** type (statfs) and class, its size and what an unprivileged user may still
+** write, and the disk below it (sysfs): its name, whether the kernel calls
+** it removable or rotational (-1: not known), and its bus ("usb", "sd" for
+** an SD card, "mmc" for eMMC, "nvme", "virtio", "loop", "dm"; "" unknown).
+** dev is "" when no block device backs it (tmpfs, NFS, overlayfs).
+*/
+enum { PORT_FS_LOCAL, PORT_FS_MEMORY, PORT_FS_NETWORK };
+struct port_storage {
+	char type[24];            /* "ext2/3/4", "vfat", "tmpfs", "NFS"..., or "0xMAGIC" */
+	int fs_class;             /* PORT_FS_LOCAL, _MEMORY, _NETWORK */
+	uint64_t total, avail;    /* bytes */
+	char dev[32];
+	int removable, rotational;
+	char bus[8];
+};
+int port_fs_info(const char *dir, struct port_storage *fi);
+
+/* Times N (at most PORT_FSYNC_PROBE_MAX) fsyncs of a hidden file made in
+** DIR, each after a 4 KiB write at a new offset: US[i] microseconds. The
+** file is removed. */
+#define PORT_FSYNC_PROBE_MAX 16
+int port_fs_fsync_probe(const char *dir, unsigned n, uint64_t *us);
+
 /* ---- clocks --------------------------------------------------------------- */
 
 /*
@@ -283,6 +308,18 @@ uint64_t port_clock_mono_ms(void);
 /* Milliseconds since the Unix epoch; *TRUSTED (if not NULL) says whether the
 ** value may be relied on. */
 int64_t port_clock_utc(bool *trusted);
+
+/* How the wall clock stands, for `holdfast doctor`: the kernel's word
+** (adjtimex: synchronised, i.e. no STA_UNSYNC, and its bound on the error),
+** the time of this binary's build, and trust by the rule above. */
+struct port_clock_state {
+	int64_t utc_ms;
+	bool synchronised;
+	int64_t max_error_us;      /* timex.maxerror; -1: not known */
+	int64_t build_utc_s;       /* wall time is not trusted before this */
+	bool trusted;
+};
+void port_clock_state(struct port_clock_state *st);
 
 /* ---- process -------------------------------------------------------------- */
 

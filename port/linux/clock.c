@@ -38,3 +38,15 @@ int64_t port_clock_utc(bool *trusted)
 	}
 	return ms;
 }
+
+void port_clock_state(struct port_clock_state *st)
+{
+	struct timex tx = { 0 };
+	int state = adjtimex(&tx);
+
+	st->utc_ms = port_clock_utc(NULL);
+	st->synchronised = state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+	st->max_error_us = state >= 0 ? (int64_t)tx.maxerror : -1;
+	st->build_utc_s = (int64_t)HF_BUILD_TIME;
+	st->trusted = clock_trust(st->utc_ms, st->synchronised);
+}

@@ -22,6 +22,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "fs_magic.h"
 #include "port.h"
 
 /* Writes all of BUF to FD; returns 0 or an errno value. */
@@ -446,18 +447,7 @@ int port_cwd(char *buf, size_t len)
 
 int port_fs_volatile(const char *dir, const char **what)
 {
-	/* f_type values from <linux/magic.h> (not included: musl has no
-	** kernel headers). */
-	static const struct {
-		unsigned long magic;
-		const char *name;
-	} kinds[] = {
-		{ 0x01021994, "tmpfs" },      { 0x858458f6, "ramfs" },
-		{ 0x6969, "NFS" },            { 0xff534d42, "CIFS" },
-		{ 0xfe534d42, "SMB2" },       { 0x517b, "SMB" },
-		{ 0x01021997, "9p" },         { 0x65735546, "FUSE" },
-		{ 0x00c36400, "Ceph" },       { 0x5346414f, "AFS" },
-	};
+	const struct fs_magic *m;
 	char path[PATH_MAX];
 	struct statfs sf;
 	char *slash;
@@ -475,9 +465,8 @@ int port_fs_volatile(const char *dir, const char **what)
 		else
 			*slash = '\0';
 	}
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if ((unsigned long)sf.f_type == kinds[i].magic)
-			*what = kinds[i].name;
+	if ((m = fs_magic_find((unsigned long)sf.f_type)) && m->cls != FS_MAGIC_LOCAL)
+		*what = m->name;
 	return HF_OK;
 }
 
