@@ -2,6 +2,7 @@
 ** helpers.c (tests/unit): captured log, file helpers, tree digests.
 */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -152,4 +153,92 @@ void test_open_log(struct jlog *j, struct jlog_now *now)
 	now->boot = boot;
 	now->mono_ms = 1000;
 	now->utc_ms = -1;
+}
+
+/*
+** A disk of ROOM free bytes under SQLite (the unix VFS's pwrite and
+** ftruncate, which the port's VFS wraps, swapped in its system call table
+** as SQLite's own test_syscall.c does): a write that grows a file takes
+** room, one within the file's size takes none (a WAL restarting over its
+** old frames), a truncation gives room back; a write that does not fit
+** fails with ERR.
+*/
+static long long write_room = -1;
+static int write_err;
+static sqlite3_syscall_ptr real_pwrite, real_pwrite64, real_ftruncate;
+
+static bool write_fits(int fd, size_t n, off_t off)
+{
+	struct stat st;
+	long long grow;
+
+	if (write_room < 0 || fstat(fd, &st) != 0)
+		return true;
+	grow = (long long)off + (long long)n - (long long)st.st_size;
+	if (grow <= 0)
+		return true;
+	if (grow > write_room) {
+		errno = write_err;
+		return false;
+	}
+	write_room -= grow;
+	return true;
+}
+
+static ssize_t room_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	if (!write_fits(fd, n, off))
+		return -1;
+	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite)(fd, buf, n, off);
+}
+
+static ssize_t room_pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	if (!write_fits(fd, n, off))
+		return -1;
+	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite64)(fd, buf, n, off);
+}
+
+static int room_ftruncate(int fd, off_t len)
+{
+	struct stat st;
+	int rc;
+
+	if (write_room >= 0 && fstat(fd, &st) == 0 && st.st_size > len) {
+		if ((rc = ((int (*)(int, off_t))real_ftruncate)(fd, len)) == 0)
+			write_room += (long long)(st.st_size - len);
+		return rc;
+	}
+	if (write_room >= 0 && fstat(fd, &st) == 0 && len > st.st_size &&
+	    len - st.st_size > write_room) {
+		errno = write_err;
+		return -1;
+	}
+	return ((int (*)(int, off_t))real_ftruncate)(fd, len);
+}
+
+void test_sqlite_writes(long long room, int err)
+{
+	sqlite3_vfs *u = sqlite3_vfs_find("unix");
+
+	if (!real_pwrite && !real_pwrite64) {
+		real_pwrite = u->xGetSystemCall(u, "pwrite");
+		real_pwrite64 = u->xGetSystemCall(u, "pwrite64");
+		real_ftruncate = u->xGetSystemCall(u, "ftruncate");
+		if (real_pwrite)
+			u->xSetSystemCall(u, "pwrite", (sqlite3_syscall_ptr)room_pwrite);
+		if (real_pwrite64)
+			u->xSetSystemCall(u, "pwrite64", (sqlite3_syscall_ptr)room_pwrite64);
+		if (real_ftruncate)
+			u->xSetSystemCall(u, "ftruncate", (sqlite3_syscall_ptr)room_ftruncate);
+		if ((!real_pwrite && !real_pwrite64) || !real_ftruncate)
+			test_fail(__FILE__, __LINE__, "SQLite's unix VFS has no pwrite to wrap");
+	}
+	write_room = room;
+	write_err = err;
+}
+
+long long test_sqlite_room(void)
+{
+	return write_room;
 }

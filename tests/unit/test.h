@@ -75,6 +75,13 @@ const char *test_read_file(const char *path);
 ** test can show that nothing changed. Returns a heap string. */
 char *test_tree_digest(const char *dir);
 
+/* A disk of ROOM free bytes under SQLite (pwrite and ftruncate of the unix
+** VFS): a write that grows a file takes room, a truncation gives it back,
+** a write that does not fit fails with ERR (ENOSPC: a full disk; EIO).
+** ROOM < 0: no limit. test_sqlite_room: what is left. */
+void test_sqlite_writes(long long room, int err);
+long long test_sqlite_room(void);
+
 /* ---- syscall fault injection on port_sys (fault.c) ---- */
 
 enum fault_call {

@@ -187,40 +187,9 @@ TEST(vfs_wal_directory_fsync_failure_fails_the_commit)
 ** disk the same connection commits again once there is room: the daemon
 ** waits on one connection, it does not reopen the log.
 */
-static int write_errno;
-static sqlite3_syscall_ptr real_pwrite, real_pwrite64;
-
-static ssize_t failing_pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-	if (write_errno) {
-		errno = write_errno;
-		return -1;
-	}
-	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite)(fd, buf, n, off);
-}
-
-static ssize_t failing_pwrite64(int fd, const void *buf, size_t n, off_t off)
-{
-	if (write_errno) {
-		errno = write_errno;
-		return -1;
-	}
-	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite64)(fd, buf, n, off);
-}
-
 static void fail_writes_with(int e)
 {
-	sqlite3_vfs *u = sqlite3_vfs_find("unix");
-
-	if (!real_pwrite) {
-		real_pwrite = u->xGetSystemCall(u, "pwrite");
-		real_pwrite64 = u->xGetSystemCall(u, "pwrite64");
-		if (real_pwrite)
-			u->xSetSystemCall(u, "pwrite", (sqlite3_syscall_ptr)failing_pwrite);
-		if (real_pwrite64)
-			u->xSetSystemCall(u, "pwrite64", (sqlite3_syscall_ptr)failing_pwrite64);
-	}
-	write_errno = e;
+	test_sqlite_writes(e ? 0 : -1, e);
 }
 
 /* A row of 16 KiB in its own transaction on J; returns jlog_commit's code. */
@@ -253,7 +222,6 @@ TEST(vfs_full_disk_is_enospc_and_passes)
 			CHECK_INT(rows(), 2 + (int)i);
 		}
 	}
-	CHECK(real_pwrite || real_pwrite64);
 	jlog_close(&j);
 	CHECK_STR(hf_strerror(HF_ENOSPC), "no space left on device (the disk is full, or over quota)");
 }
