@@ -11,6 +11,7 @@
 #   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-prune|bench-wear|bench-million|
 #        bench-slow-sync      benchmarks (BENCHMARKS.md)
 #   make crash-test SEEDS=N, crash-soak, net-soak, soak-history  longer soak modes
+#   make vm-test [VM_CUTS=N] [VM_ARCH=arm64], vm-soak  power cuts of a virtual board (qemu)
 #   make fetch                download and verify the pinned vendor sources
 #   make install [DESTDIR=D] [PREFIX=/usr/local] [INIT=sysv|openrc|runit|s6]
 #                             the binary, unit and init files, man page, example config
@@ -264,6 +265,20 @@ SOAK_JOBS ?= 200000
 soak-history: $(B)/holdfast
 	@T_PREFIX="$(BOARD): soak-history: " tests/soak/run $(B)/holdfast $(SOAK_JOBS) 64MiB 4MiB 1MiB
 
+# A virtual board that loses power (tests/vm/run): Debian 12's kernel and
+# busybox under qemu (TCG), its data disk behind nbdkit's cache filter, cut
+# VM_CUTS times (make check: 20 on the host build; make vm-soak: 200).
+# VM_ARCH=arm64: qemu-system-aarch64 with the rpi-aarch64 board's binary.
+VM_CUTS ?= 20
+VM_ARCH ?= amd64
+VM_BOARD := $(if $(filter arm64,$(VM_ARCH)),rpi-aarch64,host)
+vm-test:
+	@$(MAKE) --no-print-directory -s BOARD=$(VM_BOARD)
+	@T_PREFIX="$(VM_ARCH): vm: " tests/vm/run $(VM_ARCH) build/$(VM_BOARD)/holdfast $(VM_CUTS)
+
+vm-soak:
+	@$(MAKE) --no-print-directory vm-test VM_CUTS=200
+
 # make test: this board's unit tests and CLI tests, one summary line.
 test: $(B)/holdfast $(B)/unit-tests
 	@HF_SUITES="$(TEST_SUITES)" tests/run-board $(BOARD) "$(RUN)"
@@ -456,7 +471,7 @@ distclean: clean
 
 FORCE:
 .PHONY: install install-strip install-files uninstall dist dist-board
-.PHONY: deb deb-test all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test all-boards size sizes check demo clean distclean FORCE
+.PHONY: deb deb-test all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))
