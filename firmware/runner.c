@@ -489,7 +489,6 @@ static void spawn_of(const struct runner *r, const struct jlog_runnable *jr,
 	static const int map[CFG_NLIMITS] = { PORT_RLIM_NOFILE, PORT_RLIM_AS, PORT_RLIM_CORE };
 
 	port_spawn_init(sp);
-	sp->cwd = jr->cwd;
 	if (ju->change) {
 		sp->user = ju->name;
 		sp->uid = ju->u.uid;
@@ -512,7 +511,7 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 {
 	struct pick *p = arg;
 	struct runner *r = p->r;
-	char **argv = NULL, **env = NULL, **envp = NULL;
+	char **argv = NULL, **env = NULL, **envp = NULL, *cwd = NULL;
 	int argc = 0, nenv = 0, rc;
 	const struct job_user *ju;
 	struct job_user own;
@@ -552,6 +551,12 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 	spawn_of(r, jr, ju, &sp);
 	if (why[0])
 		sp.refuse = why;
+	/* The child reads SP after fork, and SQLite's memory, where JR's
+	** strings are, is not inherited (jlog.c): a copy. */
+	if (jr->cwd && !(sp.cwd = cwd = strdup(jr->cwd))) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
 	if ((rc = port_spawn_gated(argv, envp, &sp, &c->pc)) != HF_OK)
 		goto out;
 	c->used = true;
@@ -579,6 +584,7 @@ out:
 	free(argv);
 	free(env);
 	free(envp);
+	free(cwd);
 	if (rc != HF_OK)
 		p->rc = rc;
 	return rc != HF_OK;

@@ -50,6 +50,17 @@ const char *port_db_vfs(void);
 ** the sim port can answer "NORMAL", for the crash test's negative control. */
 const char *port_db_synchronous(void);
 
+/*
+** LEN bytes of zeroed memory, reserved but backed only as it is touched,
+** that a forked child does not inherit (Linux: MADV_DONTFORK). A gated child
+** (port_spawn_gated) shares every page of its parent's until it execs, which
+** is after the parent's commit: each page the parent writes meanwhile is
+** copied on write, a page fault and a TLB flush. Memory the children never
+** need (the job log's) kept here is not copied. Held for the process's life.
+** HF_ENOMEM if the platform cannot give it (no overcommit, say).
+*/
+int port_mem_unshared(size_t len, void **out);
+
 /* ---- logging ------------------------------------------------------------ */
 
 /* Levels: syslog(3)'s numbers, which the journal's "<N>" prefix uses too. */
@@ -371,6 +382,8 @@ struct port_spawn {
 void port_spawn_init(struct port_spawn *sp);
 
 /* Forks ARGV (PATH searched) with environment ENVP, set up as SP says.
+** The child reads ARGV, ENVP and SP's strings after fork: none of them may
+** be in port_mem_unshared memory (the job log's).
 ** A failure in the child after its release (a drop of privileges, chdir,
 ** exec) is written to its stderr and it exits 127. */
 int port_spawn_gated(char *const argv[], char *const envp[], const struct port_spawn *sp,

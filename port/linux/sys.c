@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -156,5 +157,22 @@ int port_hostname(char *buf, size_t len)
 	if (gethostname(buf, len) != 0)
 		return port_syserr("gethostname", NULL, errno);
 	buf[len - 1] = '\0';
+	return HF_OK;
+}
+
+int port_mem_unshared(size_t len, void **out)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return HF_ENOMEM;
+	/* Without MADV_DONTFORK (Linux 2.6.16) the memory would be of no use
+	** here: give it back. */
+	if (madvise(p, len, MADV_DONTFORK) != 0) {
+		munmap(p, len);
+		return HF_ENOMEM;
+	}
+	*out = p;
 	return HF_OK;
 }
