@@ -24,6 +24,19 @@
 #include "sched.h"
 #include "sqlite3.h"
 
+/* AddressSanitizer: gcc says __SANITIZE_ADDRESS__, clang before 16 only
+** __has_feature. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HF_ASAN 1
+#endif
+#endif
+#ifndef HF_ASAN
+#define HF_ASAN 0
+#endif
+
 /* How long a CLI verb waits for the daemon's write transaction. */
 #define JLOG_BUSY_TIMEOUT_MS 5000
 
@@ -144,7 +157,7 @@ static void heap_init(void)
 	if (done)
 		return;
 	done = true;
-#if defined(__SANITIZE_ADDRESS__)
+#if HF_ASAN
 	(void)p;
 #else
 	/* Only before SQLite initializes (sqlite3_config says MISUSE after). */

@@ -12,6 +12,19 @@
 #include "sqlite3.h"
 #include "test.h"
 
+/* AddressSanitizer: gcc says __SANITIZE_ADDRESS__, clang before 16 only
+** __has_feature. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HF_ASAN 1
+#endif
+#endif
+#ifndef HF_ASAN
+#define HF_ASAN 0
+#endif
+
 static long long pragma_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
@@ -208,7 +221,7 @@ TEST(sqlite_heap_not_inherited)
 	mine[0] = sq[0] = 7;
 	/* The control: memory of the process's own is inherited. */
 	CHECK_INT(child_reads(mine), 0);
-#if defined(__SANITIZE_ADDRESS__)
+#if HF_ASAN
 	(void)u;
 	CHECK_INT(child_reads(sq), 0); /* the sanitizers see malloc's blocks */
 #else
