@@ -643,9 +643,10 @@ TEST(history_vacuum_frees_pages)
 {
 	struct jlog_prune_limits l = limits();
 	struct jlog_history h0, h1, h2;
-	int64_t left, left2;
+	int64_t left, left2, ps;
 
 	open_log();
+	ps = q_int("PRAGMA page_size");
 	for (int i = 0; i < 40; i++)
 		finish_out(add(), 0, 20000);
 	CHECK_INT(jlog_history_get(&J, &h0), HF_OK);
@@ -657,7 +658,7 @@ TEST(history_vacuum_frees_pages)
 	CHECK(h1.free_bytes > 700000);
 	CHECK_INT(h1.db_bytes, h0.db_bytes);
 	CHECK_INT(jlog_vacuum_step(&J, 16, &left), HF_OK);
-	CHECK_INT(left * 4096, h1.free_bytes - 16 * 4096);
+	CHECK_INT(left * ps, h1.free_bytes - 16 * ps);
 	CHECK_INT(jlog_vacuum_step(&J, 0, &left2), HF_OK);
 	CHECK_INT(left2, 0);
 	CHECK_INT(jlog_history_get(&J, &h2), HF_OK);

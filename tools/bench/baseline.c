@@ -15,9 +15,12 @@
 ** attempt, final state) and this group's starts (the attempt row, written
 ** before the process runs); a TRUNCATE checkpoint whenever the WAL reaches
 ** WAL_MAX bytes, as the daemon does. The tables are holdfast's own (same
-** columns, same keys) without a single secondary index. Prints "wear JOBS
-** BYTES BYTES_PER_JOB COMMITS": write_bytes of /proc/self/io across the
-** commits and checkpoints.
+** columns, same keys) without a single secondary index. It does so once for
+** each page size from 512 to 4096 bytes (a raw program may choose its page
+** size too, and the smallest frames write the least: the floor is the
+** least of them). Prints a line "wear PAGE_SIZE JOBS BYTES BYTES_PER_JOB
+** COMMITS" per page size: write_bytes of /proc/self/io across the commits
+** and checkpoints.
 **
 ** Not a test: it asserts nothing. The commits go through the port's VFS, so
 ** a sim build with an emulated fsync delay slows the baseline exactly as it
@@ -103,7 +106,30 @@ static int commit(sqlite3 *db, const char *path, long long wal_max, const char *
 	return 0;
 }
 
+static int wear_one(char **argv, long long conc, long long wal_max, int page_size);
+
 static int wear(int argc, char **argv)
+{
+	long long conc, wal_max;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s wear DIR SRC_DB CONCURRENCY WAL_MAX\n", argv[0]);
+		return 2;
+	}
+	conc = atoll(argv[4]);
+	wal_max = atoll(argv[5]);
+	if (conc < 1 || wal_max < 4096) {
+		fprintf(stderr, "bench-baseline wear: bad CONCURRENCY or WAL_MAX\n");
+		return 2;
+	}
+	port_init();
+	for (int ps = 512; ps <= 4096; ps *= 2)
+		if (wear_one(argv, conc, wal_max, ps))
+			return 1;
+	return 0;
+}
+
+static int wear_one(char **argv, long long conc, long long wal_max, int page_size)
 {
 	static const char *const submit[] = {
 		"INSERT INTO jobs SELECT * FROM src.jobs WHERE id = ?1",
@@ -131,25 +157,16 @@ static int wear(int argc, char **argv)
 		NULL
 	};
 	char path[4096], sql[8192];
-	long long conc, wal_max, lo, hi, id, w0, w1, commits = 0;
+	long long lo, hi, id, w0, w1, commits = 0;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: %s wear DIR SRC_DB CONCURRENCY WAL_MAX\n", argv[0]);
-		return 2;
-	}
-	conc = atoll(argv[4]);
-	wal_max = atoll(argv[5]);
-	if (conc < 1 || wal_max < 4096) {
-		fprintf(stderr, "bench-baseline wear: bad CONCURRENCY or WAL_MAX\n");
-		return 2;
-	}
-	port_init();
 	snprintf(path, sizeof(path), "%s/wear.db", argv[2]);
 	unlink(path);
+	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d", page_size);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
 			    port_db_vfs()) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) ||
 	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			 "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=0;"
 			 "PRAGMA foreign_keys=OFF", NULL, NULL, NULL))
@@ -186,9 +203,12 @@ static int wear(int argc, char **argv)
 			   id <= hi ? starts : NULL, id, id + conc - 1))
 			return 1;
 	w1 = write_bytes();
-	printf("wear %lld %lld %.0f %lld\n", hi - lo + 1, w1 - w0, (double)(w1 - w0) / (double)(hi - lo + 1),
-	       commits);
+	printf("wear %d %lld %lld %.0f %lld\n", page_size, hi - lo + 1, w1 - w0,
+	       (double)(w1 - w0) / (double)(hi - lo + 1), commits);
 	sqlite3_close(db);
+	snprintf(sql, sizeof(sql), "%s-wal", path);
+	unlink(sql);
+	unlink(path);
 	return 0;
 }
 
