@@ -302,6 +302,19 @@ static const char schema_counts[] =
 	"CREATE INDEX attempts_boot ON attempts(boot, start_mono_ms);"
 	"CREATE INDEX attempts_end ON attempts(end_boot, end_mono_ms) WHERE end_boot IS NOT NULL;";
 
+/* Version 9 (flash wear, issue 16): jobs_wake holds only the jobs that wait
+** for a time after their submit (submit --not-before, a retry's backoff, a
+** revived job; a ready time in another boot is a time too). A job ready when
+** it is submitted, nearly all of them, is the daemon's news through the
+** submit's wake-up, and was never a timer's: its ready time is in the past
+** for every tick that can read it. Its entry cost two WAL frames a job (made
+** by the submit, removed by the start) for nothing. */
+#define DELAYED "(ready_boot != submit_boot OR ready_mono_ms > submit_mono_ms)"
+static const char schema_v9[] =
+	"DROP INDEX jobs_wake;"
+	"CREATE INDEX jobs_wake ON jobs(ready_boot, ready_mono_ms)"
+	"  WHERE state IN ('queued','failed') AND waiting = 0 AND " DELAYED ";";
+
 static int migrate(struct jlog *j, long target);
 static void say_newer(long version);
 static void leave_turnstile(struct jlog *j);
@@ -784,6 +797,8 @@ static int migrate(struct jlog *j, long target)
 	if (version < 7 && target >= 7 && (rc = exec(j->db, schema_export)) != HF_OK)
 		goto out_rollback;
 	if (version < 8 && target >= 8 && (rc = exec(j->db, schema_counts)) != HF_OK)
+		goto out_rollback;
+	if (version < 9 && target >= 9 && (rc = exec(j->db, schema_v9)) != HF_OK)
 		goto out_rollback;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%ld", target);
 	if ((rc = exec(j->db, sql)) != HF_OK)
@@ -2365,7 +2380,7 @@ int jlog_next_ready(struct jlog *j, const struct jlog_now *now, uint64_t *mono_m
 {
 	static const char sql[] =
 		"SELECT min(ready_mono_ms) FROM jobs INDEXED BY jobs_wake"
-		" WHERE " RUNNABLE " AND ready_boot = ?1 AND ready_mono_ms > ?2";
+		" WHERE " RUNNABLE " AND " DELAYED " AND ready_boot = ?1 AND ready_mono_ms > ?2";
 	sqlite3_stmt *st = stmt(j, sql);
 	int src;
 

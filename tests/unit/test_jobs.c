@@ -690,3 +690,90 @@ TEST(runner_job_environment_keeps_secrets_out)
 	CHECK_INT(cfg_parse(&c, "[jobs]\nsecret_env = A*B\n", "t.conf"), HF_EINVAL);
 	CHECK(test_log_has("t.conf:2: bad value 'A*B' for secret_env"));
 }
+
+/* Entries of the index NAME, read from its root page (sqlite_dbpage): the
+** index must still fit in one leaf. */
+static int index_entries_of(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st;
+	const unsigned char *p;
+	int n = -1;
+
+	CHECK_INT(sqlite3_prepare_v2(db, "SELECT data FROM sqlite_dbpage WHERE pgno ="
+				     " (SELECT rootpage FROM sqlite_schema WHERE name = ?1)",
+				     -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	p = sqlite3_column_blob(st, 0);
+	CHECK(p && sqlite3_column_bytes(st, 0) >= 8);
+	if (p && p[0] == 0x0a) /* an index leaf */
+		n = p[3] << 8 | p[4];
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int index_entries(const char *name)
+{
+	return index_entries_of(J.db, name);
+}
+
+/* Version 9: the timer's index (jobs_wake) holds only the jobs that wait for
+** a time (a not-before, a backoff, a ready time in another boot): a job
+** ready when submitted writes no entry there, and is still picked. A
+** version 8 log is migrated to it. */
+TEST(jobs_wake_holds_only_delayed_jobs)
+{
+	char *argv[] = { "true", NULL };
+	struct jlog_spec s = { 0 };
+	struct ids ids;
+	uint64_t next;
+	int64_t id;
+	sqlite3 *db;
+	bool existed;
+
+	CHECK_INT(jlog_create_version("t.db", NULL, 8), HF_OK);
+	CHECK_INT(sqlite3_open("t.db", &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "INSERT INTO boots(kernel_boot_id) VALUES ('boot-a'), ('boot-b');"
+			       "INSERT INTO jobs(argv, env, priority, retries, backoff_min_ms,"
+			       " backoff_max_ms, timeout_ms, state, ready_boot, ready_mono_ms,"
+			       " submit_boot, submit_mono_ms) VALUES"
+			       " ('[\"true\"]', '[]', 0, 0, 0, 0, 0, 'queued', 1, 500, 1, 500),"
+			       " ('[\"true\"]', '[]', 0, 0, 0, 0, 0, 'queued', 1, 9000, 1, 500),"
+			       " ('[\"true\"]', '[]', 0, 0, 0, 0, 0, 'failed', 2, 100, 1, 500);",
+			       NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(index_entries_of(db, "jobs_wake"), 3);
+	CHECK_INT(sqlite3_close(db), SQLITE_OK);
+	CHECK_INT(jlog_open(&J, "t.db", NULL), HF_OK);
+	CHECK_INT(index_entries("jobs_wake"), 2);   /* jobs 2 and 3 */
+	NOW.boot = 1;
+	NOW.mono_ms = 1000;
+	CHECK_INT(jlog_next_ready(&J, &NOW, &next), HF_OK);
+	CHECK_INT(next, 9000);
+	ids = runnable();          /* 1, and 3: its ready time is another boot's */
+	CHECK_INT(ids.n, 2);
+	CHECK_INT(ids.v[0], 1);
+	CHECK_INT(ids.v[1], 3);
+	/* New jobs: one ready now (no entry), one not before 5 s from now. */
+	s.argv = argv;
+	s.argc = 1;
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_job_add(&J, &s, &NOW, &id, &existed), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(index_entries("jobs_wake"), 2);
+	s.not_before_ms = 5000;
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_job_add(&J, &s, &NOW, &id, &existed), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(index_entries("jobs_wake"), 3);
+	CHECK_INT(jlog_next_ready(&J, &NOW, &next), HF_OK);
+	CHECK_INT(next, 6000);
+	ids = runnable();
+	CHECK_INT(ids.n, 3);
+	CHECK_INT(ids.v[2], 4);
+	NOW.mono_ms = 6000;
+	CHECK_INT(runnable().n, 4);
+	NOW.boot = 2;          /* a reboot: everything is ready */
+	CHECK_INT(runnable().n, 5);
+	NOW.boot = 1;
+	NOW.mono_ms = 1000;
+}
