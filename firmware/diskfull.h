@@ -25,8 +25,10 @@
 #include "ship.h"
 
 #define DISKFULL_RETRY_MS 2000      /* between tries while the disk is full */
-#define DISKFULL_FLOOR_JOBS 20      /* finished jobs a full disk never prunes */
 #define DISKFULL_PRUNE_BATCH 1000   /* finished jobs pruned beyond the limits per try */
+#define DISKFULL_VACUUM_PAGES 256   /* pages given back per vacuum transaction */
+#define DISKFULL_GIVE_BACK_MS 500   /* vacuum and checkpoint rounds per try, at most */
+#define DISKFULL_FREE_MIN (1 << 20) /* free pages left to give back: no prune first */
 #define DISKFULL_OUTPUT_MEM (4u << 20) /* job output kept in memory while full */
 
 struct diskfull {
@@ -37,6 +39,13 @@ struct diskfull {
 	uint64_t tries;            /* retries in this episode */
 	uint64_t episodes;         /* times the disk filled since the daemon started */
 	int64_t pruned;            /* finished jobs pruned beyond the limits, this episode */
+	int64_t pruned_output;     /* ... their output, bytes */
+	int64_t given_back;        /* bytes the log file gave back, this episode */
+	int64_t batch;             /* jobs the next prune tries (smaller after ENOSPC) */
+	bool prune_next;           /* the last try found no room after a checkpoint:
+				    * the next one (at once) prunes */
+	bool prune_over;           /* nothing more may be pruned, this episode (said) */
+	bool free_left;            /* free pages are left to give back */
 	bool dropped;              /* the replica's spool was dropped, this episode */
 	/* While quiet: the port's log lines, the last DISKFULL_KEPT of them. */
 	bool quiet;
@@ -60,21 +69,39 @@ struct diskfull_state {
 void diskfull_enter(struct diskfull *d, const struct jlog_now *now, const char *dir,
 		    const char *what);
 
-/* A write succeeded again: says so, with how long the disk was full and
-** how many job ends that were waiting in memory it recorded. */
+/* A write succeeded again: says so, with how long the disk was full, how
+** many job ends that were waiting in memory it recorded, and what was
+** pruned and given back to make room. */
 void diskfull_leave(struct diskfull *d, uint64_t now_mono_ms, unsigned ends);
 
 /*
-** Makes room, each step best effort (one that cannot be made is skipped):
-** drops the unshipped spool, which ends the replica's generation with a
-** recorded gap (S may be NULL: no replica); checkpoints, so the WAL gives
-** its room back; prunes finished jobs beyond [history]'s limits, oldest
-** first, DISKFULL_PRUNE_BATCH a try, never below DISKFULL_FLOOR_JOBS; gives
-** the freed pages back to the file system. Says what it freed, once per
-** episode and step.
+** Makes room before a try, each step best effort (one that finds no room,
+** or the log busy, is skipped):
+**   - drops the unshipped spool, which ends the replica's generation with a
+**     recorded gap (S may be NULL: no replica);
+**   - checkpoints, so the WAL gives its room back;
+** and, when the last try found no room even so (diskfull_try_failed), so
+** that history is pruned only when the room did not come back by itself:
+**   - prunes finished jobs beyond [history]'s limits (C), oldest first, at
+**     most DISKFULL_PRUNE_BATCH a try (fewer after a prune found no room),
+**     never below the CFG_HISTORY_FLOOR_JOBS newest, whole pipeline runs,
+**     never a job an unfinished one depends on (jlog_prune). Not bound by
+**     the history export's watermark: what goes unexported is recorded as a
+**     gap, as for the byte budget. Skipped while DISKFULL_FREE_MIN of free
+**     pages are still to be given back;
+**   - gives the free pages back (incremental vacuum and a checkpoint, in
+**     rounds, for up to DISKFULL_GIVE_BACK_MS), so the log file shrinks.
+** Says what it dropped, and once per episode what it pruned and freed when
+** nothing more may be pruned (diskfull_leave says it otherwise). Returns an
+** error other than a full disk or a busy log (an I/O error, a failed
+** fsync): the caller stops, as for a failed commit.
 */
-void diskfull_relieve(struct diskfull *d, struct jlog *j, struct ship *s, const struct cfg *c,
-		      const struct jlog_now *now);
+int diskfull_relieve(struct diskfull *d, struct jlog *j, struct ship *s, const struct cfg *c,
+		     const struct jlog_now *now);
+
+/* A try found no room (at NOW_MONO_MS): the next is at once, and prunes,
+** if this one did not and more may be pruned; else in DISKFULL_RETRY_MS. */
+void diskfull_try_failed(struct diskfull *d, uint64_t now_mono_ms);
 
 /*
 ** Each try fails the way the first did (SQLite's "database or disk is

@@ -39,6 +39,14 @@
 
 enum { HIST_IDLE, HIST_PRUNE, HIST_BUDGET, HIST_VACUUM, HIST_CKPT, HIST_DONE };
 
+void hist_limits(const struct cfg *c, struct jlog_prune_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->keep_ms = c->history_keep_ms;
+	l->keep_failed_ms = c->history_keep_failed_ms;
+	l->keep_jobs = c->history_keep_jobs > 0 ? c->history_keep_jobs : -1;
+}
+
 int hist_init(struct hist *h, const struct cfg *c, const char *dir,
 	      int (*checkpoint)(void *arg), void *arg)
 {
@@ -47,9 +55,7 @@ int hist_init(struct hist *h, const struct cfg *c, const char *dir,
 
 	memset(h, 0, sizeof(*h));
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
-	h->lim.keep_ms = c->history_keep_ms;
-	h->lim.keep_failed_ms = c->history_keep_failed_ms;
-	h->lim.keep_jobs = c->history_keep_jobs > 0 ? c->history_keep_jobs : -1;
+	hist_limits(c, &h->lim);
 	h->lim.max_jobs = HIST_BATCH;
 	h->max_bytes_auto = c->history_max_bytes == 0;
 	if (h->max_bytes_auto && (rc = port_fs_total_size(dir, &fs)) != HF_OK)

@@ -61,6 +61,11 @@ struct hist {
 	bool floor_said;             /* "over budget at the floor" said once */
 };
 
+/* [history]'s age and count limits from C (keep, keep_failed, keep_jobs),
+** the rest of L zero: what the daemon's passes prune by, and what a full
+** disk prunes beyond (diskfull.c). */
+void hist_limits(const struct cfg *c, struct jlog_prune_limits *l);
+
 /*
 ** Sets H up for data directory DIR from C: the limits, the budget (10% of
 ** the file system, see cfg_max_bytes) and the pass interval (60 s, or half

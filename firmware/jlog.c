@@ -3234,6 +3234,13 @@ int jlog_vacuum_step(struct jlog *j, int64_t max_pages, int64_t *left)
 	return jlog_commit(j);
 }
 
+bool jlog_is_incremental(struct jlog *j)
+{
+	char v[16];
+
+	return query_text(j->db, "PRAGMA auto_vacuum", v, sizeof(v)) == HF_OK && !strcmp(v, "2");
+}
+
 int jlog_history_get(struct jlog *j, struct jlog_history *h)
 {
 	static const char sql[] =

@@ -432,6 +432,11 @@ int jlog_prune(struct jlog *j, const struct jlog_now *now,
 ** to auto_vacuum=INCREMENTAL failed (tried again once per connection). */
 int jlog_vacuum_step(struct jlog *j, int64_t max_pages, int64_t *left);
 
+/* Whether the log gives freed pages back (auto_vacuum=INCREMENTAL). Unlike
+** jlog_vacuum_step it never tries the conversion, a VACUUM of the whole
+** log: what a full disk must not start. */
+bool jlog_is_incremental(struct jlog *j);
+
 /* History as status shows it. */
 struct jlog_history {
 	int64_t finished;        /* finished jobs kept */

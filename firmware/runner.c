@@ -839,6 +839,8 @@ out_fail:
 			struct jlog_now n = now_of(r);
 			diskfull_enter(&r->full, &n, r->o->dir, "a write to the job log failed: no "
 				       "space left");
+			/* --until-idle's one try makes all the room it can. */
+			r->full.prune_next = r->o->exit_when_idle;
 			write_metrics(r, port_clock_mono_ms());
 			return rc;
 		}
@@ -1164,18 +1166,30 @@ static void answer(const char *question, char *reply, size_t len, void *arg)
 	diskfull_format(&r->full, port_clock_mono_ms(), ends_waiting(r), reply, len);
 }
 
-/* A try on a full disk: make room, then the tick's commit, quietly. */
-static void full_try_begin(struct runner *r)
+/* A try on a full disk: make room, then the tick's commit, quietly. A
+** failed write other than for room while making it (an I/O error, a failed
+** fsync) stops the daemon as a failed commit does. */
+static int full_try_begin(struct runner *r)
 {
 	struct jlog_now now = now_of(r);
+	int rc;
 
 	r->full_try = true;
 	diskfull_quiet(&r->full);
-	diskfull_relieve(&r->full, &r->j, r->cfg.replica[0] ? &r->ship : NULL, &r->cfg, &now);
+	rc = diskfull_relieve(&r->full, &r->j, r->cfg.replica[0] ? &r->ship : NULL, &r->cfg,
+			      &now);
+	if (rc != HF_OK) {
+		r->fatal = rc;
+		port_log("cannot write the job log while making room on the full disk (%s): "
+			 "stopping, nothing more is started. Fix the storage and start holdfast "
+			 "again: recovery accounts for the jobs still running", hf_strerror(rc));
+		return rc;
+	}
 	/* The try commits now, whatever waits (busy, or others' turn), and
 	** looks for jobs to start: there may be room for them too. */
 	r->retry_after = r->next_write = 0;
 	r->dirty = true;
+	return HF_OK;
 }
 
 static void full_try_end(struct runner *r, int rc, unsigned ends)
@@ -1189,7 +1203,7 @@ static void full_try_end(struct runner *r, int rc, unsigned ends)
 		write_metrics(r, t);
 		return;
 	}
-	r->full.next_try_ms = t + DISKFULL_RETRY_MS;
+	diskfull_try_failed(&r->full, t);
 	if (rc == HF_ENOSPC && r->stopping && busy_count(r, NULL) == 0) {
 		/* Stopping, every job has ended, and still no room: nothing more
 		** to wait for here. Recovery at the next start ends the attempts
@@ -1393,8 +1407,8 @@ static int loop(struct runner *r)
 				release_slot(&r->kids[i]);
 		if (r->full.on && now >= r->full.next_try_ms) {
 			unsigned ends = ends_waiting(r);
-			full_try_begin(r);
-			rc = commit_tick(r);
+			if ((rc = full_try_begin(r)) == HF_OK)
+				rc = commit_tick(r);
 			full_try_end(r, rc, ends);
 		} else {
 			rc = commit_tick(r);
