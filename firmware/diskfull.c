@@ -239,20 +239,26 @@ static int give_back(struct jlog *j)
 	}
 }
 
-int diskfull_relieve(struct diskfull *d, struct jlog *j, struct ship *s, const struct cfg *c,
-		     const struct jlog_now *now)
+/* Whether DIR's file system has the margin a full disk prunes for: room
+** for a WAL of wal_max and for what its checkpoint grows the log file by.
+** Unknown: yes (no more is pruned for it). */
+static bool has_margin(const char *dir, const struct cfg *c)
 {
-	int64_t before, after, free_bytes;
+	uint64_t avail;
+
+	return port_fs_free_space(dir, &avail) != HF_OK || avail >= 2 * c->wal_max;
+}
+
+/* One round: a prune (unless free pages are still to give back), then the
+** pages given back. *PROGRESS: something was pruned or given back. */
+static int prune_round(struct diskfull *d, struct jlog *j, const struct cfg *c,
+		       const struct jlog_now *now, bool *progress)
+{
+	int64_t before, after, free_bytes, pruned = d->pruned;
 	char freed[200];
-	bool done;
 	int rc;
 
-	d->tries++;
-	drop_spool(d, j, s);
-	if (!skippable(rc = jlog_checkpoint_now(j, &done)))
-		return rc;
-	if (!d->prune_next)
-		return HF_OK;
+	*progress = false;
 	before = log_bytes(j, &free_bytes);
 	/* Free pages still to give back come first: pruning more would only
 	** add to them (a log that cannot give them back prunes anyway: its
@@ -275,6 +281,32 @@ int diskfull_relieve(struct diskfull *d, struct jlog *j, struct ship *s, const s
 	d->free_left = free_bytes > 0 && jlog_is_incremental(j);
 	if (before > 0 && after > 0 && after < before)
 		d->given_back += before - after;
+	*progress = d->pruned > pruned || (before > 0 && after > 0 && after < before);
+	return HF_OK;
+}
+
+int diskfull_relieve(struct diskfull *d, struct jlog *j, struct ship *s, const struct cfg *c,
+		     const char *dir, const struct jlog_now *now)
+{
+	uint64_t until;
+	bool done, progress;
+	int rc;
+
+	d->tries++;
+	drop_spool(d, j, s);
+	if (!skippable(rc = jlog_checkpoint_now(j, &done)))
+		return rc;
+	if (!d->prune_next)
+		return HF_OK;
+	/* Rounds until the margin, not only until the next commit fits: a
+	** commit that takes the last bytes leaves its checkpoint (which grows
+	** the log file by what the WAL added) no room, and then not even a
+	** prune fits until something else lets go of some. */
+	until = port_clock_mono_ms() + DISKFULL_PRUNE_MS;
+	do {
+		if ((rc = prune_round(d, j, c, now, &progress)) != HF_OK)
+			return rc;
+	} while (progress && !has_margin(dir, c) && port_clock_mono_ms() < until);
 	return HF_OK;
 }
 

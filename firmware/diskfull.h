@@ -27,7 +27,8 @@
 #define DISKFULL_RETRY_MS 2000      /* between tries while the disk is full */
 #define DISKFULL_PRUNE_BATCH 1000   /* finished jobs pruned beyond the limits per try */
 #define DISKFULL_VACUUM_PAGES 256   /* pages given back per vacuum transaction */
-#define DISKFULL_GIVE_BACK_MS 500   /* vacuum and checkpoint rounds per try, at most */
+#define DISKFULL_GIVE_BACK_MS 500   /* vacuum and checkpoint rounds per prune, at most */
+#define DISKFULL_PRUNE_MS 2000      /* prune and give-back rounds per try, at most */
 #define DISKFULL_FREE_MIN (1 << 20) /* free pages left to give back: no prune first */
 #define DISKFULL_OUTPUT_MEM (4u << 20) /* job output kept in memory while full */
 
@@ -90,14 +91,17 @@ void diskfull_leave(struct diskfull *d, uint64_t now_mono_ms, unsigned ends);
 **     gap, as for the byte budget. Skipped while DISKFULL_FREE_MIN of free
 **     pages are still to be given back;
 **   - gives the free pages back (incremental vacuum and a checkpoint, in
-**     rounds, for up to DISKFULL_GIVE_BACK_MS), so the log file shrinks.
+**     rounds, for up to DISKFULL_GIVE_BACK_MS), so the log file shrinks;
+** and again, for up to DISKFULL_PRUNE_MS, until DIR's file system has a
+** margin of 2 x [log] wal_max free, nothing more may go, or a round frees
+** nothing.
 ** Says what it dropped, and once per episode what it pruned and freed when
 ** nothing more may be pruned (diskfull_leave says it otherwise). Returns an
 ** error other than a full disk or a busy log (an I/O error, a failed
 ** fsync): the caller stops, as for a failed commit.
 */
 int diskfull_relieve(struct diskfull *d, struct jlog *j, struct ship *s, const struct cfg *c,
-		     const struct jlog_now *now);
+		     const char *dir, const struct jlog_now *now);
 
 /* A try found no room (at NOW_MONO_MS): the next is at once, and prunes,
 ** if this one did not and more may be pruned; else in DISKFULL_RETRY_MS. */

@@ -1177,7 +1177,7 @@ static int full_try_begin(struct runner *r)
 	r->full_try = true;
 	diskfull_quiet(&r->full);
 	rc = diskfull_relieve(&r->full, &r->j, r->cfg.replica[0] ? &r->ship : NULL, &r->cfg,
-			      &now);
+			      r->o->dir, &now);
 	if (rc != HF_OK) {
 		r->fatal = rc;
 		port_log("cannot write the job log while making room on the full disk (%s): "

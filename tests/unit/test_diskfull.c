@@ -111,7 +111,7 @@ static void setup(void)
 static int relieve(struct diskfull *d)
 {
 	d->prune_next = true;
-	return diskfull_relieve(d, &J, NULL, &C, &NOW);
+	return diskfull_relieve(d, &J, NULL, &C, ".", &NOW);
 }
 
 static void check_kept(void)
@@ -197,24 +197,24 @@ TEST(diskfull_prunes_only_after_a_failed_try)
 	setup_n(30);
 	diskfull_enter(&d, &NOW, ".", "a test");
 	CHECK(!d.prune_next);
-	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, &NOW), HF_OK);
+	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, ".", &NOW), HF_OK);
 	CHECK_INT(d.pruned, 0);
 	CHECK_INT(q_int("SELECT finished FROM history"), 30);
 	/* It failed: the next try is at once, and prunes. */
 	diskfull_try_failed(&d, 5000);
 	CHECK(d.prune_next);
 	CHECK_INT(d.next_try_ms, 5000);
-	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, &NOW), HF_OK);
+	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, ".", &NOW), HF_OK);
 	CHECK_INT(d.pruned, 30 - CFG_HISTORY_FLOOR_JOBS - 1);
 	/* That failed too: the next in DISKFULL_RETRY_MS, without pruning
 	** first; and with nothing more to prune or give back, never again. */
 	diskfull_try_failed(&d, 6000);
 	CHECK(!d.prune_next);
 	CHECK_INT(d.next_try_ms, 6000 + DISKFULL_RETRY_MS);
-	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, &NOW), HF_OK);
+	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, ".", &NOW), HF_OK);
 	diskfull_try_failed(&d, 9000);
 	CHECK(d.prune_next);
-	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, &NOW), HF_OK);
+	CHECK_INT(diskfull_relieve(&d, &J, NULL, &C, ".", &NOW), HF_OK);
 	CHECK(d.prune_over);
 	CHECK(!d.free_left);
 	diskfull_try_failed(&d, 9100);
