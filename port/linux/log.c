@@ -118,6 +118,9 @@ void port_log_flush(void)
 	pthread_mutex_unlock(&limit_lock);
 }
 
+/* Checked at each caller's format: clang's -Wformat-nonliteral wants the
+ * va_list function marked as a printf-like one too. */
+__attribute__((format(printf, 2, 0)))
 static void vlog(int level, const char *fmt, va_list ap)
 {
 	char line[1024], note[LOGLIMIT_TEXT + 64];
