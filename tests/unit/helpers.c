@@ -1,10 +1,12 @@
 /*
-** helpers.c (tests/unit): captured log, file helpers, tree digests.
+** helpers.c (tests/unit): captured log, file helpers, tree digests, a job
+** log with jobs in it.
 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,6 +155,42 @@ void test_open_log(struct jlog *j, struct jlog_now *now)
 	now->boot = boot;
 	now->mono_ms = 1000;
 	now->utc_ms = -1;
+}
+
+int64_t test_job_true(struct jlog *j, const struct jlog_now *now, int64_t run,
+		      const int64_t *after, int nafter, const char *key, bool *existed)
+{
+	char *argv[] = { "true", NULL };
+	struct jlog_spec s = { 0 };
+	int64_t id = 0;
+	bool ex;
+
+	s.argv = argv;
+	s.argc = 1;
+	s.run = run;
+	s.after = after;
+	s.nafter = nafter;
+	s.key = key;
+	s.backoff_min_ms = s.backoff_max_ms = 100;
+	CHECK_INT(jlog_job_add(j, &s, now, &id, existed ? existed : &ex), HF_OK);
+	return id;
+}
+
+void test_job_finish(struct jlog *j, const struct jlog_now *now, int64_t job, int code,
+		     int out_bytes)
+{
+	struct jlog_end e = { .reason = "exit", .exit_code = code, .signal = -1 };
+	char chunk[1000];
+	int64_t seq = 0;
+
+	memset(chunk, 'x', sizeof(chunk));
+	CHECK_INT(jlog_attempt_start(j, job, 1, 4242, 1, now), HF_OK);
+	for (int left = out_bytes; left > 0; left -= (int)sizeof(chunk))
+		CHECK_INT(jlog_output_add(j, job, 1, seq++, 1, chunk,
+					  left < (int)sizeof(chunk) ? (size_t)left : sizeof(chunk)),
+			  HF_OK);
+	e.out_bytes = out_bytes;
+	CHECK_INT(jlog_attempt_end(j, job, 1, &e, now, UINT32_MAX), HF_OK);
 }
 
 /*

@@ -9,6 +9,7 @@
 #define HF_TEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +61,17 @@ long long test_q_int(struct sqlite3 *db, const char *sql);
 struct jlog;
 struct jlog_now;
 void test_open_log(struct jlog *j, struct jlog_now *now);
+
+/* In J's open transaction: adds a job "true" (in pipeline run RUN if > 0,
+** after AFTER[NAFTER], with idempotency KEY if not NULL; EXISTED, if not
+** NULL, says whether KEY named a job already) and returns its id. */
+int64_t test_job_true(struct jlog *j, const struct jlog_now *now, int64_t run,
+		      const int64_t *after, int nafter, const char *key, bool *existed);
+/* In J's open transaction: attempt 1 of JOB exits with CODE (with no
+** retries, 0 succeeds, else the job is dead) after OUT_BYTES of output ('x',
+** in chunks of 1000). */
+void test_job_finish(struct jlog *j, const struct jlog_now *now, int64_t job, int code,
+		     int out_bytes);
 
 /* Log lines captured from port_log since the test started (or the last
 ** test_log_clear), joined by newlines. */

@@ -40,35 +40,13 @@ static long long file_size(const char *path)
 
 static int64_t add(const int64_t *after, int nafter)
 {
-	char *argv[] = { "true", NULL };
-	struct jlog_spec s = { 0 };
-	int64_t id = 0;
-	bool ex;
-
-	s.argv = argv;
-	s.argc = 1;
-	s.after = after;
-	s.nafter = nafter;
-	s.backoff_min_ms = s.backoff_max_ms = 100;
-	CHECK_INT(jlog_job_add(&J, &s, &NOW, &id, &ex), HF_OK);
-	return id;
+	return test_job_true(&J, &NOW, 0, after, nafter, NULL, NULL);
 }
 
-/* Attempt 1 of JOB exits 0 with OUT_BYTES of output, in chunks of 1000. */
+/* Attempt 1 of JOB exits 0 with OUT_BYTES of output. */
 static void finish(int64_t job)
 {
-	struct jlog_end e = { .reason = "exit", .exit_code = 0, .signal = -1 };
-	char chunk[1000];
-	int64_t seq = 0;
-
-	memset(chunk, 'x', sizeof(chunk));
-	CHECK_INT(jlog_attempt_start(&J, job, 1, 4242, 1, &NOW), HF_OK);
-	for (int left = OUT_BYTES; left > 0; left -= (int)sizeof(chunk))
-		CHECK_INT(jlog_output_add(&J, job, 1, seq++, 1, chunk,
-					  left < (int)sizeof(chunk) ? (size_t)left : sizeof(chunk)),
-			  HF_OK);
-	e.out_bytes = OUT_BYTES;
-	CHECK_INT(jlog_attempt_end(&J, job, 1, &e, &NOW, UINT32_MAX), HF_OK);
+	test_job_finish(&J, &NOW, job, 0, OUT_BYTES);
 	NOW.mono_ms += 10;
 }
 

@@ -44,20 +44,10 @@ static long long q_intf(const char *fmt, ...)
 static int64_t add_full(int64_t run, const int64_t *after, int nafter, const char *key,
 			bool *existed)
 {
-	char *argv[] = { "true", NULL };
-	struct jlog_spec s = { 0 };
-	int64_t id = 0;
-	bool ex;
+	int64_t id;
 
-	s.argv = argv;
-	s.argc = 1;
-	s.run = run;
-	s.after = after;
-	s.nafter = nafter;
-	s.key = key;
-	s.backoff_min_ms = s.backoff_max_ms = 100;
 	CHECK_INT(jlog_begin(&J), HF_OK);
-	CHECK_INT(jlog_job_add(&J, &s, &NOW, &id, existed ? existed : &ex), HF_OK);
+	id = test_job_true(&J, &NOW, run, after, nafter, key, existed);
 	CHECK_INT(jlog_commit(&J), HF_OK);
 	return id;
 }
@@ -67,23 +57,12 @@ static int64_t add(void)
 	return add_full(0, NULL, 0, NULL, NULL);
 }
 
-/* Runs attempt 1 of JOB to an exit with CODE (no retries: 0 succeeds, else
-** dead), with OUT_BYTES of output in chunks of 1000. */
+/* Runs attempt 1 of JOB to an exit with CODE, with OUT_BYTES of output, in a
+** transaction of its own. */
 static void finish_out(int64_t job, int code, int out_bytes)
 {
-	struct jlog_end e = { .reason = "exit", .exit_code = code, .signal = -1 };
-	char chunk[1000];
-	int64_t seq = 0;
-
-	memset(chunk, 'x', sizeof(chunk));
 	CHECK_INT(jlog_begin(&J), HF_OK);
-	CHECK_INT(jlog_attempt_start(&J, job, 1, 4242, 1, &NOW), HF_OK);
-	for (int left = out_bytes; left > 0; left -= (int)sizeof(chunk))
-		CHECK_INT(jlog_output_add(&J, job, 1, seq++, 1, chunk,
-					  left < (int)sizeof(chunk) ? (size_t)left : sizeof(chunk)),
-			  HF_OK);
-	e.out_bytes = out_bytes;
-	CHECK_INT(jlog_attempt_end(&J, job, 1, &e, &NOW, UINT32_MAX), HF_OK);
+	test_job_finish(&J, &NOW, job, code, out_bytes);
 	CHECK_INT(jlog_commit(&J), HF_OK);
 }
 
