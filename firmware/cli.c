@@ -529,7 +529,7 @@ static const struct verb verbs[] = {
 	  "                     directory and recovery is done; removed at exit\n"
 	  "                     (for sysvinit and OpenRC scripts: board/init/)\n"
 	  "  --syslog           log to syslog (facility daemon) instead of standard\n"
-	  "                     error: for inits without a journal\n"
+	  "                     error (errors go to both): for inits without a journal\n"
 	  "\n"
 	  "The daemon stays in the foreground and logs to stderr (--syslog: to syslog).\n"
 	  "\n"

@@ -5,7 +5,8 @@
 **   - to the sink a test or the daemon's full-disk mode set
 **     (port_log_set_sink), with its level;
 **   - to syslog(3), facility LOG_DAEMON, once port_log_syslog() was called
-**     (`holdfast run --syslog`, for inits without a journal);
+**     (`holdfast run --syslog`, for inits without a journal); errors go
+**     to standard error as well, as below;
 **   - to standard error, as "holdfast: MESSAGE". When standard error is the
 **     journal's stream, systemd says so in $JOURNAL_STREAM ("DEV:INO" of
 **     that stream, sd-daemon(3), systemd.exec(5)): then the line is
@@ -97,6 +98,10 @@ static void emit(int level, char *line)
 		*p = ' ';
 	if (to_syslog) {
 		syslog(level, "%s", line);
+		/* An error also goes to stderr: it is why the daemon stops, and an
+		** init script that started it shows its stderr, not syslog. */
+		if (level <= PORT_LOG_ERR)
+			dprintf(STDERR_FILENO, "holdfast: %s\n", line);
 		return;
 	}
 	if (journal)
