@@ -3,7 +3,7 @@
 **
 ** Why the pass looks the way it does:
 **   - Every step is its own short transaction (jlog_prune of HIST_BATCH
-**     jobs, jlog_vacuum_step of HIST_VACUUM_PAGES), so a submit waits for at
+**     jobs, jlog_vacuum_step of at most HIST_VACUUM_PAGES), so a submit waits for at
 **     most one step, never for a whole pass.
 **   - Freed pages are first of all reused: a new job's rows go into the
 **     free list before the file grows. Vacuuming and checkpointing after
@@ -61,6 +61,7 @@ int hist_init(struct hist *h, const struct cfg *c, const char *dir,
 	if (h->max_bytes_auto && (rc = port_fs_total_size(dir, &fs)) != HF_OK)
 		return rc;
 	h->max_bytes = cfg_max_bytes(c, fs);
+	h->wal_max = c->wal_max;
 	h->checkpoint = checkpoint;
 	h->arg = arg;
 	/* Half the shortest age limit: a job is then at most 1.5 x its keep
@@ -93,11 +94,18 @@ void hist_note_writer(struct hist *h, uint64_t now)
 	h->quiet_until = now + HIST_QUIET_MS;
 }
 
+void hist_note_checkpoint(struct hist *h)
+{
+	h->look = true;
+}
+
 uint64_t hist_due(const struct hist *h)
 {
 	uint64_t t;
 
 	if (h->stage == HIST_IDLE) {
+		if (h->look)
+			return 0;
 		/* Jobs ended: a look at the budget (a stat per file) now and
 		** then, so a busy device is caught before it is far over. */
 		t = h->measured_at + HIST_MEASURE_MS;
@@ -112,11 +120,29 @@ uint64_t hist_due(const struct hist *h)
 	return t;
 }
 
-/* What the budget passes aim under: 1/32 below max_bytes, so that what
-** jobs write between two looks does not carry the directory over it. */
+/* Room for what jobs write between two looks at the budget: 1/32 of it. */
+static uint64_t budget_room(const struct hist *h)
+{
+	return h->max_bytes / 32;
+}
+
+/* What the budget passes aim under: a WAL and the room below max_bytes. The
+** log file grows only at a checkpoint, by the new pages of a WAL of up to
+** wal_max, while the WAL itself may hold as much again. (cfg_max_bytes'
+** floor is 4 x wal_max.) */
 static uint64_t budget_target(const struct hist *h)
 {
-	return h->max_bytes - h->max_bytes / 32;
+	return h->max_bytes - budget_room(h) - h->wal_max;
+}
+
+/* Pages per vacuum step: every page it moves is written to the WAL (with
+** the pages that point to it), so a step is kept to an eighth of wal_max
+** (4 KiB pages), at most HIST_VACUUM_PAGES. */
+static int64_t vacuum_pages(const struct hist *h)
+{
+	int64_t n = (int64_t)(h->wal_max / 8 / 4096);
+
+	return n < 16 ? 16 : n > HIST_VACUUM_PAGES ? HIST_VACUUM_PAGES : n;
 }
 
 /* The data directory's bytes, and whether they are over the budget. */
@@ -139,26 +165,27 @@ static void add_result(struct hist_pass *p, const struct jlog_prune_result *r)
 }
 
 /* How many of the oldest finished jobs the excess over the budget likely
-** holds: the excess that vacuuming the free pages will not give back, over
-** the log's bytes per finished job; at least one batch. 0: none to prune
-** (the free pages are enough, or only the floor is left). */
+** holds, with the room: the excess and the room that the free pages do not
+** cover, over the log's bytes per finished job; at least one batch. New rows
+** then fill the room's free pages before the file grows again. 0: none to
+** prune (the free pages are enough, or only the floor is left). */
 static int64_t budget_extra(struct hist *h, struct jlog *j)
 {
 	struct jlog_history hs;
-	uint64_t over, used, per;
+	uint64_t need, used, per;
 	int64_t n;
 
 	if (!h->pass.over_budget || jlog_history_get(j, &hs) != HF_OK)
 		return 0;
-	over = h->pass.data_bytes - budget_target(h);
-	if ((uint64_t)hs.free_bytes >= over)
+	need = h->pass.data_bytes - budget_target(h) + budget_room(h);
+	if ((uint64_t)hs.free_bytes >= need)
 		return 0;
 	if (hs.finished <= CFG_HISTORY_FLOOR_JOBS)
 		return 0;
-	over -= (uint64_t)hs.free_bytes;
+	need -= (uint64_t)hs.free_bytes;
 	used = (uint64_t)(hs.db_bytes - hs.free_bytes);
 	per = used / (uint64_t)hs.finished;
-	n = (int64_t)(over / (per ? per : 1)) + 1;
+	n = (int64_t)(need / (per ? per : 1)) + 1;
 	if (n < HIST_BATCH)
 		n = HIST_BATCH;
 	return n;
@@ -197,21 +224,53 @@ static int prune_step(struct hist *h, struct jlog *j, const struct jlog_now *now
 	return jlog_prune(j, now, &l, r);
 }
 
+/* The free bytes a vacuum may give back to the file system. Near the budget
+** (within its room of the target) the room's worth of free pages stays in
+** the log for new rows, so that the file is not shrunk only to grow again
+** (each page a vacuum moves is written twice); over the budget, at least
+** the excess goes. */
+static int64_t spare_free(const struct hist *h, const struct jlog_history *hs)
+{
+	uint64_t target = budget_target(h), room = budget_room(h);
+	int64_t spare = hs->free_bytes, over;
+
+	if (h->pass.data_bytes + room > target)
+		spare -= (int64_t)room;
+	if (h->pass.over_budget) {
+		over = (int64_t)(h->pass.data_bytes - target);
+		if (spare < over)
+			spare = over < hs->free_bytes ? over : hs->free_bytes;
+	}
+	return spare > 0 ? spare : 0;
+}
+
 /* Whether the free pages are worth a vacuum now. */
 static bool want_vacuum(struct hist *h, struct jlog *j)
 {
 	struct jlog_history hs;
+	int64_t spare;
 
-	if (jlog_history_get(j, &hs) != HF_OK || hs.free_bytes <= 0)
+	if (jlog_history_get(j, &hs) != HF_OK || (spare = spare_free(h, &hs)) <= 0)
 		return false;
-	return h->pass.over_budget || hs.free_bytes >= HIST_VACUUM_MIN;
+	return h->pass.over_budget || spare >= HIST_VACUUM_MIN;
 }
 
 static int vacuum_step(struct hist *h, struct jlog *j, bool *done)
 {
-	int64_t left = 0;
-	int rc = jlog_vacuum_step(j, HIST_VACUUM_PAGES, &left);
+	struct jlog_history hs;
+	int64_t left = 0, pages = vacuum_pages(h), spare;
+	int rc;
 
+	if ((rc = jlog_history_get(j, &hs)) != HF_OK)
+		return rc;
+	spare = hs.page_size > 0 ? (spare_free(h, &hs) + hs.page_size - 1) / hs.page_size : 0;
+	if (spare < pages)
+		pages = spare;
+	if (pages <= 0) {
+		*done = true;
+		return HF_OK;
+	}
+	rc = jlog_vacuum_step(j, pages, &left);
 	if (rc == HF_ENOTSUP) {
 		/* A log that could not be made incremental (jlog says why):
 		** pruning still frees pages for new rows. */
@@ -219,8 +278,8 @@ static int vacuum_step(struct hist *h, struct jlog *j, bool *done)
 		return HF_OK;
 	}
 	if (rc == HF_OK)
-		h->pass.vacuumed_pages += HIST_VACUUM_PAGES;
-	*done = rc != HF_OK || left == 0;
+		h->pass.vacuumed_pages += pages;
+	*done = rc != HF_OK || left == 0 || pages == spare;
 	return rc;
 }
 
@@ -348,6 +407,7 @@ static void pass_end(struct hist *h, uint64_t t, const char *who)
 	if (!h->pass.data_bytes)
 		measure(h);
 	h->measured_at = t;
+	h->look = false;
 	h->passes++;
 	if (who)
 		say(h, who);
@@ -365,6 +425,7 @@ int hist_tick(struct hist *h, struct jlog *j, const struct jlog_now *now)
 	if (h->stage == HIST_IDLE && t < h->next_pass) {
 		/* Only the look at the budget was due. */
 		h->measured_at = t;
+		h->look = false;
 		if (port_fs_usage(h->dir, &h->pass.data_bytes) != HF_OK ||
 		    h->pass.data_bytes <= budget_target(h))
 			return HF_OK;

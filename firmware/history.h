@@ -39,6 +39,7 @@ struct hist {
 	char dir[4096];
 	struct jlog_prune_limits lim; /* keep, keep_failed, keep_jobs */
 	uint64_t max_bytes;          /* the budget (cfg_max_bytes) */
+	uint64_t wal_max;            /* [log] wal_max: what the WAL may hold */
 	bool max_bytes_auto;
 	/* Gives the WAL's pages back after a vacuum: the owner's checkpoint
 	** (sealed first when a replica is set); NULL: none may be made now. */
@@ -54,6 +55,7 @@ struct hist {
 	int64_t ends;                /* jobs ended since the last pass */
 	int64_t ends_trigger;        /* that many make a pass come early */
 	uint64_t measured_at;        /* mono ms the budget was last looked at */
+	bool look;                   /* a look at the budget is due now */
 	int stage;                   /* HIST_* in history.c; 0: no pass running */
 	int rounds;                  /* budget rounds of this pass */
 	unsigned passes;             /* passes ended, ever */
@@ -78,6 +80,9 @@ int hist_init(struct hist *h, const struct cfg *c, const char *dir,
 ** at NOW (the wake socket). */
 void hist_note_ends(struct hist *h, uint64_t now, int64_t n);
 void hist_note_writer(struct hist *h, uint64_t now);
+/* The daemon checkpointed: the log file may have grown by the WAL's new
+** pages, so the budget is looked at now, not at the next half second. */
+void hist_note_checkpoint(struct hist *h);
 
 /* When hist_tick has something to do (mono ms). */
 uint64_t hist_due(const struct hist *h);

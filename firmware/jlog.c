@@ -3266,6 +3266,7 @@ int jlog_history_get(struct jlog *j, struct jlog_history *h)
 		h->total_jobs = sqlite3_column_int64(st, 5);
 		h->db_bytes = sqlite3_column_int64(st, 6) * page;
 		h->free_bytes = sqlite3_column_int64(st, 7) * page;
+		h->page_size = page;
 	}
 	sqlite3_reset(st);
 	if (src == SQLITE_ROW)

@@ -442,6 +442,7 @@ struct jlog_history {
 	int64_t finished;        /* finished jobs kept */
 	int64_t db_bytes;        /* page_count x page_size */
 	int64_t free_bytes;      /* of which on the free list */
+	int64_t page_size;
 	int64_t last_boot;       /* last prune: 0 if never */
 	uint64_t last_mono_ms;
 	int64_t last_utc_ms;     /* 0 if the clock was not trusted */

@@ -1285,6 +1285,8 @@ static void maybe_checkpoint(struct runner *r, uint64_t now)
 		return;
 	if ((rc = checkpoint_now(r)) != HF_OK)
 		r->ckpt_after = now + CKPT_RETRY_MS;
+	else
+		hist_note_checkpoint(&r->hist);
 }
 
 /*
