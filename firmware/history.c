@@ -166,14 +166,15 @@ static void add_result(struct hist_pass *p, const struct jlog_prune_result *r)
 
 /* How many of the oldest finished jobs the excess over the budget likely
 ** holds, with the room: the excess and the room that the free pages do not
-** cover, over the log's bytes per finished job; at least one batch. New rows
-** then fill the room's free pages before the file grows again. 0: none to
-** prune (the free pages are enough, or only the floor is left). */
+** cover, over the log's bytes per finished job (no more: with 256 KiB of
+** output a job, a batch of 50 would take 12 MiB of history that the budget
+** does not need). New rows then fill the room's free pages before the file
+** grows again. 0: none to prune (the free pages are enough, or only the
+** floor is left). */
 static int64_t budget_extra(struct hist *h, struct jlog *j)
 {
 	struct jlog_history hs;
 	uint64_t need, used, per;
-	int64_t n;
 
 	if (!h->pass.over_budget || jlog_history_get(j, &hs) != HF_OK)
 		return 0;
@@ -185,10 +186,7 @@ static int64_t budget_extra(struct hist *h, struct jlog *j)
 	need -= (uint64_t)hs.free_bytes;
 	used = (uint64_t)(hs.db_bytes - hs.free_bytes);
 	per = used / (uint64_t)hs.finished;
-	n = (int64_t)(need / (per ? per : 1)) + 1;
-	if (n < HIST_BATCH)
-		n = HIST_BATCH;
-	return n;
+	return (int64_t)(need / (per ? per : 1)) + 1;
 }
 
 /* One prune step: the age and count limits, or with EXTRA the budget's. */
