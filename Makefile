@@ -454,6 +454,15 @@ deb-test:
 			build/deb/$(BOARD)-noconf/holdfast_noconf.deb; \
 	else echo "FAIL - $(BOARD): deb: building the packages failed"; exit 1; fi
 
+# make deb-lint: this board's package checked without installing it (tests/deb/lint:
+# lintian, its architecture, the binary's machine): for the boards whose
+# architecture this machine cannot run in a throwaway root.
+deb-lint:
+	@if $(MAKE) --no-print-directory -s deb >/dev/null; then \
+		T_PREFIX="$(BOARD): deb: " tests/deb/lint build/deb/$(BOARD)/holdfast_$(VERSION)-1_$(DEB_ARCH).deb \
+			$(DEB_ARCH); \
+	else echo "FAIL - $(BOARD): deb: building the package failed"; exit 1; fi
+
 # make print-VAR: a variable's value for this board (used by the tests).
 print-%:
 	@echo '$($*)'
@@ -473,7 +482,7 @@ distclean: clean
 
 FORCE:
 .PHONY: install install-strip install-files uninstall dist dist-board
-.PHONY: deb deb-test all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
+.PHONY: deb deb-test deb-lint all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))
