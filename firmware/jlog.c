@@ -864,6 +864,11 @@ static void wal_cksum(bool big, const unsigned char *b, size_t n, uint32_t s[2])
 	}
 }
 
+/* Bytes of the WAL read at a time by wal_user_version: whole frames, so
+** that a long WAL costs a few reads, not two for each of its frames (every
+** command reads it; at 10 MB that was 19 ms of a 27 ms `ls`). */
+#define WAL_PEEK_BUF (256u << 10)
+
 /* Page 1's user_version (header offset 60) as of the last transaction
 ** committed to the WAL at PATH, into *VERSION; untouched if the WAL holds
 ** no committed page 1 (or is missing, empty or not a WAL). The WAL format
@@ -874,11 +879,11 @@ static void wal_cksum(bool big, const unsigned char *b, size_t n, uint32_t s[2])
 ** are the header's and the running checksum holds, as SQLite reads them. */
 static void wal_user_version(const char *path, long *version)
 {
-	unsigned char hdr[32], fh[24], *page = NULL;
+	unsigned char hdr[32], *buf = NULL;
 	uint64_t size, off;
 	uint32_t s[2] = { 0, 0 }, psize, magic;
 	long pending = -1;
-	size_t got;
+	size_t frame, nbuf, want, got, i;
 	bool big;
 	int fd;
 
@@ -892,25 +897,31 @@ static void wal_user_version(const char *path, long *version)
 		goto out;
 	big = magic & 1;
 	wal_cksum(big, hdr, 24, s);
-	if (s[0] != be32(hdr + 24) || s[1] != be32(hdr + 28) || !(page = malloc(psize)))
+	frame = 24 + (size_t)psize;
+	nbuf = WAL_PEEK_BUF / frame > 0 ? WAL_PEEK_BUF / frame * frame : frame;
+	if (s[0] != be32(hdr + 24) || s[1] != be32(hdr + 28) || !(buf = malloc(nbuf)))
 		goto out;
-	for (off = sizeof(hdr); off + sizeof(fh) + psize <= size; off += sizeof(fh) + psize) {
-		if (port_fs_pread(fd, fh, sizeof(fh), off, &got) != HF_OK || got != sizeof(fh) ||
-		    port_fs_pread(fd, page, psize, off + sizeof(fh), &got) != HF_OK || got != psize)
+	for (off = sizeof(hdr); off + frame <= size; off += want) {
+		want = size - off < nbuf ? (size_t)(size - off) / frame * frame : nbuf;
+		if (port_fs_pread(fd, buf, want, off, &got) != HF_OK || got < frame)
 			break;
-		if (memcmp(fh + 8, hdr + 16, 8) != 0)
-			break;
-		wal_cksum(big, fh, 8, s);
-		wal_cksum(big, page, psize, s);
-		if (s[0] != be32(fh + 16) || s[1] != be32(fh + 20))
-			break;
-		if (be32(fh) == 1)
-			pending = (long)be32(page + 60);
-		if (be32(fh + 4) != 0 && pending >= 0) /* a commit frame */
-			*version = pending;
+		want = got / frame * frame;
+		for (i = 0; i < want; i += frame) {
+			const unsigned char *fh = buf + i, *page = buf + i + 24;
+			if (memcmp(fh + 8, hdr + 16, 8) != 0)
+				goto out;
+			wal_cksum(big, fh, 8, s);
+			wal_cksum(big, page, psize, s);
+			if (s[0] != be32(fh + 16) || s[1] != be32(fh + 20))
+				goto out;
+			if (be32(fh) == 1)
+				pending = (long)be32(page + 60);
+			if (be32(fh + 4) != 0 && pending >= 0) /* a commit frame */
+				*version = pending;
+		}
 	}
 out:
-	free(page);
+	free(buf);
 	port_close(fd);
 }
 
@@ -921,7 +932,8 @@ out:
 static long peek_version(const char *path)
 {
 	unsigned char hdr[100];
-	char wal[4096];
+	char side[4096];
+	enum port_fs_kind kind;
 	long version = -1;
 	uint64_t size;
 	size_t got;
@@ -933,8 +945,15 @@ static long peek_version(const char *path)
 	    memcmp(hdr, "SQLite format 3", 16) == 0)
 		version = (long)be32(hdr + 60);
 	port_close(fd);
-	if (version >= 0 && snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal))
-		wal_user_version(wal, &version);
+	/* With its -shm beside it, SQLite opens the log without making a file,
+	** and migrate() refuses a newer version before anything is written: the
+	** WAL is read here only when SQLite would make the -shm (the WAL is as
+	** long as wal_max, or 4x that with no daemon, and every command opens
+	** the log). */
+	if (version >= 0 && snprintf(side, sizeof(side), "%s-shm", path) < (int)sizeof(side) &&
+	    port_fs_kind(side, &kind) == HF_OK && kind == PORT_FS_NONE &&
+	    snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side))
+		wal_user_version(side, &version);
 	return version;
 }
 
