@@ -136,11 +136,11 @@ static uint64_t budget_target(const struct hist *h)
 }
 
 /* Pages per vacuum step: every page it moves is written to the WAL (with
-** the pages that point to it), so a step is kept to an eighth of wal_max
-** (4 KiB pages), at most HIST_VACUUM_PAGES. */
-static int64_t vacuum_pages(const struct hist *h)
+** the pages that point to it), so a step is kept to an eighth of wal_max in
+** the log's own pages, at most HIST_VACUUM_PAGES. */
+static int64_t vacuum_pages(const struct hist *h, int64_t page_size)
 {
-	int64_t n = (int64_t)(h->wal_max / 8 / 4096);
+	int64_t n = (int64_t)(h->wal_max / 8) / (page_size > 0 ? page_size : 4096);
 
 	return n < 16 ? 16 : n > HIST_VACUUM_PAGES ? HIST_VACUUM_PAGES : n;
 }
@@ -256,11 +256,12 @@ static bool want_vacuum(struct hist *h, struct jlog *j)
 static int vacuum_step(struct hist *h, struct jlog *j, bool *done)
 {
 	struct jlog_history hs;
-	int64_t left = 0, pages = vacuum_pages(h), spare;
+	int64_t left = 0, pages, spare;
 	int rc;
 
 	if ((rc = jlog_history_get(j, &hs)) != HF_OK)
 		return rc;
+	pages = vacuum_pages(h, hs.page_size);
 	spare = hs.page_size > 0 ? (spare_free(h, &hs) + hs.page_size - 1) / hs.page_size : 0;
 	if (spare < pages)
 		pages = spare;
