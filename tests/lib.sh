@@ -40,6 +40,21 @@ same() {
 	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "'${2:0:300}' != '${3:0:300}'"; fi
 }
 
+# t_lintian DEB: lintian reports no error on the package (its warnings are
+# printed as a comment); a skip where lintian is not installed.
+t_lintian() {
+	local lint errs
+	if ! command -v lintian >/dev/null; then
+		skip "lintian" "not installed (tools/install-deps --test)"
+		return 0
+	fi
+	lint=$(lintian --tag-display-limit 0 "$1" 2>&1)
+	errs=$(grep '^E: ' <<<"$lint")
+	[ -z "$errs" ] && ok "lintian: no errors" || fail "lintian: no errors" "$errs"
+	[ -n "$lint" ] && echo "# lintian: $(grep -v 'root privileges' <<<"$lint" | tr '\n' ';')"
+	return 0
+}
+
 # tree DIR: a digest of everything below DIR (names, modes, sizes, contents),
 # to show that a refused operation changed nothing.
 tree() {
