@@ -315,6 +315,83 @@ static const char schema_v9[] =
 	"CREATE INDEX jobs_wake ON jobs(ready_boot, ready_mono_ms)"
 	"  WHERE state IN ('queued','failed') AND waiting = 0 AND " DELAYED ";";
 
+/* Version 10 (flash wear, issue 16): two tables' pages fewer in the commit
+** that ends a job, about a WAL frame each a job.
+**  - The counts by state move from job_counts into the history row, which
+**    a job's end writes anyway (finished, fin_seq). The same triggers, the
+**    same sums.
+**  - attempts_boot and attempts_end go: each was one page more in every
+**    commit that started or ended an attempt, only for `show` of an attempt
+**    cut by a power loss (how long its daemon was last known alive after it
+**    started). The history row now holds the latest start or end a daemon
+**    recorded (act_boot, act_mono_ms), and the recovery that finds the cut
+**    attempt, the first daemon start after it, copies that bound into the
+**    attempt (alive_mono_ms): nothing else has recorded a start or end
+**    since. The recovery's own ends (power-loss, daemon-crash) do not move
+**    it. Attempts cut before this version get theirs from the old indexes,
+**    once, here. */
+#define COUNT_COL(s) "n_" s " INTEGER NOT NULL DEFAULT 0"
+#define COUNT_ADD(s, row, op) "n_" s " = n_" s " " op " (" row ".state = '" s "')"
+#define COUNT_MOVE(s, x) "n_" s " = n_" s " - (OLD.state = '" s "') + (NEW.state = '" s "')"
+#define COUNTS_EACH(F, ...) F("queued", __VA_ARGS__) "," F("running", __VA_ARGS__) "," \
+	F("succeeded", __VA_ARGS__) "," F("failed", __VA_ARGS__) "," F("dead", __VA_ARGS__) "," \
+	F("cancelled", __VA_ARGS__) "," F("quarantined", __VA_ARGS__)
+#define COUNT_SEED(s, x) "n_" s " = coalesce((SELECT n FROM job_counts WHERE state = '" s "'), 0)"
+#define RECOVERY_ENDS "('power-loss','daemon-crash')"
+static const char schema_v10[] =
+	"ALTER TABLE history ADD COLUMN " COUNT_COL("queued") ";"
+	"ALTER TABLE history ADD COLUMN " COUNT_COL("running") ";"
+	"ALTER TABLE history ADD COLUMN " COUNT_COL("succeeded") ";"
+	"ALTER TABLE history ADD COLUMN " COUNT_COL("failed") ";"
+	"ALTER TABLE history ADD COLUMN " COUNT_COL("dead") ";"
+	"ALTER TABLE history ADD COLUMN " COUNT_COL("cancelled") ";"
+	"ALTER TABLE history ADD COLUMN " COUNT_COL("quarantined") ";"
+	"UPDATE history SET " COUNTS_EACH(COUNT_SEED, 0) ";"
+	"DROP TRIGGER job_counts_insert;"
+	"DROP TRIGGER job_counts_delete;"
+	"DROP TRIGGER job_counts_update;"
+	"DROP TABLE job_counts;"
+	"CREATE TRIGGER counts_insert AFTER INSERT ON jobs BEGIN"
+	"  UPDATE history SET " COUNTS_EACH(COUNT_ADD, "NEW", "+") ";"
+	" END;"
+	"CREATE TRIGGER counts_delete AFTER DELETE ON jobs BEGIN"
+	"  UPDATE history SET " COUNTS_EACH(COUNT_ADD, "OLD", "-") ";"
+	" END;"
+	"CREATE TRIGGER counts_update AFTER UPDATE OF state ON jobs"
+	"  WHEN OLD.state IS NOT NEW.state BEGIN"
+	"  UPDATE history SET " COUNTS_EACH(COUNT_MOVE, 0) ";"
+	" END;"
+
+	"ALTER TABLE history ADD COLUMN act_boot INTEGER;"
+	"ALTER TABLE history ADD COLUMN act_mono_ms INTEGER;"
+	"ALTER TABLE attempts ADD COLUMN alive_mono_ms INTEGER;"
+	"UPDATE attempts SET alive_mono_ms = (SELECT max("
+	"  coalesce((SELECT max(x.start_mono_ms) FROM attempts x INDEXED BY attempts_boot"
+	"   WHERE x.boot = attempts.boot AND x.start_mono_ms <"
+	"   iif(d.boot > attempts.boot, 9223372036854775807, d.start_mono_ms)), 0),"
+	"  coalesce((SELECT max(x.end_mono_ms) FROM attempts x INDEXED BY attempts_end"
+	"   WHERE x.end_boot = attempts.boot AND x.end_mono_ms <"
+	"   iif(d.boot > attempts.boot, 9223372036854775807, d.start_mono_ms)), 0))"
+	"  FROM daemon_runs d WHERE d.id = (SELECT id FROM daemon_runs WHERE boot > attempts.boot"
+	"   OR (boot = attempts.boot AND start_mono_ms > attempts.start_mono_ms) ORDER BY id LIMIT 1))"
+	" WHERE end_reason IS NOT NULL AND end_mono_ms IS NULL;"
+	"UPDATE history SET (act_boot, act_mono_ms) = (SELECT b, ms FROM ("
+	"  SELECT boot AS b, start_mono_ms AS ms FROM attempts"
+	"  UNION ALL SELECT end_boot, end_mono_ms FROM attempts"
+	"   WHERE end_mono_ms IS NOT NULL AND end_reason NOT IN " RECOVERY_ENDS ")"
+	"  ORDER BY b DESC, ms DESC LIMIT 1);"
+	"DROP INDEX attempts_boot;"
+	"DROP INDEX attempts_end;"
+	"CREATE TRIGGER attempts_act_start AFTER INSERT ON attempts BEGIN"
+	"  UPDATE history SET act_boot = NEW.boot, act_mono_ms = iif(act_boot IS NEW.boot,"
+	"   max(act_mono_ms, NEW.start_mono_ms), NEW.start_mono_ms);"
+	" END;"
+	"CREATE TRIGGER attempts_act_end AFTER UPDATE OF end_mono_ms ON attempts"
+	"  WHEN NEW.end_mono_ms IS NOT NULL AND NEW.end_reason NOT IN " RECOVERY_ENDS " BEGIN"
+	"  UPDATE history SET act_boot = NEW.end_boot, act_mono_ms = iif(act_boot IS NEW.end_boot,"
+	"   max(act_mono_ms, NEW.end_mono_ms), NEW.end_mono_ms);"
+	" END;";
+
 static int migrate(struct jlog *j, long target);
 static void say_newer(long version);
 static void leave_turnstile(struct jlog *j);
@@ -330,7 +407,7 @@ int jlog_create_version(const char *path, const char *vfs, int version)
 	struct sqlite3 *db = NULL;
 	struct jlog j;
 	enum port_fs_kind kind;
-	char sql[64];
+	char sql[64], page[32];
 	int rc = HF_EBUG;
 
 	/* SQLite has no O_EXCL: make sure we do not adopt someone's file. */
@@ -352,7 +429,10 @@ int jlog_create_version(const char *path, const char *vfs, int version)
 		rc = HF_EINVAL;
 		goto out_close;
 	}
-	/* Before the first table, or it takes a VACUUM (see to_incremental). */
+	/* Both before the first table, or they take a VACUUM (see to_incremental). */
+	snprintf(page, sizeof(page), "PRAGMA page_size=%d", JLOG_PAGE_SIZE);
+	if ((rc = exec(db, page)))
+		goto out_close;
 	if (version >= 5 && (rc = exec(db, "PRAGMA auto_vacuum=INCREMENTAL")))
 		goto out_close;
 	if ((rc = exec(db, "PRAGMA journal_mode=WAL")) ||
@@ -799,6 +879,8 @@ static int migrate(struct jlog *j, long target)
 	if (version < 8 && target >= 8 && (rc = exec(j->db, schema_counts)) != HF_OK)
 		goto out_rollback;
 	if (version < 9 && target >= 9 && (rc = exec(j->db, schema_v9)) != HF_OK)
+		goto out_rollback;
+	if (version < 10 && target >= 10 && (rc = exec(j->db, schema_v10)) != HF_OK)
 		goto out_rollback;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%ld", target);
 	if ((rc = exec(j->db, sql)) != HF_OK)
@@ -1636,7 +1718,8 @@ int jlog_attempts_list(struct jlog *j, int64_t job,
 	** outlive, has no end time: nobody saw it end. What is known instead:
 	** the daemon start that found it (the first run after the attempt
 	** started), and a lower bound on when its daemon died, the latest
-	** start or end that daemon recorded in that boot before the finder. */
+	** start or end that daemon recorded in that boot before the finder
+	** (alive_mono_ms: copied by the finder, schema_v10). */
 	static const char sql[] =
 		"WITH a AS (SELECT *,"
 		"  CASE WHEN end_boot = boot THEN end_mono_ms - start_mono_ms END AS dur,"
@@ -1646,14 +1729,8 @@ int jlog_attempts_list(struct jlog *j, int64_t job,
 		"  d.start_utc_ms AS det_utc FROM a LEFT JOIN daemon_runs d ON a.unknown AND"
 		"  d.id = (SELECT id FROM daemon_runs WHERE boot > a.boot OR"
 		"   (boot = a.boot AND start_mono_ms > a.start_mono_ms) ORDER BY id LIMIT 1)),"
-		" c AS (SELECT b.*, CASE WHEN det_boot IS NOT NULL THEN max("
-		"  coalesce((SELECT max(x.start_mono_ms) FROM attempts x INDEXED BY attempts_boot"
-		"   WHERE x.boot = b.boot AND x.start_mono_ms <"
-		"   iif(b.det_boot > b.boot, 9223372036854775807, b.det_mono)), 0),"
-		"  coalesce((SELECT max(x.end_mono_ms) FROM attempts x INDEXED BY attempts_end"
-		"   WHERE x.end_boot = b.boot AND x.end_mono_ms <"
-		"   iif(b.det_boot > b.boot, 9223372036854775807, b.det_mono)), 0))"
-		"  - start_mono_ms END AS alive FROM b)"
+		" c AS (SELECT b.*, CASE WHEN det_boot IS NOT NULL THEN alive_mono_ms - start_mono_ms"
+		"  END AS alive FROM b)"
 		"SELECT job, n, boot, pid, start_mono_ms, end_mono_ms, start_utc_ms, end_utc_ms,"
 		" end_reason, exit_code, signal, out_bytes, out_truncated,"
 		" json_object('n', n, 'boot', boot, 'pid', pid, 'start_utc_ms', start_utc_ms,"
@@ -1730,7 +1807,9 @@ int jlog_output_read(struct jlog *j, int64_t job, int64_t n, int64_t from_seq,
 
 int jlog_counts(struct jlog *j, struct jlog_counts *c)
 {
-	static const char sql_counts[] = "SELECT state, n FROM job_counts";
+	static const char sql_counts[] =
+		"SELECT n_queued, n_running, n_succeeded, n_failed, n_dead, n_cancelled,"
+		" n_quarantined FROM history";
 	static const char sql_oldest[] =
 		"SELECT submit_boot, submit_mono_ms FROM jobs WHERE state = 'queued'"
 		" ORDER BY id LIMIT 1";
@@ -1740,20 +1819,18 @@ int jlog_counts(struct jlog *j, struct jlog_counts *c)
 	memset(c, 0, sizeof(*c));
 	if (!st)
 		return HF_EBUG;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *s = col_text(st, 0);
-		int64_t n = sqlite3_column_int64(st, 1);
-		if (!strcmp(s, "queued")) c->queued = n;
-		else if (!strcmp(s, "running")) c->running = n;
-		else if (!strcmp(s, "succeeded")) c->succeeded = n;
-		else if (!strcmp(s, "failed")) c->failed = n;
-		else if (!strcmp(s, "dead")) c->dead = n;
-		else if (!strcmp(s, "cancelled")) c->cancelled = n;
-		else if (!strcmp(s, "quarantined")) c->quarantined = n;
+	if ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		c->queued = sqlite3_column_int64(st, 0);
+		c->running = sqlite3_column_int64(st, 1);
+		c->succeeded = sqlite3_column_int64(st, 2);
+		c->failed = sqlite3_column_int64(st, 3);
+		c->dead = sqlite3_column_int64(st, 4);
+		c->cancelled = sqlite3_column_int64(st, 5);
+		c->quarantined = sqlite3_column_int64(st, 6);
 	}
 	sqlite3_reset(st);
-	if (src != SQLITE_DONE)
-		return sqlite_err(j->db, "counts", src);
+	if (src != SQLITE_ROW)
+		return sqlite_err(j->db, "counts", src == SQLITE_DONE ? SQLITE_CORRUPT : src);
 	if (!(st = stmt(j, sql_oldest)))
 		return HF_EBUG;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -2467,7 +2544,9 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 	static const char sql_end[] =
 		"UPDATE attempts SET end_boot = ?3, end_mono_ms = ?4, end_utc_ms = ?5,"
 		" end_reason = ?6, exit_code = ?7, signal = ?8, out_bytes = ?9,"
-		" out_truncated = ?10 WHERE job = ?1 AND n = ?2 AND end_reason IS NULL";
+		" out_truncated = ?10, alive_mono_ms = iif(?4 IS NULL,"
+		"  (SELECT act_mono_ms FROM history WHERE act_boot = attempts.boot), NULL)"
+		" WHERE job = ?1 AND n = ?2 AND end_reason IS NULL";
 	static const char sql_release[] =
 		"UPDATE jobs SET waiting = waiting - 1"
 		" WHERE id IN (SELECT job FROM deps WHERE dep = ?1) AND waiting > 0";

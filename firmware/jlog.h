@@ -23,6 +23,18 @@ struct sqlite3_stmt;
 
 #define JLOG_STMT_CACHE 96
 
+/* The page size of a new log (an existing one keeps its own: in WAL mode it
+** changes only with a VACUUM outside WAL mode). Flash wear, issue 16: a commit
+** writes one WAL frame (24 bytes + a page) for each page it changes, and a
+** job's few hundred bytes of rows change about a dozen pages (its row, its
+** attempt, the indexes, the counts), so the page size, not the rows, sets
+** the bytes a job costs the card. 512 bytes wrote 22.8 KB a `true` job
+** against 84 KB with SQLite's default 4096 (tools/bench/wear; BENCHMARKS.md).
+** What it costs: an output chunk's overflow chain is eight times as many
+** pages to free and to vacuum; `prune` of 40 jobs of 256 KiB took 0.9 s
+** against 0.2 s, within the daemon's budget pass either way. */
+#define JLOG_PAGE_SIZE 512
+
 struct jlog {
 	struct sqlite3 *db;
 	/* Prepared statements of the hot paths, keyed by their SQL text's
@@ -75,7 +87,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 9
+#define JLOG_SCHEMA_VERSION 10
 
 /* ---- time --------------------------------------------------------------- */
 
