@@ -315,8 +315,8 @@ static const char schema_v9[] =
 	"CREATE INDEX jobs_wake ON jobs(ready_boot, ready_mono_ms)"
 	"  WHERE state IN ('queued','failed') AND waiting = 0 AND " DELAYED ";";
 
-/* Version 10 (flash wear, issue 16): two tables' pages fewer in the commit
-** that ends a job, about a WAL frame each a job.
+/* Version 10 (flash wear, issue 16): three pages fewer in the commits that
+** start and end a job, about a WAL frame each a job.
 **  - The counts by state move from job_counts into the history row, which
 **    a job's end writes anyway (finished, fin_seq). The same triggers, the
 **    same sums.
