@@ -87,7 +87,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 10
+#define JLOG_SCHEMA_VERSION 11
 
 /* ---- time --------------------------------------------------------------- */
 
