@@ -260,7 +260,7 @@ crash-soak:
 
 # A compressed year (tests/soak): 200,000 jobs of 10 KiB output under
 # [history] max_bytes 64MiB, default wal_max and output_cap; ls and status at
-# the end within 1.5x of the start. make check runs a short version (2,000
+# the end within 1.5x of the start. make check runs a short version (20,000
 # jobs, the timings reported, not asserted).
 SOAK_JOBS ?= 200000
 soak-history: $(B)/holdfast

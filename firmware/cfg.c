@@ -13,7 +13,7 @@
 #include "cfg.h"
 #include "crypto.h"
 #include "err.h"
-#include "jlog.h"
+#include "names.h"
 #include "port.h"
 #include "suggest.h"
 #include "units.h"
@@ -390,7 +390,7 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 		}
 		if (strcmp(key, "device") == 0) {
 			*why = "a name of letters, digits, '.', '_' and '-'";
-			if (!jlog_name_is_valid(val))
+			if (!names_valid(val))
 				return HF_EINVAL;
 			snprintf(c->device, sizeof(c->device), "%s", val);
 			return HF_OK;
@@ -445,7 +445,7 @@ static int set_key(struct cfg *c, const char *sect, const char *key, const char 
 		unsigned limit;
 
 		*why = "GROUP = LIMIT, a group name and a whole number from 1 to 1024";
-		if (!jlog_name_is_valid(key) || parse_uint(val, 1, 1024, &limit))
+		if (!names_valid(key) || parse_uint(val, 1, 1024, &limit))
 			return HF_EINVAL;
 		for (unsigned i = 0; i < c->ngroups; i++) {
 			if (strcmp(c->groups[i].name, key) == 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "args.h"
 #include "cli.h"
 #include "cmd.h"
 #include "datadir.h"
@@ -22,7 +23,7 @@ struct verb {
 	const char *name;
 	const char *summary;
 	const char *help;      /* full help: usage line first */
-	int (*run)(const struct cli_global *g, struct cli_args *a, FILE *out);
+	int (*run)(const struct args_global *g, struct args *a, FILE *out);
 };
 
 static const struct verb *find_verb(const char *name);
@@ -37,141 +38,6 @@ static int exit_code(int rc)
 	if (rc == HF_OK)
 		return CLI_EXIT_OK;
 	return rc == HF_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-}
-
-int cli_parse_global(int argc, char **argv, struct cli_global *g)
-{
-	int i;
-
-	memset(g, 0, sizeof(*g));
-	for (i = 1; i < argc; i++) {
-		const char *s = argv[i];
-
-		if (s[0] != '-' || strcmp(s, "-") == 0)
-			break;
-		if (strcmp(s, "--") == 0) {
-			port_log("'--' before a verb; usage: holdfast [--data DIR] VERB ...");
-			return HF_EINVAL;
-		}
-		if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-			g->help = true;
-		} else if (strcmp(s, "--version") == 0) {
-			g->version = true;
-		} else if (strcmp(s, "--data") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-				port_log("--data needs a directory");
-				return HF_EINVAL;
-			}
-			g->data = argv[++i];
-		} else if (strncmp(s, "--data=", 7) == 0) {
-			if (s[7] == '\0') {
-				port_log("--data needs a directory");
-				return HF_EINVAL;
-			}
-			g->data = s + 7;
-		} else if (strcmp(s, "--config") == 0 || strncmp(s, "--config=", 9) == 0) {
-			const char *v = s[8] == '=' ? s + 9 : i + 1 < argc ? argv[++i] : "";
-
-			if (v[0] == '\0') {
-				port_log("--config needs a file");
-				return HF_EINVAL;
-			}
-			g->config = v;
-		} else {
-			static const char *const known[] = { "--help", "--version", "--data",
-							     "--config", NULL };
-			const char *best = sug_among(s, known);
-
-			if (best)
-				port_log("unknown option '%s' (did you mean '%s'?)", s, best);
-			else
-				port_log("unknown option '%s' (see holdfast --help)", s);
-			return HF_EINVAL;
-		}
-	}
-	g->verb = i;
-	return HF_OK;
-}
-
-/* Says that long option S (its name LEN bytes after the dashes) is unknown,
-** naming the option of OPTS it is likely a slip for, if there is one. */
-static void unknown_option(const struct cli_args *a, const struct cli_opt *opts, const char *s,
-			   size_t len)
-{
-	char word[SUG_MAX_LEN + 1];
-	struct sug sg;
-
-	if (len < sizeof(word)) {
-		memcpy(word, s + 2, len);
-		word[len] = '\0';
-		sug_init(&sg, word);
-		for (int k = 0; opts[k].name; k++)
-			sug_add(&sg, opts[k].name);
-		if (sug_best(&sg)) {
-			port_log("%s: unknown option '%.*s' (did you mean '--%s'?)", a->verb,
-				 (int)(len + 2), s, sug_best(&sg));
-			return;
-		}
-	}
-	port_log("%s: unknown option '%.*s' (see holdfast %s --help)", a->verb,
-		 (int)(len + 2), s, a->verb);
-}
-
-int cli_next(struct cli_args *a, const struct cli_opt *opts, int *idx, const char **val)
-{
-	const char *s, *name, *eq = NULL;
-	size_t len;
-	int k;
-
-	*val = NULL;
-	if (a->i >= a->argc)
-		return CLI_END;
-	s = a->argv[a->i++];
-	if (a->dashdash || s[0] != '-' || s[1] == '\0') {
-		*val = s;
-		return CLI_POSITIONAL;
-	}
-	if (strcmp(s, "--") == 0) {
-		a->dashdash = true;
-		return cli_next(a, opts, idx, val);
-	}
-	if (s[1] != '-') {
-		/* A short option: exactly one letter, e.g. -h. */
-		for (k = 0; opts[k].name; k++) {
-			if (opts[k].short_name && opts[k].short_name == s[1] && s[2] == '\0')
-				goto found;
-		}
-		port_log("%s: unknown option '%s' (see holdfast %s --help)", a->verb, s, a->verb);
-		return HF_EINVAL;
-	}
-	name = s + 2;
-	eq = strchr(name, '=');
-	len = eq ? (size_t)(eq - name) : strlen(name);
-	for (k = 0; opts[k].name; k++) {
-		if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0)
-			goto found;
-	}
-	unknown_option(a, opts, s, len);
-	return HF_EINVAL;
-
-found:
-	*idx = k;
-	if (!opts[k].has_arg) {
-		if (s[1] == '-' && eq) {
-			port_log("%s: option --%s takes no value", a->verb, opts[k].name);
-			return HF_EINVAL;
-		}
-		return CLI_OPTION;
-	}
-	if (s[1] == '-' && eq) {
-		*val = eq + 1;
-	} else if (a->i < a->argc) {
-		*val = a->argv[a->i++];
-	} else {
-		port_log("%s: option %s needs a value", a->verb, s);
-		return HF_EINVAL;
-	}
-	return CLI_OPTION;
 }
 
 /* ---- verbs ---------------------------------------------------------------- */
@@ -194,9 +60,9 @@ static int init_with_conf(const char *dir, bool is_default, FILE *out)
 	return HF_OK;
 }
 
-static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int run_init(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false },
+	static const struct args_opt opts[] = { { "help", 'h', false },
 					       { "allow-volatile", 0, false },
 					       { NULL, 0, false } };
 	const char *dir_arg = NULL, *val;
@@ -205,14 +71,14 @@ static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
 	enum port_fs_kind kind;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_OPTION && idx == 1) {
+		if (r == ARGS_OPTION && idx == 1) {
 			allow_volatile = true;
 			continue;
 		}
-		if (r == CLI_OPTION) {
+		if (r == ARGS_OPTION) {
 			fputs(find_verb("init")->help, out);
 			return HF_OK;
 		}
@@ -266,17 +132,17 @@ static int run_init(const struct cli_global *g, struct cli_args *a, FILE *out)
 	return HF_OK;
 }
 
-static int run_version(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int run_version(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const char *val;
 	int r, idx;
 
 	(void)g;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			port_log("version: unexpected argument '%s'", val);
 			return HF_EINVAL;
 		}
@@ -287,22 +153,22 @@ static int run_version(const struct cli_global *g, struct cli_args *a, FILE *out
 	return HF_OK;
 }
 
-static int run_help(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int run_help(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const struct verb *v;
 	const char *val;
 	int r, idx;
 
 	(void)g;
-	r = cli_next(a, opts, &idx, &val);
+	r = args_next(a, opts, &idx, &val);
 	if (r < 0)
 		return r;
-	if (r == CLI_END) {
+	if (r == ARGS_END) {
 		print_help(out);
 		return HF_OK;
 	}
-	if (r == CLI_OPTION) {
+	if (r == ARGS_OPTION) {
 		fputs(find_verb("help")->help, out);
 		return HF_OK;
 	}
@@ -745,12 +611,12 @@ static void print_help(FILE *out)
 
 int cli_main(int argc, char **argv, FILE *out)
 {
-	struct cli_global g;
-	struct cli_args a;
+	struct args_global g;
+	struct args a;
 	const struct verb *v;
 	int rc;
 
-	if ((rc = cli_parse_global(argc, argv, &g)) != HF_OK)
+	if ((rc = args_parse_global(argc, argv, &g)) != HF_OK)
 		return exit_code(rc);
 	if (g.version && g.verb == argc) {
 		version_print(out);
@@ -776,9 +642,9 @@ int cli_main(int argc, char **argv, FILE *out)
 		fputs(v->help, out);
 		return CLI_EXIT_OK;
 	}
-	a = (struct cli_args){ argc, argv, g.verb + 1, false, v->name };
+	a = (struct args){ argc, argv, g.verb + 1, false, v->name };
 	rc = v->run(&g, &a, out);
-	if (rc == CLI_HELP) {
+	if (rc == ARGS_HELP) {
 		fputs(v->help, out);
 		rc = HF_OK;
 	}

@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "cmd.h"
+#include "ctx.h"
 #include "datadir.h"
 #include "diskfull.h"
 #include "err.h"
@@ -23,65 +24,8 @@
 #include "runner.h"
 #include "units.h"
 
-int ctx_open(const struct cli_global *g, struct ctx *c)
-{
-	char db[PATH_MAX + 32];
-	enum port_fs_kind kind;
-	bool def;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	if ((rc = dd_resolve(g->data, c->dir, sizeof(c->dir), &def)) != HF_OK ||
-	    (rc = dd_check_links(c->dir)) != HF_OK ||
-	    (rc = dd_conf_path(g->config, c->dir, c->conf, sizeof(c->conf), &def)) != HF_OK)
-		return rc;
-	snprintf(db, sizeof(db), "%s/%s", c->dir, DD_DB_NAME);
-	if ((rc = port_fs_kind(db, &kind)) != HF_OK)
-		return rc;
-	if (kind == PORT_FS_NONE) {
-		port_log("no holdfast data directory at %s (create one with: holdfast init %s)",
-			 c->dir, c->dir);
-		return HF_ENOENT;
-	}
-	if ((rc = jlog_open(&c->j, db, NULL)) != HF_OK)
-		return rc;
-	if ((rc = port_boot_id(c->boot_id, sizeof(c->boot_id))) != HF_OK) {
-		jlog_close(&c->j);
-		return rc;
-	}
-	c->now.mono_ms = port_clock_mono_ms();
-	c->now.utc_ms = port_clock_utc(&c->trusted);
-	if (!c->trusted)
-		c->now.utc_ms = -1;
-	/* Read-only verbs only look the boot up; writers add it (ctx_boot). */
-	return jlog_boot(&c->j, c->boot_id, c->now.utc_ms, false, &c->now.boot);
-}
-
-int ctx_boot(struct ctx *c)
-{
-	return c->now.boot ? HF_OK :
-		jlog_boot(&c->j, c->boot_id, c->now.utc_ms, true, &c->now.boot);
-}
-
-int ctx_begin(struct ctx *c)
-{
-	cmd_bound_wal(c);
-	return jlog_begin(&c->j);
-}
-
-void ctx_close(struct ctx *c)
-{
-	jlog_close(&c->j);
-}
-
-void cmd_say_full(const struct ctx *c, const char *verb, const char *what)
-{
-	port_log("%s: the disk holding %s is full: %s, nothing was stored. Free some space "
-		 "there; a running daemon prunes old history and waits for room", verb, c->dir,
-		 what);
-}
-
-bool cmd_utf8_valid(const char *s)
+/* Whether S is valid UTF-8 (what the log's JSON columns can hold). */
+static bool utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -147,7 +91,7 @@ static int check_text(const char *what, int idx, const char *s, size_t *total)
 			 JLOG_ARG_BYTES);
 		return HF_EINVAL;
 	}
-	if (!cmd_utf8_valid(s)) {
+	if (!utf8_valid(s)) {
 		port_log("submit: %s %d is not valid UTF-8", what, idx);
 		return HF_EINVAL;
 	}
@@ -161,23 +105,23 @@ static void poke(const struct ctx *c)
 }
 
 /* Parses the arguments of a verb that takes only --help and --json. */
-static int json_only_args(struct cli_args *a, bool *json)
+static int json_only_args(struct args *a, bool *json)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
 					       { NULL, 0, false } };
 	const char *val;
 	int r, idx;
 
 	*json = false;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			port_log("%s: unexpected argument '%s'", a->verb, val);
 			return HF_EINVAL;
 		}
 		if (idx == 0)
-			return CLI_HELP;
+			return ARGS_HELP;
 		*json = true;
 	}
 	return HF_OK;
@@ -195,12 +139,12 @@ static int remote_timeout_arg(const char *verb, const char *val, uint64_t *ms)
 	return HF_OK;
 }
 
-int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_submit(const struct args_global *g, struct args *a, FILE *out)
 {
 	enum { O_HELP, O_NAME, O_AFTER, O_RETRIES, O_BACKOFF, O_TIMEOUT, O_PRIORITY,
 	       O_GROUP, O_KEY, O_ENV, O_CWD, O_NOT_BEFORE, O_JSON, O_WAIT_REMOTE, O_REMOTE_TIMEOUT,
 	       O_USER, O_LIMIT_NOFILE, O_LIMIT_AS, O_LIMIT_CORE };
-	static const struct cli_opt opts[] = {
+	static const struct args_opt opts[] = {
 		{ "help", 'h', false }, { "name", 0, true }, { "after", 0, true },
 		{ "retries", 0, true }, { "backoff", 0, true }, { "timeout", 0, true },
 		{ "priority", 0, true }, { "group", 0, true }, { "key", 0, true },
@@ -225,16 +169,16 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 	memset(&s, 0, sizeof(s));
 	s.backoff_min_ms = 1000;
 	s.backoff_max_ms = 300000;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			/* The command starts here; the rest is its own. */
 			a->i--;
 			break;
 		}
 		switch (idx) {
-		case O_HELP: return CLI_HELP;
+		case O_HELP: return ARGS_HELP;
 		case O_WAIT_REMOTE:
 			wait_remote = true;
 			break;
@@ -243,7 +187,7 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 				return rc;
 			break;
 		case O_NAME:
-			if (!jlog_name_is_valid(val)) {
+			if (!names_valid(val)) {
 				port_log("submit: bad --name '%s': letters, digits, '_', '-', '.', "
 					 "not starting with a digit, at most %d", val, JLOG_NAME_MAX);
 				return HF_EINVAL;
@@ -295,14 +239,14 @@ int cmd_submit(const struct cli_global *g, struct cli_args *a, FILE *out)
 			s.priority = n;
 			break;
 		case O_GROUP:
-			if (!jlog_name_is_valid(val)) {
+			if (!names_valid(val)) {
 				port_log("submit: bad --group '%s'", val);
 				return HF_EINVAL;
 			}
 			s.group = val;
 			break;
 		case O_KEY:
-			if (!*val || strlen(val) > 256 || !cmd_utf8_valid(val)) {
+			if (!*val || strlen(val) > 256 || !utf8_valid(val)) {
 				port_log("submit: --key must be 1 to 256 bytes of UTF-8");
 				return HF_EINVAL;
 			}
@@ -463,7 +407,7 @@ out_rollback:
 	jlog_rollback(&c.j);
 out:
 	if (rc == HF_ENOSPC)
-		cmd_say_full(&c, "submit", "the job was not queued");
+		ctx_say_full(&c, "submit", "the job was not queued");
 	ctx_close(&c);
 	return rc;
 }
@@ -590,10 +534,10 @@ static bool valid_state(const char *s)
 	return false;
 }
 
-int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_ls(const struct args_global *g, struct args *a, FILE *out)
 {
 	enum { O_HELP, O_STATE, O_LIMIT, O_JSON };
-	static const struct cli_opt opts[] = {
+	static const struct args_opt opts[] = {
 		{ "help", 'h', false }, { "state", 0, true }, { "limit", 0, true },
 		{ "json", 0, false }, { NULL, 0, false }
 	};
@@ -603,15 +547,15 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 	struct ctx c;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			port_log("ls: unexpected argument '%s'", val);
 			return HF_EINVAL;
 		}
 		if (idx == O_HELP)
-			return CLI_HELP;
+			return ARGS_HELP;
 		if (idx == O_STATE) {
 			if (!valid_state(val)) {
 				port_log("ls: unknown state '%s' (queued, running, succeeded, failed, "
@@ -645,7 +589,7 @@ int cmd_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 /* ---- show ---------------------------------------------------------------------- */
 
-static int parse_job_arg(const char *verb, struct cli_args *a, const struct cli_opt *opts,
+static int parse_job_arg(const char *verb, struct args *a, const struct args_opt *opts,
 			 const char **ref, int (*opt_cb)(int idx, const char *val, void *arg),
 			 void *arg)
 {
@@ -653,12 +597,12 @@ static int parse_job_arg(const char *verb, struct cli_args *a, const struct cli_
 	int r, idx;
 
 	*ref = NULL;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_OPTION) {
+		if (r == ARGS_OPTION) {
 			if (idx == 0)
-				return CLI_HELP;
+				return ARGS_HELP;
 			if ((r = opt_cb(idx, val, arg)) != HF_OK)
 				return r;
 			continue;
@@ -736,9 +680,9 @@ static int print_attempt(const struct jlog_attempt *at, void *arg)
 	return 0;
 }
 
-int cmd_show(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_show(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
 					       { NULL, 0, false } };
 	struct print p = { out, NULL, false, 0, NULL, 0, NULL };
 	struct jlog_job job;
@@ -848,9 +792,9 @@ static int note_attempt(const struct jlog_attempt *at, void *arg)
 	return 0;
 }
 
-int cmd_logs(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_logs(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "attempt", 0, true },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "attempt", 0, true },
 					       { "follow", 'f', false }, { NULL, 0, false } };
 	struct logs_opts o = { 0, false };
 	struct last_attempt last = { 0, false };
@@ -913,9 +857,9 @@ static int no_opts(int idx, const char *val, void *arg)
 }
 
 /* cancel and retry: one job reference, one transaction, a poke. */
-static int job_action(const struct cli_global *g, struct cli_args *a, FILE *out, bool retry)
+static int job_action(const struct args_global *g, struct args *a, FILE *out, bool retry)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const char *ref;
 	int64_t id;
 	bool later = false;
@@ -926,7 +870,7 @@ static int job_action(const struct cli_global *g, struct cli_args *a, FILE *out,
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
-	cmd_bound_wal(&c); /* as ctx_begin: the job_retry/job_cancel transaction follows */
+	ctx_bound_wal(&c); /* as ctx_begin: the job_retry/job_cancel transaction follows */
 	if ((rc = jlog_job_resolve(&c.j, ref, &id)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK &&
 	    (rc = retry ? jlog_job_retry(&c.j, id, &c.now) :
 			  jlog_job_cancel(&c.j, id, &c.now, &later)) == HF_OK) {
@@ -936,18 +880,18 @@ static int job_action(const struct cli_global *g, struct cli_args *a, FILE *out,
 		poke(&c);
 	}
 	if (rc == HF_ENOSPC)
-		cmd_say_full(&c, a->verb, retry ? "the job was not queued again" :
+		ctx_say_full(&c, a->verb, retry ? "the job was not queued again" :
 						  "the job was not cancelled");
 	ctx_close(&c);
 	return rc == HF_ENOENT ? HF_EINVAL : rc;
 }
 
-int cmd_cancel(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_cancel(const struct args_global *g, struct args *a, FILE *out)
 {
 	return job_action(g, a, out, false);
 }
 
-int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_retry(const struct args_global *g, struct args *a, FILE *out)
 {
 	return job_action(g, a, out, true);
 }
@@ -959,14 +903,14 @@ int cmd_retry(const struct cli_global *g, struct cli_args *a, FILE *out)
 ** the file system now. */
 static int prune_checkpoint(void *arg)
 {
-	cmd_checkpoint_now(arg);
+	ctx_checkpoint_now(arg);
 	return HF_OK;
 }
 
-int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_prune(const struct args_global *g, struct args *a, FILE *out)
 {
 	enum { O_HELP, O_DRY, O_OLDER, O_KEEP, O_JSON };
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "dry-run", 0, false },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "dry-run", 0, false },
 					       { "older-than", 0, true }, { "keep", 0, true },
 					       { "json", 0, false }, { NULL, 0, false } };
 	bool seen[5] = { false }, daemon;
@@ -981,15 +925,15 @@ int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out)
 	struct ctx c;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			port_log("prune: unexpected argument '%s'", val);
 			return HF_EINVAL;
 		}
 		if (idx == O_HELP)
-			return CLI_HELP;
+			return ARGS_HELP;
 		/* Two values for one limit: which one was meant is a guess. */
 		if (seen[idx]) {
 			port_log("prune: --%s given twice; give it once", opts[idx].name);
@@ -1025,7 +969,7 @@ int cmd_prune(const struct cli_global *g, struct cli_args *a, FILE *out)
 	if (seen[O_KEEP])
 		h.lim.keep_jobs = keep;
 	if (!seen[O_DRY])
-		cmd_bound_wal(&c);
+		ctx_bound_wal(&c);
 	if ((rc = ctx_boot(&c)) != HF_OK ||
 	    (rc = hist_run(&h, &c.j, &c.now, seen[O_DRY], NULL, &hp)) != HF_OK ||
 	    (rc = jlog_history_get(&c.j, &hs)) != HF_OK)
@@ -1210,7 +1154,7 @@ static void print_disk_json(FILE *out, int asked, const struct diskfull_state *d
 			(long long)d->ends_waiting, (long long)d->pruned);
 }
 
-int cmd_status(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_status(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct hist_status hs;
 	struct jlog_counts k;
@@ -1289,9 +1233,9 @@ out:
 
 /* ---- run ------------------------------------------------------------------------------- */
 
-int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_run(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false },
+	static const struct args_opt opts[] = { { "help", 'h', false },
 					       { "until-idle", 0, false },
 					       { "allow-volatile", 0, false },
 					       { "pidfile", 0, true },
@@ -1304,15 +1248,15 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 	int r, idx, rc;
 
 	(void)out;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			port_log("run: unexpected argument '%s'", val);
 			return HF_EINVAL;
 		}
 		if (idx == 0)
-			return CLI_HELP;
+			return ARGS_HELP;
 		if (idx == 1)
 			o.exit_when_idle = true;
 		else if (idx == 2)
@@ -1345,9 +1289,9 @@ int cmd_run(const struct cli_global *g, struct cli_args *a, FILE *out)
 
 /* ---- pipeline ------------------------------------------------------------------------ */
 
-static int pipeline_add(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int pipeline_add(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const char *file = NULL, *val;
 	char *text = NULL;
 	size_t len;
@@ -1355,11 +1299,11 @@ static int pipeline_add(const struct cli_global *g, struct cli_args *a, FILE *ou
 	struct ctx c;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_OPTION)
-			return CLI_HELP;
+		if (r == ARGS_OPTION)
+			return ARGS_HELP;
 		if (file) {
 			port_log("pipeline add: one file at a time ('%s' is extra)", val);
 			return HF_EINVAL;
@@ -1404,7 +1348,7 @@ static int pipeline_add(const struct cli_global *g, struct cli_args *a, FILE *ou
 		poke(&c);
 	}
 	if (rc == HF_ENOSPC)
-		cmd_say_full(&c, "pipeline add", "the pipeline was not stored");
+		ctx_say_full(&c, "pipeline add", "the pipeline was not stored");
 out_free:
 	pl_free(&p);
 out:
@@ -1413,9 +1357,9 @@ out:
 	return rc;
 }
 
-static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int pipeline_run(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = {
+	static const struct args_opt opts[] = {
 		{ "help", 'h', false },	       { "param", 0, true },	      { "json", 0, false },
 		{ "wait-remote", 0, false }, { "remote-timeout", 0, true }, { NULL, 0, false }
 	};
@@ -1428,17 +1372,17 @@ static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *ou
 	struct pl p;
 	struct ctx c;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			if (name) {
 				port_log("pipeline run: one pipeline at a time ('%s' is extra)", val);
 				return HF_EINVAL;
 			}
 			name = val;
 		} else if (idx == 0) {
-			return CLI_HELP;
+			return ARGS_HELP;
 		} else if (idx == 1) {
 			if (nparams == PL_MAX_PARAMS || !strchr(val, '=')) {
 				port_log("pipeline run: --param wants NAME=VALUE (at most %d), not '%s'",
@@ -1474,12 +1418,12 @@ static int pipeline_run(const struct cli_global *g, struct cli_args *a, FILE *ou
 	    (rc = pl_instantiate(&c.j, &p, "manual", &c.now, &run)) != HF_OK) {
 		jlog_rollback(&c.j);
 		if (rc == HF_ENOSPC)
-			cmd_say_full(&c, "pipeline run", "the run was not queued");
+			ctx_say_full(&c, "pipeline run", "the run was not queued");
 		goto out_free;
 	}
 	if ((rc = jlog_commit(&c.j)) != HF_OK) {
 		if (rc == HF_ENOSPC)
-			cmd_say_full(&c, "pipeline run", "the run was not queued");
+			ctx_say_full(&c, "pipeline run", "the run was not queued");
 		goto out_free;
 	}
 	poke(&c);
@@ -1518,7 +1462,7 @@ static int print_pipeline(const struct jlog_pipeline *pp, void *arg)
 	return 0;
 }
 
-static int pipeline_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int pipeline_ls(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct print p = { out, NULL, false, 0, NULL, 0, NULL };
 	struct ctx c;
@@ -1539,9 +1483,9 @@ static int pipeline_ls(const struct cli_global *g, struct cli_args *a, FILE *out
 	return rc;
 }
 
-static int pipeline_show(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int pipeline_show(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const char *name;
 	char *text = NULL;
 	struct ctx c;
@@ -1561,11 +1505,11 @@ static int pipeline_show(const struct cli_global *g, struct cli_args *a, FILE *o
 	return rc == HF_ENOENT ? HF_EINVAL : rc;
 }
 
-int cmd_pipeline(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_pipeline(const struct args_global *g, struct args *a, FILE *out)
 {
 	static const struct {
 		const char *name;
-		int (*fn)(const struct cli_global *, struct cli_args *, FILE *);
+		int (*fn)(const struct args_global *, struct args *, FILE *);
 	} subs[] = { { "add", pipeline_add }, { "run", pipeline_run }, { "ls", pipeline_ls },
 		     { "show", pipeline_show } };
 	const char *sub;
@@ -1576,7 +1520,7 @@ int cmd_pipeline(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	sub = a->argv[a->i++];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
-		return CLI_HELP;
+		return ARGS_HELP;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(sub, subs[i].name)) {
 			char verb[32];

@@ -16,6 +16,7 @@
 
 #include "cfg.h"
 #include "cmd.h"
+#include "ctx.h"
 #include "datadir.h"
 #include "httpc.h"
 #include "port.h"
@@ -36,7 +37,7 @@ struct shipctx {
 	struct ship ship;
 };
 
-static int shipctx_open(const struct cli_global *g, struct shipctx *s)
+static int shipctx_open(const struct args_global *g, struct shipctx *s)
 {
 	int rc;
 
@@ -60,17 +61,17 @@ static void shipctx_close(struct shipctx *s)
 	ctx_close(&s->c);
 }
 
-static int no_args(struct cli_args *a)
+static int no_args(struct args *a)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const char *val;
 	int r, idx;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_OPTION)
-			return CLI_HELP;
+		if (r == ARGS_OPTION)
+			return ARGS_HELP;
 		port_log("%s: unexpected argument '%s'", a->verb, val);
 		return HF_EINVAL;
 	}
@@ -79,70 +80,7 @@ static int no_args(struct cli_args *a)
 
 /* ---- sync ------------------------------------------------------------------------- */
 
-/*
-** The WAL's bound while no daemon runs. Only the daemon checkpoints while it
-** runs; with none, nothing would, and the WAL would grow with every submit
-** (and every command would pay for it: SQLite rebuilds the WAL index from
-** the whole WAL at the first open). So a writing command, before its own
-** transaction, does what the daemon would once the WAL passes
-** SHIP_WAL_CAP_FACTOR x wal_max: with a replica, seal everything into the
-** spool and checkpoint with the write lock held throughout
-** (ship_checkpoint), so no frame is checkpointed unsealed; without, a
-** checkpoint. Before, not after: SQLite restarts the WAL at the first write
-** after a complete checkpoint only while its WAL index remembers the
-** checkpoint, and the index is rebuilt (forgetting it) when the last
-** connection closes; the command's own commit is that first write, and it
-** cuts the file back (journal_size_limit). Never the network (the spool
-** keeps what is sealed until the daemon or sync now copies it), and never
-** waiting on a reader (PASSIVE: a reader's old snapshot holds the WAL back
-** until it ends, then the next command checkpoints). Two commands at once
-** take turns on the write lock; the second finds everything sealed. Best
-** effort: a failure here is the next command's to retry.
-*/
-static void bound_wal(struct ctx *c, bool force)
-{
-	char sealed[200];
-	uint32_t frames;
-	struct ship sh;
-	struct cfg cfg;
-	bool complete;
-	int64_t wal;
-
-	/* The common case costs one stat: under the bound at the smallest wal_max. */
-	if (jlog_wal_bytes(&c->j, &wal) != HF_OK ||
-	    (!force && (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * (uint64_t)CFG_WAL_MAX_MIN))
-		return;
-	if (cfg_load(&cfg, c->conf) != HF_OK ||
-	    (!force && (uint64_t)wal <= SHIP_WAL_CAP_FACTOR * cfg.wal_max))
-		return;
-	/* A daemon owns the checkpoints (the poke reminds it of this WAL). */
-	if (port_wake_send(c->dir) != HF_ENOENT)
-		return;
-	if (!cfg.replica[0]) {
-		if (jlog_begin(&c->j) == HF_OK) {
-			jlog_checkpoint_held(&c->j, &complete, &frames);
-			jlog_rollback(&c->j);
-		}
-		return;
-	}
-	if (ship_init(&sh, c->dir, &cfg) == HF_OK) {
-		sh.hold = true; /* into the spool only: no network from a submit */
-		ship_checkpoint(&sh, &c->j, &c->now, sealed, sizeof(sealed));
-	}
-	ship_free(&sh);
-}
-
-void cmd_bound_wal(struct ctx *c)
-{
-	bound_wal(c, false);
-}
-
-void cmd_checkpoint_now(struct ctx *c)
-{
-	bound_wal(c, true);
-}
-
-int cmd_wait_remote(const struct cli_global *g, uint64_t timeout_ms)
+int cmd_wait_remote(const struct args_global *g, uint64_t timeout_ms)
 {
 	uint64_t start = port_clock_mono_ms(), seq = 0, gen = 0, size;
 	unsigned copied, pause = 100;
@@ -228,9 +166,9 @@ static void spool_waits(struct shipctx *s, unsigned copied, const char *why)
 			 why, copied, files, bytes);
 }
 
-static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int sync_now(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "checkpoint", 0, false },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "checkpoint", 0, false },
 					       { "force", 0, false }, { NULL, 0, false } };
 	struct shipctx s;
 	char sealed[200], why[1400], limit_why[160];
@@ -239,15 +177,15 @@ static int sync_now(const struct cli_global *g, struct cli_args *a, FILE *out)
 	const char *val;
 	int rc, r, idx, limit;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			port_log("sync now: unexpected argument '%s'", val);
 			return HF_EINVAL;
 		}
 		if (idx == 0)
-			return CLI_HELP;
+			return ARGS_HELP;
 		if (idx == 1)
 			checkpoint = true;
 		else
@@ -356,7 +294,7 @@ static void print_export(struct jlog *j, FILE *out)
 		e.open_gap_jobs ? " (more waiting to be written)" : "");
 }
 
-static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int sync_status(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct shipctx s;
 	unsigned files;
@@ -431,7 +369,7 @@ static int sync_status(const struct cli_global *g, struct cli_args *a, FILE *out
 	return rc;
 }
 
-int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_sync(const struct args_global *g, struct args *a, FILE *out)
 {
 	const char *sub;
 
@@ -441,7 +379,7 @@ int cmd_sync(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	sub = a->argv[a->i++];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
-		return CLI_HELP;
+		return ARGS_HELP;
 	if (!strcmp(sub, "now"))
 		return sync_now(g, a, out);
 	if (!strcmp(sub, "status"))
@@ -592,7 +530,7 @@ static int check_manifest(const struct replica *rp, const char *dev, const char 
 ** skipping it could choose an older generation and restore old data as if
 ** it were the latest. */
 static int pick_generation(const struct replica *rp, const char *verb, const char *dev,
-			   const struct ship_names *gens, int64_t at_ms, size_t *best)
+			   const struct names *gens, int64_t at_ms, size_t *best)
 {
 	uint64_t best_boot = 0, best_mono = 0;
 	bool found = false;
@@ -638,7 +576,7 @@ static int pick_generation(const struct replica *rp, const char *verb, const cha
 /* The device to use: DEVICE, or the only one there is. */
 static int pick_device(const struct replica *rp, const char *device, char *out, size_t len)
 {
-	struct ship_names l;
+	struct names l;
 	int rc;
 
 	if (device) {
@@ -698,7 +636,7 @@ static int64_t parse_utc(const char *v);
 
 /* Drops from L the names that are not generations (a name with an escape
 ** sequence, say); returns how many are left. */
-static size_t keep_gen_names(struct ship_names *l)
+static size_t keep_gen_names(struct names *l)
 {
 	size_t n = 0;
 
@@ -715,7 +653,7 @@ static size_t keep_gen_names(struct ship_names *l)
 static int choose_generation(const struct replica *rep, const char *dev, const char *gen,
 			     int64_t want_ms, char *gname, size_t len)
 {
-	struct ship_names gens;
+	struct names gens;
 	char when[64];
 	size_t best = 0;
 	int rc;
@@ -756,9 +694,9 @@ static int choose_generation(const struct replica *rep, const char *dev, const c
 }
 
 
-static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
+static int restore(const struct args_global *g, struct args *a, FILE *out, struct replica *rep)
 {
-	static const struct cli_opt opts[] = {
+	static const struct args_opt opts[] = {
 		{ "help", 'h', false },	      { "device", 0, true }, { "generation", 0, true },
 		{ "seq", 0, true },	      { "output", 'o', true }, { "force", 0, false },
 		{ "time", 0, true },	      { "ca", 0, true },       { "key-file", 0, true },
@@ -773,7 +711,7 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	int64_t want_ms = -1;
 	struct restore_out o;
 	struct seg_hdr h, prev;
-	struct ship_names segs = { 0 };
+	struct names segs = { 0 };
 	struct replica_file f = { .fd = -1 };
 	struct seg_reader sr = { 0 };
 	enum port_fs_kind kind;
@@ -781,10 +719,10 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 	int r, idx, rc;
 
 	(void)g;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			if (replica) {
 				port_log("restore: one replica only ('%s')", val);
 				return HF_EINVAL;
@@ -793,7 +731,7 @@ static int restore(const struct cli_global *g, struct cli_args *a, FILE *out, st
 			continue;
 		}
 		switch (idx) {
-		case 0: return CLI_HELP;
+		case 0: return ARGS_HELP;
 		case 1: device = val; break;
 		case 2: gen = val; break;
 		case 3: {
@@ -1033,7 +971,7 @@ static int ls_failed(const struct replica *rep, const char *what, const char *re
 
 /* The names below REL (an empty list if there is no such directory). */
 static int ls_list(const struct replica *rep, const char *rel, size_t want_len, const char *suffix,
-		   struct ship_names *out)
+		   struct names *out)
 {
 	int rc = replica_list(rep, rel, want_len, suffix, out);
 
@@ -1064,7 +1002,7 @@ static int ls_sealed(const struct replica *rep, const char *rel, int64_t *utc_ms
 ** one's last shipped file, when that was sealed and how long ago. */
 static int ls_device(const struct replica *rep, const char *dev, FILE *out)
 {
-	struct ship_names gens, segs;
+	struct names gens, segs;
 	char rel[300], when[64] = "-", age[40] = "-";
 	uint64_t seq = 0;
 	int64_t utc, now;
@@ -1105,7 +1043,7 @@ static int ls_generation(const struct replica *rep, const char *dev, const char 
 {
 	uint64_t bytes = 0, size, expect = 1, missing = 0, follows = 0;
 	char rel[300], last[400], seqs[32], when[64] = "-", why[200] = "", gaps[300];
-	struct ship_names segs = { 0 };
+	struct names segs = { 0 };
 	int64_t utc;
 	bool snap;
 	int rc, n;
@@ -1161,7 +1099,7 @@ static int ls_generation(const struct replica *rep, const char *dev, const char 
 
 /* The replica of this device's own holdfast.conf ([replica] url and its
 ** settings, credentials included), for replica ls run with none named. */
-static int open_conf(const struct cli_global *g, const char *ca, const char *key,
+static int open_conf(const struct args_global *g, const char *ca, const char *key,
 		     struct replica *rep)
 {
 	static struct cfg c;
@@ -1198,28 +1136,28 @@ static int open_conf(const struct cli_global *g, const char *ca, const char *key
 	return rc;
 }
 
-static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct replica *rep)
+static int ls(const struct args_global *g, struct args *a, FILE *out, struct replica *rep)
 {
 	const char *replica = NULL, *ca = NULL, *key = NULL, *val;
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
 					       { "devices", 0, false }, { "key-file", 0, true },
 					       { "allow-plaintext", 0, false }, { NULL, 0, false } };
-	struct ship_names devs, gens;
+	struct names devs, gens;
 	bool devices = false, allow_plain = false;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_OPTION && idx == 0)
-			return CLI_HELP;
-		if (r == CLI_OPTION && idx == 1)
+		if (r == ARGS_OPTION && idx == 0)
+			return ARGS_HELP;
+		if (r == ARGS_OPTION && idx == 1)
 			ca = val;
-		else if (r == CLI_OPTION && idx == 3)
+		else if (r == ARGS_OPTION && idx == 3)
 			key = val;
-		else if (r == CLI_OPTION && idx == 4)
+		else if (r == ARGS_OPTION && idx == 4)
 			allow_plain = true;
-		else if (r == CLI_OPTION)
+		else if (r == ARGS_OPTION)
 			devices = true;
 		else
 			replica = val;
@@ -1258,7 +1196,7 @@ static int ls(const struct cli_global *g, struct cli_args *a, FILE *out, struct 
 
 /* The replica verbs open their replica through open_arg; closing it here
 ** covers every way out of them. */
-int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_restore(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct replica rep = { 0 };
 	int rc = restore(g, a, out, &rep);
@@ -1267,7 +1205,7 @@ int cmd_restore(const struct cli_global *g, struct cli_args *a, FILE *out)
 	return rc;
 }
 
-static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
+static int replica_ls(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct replica rep = { 0 };
 	int rc = ls(g, a, out, &rep);
@@ -1277,19 +1215,19 @@ static int replica_ls(const struct cli_global *g, struct cli_args *a, FILE *out)
 }
 
 /* replica keygen FILE [--id ID]: a new key file with one random key. */
-static int replica_keygen(struct cli_args *a, FILE *out)
+static int replica_keygen(struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "id", 0, true },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "id", 0, true },
 					       { NULL, 0, false } };
 	const char *file = NULL, *id = NULL, *val;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_OPTION && idx == 0)
-			return CLI_HELP;
-		if (r == CLI_OPTION)
+		if (r == ARGS_OPTION && idx == 0)
+			return ARGS_HELP;
+		if (r == ARGS_OPTION)
 			id = val;
 		else if (file) {
 			port_log("replica keygen: one file only ('%s')", val);
@@ -1307,7 +1245,7 @@ static int replica_keygen(struct cli_args *a, FILE *out)
 	return rc;
 }
 
-int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_replica(const struct args_global *g, struct args *a, FILE *out)
 {
 	const char *sub;
 
@@ -1317,7 +1255,7 @@ int cmd_replica(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	sub = a->argv[a->i++];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
-		return CLI_HELP;
+		return ARGS_HELP;
 	if (!strcmp(sub, "ls"))
 		return replica_ls(g, a, out);
 	if (!strcmp(sub, "keygen"))
@@ -1336,9 +1274,9 @@ static int to_file(void *arg, const uint8_t *d, size_t n)
 /* debug fetch URL [--ca FILE] [--pin PIN] [--repeat N]: GETs through the
 ** HTTP client and TLS, N times over one client (kept alive, or reconnected
 ** with the TLS session resumed when the server closes). */
-static int debug_fetch(struct cli_args *a, FILE *out)
+static int debug_fetch(struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "ca", 0, true },
 					       { "pin", 0, true },     { "repeat", 0, true },
 					       { NULL, 0, false } };
 	const char *url = NULL, *ca = NULL, *pin = NULL, *val;
@@ -1347,13 +1285,13 @@ static int debug_fetch(struct cli_args *a, FILE *out)
 	struct httpc h;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL)
+		if (r == ARGS_POSITIONAL)
 			url = val;
 		else if (idx == 0)
-			return CLI_HELP;
+			return ARGS_HELP;
 		else if (idx == 1)
 			ca = val;
 		else if (idx == 2)
@@ -1438,9 +1376,9 @@ static int debug_s3_run(struct s3 *s, const char **pos, const char *state, unsig
 ** (us-east-1), the credentials from $AWS_ACCESS_KEY_ID and
 ** $AWS_SECRET_ACCESS_KEY: never from the command line, where ps shows them.
 */
-static int debug_s3(struct cli_args *a, FILE *out)
+static int debug_s3(struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = {
+	static const struct args_opt opts[] = {
 		{ "help", 'h', false },	  { "ca", 0, true },	    { "max-keys", 0, true },
 		{ "timeout", 0, true },	  { "retries", 0, true },   { "part-size", 0, true },
 		{ "state", 0, true },	  { "virtual", 0, false },  { "pin", 0, true },
@@ -1460,10 +1398,10 @@ static int debug_s3(struct cli_args *a, FILE *out)
 	c.secret_key = getenv("AWS_SECRET_ACCESS_KEY");
 	c.timeout_ms = 15000;
 	c.retries = 4;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			if (npos == 3) {
 				port_log("debug s3: too many arguments");
 				return HF_EINVAL;
@@ -1473,7 +1411,7 @@ static int debug_s3(struct cli_args *a, FILE *out)
 		}
 		switch (idx) {
 		case 0:
-			return CLI_HELP;
+			return ARGS_HELP;
 		case 1:
 			c.ca_file = val;
 			break;
@@ -1552,9 +1490,9 @@ static const char *rel_of_path(const char *file)
 ** (F->s), through its envelope with K's keys (bound to REL, by default
 ** FILE's last path components as the replica names it). F is closed on
 ** failure. */
-static int debug_open(struct cli_args *a, const char **file, struct replica_file *f)
+static int debug_open(struct args *a, const char **file, struct replica_file *f)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false }, { "key-file", 0, true },
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "key-file", 0, true },
 					       { "as", 0, true }, { NULL, 0, false } };
 	const char *key = NULL, *rel = NULL, *val;
 	struct rcrypt k;
@@ -1568,13 +1506,13 @@ static int debug_open(struct cli_args *a, const char **file, struct replica_file
 	*file = NULL;
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL)
+		if (r == ARGS_POSITIONAL)
 			*file = val;
 		else if (idx == 0)
-			return CLI_HELP;
+			return ARGS_HELP;
 		else if (idx == 1)
 			key = val;
 		else
@@ -1625,7 +1563,7 @@ static int count_page(void *arg, uint32_t pgno, const uint8_t *page, char *why, 
 	return HF_OK;
 }
 
-int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_debug(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct seg_hdr h;
 	const char *sub, *file;
@@ -1642,7 +1580,7 @@ int cmd_debug(const struct cli_global *g, struct cli_args *a, FILE *out)
 	}
 	if (a->i + 1 >= a->argc || strcmp(a->argv[a->i], "segment") != 0) {
 		if (a->i < a->argc && (!strcmp(a->argv[a->i], "-h") || !strcmp(a->argv[a->i], "--help")))
-			return CLI_HELP;
+			return ARGS_HELP;
 		port_log("debug: usage: holdfast debug segment FILE | fetch URL [--ca FILE]");
 		return HF_EINVAL;
 	}

@@ -582,9 +582,9 @@ static void print_json(FILE *out, const struct doctor *d, const unsigned *count)
 		count[DR_WARN], count[DR_FAIL], count[DR_SKIP]);
 }
 
-int cmd_doctor(const struct cli_global *g, struct cli_args *a, FILE *out)
+int cmd_doctor(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct cli_opt opts[] = { { "help", 'h', false },
+	static const struct args_opt opts[] = { { "help", 'h', false },
 					       { "json", 0, false },
 					       { NULL, 0, false } };
 	static const char *const names[CK_N] = { "config", "datadir", "storage", "space",
@@ -596,15 +596,15 @@ int cmd_doctor(const struct cli_global *g, struct cli_args *a, FILE *out)
 	bool def, json = false;
 	int r, idx, rc;
 
-	while ((r = cli_next(a, opts, &idx, &val)) != CLI_END) {
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
-		if (r == CLI_POSITIONAL) {
+		if (r == ARGS_POSITIONAL) {
 			port_log("doctor: unexpected argument '%s'", val);
 			return HF_EINVAL;
 		}
 		if (idx == 0)
-			return CLI_HELP;
+			return ARGS_HELP;
 		json = true;
 	}
 	if (!(d = calloc(1, sizeof(*d))))

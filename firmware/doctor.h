@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "cli.h"
+#include "args.h"
 #include "port.h"
 
 enum { DR_OK, DR_WARN, DR_FAIL, DR_SKIP };
@@ -71,6 +71,6 @@ void dr_secret_file(const char *what, const char *path, mode_t mode, bool mine,
 /* Writes S as a JSON string (quoted, escaped) to OUT. */
 void dr_json_string(FILE *out, const char *s);
 
-int cmd_doctor(const struct cli_global *g, struct cli_args *a, FILE *out);
+int cmd_doctor(const struct args_global *g, struct args *a, FILE *out);
 
 #endif /* HF_DOCTOR_H */

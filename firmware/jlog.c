@@ -1567,19 +1567,6 @@ out:
 	return rc;
 }
 
-bool jlog_name_is_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > JLOG_NAME_MAX || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return false;
-	return true;
-}
-
 int jlog_has_pending(struct jlog *j, bool *pending)
 {
 	/* Served by the jobs_state index: no walk over finished history. */

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -131,15 +133,11 @@ void jlog_rollback(struct jlog *j);
 
 /* ---- jobs ---------------------------------------------------------------- */
 
-#define JLOG_NAME_MAX 128        /* job, group and pipeline names */
+#define JLOG_NAME_MAX NAMES_MAX  /* job, group and pipeline names (names_valid) */
 #define JLOG_ARGV_MAX 256        /* arguments of one command */
 #define JLOG_ENV_MAX 128         /* --env entries of one job */
 #define JLOG_ARG_BYTES (64 * 1024)   /* one argument or env entry */
 #define JLOG_SPEC_BYTES (256 * 1024) /* argv + env + cwd of one job */
-
-/* Whether S can name a job, group or pipeline: 1 to JLOG_NAME_MAX letters,
-** digits, '_', '-' or '.', not starting with a digit (so "12" is an id). */
-bool jlog_name_is_valid(const char *s);
 
 /* Whether any job still has work ahead: queued, running or waiting to retry. */
 int jlog_has_pending(struct jlog *j, bool *pending);

@@ -176,7 +176,7 @@ static int get_name(struct parse *ps, const char *path, bool required, char **ou
 {
 	int rc = get_string(ps, path, required, out);
 
-	if (rc == HF_OK && *out && !jlog_name_is_valid(*out))
+	if (rc == HF_OK && *out && !names_valid(*out))
 		return fail(ps, path, "'%s' is not a name (letters, digits, '_', '-', '.'; "
 			    "not starting with a digit; at most 128)", *out);
 	return rc;
@@ -743,7 +743,7 @@ static int parse_params(struct parse *ps)
 		return HF_ENOMEM;
 	for (int i = 0; i < ks.n; i++) {
 		snprintf(sub, sizeof(sub), "$.params.%s", ks.k[i]);
-		if (!jlog_name_is_valid(ks.k[i]))
+		if (!names_valid(ks.k[i]))
 			return fail(ps, sub, "is not a parameter name");
 		if ((rc = get_string(ps, sub, true, &p->param_values[i])) != HF_OK)
 			return rc;

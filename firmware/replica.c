@@ -649,7 +649,7 @@ int replica_size(const struct replica *r, const char *rel, uint64_t *size)
 }
 
 struct lister {
-	struct ship_names *out;    /* its filters apply (ship_names_add) */
+	struct names *out;    /* its filters apply (names_add) */
 	const char *base;          /* key prefix of the directory, with its '/' */
 };
 
@@ -667,11 +667,11 @@ static int list_key(void *arg, const struct s3_object *o)
 	/* Keys come sorted: a directory's many keys give one name. */
 	if (l->out->n && !strcmp(l->out->v[l->out->n - 1], name))
 		return 0;
-	return ship_names_add(l->out, name);
+	return names_add(l->out, name);
 }
 
 int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
-		 const char *suffix, struct ship_names *out)
+		 const char *suffix, struct names *out)
 {
 	char path[2200], base[2200];
 	struct lister l;
@@ -679,7 +679,7 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 
 	if (!r->s3) {
 		snprintf(path, sizeof(path), "%s%s%s", r->root, rel_dir[0] ? "/" : "", rel_dir);
-		return ship_list(path, want_len, suffix, out);
+		return names_list(path, want_len, suffix, out);
 	}
 	memset(out, 0, sizeof(*out));
 	out->want_len = want_len;
@@ -695,6 +695,6 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 		memset(out, 0, sizeof(*out));
 		return rc;
 	}
-	ship_names_sort(out);
+	names_sort(out);
 	return out->n ? HF_OK : HF_ENOENT;
 }

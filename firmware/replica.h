@@ -25,8 +25,8 @@
 #include <stddef.h>
 
 #include "cfg.h"
+#include "names.h"
 #include "s3.h"
-#include "ship.h"
 #include "stream.h"
 
 struct rcrypt;
@@ -134,11 +134,11 @@ int replica_read_head(const struct replica *r, const char *rel, size_t cap, char
 int replica_size(const struct replica *r, const char *rel, uint64_t *size);
 
 /* The names directly below REL_DIR ("" for the root), sorted, filtered as
-** ship_list. HF_ENOENT if there is no such directory (S3: no key below):
+** names_list. HF_ENOENT if there is no such directory (S3: no key below):
 ** the only answer that means "nothing there". Any other error (a 5xx after
 ** the retries, the network, a file where the directory should be) is a
 ** failure the caller must not take for an empty listing. */
 int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
-		 const char *suffix, struct ship_names *out);
+		 const char *suffix, struct names *out);
 
 #endif /* HF_REPLICA_H */

@@ -201,64 +201,6 @@ static int ensure_spool(struct ship *s)
 	return rc == HF_EEXIST ? HF_OK : rc;
 }
 
-/* ---- directory listings ------------------------------------------------------ */
-
-int ship_names_add(struct ship_names *l, const char *name)
-{
-	size_t n = strlen(name), sl = l->suffix ? strlen(l->suffix) : 0;
-
-	if (n >= sizeof(*l->v) || (l->want_len && n != l->want_len) || name[0] == '.' ||
-	    (sl && (n < sl || strcmp(name + n - sl, l->suffix) != 0)))
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char(*v)[80] = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return HF_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	snprintf(l->v[l->n++], sizeof(*l->v), "%s", name);
-	return 0;
-}
-
-static int names_add(void *arg, const char *name)
-{
-	return ship_names_add(arg, name);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-void ship_names_sort(struct ship_names *l)
-{
-	/* An empty list has no array (v == NULL), which qsort must not see
-	** even for zero elements (C11 7.22.5). */
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), cmp_names);
-}
-
-int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_names *l)
-{
-	int rc;
-
-	memset(l, 0, sizeof(*l));
-	l->want_len = want_len;
-	l->suffix = suffix;
-	rc = port_fs_list(dir, names_add, l);
-	if (rc == HF_OK) {
-		ship_names_sort(l);
-	} else {
-		/* A listing cut short is no listing: nothing half-read is handed on. */
-		free(l->v);
-		l->v = NULL;
-		l->n = l->cap = 0;
-	}
-	return rc;
-}
-
 /* Spool segment files: GGGGGGGGGGGGGGGG-SSSSSSSSSSSSSSSS.seg */
 #define SPOOL_NAME_LEN 37
 
@@ -347,11 +289,11 @@ static bool allowance_takes(struct ship *s, uint64_t size);
 ** generation whose state a power cut lost, is not reused. */
 static uint64_t spool_max_counter(struct ship *s, uint64_t keep, bool drop)
 {
-	struct ship_names ns;
+	struct names ns;
 	uint64_t max = 0;
 	unsigned dropped = 0;
 
-	if (ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns) != HF_OK) {
+	if (names_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns) != HF_OK) {
 		free(ns.v);
 		return 0;
 	}
@@ -777,10 +719,10 @@ uint64_t ship_unsealed_bytes(const struct ship *s)
 
 int ship_spool_oldest(struct ship *s, int64_t *mtime_ns)
 {
-	struct ship_names ns = { 0 };
+	struct names ns = { 0 };
 	char path[4300];
 	uint64_t size;
-	int rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
+	int rc = names_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 
 	if (rc == HF_OK && !ns.n)
 		rc = HF_ENOENT;
@@ -794,8 +736,8 @@ int ship_spool_oldest(struct ship *s, int64_t *mtime_ns)
 
 int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t *lowest_seq)
 {
-	struct ship_names ns;
-	int rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
+	struct names ns;
+	int rc = names_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 
 	*files = 0;
 	*bytes = 0;
@@ -907,7 +849,7 @@ int ship_put(struct ship *s, const char *rel, const void *buf, size_t len)
 ** (0: none). */
 static int replica_newest(struct ship *s, uint64_t below, uint64_t *newest)
 {
-	struct ship_names ns = { 0 };
+	struct names ns = { 0 };
 	int rc;
 
 	*newest = 0;
@@ -1216,9 +1158,9 @@ static void unlink_copy(struct ship *s, const char *path)
 static void sweep_orphans(struct ship *s, const char *suffix,
 			  void (*drop)(struct ship *, const char *))
 {
-	struct ship_names ns = { 0 };
+	struct names ns = { 0 };
 
-	if (ship_list(s->spool, SPOOL_NAME_LEN + 7, suffix, &ns) != HF_OK)
+	if (names_list(s->spool, SPOOL_NAME_LEN + 7, suffix, &ns) != HF_OK)
 		return;
 	for (size_t i = 0; i < ns.n; i++) {
 		char path[4300], seg[4300];
@@ -1233,7 +1175,7 @@ static void sweep_orphans(struct ship *s, const char *suffix,
 
 int ship_upload(struct ship *s, unsigned *copied)
 {
-	struct ship_names ns = { 0 };
+	struct names ns = { 0 };
 	char lock[4300];
 	int rc, lfd;
 
@@ -1245,7 +1187,7 @@ int ship_upload(struct ship *s, unsigned *copied)
 	snprintf(lock, sizeof(lock), "%s/.upload.lock", s->spool);
 	if ((rc = port_fs_lock(lock, &lfd)) != HF_OK)
 		return rc == HF_EBUSY ? HF_OK : rc; /* another process is at it */
-	rc = ship_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
+	rc = names_list(s->spool, SPOOL_NAME_LEN, ".seg", &ns);
 	if (rc == HF_OK) {
 		bool held = false;
 		s->allowance_held = false;

@@ -19,6 +19,7 @@
 
 #include "cfg.h"
 #include "jlog.h"
+#include "names.h"
 #include "seg.h"
 #include "wal.h"
 
@@ -153,20 +154,6 @@ int ship_spool_usage(struct ship *s, unsigned *files, uint64_t *bytes, uint64_t 
 /* The mtime (ns since the epoch) of the oldest file in the spool, the
 ** first to go; HF_ENOENT if it is empty. */
 int ship_spool_oldest(struct ship *s, int64_t *mtime_ns);
-
-/* The names in DIR, sorted: only those WANT_LEN long (0: any) and ending in
-** SUFFIX (NULL: any), never dot files. HF_ENOENT if DIR is missing; on any
-** error the list is empty. Free v. */
-struct ship_names {
-	char (*v)[80];
-	size_t n, cap;
-	size_t want_len;
-	const char *suffix;
-};
-int ship_list(const char *dir, size_t want_len, const char *suffix, struct ship_names *l);
-/* Adds NAME to L if it passes L's filters; sorts L. */
-int ship_names_add(struct ship_names *l, const char *name);
-void ship_names_sort(struct ship_names *l);
 
 /*
 ** Limits, for the daemon and the command line alike. ship_limit says which

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "hf_build.h"
 #include "port.h"
@@ -32,78 +33,78 @@ static int run(int argc, char **argv)
 	return code;
 }
 
-TEST(cli_global_options)
+TEST(args_global_options)
 {
-	struct cli_global g;
+	struct args_global g;
 
-	CHECK_INT(cli_parse_global(4, ARGV("hf", "--data", "/d", "init"), &g), HF_OK);
+	CHECK_INT(args_parse_global(4, ARGV("hf", "--data", "/d", "init"), &g), HF_OK);
 	CHECK_STR(g.data, "/d");
 	CHECK_INT(g.verb, 3);
-	CHECK_INT(cli_parse_global(3, ARGV("hf", "--data=/e", "init"), &g), HF_OK);
+	CHECK_INT(args_parse_global(3, ARGV("hf", "--data=/e", "init"), &g), HF_OK);
 	CHECK_STR(g.data, "/e");
 	CHECK_INT(g.verb, 2);
-	CHECK_INT(cli_parse_global(2, ARGV("hf", "--version"), &g), HF_OK);
+	CHECK_INT(args_parse_global(2, ARGV("hf", "--version"), &g), HF_OK);
 	CHECK(g.version && g.verb == 2);
-	CHECK_INT(cli_parse_global(3, ARGV("hf", "-h", "init"), &g), HF_OK);
+	CHECK_INT(args_parse_global(3, ARGV("hf", "-h", "init"), &g), HF_OK);
 	CHECK(g.help && g.verb == 2);
-	CHECK_INT(cli_parse_global(2, ARGV("hf", "--data"), &g), HF_EINVAL);
+	CHECK_INT(args_parse_global(2, ARGV("hf", "--data"), &g), HF_EINVAL);
 	CHECK(test_log_has("--data needs a directory"));
-	CHECK_INT(cli_parse_global(2, ARGV("hf", "--data="), &g), HF_EINVAL);
-	CHECK_INT(cli_parse_global(3, ARGV("hf", "--frob", "init"), &g), HF_EINVAL);
+	CHECK_INT(args_parse_global(2, ARGV("hf", "--data="), &g), HF_EINVAL);
+	CHECK_INT(args_parse_global(3, ARGV("hf", "--frob", "init"), &g), HF_EINVAL);
 	CHECK(test_log_has("unknown option '--frob'"));
-	CHECK_INT(cli_parse_global(3, ARGV("hf", "--", "init"), &g), HF_EINVAL);
+	CHECK_INT(args_parse_global(3, ARGV("hf", "--", "init"), &g), HF_EINVAL);
 }
 
-static const struct cli_opt opts[] = {
+static const struct args_opt opts[] = {
 	{ "help", 'h', false }, { "name", 'n', true }, { "force", 0, false }, { NULL, 0, false }
 };
 
-TEST(cli_next_options_and_positionals)
+TEST(args_next_options_and_positionals)
 {
 	char **argv = ARGV("--name", "a", "--name=b", "-n", "c", "pos", "-", "--force",
 			   "--", "--name", "-h");
-	struct cli_args a = { 11, argv, 0, false, "verb" };
+	struct args a = { 11, argv, 0, false, "verb" };
 	const char *val;
 	int idx;
 
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_OPTION);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_OPTION);
 	CHECK(idx == 1 && !strcmp(val, "a"));
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_OPTION);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_OPTION);
 	CHECK(idx == 1 && !strcmp(val, "b"));
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_OPTION);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_OPTION);
 	CHECK(idx == 1 && !strcmp(val, "c"));
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_POSITIONAL);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_POSITIONAL);
 	CHECK_STR(val, "pos");
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_POSITIONAL);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_POSITIONAL);
 	CHECK_STR(val, "-");
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_OPTION);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_OPTION);
 	CHECK_INT(idx, 2);
 	/* after "--" everything is positional: the command and its flags */
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_POSITIONAL);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_POSITIONAL);
 	CHECK_STR(val, "--name");
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_POSITIONAL);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_POSITIONAL);
 	CHECK_STR(val, "-h");
-	CHECK_INT(cli_next(&a, opts, &idx, &val), CLI_END);
+	CHECK_INT(args_next(&a, opts, &idx, &val), ARGS_END);
 }
 
-TEST(cli_next_errors)
+TEST(args_next_errors)
 {
 	const char *val;
 	int idx;
-	struct cli_args a1 = { 1, ARGV("--name"), 0, false, "verb" };
-	struct cli_args a2 = { 1, ARGV("--nam"), 0, false, "verb" };
-	struct cli_args a3 = { 1, ARGV("--force=yes"), 0, false, "verb" };
-	struct cli_args a4 = { 1, ARGV("-x"), 0, false, "verb" };
-	struct cli_args a5 = { 1, ARGV("-hn"), 0, false, "verb" };
+	struct args a1 = { 1, ARGV("--name"), 0, false, "verb" };
+	struct args a2 = { 1, ARGV("--nam"), 0, false, "verb" };
+	struct args a3 = { 1, ARGV("--force=yes"), 0, false, "verb" };
+	struct args a4 = { 1, ARGV("-x"), 0, false, "verb" };
+	struct args a5 = { 1, ARGV("-hn"), 0, false, "verb" };
 
-	CHECK_INT(cli_next(&a1, opts, &idx, &val), HF_EINVAL);
+	CHECK_INT(args_next(&a1, opts, &idx, &val), HF_EINVAL);
 	CHECK(test_log_has("option --name needs a value"));
-	CHECK_INT(cli_next(&a2, opts, &idx, &val), HF_EINVAL);
+	CHECK_INT(args_next(&a2, opts, &idx, &val), HF_EINVAL);
 	CHECK(test_log_has("unknown option '--nam'"));
-	CHECK_INT(cli_next(&a3, opts, &idx, &val), HF_EINVAL);
+	CHECK_INT(args_next(&a3, opts, &idx, &val), HF_EINVAL);
 	CHECK(test_log_has("--force takes no value"));
-	CHECK_INT(cli_next(&a4, opts, &idx, &val), HF_EINVAL);
-	CHECK_INT(cli_next(&a5, opts, &idx, &val), HF_EINVAL);
+	CHECK_INT(args_next(&a4, opts, &idx, &val), HF_EINVAL);
+	CHECK_INT(args_next(&a5, opts, &idx, &val), HF_EINVAL);
 }
 
 TEST(cli_exit_codes_and_help)
