@@ -87,10 +87,12 @@ include vendor/mbedtls.mk
 
 # ---- our code ------------------------------------------------------------
 # firmware/ sees the OS only through port/port.h; the port is picked by
-# directory (linux for the shipped binary), never by #ifdef.
+# directory (linux for the shipped binary), never by #ifdef. firmware/'s
+# folders are its layers (README "Map of the tree"; tools/checksrc keeps
+# them), and its files include each other by folder ("log/jlog.h").
 # PORT=sim builds the test binary: each port/sim/X.c replaces port/linux/X.c
 # (same name, same contract), in build/<board>-sim/.
-FW_SRCS := $(wildcard firmware/*.c)
+FW_SRCS := $(wildcard firmware/*/*.c)
 LINUX_SRCS := $(wildcard port/linux/*.c)
 ifeq ($(PORT),sim)
 SIM_SRCS  := $(wildcard port/sim/*.c)
@@ -101,7 +103,7 @@ else
 $(error unknown PORT '$(PORT)': linux (what ships) or sim (tests))
 endif
 FW_OBJS := $(patsubst %.c,$(B)/%.o,$(FW_SRCS) $(PORT_SRCS))
-LIB_OBJS := $(filter-out $(B)/firmware/main.o,$(FW_OBJS))
+LIB_OBJS := $(filter-out $(B)/firmware/app/main.o,$(FW_OBJS))
 GEN     := $(B)/gen
 
 INCLUDES := -Ifirmware -Iport -Iport/linux -I$(GEN) -Ibuild/sqlite -isystem $(MBEDTLS_SRC)/include -Ivendor \
@@ -126,11 +128,6 @@ $(B)/%.o: %.c $(MUSL_STAMP) build/sqlite/sqlite3.h | $(GEN)/hf_build.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_FW) -c $< -o $@
-
-# firmware/sched.h would stand in for the C library's <sched.h>, which
-# glibc's <pthread.h> includes: task.c and log.c look in firmware/ for "..."
-# only.
-$(B)/port/linux/task.o $(B)/port/linux/log.o: CFLAGS_FW := $(subst -Ifirmware ,-iquote firmware ,$(CFLAGS_FW))
 
 $(B)/holdfast: $(FW_OBJS) $(VENDOR_OBJS) $(VENDOR_LIBS)
 	@echo "  LD      $@"
@@ -219,7 +216,7 @@ crash-test: build/tools/crashsim
 # LLVMFuzzerTestOneInput) with its seed corpus in tools/fuzz/corpus/NAME/.
 # No per-target rule: each links the sanitizer board's objects (board/host-asan:
 # clang, ASan+UBSan, libFuzzer's coverage hooks), all of firmware/ but
-# main.c, port/linux and the vendor code, and the linker keeps what it needs.
+# app/main.c, port/linux and the vendor code, and the linker keeps what it needs.
 #   make fuzz [FUZZ_SECONDS=300]        every target, FUZZ_SECONDS each
 #   make fuzz-NAME [FUZZ_SECONDS=300]   one target (e.g. fuzz-http)
 #   make fuzz-check                     the short run of make check: every
@@ -336,9 +333,9 @@ endif
 endif
 
 # The example config: the commented default that `holdfast init` writes
-# (cfg_default_text in firmware/cfg.c), taken from the source by the host's
+# (cfg_default_text in firmware/fmt/cfg.c), taken from the source by the host's
 # compiler, so that a cross build needs no emulator to make it.
-$(B)/holdfast.conf.example: firmware/cfg.c
+$(B)/holdfast.conf.example: firmware/fmt/cfg.c
 	@mkdir -p $(@D)
 	@awk '/^const char \*cfg_default_text\(void\)$$/ { fn = 1; next } \
 		fn && /^\treturn$$/ { on = 1; next } \

@@ -31,7 +31,7 @@
 #include <poll.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* ---- start-up and the job log's storage ------------------------------------ */
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tools/rcrypt_open.py KEYFILE REL FILE [OUT]: opens a holdfast replica
-envelope (firmware/rcrypt.c, README "Encrypted, authenticated replicas") with
+envelope (firmware/fmt/rcrypt.c, README "Encrypted, authenticated replicas") with
 an implementation of its own: Python's hmac/hashlib for HKDF-SHA-256 and the
 salt, pyca/cryptography's ChaCha20Poly1305 for the chunks. Written from the
 format's description, not from the C code, so the tests can show that what

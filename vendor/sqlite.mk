@@ -15,7 +15,7 @@
 #   ENABLE_DBPAGE_VTAB             consistent page-by-page snapshots
 #   TEMP_STORE=2                   temporary tables in RAM, not on flash
 #   ENABLE_MEMSYS5                 SQLite's own heap, outside what a forked
-#                                  job inherits (firmware/jlog.c heap_init)
+#                                  job inherits (firmware/log/jlog.c heap_init)
 # SQLITE_NO_SYNC turns every fsync into a no-op: it would silently void the
 # "acknowledged means durable" promise, so the build refuses it anywhere.
 

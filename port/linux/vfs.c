@@ -157,7 +157,7 @@ static int wal_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
 ** SQLite's unixWrite says SQLITE_FULL for ENOSPC (and a short write) but
 ** SQLITE_IOERR_WRITE for EDQUOT. For us a quota is the same event as a full
 ** disk: nothing already written was lost, the commit was not made, and room
-** can come back (firmware/runner.c waits for it). An I/O error is not: it
+** can come back (firmware/daemon/runner.c waits for it). An I/O error is not: it
 ** stops the daemon. errno is still the failed pwrite's: unixWrite returns
 ** right after it.
 */
@@ -291,7 +291,7 @@ static int vfs_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int 
 ** unixFullPathname reports a link in any component, which that flag turns
 ** into SQLITE_CANTOPEN_SYMLINK: a data directory under a linked /var could
 ** not be opened, nor initialised. holdfast refuses links only at the names it
-** owns, the last components (firmware/datadir.c says why), so the ancestors
+** owns, the last components (firmware/log/datadir.c says why), so the ancestors
 ** are resolved here and SQLite's check sees only the last component, where
 ** it still refuses a link made after dd_check_links looked.
 */

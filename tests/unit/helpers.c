@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jlog.h"
+#include "log/jlog.h"
 #include "port.h"
 #include "sqlite3.h"
 #include "test.h"

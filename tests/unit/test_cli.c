@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "args.h"
-#include "cli.h"
+#include "app/args.h"
+#include "app/cli.h"
 #include "hf_build.h"
 #include "port.h"
 #include "test.h"

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "datadir.h"
-#include "jlog.h"
+#include "fmt/cfg.h"
+#include "log/datadir.h"
+#include "log/jlog.h"
 #include "port.h"
 #include "test.h"
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cfg.h"
-#include "diskfull.h"
-#include "jlog.h"
+#include "fmt/cfg.h"
+#include "daemon/diskfull.h"
+#include "log/jlog.h"
 #include "port.h"
 #include "test.h"
 

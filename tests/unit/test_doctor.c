@@ -1,12 +1,12 @@
 /*
-** test_doctor.c: doctor's verdicts (firmware/doctor.c), given what the port
+** test_doctor.c: doctor's verdicts (firmware/app/doctor.c), given what the port
 ** would have measured: an SD card whose cache lies, tmpfs, NFS, vfat, a
 ** budget the disk cannot hold, a clock at 1970, modes of secrets.
 */
 #include <stdlib.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "app/doctor.h"
 #include "test.h"
 
 static struct port_storage fs(const char *type, int cls, const char *dev, int removable,

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jlog.h"
+#include "log/jlog.h"
 #include "port.h"
 #include "sqlite3.h"
 #include "test.h"

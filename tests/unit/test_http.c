@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "http.h"
+#include "base/err.h"
+#include "fmt/http.h"
 #include "test.h"
 
 struct sink {

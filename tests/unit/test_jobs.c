@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jlog.h"
-#include "cfg.h"
+#include "log/jlog.h"
+#include "fmt/cfg.h"
 #include "port.h"
-#include "runner.h"
+#include "daemon/runner.h"
 #include "sqlite3.h"
 #include "test.h"
 

@@ -1,8 +1,8 @@
 /*
 ** test_pipeline.c: pipeline JSON: errors with paths, cycles named, params.
 */
-#include "jlog.h"
-#include "pipeline.h"
+#include "log/jlog.h"
+#include "log/pipeline.h"
 #include "port.h"
 #include "test.h"
 

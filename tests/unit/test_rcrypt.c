@@ -1,5 +1,5 @@
 /*
-** test_rcrypt.c: the replica envelope (firmware/rcrypt.c): round trips at
+** test_rcrypt.c: the replica envelope (firmware/fmt/rcrypt.c): round trips at
 ** the chunk boundaries, and every way a stored file can be altered (a bit
 ** in each region, a cut at each chunk boundary, chunks swapped, a renamed
 ** file, the wrong key, an unknown key id) fails to open, whole and
@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "port.h"
-#include "rcrypt.h"
-#include "stream.h"
+#include "fmt/rcrypt.h"
+#include "base/stream.h"
 #include "test.h"
 
 #define KA "a1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"

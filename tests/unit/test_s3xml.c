@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "s3xml.h"
+#include "base/err.h"
+#include "fmt/s3xml.h"
 #include "test.h"
 
 TEST(s3xml_error_document)

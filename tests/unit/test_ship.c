@@ -8,14 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfg.h"
+#include "fmt/cfg.h"
 #include "port.h"
-#include "restore.h"
-#include "seg.h"
-#include "ship.h"
+#include "ship/restore.h"
+#include "fmt/seg.h"
+#include "ship/ship.h"
 #include "sqlite3.h"
 #include "test.h"
-#include "wal.h"
+#include "fmt/wal.h"
 
 static sqlite3 *wal_db(void)
 {

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "crypto.h"
-#include "err.h"
-#include "sigv4.h"
+#include "base/crypto.h"
+#include "base/err.h"
+#include "fmt/sigv4.h"
 #include "sqlite3.h"
 #include "test.h"
 

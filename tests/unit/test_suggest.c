@@ -2,7 +2,7 @@
 ** test_suggest.c: "did you mean": the distance against hand-worked cases,
 ** the thresholds, and the rule that a tie offers nothing.
 */
-#include "suggest.h"
+#include "base/suggest.h"
 #include "test.h"
 
 TEST(suggest_distance)

@@ -3,13 +3,13 @@
 */
 #include <stdlib.h>
 
-#include "cfg.h"
-#include "cron.h"
+#include "fmt/cfg.h"
+#include "fmt/cron.h"
 #include "port.h"
-#include "sched.h"
-#include "ship.h"
+#include "fmt/sched.h"
+#include "ship/ship.h"
 #include "test.h"
-#include "units.h"
+#include "base/units.h"
 
 TEST(units_durations)
 {

@@ -14,7 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "jlog.h"
+#include "log/jlog.h"
 #include "port.h"
 #include "sqlite3.h"
 #include "test.h"

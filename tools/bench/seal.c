@@ -21,8 +21,8 @@
 #include <time.h>
 
 #include "port.h"
-#include "rcrypt.h"
-#include "seg.h"
+#include "fmt/rcrypt.h"
+#include "fmt/seg.h"
 
 #define PAGE 4096
 #define SEG_RAW (256 * (4 + PAGE)) /* about 1 MiB of records per segment */

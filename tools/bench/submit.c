@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "jlog.h"
+#include "log/jlog.h"
 #include "port.h"
 
 static double now_us(void)

@@ -16,12 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "err.h"
+#include "base/crypto.h"
+#include "base/err.h"
 #include "port.h"
-#include "restore.h"
-#include "seg.h"
-#include "stream.h"
+#include "ship/restore.h"
+#include "fmt/seg.h"
+#include "base/stream.h"
 
 static void put64(uint8_t *p, uint64_t v)
 {

@@ -1,6 +1,6 @@
 /*
 ** tools/fuzz/cfg.c: libFuzzer target for the holdfast.conf parser
-** (firmware/cfg.c). The input is the file's text, NUL-terminated as
+** (firmware/fmt/cfg.c). The input is the file's text, NUL-terminated as
 ** cfg_load hands it over (a file with a NUL in it never reaches cfg_parse).
 ** Besides the sanitizers' findings, a parse that succeeds must leave every
 ** string of struct cfg terminated inside its array and the group count in
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "err.h"
+#include "fmt/cfg.h"
+#include "base/err.h"
 #include "port.h"
 
 /* Error messages are formatted (that is code under test) but not shown. */

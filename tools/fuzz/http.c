@@ -1,14 +1,14 @@
 /*
 ** tools/fuzz/http.c: libFuzzer target for the HTTP response parser
-** (firmware/http.c). Each input is split in two at a point its first byte
+** (firmware/fmt/http.c). Each input is split in two at a point its first byte
 ** chooses, so both the framing and the resumption across feeds are fuzzed.
 ** Run: make fuzz-http [FUZZ_SECONDS=300]; make check runs it briefly.
 */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "http.h"
+#include "base/err.h"
+#include "fmt/http.h"
 
 static int sink(void *arg, const uint8_t *d, size_t n)
 {

@@ -1,6 +1,6 @@
 /*
 ** tools/fuzz/manifest.c: libFuzzer target for the manifest parser
-** (firmware/manifest.c: ship_manifest_parse). Each input is a manifest for
+** (firmware/ship/manifest.c: ship_manifest_parse). Each input is a manifest for
 ** device "dev1", generation 0000000100000002. Checks: a manifest accepted
 ** has a printable gap record, and what ship_manifest writes from it parses
 ** back to the same.
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "ship.h"
+#include "base/err.h"
+#include "ship/ship.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /*
 ** tools/fuzz/pipeline.c: libFuzzer target for the pipeline loader
-** (firmware/pipeline.c, on SQLite's JSON functions through jlog, and the
+** (firmware/log/pipeline.c, on SQLite's JSON functions through jlog, and the
 ** cron and duration parsers it calls). The input is the pipeline file's
 ** text, NUL-terminated; a pipeline that loads then has the defaults of its
 ** parameters applied ({{name}} expansion) and is freed. Besides the sanitizers'
@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "jlog.h"
-#include "pipeline.h"
+#include "base/err.h"
+#include "log/jlog.h"
+#include "log/pipeline.h"
 #include "port.h"
 
 static void quiet(int level, const char *line, void *arg)

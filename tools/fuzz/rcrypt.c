@@ -1,6 +1,6 @@
 /*
 ** rcrypt.c (tools/fuzz): libFuzzer on the replica envelope's reader
-** (firmware/rcrypt.c: rcrypt_open, rcrypt_open_head and the streaming
+** (firmware/fmt/rcrypt.c: rcrypt_open, rcrypt_open_head and the streaming
 ** rcrypt_stream_open) with a fixed key: any bytes must give HF_OK or
 ** HF_ECORRUPT, never a read or write out of bounds, and the stream must
 ** agree with rcrypt_open: the same verdict and, where it opens, the same
@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
+#include "base/crypto.h"
 #include "port.h"
-#include "rcrypt.h"
-#include "stream.h"
+#include "fmt/rcrypt.h"
+#include "base/stream.h"
 
 #define REL "dev1/0000000100000002/seg/0000000000000003.zst"
 

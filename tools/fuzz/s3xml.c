@@ -1,12 +1,12 @@
 /*
 ** tools/fuzz/s3xml.c: libFuzzer target for the S3 XML readers
-** (firmware/s3xml.c). Run: make fuzz-s3xml [FUZZ_SECONDS=300]; make check
+** (firmware/fmt/s3xml.c). Run: make fuzz-s3xml [FUZZ_SECONDS=300]; make check
 ** runs it briefly.
 */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "s3xml.h"
+#include "fmt/s3xml.h"
 
 static int sink(void *arg, const struct s3_object *o)
 {

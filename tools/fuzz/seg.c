@@ -1,5 +1,5 @@
 /*
-** tools/fuzz/seg.c: libFuzzer target for segment decoding (firmware/seg.c:
+** tools/fuzz/seg.c: libFuzzer target for segment decoding (firmware/fmt/seg.c:
 ** seg_peek, seg_check, seg_decode_pages over the streaming reader,
 ** seg_decode). Each input is a
 ** segment file. When the input's last byte is even, its body_len and its
@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "err.h"
-#include "seg.h"
+#include "base/crypto.h"
+#include "base/err.h"
+#include "fmt/seg.h"
 
 struct seen {
 	const struct seg_hdr *h;

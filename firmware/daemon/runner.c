@@ -1,0 +1,1748 @@
+/*
+** runner.c: the daemon's event loop (see runner.h).
+**
+** Invariants this file keeps, and why:
+**   - Write-ahead intent. A job's process is forked gated (port.h), its
+**     attempt row (number, boot, pid = process group, /proc start time) is
+**     committed, and only then is the gate released and the job's command
+**     exec'd. After any crash, every process that ran is in the log.
+**   - An attempt's end is committed before anything that depends on it is
+**     started: ends and starts share one transaction, ends first, and the
+**     scheduler's query runs after the ends inside it.
+**   - Group commit: everything one loop iteration observed (output chunks,
+**     exits, timeouts, new starts) goes into one transaction, so one fsync
+**     pays for many state changes.
+**   - A failed commit acknowledges nothing: the children forked for it are
+**     aborted at their gate (they never run). A busy log is retried (the
+**     observations wait in memory); so is a full disk, every
+**     DISKFULL_RETRY_MS after making room, with nothing new started meanwhile
+**     (diskfull.h); an I/O error or a failed fsync stops the daemon with exit
+**     1, since nothing may be built on storage that lost a write.
+**   - No busy loop and no polling of the disk: the loop sleeps in poll() on
+**     the signalfd (SIGCHLD, SIGTERM, SIGINT), the wake socket the CLI pokes
+**     after a commit, and the children's pipes, until the next timer.
+*/
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "fmt/cfg.h"
+#include "log/datadir.h"
+#include "daemon/diskfull.h"
+#include "ship/export.h"
+#include "log/history.h"
+#include "log/jlog.h"
+#include "daemon/metrics.h"
+#include "log/pipeline.h"
+#include "port.h"
+#include "log/recover.h"
+#include "daemon/runner.h"
+#include "ship/ship.h"
+#include "daemon/svc.h"
+#include "base/units.h"
+
+#define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
+#define CHUNK_MAX (64 * 1024)       /* one output row at most */
+#define TICK_READ_MAX (256 * 1024)  /* bytes taken from one pipe per tick */
+#define IDLE_POLL_MS 60000          /* sleep cap with no timer due */
+#define COMMIT_RETRY_MS 1000        /* after a commit found the log busy */
+#define CKPT_RETRY_MS 5000          /* after a failed checkpoint */
+#define CLOCK_BACK_MS (3600 * 1000) /* wall time went back: re-arm cron */
+
+enum why { WHY_NONE, WHY_TIMEOUT, WHY_CANCELLED, WHY_SHUTDOWN };
+
+struct child {
+	bool used;
+	bool started;              /* the attempt's start is committed */
+	bool aborted;              /* gate closed: never ran; reap and forget */
+	int64_t job, n;
+	char group[JLOG_NAME_MAX + 1];
+	struct port_child pc;
+	uint64_t deadline_ms;      /* timeout: UINT64_MAX if none */
+	uint64_t kill_at_ms;       /* SIGKILL due: UINT64_MAX if none */
+	enum why why;
+	bool exited;
+	int status;
+	int64_t seq;               /* next output chunk number */
+	int64_t out_bytes;         /* all output, kept or not */
+	int64_t kept_bytes;
+	bool truncated;
+};
+
+struct chunk {
+	int64_t job, n, seq;
+	int stream;
+	size_t len;
+	char *data;
+};
+
+/* Who a job runs as: change false keeps the daemon's ids. */
+struct job_user {
+	bool change;
+	char name[CFG_NAME_MAX];
+	struct port_user u;
+};
+
+/*
+** The log's check after an unclean stop (PRAGMA quick_check on a read-only
+** connection of its own), run beside the loop (port_task_start), so that it
+** does not hold back the first job: on a log of a million jobs it reads
+** hundreds of megabytes (48 s from a cold cache on this project's VM, 210x
+** an empty log's start; issue 16). Meanwhile jobs run and are recorded as
+** usual, nothing is shipped, and the run is not marked clean before the
+** check passed. If it fails, the daemon kills its jobs' process groups,
+** records nothing more, moves the log aside and exits 1: what ran meanwhile
+** is in the moved log, for whoever restores or inspects it. On the heap:
+** a daemon stopped by a signal leaves a check still running to die with the
+** process, and the thread must not write into a stack frame that is gone.
+*/
+struct log_check {
+	char path[PATH_MAX + 32];
+	uint64_t started_ms;
+	int rc;
+	bool ok;
+	char problem[256];
+};
+
+struct runner {
+	const struct runner_opts *o;
+	struct jlog j;
+	struct cfg cfg;
+	struct ship ship;          /* WAL shipping, when [replica] url is set */
+	struct export exp;         /* finished jobs to the replica (export.h) */
+	uint64_t next_seal;        /* mono ms of the next periodic seal */
+	int ship_rc;               /* last shipping result, logged on change */
+	unsigned ship_fails;       /* failed shipping rounds in a row */
+	uint64_t ship_retry_at;    /* mono ms: no network use before (backoff) */
+	int net_fd;                /* link/route changes (-1: none) */
+	uint64_t behind_since;     /* mono ms the replica last lacked nothing before */
+	int limit_said;            /* which limit holds shipping back, said once */
+	bool allowance_said;       /* the budget left is too small for the next file */
+	bool offline;              /* no route leaves this machine (said) */
+	uint64_t ship_failed_total;
+	char db_path[PATH_MAX + 32];
+	int sig_fd, wake_fd;
+	int64_t boot;
+	struct child *kids;
+	unsigned nkids;            /* slots, = cfg.concurrency + aborted ones */
+	struct chunk *chunks;
+	size_t nchunks, cap_chunks;
+	size_t chunk_bytes;        /* output in chunks, not yet committed */
+	struct diskfull full;      /* the disk is full: waiting for room */
+	bool full_try;             /* this tick is a try on a full disk */
+	bool stopping;
+	uint64_t stop_kill_at;
+	bool dirty;                /* something changed: ask the scheduler */
+	bool check_cancels;
+	uint64_t retry_after;      /* after a commit found the log busy */
+	uint64_t next_write;       /* mono ms: the lock is left to others until then */
+	uint64_t ckpt_after;       /* after a failed checkpoint */
+	int fatal;                 /* HF_ code that stopped the loop, or HF_OK */
+	uint64_t next_ready;       /* earliest job waiting on time */
+	uint64_t next_sched;       /* when to look at schedules again */
+	struct job_user as;        /* [jobs] user, resolved at start */
+	struct hist hist;          /* pruning passes, the byte budget */
+	unsigned hist_passes;      /* passes the metrics have seen */
+	struct log_check *check;   /* the check after an unclean stop, running */
+	struct port_task *check_task;
+	int check_fd;              /* readable once the check ended */
+	bool corrupt;              /* the check failed: kill, record nothing, stop */
+	struct svc svc;            /* the service manager (systemd Type=notify) */
+};
+
+static void signal_child(struct child *c, int sig);
+
+static void check_run(void *arg)
+{
+	struct log_check *c = arg;
+
+	c->rc = jlog_quick_check_file(c->path, &c->ok, c->problem, sizeof(c->problem));
+}
+
+static int check_start(struct runner *r)
+{
+	struct log_check *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return HF_ENOMEM;
+	snprintf(c->path, sizeof(c->path), "%s", r->db_path);
+	c->started_ms = port_clock_mono_ms();
+	if ((rc = port_task_start(check_run, c, &r->check_task, &r->check_fd)) != HF_OK) {
+		free(c);
+		return rc;
+	}
+	r->check = c;
+	return HF_OK;
+}
+
+/* The check ended: a failure stops everything (see struct log_check). */
+static void check_done(struct runner *r)
+{
+	struct log_check *c = r->check;
+
+	port_task_join(r->check_task);
+	r->check_task = NULL;
+	r->check_fd = -1;
+	if (c->rc == HF_OK && c->ok) {
+		port_notice("log checked after the unclean stop (quick_check ok, %llu ms, jobs ran "
+			 "meanwhile)", (unsigned long long)(port_clock_mono_ms() - c->started_ms));
+		free(c);
+		r->check = NULL;
+		return;
+	}
+	if (c->rc != HF_OK)
+		snprintf(c->problem, sizeof(c->problem), "the check could not run: %s",
+			 hf_strerror(c->rc));
+	r->corrupt = true;
+	r->stopping = true;
+	svc_stopping(&r->svc, "the job log failed its check after an unclean stop: killing the "
+		     "jobs, recording nothing more, stopping", SVC_STOP_MARGIN_MS);
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (r->kids[i].used && !r->kids[i].exited)
+			signal_child(&r->kids[i], SIGKILL);
+}
+
+/* Children not yet reaped (the corrupt path waits for them, records nothing). */
+static unsigned unreaped(const struct runner *r)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (r->kids[i].used && !r->kids[i].exited)
+			k++;
+	return k;
+}
+
+static void write_metrics(struct runner *r, uint64_t t);
+
+static struct jlog_now now_of(const struct runner *r)
+{
+	bool trusted;
+	struct jlog_now n;
+
+	n.boot = r->boot;
+	n.mono_ms = port_clock_mono_ms();
+	n.utc_ms = port_clock_utc(&trusted);
+	if (!trusted)
+		n.utc_ms = -1;
+	return n;
+}
+
+static bool finished(const struct child *c)
+{
+	return c->used && c->exited && c->pc.out_fd < 0 && c->pc.err_fd < 0;
+}
+
+/*
+** Children that hold a concurrency slot (of GROUP, or all). A finished child
+** does not: its end is written in the same transaction as the next starts,
+** and before them, so its slot can be given away in that transaction.
+** (Counting it made every start wait one more loop and one more commit.)
+*/
+static unsigned busy_count(const struct runner *r, const char *group)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < r->nkids; i++) {
+		const struct child *c = &r->kids[i];
+		if (c->used && !c->aborted && !finished(c) && (!group || !strcmp(c->group, group)))
+			k++;
+	}
+	return k;
+}
+
+/* Children whose end is not yet committed (finished or not). */
+static unsigned live_count(const struct runner *r)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (r->kids[i].used && !r->kids[i].aborted)
+			k++;
+	return k;
+}
+
+static struct child *free_slot(struct runner *r)
+{
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (!r->kids[i].used)
+			return &r->kids[i];
+	return NULL;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static int add_chunk(struct runner *r, struct child *c, int stream, const char *buf,
+		     size_t len)
+{
+	struct chunk *last = r->nchunks ? &r->chunks[r->nchunks - 1] : NULL;
+
+	c->out_bytes += (int64_t)len;
+	if (c->kept_bytes >= (int64_t)r->cfg.output_cap) {
+		c->truncated = true;
+		return HF_OK;
+	}
+	/* The disk is full: what waits in memory is bounded; the rest of the
+	** output is counted, not kept, as past output_cap. */
+	if (r->full.on && r->chunk_bytes + len > DISKFULL_OUTPUT_MEM) {
+		c->truncated = true;
+		return HF_OK;
+	}
+	r->chunk_bytes += len;
+	if ((uint64_t)c->kept_bytes + len > r->cfg.output_cap) {
+		len = (size_t)(r->cfg.output_cap - (uint64_t)c->kept_bytes);
+		c->truncated = true;
+	}
+	c->kept_bytes += (int64_t)len;
+	/* Coalesce with the previous chunk of the same stream and attempt. */
+	if (last && last->job == c->job && last->n == c->n && last->stream == stream &&
+	    last->len + len <= CHUNK_MAX) {
+		char *d = realloc(last->data, last->len + len);
+		if (!d)
+			return HF_ENOMEM;
+		memcpy(d + last->len, buf, len);
+		last->data = d;
+		last->len += len;
+		return HF_OK;
+	}
+	if (r->nchunks == r->cap_chunks) {
+		size_t cap = r->cap_chunks ? r->cap_chunks * 2 : 64;
+		struct chunk *n = realloc(r->chunks, cap * sizeof(*n));
+		if (!n)
+			return HF_ENOMEM;
+		r->chunks = n;
+		r->cap_chunks = cap;
+	}
+	last = &r->chunks[r->nchunks];
+	last->data = malloc(len ? len : 1);
+	if (!last->data)
+		return HF_ENOMEM;
+	memcpy(last->data, buf, len);
+	last->len = len;
+	last->job = c->job;
+	last->n = c->n;
+	last->seq = c->seq++;
+	last->stream = stream;
+	r->nchunks++;
+	return HF_OK;
+}
+
+/* Drains what FD has now (bounded per tick); closes it at EOF. */
+static void read_pipe(struct runner *r, struct child *c, int *fd, int stream)
+{
+	char buf[READ_CHUNK];
+	size_t got, total = 0;
+
+	while (*fd >= 0 && total < TICK_READ_MAX) {
+		int rc = port_read_nb(*fd, buf, sizeof(buf), &got);
+		if (rc == HF_EBUSY)
+			return;
+		if (rc != HF_OK || got == 0) {
+			port_close(*fd);
+			*fd = -1;
+			return;
+		}
+		total += got;
+		if (add_chunk(r, c, stream, buf, got) != HF_OK) {
+			/* Out of memory: count the bytes, drop them, say so. */
+			c->truncated = true;
+		}
+	}
+}
+
+/* ---- children ----------------------------------------------------------------- */
+
+static void signal_child(struct child *c, int sig)
+{
+	port_kill_group(c->pc.pid, sig);
+}
+
+static void stop_child(struct runner *r, struct child *c, enum why why, uint64_t grace_ms)
+{
+	uint64_t now = port_clock_mono_ms();
+
+	if (c->exited)
+		return;
+	if (c->why == WHY_NONE)
+		c->why = why;
+	signal_child(c, SIGTERM);
+	if (c->kill_at_ms == UINT64_MAX || now + grace_ms < c->kill_at_ms)
+		c->kill_at_ms = now + grace_ms;
+	(void)r;
+}
+
+static void reap(struct runner *r)
+{
+	pid_t pid;
+	int status;
+
+	while (port_reap(&pid, &status) == HF_OK) {
+		for (unsigned i = 0; i < r->nkids; i++) {
+			struct child *c = &r->kids[i];
+			if (c->used && c->pc.pid == pid) {
+				c->exited = true;
+				c->status = status;
+				/* The group may outlive its leader: its pipes stay
+				** open until the last member exits. Make sure. */
+				if (!c->aborted)
+					signal_child(c, SIGKILL);
+				break;
+			}
+		}
+	}
+}
+
+static void release_slot(struct child *c)
+{
+	port_close(c->pc.out_fd);
+	port_close(c->pc.err_fd);
+	port_child_abort(&c->pc);
+	memset(c, 0, sizeof(*c));
+}
+
+static void end_of(const struct child *c, struct jlog_end *e)
+{
+	/* The whole struct, so no field is left as stack garbage (end_unknown
+	** was, found by UBSan); quarantine_after is 0: only unclean stops count
+	** towards quarantine, and this end was seen. */
+	*e = (struct jlog_end){ .exit_code = -1, .signal = -1, .out_bytes = c->out_bytes,
+				.out_truncated = c->truncated };
+	if (WIFEXITED(c->status)) {
+		e->exit_code = WEXITSTATUS(c->status);
+		e->reason = "exit";
+	} else {
+		e->signal = WIFSIGNALED(c->status) ? WTERMSIG(c->status) : -1;
+		e->reason = "signal";
+	}
+	switch (c->why) {
+	case WHY_TIMEOUT: e->reason = "timeout"; break;
+	case WHY_CANCELLED: e->reason = "cancelled"; break;
+	case WHY_SHUTDOWN:
+		/* A job that finished its work during the grace period succeeded. */
+		if (!(WIFEXITED(c->status) && e->exit_code == 0))
+			e->reason = "shutdown";
+		break;
+	case WHY_NONE: break;
+	}
+}
+
+/* ---- scheduling ----------------------------------------------------------------- */
+
+struct pick {
+	struct runner *r;
+	const struct jlog_now *now;
+	unsigned free;             /* global slots left */
+	int rc;
+	unsigned started;
+};
+
+/*
+** Resolves USER (NULL or "": the daemon's own user) into *JU under the rules
+** of README "Jobs: environment and privileges": a root daemon runs no job as
+** root unless [jobs] allow_root says yes; a daemon that is not root runs
+** jobs as itself and can switch to no one else. Else says why in WHY[LEN].
+*/
+static int resolve_user(const struct cfg *c, const char *user, struct job_user *ju, char *why,
+			size_t len)
+{
+	uid_t self = port_uid();
+	int rc;
+
+	memset(ju, 0, sizeof(*ju));
+	if (!user || !*user) {
+		if (self == 0 && !c->jobs_allow_root) {
+			snprintf(why, len, "holdfast runs as root and no [jobs] user is set, so jobs "
+				 "would run as root: set [jobs] user = NAME (the user jobs run as), "
+				 "or allow_root = yes to run them as root");
+			return HF_EINVAL;
+		}
+		return HF_OK;
+	}
+	if ((rc = port_user_lookup(user, &ju->u)) != HF_OK) {
+		snprintf(why, len, "no user '%s' in the password database", user);
+		return rc == HF_ENOENT ? HF_EINVAL : rc;
+	}
+	if (ju->u.uid == 0 && !c->jobs_allow_root) {
+		snprintf(why, len, "user %s is root (uid 0): jobs run as root only with "
+			 "[jobs] allow_root = yes", user);
+		return HF_EINVAL;
+	}
+	if (self != 0 && ju->u.uid != self) {
+		snprintf(why, len, "holdfast runs as uid %u, not root, so it cannot run jobs as %s "
+			 "(uid %u)", (unsigned)self, user, (unsigned)ju->u.uid);
+		return HF_EINVAL;
+	}
+	ju->change = self == 0;
+	snprintf(ju->name, sizeof(ju->name), "%s", user);
+	return HF_OK;
+}
+
+/* How job JR's process is set up: directory, user, umask, limits (the
+** job's own, else the config's). */
+static void spawn_of(const struct runner *r, const struct jlog_runnable *jr,
+		     const struct job_user *ju, struct port_spawn *sp)
+{
+	static const int map[CFG_NLIMITS] = { PORT_RLIM_NOFILE, PORT_RLIM_AS, PORT_RLIM_CORE };
+
+	port_spawn_init(sp);
+	if (ju->change) {
+		sp->user = ju->name;
+		sp->uid = ju->u.uid;
+		sp->gid = ju->u.gid;
+	}
+	sp->umask = (mode_t)r->cfg.jobs_umask;
+	for (int i = 0; i < CFG_NLIMITS; i++) {
+		sp->limit[map[i]].set = r->cfg.limit_set[i];
+		sp->limit[map[i]].value = r->cfg.limit[i] == CFG_LIMIT_UNLIMITED ?
+			PORT_RLIM_UNLIMITED : r->cfg.limit[i];
+		if (jr->limit_set[i]) {
+			sp->limit[map[i]].set = true;
+			sp->limit[map[i]].value = jr->limit[i] < 0 ? PORT_RLIM_UNLIMITED :
+				(uint64_t)jr->limit[i];
+		}
+	}
+}
+
+static int start_one(const struct jlog_runnable *jr, void *arg)
+{
+	struct pick *p = arg;
+	struct runner *r = p->r;
+	char **argv = NULL, **env = NULL, **envp = NULL, *cwd = NULL;
+	int argc = 0, nenv = 0, rc;
+	const struct job_user *ju;
+	struct job_user own;
+	struct port_spawn sp;
+	char why[256];
+	struct child *c;
+
+	if (p->free == 0)
+		return 1;
+	if (jr->group && busy_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
+		return 0; /* this group is full; a lower-priority job may run */
+	if (!(c = free_slot(r)))
+		return 1;
+	if ((rc = jlog_json_strings(&r->j, jr->argv_json, &argv, &argc)) ||
+	    (rc = jlog_json_strings(&r->j, jr->env_json, &env, &nenv)))
+		goto out;
+	if (argc == 0) {
+		rc = HF_ECORRUPT;
+		goto out;
+	}
+	/* A job's own user is checked against the same rules as [jobs] user;
+	** one it may not run as is started as an attempt that only says why
+	** (in its output, exit 127), so the log shows it and retries apply. */
+	ju = &r->as;
+	why[0] = '\0';
+	if (jr->user && resolve_user(&r->cfg, jr->user, &own, why, sizeof(why)) == HF_OK)
+		ju = &own;
+	envp = runner_job_env(port_environ(), &r->cfg, ju->change ? ju->name : NULL,
+			      ju->change ? ju->u.home : NULL, env, nenv, (long long)jr->id,
+			      (long long)jr->attempts + 1);
+	if (!envp) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	memset(c, 0, sizeof(*c));
+	c->pc.out_fd = c->pc.err_fd = c->pc.gate_fd = -1;
+	spawn_of(r, jr, ju, &sp);
+	if (why[0])
+		sp.refuse = why;
+	/* The child reads SP after fork, and SQLite's memory, where JR's
+	** strings are, is not inherited (jlog.c): a copy. */
+	if (jr->cwd && !(sp.cwd = cwd = strdup(jr->cwd))) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	if ((rc = port_spawn_gated(argv, envp, &sp, &c->pc)) != HF_OK)
+		goto out;
+	c->used = true;
+	c->job = jr->id;
+	c->n = jr->attempts + 1;
+	snprintf(c->group, sizeof(c->group), "%s", jr->group ? jr->group : "");
+	c->deadline_ms = jr->timeout_ms ? p->now->mono_ms + jr->timeout_ms : UINT64_MAX;
+	c->kill_at_ms = UINT64_MAX;
+	rc = jlog_attempt_start(&r->j, c->job, c->n, c->pc.pid, c->pc.start_time, p->now);
+	if (rc != HF_OK) {
+		c->aborted = true;
+		port_child_abort(&c->pc);
+		goto out;
+	}
+	if (r->o->no_group_commit) {
+		/* Bench only: commit this start alone, and let it run. */
+		if ((rc = jlog_commit(&r->j)) != HF_OK || (rc = jlog_begin(&r->j)) != HF_OK)
+			goto out; /* the child is not started: aborted with the tick */
+		c->started = true;
+		port_child_release(&c->pc);
+	}
+	p->free--;
+	p->started++;
+out:
+	free(argv);
+	free(env);
+	free(envp);
+	free(cwd);
+	if (rc != HF_OK)
+		p->rc = rc;
+	return rc != HF_OK;
+}
+
+/* ---- schedules --------------------------------------------------------------------- */
+
+struct due {
+	char name[JLOG_NAME_MAX + 1];
+	char *spec;
+	bool fire;                 /* else: only arm (first sight of a cron) */
+};
+
+struct sched_scan {
+	struct runner *r;
+	const struct jlog_now *now;
+	struct due *due;
+	size_t n, cap;
+	uint64_t next;             /* mono ms of the next check */
+};
+
+static int scan_one(const struct jlog_pipeline *p, void *arg)
+{
+	struct sched_scan *sc = arg;
+	const struct jlog_now *now = sc->now;
+	bool fire = false, arm = false;
+
+	if (!strcmp(p->kind, "every")) {
+		/* Never fired, or last fired in another boot (the monotonic clock
+		** restarted, and downtime passed): fire once now. */
+		if (p->last_boot != now->boot || now->mono_ms >= p->last_mono_ms + p->every_ms)
+			fire = true;
+		else if (p->last_mono_ms + p->every_ms < sc->next)
+			sc->next = p->last_mono_ms + p->every_ms;
+	} else if (now->utc_ms >= 0) {
+		/* Calendar schedules need trusted wall time; without it, wait. */
+		struct cron c;
+		char err[128];
+		int64_t next;
+
+		if (cron_parse(p->sched, &c, err, sizeof(err)) != HF_OK)
+			return 0;
+		if (p->last_utc_ms < 0 || p->last_utc_ms > now->utc_ms + CLOCK_BACK_MS) {
+			/* First sight: count from now, do not fire for the past. Or
+			** wall time went back past the last firing (it was wrong
+			** then, or is now): counting from then would stall the
+			** schedule until the clock catches up, so count from now. */
+			arm = true;
+		} else {
+			next = cron_next(&c, p->last_utc_ms / 1000);
+			if (next >= 0 && next * 1000 <= now->utc_ms)
+				fire = true; /* however many slots passed: once */
+			else if (next >= 0 && (uint64_t)(next * 1000 - now->utc_ms) <
+				 sc->next - now->mono_ms)
+				sc->next = now->mono_ms + (uint64_t)(next * 1000 - now->utc_ms);
+		}
+	}
+	if (!fire && !arm)
+		return 0;
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? sc->cap * 2 : 8;
+		struct due *d = realloc(sc->due, cap * sizeof(*d));
+		if (!d)
+			return 1;
+		sc->due = d;
+		sc->cap = cap;
+	}
+	snprintf(sc->due[sc->n].name, sizeof(sc->due[sc->n].name), "%s", p->name);
+	sc->due[sc->n].spec = fire ? strdup(p->spec) : NULL;
+	sc->due[sc->n].fire = fire;
+	sc->n++;
+	return 0;
+}
+
+/* Queues a run of every pipeline whose schedule is due, in the caller's
+** transaction. A pipeline that no longer parses is skipped and said. */
+static int run_schedules(struct runner *r, const struct jlog_now *now)
+{
+	struct sched_scan sc = { r, now, NULL, 0, 0, now->mono_ms + IDLE_POLL_MS };
+	int rc;
+
+	if ((rc = jlog_pipelines_list(&r->j, true, scan_one, &sc)) != HF_OK)
+		goto out;
+	for (size_t i = 0; i < sc.n; i++) {
+		struct due *d = &sc.due[i];
+		struct pl p;
+		int64_t run;
+
+		if (d->fire) {
+			if (!d->spec) {
+				rc = HF_ENOMEM;
+				goto out;
+			}
+			if (pl_parse(&r->j, d->spec, d->name, &p) != HF_OK)
+				continue;
+			if ((rc = pl_apply_params(&p, NULL, 0)) == HF_OK)
+				rc = pl_instantiate(&r->j, &p, "schedule", now, &run);
+			pl_free(&p);
+			if (rc != HF_OK)
+				goto out;
+			r->dirty = true;
+		}
+		if ((rc = jlog_pipeline_fired(&r->j, d->name, now)) != HF_OK)
+			goto out;
+	}
+	/* After changes, look again soon (from the updated records). */
+	r->next_sched = sc.n ? now->mono_ms + 1000 : sc.next;
+out:
+	for (size_t i = 0; i < sc.n; i++)
+		free(sc.due[i].spec);
+	free(sc.due);
+	return rc;
+}
+
+static int peek_one(const struct jlog_runnable *jr, void *arg)
+{
+	(void)jr;
+	*(bool *)arg = true;
+	return 1;
+}
+
+/* One group commit: output, ends, schedules, then starts. */
+static int commit_tick(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	unsigned slots = r->cfg.concurrency;
+	unsigned busy = busy_count(r, NULL);
+	struct pick p = { r, &now, 0, HF_OK, 0 };
+	bool want_start, want_sched = !r->stopping && now.mono_ms >= r->next_sched;
+	bool have_ends = false, freed;
+	uint64_t locked_at, t_end;
+	size_t i;
+	int rc;
+
+	/* A full disk: nothing is written (or started) but by a try. */
+	if (r->full.on && !r->full_try)
+		return HF_OK;
+	for (i = 0; i < r->nkids; i++)
+		if (finished(&r->kids[i]) && r->kids[i].started)
+			have_ends = true;
+	/* An end frees a slot in this very transaction: fill it here. */
+	want_start = (r->dirty || have_ends) && !r->stopping && busy < slots;
+	if (!r->nchunks && !have_ends && !want_start && !want_sched)
+		return HF_OK;
+	/* Only starts to look for: peek without the write lock first, so a
+	** wake-up with nothing runnable does not block the CLI's writers. */
+	if (!r->nchunks && !have_ends && !want_sched) {
+		bool any = false;
+		if (jlog_runnable(&r->j, &now, 1, peek_one, &any) == HF_OK && !any) {
+			jlog_next_ready(&r->j, &now, &r->next_ready);
+			r->dirty = false;
+			return HF_OK;
+		}
+	}
+	if (now.mono_ms < r->retry_after || now.mono_ms < r->next_write)
+		return HF_OK;
+
+	if ((rc = jlog_begin(&r->j)) != HF_OK)
+		goto out_fail;
+	locked_at = port_clock_mono_ms();
+	for (i = 0; i < r->nchunks; i++) {
+		struct chunk *k = &r->chunks[i];
+		if ((rc = jlog_output_add(&r->j, k->job, k->n, k->seq, k->stream, k->data,
+					  k->len)) != HF_OK)
+			goto out_rollback;
+		if (r->o->no_group_commit &&
+		    ((rc = jlog_commit(&r->j)) || (rc = jlog_begin(&r->j))))
+			goto out_fail;
+	}
+	for (i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		struct jlog_end e;
+
+		if (!finished(c) || !c->started)
+			continue;
+		end_of(c, &e);
+		if ((rc = jlog_attempt_end(&r->j, c->job, c->n, &e, &now, port_random_u32())))
+			goto out_rollback;
+		if (r->o->no_group_commit) {
+			/* Bench only: what a runner without group commit pays. */
+			if ((rc = jlog_commit(&r->j)) || (rc = jlog_begin(&r->j)))
+				goto out_fail;
+		}
+	}
+	if (want_sched) {
+		if ((rc = run_schedules(r, &now)) != HF_OK)
+			goto out_rollback;
+		want_start = r->dirty && busy < slots;
+	}
+	if (want_start) {
+		p.free = slots - busy;
+		if ((rc = jlog_runnable(&r->j, &now, p.free, start_one, &p)) != HF_OK || p.rc != HF_OK) {
+			rc = rc ? rc : p.rc;
+			goto out_rollback;
+		}
+		if ((rc = jlog_next_ready(&r->j, &now, &r->next_ready)) != HF_OK)
+			goto out_rollback;
+	}
+	if ((rc = jlog_commit(&r->j)) != HF_OK)
+		goto out_fail;
+	/* When another writer (a submit) waited at the turnstile as the commit
+	** let go, leave the lock free for as long as this tick held it (1 ms at
+	** least), so that it gets its turn before the next tick: the woken waiter
+	** would otherwise race the daemon's next tick, and lose on a busy
+	** machine. The ends and starts that gather meanwhile go into one bigger
+	** group commit. With no one waiting, the next tick may follow at once. */
+	t_end = port_clock_mono_ms();
+	r->next_write = r->j.others_waited ?
+				t_end + (t_end > locked_at ? t_end - locked_at : 1) : 0;
+
+	/* Durable: now the new children may run, and what ended is forgotten. */
+	freed = false;
+	for (i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (!c->used || c->aborted)
+			continue;
+		if (!c->started) {
+			c->started = true;
+			port_child_release(&c->pc);
+		} else if (finished(c)) {
+			release_slot(c);
+			freed = true; /* a slot is free; dependents may be ready */
+			hist_note_ends(&r->hist, t_end, 1);
+		}
+	}
+	for (i = 0; i < r->nchunks; i++)
+		free(r->chunks[i].data);
+	r->nchunks = 0;
+	r->chunk_bytes = 0;
+	/* Ask the scheduler again if a slot came free, or if every free slot
+	** was filled (more may be waiting); otherwise wait for news. */
+	r->dirty = freed || (want_start ? p.free == 0 && p.started > 0 : r->dirty);
+	return HF_OK;
+
+out_rollback:
+	jlog_rollback(&r->j);
+out_fail:
+	/* Nothing of this tick is durable: the children forked for it never
+	** run, ends and output stay in memory for the next try. */
+	for (i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (c->used && !c->started && !c->aborted) {
+			c->aborted = true;
+			port_child_abort(&c->pc);
+		}
+	}
+	if (rc == HF_ENOSPC) {
+		/* SQLite rolled the transaction back, and nothing written before
+		** is lost: keep the tick's work in memory, make room, try again
+		** (full_try). --until-idle has nobody to wait for: one try. */
+		if (!r->full.on) {
+			struct jlog_now n = now_of(r);
+			diskfull_enter(&r->full, &n, r->o->dir, "a write to the job log failed: no "
+				       "space left");
+			/* --until-idle's one try makes all the room it can. */
+			r->full.prune_next = r->o->exit_when_idle;
+			write_metrics(r, port_clock_mono_ms());
+			return rc;
+		}
+		if (!r->o->exit_when_idle)
+			return rc;
+	}
+	if (rc != HF_EBUSY) {
+		/* A write or fsync failed: the kernel may already have dropped
+		** what it could not write and cleared the error ("fsyncgate"), so
+		** nothing may be built on this state. Stop; the next start runs
+		** recovery, which accounts for whatever is still running. */
+		r->fatal = rc;
+		port_log("cannot write the job log (%s): stopping, nothing more is started. "
+			 "Fix the storage (full? failing?) and start holdfast again: recovery "
+			 "accounts for the jobs still running", hf_strerror(rc));
+		return rc;
+	}
+	r->retry_after = port_clock_mono_ms() + COMMIT_RETRY_MS;
+	port_warn("job log busy (another writer holds it); retrying in %d ms", COMMIT_RETRY_MS);
+	return rc;
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+/* Something commit_tick would write: output, ends, or starts to look for. */
+static bool has_log_work(const struct runner *r)
+{
+	if (r->nchunks || (r->dirty && !r->stopping && busy_count(r, NULL) < r->cfg.concurrency))
+		return true;
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (finished(&r->kids[i]) && r->kids[i].started)
+			return true;
+	return false;
+}
+
+static int next_timeout(const struct runner *r, uint64_t now)
+{
+	uint64_t t = now + IDLE_POLL_MS;
+
+	for (unsigned i = 0; i < r->nkids; i++) {
+		const struct child *c = &r->kids[i];
+		if (!c->used || c->exited)
+			continue;
+		if (c->deadline_ms < t && c->why == WHY_NONE)
+			t = c->deadline_ms;
+		if (c->kill_at_ms < t)
+			t = c->kill_at_ms;
+	}
+	if (r->next_ready < t)
+		t = r->next_ready;
+	if (r->retry_after > now && r->retry_after < t)
+		t = r->retry_after;
+	if (r->next_sched < t && !r->stopping)
+		t = r->next_sched;
+	if (r->full.on && r->full.next_try_ms < t)
+		t = r->full.next_try_ms;
+	if (r->cfg.replica[0] && r->next_seal < t)
+		t = r->next_seal;
+	if (!r->stopping && hist_due(&r->hist) < t)
+		t = hist_due(&r->hist);
+	/* The watchdog's ping, a status line waiting: the loop turns for them. */
+	if (svc_next_ms(&r->svc) < t)
+		t = svc_next_ms(&r->svc);
+	/* Work for the log: now, or once the lock's free time (commit_tick) or
+	** the wait after a busy log is over. */
+	if (has_log_work(r)) {
+		uint64_t w = now;
+		if (r->next_write > w)
+			w = r->next_write;
+		if (r->retry_after > w)
+			w = r->retry_after;
+		if (r->full.on && r->full.next_try_ms > w)
+			w = r->full.next_try_ms;
+		if (w < t)
+			t = w;
+	}
+	return t <= now ? 0 : (int)(t - now);
+}
+
+static void handle_timers(struct runner *r, uint64_t now)
+{
+	if (r->next_ready <= now) {
+		r->next_ready = UINT64_MAX;
+		r->dirty = true;
+	}
+	for (unsigned i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (!c->used || c->exited || c->aborted)
+			continue;
+		if (c->why == WHY_NONE && c->deadline_ms <= now)
+			stop_child(r, c, WHY_TIMEOUT, r->cfg.kill_grace_ms);
+		if (c->kill_at_ms <= now) {
+			signal_child(c, SIGKILL);
+			c->kill_at_ms = UINT64_MAX;
+		}
+	}
+}
+
+static void handle_cancels(struct runner *r)
+{
+	for (unsigned i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		bool yes = false;
+
+		if (!c->used || !c->started || c->exited || c->why != WHY_NONE)
+			continue;
+		if (jlog_cancel_requested(&r->j, c->job, &yes) == HF_OK && yes)
+			stop_child(r, c, WHY_CANCELLED, r->cfg.kill_grace_ms);
+	}
+}
+
+static void begin_shutdown(struct runner *r, int sig)
+{
+	char grace[32];
+	unsigned n = 0;
+
+	if (r->stopping) {
+		/* Second signal: no more patience. */
+		for (unsigned i = 0; i < r->nkids; i++)
+			if (r->kids[i].used && !r->kids[i].exited)
+				signal_child(&r->kids[i], SIGKILL);
+		port_notice("signal %d again: SIGKILL sent to the process groups of the jobs still "
+			 "running", sig);
+		return;
+	}
+	/* As systemd stops a unit: SIGTERM to each job's process group now,
+	** SIGKILL to whatever of it still runs when the grace is over. */
+	r->stopping = true;
+	for (unsigned i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (c->used && c->started && !c->exited) {
+			stop_child(r, c, WHY_SHUTDOWN, r->cfg.shutdown_grace_ms);
+			n++;
+		}
+	}
+	units_format_duration(r->cfg.shutdown_grace_ms, grace, sizeof(grace));
+	{
+		char line[SVC_STATUS_MAX];
+		snprintf(line, sizeof(line), "stopping: %u job(s) get SIGTERM, SIGKILL after "
+			 "shutdown_grace (%s)", n, grace);
+		svc_stopping(&r->svc, line, r->cfg.shutdown_grace_ms + SVC_STOP_MARGIN_MS);
+	}
+	if (n)
+		port_notice("signal %d: stopping (nothing new starts): SIGTERM sent to the process "
+			 "groups of %u running job(s); SIGKILL to any still running after "
+			 "shutdown_grace (%s)", sig, n, grace);
+	else
+		port_notice("signal %d: stopping (nothing new starts); no job is running", sig);
+}
+
+static bool idle(struct runner *r)
+{
+	bool pending = true;
+
+	if (live_count(r) || r->nchunks)
+		return false;
+	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
+}
+
+/* After N failed rounds in a row: capped exponential backoff from the seal
+** interval, half of it random, so that a fleet whose uplink died together
+** does not come back together. A link coming up cuts it short. */
+#define SHIP_BACKOFF_MAX_MS (5 * 60 * 1000)
+
+static uint64_t ship_backoff_ms(const struct runner *r)
+{
+	uint64_t ms = r->cfg.seal_interval_ms;
+
+	for (unsigned i = 1; i < r->ship_fails && ms < SHIP_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > SHIP_BACKOFF_MAX_MS)
+		ms = SHIP_BACKOFF_MAX_MS;
+	return ms / 2 + port_random_u32() % (ms / 2 + 1);
+}
+
+/* The Prometheus textfile, if configured: a failure to write it is said
+** once and changes nothing else. */
+static void write_metrics(struct runner *r, uint64_t t)
+{
+	static int said = HF_OK;
+	struct metrics m = { 0 };
+	uint64_t lowest;
+	int rc;
+
+	/* The spool is listed only for the textfile: not every tick otherwise. */
+	if (!r->cfg.metrics_file[0])
+		return;
+	m.disk_full = r->full.on;
+	m.disk_full_since_utc_ms = r->full.on ? r->full.since_utc_ms : -1;
+	m.disk_full_episodes = r->full.episodes;
+	if (r->cfg.replica[0]) {
+		if (ship_spool_usage(&r->ship, &m.spool_files, &m.spool_bytes, &lowest) != HF_OK)
+			m.spool_files = 0;
+		m.unsealed_bytes = ship_unsealed_bytes(&r->ship);
+		/* Behind while anything waits, or no generation holds the log yet. */
+		if (!m.spool_files && !m.unsealed_bytes && r->ship.st.have_gen)
+			r->behind_since = 0;
+		else if (!r->behind_since)
+			r->behind_since = t;
+		m.lag_seconds = r->behind_since ? (double)(t - r->behind_since) / 1000 : 0;
+		m.sealed_seq = r->ship.st.seq;
+		m.gaps = r->ship.st.gaps;
+		m.metered_held = r->ship.metered_held;
+		m.ship_failures = r->ship_failed_total;
+	}
+	if (r->ship.rep)
+		replica_stats(r->ship.rep, &m.rep);
+	if (jlog_counts(&r->j, &m.jobs) != HF_OK)
+		memset(&m.jobs, 0, sizeof(m.jobs));
+	if (jlog_history_get(&r->j, &m.history) != HF_OK)
+		memset(&m.history, 0, sizeof(m.history));
+	m.data_bytes = r->hist.pass.data_bytes;
+	m.max_bytes = r->hist.max_bytes;
+	if ((rc = metrics_write(r->cfg.metrics_file, &m)) != HF_OK && said == HF_OK)
+		port_warn("metrics: cannot write %s (%s)", r->cfg.metrics_file, hf_strerror(rc));
+	said = rc;
+}
+
+/* Seals what is new and copies the spool to the replica if it is there. A
+** failure loses nothing (the WAL and the spool keep it): said once per
+** change; the network is left alone until the backoff has passed or a link
+** comes up, while sealing goes on into the spool. */
+static void ship_now(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	uint64_t t = port_clock_mono_ms();
+	int limit = ship_limit(&r->ship); /* and the allowance: the budget left */
+	char sealed[200];
+	unsigned copied = 0;
+	int rc;
+
+	if (limit != r->limit_said && limit != SHIP_LIMIT_NONE)
+		port_notice("replica: %s; sealing goes on, the spool keeps everything until then",
+			 limit == SHIP_LIMIT_WINDOW ? "outside the upload window, shipping waits for it" :
+						 "the daily budget is spent, shipping waits for the next day");
+	r->limit_said = limit;
+	/* No route off this machine: no try, no backoff; a link or route
+	** coming up (netwatch) starts the next round at once. */
+	bool offline = replica_needs_network(r->ship.rep) && !port_net_online();
+	if (offline != r->offline)
+		port_notice(offline ? "replica: no network (no route leaves this machine); shipping "
+				   "waits for one, sealing goes on into the spool" :
+				   "replica: a network is up; shipping");
+	r->offline = offline;
+	r->ship.hold = t < r->ship_retry_at || limit != SHIP_LIMIT_NONE || offline;
+	if ((rc = jlog_begin(&r->j)) == HF_OK) {
+		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
+		jlog_rollback(&r->j); /* sealing writes nothing to the log */
+	}
+	if (rc == HF_OK && !r->ship.hold) {
+		rc = ship_upload(&r->ship, &copied);
+		if (rc == HF_ENOENT)
+			rc = HF_OK; /* not configured here, or not mounted: the spool keeps it */
+	}
+	if (rc == HF_OK && !r->ship.hold) {
+		r->ship_fails = 0;
+		r->ship_retry_at = 0;
+	} else if (rc != HF_OK) {
+		r->ship_fails++;
+		r->ship_retry_at = t + ship_backoff_ms(r);
+	}
+	if (rc != r->ship_rc && rc != HF_OK)
+		port_warn("replica: shipping failed (%s); the spool keeps everything, trying again "
+			 "in %llu s%s", hf_strerror(rc),
+			 (unsigned long long)((r->ship_retry_at - t + 999) / 1000),
+			 r->net_fd >= 0 ? " or when a network comes up" : "");
+	else if (rc == HF_OK && r->ship_rc != HF_OK && !r->ship.hold)
+		port_notice("replica: shipping works again");
+	r->ship_rc = rc == HF_OK && r->ship.hold ? r->ship_rc : rc;
+	if (rc == HF_OK && !r->ship.hold) {
+		unsigned parts;
+		/* The history export goes the same way, once the spool has: the
+		** log's own history comes first. */
+		export_tick(&r->exp, &r->j, &now, &parts);
+		if (r->ship.allowance_held && !r->allowance_said)
+			port_notice("replica: the daily budget has %llu bytes left, too few for the "
+				    "next file; it waits for the next day, the spool keeps everything until "
+				 "then", (unsigned long long)r->ship.allowance);
+		r->allowance_said = r->ship.allowance_held;
+	}
+	r->next_seal = t + r->cfg.seal_interval_ms;
+	if (rc != HF_OK)
+		r->ship_failed_total++;
+	ship_count(&r->ship); /* anything the round sent besides files */
+	write_metrics(r, t);
+}
+
+static void maybe_ship(struct runner *r, uint64_t now)
+{
+	/* Nothing of a log whose check has not passed leaves the device. */
+	if (r->check)
+		return;
+	if (r->cfg.replica[0] && (now >= r->next_seal ||
+				  ship_unsealed_bytes(&r->ship) >= r->cfg.seal_bytes)) {
+		/* On a full disk sealing fails as the log's writes do, said once;
+		** copying the spool away still makes room. */
+		if (r->full.on)
+			diskfull_quiet(&r->full);
+		ship_now(r);
+		diskfull_loud(&r->full, false);
+	}
+}
+
+/* ---- a full disk ------------------------------------------------------------------ */
+
+/* Ends of jobs that wait (in memory) to be written. */
+static unsigned ends_waiting(const struct runner *r)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (finished(&r->kids[i]) && r->kids[i].started)
+			k++;
+	return k;
+}
+
+/* status asks (port_wake_ask): the disk's state as diskfull_format says it. */
+static void answer(const char *question, char *reply, size_t len, void *arg)
+{
+	const struct runner *r = arg;
+
+	(void)question;
+	diskfull_format(&r->full, port_clock_mono_ms(), ends_waiting(r), reply, len);
+}
+
+/* A try on a full disk: make room, then the tick's commit, quietly. A
+** failed write other than for room while making it (an I/O error, a failed
+** fsync) stops the daemon as a failed commit does. */
+static int full_try_begin(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	int rc;
+
+	r->full_try = true;
+	diskfull_quiet(&r->full);
+	rc = diskfull_relieve(&r->full, &r->j, r->cfg.replica[0] ? &r->ship : NULL, &r->cfg,
+			      r->o->dir, &now);
+	if (rc != HF_OK) {
+		r->fatal = rc;
+		port_log("cannot write the job log while making room on the full disk (%s): "
+			 "stopping, nothing more is started. Fix the storage and start holdfast "
+			 "again: recovery accounts for the jobs still running", hf_strerror(rc));
+		return rc;
+	}
+	/* The try commits now, whatever waits (busy, or others' turn), and
+	** looks for jobs to start: there may be room for them too. */
+	r->retry_after = r->next_write = 0;
+	r->dirty = true;
+	return HF_OK;
+}
+
+static void full_try_end(struct runner *r, int rc, unsigned ends)
+{
+	uint64_t t = port_clock_mono_ms();
+
+	r->full_try = false;
+	diskfull_loud(&r->full, r->fatal != HF_OK);
+	if (rc == HF_OK) {
+		diskfull_leave(&r->full, t, ends);
+		write_metrics(r, t);
+		return;
+	}
+	diskfull_try_failed(&r->full, t);
+	if (rc == HF_ENOSPC && r->stopping && busy_count(r, NULL) == 0) {
+		/* Stopping, every job has ended, and still no room: nothing more
+		** to wait for here. Recovery at the next start ends the attempts
+		** left open (daemon-crash) and queues the jobs again. */
+		r->fatal = rc;
+		port_log("stopping with the disk still full: the ends of %u job(s) could not be "
+			 "recorded; the next start records them as cut by a daemon crash and "
+			 "queues them again", ends_waiting(r));
+	}
+}
+
+/* A checkpoint now: with a replica, everything up to the WAL's end is
+** sealed first, with the write lock held across the checkpoint, so no
+** unsealed frame is copied. */
+static int checkpoint_now(struct runner *r)
+{
+	struct jlog_now jn;
+	char sealed[200];
+	bool done;
+
+	if (r->cfg.replica[0]) {
+		jn = now_of(r);
+		return ship_checkpoint(&r->ship, &r->j, &jn, sealed, sizeof(sealed));
+	}
+	return jlog_checkpoint(&r->j, &done);
+}
+
+/* history.c's checkpoint after a vacuum: the freed pages go back to the file
+** system only once the WAL's copies of them are checkpointed. */
+static int hist_checkpoint(void *arg)
+{
+	return checkpoint_now(arg);
+}
+
+/* A pruning step, when one is due; one line per pass that removed
+** anything, and the metrics once a pass is over. A failed write stops the
+** daemon as a failed commit does. */
+static void maybe_prune(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	int rc;
+
+	/* A full disk: its tries make room (diskfull_relieve). */
+	if (r->stopping || r->full.on || now.mono_ms < hist_due(&r->hist))
+		return;
+	rc = hist_tick(&r->hist, &r->j, &now);
+	if (rc == HF_ENOSPC) {
+		diskfull_enter(&r->full, &now, r->o->dir, "a prune found no room to write");
+		write_metrics(r, now.mono_ms);
+		return;
+	}
+	if (rc != HF_OK && rc != HF_EBUSY) {
+		r->fatal = rc;
+		port_log("cannot write the job log while pruning (%s): stopping, nothing more is "
+			 "started. Fix the storage (full? failing?) and start holdfast again",
+			 hf_strerror(rc));
+		return;
+	}
+	/* The budget prunes past the export's watermark (with a recorded gap):
+	** export what is due now, so that the gap is as small as it can be. */
+	if (r->hist.pass.extra > 0 || r->hist.pass.over_budget)
+		export_urge(&r->exp);
+	if (r->hist.passes != r->hist_passes) {
+		r->hist_passes = r->hist.passes;
+		write_metrics(r, now.mono_ms);
+	}
+}
+
+static void maybe_checkpoint(struct runner *r, uint64_t now)
+{
+	int64_t wal;
+	int rc;
+
+	/* A failed checkpoint loses nothing (the WAL keeps every frame, and a
+	** later checkpoint copies them again); try again later, not every tick. */
+	if (now < r->ckpt_after)
+		return;
+	if (jlog_wal_bytes(&r->j, &wal) != HF_OK || (uint64_t)wal <= r->cfg.wal_max)
+		return;
+	if ((rc = checkpoint_now(r)) != HF_OK)
+		r->ckpt_after = now + CKPT_RETRY_MS;
+	else
+		hist_note_checkpoint(&r->hist);
+}
+
+/*
+** The service manager's status line (systemctl status shows it): what runs,
+** what waits, and what holds the daemon back. One read of the job log's
+** counts (rows kept by triggers), at most once per SVC_STATUS_MS.
+*/
+static void status_line(struct runner *r, const char *head, char *buf, size_t len)
+{
+	struct jlog_counts jc;
+	size_t n;
+
+	if (jlog_counts(&r->j, &jc) != HF_OK)
+		jc.queued = -1;
+	n = (size_t)snprintf(buf, len, "%s%u running, %lld queued", head, busy_count(r, NULL),
+			     (long long)jc.queued);
+#define ADD(...) do { if (n < len) n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
+	if (r->stopping)
+		ADD("; stopping, nothing new starts");
+	if (r->full.on)
+		ADD("; disk FULL, waiting for room, nothing new starts");
+	if (r->check)
+		ADD("; checking the log after an unclean stop");
+	if (r->offline)
+		ADD("; replica: no network");
+	else if (r->ship_fails)
+		ADD("; replica: shipping failed %u time(s) in a row", r->ship_fails);
+#undef ADD
+}
+
+/* Once per turn of the loop: the watchdog's ping, and the status line. */
+static void svc_turn(struct runner *r, uint64_t now)
+{
+	char line[SVC_STATUS_MAX];
+
+	svc_tick(&r->svc, now);
+	if (svc_status_due(&r->svc, now)) {
+		status_line(r, "", line, sizeof(line));
+		svc_status(&r->svc, line, now);
+	}
+}
+
+static int loop(struct runner *r)
+{
+	struct pollfd *pfd;
+	unsigned cap = 4 + 2 * r->nkids;
+
+	pfd = calloc(cap, sizeof(*pfd));
+	if (!pfd)
+		return HF_ENOMEM;
+	for (;;) {
+		uint64_t now = port_clock_mono_ms();
+		unsigned n = 0;
+		int sig, rc;
+
+		svc_turn(r, now);
+		pfd[n++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = r->wake_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = r->net_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = r->check_task ? r->check_fd : -1, .events = POLLIN };
+		for (unsigned i = 0; i < r->nkids; i++) {
+			struct child *c = &r->kids[i];
+			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.out_fd : -1, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.err_fd : -1, .events = POLLIN };
+		}
+		if ((rc = port_poll(pfd, n, next_timeout(r, now))) != HF_OK) {
+			r->fatal = rc;
+			break;
+		}
+		svc_touch(&r->svc);
+		port_log_flush(); /* what the rate limit held back, summed up */
+
+		while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
+			if (sig == SIGCHLD)
+				reap(r);
+			else if (sig == SIGTERM || sig == SIGINT)
+				begin_shutdown(r, sig);
+			/* SIGHUP: ignored for now (no config reload yet). */
+		}
+		/* A poke (a commit by the CLI), or status asking. */
+		if ((pfd[1].revents & POLLIN) && port_wake_drain(r->wake_fd, answer, r)) {
+			hist_note_writer(&r->hist, port_clock_mono_ms());
+			r->dirty = true;
+			r->check_cancels = true;
+			r->next_sched = 0; /* a pipeline may have been added */
+		}
+		/* A network came up: whatever waits goes now, backoff or not. */
+		if ((pfd[2].revents & POLLIN) && port_netwatch_read(r->net_fd) &&
+		    r->cfg.replica[0] && (r->ship_fails || r->ship_retry_at || r->offline)) {
+			r->ship_retry_at = 0;
+			r->next_seal = 0;
+		}
+		for (unsigned i = 0; i < r->nkids; i++) {
+			struct child *c = &r->kids[i];
+			if (!c->used)
+				continue;
+			read_pipe(r, c, &c->pc.out_fd, 1);
+			read_pipe(r, c, &c->pc.err_fd, 2);
+		}
+		reap(r);
+		if (r->check_task && (pfd[3].revents & POLLIN))
+			check_done(r);
+		if (r->corrupt) {
+			/* Killed; reaped, but nothing more goes into this log. */
+			if (!unreaped(r)) {
+				r->fatal = HF_ECORRUPT;
+				break;
+			}
+			continue;
+		}
+		now = port_clock_mono_ms();
+		handle_timers(r, now);
+		if (r->check_cancels) {
+			r->check_cancels = false;
+			handle_cancels(r);
+		}
+		/* Aborted children (a failed commit) are reaped and forgotten. */
+		for (unsigned i = 0; i < r->nkids; i++)
+			if (r->kids[i].aborted && r->kids[i].exited)
+				release_slot(&r->kids[i]);
+		if (r->full.on && now >= r->full.next_try_ms) {
+			unsigned ends = ends_waiting(r);
+			if ((rc = full_try_begin(r)) == HF_OK)
+				rc = commit_tick(r);
+			full_try_end(r, rc, ends);
+		} else {
+			rc = commit_tick(r);
+		}
+		if (rc != HF_OK && r->fatal)
+			break;
+		/* Nothing is pruned from a log whose check has not passed. */
+		if (!r->check)
+			maybe_prune(r);
+		if (r->fatal)
+			break;
+		if (!r->full.on) /* a full disk's tries checkpoint */
+			maybe_checkpoint(r, now);
+		maybe_ship(r, now);
+		if (r->stopping && live_count(r) == 0 && !r->nchunks)
+			break;
+		if (r->o->exit_when_idle && !r->dirty && idle(r)) {
+			/* A whole pass before going: what ran is pruned by
+			** the same rules as under a daemon that stays. */
+			struct jlog_now jn = now_of(r);
+			struct hist_pass hp;
+			if ((rc = hist_run(&r->hist, &r->j, &jn, false, "history: ", &hp)) != HF_OK &&
+			    rc != HF_EBUSY) {
+				r->fatal = rc;
+				port_log("cannot write the job log while pruning (%s)",
+					 hf_strerror(rc));
+			} else if (hp.pruned.jobs) {
+				write_metrics(r, jn.mono_ms);
+			}
+			break;
+		}
+	}
+	free(pfd);
+	return r->fatal;
+}
+
+/* Whether environment entry KV is one of the variables the daemon sets. */
+static bool is_ours(const char *kv)
+{
+	return !strncmp(kv, "HOLDFAST_JOB_ID=", 16) || !strncmp(kv, "HOLDFAST_ATTEMPT=", 17);
+}
+
+/* Whether entry KV sets the variable NAME of entry (or name) OTHER. */
+static bool same_name(const char *kv, const char *other)
+{
+	size_t n = strcspn(kv, "=");
+
+	return !strncmp(kv, other, n) && (other[n] == '=' || other[n] == '\0');
+}
+
+/* Whether KV is one of the variables that name the user (set anew when the
+** job runs as another). */
+static bool is_user_var(const char *kv)
+{
+	return same_name(kv, "HOME") || same_name(kv, "USER") || same_name(kv, "LOGNAME");
+}
+
+char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user,
+		      const char *home, char *const *job_env, int njob_env, long long id,
+		      long long attempt)
+{
+	size_t nbase = 0, bytes = 0, k = 0, nextra = 0;
+	char **v, *p;
+	char extra[5][320];
+
+	if (user) {
+		snprintf(extra[nextra++], sizeof(extra[0]), "HOME=%s", home ? home : "/");
+		snprintf(extra[nextra++], sizeof(extra[0]), "USER=%s", user);
+		snprintf(extra[nextra++], sizeof(extra[0]), "LOGNAME=%s", user);
+	}
+	snprintf(extra[nextra++], sizeof(extra[0]), "HOLDFAST_JOB_ID=%lld", id);
+	snprintf(extra[nextra++], sizeof(extra[0]), "HOLDFAST_ATTEMPT=%lld", attempt);
+	for (; base && base[nbase]; nbase++)
+		bytes += strlen(base[nbase]) + 1;
+	for (int i = 0; i < njob_env; i++)
+		bytes += strlen(job_env[i]) + 1;
+	for (size_t i = 0; i < nextra; i++)
+		bytes += strlen(extra[i]) + 1;
+	v = malloc((nbase + (size_t)njob_env + nextra + 1) * sizeof(char *) + bytes);
+	if (!v)
+		return NULL;
+	p = (char *)(v + nbase + (size_t)njob_env + nextra + 1);
+
+#define ADD(s) do { size_t l_ = strlen(s) + 1; memcpy(p, (s), l_); v[k++] = p; p += l_; } while (0)
+	/* 1. The daemon's environment, less its secrets (never a job's, see
+	** cfg_env_is_secret), less what a layer below sets. */
+	for (size_t i = 0; i < nbase; i++) {
+		bool drop = is_ours(base[i]) || (user && is_user_var(base[i])) ||
+			    cfg_env_is_secret(cfg, base[i], strcspn(base[i], "="));
+		for (int e = 0; e < njob_env && !drop; e++)
+			drop = same_name(job_env[e], base[i]);
+		if (!drop)
+			ADD(base[i]);
+	}
+	/* 2. The user's HOME, USER and LOGNAME, when the job runs as another. */
+	for (size_t i = 0; user && i < 3; i++) {
+		bool drop = false;
+		for (int e = 0; e < njob_env && !drop; e++)
+			drop = same_name(job_env[e], extra[i]);
+		if (!drop)
+			ADD(extra[i]);
+	}
+	/* 3. The job's own env: the submitter's explicit choice, secrets or not.
+	** 4. Ours win over the job's too: a second HOLDFAST_JOB_ID in the vector
+	** would be read first by getenv() in some programs, last in others. */
+	for (int i = 0; i < njob_env; i++)
+		if (!is_ours(job_env[i]))
+			ADD(job_env[i]);
+	ADD(extra[nextra - 2]);
+	ADD(extra[nextra - 1]);
+#undef ADD
+	v[k] = NULL;
+	return v;
+}
+
+/*
+** The log failed its check after an unclean stop: move it (and its WAL and
+** index) aside under one name, so nothing runs on it and nothing of it is
+** lost, and say what to do.
+*/
+static void quarantine_log(struct runner *r, const char *problem)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	char from[PATH_MAX + 40], to[PATH_MAX + 80];
+	struct jlog_now now = now_of(r);
+
+	jlog_close(&r->j);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(from, sizeof(from), "%s%s", r->db_path, ext[i]);
+		snprintf(to, sizeof(to), "%s.corrupt-b%lld-%llu%s", r->db_path, (long long)r->boot,
+			 (unsigned long long)now.mono_ms, ext[i]);
+		port_fs_rename(from, to);
+	}
+	port_log("the job log failed its integrity check after an unclean stop (%s). It was "
+		 "moved to %s.corrupt-b%lld-%llu; holdfast will not run on a corrupt log. To go "
+		 "on: restore it from a replica (WAL shipping), or set the directory aside "
+		 "(mv %s %s.broken) and run holdfast init %s for a new, empty log.",
+		 problem, r->db_path, (long long)r->boot, (unsigned long long)now.mono_ms,
+		 r->o->dir, r->o->dir, r->o->dir);
+}
+
+/*
+** The pid file (run --pidfile), for init systems that track a daemon by one
+** (sysvinit's start-stop-daemon, OpenRC). Written only once the daemon holds
+** its data directory (so a second daemon, refused, never overwrites the
+** first one's) and boot recovery is done: a script that waits for the file
+** waits for a daemon that is up, and one that dies before has said why on
+** stderr. Removed at exit, whatever the exit; a kill -9 leaves it, and the
+** scripts check the pid it names before they trust it.
+*/
+static int pidfile_write(const char *path)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%ld\n", (long)port_pid());
+
+	return port_fs_replace(path, text, (size_t)n, 0644);
+}
+
+int runner_run(const struct runner_opts *o)
+{
+	struct runner r;
+	struct recover_stats st;
+	struct jlog_now now;
+	char conf[PATH_MAX + 32], boot_id[64], why[256];
+	int64_t run = 0;
+	bool trusted, pid_written = false;
+	int64_t utc;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	/* First: the service manager's variables leave the environment
+	** before any job could inherit them. */
+	svc_init(&r.svc);
+	r.sig_fd = r.wake_fd = r.net_fd = r.check_fd = -1;
+	r.next_ready = UINT64_MAX;
+	r.dirty = true;
+	if (o->conf)
+		snprintf(conf, sizeof(conf), "%s", o->conf);
+	else
+		snprintf(conf, sizeof(conf), "%s/%s", o->dir, DD_CONF_NAME);
+	snprintf(r.db_path, sizeof(r.db_path), "%s/%s", o->dir, DD_DB_NAME);
+	if ((rc = cfg_load(&r.cfg, conf)) != HF_OK)
+		return rc;
+	/* Refused here, once, rather than job by job. */
+	if ((rc = resolve_user(&r.cfg, r.cfg.jobs_user, &r.as, why, sizeof(why))) != HF_OK) {
+		port_log("%s: %s", conf, why);
+		cfg_wipe(&r.cfg);
+		return rc;
+	}
+	if (r.cfg.replica[0] &&
+	    ((rc = ship_init(&r.ship, o->dir, &r.cfg)) != HF_OK || (rc = ship_load(&r.ship)) != HF_OK)) {
+		ship_free(&r.ship);
+		cfg_wipe(&r.cfg);
+		return rc;
+	}
+	/* Only a remote replica cares when links come up; without the kernel's
+	** notifications the backoff alone paces the retries. */
+	if (r.cfg.replica[0] && port_netwatch_open(&r.net_fd) != HF_OK)
+		r.net_fd = -1;
+	if ((rc = port_wake_listen(o->dir, &r.wake_fd)) != HF_OK) {
+		if (rc == HF_EBUSY)
+			port_log("another holdfast daemon is running for %s", o->dir);
+		return rc;
+	}
+	if ((rc = jlog_open(&r.j, r.db_path, NULL)) != HF_OK)
+		goto out;
+	r.j.watch_waiters = true; /* commit_tick leaves waiting writers their turn */
+	/* On with a replica, off without one: pruning waits for the export only
+	** while there is somewhere to export to. */
+	export_init(&r.exp, &r.ship, &r.cfg);
+	if ((rc = export_start(&r.exp, &r.j)) != HF_OK)
+		goto out;
+	if ((rc = hist_init(&r.hist, &r.cfg, o->dir, hist_checkpoint, &r)) != HF_OK)
+		goto out;
+	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
+		goto out;
+	utc = port_clock_utc(&trusted);
+	if ((rc = jlog_boot(&r.j, boot_id, trusted ? utc : -1, true, &r.boot)) != HF_OK)
+		goto out;
+	if ((rc = port_signals_open(&r.sig_fd)) != HF_OK)
+		goto out;
+	r.nkids = r.cfg.concurrency * 2; /* room for aborted children being reaped */
+	r.kids = calloc(r.nkids, sizeof(*r.kids));
+	if (!r.kids) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < r.nkids; i++)
+		r.kids[i].pc.out_fd = r.kids[i].pc.err_fd = r.kids[i].pc.gate_fd = -1;
+	now = now_of(&r);
+	rc = recover_start(&r.j, &now, r.cfg.quarantine_after, &run, &st);
+	if (rc == HF_ECORRUPT) {
+		quarantine_log(&r, "database disk image is malformed (found by the recovery)");
+		goto out;
+	}
+	if (rc != HF_OK)
+		goto out;
+	if (st.unclean) {
+		port_warn("the last run did not stop cleanly; %lld attempt(s) cut by a power loss, "
+			 "%lld by a daemon crash (%lld process group(s) killed), %lld job(s) "
+			 "quarantined; checking the log (quick_check) while jobs run",
+			 (long long)st.power_loss, (long long)st.daemon_crash, (long long)st.killed,
+			 (long long)st.quarantined);
+		if ((rc = check_start(&r)) != HF_OK)
+			goto out;
+	}
+	/* Recovery is done: every attempt the last run left open is ended and
+	** its job queued again. The log's check may still run, beside the jobs
+	** (the status says so): waiting for it would hold systemd's start (and
+	** TimeoutStartSec) for minutes on a big log. */
+	if (r.svc.on) {
+		char head[128], line[SVC_STATUS_MAX];
+		if (st.unclean)
+			snprintf(head, sizeof(head), "recovered: %lld attempt(s) cut by a power loss, "
+				 "%lld by a daemon crash; ", (long long)st.power_loss,
+				 (long long)st.daemon_crash);
+		else
+			snprintf(head, sizeof(head), "started after a clean stop; ");
+		status_line(&r, head, line, sizeof(line));
+		svc_ready(&r.svc, line, port_clock_mono_ms());
+	}
+	if (o->pidfile) {
+		if ((rc = pidfile_write(o->pidfile)) != HF_OK)
+			goto out;
+		pid_written = true;
+	}
+	rc = loop(&r);
+	/* Stopped by itself (--until-idle, or a failure): say so too. */
+	if (!r.stopping) {
+		char line[SVC_STATUS_MAX];
+		snprintf(line, sizeof(line), "stopping: %s",
+			 rc == HF_OK ? "nothing left to run" : hf_strerror(rc));
+		svc_stopping(&r.svc, line, SVC_STOP_MARGIN_MS);
+	}
+	if (rc == HF_ECORRUPT && r.corrupt) {
+		quarantine_log(&r, r.check->problem);
+		goto out;
+	}
+	/* Stopped by --until-idle before the check ended: wait for it, the run
+	** cannot be marked clean before. A signal does not wait (a check can
+	** take minutes): the run stays unclean and the next start checks again. */
+	if (rc == HF_OK && r.check_task && !r.stopping) {
+		struct pollfd p = { .fd = r.check_fd, .events = POLLIN };
+		while ((rc = port_poll(&p, 1, -1)) == HF_OK && !(p.revents & POLLIN))
+			;
+		if (rc == HF_OK)
+			check_done(&r);
+		if (r.corrupt) {
+			quarantine_log(&r, r.check->problem);
+			rc = HF_ECORRUPT;
+			goto out;
+		}
+	}
+	if (rc == HF_OK && r.check_task) {
+		port_warn("stopped before the log's check after the unclean stop ended: the next "
+			 "start checks it again");
+		/* The thread and its check die with the process (see struct log_check). */
+		r.check_task = NULL;
+		r.check = NULL;
+		goto out;
+	}
+	if (rc == HF_OK) {
+		maybe_checkpoint(&r, port_clock_mono_ms());
+		now = now_of(&r);
+		rc = recover_clean_stop(&r.j, run, &now);
+	}
+	if (rc == HF_OK && r.cfg.replica[0]) {
+		/* Everything this run wrote, sealed and shipped if possible: one
+		** last try, whatever the backoff said. */
+		r.ship_retry_at = 0;
+		r.exp.next_ms = 0;
+		ship_now(&r);
+	}
+	/* The textfile as the daemon leaves it: a pass the stop cut short has
+	** pruned rows that no pass end has written (tests/history saw it). */
+	if (rc == HF_OK)
+		write_metrics(&r, port_clock_mono_ms());
+out:
+	if (pid_written)
+		port_fs_unlink(o->pidfile);
+	if (!r.check_task)
+		free(r.check);
+	ship_free(&r.ship);
+	for (size_t i = 0; i < r.nchunks; i++)
+		free(r.chunks[i].data);
+	free(r.chunks);
+	free(r.kids);
+	jlog_close(&r.j);
+	port_close(r.sig_fd);
+	port_close(r.wake_fd);
+	port_close(r.net_fd);
+	cfg_wipe(&r.cfg);
+	return rc;
+}
