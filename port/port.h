@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <poll.h>
+#include <signal.h> /* SIGTERM, SIGKILL...: the numbers port_kill_group and port_signals_read use */
 #include <sys/types.h>
 
 #include "base/err.h"
@@ -336,6 +337,8 @@ void port_clock_state(struct port_clock_state *st);
 
 /* The process environment (environ). */
 char **port_environ(void);
+/* The value of environment variable NAME (getenv), or NULL. */
+const char *port_env(const char *name);
 
 /* 32 random bits from the kernel (getrandom), for jitter; never blocks. */
 uint32_t port_random_u32(void);
@@ -428,8 +431,9 @@ enum port_orphan { PORT_ORPHAN_NONE, PORT_ORPHAN_LEADER, PORT_ORPHAN_MEMBERS };
 int port_kill_orphan_group(pid_t pgid, int64_t start_time, const char *const marks[], int sig,
 			   enum port_orphan *found);
 
-/* Reaps one exited child: HF_OK with *PID and *STATUS, HF_ENOENT if none. */
-int port_reap(pid_t *pid, int *status);
+/* Reaps one exited child: HF_OK with *PID, *EXIT_CODE (its exit status, -1
+** if a signal ended it) and *SIG (that signal, else -1); HF_ENOENT if none. */
+int port_reap(pid_t *pid, int *exit_code, int *sig);
 
 /* Reads what is available from a non-blocking FD: HF_OK with *GOT bytes
 ** (0 at end of file), HF_EBUSY if nothing is there yet. */

@@ -6,8 +6,8 @@
 
 #include "app/args.h"
 #include "base/err.h"
-#include "port.h"
 #include "base/suggest.h"
+#include "port.h"
 
 int args_parse_global(int argc, char **argv, struct args_global *g)
 {

@@ -8,16 +8,17 @@
 #include <limits.h>
 #include <string.h>
 
-#include "fmt/cfg.h"
 #include "app/args.h"
 #include "app/cli.h"
 #include "app/cmd.h"
-#include "log/datadir.h"
+#include "app/cmd_ship.h"
 #include "app/doctor.h"
-#include "base/err.h"
-#include "port.h"
-#include "base/suggest.h"
 #include "app/version.h"
+#include "base/err.h"
+#include "base/suggest.h"
+#include "fmt/cfg.h"
+#include "log/datadir.h"
+#include "port.h"
 
 struct verb {
 	const char *name;

@@ -11,18 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt/cfg.h"
 #include "app/cmd.h"
+#include "app/cmd_ship.h"
 #include "app/ctx.h"
-#include "log/datadir.h"
-#include "daemon/diskfull.h"
 #include "base/err.h"
+#include "base/units.h"
+#include "daemon/diskfull.h"
+#include "daemon/runner.h"
+#include "fmt/cfg.h"
+#include "log/datadir.h"
 #include "log/history.h"
 #include "log/jlog.h"
 #include "log/pipeline.h"
 #include "port.h"
-#include "daemon/runner.h"
-#include "base/units.h"
 
 /* Whether S is valid UTF-8 (what the log's JSON columns can hold). */
 static bool utf8_valid(const char *s)

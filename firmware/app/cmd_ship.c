@@ -14,19 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt/cfg.h"
-#include "app/cmd.h"
+#include "app/cmd_ship.h"
 #include "app/ctx.h"
+#include "base/units.h"
+#include "fmt/cfg.h"
+#include "fmt/manifest.h"
+#include "fmt/rcrypt.h"
+#include "fmt/seg.h"
 #include "log/datadir.h"
 #include "net/httpc.h"
+#include "net/s3.h"
 #include "port.h"
-#include "fmt/rcrypt.h"
 #include "ship/replica.h"
 #include "ship/restore.h"
-#include "net/s3.h"
-#include "fmt/seg.h"
 #include "ship/ship.h"
-#include "base/units.h"
 
 
 /* ---- opening ------------------------------------------------------------------- */
@@ -82,10 +83,6 @@ static int no_args(struct args *a)
 
 int cmd_wait_remote(const struct args_global *g, uint64_t timeout_ms)
 {
-	uint64_t start = port_clock_mono_ms(), seq = 0, gen = 0, size;
-	unsigned copied, pause = 100;
-	char sealed[200], rel[300];
-	bool have = false;
 	struct shipctx s;
 	int rc;
 
@@ -94,59 +91,9 @@ int cmd_wait_remote(const struct args_global *g, uint64_t timeout_ms)
 	if (!s.cfg.replica[0]) {
 		port_log("--wait-remote: no replica configured ([replica] url in %s/holdfast.conf)",
 			 s.c.dir);
-		shipctx_close(&s);
-		return HF_EINVAL;
-	}
-	for (;;) {
-		/* The daemon's limits hold here too (ship_limit): outside the
-		** upload window or over the daily budget nothing goes out, so
-		** waiting would only run into the timeout. Said at once instead. */
-		char why[160];
-		int limit = ship_limit(&s.ship);
-		if (limit != SHIP_LIMIT_NONE) {
-			ship_limit_why(&s.ship, limit, why, sizeof(why));
-			port_log("--wait-remote: %s: nothing is sent to the replica now "
-				 "(holdfast sync now --force would send it anyway)", why);
-			rc = HF_EBUSY;
-			break;
-		}
-		/* Sealing takes everything committed, ours included (a snapshot if
-		** no generation could start yet: the replica was away). */
-		if (!have && (rc = jlog_begin(&s.c.j)) == HF_OK) {
-			rc = ship_seal(&s.ship, &s.c.j, &s.c.now, sealed, sizeof(sealed));
-			jlog_rollback(&s.c.j);
-			if (rc == HF_OK && s.ship.st.have_gen) {
-				have = true;
-				gen = s.ship.st.generation;
-				seq = s.ship.st.seq;
-			}
-		}
-		if (have && (rc = ship_upload(&s.ship, &copied)) == HF_OK) {
-			/* Done only when the replica itself says it has the file. */
-			if (seq)
-				snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/seg/%016" PRIx64 ".zst",
-					 s.ship.device, gen, seq);
-			else
-				snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/snapshot.zst",
-					 s.ship.device, gen);
-			if (replica_size(s.ship.rep, rel, &size) == HF_OK)
-				break;
-			if (s.ship.allowance_held) {
-				port_log("--wait-remote: the daily budget has %" PRIu64 " bytes left, too "
-					 "few for the next file (holdfast sync now --force would send it "
-					 "anyway)", s.ship.allowance);
-				rc = HF_EBUSY;
-				break;
-			}
-		}
-		if (port_clock_mono_ms() - start >= timeout_ms) {
-			port_log("--wait-remote: the replica %s does not hold it after %llu ms",
-				 s.cfg.replica, (unsigned long long)timeout_ms);
-			rc = HF_EIO;
-			break;
-		}
-		port_poll(NULL, 0, (int)pause);
-		pause = pause < 2000 ? pause * 2 : 2000;
+		rc = HF_EINVAL;
+	} else {
+		rc = ship_wait_remote(&s.ship, &s.c.j, &s.c.now, timeout_ms);
 	}
 	shipctx_close(&s);
 	return rc;
@@ -391,7 +338,7 @@ int cmd_sync(const struct args_global *g, struct args *a, FILE *out)
 /* ---- reading a replica ------------------------------------------------------------ */
 
 /*
-** A manifest is a few short lines (ship_manifest: a 512-byte buffer today);
+** A manifest is a few short lines (manifest_format: a 512-byte buffer today);
 ** 64 KiB leaves a later format room for more (a key id, a nonce) while a
 ** hostile replica cannot make us read more than that before refusing it.
 */
@@ -496,7 +443,7 @@ static int read_manifest(const struct replica *rp, const char *dev, const char *
 	snprintf(rel, sizeof(rel), "%s/%s/manifest", dev, gen);
 	if ((rc = replica_read_max(rp, rel, MANIFEST_MAX, &text, &len)) != HF_OK)
 		return rc == HF_EINVAL || rc == HF_ETOOBIG ? HF_ECORRUPT : rc;
-	rc = ship_manifest_parse(text, len, dev, strtoull(gen, NULL, 16), follows, why, why_len);
+	rc = manifest_parse(text, len, dev, strtoull(gen, NULL, 16), follows, why, why_len);
 	free(text);
 	return rc;
 }

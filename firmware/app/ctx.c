@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fmt/cfg.h"
 #include "app/ctx.h"
-#include "log/datadir.h"
 #include "base/err.h"
+#include "fmt/cfg.h"
+#include "log/datadir.h"
 #include "port.h"
 #include "ship/ship.h"
 

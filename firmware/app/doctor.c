@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/doctor.h"
+#include "base/units.h"
 #include "fmt/cfg.h"
 #include "log/datadir.h"
-#include "app/doctor.h"
 #include "ship/replica.h"
 #include "ship/ship.h"
-#include "base/units.h"
 
 const char *dr_status_name(int status)
 {

@@ -4,10 +4,10 @@
 */
 #include <time.h>
 
+#include "app/version.h"
 #include "base/crypto.h"
 #include "hf_build.h"
 #include "log/jlog.h"
-#include "app/version.h"
 #include "zstd.h"
 
 void version_print(FILE *f)

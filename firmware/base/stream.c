@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "port.h"
 #include "base/stream.h"
+#include "port.h"
 
 static int fill_fd(struct stream *s, uint8_t *buf, size_t len, size_t *got, char *why,
 		   size_t why_len)

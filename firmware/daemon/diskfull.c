@@ -35,10 +35,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/units.h"
 #include "daemon/diskfull.h"
 #include "log/history.h"
 #include "port.h"
-#include "base/units.h"
 
 static void keep_line(int level, const char *line, void *arg)
 {

@@ -23,26 +23,24 @@
 **     after a commit, and the children's pipes, until the next timer.
 */
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "base/units.h"
+#include "daemon/diskfull.h"
+#include "daemon/metrics.h"
+#include "daemon/runner.h"
+#include "daemon/svc.h"
 #include "fmt/cfg.h"
 #include "log/datadir.h"
-#include "daemon/diskfull.h"
-#include "ship/export.h"
 #include "log/history.h"
 #include "log/jlog.h"
-#include "daemon/metrics.h"
 #include "log/pipeline.h"
-#include "port.h"
 #include "log/recover.h"
-#include "daemon/runner.h"
+#include "port.h"
+#include "ship/export.h"
 #include "ship/ship.h"
-#include "daemon/svc.h"
-#include "base/units.h"
 
 #define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
 #define CHUNK_MAX (64 * 1024)       /* one output row at most */
@@ -65,7 +63,7 @@ struct child {
 	uint64_t kill_at_ms;       /* SIGKILL due: UINT64_MAX if none */
 	enum why why;
 	bool exited;
-	int status;
+	int exit_code, sig;         /* port_reap's, once exited */
 	int64_t seq;               /* next output chunk number */
 	int64_t out_bytes;         /* all output, kept or not */
 	int64_t kept_bytes;
@@ -377,15 +375,16 @@ static void stop_child(struct runner *r, struct child *c, enum why why, uint64_t
 
 static void reap(struct runner *r)
 {
+	int exit_code, sig;
 	pid_t pid;
-	int status;
 
-	while (port_reap(&pid, &status) == HF_OK) {
+	while (port_reap(&pid, &exit_code, &sig) == HF_OK) {
 		for (unsigned i = 0; i < r->nkids; i++) {
 			struct child *c = &r->kids[i];
 			if (c->used && c->pc.pid == pid) {
 				c->exited = true;
-				c->status = status;
+				c->exit_code = exit_code;
+				c->sig = sig;
 				/* The group may outlive its leader: its pipes stay
 				** open until the last member exits. Make sure. */
 				if (!c->aborted)
@@ -411,11 +410,11 @@ static void end_of(const struct child *c, struct jlog_end *e)
 	** towards quarantine, and this end was seen. */
 	*e = (struct jlog_end){ .exit_code = -1, .signal = -1, .out_bytes = c->out_bytes,
 				.out_truncated = c->truncated };
-	if (WIFEXITED(c->status)) {
-		e->exit_code = WEXITSTATUS(c->status);
+	if (c->exit_code >= 0) {
+		e->exit_code = c->exit_code;
 		e->reason = "exit";
 	} else {
-		e->signal = WIFSIGNALED(c->status) ? WTERMSIG(c->status) : -1;
+		e->signal = c->sig;
 		e->reason = "signal";
 	}
 	switch (c->why) {
@@ -423,7 +422,7 @@ static void end_of(const struct child *c, struct jlog_end *e)
 	case WHY_CANCELLED: e->reason = "cancelled"; break;
 	case WHY_SHUTDOWN:
 		/* A job that finished its work during the grace period succeeded. */
-		if (!(WIFEXITED(c->status) && e->exit_code == 0))
+		if (c->exit_code != 0)
 			e->reason = "shutdown";
 		break;
 	case WHY_NONE: break;

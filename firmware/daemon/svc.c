@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "port.h"
 #include "daemon/svc.h"
+#include "port.h"
 
 void svc_init(struct svc *s)
 {

@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt/cfg.h"
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/names.h"
-#include "port.h"
 #include "base/suggest.h"
 #include "base/units.h"
+#include "fmt/cfg.h"
+#include "port.h"
 
 void cfg_init(struct cfg *c)
 {

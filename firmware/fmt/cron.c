@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "fmt/cron.h"
 #include "base/err.h"
+#include "fmt/cron.h"
 
 /* Parses one field into the bit set *BITS over LO..HI. */
 static int field(const char *f, int lo, int hi, uint64_t *bits, bool *any, const char *what,

@@ -48,9 +48,9 @@
 #include <string.h>
 
 #include "base/crypto.h"
-#include "port.h"
-#include "fmt/rcrypt.h"
 #include "base/stream.h"
+#include "fmt/rcrypt.h"
+#include "port.h"
 
 static const uint8_t magic[6] = { 'H', 'F', 'E', 'N', 'C', 0 };
 #define RCRYPT_VERSION 1

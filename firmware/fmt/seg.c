@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "base/crypto.h"
-#include "port.h"
-#include "fmt/seg.h"
 #include "base/stream.h"
+#include "fmt/seg.h"
+#include "port.h"
 #include "zstd.h"
 #include "zstd_errors.h"
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "base/crypto.h"
-#include "port.h"
 #include "fmt/sigv4.h"
+#include "port.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "port.h"
 #include "fmt/wal.h"
+#include "port.h"
 
 #define WAL_MAGIC 0x377f0682u
 #define WAL_VERSION 3007000u

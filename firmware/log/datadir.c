@@ -23,8 +23,8 @@
 
 int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default)
 {
-	const char *env = getenv("HOLDFAST_DATA");
-	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *env = port_env("HOLDFAST_DATA");
+	const char *xdg = port_env("XDG_STATE_HOME");
 	const char *home;
 	int n;
 
@@ -59,7 +59,7 @@ int dd_resolve(const char *opt, char *out, size_t cap, bool *is_default)
 
 int dd_conf_path(const char *opt, const char *dir, char *out, size_t cap, bool *named)
 {
-	const char *env = getenv("HOLDFAST_CONFIG");
+	const char *env = port_env("HOLDFAST_CONFIG");
 	enum port_fs_kind kind;
 	int n;
 

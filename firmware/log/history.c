@@ -21,10 +21,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/units.h"
 #include "fmt/cfg.h"
 #include "log/history.h"
 #include "port.h"
-#include "base/units.h"
 
 #define HIST_INTERVAL_MS 60000     /* between passes, at most */
 #define HIST_INTERVAL_MIN_MS 1000

@@ -17,11 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "fmt/sched.h"
 #include "log/jlog.h"
 #include "port.h"
-#include "fmt/sched.h"
 #include "sqlite3.h"
 
 /* AddressSanitizer: gcc says __SANITIZE_ADDRESS__, clang before 16 only
@@ -3447,13 +3446,14 @@ int jlog_wal_bytes(struct jlog *j, int64_t *bytes)
 {
 	const char *db = sqlite3_db_filename(j->db, "main");
 	const char *wal = db ? sqlite3_filename_wal(db) : NULL;
-	struct stat st;
+	int64_t mtime_ns;
+	uint64_t size;
 
 	*bytes = 0;
 	if (!wal)
 		return HF_EBUG;
-	if (stat(wal, &st) == 0)
-		*bytes = st.st_size;
+	if (port_fs_stamp(wal, &size, &mtime_ns) == HF_OK)
+		*bytes = (int64_t)size;
 	return HF_OK;
 }
 

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt/cfg.h"
 #include "base/err.h"
-#include "log/pipeline.h"
-#include "port.h"
 #include "base/suggest.h"
 #include "base/units.h"
+#include "fmt/cfg.h"
+#include "log/pipeline.h"
+#include "port.h"
 
 struct parse {
 	struct jlog *j;

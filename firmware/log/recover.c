@@ -8,13 +8,12 @@
 ** runner.c, beside its loop): a clean stop leaves nothing to doubt, and a
 ** board that restarts its daemon often should not pay for it.
 */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "port.h"
 #include "log/recover.h"
+#include "port.h"
 
 struct collected {
 	struct jlog_open_attempt *a;

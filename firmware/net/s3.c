@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "base/crypto.h"
-#include "port.h"
-#include "net/s3.h"
-#include "fmt/sigv4.h"
 #include "base/units.h"
+#include "fmt/sigv4.h"
+#include "net/s3.h"
+#include "port.h"
 
 #define S3_ERROR_BODY_MAX (64 * 1024)
 #define S3_LIST_BODY_MAX (4u << 20)

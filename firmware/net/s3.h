@@ -30,8 +30,8 @@
 
 #include <stdint.h>
 
-#include "net/httpc.h"
 #include "fmt/s3xml.h"
+#include "net/httpc.h"
 
 #define S3_PART_MIN (5u << 20)      /* S3's smallest part but the last */
 #define S3_PART_DEFAULT (16u << 20)

@@ -31,8 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ship/export.h"
 #include "port.h"
+#include "ship/export.h"
 #include "zstd.h"
 
 #define EXPORT_ZSTD_LEVEL 3

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "base/crypto.h"
-#include "port.h"
 #include "fmt/rcrypt.h"
+#include "port.h"
 #include "ship/replica.h"
 
 
@@ -49,7 +49,7 @@ static int read_credentials(const char *path, struct replica *r)
 
 int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 {
-	const char *ep, *rg, *pin, *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *ep, *rg, *pin, *ak = port_env("AWS_ACCESS_KEY_ID"), *sk = port_env("AWS_SECRET_ACCESS_KEY");
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -82,10 +82,10 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 		while (pl && r->prefix[pl - 1] == '/')
 			r->prefix[--pl] = '\0';
 	}
-	ep = getenv("HOLDFAST_S3_ENDPOINT");
+	ep = port_env("HOLDFAST_S3_ENDPOINT");
 	if (!ep && cfg && cfg->s3_endpoint[0])
 		ep = cfg->s3_endpoint;
-	rg = getenv("HOLDFAST_S3_REGION");
+	rg = port_env("HOLDFAST_S3_REGION");
 	if (!rg)
 		rg = cfg && cfg->s3_region[0] ? cfg->s3_region : "us-east-1";
 	snprintf(r->region, sizeof(r->region), "%s", rg);
@@ -127,7 +127,7 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 	r->c.bandwidth = cfg ? cfg->bandwidth : 0;
 	if (cfg && cfg->s3_pin[0])
 		snprintf(r->pin, sizeof(r->pin), "%s", cfg->s3_pin);
-	if ((pin = getenv("HOLDFAST_S3_PIN")) && snprintf(r->pin, sizeof(r->pin), "%s", pin) >= (int)sizeof(r->pin))
+	if ((pin = port_env("HOLDFAST_S3_PIN")) && snprintf(r->pin, sizeof(r->pin), "%s", pin) >= (int)sizeof(r->pin))
 		r->pin[0] = '\0';
 	r->c.pin = r->pin[0] ? r->pin : NULL;
 	if (!(r->s3c = malloc(sizeof(*r->s3c))))

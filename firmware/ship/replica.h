@@ -24,10 +24,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "fmt/cfg.h"
 #include "base/names.h"
-#include "net/s3.h"
 #include "base/stream.h"
+#include "fmt/cfg.h"
+#include "net/s3.h"
 
 struct rcrypt;
 

@@ -24,9 +24,10 @@
 #include <string.h>
 
 #include "fmt/cfg.h"
+#include "fmt/manifest.h"
+#include "fmt/seg.h"
 #include "port.h"
 #include "ship/replica.h"
-#include "fmt/seg.h"
 #include "ship/ship.h"
 
 #define SPOOL_FILE_MAX (1024u * 1024 * 1024)
@@ -821,7 +822,7 @@ static int replica_put(struct ship *s, uint64_t gen, uint64_t seq, const void *b
 	** generation's snapshot is ever in the spool, so the state says why. */
 	if ((rc = replica_newest(s, gen >> 32, &prev)) != HF_OK)
 		return rc;
-	ship_manifest(s->device, gen, prev,
+	manifest_format(s->device, gen, prev,
 		      gen == s->st.generation && s->st.last_gap[0] ?
 			      s->st.last_gap :
 			      "unknown (the shipping state that said why is gone)",
@@ -1220,5 +1221,68 @@ int ship_upload(struct ship *s, unsigned *copied)
 	}
 	port_close(lfd);
 	ship_count(s);
+	return rc;
+}
+
+int ship_wait_remote(struct ship *s, struct jlog *j, const struct jlog_now *now,
+		     uint64_t timeout_ms)
+{
+	uint64_t start = port_clock_mono_ms(), seq = 0, gen = 0, size;
+	unsigned copied, pause = 100;
+	char sealed[200], rel[300];
+	bool have = false;
+	int rc = HF_OK;
+
+	for (;;) {
+		/* The daemon's limits hold here too (ship_limit): outside the
+		** upload window or over the daily budget nothing goes out, so
+		** waiting would only run into the timeout. Said at once instead. */
+		char why[160];
+		int limit = ship_limit(s);
+		if (limit != SHIP_LIMIT_NONE) {
+			ship_limit_why(s, limit, why, sizeof(why));
+			port_log("--wait-remote: %s: nothing is sent to the replica now "
+				 "(holdfast sync now --force would send it anyway)", why);
+			rc = HF_EBUSY;
+			break;
+		}
+		/* Sealing takes everything committed, ours included (a snapshot if
+		** no generation could start yet: the replica was away). */
+		if (!have && (rc = jlog_begin(j)) == HF_OK) {
+			rc = ship_seal(s, j, now, sealed, sizeof(sealed));
+			jlog_rollback(j);
+			if (rc == HF_OK && s->st.have_gen) {
+				have = true;
+				gen = s->st.generation;
+				seq = s->st.seq;
+			}
+		}
+		if (have && (rc = ship_upload(s, &copied)) == HF_OK) {
+			/* Done only when the replica itself says it has the file. */
+			if (seq)
+				snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/seg/%016" PRIx64 ".zst",
+					 s->device, gen, seq);
+			else
+				snprintf(rel, sizeof(rel), "%s/%016" PRIx64 "/snapshot.zst",
+					 s->device, gen);
+			if (replica_size(s->rep, rel, &size) == HF_OK)
+				break;
+			if (s->allowance_held) {
+				port_log("--wait-remote: the daily budget has %" PRIu64 " bytes left, too "
+					 "few for the next file (holdfast sync now --force would send it "
+					 "anyway)", s->allowance);
+				rc = HF_EBUSY;
+				break;
+			}
+		}
+		if (port_clock_mono_ms() - start >= timeout_ms) {
+			port_log("--wait-remote: the replica %s does not hold it after %llu ms",
+				 s->cfg->replica, (unsigned long long)timeout_ms);
+			rc = HF_EIO;
+			break;
+		}
+		port_poll(NULL, 0, (int)pause);
+		pause = pause < 2000 ? pause * 2 : 2000;
+	}
 	return rc;
 }

@@ -17,11 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fmt/cfg.h"
-#include "log/jlog.h"
 #include "base/names.h"
+#include "fmt/cfg.h"
 #include "fmt/seg.h"
 #include "fmt/wal.h"
+#include "log/jlog.h"
 
 /* x [log] wal_max: past this the WAL stops waiting for sealing that fails,
 ** and, with no daemon running, the writing commands checkpoint it. */
@@ -105,19 +105,6 @@ int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, 
 ** says how that was decided. */
 bool ship_metered(const struct cfg *cfg, char *why, size_t len);
 
-/* The text of a generation's manifest in the replica: the device, the
-** generation and the segment format, then, unless it is the first, the gap
-** record: "follows GEN" (the previous generation in the replica) and
-** "gap WHY". */
-void ship_manifest(const char *device, uint64_t generation, uint64_t follows, const char *why,
-		   char *out, size_t len);
-
-/* From a manifest's TEXT: the generation it follows (0: none) and why
-** (WHY, "" if none). HF_ECORRUPT unless it is the manifest of DEVICE's
-** GENERATION. */
-int ship_manifest_parse(const char *text, size_t len, const char *device, uint64_t generation,
-			uint64_t *follows, char *why, size_t why_len);
-
 /*
 ** The disk is full: drops every unshipped file from the spool and ends the
 ** generation with a recorded gap that says WHY, as the spool cap does; the
@@ -180,5 +167,12 @@ void ship_budget_roll(struct ship_budget *b, int64_t today);
 
 /* Loads the state (all zero if none yet). */
 int ship_load(struct ship *s);
+
+/* After a commit (J, at NOW): seals it and copies the spool until the
+** replica holds the segment (or snapshot) with it, checked there, for up to
+** TIMEOUT_MS: HF_EIO after that, HF_EBUSY at once if a limit (the upload
+** window, the daily budget) keeps it from going now. Needs S->rep. */
+int ship_wait_remote(struct ship *s, struct jlog *j, const struct jlog_now *now,
+		     uint64_t timeout_ms);
 
 #endif /* HF_SHIP_H */

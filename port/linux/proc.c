@@ -409,15 +409,18 @@ int port_kill_group(pid_t pgid, int sig)
 	return HF_OK;
 }
 
-int port_reap(pid_t *pid, int *status)
+int port_reap(pid_t *pid, int *exit_code, int *sig)
 {
+	int status;
 	pid_t p;
 
 	do
-		p = waitpid(-1, status, WNOHANG);
+		p = waitpid(-1, &status, WNOHANG);
 	while (p < 0 && errno == EINTR);
 	if (p > 0) {
 		*pid = p;
+		*exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		*sig = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
 		return HF_OK;
 	}
 	if (p < 0 && errno != ECHILD)

@@ -136,6 +136,11 @@ char **port_environ(void)
 	return environ;
 }
 
+const char *port_env(const char *name)
+{
+	return getenv(name);
+}
+
 uint32_t port_random_u32(void)
 {
 	uint32_t v;

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fmt/cfg.h"
 #include "daemon/diskfull.h"
+#include "fmt/cfg.h"
 #include "log/jlog.h"
 #include "port.h"
 #include "test.h"

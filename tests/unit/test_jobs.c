@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log/jlog.h"
-#include "fmt/cfg.h"
-#include "port.h"
 #include "daemon/runner.h"
+#include "fmt/cfg.h"
+#include "log/jlog.h"
+#include "port.h"
 #include "sqlite3.h"
 #include "test.h"
 

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "port.h"
-#include "fmt/rcrypt.h"
 #include "base/stream.h"
+#include "fmt/rcrypt.h"
+#include "port.h"
 #include "test.h"
 
 #define KA "a1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"

@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include "fmt/cfg.h"
+#include "fmt/seg.h"
+#include "fmt/wal.h"
 #include "port.h"
 #include "ship/restore.h"
-#include "fmt/seg.h"
 #include "ship/ship.h"
 #include "sqlite3.h"
 #include "test.h"
-#include "fmt/wal.h"
 
 static sqlite3 *wal_db(void)
 {

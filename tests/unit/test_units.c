@@ -3,13 +3,13 @@
 */
 #include <stdlib.h>
 
+#include "base/units.h"
 #include "fmt/cfg.h"
 #include "fmt/cron.h"
-#include "port.h"
 #include "fmt/sched.h"
+#include "port.h"
 #include "ship/ship.h"
 #include "test.h"
-#include "base/units.h"
 
 TEST(units_durations)
 {

@@ -18,10 +18,10 @@
 
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/stream.h"
+#include "fmt/seg.h"
 #include "port.h"
 #include "ship/restore.h"
-#include "fmt/seg.h"
-#include "base/stream.h"
 
 static void put64(uint8_t *p, uint64_t v)
 {

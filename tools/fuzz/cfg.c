@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt/cfg.h"
 #include "base/err.h"
+#include "fmt/cfg.h"
 #include "port.h"
 
 /* Error messages are formatted (that is code under test) but not shown. */

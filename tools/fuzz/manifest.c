@@ -1,8 +1,8 @@
 /*
 ** tools/fuzz/manifest.c: libFuzzer target for the manifest parser
-** (firmware/ship/manifest.c: ship_manifest_parse). Each input is a manifest for
+** (firmware/fmt/manifest.c: manifest_parse). Each input is a manifest for
 ** device "dev1", generation 0000000100000002. Checks: a manifest accepted
-** has a printable gap record, and what ship_manifest writes from it parses
+** has a printable gap record, and what manifest_format writes from it parses
 ** back to the same.
 ** Run: make fuzz-manifest [FUZZ_SECONDS=N] (limits in tools/fuzz/manifest.options).
 */
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "fmt/manifest.h"
 #include "ship/ship.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -22,13 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!text)
 		return 0;
 	memcpy(text, data, size); /* not NUL-terminated: the parser must not need it */
-	if (ship_manifest_parse(text, size, "dev1", 0x100000002ull, &follows, why, sizeof(why)) ==
+	if (manifest_parse(text, size, "dev1", 0x100000002ull, &follows, why, sizeof(why)) ==
 	    HF_OK) {
 		for (const char *c = why; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				abort(); /* a control byte would reach the terminal */
-		ship_manifest("dev1", 0x100000002ull, follows, why, again, sizeof(again));
-		if (ship_manifest_parse(again, strlen(again), "dev1", 0x100000002ull, &follows2, why2,
+		manifest_format("dev1", 0x100000002ull, follows, why, again, sizeof(again));
+		if (manifest_parse(again, strlen(again), "dev1", 0x100000002ull, &follows2, why2,
 					sizeof(why2)) != HF_OK ||
 		    follows2 != follows || (follows && strcmp(why, why2) != 0))
 			abort();

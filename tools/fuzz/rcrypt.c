@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "base/crypto.h"
-#include "port.h"
-#include "fmt/rcrypt.h"
 #include "base/stream.h"
+#include "fmt/rcrypt.h"
+#include "port.h"
 
 #define REL "dev1/0000000100000002/seg/0000000000000003.zst"
 

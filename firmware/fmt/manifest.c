@@ -1,7 +1,7 @@
 /*
-** manifest.c: a generation's manifest in the replica (ship.h): written by
-** ship.c, read by restore and replica ls. Apart from ship.c so that a fuzzer
-** (tools/fuzz/manifest.c) can drive the parser without the job log.
+** manifest.c: a generation's manifest in the replica (manifest.h): written
+** by ship.c, read by restore and replica ls; a format of its own, so that a
+** fuzzer (tools/fuzz/manifest.c) drives the parser without the job log.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,10 +9,10 @@
 #include <stdlib.h>
 
 #include "base/err.h"
+#include "fmt/manifest.h"
 #include "fmt/seg.h"
-#include "ship/ship.h"
 
-void ship_manifest(const char *device, uint64_t generation, uint64_t follows, const char *why,
+void manifest_format(const char *device, uint64_t generation, uint64_t follows, const char *why,
 		   char *out, size_t len)
 {
 	int n = snprintf(out, len,
@@ -23,14 +23,14 @@ void ship_manifest(const char *device, uint64_t generation, uint64_t follows, co
 		snprintf(out + n, len - n, "follows %016" PRIx64 "\ngap %s\n", follows, why);
 }
 
-int ship_manifest_parse(const char *text, size_t len, const char *device, uint64_t generation,
+int manifest_parse(const char *text, size_t len, const char *device, uint64_t generation,
 			uint64_t *follows, char *why, size_t why_len)
 {
 	char head[256];
 	uint64_t v = 0;
 	size_t n;
 
-	ship_manifest(device, generation, 0, "", head, sizeof(head));
+	manifest_format(device, generation, 0, "", head, sizeof(head));
 	n = strlen(head);
 	*follows = 0;
 	why[0] = '\0';
@@ -38,7 +38,7 @@ int ship_manifest_parse(const char *text, size_t len, const char *device, uint64
 		return HF_ECORRUPT;
 	if (len == n)
 		return HF_OK;
-	/* The gap record, exactly as ship_manifest writes it. */
+	/* The gap record, exactly as manifest_format writes it. */
 	const char *p = text + n, *end = text + len, *nl;
 	if (end - p < 8 + 16 + 1 || memcmp(p, "follows ", 8) != 0)
 		return HF_ECORRUPT;
