@@ -1,5 +1,9 @@
 /*
 ** main.c: the holdfast binary's entry point.
+**
+** firmware/app/, the top layer: the command line (dispatcher, argument
+** parser, an open data directory, the verbs, doctor); may use every layer,
+** and the environment and signals directly.
 */
 #include <stdio.h>
 

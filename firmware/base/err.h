@@ -1,6 +1,10 @@
 /*
 ** err.h: holdfast's error codes.
 **
+** firmware/base/, the lowest layer: error codes, units, crypto, file-name
+** lists, suggestions, byte streams. No I/O but through port/; uses nothing
+** else of firmware/ (README "Map of the tree", tools/checksrc).
+**
 ** Every action in firmware/ and port/ returns 0 (HF_OK) or one of these
 ** negative codes; predicates return bool. A code says what kind of failure
 ** happened so callers can decide what to do (retry, refuse, report); the

@@ -1,6 +1,9 @@
 /*
 ** runner.h: the daemon (`holdfast run`): one thread, one event loop, one
 ** write connection to the job log.
+**
+** firmware/daemon/: the runner and what it alone uses (metrics, the service
+** manager, the full-disk state); on ship/ and below.
 */
 #ifndef HF_RUNNER_H
 #define HF_RUNNER_H

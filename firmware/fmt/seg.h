@@ -1,6 +1,10 @@
 /*
 ** seg.h: sealed segments and snapshots, the files holdfast ships.
 **
+** firmware/fmt/: pure formats (this one, the config, cron, schedules, the
+** WAL's frames, HTTP, S3's XML, SigV4, the replica envelope, manifests):
+** bytes in, bytes or structs out, on base/ alone.
+**
 ** Format version 1 (all integers big-endian):
 **
 **   offset size  field

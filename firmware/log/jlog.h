@@ -1,6 +1,9 @@
 /*
 ** jlog.h: the durable job log, an SQLite database in WAL mode.
 **
+** firmware/log/: the data directory and its job log, with what reads and
+** writes it (history limits, pipelines, boot recovery); on fmt/ and base/.
+**
 ** jlog.c is the only file that includes sqlite3.h. Every connection it opens
 ** is verified before use: journal_mode=WAL, synchronous=FULL (so a commit is
 ** on the device before it returns), wal_autocheckpoint=0 and no checkpoint on

@@ -1,4 +1,7 @@
 /*
+** firmware/net/: the network (the HTTP client on the port's TLS sockets,
+** and this), on fmt/ and base/.
+**
 ** s3.h: the S3 object API over httpc + sigv4: PutObject (from memory or
 ** streamed from a file, multipart above the part size, resumable),
 ** GetObject (streamed, resumed with a range after a cut), HeadObject,

@@ -3,6 +3,9 @@
 ** spool, snapshots that start generations, checkpoints that never drop an
 ** unsealed frame, and copying the spool to a replica directory.
 **
+** firmware/ship/: this, the replica (S3 or a directory), restore and the
+** history export; on net/, log/ and below.
+**
 ** State lives in the spool (DATA/spool/state), not in the database: writing
 ** it into the database would add frames for every seal. Every change to the
 ** state and every seal happens while the caller holds the job log's write

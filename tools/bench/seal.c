@@ -20,9 +20,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "port.h"
 #include "fmt/rcrypt.h"
 #include "fmt/seg.h"
+#include "port.h"
 
 #define PAGE 4096
 #define SEG_RAW (256 * (4 + PAGE)) /* about 1 MiB of records per segment */
