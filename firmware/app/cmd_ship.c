@@ -16,6 +16,7 @@
 
 #include "app/cmd_ship.h"
 #include "app/ctx.h"
+#include "base/names.h"
 #include "base/units.h"
 #include "fmt/cfg.h"
 #include "fmt/manifest.h"
@@ -364,15 +365,7 @@ static const char *safe(const char *s)
 ** ("../x" would read outside the replica). */
 static bool device_name_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > SEG_DEVICE_MAX || s[0] == '.')
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return false;
-	return true;
+	return names_charset(s, SEG_DEVICE_MAX) && s[0] != '.';
 }
 
 /* A generation directory's name: 16 lower-case hex digits. */

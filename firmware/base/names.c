@@ -67,15 +67,20 @@ int names_list(const char *dir, size_t want_len, const char *suffix, struct name
 	return rc;
 }
 
-bool names_valid(const char *s)
+bool names_charset(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > NAMES_MAX || (s[0] >= '0' && s[0] <= '9'))
+	if (n == 0 || n > max)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
 			return false;
 	return true;
+}
+
+bool names_valid(const char *s)
+{
+	return names_charset(s, NAMES_MAX) && !(s[0] >= '0' && s[0] <= '9');
 }

@@ -21,6 +21,9 @@ int names_list(const char *dir, size_t want_len, const char *suffix, struct name
 int names_add(struct names *l, const char *name);
 void names_sort(struct names *l);
 
+/* Whether S is 1 to MAX bytes of letters, digits, '_', '-' and '.' only. */
+bool names_charset(const char *s, size_t max);
+
 /* Whether S can name a job, group or pipeline: 1 to NAMES_MAX letters,
 ** digits, '_', '-' or '.', not starting with a digit (so "12" is an id). */
 #define NAMES_MAX 128
