@@ -48,21 +48,25 @@ void names_sort(struct names *l)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_names);
 }
 
+void names_init(struct names *l, size_t want_len, const char *suffix)
+{
+	memset(l, 0, sizeof(*l));
+	l->want_len = want_len;
+	l->suffix = suffix;
+}
+
 int names_list(const char *dir, size_t want_len, const char *suffix, struct names *l)
 {
 	int rc;
 
-	memset(l, 0, sizeof(*l));
-	l->want_len = want_len;
-	l->suffix = suffix;
+	names_init(l, want_len, suffix);
 	rc = port_fs_list(dir, list_add, l);
 	if (rc == HF_OK) {
 		names_sort(l);
 	} else {
 		/* A listing cut short is no listing: nothing half-read is handed on. */
 		free(l->v);
-		l->v = NULL;
-		l->n = l->cap = 0;
+		names_init(l, want_len, suffix);
 	}
 	return rc;
 }

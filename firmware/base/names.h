@@ -17,6 +17,8 @@ struct names {
 	const char *suffix;
 };
 int names_list(const char *dir, size_t want_len, const char *suffix, struct names *l);
+/* Makes L an empty list with those filters (for a listing of one's own). */
+void names_init(struct names *l, size_t want_len, const char *suffix);
 /* Adds NAME to L if it passes L's filters; sorts L. */
 int names_add(struct names *l, const char *name);
 void names_sort(struct names *l);

@@ -649,7 +649,7 @@ int replica_size(const struct replica *r, const char *rel, uint64_t *size)
 }
 
 struct lister {
-	struct names *out;    /* its filters apply (names_add) */
+	struct names *out;         /* its filters apply (names_add) */
 	const char *base;          /* key prefix of the directory, with its '/' */
 };
 
@@ -681,9 +681,7 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 		snprintf(path, sizeof(path), "%s%s%s", r->root, rel_dir[0] ? "/" : "", rel_dir);
 		return names_list(path, want_len, suffix, out);
 	}
-	memset(out, 0, sizeof(*out));
-	out->want_len = want_len;
-	out->suffix = suffix;
+	names_init(out, want_len, suffix);
 	/* The key prefix of the directory, ending in '/' (or empty: the bucket). */
 	if (rel_dir[0])
 		snprintf(base, sizeof(base), "%s%s%s/", r->prefix, r->prefix[0] ? "/" : "", rel_dir);
@@ -692,7 +690,7 @@ int replica_list(const struct replica *r, const char *rel_dir, size_t want_len,
 	l = (struct lister){ out, base };
 	if ((rc = s3_list(r->s3c, base, 0, list_key, &l)) != HF_OK) {
 		free(out->v);
-		memset(out, 0, sizeof(*out));
+		names_init(out, want_len, suffix);
 		return rc;
 	}
 	names_sort(out);
