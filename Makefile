@@ -333,16 +333,14 @@ endif
 endif
 
 # The example config: the commented default that `holdfast init` writes
-# (cfg_default_text in firmware/fmt/cfg.c), taken from the source by the host's
+# (cfg_default_text, written from the key table of firmware/fmt/cfg_keys.c,
+# which needs nothing but libc), printed by that file compiled with the host's
 # compiler, so that a cross build needs no emulator to make it.
-$(B)/holdfast.conf.example: firmware/fmt/cfg.c
+$(B)/holdfast.conf.example: firmware/fmt/cfg_keys.c firmware/fmt/cfg_int.h firmware/fmt/cfg.h
 	@mkdir -p $(@D)
-	@awk '/^const char \*cfg_default_text\(void\)$$/ { fn = 1; next } \
-		fn && /^\treturn$$/ { on = 1; next } \
-		on { end = sub(/;$$/, ""); print; if (end) exit }' $< >$(B)/conf-example.h
-	@printf '#include <stdio.h>\nint main(void)\n{\n\treturn fputs(\n#include "conf-example.h"\n\t, stdout) < 0;\n}\n' \
+	@printf '#include <stdio.h>\nconst char *cfg_default_text(void);\nint main(void)\n{\n\treturn fputs(cfg_default_text(), stdout) < 0;\n}\n' \
 		>$(B)/conf-example.c
-	@$(HOSTCC) -o $(B)/conf-example $(B)/conf-example.c
+	@$(HOSTCC) -std=c11 -Ifirmware -o $(B)/conf-example $(B)/conf-example.c firmware/fmt/cfg_keys.c
 	@$(B)/conf-example >$@.tmp && mv $@.tmp $@
 
 # What install puts under DESTDIR (install-files), the binary unstripped.

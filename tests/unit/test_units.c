@@ -2,6 +2,7 @@
 ** test_units.c: durations, sizes, cron expressions, backoff, config.
 */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/units.h"
 #include "fmt/cfg.h"
@@ -171,6 +172,101 @@ TEST(cfg_defaults_and_the_default_file)
 	CHECK_INT(c.concurrency, 4);
 	CHECK_INT(c.output_cap, 1048576);
 	CHECK_INT(cfg_group_limit(&c, "anything"), 1);
+}
+
+/* The default file is written from the key table that the parser reads
+** (cfg_keys.c): uncommenting every "# key = value" line that shows a default
+** (not the replica's examples) changes nothing, and the values are the ones
+** the daemon has always had. The values an example shows parse, except the
+** pin's placeholder. */
+TEST(cfg_init_is_every_default)
+{
+	static const char *const examples[] = { "url", "endpoint", "region", "ca_file",
+		"credentials_file", "key_file", "pin", "metrics_file", "device", NULL };
+	const char *p = cfg_default_text();
+	char *text = malloc(strlen(p) + 1), *o = text;
+	struct cfg a, b;
+	bool groups = false;
+
+	CHECK(strlen(p) > 4000 && strlen(p) < 12000);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		const char *eq = memchr(p, '=', n);
+		bool example = !strncmp(p, "[groups]", 8);
+		if (p[0] == '#' && p[1] == ' ' && p[2] >= 'a' && p[2] <= 'z' && eq && !groups) {
+			for (int i = 0; examples[i]; i++)
+				example |= !strncmp(p + 2, examples[i], strlen(examples[i])) &&
+					   p[2 + strlen(examples[i])] == ' ';
+			/* "# key =" with no value: unset by default. */
+			if (!example && eq + 2 < p + n && eq[1] == ' ' && eq[2] != ' ')
+				p += 2;
+		}
+		groups |= example && p[0] == '[';
+		n = strcspn(p, "\n");
+		memcpy(o, p, n);
+		o[n] = '\n';
+		o += n + 1;
+		p += n + (p[n] == '\n');
+	}
+	*o = '\0';
+	cfg_init(&a);
+	cfg_init(&b);
+	CHECK_INT(cfg_parse(&b, text, "uncommented"), HF_OK);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	CHECK(strstr(text, "\nconcurrency = 4 ") && strstr(text, "\nmax_bytes = auto "));
+	CHECK(strstr(text, "\n# url = file://"));
+	free(text);
+	CHECK_INT(a.concurrency, 4);
+	CHECK_INT(a.jobs_umask, 022);
+	CHECK_INT(a.kill_grace_ms, 10000);
+	CHECK_INT(a.shutdown_grace_ms, 10000);
+	CHECK_INT(a.output_cap, 1 << 20);
+	CHECK_INT(a.quarantine_after, 3);
+	CHECK_INT(a.wal_max, 4 << 20);
+	CHECK_INT(a.seal_interval_ms, 1000);
+	CHECK_INT(a.seal_bytes, 1 << 20);
+	CHECK_INT(a.spool_max, 64 << 20);
+	CHECK_INT(a.s3_timeout_ms, 30000);
+	CHECK_INT(a.s3_retries, 4);
+	CHECK_INT(a.s3_part_size, 16 << 20);
+	CHECK_INT(a.metered_snapshot_max, 1 << 20);
+	CHECK_INT(a.history_keep_jobs, 10000);
+	CHECK(!a.s3_virtual_host && !a.s3_unsigned_payload && !a.jobs_allow_root);
+	CHECK(!a.replica[0] && !a.device[0] && !a.jobs_user[0] && !a.limit_set[0]);
+	CHECK_INT(a.window_start, a.window_end);
+	CHECK_INT(cfg_parse(&b, "[replica]\nurl = file:///media/usb/holdfast\n"
+			    "endpoint = https://s3.eu-west-1.amazonaws.com\nregion = eu-west-1\n"
+			    "ca_file = /etc/ssl/certs/ca-certificates.crt\ndevice = gateway-7\n"
+			    "addressing = virtual\npayload = unsigned\nupload_window = 22:30-04:00\n",
+			    "examples"), HF_OK);
+	CHECK(b.s3_virtual_host && b.s3_unsigned_payload);
+	CHECK_INT(b.window_start, 22 * 60 + 30);
+	CHECK_INT(b.window_end, 4 * 60);
+	CHECK_INT(cfg_parse(&b, "[replica]\naddressing = Path\n", "t.conf"), HF_EINVAL);
+}
+
+/* A name longer than its field holds is refused, not cut short: a device
+** or group of 64 characters would be another name once stored. */
+TEST(cfg_refuses_names_it_cannot_keep)
+{
+	char text[256], name[CFG_NAME_MAX + 1];
+	struct cfg c;
+
+	memset(name, 'd', CFG_NAME_MAX - 1);
+	name[CFG_NAME_MAX - 1] = '\0';
+	cfg_init(&c);
+	snprintf(text, sizeof(text), "[replica]\ndevice = %s\n[groups]\n%s = 2\n", name, name);
+	CHECK_INT(cfg_parse(&c, text, "t.conf"), HF_OK);
+	CHECK_STR(c.device, name);
+	CHECK_INT(cfg_group_limit(&c, name), 2);
+	strcat(name, "d");
+	cfg_init(&c);
+	snprintf(text, sizeof(text), "[replica]\ndevice = %s\n", name);
+	CHECK_INT(cfg_parse(&c, text, "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("bad value"));
+	snprintf(text, sizeof(text), "[groups]\n%s = 2\n", name);
+	CHECK_INT(cfg_parse(&c, text, "t.conf"), HF_EINVAL);
+	CHECK(test_log_has("at most 63 characters"));
 }
 
 /* [history]: the defaults, 0 for "no limit", auto and the floor of
