@@ -31,6 +31,7 @@
 #include "daemon/diskfull.h"
 #include "daemon/metrics.h"
 #include "daemon/runner.h"
+#include "daemon/runner_int.h"
 #include "daemon/svc.h"
 #include "fmt/cfg.h"
 #include "log/datadir.h"
@@ -41,115 +42,6 @@
 #include "port.h"
 #include "ship/export.h"
 #include "ship/ship.h"
-
-#define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
-#define CHUNK_MAX (64 * 1024)       /* one output row at most */
-#define TICK_READ_MAX (256 * 1024)  /* bytes taken from one pipe per tick */
-#define IDLE_POLL_MS 60000          /* sleep cap with no timer due */
-#define COMMIT_RETRY_MS 1000        /* after a commit found the log busy */
-#define CKPT_RETRY_MS 5000          /* after a failed checkpoint */
-#define CLOCK_BACK_MS (3600 * 1000) /* wall time went back: re-arm cron */
-
-enum why { WHY_NONE, WHY_TIMEOUT, WHY_CANCELLED, WHY_SHUTDOWN };
-
-struct child {
-	bool used;
-	bool started;              /* the attempt's start is committed */
-	bool aborted;              /* gate closed: never ran; reap and forget */
-	int64_t job, n;
-	char group[JLOG_NAME_MAX + 1];
-	struct port_child pc;
-	uint64_t deadline_ms;      /* timeout: UINT64_MAX if none */
-	uint64_t kill_at_ms;       /* SIGKILL due: UINT64_MAX if none */
-	enum why why;
-	bool exited;
-	int exit_code, sig;         /* port_reap's, once exited */
-	int64_t seq;               /* next output chunk number */
-	int64_t out_bytes;         /* all output, kept or not */
-	int64_t kept_bytes;
-	bool truncated;
-};
-
-struct chunk {
-	int64_t job, n, seq;
-	int stream;
-	size_t len;
-	char *data;
-};
-
-/* Who a job runs as: change false keeps the daemon's ids. */
-struct job_user {
-	bool change;
-	char name[CFG_NAME_MAX];
-	struct port_user u;
-};
-
-/*
-** The log's check after an unclean stop (PRAGMA quick_check on a read-only
-** connection of its own), run beside the loop (port_task_start), so that it
-** does not hold back the first job: on a log of a million jobs it reads
-** hundreds of megabytes (48 s from a cold cache on this project's VM, 210x
-** an empty log's start; issue 16). Meanwhile jobs run and are recorded as
-** usual, nothing is shipped, and the run is not marked clean before the
-** check passed. If it fails, the daemon kills its jobs' process groups,
-** records nothing more, moves the log aside and exits 1: what ran meanwhile
-** is in the moved log, for whoever restores or inspects it. On the heap:
-** a daemon stopped by a signal leaves a check still running to die with the
-** process, and the thread must not write into a stack frame that is gone.
-*/
-struct log_check {
-	char path[PATH_MAX + 32];
-	uint64_t started_ms;
-	int rc;
-	bool ok;
-	char problem[256];
-};
-
-struct runner {
-	const struct runner_opts *o;
-	struct jlog j;
-	struct cfg cfg;
-	struct ship ship;          /* WAL shipping, when [replica] url is set */
-	struct export exp;         /* finished jobs to the replica (export.h) */
-	uint64_t next_seal;        /* mono ms of the next periodic seal */
-	int ship_rc;               /* last shipping result, logged on change */
-	unsigned ship_fails;       /* failed shipping rounds in a row */
-	uint64_t ship_retry_at;    /* mono ms: no network use before (backoff) */
-	int net_fd;                /* link/route changes (-1: none) */
-	uint64_t behind_since;     /* mono ms the replica last lacked nothing before */
-	int limit_said;            /* which limit holds shipping back, said once */
-	bool allowance_said;       /* the budget left is too small for the next file */
-	bool offline;              /* no route leaves this machine (said) */
-	uint64_t ship_failed_total;
-	char db_path[PATH_MAX + 32];
-	int sig_fd, wake_fd;
-	int64_t boot;
-	struct child *kids;
-	unsigned nkids;            /* slots, = cfg.concurrency + aborted ones */
-	struct chunk *chunks;
-	size_t nchunks, cap_chunks;
-	size_t chunk_bytes;        /* output in chunks, not yet committed */
-	struct diskfull full;      /* the disk is full: waiting for room */
-	bool full_try;             /* this tick is a try on a full disk */
-	bool stopping;
-	uint64_t stop_kill_at;
-	bool dirty;                /* something changed: ask the scheduler */
-	bool check_cancels;
-	uint64_t retry_after;      /* after a commit found the log busy */
-	uint64_t next_write;       /* mono ms: the lock is left to others until then */
-	uint64_t ckpt_after;       /* after a failed checkpoint */
-	int fatal;                 /* HF_ code that stopped the loop, or HF_OK */
-	uint64_t next_ready;       /* earliest job waiting on time */
-	uint64_t next_sched;       /* when to look at schedules again */
-	struct job_user as;        /* [jobs] user, resolved at start */
-	struct hist hist;          /* pruning passes, the byte budget */
-	unsigned hist_passes;      /* passes the metrics have seen */
-	struct log_check *check;   /* the check after an unclean stop, running */
-	struct port_task *check_task;
-	int check_fd;              /* readable once the check ended */
-	bool corrupt;              /* the check failed: kill, record nothing, stop */
-	struct svc svc;            /* the service manager (systemd Type=notify) */
-};
 
 static void signal_child(struct child *c, int sig);
 
@@ -213,21 +105,6 @@ static unsigned unreaped(const struct runner *r)
 		if (r->kids[i].used && !r->kids[i].exited)
 			k++;
 	return k;
-}
-
-static void write_metrics(struct runner *r, uint64_t t);
-
-static struct jlog_now now_of(const struct runner *r)
-{
-	bool trusted;
-	struct jlog_now n;
-
-	n.boot = r->boot;
-	n.mono_ms = port_clock_mono_ms();
-	n.utc_ms = port_clock_utc(&trusted);
-	if (!trusted)
-		n.utc_ms = -1;
-	return n;
 }
 
 static bool finished(const struct child *c)
@@ -506,24 +383,18 @@ static void spawn_of(const struct runner *r, const struct jlog_runnable *jr,
 	}
 }
 
-static int start_one(const struct jlog_runnable *jr, void *arg)
+/* Forks JR's command into slot C, gated: it runs only once its start is
+** committed (tick_durable). MONO_MS: now, for its timeout. */
+static int spawn(struct runner *r, const struct jlog_runnable *jr, struct child *c,
+		 uint64_t mono_ms)
 {
-	struct pick *p = arg;
-	struct runner *r = p->r;
 	char **argv = NULL, **env = NULL, **envp = NULL, *cwd = NULL;
 	int argc = 0, nenv = 0, rc;
 	const struct job_user *ju;
 	struct job_user own;
 	struct port_spawn sp;
 	char why[256];
-	struct child *c;
 
-	if (p->free == 0)
-		return 1;
-	if (jr->group && busy_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
-		return 0; /* this group is full; a lower-priority job may run */
-	if (!(c = free_slot(r)))
-		return 1;
 	if ((rc = jlog_json_strings(&r->j, jr->argv_json, &argv, &argc)) ||
 	    (rc = jlog_json_strings(&r->j, jr->env_json, &env, &nenv)))
 		goto out;
@@ -562,31 +433,51 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 	c->job = jr->id;
 	c->n = jr->attempts + 1;
 	snprintf(c->group, sizeof(c->group), "%s", jr->group ? jr->group : "");
-	c->deadline_ms = jr->timeout_ms ? p->now->mono_ms + jr->timeout_ms : UINT64_MAX;
+	c->deadline_ms = jr->timeout_ms ? mono_ms + jr->timeout_ms : UINT64_MAX;
 	c->kill_at_ms = UINT64_MAX;
-	rc = jlog_attempt_start(&r->j, c->job, c->n, c->pc.pid, c->pc.start_time, p->now);
-	if (rc != HF_OK) {
-		c->aborted = true;
-		port_child_abort(&c->pc);
-		goto out;
-	}
-	if (r->o->no_group_commit) {
-		/* Bench only: commit this start alone, and let it run. */
-		if ((rc = jlog_commit(&r->j)) != HF_OK || (rc = jlog_begin(&r->j)) != HF_OK)
-			goto out; /* the child is not started: aborted with the tick */
-		c->started = true;
-		port_child_release(&c->pc);
-	}
-	p->free--;
-	p->started++;
 out:
 	free(argv);
 	free(env);
 	free(envp);
 	free(cwd);
-	if (rc != HF_OK)
+	return rc;
+}
+
+/* jlog_runnable's callback: starts JR if a slot (and its group) has room,
+** its attempt's start written in the tick's transaction. */
+static int start_one(const struct jlog_runnable *jr, void *arg)
+{
+	struct pick *p = arg;
+	struct runner *r = p->r;
+	struct child *c;
+	int rc;
+
+	if (p->free == 0)
+		return 1;
+	if (jr->group && busy_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
+		return 0; /* this group is full; a lower-priority job may run */
+	if (!(c = free_slot(r)))
+		return 1;
+	if ((rc = spawn(r, jr, c, p->now->mono_ms)) == HF_OK &&
+	    (rc = jlog_attempt_start(&r->j, c->job, c->n, c->pc.pid, c->pc.start_time,
+				     p->now)) != HF_OK) {
+		c->aborted = true;
+		port_child_abort(&c->pc);
+	}
+	/* Bench only: commit this start alone, and let it run. A failed
+	** commit leaves the child unstarted: aborted with the tick. */
+	if (rc == HF_OK && r->o->no_group_commit &&
+	    (rc = jlog_commit(&r->j)) == HF_OK && (rc = jlog_begin(&r->j)) == HF_OK) {
+		c->started = true;
+		port_child_release(&c->pc);
+	}
+	if (rc != HF_OK) {
 		p->rc = rc;
-	return rc != HF_OK;
+		return 1;
+	}
+	p->free--;
+	p->started++;
+	return 0;
 }
 
 /* ---- schedules --------------------------------------------------------------------- */
@@ -705,98 +596,138 @@ static int peek_one(const struct jlog_runnable *jr, void *arg)
 	return 1;
 }
 
-/* One group commit: output, ends, schedules, then starts. */
-static int commit_tick(struct runner *r)
+/* Whether this tick has anything to write now, and what: starts
+** (*WANT_START), schedules (*WANT_SCHED). BUSY: slots in use. */
+static bool tick_due(struct runner *r, const struct jlog_now *now, unsigned busy,
+		     bool *want_start, bool *want_sched)
 {
-	struct jlog_now now = now_of(r);
-	unsigned slots = r->cfg.concurrency;
-	unsigned busy = busy_count(r, NULL);
-	struct pick p = { r, &now, 0, HF_OK, 0 };
-	bool want_start, want_sched = !r->stopping && now.mono_ms >= r->next_sched;
-	bool have_ends = false, freed;
-	uint64_t locked_at, t_end;
-	size_t i;
-	int rc;
+	bool have_ends = false;
 
+	*want_sched = !r->stopping && now->mono_ms >= r->next_sched;
+	*want_start = false;
 	/* A full disk: nothing is written (or started) but by a try. */
 	if (r->full.on && !r->full_try)
-		return HF_OK;
-	for (i = 0; i < r->nkids; i++)
+		return false;
+	for (size_t i = 0; i < r->nkids; i++)
 		if (finished(&r->kids[i]) && r->kids[i].started)
 			have_ends = true;
 	/* An end frees a slot in this very transaction: fill it here. */
-	want_start = (r->dirty || have_ends) && !r->stopping && busy < slots;
-	if (!r->nchunks && !have_ends && !want_start && !want_sched)
-		return HF_OK;
+	*want_start = (r->dirty || have_ends) && !r->stopping && busy < r->cfg.concurrency;
+	if (!r->nchunks && !have_ends && !*want_start && !*want_sched)
+		return false;
 	/* Only starts to look for: peek without the write lock first, so a
 	** wake-up with nothing runnable does not block the CLI's writers. */
-	if (!r->nchunks && !have_ends && !want_sched) {
+	if (!r->nchunks && !have_ends && !*want_sched) {
 		bool any = false;
-		if (jlog_runnable(&r->j, &now, 1, peek_one, &any) == HF_OK && !any) {
-			jlog_next_ready(&r->j, &now, &r->next_ready);
+		if (jlog_runnable(&r->j, now, 1, peek_one, &any) == HF_OK && !any) {
+			jlog_next_ready(&r->j, now, &r->next_ready);
 			r->dirty = false;
-			return HF_OK;
+			return false;
 		}
 	}
-	if (now.mono_ms < r->retry_after || now.mono_ms < r->next_write)
-		return HF_OK;
+	return now->mono_ms >= r->retry_after && now->mono_ms >= r->next_write;
+}
 
-	if ((rc = jlog_begin(&r->j)) != HF_OK)
-		goto out_fail;
-	locked_at = port_clock_mono_ms();
-	for (i = 0; i < r->nchunks; i++) {
+/* Bench only (--no-group-commit): what a runner without group commit pays,
+** a commit per row. On failure no transaction is open. */
+static int ungroup(struct runner *r)
+{
+	int rc;
+
+	if (!r->o->no_group_commit)
+		return HF_OK;
+	if ((rc = jlog_commit(&r->j)) != HF_OK || (rc = jlog_begin(&r->j)) != HF_OK)
+		return rc;
+	return HF_OK;
+}
+
+/* The tick's rows, in the transaction open: output, ends, schedules, then
+** starts into the free slots. On failure *OPEN says whether the transaction
+** is still open. */
+static int tick_rows(struct runner *r, const struct jlog_now *now, struct pick *p,
+		     unsigned busy, bool *want_start, bool want_sched, bool *open)
+{
+	int rc;
+
+	for (size_t i = 0; i < r->nchunks; i++) {
 		struct chunk *k = &r->chunks[i];
 		if ((rc = jlog_output_add(&r->j, k->job, k->n, k->seq, k->stream, k->data,
 					  k->len)) != HF_OK)
-			goto out_rollback;
-		if (r->o->no_group_commit &&
-		    ((rc = jlog_commit(&r->j)) || (rc = jlog_begin(&r->j))))
-			goto out_fail;
+			return rc;
+		if ((rc = ungroup(r)) != HF_OK) {
+			*open = false;
+			return rc;
+		}
 	}
-	for (i = 0; i < r->nkids; i++) {
+	for (size_t i = 0; i < r->nkids; i++) {
 		struct child *c = &r->kids[i];
 		struct jlog_end e;
 
 		if (!finished(c) || !c->started)
 			continue;
 		end_of(c, &e);
-		if ((rc = jlog_attempt_end(&r->j, c->job, c->n, &e, &now, port_random_u32())))
-			goto out_rollback;
-		if (r->o->no_group_commit) {
-			/* Bench only: what a runner without group commit pays. */
-			if ((rc = jlog_commit(&r->j)) || (rc = jlog_begin(&r->j)))
-				goto out_fail;
+		if ((rc = jlog_attempt_end(&r->j, c->job, c->n, &e, now, port_random_u32())))
+			return rc;
+		if ((rc = ungroup(r)) != HF_OK) {
+			*open = false;
+			return rc;
 		}
 	}
 	if (want_sched) {
-		if ((rc = run_schedules(r, &now)) != HF_OK)
-			goto out_rollback;
-		want_start = r->dirty && busy < slots;
+		if ((rc = run_schedules(r, now)) != HF_OK)
+			return rc;
+		*want_start = r->dirty && busy < r->cfg.concurrency;
 	}
-	if (want_start) {
-		p.free = slots - busy;
-		if ((rc = jlog_runnable(&r->j, &now, p.free, start_one, &p)) != HF_OK || p.rc != HF_OK) {
-			rc = rc ? rc : p.rc;
-			goto out_rollback;
-		}
-		if ((rc = jlog_next_ready(&r->j, &now, &r->next_ready)) != HF_OK)
-			goto out_rollback;
+	if (*want_start) {
+		p->free = r->cfg.concurrency - busy;
+		if ((rc = jlog_runnable(&r->j, now, p->free, start_one, p)) != HF_OK ||
+		    p->rc != HF_OK)
+			return rc ? rc : p->rc;
+		if ((rc = jlog_next_ready(&r->j, now, &r->next_ready)) != HF_OK)
+			return rc;
+	}
+	return HF_OK;
+}
+
+/* One transaction of the tick's rows, committed (*T_END: mono ms after the
+** commit); on failure none of it is. */
+static int tick_write(struct runner *r, const struct jlog_now *now, struct pick *p,
+		      unsigned busy, bool *want_start, bool want_sched, uint64_t *t_end)
+{
+	uint64_t locked_at;
+	bool open = true;
+	int rc;
+
+	if ((rc = jlog_begin(&r->j)) != HF_OK)
+		return rc;
+	locked_at = port_clock_mono_ms();
+	if ((rc = tick_rows(r, now, p, busy, want_start, want_sched, &open)) != HF_OK) {
+		if (open)
+			jlog_rollback(&r->j);
+		return rc;
 	}
 	if ((rc = jlog_commit(&r->j)) != HF_OK)
-		goto out_fail;
+		return rc;
 	/* When another writer (a submit) waited at the turnstile as the commit
 	** let go, leave the lock free for as long as this tick held it (1 ms at
 	** least), so that it gets its turn before the next tick: the woken waiter
 	** would otherwise race the daemon's next tick, and lose on a busy
 	** machine. The ends and starts that gather meanwhile go into one bigger
 	** group commit. With no one waiting, the next tick may follow at once. */
-	t_end = port_clock_mono_ms();
+	*t_end = port_clock_mono_ms();
 	r->next_write = r->j.others_waited ?
-				t_end + (t_end > locked_at ? t_end - locked_at : 1) : 0;
+				*t_end + (*t_end > locked_at ? *t_end - locked_at : 1) : 0;
+	return HF_OK;
+}
 
-	/* Durable: now the new children may run, and what ended is forgotten. */
-	freed = false;
-	for (i = 0; i < r->nkids; i++) {
+/* The tick is durable: now the new children may run, and what ended is
+** forgotten. */
+static void tick_durable(struct runner *r, const struct pick *p, bool want_start,
+			 uint64_t t_end)
+{
+	bool freed = false;
+
+	for (size_t i = 0; i < r->nkids; i++) {
 		struct child *c = &r->kids[i];
 		if (!c->used || c->aborted)
 			continue;
@@ -809,21 +740,21 @@ static int commit_tick(struct runner *r)
 			hist_note_ends(&r->hist, t_end, 1);
 		}
 	}
-	for (i = 0; i < r->nchunks; i++)
+	for (size_t i = 0; i < r->nchunks; i++)
 		free(r->chunks[i].data);
 	r->nchunks = 0;
 	r->chunk_bytes = 0;
 	/* Ask the scheduler again if a slot came free, or if every free slot
 	** was filled (more may be waiting); otherwise wait for news. */
-	r->dirty = freed || (want_start ? p.free == 0 && p.started > 0 : r->dirty);
-	return HF_OK;
+	r->dirty = freed || (want_start ? p->free == 0 && p->started > 0 : r->dirty);
+}
 
-out_rollback:
-	jlog_rollback(&r->j);
-out_fail:
-	/* Nothing of this tick is durable: the children forked for it never
-	** run, ends and output stay in memory for the next try. */
-	for (i = 0; i < r->nkids; i++) {
+/* Nothing of this tick is durable (RC): the children forked for it never
+** run, ends and output stay in memory for the next try. A full disk is
+** waited out, a busy log retried, anything else stops the daemon. */
+static int tick_failed(struct runner *r, int rc)
+{
+	for (size_t i = 0; i < r->nkids; i++) {
 		struct child *c = &r->kids[i];
 		if (c->used && !c->started && !c->aborted) {
 			c->aborted = true;
@@ -840,7 +771,7 @@ out_fail:
 				       "space left");
 			/* --until-idle's one try makes all the room it can. */
 			r->full.prune_next = r->o->exit_when_idle;
-			write_metrics(r, port_clock_mono_ms());
+			runner_write_metrics(r, port_clock_mono_ms());
 			return rc;
 		}
 		if (!r->o->exit_when_idle)
@@ -860,6 +791,24 @@ out_fail:
 	r->retry_after = port_clock_mono_ms() + COMMIT_RETRY_MS;
 	port_warn("job log busy (another writer holds it); retrying in %d ms", COMMIT_RETRY_MS);
 	return rc;
+}
+
+/* One group commit: output, ends, schedules, then starts. */
+static int commit_tick(struct runner *r)
+{
+	struct jlog_now now = now_of(r);
+	struct pick p = { r, &now, 0, HF_OK, 0 };
+	unsigned busy = busy_count(r, NULL);
+	bool want_start, want_sched;
+	uint64_t t_end = 0;
+	int rc;
+
+	if (!tick_due(r, &now, busy, &want_start, &want_sched))
+		return HF_OK;
+	if ((rc = tick_write(r, &now, &p, busy, &want_start, want_sched, &t_end)) != HF_OK)
+		return tick_failed(r, rc);
+	tick_durable(r, &p, want_start, t_end);
+	return HF_OK;
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -999,150 +948,6 @@ static bool idle(struct runner *r)
 	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
 }
 
-/* After N failed rounds in a row: capped exponential backoff from the seal
-** interval, half of it random, so that a fleet whose uplink died together
-** does not come back together. A link coming up cuts it short. */
-#define SHIP_BACKOFF_MAX_MS (5 * 60 * 1000)
-
-static uint64_t ship_backoff_ms(const struct runner *r)
-{
-	uint64_t ms = r->cfg.seal_interval_ms;
-
-	for (unsigned i = 1; i < r->ship_fails && ms < SHIP_BACKOFF_MAX_MS; i++)
-		ms *= 2;
-	if (ms > SHIP_BACKOFF_MAX_MS)
-		ms = SHIP_BACKOFF_MAX_MS;
-	return ms / 2 + port_random_u32() % (ms / 2 + 1);
-}
-
-/* The Prometheus textfile, if configured: a failure to write it is said
-** once and changes nothing else. */
-static void write_metrics(struct runner *r, uint64_t t)
-{
-	static int said = HF_OK;
-	struct metrics m = { 0 };
-	uint64_t lowest;
-	int rc;
-
-	/* The spool is listed only for the textfile: not every tick otherwise. */
-	if (!r->cfg.metrics_file[0])
-		return;
-	m.disk_full = r->full.on;
-	m.disk_full_since_utc_ms = r->full.on ? r->full.since_utc_ms : -1;
-	m.disk_full_episodes = r->full.episodes;
-	if (r->cfg.replica[0]) {
-		if (ship_spool_usage(&r->ship, &m.spool_files, &m.spool_bytes, &lowest) != HF_OK)
-			m.spool_files = 0;
-		m.unsealed_bytes = ship_unsealed_bytes(&r->ship);
-		/* Behind while anything waits, or no generation holds the log yet. */
-		if (!m.spool_files && !m.unsealed_bytes && r->ship.st.have_gen)
-			r->behind_since = 0;
-		else if (!r->behind_since)
-			r->behind_since = t;
-		m.lag_seconds = r->behind_since ? (double)(t - r->behind_since) / 1000 : 0;
-		m.sealed_seq = r->ship.st.seq;
-		m.gaps = r->ship.st.gaps;
-		m.metered_held = r->ship.metered_held;
-		m.ship_failures = r->ship_failed_total;
-	}
-	if (r->ship.rep)
-		replica_stats(r->ship.rep, &m.rep);
-	if (jlog_counts(&r->j, &m.jobs) != HF_OK)
-		memset(&m.jobs, 0, sizeof(m.jobs));
-	if (jlog_history_get(&r->j, &m.history) != HF_OK)
-		memset(&m.history, 0, sizeof(m.history));
-	m.data_bytes = r->hist.pass.data_bytes;
-	m.max_bytes = r->hist.max_bytes;
-	if ((rc = metrics_write(r->cfg.metrics_file, &m)) != HF_OK && said == HF_OK)
-		port_warn("metrics: cannot write %s (%s)", r->cfg.metrics_file, hf_strerror(rc));
-	said = rc;
-}
-
-/* Seals what is new and copies the spool to the replica if it is there. A
-** failure loses nothing (the WAL and the spool keep it): said once per
-** change; the network is left alone until the backoff has passed or a link
-** comes up, while sealing goes on into the spool. */
-static void ship_now(struct runner *r)
-{
-	struct jlog_now now = now_of(r);
-	uint64_t t = port_clock_mono_ms();
-	int limit = ship_limit(&r->ship); /* and the allowance: the budget left */
-	char sealed[200];
-	unsigned copied = 0;
-	int rc;
-
-	if (limit != r->limit_said && limit != SHIP_LIMIT_NONE)
-		port_notice("replica: %s; sealing goes on, the spool keeps everything until then",
-			 limit == SHIP_LIMIT_WINDOW ? "outside the upload window, shipping waits for it" :
-						 "the daily budget is spent, shipping waits for the next day");
-	r->limit_said = limit;
-	/* No route off this machine: no try, no backoff; a link or route
-	** coming up (netwatch) starts the next round at once. */
-	bool offline = replica_needs_network(r->ship.rep) && !port_net_online();
-	if (offline != r->offline)
-		port_notice(offline ? "replica: no network (no route leaves this machine); shipping "
-				   "waits for one, sealing goes on into the spool" :
-				   "replica: a network is up; shipping");
-	r->offline = offline;
-	r->ship.hold = t < r->ship_retry_at || limit != SHIP_LIMIT_NONE || offline;
-	if ((rc = jlog_begin(&r->j)) == HF_OK) {
-		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
-		jlog_rollback(&r->j); /* sealing writes nothing to the log */
-	}
-	if (rc == HF_OK && !r->ship.hold) {
-		rc = ship_upload(&r->ship, &copied);
-		if (rc == HF_ENOENT)
-			rc = HF_OK; /* not configured here, or not mounted: the spool keeps it */
-	}
-	if (rc == HF_OK && !r->ship.hold) {
-		r->ship_fails = 0;
-		r->ship_retry_at = 0;
-	} else if (rc != HF_OK) {
-		r->ship_fails++;
-		r->ship_retry_at = t + ship_backoff_ms(r);
-	}
-	if (rc != r->ship_rc && rc != HF_OK)
-		port_warn("replica: shipping failed (%s); the spool keeps everything, trying again "
-			 "in %llu s%s", hf_strerror(rc),
-			 (unsigned long long)((r->ship_retry_at - t + 999) / 1000),
-			 r->net_fd >= 0 ? " or when a network comes up" : "");
-	else if (rc == HF_OK && r->ship_rc != HF_OK && !r->ship.hold)
-		port_notice("replica: shipping works again");
-	r->ship_rc = rc == HF_OK && r->ship.hold ? r->ship_rc : rc;
-	if (rc == HF_OK && !r->ship.hold) {
-		unsigned parts;
-		/* The history export goes the same way, once the spool has: the
-		** log's own history comes first. */
-		export_tick(&r->exp, &r->j, &now, &parts);
-		if (r->ship.allowance_held && !r->allowance_said)
-			port_notice("replica: the daily budget has %llu bytes left, too few for the "
-				    "next file; it waits for the next day, the spool keeps everything until "
-				 "then", (unsigned long long)r->ship.allowance);
-		r->allowance_said = r->ship.allowance_held;
-	}
-	r->next_seal = t + r->cfg.seal_interval_ms;
-	if (rc != HF_OK)
-		r->ship_failed_total++;
-	ship_count(&r->ship); /* anything the round sent besides files */
-	write_metrics(r, t);
-}
-
-static void maybe_ship(struct runner *r, uint64_t now)
-{
-	/* Nothing of a log whose check has not passed leaves the device. */
-	if (r->check)
-		return;
-	if (r->cfg.replica[0] && (now >= r->next_seal ||
-				  ship_unsealed_bytes(&r->ship) >= r->cfg.seal_bytes)) {
-		/* On a full disk sealing fails as the log's writes do, said once;
-		** copying the spool away still makes room. */
-		if (r->full.on)
-			diskfull_quiet(&r->full);
-		ship_now(r);
-		diskfull_loud(&r->full, false);
-	}
-}
-
 /* ---- a full disk ------------------------------------------------------------------ */
 
 /* Ends of jobs that wait (in memory) to be written. */
@@ -1199,7 +1004,7 @@ static void full_try_end(struct runner *r, int rc, unsigned ends)
 	diskfull_loud(&r->full, r->fatal != HF_OK);
 	if (rc == HF_OK) {
 		diskfull_leave(&r->full, t, ends);
-		write_metrics(r, t);
+		runner_write_metrics(r, t);
 		return;
 	}
 	diskfull_try_failed(&r->full, t);
@@ -1251,7 +1056,7 @@ static void maybe_prune(struct runner *r)
 	rc = hist_tick(&r->hist, &r->j, &now);
 	if (rc == HF_ENOSPC) {
 		diskfull_enter(&r->full, &now, r->o->dir, "a prune found no room to write");
-		write_metrics(r, now.mono_ms);
+		runner_write_metrics(r, now.mono_ms);
 		return;
 	}
 	if (rc != HF_OK && rc != HF_EBUSY) {
@@ -1267,7 +1072,7 @@ static void maybe_prune(struct runner *r)
 		export_urge(&r->exp);
 	if (r->hist.passes != r->hist_passes) {
 		r->hist_passes = r->hist.passes;
-		write_metrics(r, now.mono_ms);
+		runner_write_metrics(r, now.mono_ms);
 	}
 }
 
@@ -1328,6 +1133,119 @@ static void svc_turn(struct runner *r, uint64_t now)
 	}
 }
 
+/* What the loop waits on, into PFD: signals, the wake socket, link changes,
+** the log check's end, and every child's two pipes. Their count. */
+static unsigned watch(const struct runner *r, struct pollfd *pfd)
+{
+	unsigned n = 0;
+
+	pfd[n++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = r->wake_fd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = r->net_fd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = r->check_task ? r->check_fd : -1, .events = POLLIN };
+	for (unsigned i = 0; i < r->nkids; i++) {
+		const struct child *c = &r->kids[i];
+		pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.out_fd : -1, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.err_fd : -1, .events = POLLIN };
+	}
+	return n;
+}
+
+/* What poll saw in PFD (as watch filled it): signals, a poke or a
+** question from the CLI, a link coming up, output, exits, the check's end. */
+static void handle_events(struct runner *r, const struct pollfd *pfd)
+{
+	int sig;
+
+	while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
+		if (sig == SIGCHLD)
+			reap(r);
+		else if (sig == SIGTERM || sig == SIGINT)
+			begin_shutdown(r, sig);
+		/* SIGHUP: ignored for now (no config reload yet). */
+	}
+	/* A poke (a commit by the CLI), or status asking. */
+	if ((pfd[1].revents & POLLIN) && port_wake_drain(r->wake_fd, answer, r)) {
+		hist_note_writer(&r->hist, port_clock_mono_ms());
+		r->dirty = true;
+		r->check_cancels = true;
+		r->next_sched = 0; /* a pipeline may have been added */
+	}
+	/* A network came up: whatever waits goes now, backoff or not. */
+	if ((pfd[2].revents & POLLIN) && port_netwatch_read(r->net_fd) && r->cfg.replica[0] &&
+	    (r->ship_fails || r->ship_retry_at || r->offline)) {
+		r->ship_retry_at = 0;
+		r->next_seal = 0;
+	}
+	for (unsigned i = 0; i < r->nkids; i++) {
+		struct child *c = &r->kids[i];
+		if (!c->used)
+			continue;
+		read_pipe(r, c, &c->pc.out_fd, 1);
+		read_pipe(r, c, &c->pc.err_fd, 2);
+	}
+	reap(r);
+	if (r->check_task && (pfd[3].revents & POLLIN))
+		check_done(r);
+}
+
+/* A turn's work once the events are in: timers, cancels, the tick's
+** commit (a try, on a full disk), pruning, a checkpoint, shipping. False:
+** the daemon must stop (r->fatal says why). */
+static bool work(struct runner *r)
+{
+	uint64_t now = port_clock_mono_ms();
+	int rc;
+
+	handle_timers(r, now);
+	if (r->check_cancels) {
+		r->check_cancels = false;
+		handle_cancels(r);
+	}
+	/* Aborted children (a failed commit) are reaped and forgotten. */
+	for (unsigned i = 0; i < r->nkids; i++)
+		if (r->kids[i].aborted && r->kids[i].exited)
+			release_slot(&r->kids[i]);
+	if (r->full.on && now >= r->full.next_try_ms) {
+		unsigned ends = ends_waiting(r);
+		if ((rc = full_try_begin(r)) == HF_OK)
+			rc = commit_tick(r);
+		full_try_end(r, rc, ends);
+	} else {
+		rc = commit_tick(r);
+	}
+	if (rc != HF_OK && r->fatal)
+		return false;
+	/* Nothing is pruned from a log whose check has not passed. */
+	if (!r->check)
+		maybe_prune(r);
+	if (r->fatal)
+		return false;
+	if (!r->full.on) /* a full disk's tries checkpoint */
+		maybe_checkpoint(r, now);
+	runner_maybe_ship(r, now);
+	return true;
+}
+
+/* --until-idle, going: a whole pruning pass first, so that what ran is
+** pruned by the same rules as under a daemon that stays. */
+static void last_pass(struct runner *r)
+{
+	struct jlog_now jn = now_of(r);
+	struct hist_pass hp;
+	int rc;
+
+	if ((rc = hist_run(&r->hist, &r->j, &jn, false, "history: ", &hp)) != HF_OK &&
+	    rc != HF_EBUSY) {
+		r->fatal = rc;
+		port_log("cannot write the job log while pruning (%s)", hf_strerror(rc));
+	} else if (hp.pruned.jobs) {
+		runner_write_metrics(r, jn.mono_ms);
+	}
+}
+
+/* The event loop: wait, take the events in, work, until a stop (a signal,
+** --until-idle, a fatal error); r->fatal, HF_OK after a clean stop. */
 static int loop(struct runner *r)
 {
 	struct pollfd *pfd;
@@ -1338,56 +1256,18 @@ static int loop(struct runner *r)
 		return HF_ENOMEM;
 	for (;;) {
 		uint64_t now = port_clock_mono_ms();
-		unsigned n = 0;
-		int sig, rc;
+		unsigned n;
+		int rc;
 
 		svc_turn(r, now);
-		pfd[n++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = r->wake_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = r->net_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = r->check_task ? r->check_fd : -1, .events = POLLIN };
-		for (unsigned i = 0; i < r->nkids; i++) {
-			struct child *c = &r->kids[i];
-			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.out_fd : -1, .events = POLLIN };
-			pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.err_fd : -1, .events = POLLIN };
-		}
+		n = watch(r, pfd);
 		if ((rc = port_poll(pfd, n, next_timeout(r, now))) != HF_OK) {
 			r->fatal = rc;
 			break;
 		}
 		svc_touch(&r->svc);
 		port_log_flush(); /* what the rate limit held back, summed up */
-
-		while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
-			if (sig == SIGCHLD)
-				reap(r);
-			else if (sig == SIGTERM || sig == SIGINT)
-				begin_shutdown(r, sig);
-			/* SIGHUP: ignored for now (no config reload yet). */
-		}
-		/* A poke (a commit by the CLI), or status asking. */
-		if ((pfd[1].revents & POLLIN) && port_wake_drain(r->wake_fd, answer, r)) {
-			hist_note_writer(&r->hist, port_clock_mono_ms());
-			r->dirty = true;
-			r->check_cancels = true;
-			r->next_sched = 0; /* a pipeline may have been added */
-		}
-		/* A network came up: whatever waits goes now, backoff or not. */
-		if ((pfd[2].revents & POLLIN) && port_netwatch_read(r->net_fd) &&
-		    r->cfg.replica[0] && (r->ship_fails || r->ship_retry_at || r->offline)) {
-			r->ship_retry_at = 0;
-			r->next_seal = 0;
-		}
-		for (unsigned i = 0; i < r->nkids; i++) {
-			struct child *c = &r->kids[i];
-			if (!c->used)
-				continue;
-			read_pipe(r, c, &c->pc.out_fd, 1);
-			read_pipe(r, c, &c->pc.err_fd, 2);
-		}
-		reap(r);
-		if (r->check_task && (pfd[3].revents & POLLIN))
-			check_done(r);
+		handle_events(r, pfd);
 		if (r->corrupt) {
 			/* Killed; reaped, but nothing more goes into this log. */
 			if (!unreaped(r)) {
@@ -1396,133 +1276,17 @@ static int loop(struct runner *r)
 			}
 			continue;
 		}
-		now = port_clock_mono_ms();
-		handle_timers(r, now);
-		if (r->check_cancels) {
-			r->check_cancels = false;
-			handle_cancels(r);
-		}
-		/* Aborted children (a failed commit) are reaped and forgotten. */
-		for (unsigned i = 0; i < r->nkids; i++)
-			if (r->kids[i].aborted && r->kids[i].exited)
-				release_slot(&r->kids[i]);
-		if (r->full.on && now >= r->full.next_try_ms) {
-			unsigned ends = ends_waiting(r);
-			if ((rc = full_try_begin(r)) == HF_OK)
-				rc = commit_tick(r);
-			full_try_end(r, rc, ends);
-		} else {
-			rc = commit_tick(r);
-		}
-		if (rc != HF_OK && r->fatal)
+		if (!work(r))
 			break;
-		/* Nothing is pruned from a log whose check has not passed. */
-		if (!r->check)
-			maybe_prune(r);
-		if (r->fatal)
-			break;
-		if (!r->full.on) /* a full disk's tries checkpoint */
-			maybe_checkpoint(r, now);
-		maybe_ship(r, now);
 		if (r->stopping && live_count(r) == 0 && !r->nchunks)
 			break;
 		if (r->o->exit_when_idle && !r->dirty && idle(r)) {
-			/* A whole pass before going: what ran is pruned by
-			** the same rules as under a daemon that stays. */
-			struct jlog_now jn = now_of(r);
-			struct hist_pass hp;
-			if ((rc = hist_run(&r->hist, &r->j, &jn, false, "history: ", &hp)) != HF_OK &&
-			    rc != HF_EBUSY) {
-				r->fatal = rc;
-				port_log("cannot write the job log while pruning (%s)",
-					 hf_strerror(rc));
-			} else if (hp.pruned.jobs) {
-				write_metrics(r, jn.mono_ms);
-			}
+			last_pass(r);
 			break;
 		}
 	}
 	free(pfd);
 	return r->fatal;
-}
-
-/* Whether environment entry KV is one of the variables the daemon sets. */
-static bool is_ours(const char *kv)
-{
-	return !strncmp(kv, "HOLDFAST_JOB_ID=", 16) || !strncmp(kv, "HOLDFAST_ATTEMPT=", 17);
-}
-
-/* Whether entry KV sets the variable NAME of entry (or name) OTHER. */
-static bool same_name(const char *kv, const char *other)
-{
-	size_t n = strcspn(kv, "=");
-
-	return !strncmp(kv, other, n) && (other[n] == '=' || other[n] == '\0');
-}
-
-/* Whether KV is one of the variables that name the user (set anew when the
-** job runs as another). */
-static bool is_user_var(const char *kv)
-{
-	return same_name(kv, "HOME") || same_name(kv, "USER") || same_name(kv, "LOGNAME");
-}
-
-char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user,
-		      const char *home, char *const *job_env, int njob_env, long long id,
-		      long long attempt)
-{
-	size_t nbase = 0, bytes = 0, k = 0, nextra = 0;
-	char **v, *p;
-	char extra[5][320];
-
-	if (user) {
-		snprintf(extra[nextra++], sizeof(extra[0]), "HOME=%s", home ? home : "/");
-		snprintf(extra[nextra++], sizeof(extra[0]), "USER=%s", user);
-		snprintf(extra[nextra++], sizeof(extra[0]), "LOGNAME=%s", user);
-	}
-	snprintf(extra[nextra++], sizeof(extra[0]), "HOLDFAST_JOB_ID=%lld", id);
-	snprintf(extra[nextra++], sizeof(extra[0]), "HOLDFAST_ATTEMPT=%lld", attempt);
-	for (; base && base[nbase]; nbase++)
-		bytes += strlen(base[nbase]) + 1;
-	for (int i = 0; i < njob_env; i++)
-		bytes += strlen(job_env[i]) + 1;
-	for (size_t i = 0; i < nextra; i++)
-		bytes += strlen(extra[i]) + 1;
-	v = malloc((nbase + (size_t)njob_env + nextra + 1) * sizeof(char *) + bytes);
-	if (!v)
-		return NULL;
-	p = (char *)(v + nbase + (size_t)njob_env + nextra + 1);
-
-#define ADD(s) do { size_t l_ = strlen(s) + 1; memcpy(p, (s), l_); v[k++] = p; p += l_; } while (0)
-	/* 1. The daemon's environment, less its secrets (never a job's, see
-	** cfg_env_is_secret), less what a layer below sets. */
-	for (size_t i = 0; i < nbase; i++) {
-		bool drop = is_ours(base[i]) || (user && is_user_var(base[i])) ||
-			    cfg_env_is_secret(cfg, base[i], strcspn(base[i], "="));
-		for (int e = 0; e < njob_env && !drop; e++)
-			drop = same_name(job_env[e], base[i]);
-		if (!drop)
-			ADD(base[i]);
-	}
-	/* 2. The user's HOME, USER and LOGNAME, when the job runs as another. */
-	for (size_t i = 0; user && i < 3; i++) {
-		bool drop = false;
-		for (int e = 0; e < njob_env && !drop; e++)
-			drop = same_name(job_env[e], extra[i]);
-		if (!drop)
-			ADD(extra[i]);
-	}
-	/* 3. The job's own env: the submitter's explicit choice, secrets or not.
-	** 4. Ours win over the job's too: a second HOLDFAST_JOB_ID in the vector
-	** would be read first by getenv() in some programs, last in others. */
-	for (int i = 0; i < njob_env; i++)
-		if (!is_ours(job_env[i]))
-			ADD(job_env[i]);
-	ADD(extra[nextra - 2]);
-	ADD(extra[nextra - 1]);
-#undef ADD
-	v[k] = NULL;
-	return v;
 }
 
 /*
@@ -1568,100 +1332,113 @@ static int pidfile_write(const char *path)
 	return port_fs_replace(path, text, (size_t)n, 0644);
 }
 
-int runner_run(const struct runner_opts *o)
+/* The daemon's state from O, its config read, jobs' user resolved, the
+** shipper loaded and the wake socket bound (no other daemon on the
+** directory). On failure nothing is left to free. */
+static int setup(struct runner *r, const struct runner_opts *o)
 {
-	struct runner r;
-	struct recover_stats st;
-	struct jlog_now now;
-	char conf[PATH_MAX + 32], boot_id[64], why[256];
-	int64_t run = 0;
-	bool trusted, pid_written = false;
-	int64_t utc;
+	char conf[PATH_MAX + 32], why[256];
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.o = o;
+	memset(r, 0, sizeof(*r));
+	r->o = o;
 	/* First: the service manager's variables leave the environment
 	** before any job could inherit them. */
-	svc_init(&r.svc);
-	r.sig_fd = r.wake_fd = r.net_fd = r.check_fd = -1;
-	r.next_ready = UINT64_MAX;
-	r.dirty = true;
+	svc_init(&r->svc);
+	r->sig_fd = r->wake_fd = r->net_fd = r->check_fd = -1;
+	r->next_ready = UINT64_MAX;
+	r->dirty = true;
 	if (o->conf)
 		snprintf(conf, sizeof(conf), "%s", o->conf);
 	else
 		snprintf(conf, sizeof(conf), "%s/%s", o->dir, DD_CONF_NAME);
-	snprintf(r.db_path, sizeof(r.db_path), "%s/%s", o->dir, DD_DB_NAME);
-	if ((rc = cfg_load(&r.cfg, conf)) != HF_OK)
+	snprintf(r->db_path, sizeof(r->db_path), "%s/%s", o->dir, DD_DB_NAME);
+	if ((rc = cfg_load(&r->cfg, conf)) != HF_OK)
 		return rc;
 	/* Refused here, once, rather than job by job. */
-	if ((rc = resolve_user(&r.cfg, r.cfg.jobs_user, &r.as, why, sizeof(why))) != HF_OK) {
+	if ((rc = resolve_user(&r->cfg, r->cfg.jobs_user, &r->as, why, sizeof(why))) != HF_OK) {
 		port_log("%s: %s", conf, why);
-		cfg_wipe(&r.cfg);
+		cfg_wipe(&r->cfg);
 		return rc;
 	}
-	if (r.cfg.replica[0] &&
-	    ((rc = ship_init(&r.ship, o->dir, &r.cfg)) != HF_OK || (rc = ship_load(&r.ship)) != HF_OK)) {
-		ship_free(&r.ship);
-		cfg_wipe(&r.cfg);
+	if (r->cfg.replica[0] && ((rc = ship_init(&r->ship, o->dir, &r->cfg)) != HF_OK ||
+				  (rc = ship_load(&r->ship)) != HF_OK)) {
+		ship_free(&r->ship);
+		cfg_wipe(&r->cfg);
 		return rc;
 	}
 	/* Only a remote replica cares when links come up; without the kernel's
 	** notifications the backoff alone paces the retries. */
-	if (r.cfg.replica[0] && port_netwatch_open(&r.net_fd) != HF_OK)
-		r.net_fd = -1;
-	if ((rc = port_wake_listen(o->dir, &r.wake_fd)) != HF_OK) {
+	if (r->cfg.replica[0] && port_netwatch_open(&r->net_fd) != HF_OK)
+		r->net_fd = -1;
+	if ((rc = port_wake_listen(o->dir, &r->wake_fd)) != HF_OK) {
 		if (rc == HF_EBUSY)
 			port_log("another holdfast daemon is running for %s", o->dir);
 		return rc;
 	}
-	if ((rc = jlog_open(&r.j, r.db_path, NULL)) != HF_OK)
-		goto out;
-	r.j.watch_waiters = true; /* commit_tick leaves waiting writers their turn */
+	return HF_OK;
+}
+
+/* The job log opened, this boot recorded, the export and the history
+** limits set up, signals taken, the children's slots made. */
+static int start(struct runner *r)
+{
+	char boot_id[64];
+	bool trusted;
+	int64_t utc;
+	int rc;
+
+	if ((rc = jlog_open(&r->j, r->db_path, NULL)) != HF_OK)
+		return rc;
+	r->j.watch_waiters = true; /* commit_tick leaves waiting writers their turn */
 	/* On with a replica, off without one: pruning waits for the export only
 	** while there is somewhere to export to. */
-	export_init(&r.exp, &r.ship, &r.cfg);
-	if ((rc = export_start(&r.exp, &r.j)) != HF_OK)
-		goto out;
-	if ((rc = hist_init(&r.hist, &r.cfg, o->dir, hist_checkpoint, &r)) != HF_OK)
-		goto out;
-	if ((rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
-		goto out;
+	export_init(&r->exp, &r->ship, &r->cfg);
+	if ((rc = export_start(&r->exp, &r->j)) != HF_OK ||
+	    (rc = hist_init(&r->hist, &r->cfg, r->o->dir, hist_checkpoint, r)) != HF_OK ||
+	    (rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
+		return rc;
 	utc = port_clock_utc(&trusted);
-	if ((rc = jlog_boot(&r.j, boot_id, trusted ? utc : -1, true, &r.boot)) != HF_OK)
-		goto out;
-	if ((rc = port_signals_open(&r.sig_fd)) != HF_OK)
-		goto out;
-	r.nkids = r.cfg.concurrency * 2; /* room for aborted children being reaped */
-	r.kids = calloc(r.nkids, sizeof(*r.kids));
-	if (!r.kids) {
-		rc = HF_ENOMEM;
-		goto out;
-	}
-	for (unsigned i = 0; i < r.nkids; i++)
-		r.kids[i].pc.out_fd = r.kids[i].pc.err_fd = r.kids[i].pc.gate_fd = -1;
-	now = now_of(&r);
-	rc = recover_start(&r.j, &now, r.cfg.quarantine_after, &run, &st);
-	if (rc == HF_ECORRUPT) {
-		quarantine_log(&r, "database disk image is malformed (found by the recovery)");
-		goto out;
-	}
+	if ((rc = jlog_boot(&r->j, boot_id, trusted ? utc : -1, true, &r->boot)) != HF_OK ||
+	    (rc = port_signals_open(&r->sig_fd)) != HF_OK)
+		return rc;
+	r->nkids = r->cfg.concurrency * 2; /* room for aborted children being reaped */
+	r->kids = calloc(r->nkids, sizeof(*r->kids));
+	if (!r->kids)
+		return HF_ENOMEM;
+	for (unsigned i = 0; i < r->nkids; i++)
+		r->kids[i].pc.out_fd = r->kids[i].pc.err_fd = r->kids[i].pc.gate_fd = -1;
+	return HF_OK;
+}
+
+/* What the last run left open is ended and its jobs queued again (*RUN:
+** this run's row); after an unclean stop the log's check starts beside the
+** jobs. Then the service manager hears that the daemon is ready. */
+static int recover(struct runner *r, int64_t *run)
+{
+	struct jlog_now now = now_of(r);
+	struct recover_stats st;
+	int rc;
+
+	rc = recover_start(&r->j, &now, r->cfg.quarantine_after, run, &st);
+	if (rc == HF_ECORRUPT)
+		quarantine_log(r, "database disk image is malformed (found by the recovery)");
 	if (rc != HF_OK)
-		goto out;
+		return rc;
 	if (st.unclean) {
 		port_warn("the last run did not stop cleanly; %lld attempt(s) cut by a power loss, "
 			 "%lld by a daemon crash (%lld process group(s) killed), %lld job(s) "
 			 "quarantined; checking the log (quick_check) while jobs run",
 			 (long long)st.power_loss, (long long)st.daemon_crash, (long long)st.killed,
 			 (long long)st.quarantined);
-		if ((rc = check_start(&r)) != HF_OK)
-			goto out;
+		if ((rc = check_start(r)) != HF_OK)
+			return rc;
 	}
 	/* Recovery is done: every attempt the last run left open is ended and
 	** its job queued again. The log's check may still run, beside the jobs
 	** (the status says so): waiting for it would hold systemd's start (and
 	** TimeoutStartSec) for minutes on a big log. */
-	if (r.svc.on) {
+	if (r->svc.on) {
 		char head[128], line[SVC_STATUS_MAX];
 		if (st.unclean)
 			snprintf(head, sizeof(head), "recovered: %lld attempt(s) cut by a power loss, "
@@ -1669,79 +1446,104 @@ int runner_run(const struct runner_opts *o)
 				 (long long)st.daemon_crash);
 		else
 			snprintf(head, sizeof(head), "started after a clean stop; ");
-		status_line(&r, head, line, sizeof(line));
-		svc_ready(&r.svc, line, port_clock_mono_ms());
+		status_line(r, head, line, sizeof(line));
+		svc_ready(&r->svc, line, port_clock_mono_ms());
 	}
-	if (o->pidfile) {
-		if ((rc = pidfile_write(o->pidfile)) != HF_OK)
-			goto out;
-		pid_written = true;
-	}
-	rc = loop(&r);
+	return HF_OK;
+}
+
+/* The loop ended with RC: say so, wait for (or leave) the log's check, and
+** after a clean stop mark run RUN clean, ship a last time and write the
+** metrics. */
+static int finish(struct runner *r, int rc, int64_t run)
+{
+	struct jlog_now now;
+
 	/* Stopped by itself (--until-idle, or a failure): say so too. */
-	if (!r.stopping) {
+	if (!r->stopping) {
 		char line[SVC_STATUS_MAX];
 		snprintf(line, sizeof(line), "stopping: %s",
 			 rc == HF_OK ? "nothing left to run" : hf_strerror(rc));
-		svc_stopping(&r.svc, line, SVC_STOP_MARGIN_MS);
+		svc_stopping(&r->svc, line, SVC_STOP_MARGIN_MS);
 	}
-	if (rc == HF_ECORRUPT && r.corrupt) {
-		quarantine_log(&r, r.check->problem);
-		goto out;
+	if (rc == HF_ECORRUPT && r->corrupt) {
+		quarantine_log(r, r->check->problem);
+		return rc;
 	}
 	/* Stopped by --until-idle before the check ended: wait for it, the run
 	** cannot be marked clean before. A signal does not wait (a check can
 	** take minutes): the run stays unclean and the next start checks again. */
-	if (rc == HF_OK && r.check_task && !r.stopping) {
-		struct pollfd p = { .fd = r.check_fd, .events = POLLIN };
+	if (rc == HF_OK && r->check_task && !r->stopping) {
+		struct pollfd p = { .fd = r->check_fd, .events = POLLIN };
 		while ((rc = port_poll(&p, 1, -1)) == HF_OK && !(p.revents & POLLIN))
 			;
 		if (rc == HF_OK)
-			check_done(&r);
-		if (r.corrupt) {
-			quarantine_log(&r, r.check->problem);
-			rc = HF_ECORRUPT;
-			goto out;
+			check_done(r);
+		if (r->corrupt) {
+			quarantine_log(r, r->check->problem);
+			return HF_ECORRUPT;
 		}
 	}
-	if (rc == HF_OK && r.check_task) {
+	if (rc == HF_OK && r->check_task) {
 		port_warn("stopped before the log's check after the unclean stop ended: the next "
 			 "start checks it again");
 		/* The thread and its check die with the process (see struct log_check). */
-		r.check_task = NULL;
-		r.check = NULL;
-		goto out;
+		r->check_task = NULL;
+		r->check = NULL;
+		return rc;
 	}
 	if (rc == HF_OK) {
-		maybe_checkpoint(&r, port_clock_mono_ms());
-		now = now_of(&r);
-		rc = recover_clean_stop(&r.j, run, &now);
+		maybe_checkpoint(r, port_clock_mono_ms());
+		now = now_of(r);
+		rc = recover_clean_stop(&r->j, run, &now);
 	}
-	if (rc == HF_OK && r.cfg.replica[0]) {
+	if (rc == HF_OK && r->cfg.replica[0]) {
 		/* Everything this run wrote, sealed and shipped if possible: one
 		** last try, whatever the backoff said. */
-		r.ship_retry_at = 0;
-		r.exp.next_ms = 0;
-		ship_now(&r);
+		r->ship_retry_at = 0;
+		r->exp.next_ms = 0;
+		runner_ship_now(r);
 	}
 	/* The textfile as the daemon leaves it: a pass the stop cut short has
 	** pruned rows that no pass end has written (tests/history saw it). */
 	if (rc == HF_OK)
-		write_metrics(&r, port_clock_mono_ms());
-out:
+		runner_write_metrics(r, port_clock_mono_ms());
+	return rc;
+}
+
+/* Everything setup and start took, given back. */
+static void teardown(struct runner *r)
+{
+	if (!r->check_task)
+		free(r->check);
+	ship_free(&r->ship);
+	for (size_t i = 0; i < r->nchunks; i++)
+		free(r->chunks[i].data);
+	free(r->chunks);
+	free(r->kids);
+	jlog_close(&r->j);
+	port_close(r->sig_fd);
+	port_close(r->wake_fd);
+	port_close(r->net_fd);
+	cfg_wipe(&r->cfg);
+}
+
+int runner_run(const struct runner_opts *o)
+{
+	struct runner r;
+	bool pid_written = false;
+	int64_t run = 0;
+	int rc;
+
+	if ((rc = setup(&r, o)) != HF_OK)
+		return rc;
+	if ((rc = start(&r)) == HF_OK && (rc = recover(&r, &run)) == HF_OK &&
+	    (!o->pidfile || (rc = pidfile_write(o->pidfile)) == HF_OK)) {
+		pid_written = o->pidfile != NULL;
+		rc = finish(&r, loop(&r), run);
+	}
 	if (pid_written)
 		port_fs_unlink(o->pidfile);
-	if (!r.check_task)
-		free(r.check);
-	ship_free(&r.ship);
-	for (size_t i = 0; i < r.nchunks; i++)
-		free(r.chunks[i].data);
-	free(r.chunks);
-	free(r.kids);
-	jlog_close(&r.j);
-	port_close(r.sig_fd);
-	port_close(r.wake_fd);
-	port_close(r.net_fd);
-	cfg_wipe(&r.cfg);
+	teardown(&r);
 	return rc;
 }
