@@ -173,6 +173,11 @@ bench-queue: $(B)/holdfast
 bench-seal: $(B)/bench-seal
 	@tools/bench/seal $(B)
 
+# A replica that stalls every request: job timeouts and submits beside it,
+# against no replica (issue 18, item 4).
+bench-stall: $(B)/holdfast
+	@tools/bench/stall $(B) $(or $(SUBMITS),100)
+
 # submit p50/p99 while the daemon prunes PRUNE_JOBS finished jobs, against none.
 PRUNE_JOBS ?= 100000
 bench-prune: $(B)/holdfast
@@ -477,7 +482,7 @@ distclean: clean
 
 FORCE:
 .PHONY: install install-strip install-files uninstall dist dist-board
-.PHONY: deb deb-test deb-lint all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync crash-test crash-soak net-soak soak-history test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
+.PHONY: deb deb-test deb-lint all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync bench-stall crash-test crash-soak net-soak soak-history test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))
