@@ -1,7 +1,8 @@
 /*
 ** manifest.c: a generation's manifest in the replica (manifest.h): written
-** by ship.c, read by restore and replica ls; a format of its own, so that a
-** fuzzer (tools/fuzz/manifest.c) drives the parser without the job log.
+** by the shipper (ship_upload.c), read by restore and replica ls; a format
+** of its own, so that a fuzzer (tools/fuzz/manifest.c) drives the parser
+** without the job log.
 */
 #include <inttypes.h>
 #include <stdio.h>

@@ -165,7 +165,7 @@ void ship_count(struct ship *s);
 ** 24 h spans of the monotonic clock (negative numbers, to tell them apart). */
 int64_t ship_budget_day(int64_t utc_ms, bool trusted, uint64_t mono_ms);
 /* Moves B to TODAY: zero on a new day of the same clock; carried over a
-** change of clock (see ship.c). */
+** change of clock (see ship_upload.c). */
 void ship_budget_roll(struct ship_budget *b, int64_t today);
 
 /* Loads the state (all zero if none yet). */
