@@ -459,6 +459,26 @@ static void check_secrets(struct doctor *d, struct dr_check *c)
 	snprintf(c->what, sizeof(c->what), "%s", said);
 }
 
+/* The replica URL refused the probe's write (TEXT: what it said): why, by
+** what its counters ST saw, and what to do. */
+static void probe_failed(struct dr_check *c, const char *url, bool s3,
+			 const struct replica_stats *st, const char *text)
+{
+	const char *why = st->failed_access ? "credentials refused" :
+			  st->failed_tls ? "TLS failed" :
+			  st->failed_config ? "refused" :
+			  s3 ? "unreachable" : "cannot write";
+	const char *todo = st->failed_access ? "check the access and secret keys, and that they "
+					       "may write under this prefix" :
+			   st->failed_tls ? "check [replica] ca_file and pin" :
+			   st->failed_config ? "check [replica] url, endpoint and region" :
+			   s3 ? "check [replica] endpoint and the network (holdfast keeps shipping "
+				"later: the spool keeps everything)" :
+				"check the directory's permissions and free space";
+
+	set(c, DR_FAIL, todo, "%s: %s: %s", url, why, text);
+}
+
 /* A replica answers, takes our credentials and our writes: one small
 ** object under the device's name, removed again. */
 static void check_replica(struct doctor *d, struct dr_check *c)
@@ -511,20 +531,9 @@ static void check_replica(struct doctor *d, struct dr_check *c)
 	catch_stop();
 	replica_stats(&r, &st);
 	if (rc != HF_OK) {
-		const char *why = st.failed_access ? "credentials refused" :
-				  st.failed_tls ? "TLS failed" :
-				  st.failed_config ? "refused" :
-				  r.s3 ? "unreachable" : "cannot write";
-		const char *todo = st.failed_access ? "check the access and secret keys, and that "
-						      "they may write under this prefix" :
-				   st.failed_tls ? "check [replica] ca_file and pin" :
-				   st.failed_config ? "check [replica] url, endpoint and region" :
-				   r.s3 ? "check [replica] endpoint and the network (holdfast keeps "
-					  "shipping later: the spool keeps everything)" :
-					  "check the directory's permissions and free space";
+		s3 = r.s3;
 		replica_close(&r);
-		set(c, DR_FAIL, todo, "%s: %s: %s", d->cfg.replica, why,
-		    k.text[0] ? k.text : hf_strerror(rc));
+		probe_failed(c, d->cfg.replica, s3, &st, k.text[0] ? k.text : hf_strerror(rc));
 		return;
 	}
 	catch_start(&k);

@@ -140,7 +140,7 @@ static bool skippable(int rc)
 }
 
 /* The spool is not the job log: a drop that fails is tried again next time,
-** whatever the error (ship.c has logged it). */
+** whatever the error (the shipper has logged it). */
 static void drop_spool(struct diskfull *d, struct jlog *j, struct ship *s)
 {
 	unsigned files = 0;

@@ -1,5 +1,6 @@
 /*
-** cfg.c: holdfast.conf parsing and the default file (see cfg.h).
+** cfg.c: holdfast.conf parsing (see cfg.h); every key, and the default file
+** written from them, are in cfg_keys.c (cfg_int.h).
 **
 ** The parser is line based and bounded: the file is at most CFG_MAX_BYTES,
 ** a line at most 1 KiB, names at most CFG_NAME_MAX. Errors name the file,
@@ -337,6 +338,50 @@ static int seen_add(struct seen *sn, const char *name, int line, int header, siz
 	return HF_OK;
 }
 
+/* The section a header line S ("[name]") names, said with NAME:LINENO
+** if it is malformed or unknown (then CFG_NSECTIONS). */
+static size_t section_of(char *s, const char *name, int lineno)
+{
+	char *end = strchr(s, ']');
+	struct sug sg;
+	size_t si;
+
+	if (!end || end[1] != '\0') {
+		port_log("%s:%d: malformed section header '%s'", name, lineno, s);
+		return CFG_NSECTIONS;
+	}
+	*end = '\0';
+	s = trim(s + 1);
+	if ((si = section_index(s)) < CFG_NSECTIONS)
+		return si;
+	sug_init(&sg, s);
+	for (size_t i = 0; i < CFG_NSECTIONS; i++)
+		sug_add(&sg, cfg_sections[i].name);
+	if (sug_best(&sg))
+		port_log("%s:%d: unknown section [%s] (did you mean [%s]?)", name, lineno, s,
+			 sug_best(&sg));
+	else
+		port_log("%s:%d: unknown section [%s] (known: jobs, log, replica, history, "
+			 "groups)", name, lineno, s);
+	return CFG_NSECTIONS;
+}
+
+/* [history] max_bytes, set on line LINE of NAME (0: not set), is not
+** below the floor that the whole file's other keys make (said if it is). */
+static bool max_bytes_ok(const struct cfg *c, const char *name, int line)
+{
+	char have[32], floor[32];
+
+	if (!line || !c->history_max_bytes || c->history_max_bytes >= cfg_max_bytes_floor(c))
+		return true;
+	units_format_size(c->history_max_bytes, have, sizeof(have));
+	units_format_size(cfg_max_bytes_floor(c), floor, sizeof(floor));
+	port_log("%s:%d: max_bytes %s is below the least the job log needs to work with these "
+		 "settings, %s (4 x [log] wal_max, [replica] spool_max when a replica is set, "
+		 "20 x [jobs] output_cap for the newest jobs, and 8MiB)", name, line, have, floor);
+	return false;
+}
+
 int cfg_parse(struct cfg *c, const char *text, const char *name)
 {
 	char line[1024], sect[CFG_NAME_MAX] = "";
@@ -367,29 +412,10 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 		if (*s == '\0')
 			continue;
 		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (!end || end[1] != '\0') {
-				port_log("%s:%d: malformed section header '%s'", name, lineno, s);
+			if ((si = section_of(s, name, lineno)) == CFG_NSECTIONS)
 				return HF_EINVAL;
-			}
-			*end = '\0';
-			s = trim(s + 1);
-			if ((si = section_index(s)) == CFG_NSECTIONS) {
-				struct sug sg;
-
-				sug_init(&sg, s);
-				for (size_t i = 0; i < CFG_NSECTIONS; i++)
-					sug_add(&sg, cfg_sections[i].name);
-				if (sug_best(&sg))
-					port_log("%s:%d: unknown section [%s] (did you mean [%s]?)",
-						 name, lineno, s, sug_best(&sg));
-				else
-					port_log("%s:%d: unknown section [%s] (known: jobs, log, "
-						 "replica, history, groups)", name, lineno, s);
-				return HF_EINVAL;
-			}
 			header = lineno;
-			snprintf(sect, sizeof(sect), "%s", s);
+			snprintf(sect, sizeof(sect), "%s", cfg_sections[si].name);
 			continue;
 		}
 		if (!(eq = strchr(s, '='))) {
@@ -427,19 +453,7 @@ int cfg_parse(struct cfg *c, const char *text, const char *name)
 		if (strcmp(sect, "history") == 0 && strcmp(key, "max_bytes") == 0)
 			max_bytes_line = lineno;
 	}
-	if (max_bytes_line && c->history_max_bytes &&
-	    c->history_max_bytes < cfg_max_bytes_floor(c)) {
-		char have[32], floor[32];
-
-		units_format_size(c->history_max_bytes, have, sizeof(have));
-		units_format_size(cfg_max_bytes_floor(c), floor, sizeof(floor));
-		port_log("%s:%d: max_bytes %s is below the least the job log needs to work with "
-			 "these settings, %s (4 x [log] wal_max, [replica] spool_max when a "
-			 "replica is set, 20 x [jobs] output_cap for the newest jobs, and 8MiB)",
-			 name, max_bytes_line, have, floor);
-		return HF_EINVAL;
-	}
-	return HF_OK;
+	return max_bytes_ok(c, name, max_bytes_line) ? HF_OK : HF_EINVAL;
 }
 
 uint64_t cfg_max_bytes_floor(const struct cfg *c)

@@ -382,6 +382,37 @@ static int body_sum(struct seg_reader *sr, uint8_t *buf, size_t cap, char *why, 
 	return HF_OK;
 }
 
+/* What zstd's error CODE means for a body, after COUNT of NPAGES records
+** (the vendored zstd is built without its error strings). */
+static void zstd_why(size_t code, uint32_t count, uint32_t npages, char *why, size_t why_len)
+{
+	ZSTD_ErrorCode e = ZSTD_getErrorCode(code);
+
+	snprintf(why, why_len, "body: %s (zstd error %d, after %u of npages = %u records)",
+		 e == ZSTD_error_frameParameter_windowTooLarge ?
+			 "the zstd frame asks for a window over 8 MiB" :
+		 e == ZSTD_error_prefix_unknown ? "not a zstd frame" : "not a valid zstd frame",
+		 (int)e, count, npages);
+}
+
+/* Whether record COUNT (page PGNO, after page LAST) may be in the body that
+** header H describes; if not, why. */
+static bool record_ok(const struct seg_hdr *h, uint32_t count, uint32_t pgno, uint32_t last,
+		      char *why, size_t why_len)
+{
+	if (count == h->npages) {
+		snprintf(why, why_len, "body decompresses to more than header field npages = %u "
+			 "records", h->npages);
+		return false;
+	}
+	if (pgno == 0 || pgno > h->db_pages || pgno <= last) {
+		snprintf(why, why_len, "record %u: page number %u is not from %u to db_pages = %u "
+			 "(records ascend)", count, pgno, last + 1, h->db_pages);
+		return false;
+	}
+	return true;
+}
+
 int seg_read_body(struct seg_reader *sr, seg_page_fn fn, void *arg, char *why, size_t why_len)
 {
 	const struct seg_hdr *h = &sr->h;
@@ -412,29 +443,14 @@ int seg_read_body(struct seg_reader *sr, seg_page_fn fn, void *arg, char *why, s
 		ZSTD_outBuffer out = { rec, rec_len, fill };
 		left = ZSTD_decompressStream(d, &out, &in);
 		if (ZSTD_isError(left)) {
-			/* (The vendored zstd is built without its error strings.) */
-			ZSTD_ErrorCode e = ZSTD_getErrorCode(left);
-			snprintf(why, why_len, "body: %s (zstd error %d, after %u of npages = %u "
-				 "records)", e == ZSTD_error_frameParameter_windowTooLarge ?
-				 "the zstd frame asks for a window over 8 MiB" :
-				 e == ZSTD_error_prefix_unknown ? "not a zstd frame" :
-				 "not a valid zstd frame", (int)e, count, h->npages);
+			zstd_why(left, count, h->npages, why, why_len);
 			goto bad;
 		}
 		fill = out.pos;
 		if (fill == rec_len) {
 			uint32_t pgno = get32(rec);
-			if (count == h->npages) {
-				snprintf(why, why_len, "body decompresses to more than header field "
-					 "npages = %u records", h->npages);
+			if (!record_ok(h, count, pgno, last, why, why_len))
 				goto bad;
-			}
-			if (pgno == 0 || pgno > h->db_pages || pgno <= last) {
-				snprintf(why, why_len, "record %u: page number %u is not from %u to "
-					 "db_pages = %u (records ascend)", count, pgno, last + 1,
-					 h->db_pages);
-				goto bad;
-			}
 			if ((rc = fn(arg, pgno, rec + 4, why, why_len)) != HF_OK)
 				goto out;
 			last = pgno;

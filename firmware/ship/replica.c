@@ -47,9 +47,55 @@ static int read_credentials(const char *path, struct replica *r)
 	return HF_OK;
 }
 
+/* s3://BUCKET[/PREFIX] (URL) into R's bucket and prefix (no trailing '/'). */
+static int bucket_of(struct replica *r, const char *url)
+{
+	const char *b = url + 5, *slash = strchr(b, '/');
+	size_t bl = slash ? (size_t)(slash - b) : strlen(b);
+
+	if (!bl || bl >= sizeof(r->bucket)) {
+		port_log("replica %s: no bucket", url);
+		return HF_EINVAL;
+	}
+	memcpy(r->bucket, b, bl);
+	if (slash && slash[1]) {
+		snprintf(r->prefix, sizeof(r->prefix), "%s", slash + 1);
+		size_t pl = strlen(r->prefix);
+		while (pl && r->prefix[pl - 1] == '/')
+			r->prefix[--pl] = '\0';
+	}
+	return HF_OK;
+}
+
+/* R's S3 credentials, from the first that has them: the environment, the
+** credentials file, the (0600) config itself. */
+static int credentials(struct replica *r, const struct cfg *cfg)
+{
+	const char *ak = port_env("AWS_ACCESS_KEY_ID"), *sk = port_env("AWS_SECRET_ACCESS_KEY");
+	int rc;
+
+	if (ak && sk) {
+		snprintf(r->access_key, sizeof(r->access_key), "%s", ak);
+		snprintf(r->secret_key, sizeof(r->secret_key), "%s", sk);
+	} else if (cfg && cfg->s3_credentials_file[0] &&
+		   (rc = read_credentials(cfg->s3_credentials_file, r)) != HF_OK) {
+		return rc;
+	} else if (cfg && !cfg->s3_credentials_file[0] && cfg->s3_secret_key[0]) {
+		snprintf(r->access_key, sizeof(r->access_key), "%s", cfg->s3_access_key);
+		snprintf(r->secret_key, sizeof(r->secret_key), "%s", cfg->s3_secret_key);
+	}
+	if (!r->access_key[0] || !r->secret_key[0]) {
+		port_log("replica %s: no credentials ($AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, "
+			 "[replica] credentials_file, or access_key and secret_key in a 0600 "
+			 "holdfast.conf)", r->url);
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
 int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 {
-	const char *ep, *rg, *pin, *ak = port_env("AWS_ACCESS_KEY_ID"), *sk = port_env("AWS_SECRET_ACCESS_KEY");
+	const char *ep, *rg, *pin;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -69,19 +115,8 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 		return HF_EINVAL;
 	}
 	r->s3 = true;
-	const char *b = url + 5, *slash = strchr(b, '/');
-	size_t bl = slash ? (size_t)(slash - b) : strlen(b);
-	if (!bl || bl >= sizeof(r->bucket)) {
-		port_log("replica %s: no bucket", url);
-		return HF_EINVAL;
-	}
-	memcpy(r->bucket, b, bl);
-	if (slash && slash[1]) {
-		snprintf(r->prefix, sizeof(r->prefix), "%s", slash + 1);
-		size_t pl = strlen(r->prefix);
-		while (pl && r->prefix[pl - 1] == '/')
-			r->prefix[--pl] = '\0';
-	}
+	if ((rc = bucket_of(r, url)) != HF_OK)
+		return rc;
 	ep = port_env("HOLDFAST_S3_ENDPOINT");
 	if (!ep && cfg && cfg->s3_endpoint[0])
 		ep = cfg->s3_endpoint;
@@ -98,22 +133,8 @@ int replica_open(const char *url, const struct cfg *cfg, struct replica *r)
 	}
 	if ((rc = httpc_parse_url(ep, &r->c.endpoint)) != HF_OK)
 		return rc;
-	if (ak && sk) {
-		snprintf(r->access_key, sizeof(r->access_key), "%s", ak);
-		snprintf(r->secret_key, sizeof(r->secret_key), "%s", sk);
-	} else if (cfg && cfg->s3_credentials_file[0] &&
-		   (rc = read_credentials(cfg->s3_credentials_file, r)) != HF_OK) {
+	if ((rc = credentials(r, cfg)) != HF_OK)
 		return rc;
-	} else if (cfg && !cfg->s3_credentials_file[0] && cfg->s3_secret_key[0]) {
-		snprintf(r->access_key, sizeof(r->access_key), "%s", cfg->s3_access_key);
-		snprintf(r->secret_key, sizeof(r->secret_key), "%s", cfg->s3_secret_key);
-	}
-	if (!r->access_key[0] || !r->secret_key[0]) {
-		port_log("replica %s: no credentials ($AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, "
-			 "[replica] credentials_file, or access_key and secret_key in a 0600 "
-			 "holdfast.conf)", url);
-		return HF_EINVAL;
-	}
 	r->c.bucket = r->bucket;
 	r->c.region = r->region;
 	r->c.access_key = r->access_key;
