@@ -1134,7 +1134,8 @@ static void svc_turn(struct runner *r, uint64_t now)
 }
 
 /* What the loop waits on, into PFD: signals, the wake socket, link changes,
-** the log check's end, and every child's two pipes. Their count. */
+** the log check's end, an upload's end, and every child's two pipes. Their
+** count. */
 static unsigned watch(const struct runner *r, struct pollfd *pfd)
 {
 	unsigned n = 0;
@@ -1143,6 +1144,7 @@ static unsigned watch(const struct runner *r, struct pollfd *pfd)
 	pfd[n++] = (struct pollfd){ .fd = r->wake_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = r->net_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = r->check_task ? r->check_fd : -1, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = r->up_task ? r->up_fd : -1, .events = POLLIN };
 	for (unsigned i = 0; i < r->nkids; i++) {
 		const struct child *c = &r->kids[i];
 		pfd[n++] = (struct pollfd){ .fd = c->used ? c->pc.out_fd : -1, .events = POLLIN };
@@ -1187,6 +1189,8 @@ static void handle_events(struct runner *r, const struct pollfd *pfd)
 	reap(r);
 	if (r->check_task && (pfd[3].revents & POLLIN))
 		check_done(r);
+	if (r->up_task && (pfd[4].revents & POLLIN))
+		runner_upload_done(r);
 }
 
 /* A turn's work once the events are in: timers, cancels, the tick's
@@ -1249,7 +1253,7 @@ static void last_pass(struct runner *r)
 static int loop(struct runner *r)
 {
 	struct pollfd *pfd;
-	unsigned cap = 4 + 2 * r->nkids;
+	unsigned cap = 5 + 2 * r->nkids;
 
 	pfd = calloc(cap, sizeof(*pfd));
 	if (!pfd)
@@ -1345,7 +1349,7 @@ static int setup(struct runner *r, const struct runner_opts *o)
 	/* First: the service manager's variables leave the environment
 	** before any job could inherit them. */
 	svc_init(&r->svc);
-	r->sig_fd = r->wake_fd = r->net_fd = r->check_fd = -1;
+	r->sig_fd = r->wake_fd = r->net_fd = r->check_fd = r->up_fd = -1;
 	r->next_ready = UINT64_MAX;
 	r->dirty = true;
 	if (o->conf)
@@ -1361,9 +1365,7 @@ static int setup(struct runner *r, const struct runner_opts *o)
 		cfg_wipe(&r->cfg);
 		return rc;
 	}
-	if (r->cfg.replica[0] && ((rc = ship_init(&r->ship, o->dir, &r->cfg)) != HF_OK ||
-				  (rc = ship_load(&r->ship)) != HF_OK)) {
-		ship_free(&r->ship);
+	if (r->cfg.replica[0] && (rc = runner_ship_init(r)) != HF_OK) {
 		cfg_wipe(&r->cfg);
 		return rc;
 	}
@@ -1499,10 +1501,12 @@ static int finish(struct runner *r, int rc, int64_t run)
 	}
 	if (rc == HF_OK && r->cfg.replica[0]) {
 		/* Everything this run wrote, sealed and shipped if possible: one
-		** last try, whatever the backoff said. */
+		** last try, whatever the backoff said, waited for. */
+		runner_upload_wait(r);
 		r->ship_retry_at = 0;
 		r->exp.next_ms = 0;
 		runner_ship_now(r);
+		runner_upload_wait(r);
 	}
 	/* The textfile as the daemon leaves it: a pass the stop cut short has
 	** pruned rows that no pass end has written (tests/history saw it). */
@@ -1517,6 +1521,10 @@ static void teardown(struct runner *r)
 	if (!r->check_task)
 		free(r->check);
 	ship_free(&r->ship);
+	/* An upload still running dies with the process (a stop by a signal
+	** does not wait for a stalled replica). */
+	if (!r->up_task)
+		ship_free(&r->up);
 	for (size_t i = 0; i < r->nchunks; i++)
 		free(r->chunks[i].data);
 	free(r->chunks);

@@ -19,6 +19,7 @@
 #include "log/jlog.h"
 #include "port.h"
 #include "ship/export.h"
+#include "ship/replica.h"
 #include "ship/ship.h"
 
 #define READ_CHUNK (16 * 1024)      /* one read(2) from a job's pipe */
@@ -88,7 +89,18 @@ struct runner {
 	const struct runner_opts *o;
 	struct jlog j;
 	struct cfg cfg;
-	struct ship ship;          /* WAL shipping, when [replica] url is set */
+	struct ship ship;          /* WAL shipping, when [replica] url is set:
+				    * sealing, in the loop (no_net) */
+	struct ship up;            /* the uploader's own: the spool to the replica,
+				    * in a worker (runner_ship.c) */
+	struct port_task *up_task; /* the upload running, or NULL */
+	int up_fd;                 /* readable once it ended */
+	bool up_probe;             /* it lists the replica first (ship_probe) */
+	int up_rc;                 /* what it did (the worker's to write) */
+	unsigned up_copied;
+	uint64_t up_floor;
+	bool up_floor_ok;
+	struct replica_stats up_stats; /* its replica's counters, as of its end */
 	struct export exp;         /* finished jobs to the replica (export.h) */
 	uint64_t next_seal;        /* mono ms of the next periodic seal */
 	int ship_rc;               /* last shipping result, logged on change */
@@ -149,6 +161,12 @@ static inline struct jlog_now now_of(const struct runner *r)
 ** one when the seal interval or the unsealed bytes say so. */
 void runner_ship_now(struct runner *r);
 void runner_maybe_ship(struct runner *r, uint64_t now);
+
+/* runner_ship.c: the uploader set up beside the sealer (no_net), and its
+** end taken in (the loop saw up_fd readable), or waited for. */
+int runner_ship_init(struct runner *r);
+void runner_upload_done(struct runner *r);
+void runner_upload_wait(struct runner *r);
 
 /* runner_ship.c: the Prometheus textfile, if configured (T: mono ms now). */
 void runner_write_metrics(struct runner *r, uint64_t t);

@@ -58,8 +58,18 @@ void runner_write_metrics(struct runner *r, uint64_t t)
 		m.metered_held = r->ship.metered_held;
 		m.ship_failures = r->ship_failed_total;
 	}
-	if (r->ship.rep)
+	if (r->ship.rep) {
+		/* The sealer's requests (big snapshots, the export) and the
+		** uploader's, as of its last end (never read while it runs). */
 		replica_stats(r->ship.rep, &m.rep);
+		m.rep.requests += r->up_stats.requests;
+		m.rep.sent += r->up_stats.sent;
+		m.rep.received += r->up_stats.received;
+		m.rep.failed_retry += r->up_stats.failed_retry;
+		m.rep.failed_access += r->up_stats.failed_access;
+		m.rep.failed_config += r->up_stats.failed_config;
+		m.rep.failed_tls += r->up_stats.failed_tls;
+	}
 	if (jlog_counts(&r->j, &m.jobs) != HF_OK)
 		memset(&m.jobs, 0, sizeof(m.jobs));
 	if (jlog_history_get(&r->j, &m.history) != HF_OK)
@@ -71,17 +81,131 @@ void runner_write_metrics(struct runner *r, uint64_t t)
 	said = rc;
 }
 
-/* Seals what is new and copies the spool to the replica if it is there. A
-** failure loses nothing (the WAL and the spool keep it): said once per
-** change; the network is left alone until the backoff has passed or a link
-** comes up, while sealing goes on into the spool. */
+/*
+** Uploads run beside the loop (port_task_start; inline under the sim port),
+** on a struct ship of their own: the loop seals under the write lock and
+** never waits on the network (ship no_net), so a replica that stalls every
+** request holds back neither job timeouts nor submits (issue 18;
+** tools/bench/stall). The two share only files: the spool (files renamed
+** into place, taken by the uploader under its lock), the state (written
+** by the sealer only, read by the uploader at each round) and the daily
+** budget (locked). At most one upload runs; its end is taken in by the loop
+** (runner_upload_done), which does the backoff, says what changed and runs
+** the history export.
+*/
+static void upload_run(void *arg)
+{
+	struct runner *r = arg;
+
+	r->up_copied = 0;
+	r->up_floor_ok = false;
+	if ((r->up_rc = ship_load(&r->up)) != HF_OK)
+		return;
+	if (r->up_probe) {
+		r->up_rc = ship_probe(&r->up, &r->up_floor);
+		r->up_floor_ok = r->up_rc == HF_OK;
+		if (r->up_rc != HF_OK)
+			return;
+	}
+	ship_limit(&r->up); /* its allowance: what is left of the day's budget */
+	r->up_rc = ship_upload(&r->up, &r->up_copied);
+}
+
+int runner_ship_init(struct runner *r)
+{
+	int rc;
+
+	r->up_fd = -1;
+	if ((rc = ship_init(&r->ship, r->o->dir, &r->cfg)) != HF_OK ||
+	    (rc = ship_load(&r->ship)) != HF_OK ||
+	    (rc = ship_init(&r->up, r->o->dir, &r->cfg)) != HF_OK) {
+		ship_free(&r->ship);
+		ship_free(&r->up);
+		return rc;
+	}
+	r->ship.no_net = true;
+	return HF_OK;
+}
+
+/* A round's outcome RC: sealed, and unless HELD (the backoff, a limit, no
+** network) uploaded. The backoff, what is said once per change, and after
+** an upload the history export. */
+static void round_end(struct runner *r, int rc, bool held, uint64_t t)
+{
+	if (rc == HF_ENOENT)
+		rc = HF_OK; /* not configured here, or not mounted: the spool keeps it */
+	if (rc == HF_OK && !held) {
+		r->ship_fails = 0;
+		r->ship_retry_at = 0;
+	} else if (rc != HF_OK) {
+		r->ship_fails++;
+		r->ship_retry_at = t + ship_backoff_ms(r);
+	}
+	if (rc != r->ship_rc && rc != HF_OK)
+		port_warn("replica: shipping failed (%s); the spool keeps everything, trying again "
+			 "in %llu s%s", hf_strerror(rc),
+			 (unsigned long long)((r->ship_retry_at - t + 999) / 1000),
+			 r->net_fd >= 0 ? " or when a network comes up" : "");
+	else if (rc == HF_OK && r->ship_rc != HF_OK && !held)
+		port_notice("replica: shipping works again");
+	r->ship_rc = rc == HF_OK && held ? r->ship_rc : rc;
+	if (rc == HF_OK && !held) {
+		struct jlog_now now = now_of(r);
+		unsigned parts;
+		/* The history export goes the same way, once the spool has: the
+		** log's own history comes first. */
+		export_tick(&r->exp, &r->j, &now, &parts);
+		if (r->up.allowance_held && !r->allowance_said)
+			port_notice("replica: the daily budget has %llu bytes left, too few for the "
+				    "next file; it waits for the next day, the spool keeps everything until "
+				 "then", (unsigned long long)r->up.allowance);
+		r->allowance_said = r->up.allowance_held;
+	}
+	if (rc != HF_OK)
+		r->ship_failed_total++;
+}
+
+void runner_upload_done(struct runner *r)
+{
+	uint64_t t = port_clock_mono_ms();
+
+	port_task_join(r->up_task);
+	r->up_task = NULL;
+	r->up_fd = -1;
+	replica_stats(r->up.rep, &r->up_stats);
+	r->ship.metered_held = r->up.metered_held;
+	if (r->up_floor_ok) {
+		/* The first generation may start: seal again now. */
+		r->ship.floor = r->up_floor;
+		r->ship.floor_known = true;
+		r->next_seal = 0;
+	}
+	round_end(r, r->up_rc, false, t);
+	runner_write_metrics(r, t);
+}
+
+void runner_upload_wait(struct runner *r)
+{
+	struct pollfd p = { .fd = r->up_fd, .events = POLLIN };
+
+	if (!r->up_task)
+		return;
+	while (port_poll(&p, 1, -1) == HF_OK && !(p.revents & POLLIN))
+		;
+	runner_upload_done(r);
+}
+
+/* Seals what is new, then starts an upload of the spool if none runs and
+** the replica may be used. A failure loses nothing (the WAL and the spool
+** keep it): said once per change; the network is left alone until the
+** backoff has passed or a link comes up, while sealing goes on into the
+** spool. */
 void runner_ship_now(struct runner *r)
 {
 	struct jlog_now now = now_of(r);
 	uint64_t t = port_clock_mono_ms();
 	int limit = ship_limit(&r->ship); /* and the allowance: the budget left */
 	char sealed[200];
-	unsigned copied = 0;
 	int rc;
 
 	if (limit != r->limit_said && limit != SHIP_LIMIT_NONE)
@@ -102,41 +226,22 @@ void runner_ship_now(struct runner *r)
 		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
 		jlog_rollback(&r->j); /* sealing writes nothing to the log */
 	}
-	if (rc == HF_OK && !r->ship.hold) {
-		rc = ship_upload(&r->ship, &copied);
-		if (rc == HF_ENOENT)
-			rc = HF_OK; /* not configured here, or not mounted: the spool keeps it */
-	}
-	if (rc == HF_OK && !r->ship.hold) {
-		r->ship_fails = 0;
-		r->ship_retry_at = 0;
-	} else if (rc != HF_OK) {
-		r->ship_fails++;
-		r->ship_retry_at = t + ship_backoff_ms(r);
-	}
-	if (rc != r->ship_rc && rc != HF_OK)
-		port_warn("replica: shipping failed (%s); the spool keeps everything, trying again "
-			 "in %llu s%s", hf_strerror(rc),
-			 (unsigned long long)((r->ship_retry_at - t + 999) / 1000),
-			 r->net_fd >= 0 ? " or when a network comes up" : "");
-	else if (rc == HF_OK && r->ship_rc != HF_OK && !r->ship.hold)
-		port_notice("replica: shipping works again");
-	r->ship_rc = rc == HF_OK && r->ship.hold ? r->ship_rc : rc;
-	if (rc == HF_OK && !r->ship.hold) {
-		unsigned parts;
-		/* The history export goes the same way, once the spool has: the
-		** log's own history comes first. */
-		export_tick(&r->exp, &r->j, &now, &parts);
-		if (r->ship.allowance_held && !r->allowance_said)
-			port_notice("replica: the daily budget has %llu bytes left, too few for the "
-				    "next file; it waits for the next day, the spool keeps everything until "
-				 "then", (unsigned long long)r->ship.allowance);
-		r->allowance_said = r->ship.allowance_held;
-	}
 	r->next_seal = t + r->cfg.seal_interval_ms;
-	if (rc != HF_OK)
-		r->ship_failed_total++;
 	ship_count(&r->ship); /* anything the round sent besides files */
+	if (rc != HF_OK || r->ship.hold) {
+		round_end(r, rc, r->ship.hold, t);
+	} else if (!r->up_task) {
+		r->up_probe = !r->ship.st.have_gen && !r->ship.st.gen_counter &&
+			      !r->ship.floor_known;
+		if (port_task_start(upload_run, r, &r->up_task, &r->up_fd) != HF_OK) {
+			/* No thread: the upload runs here, as it did before. */
+			r->up_task = NULL;
+			upload_run(r);
+			r->up_fd = -1;
+			replica_stats(r->up.rep, &r->up_stats);
+			round_end(r, r->up_rc, false, t);
+		}
+	}
 	runner_write_metrics(r, t);
 }
 

@@ -61,6 +61,12 @@ struct ship_budget {
 struct ship {
 	struct replica *rep;    /* NULL when no replica is configured */
 	bool hold;              /* the daemon's backoff: no network use for now */
+	bool no_net;            /* the daemon's loop: sealing never waits on the
+				 * network; its uploader (runner_ship.c) sends the
+				 * spool, and lists the replica (ship_probe) before
+				 * the first generation, whose counter waits for it */
+	bool floor_known;       /* no_net: floor is the replica's newest counter */
+	uint64_t floor;
 	char install_id[33];    /* DATA/install-id: random, made once per data directory */
 	bool owner_ok;          /* the replica's DEVICE/owner names this install */
 	bool metered_held;      /* a snapshot waits for an unmetered link (said) */
@@ -127,6 +133,11 @@ uint64_t ship_unsealed_bytes(const struct ship *s);
 ** mounted). *COPIED: files copied.
 */
 int ship_upload(struct ship *s, unsigned *copied);
+
+/* The replica's newest generation counter (0: none), into *FLOOR: what a
+** sealer that never touches the network (no_net) takes as the floor of its
+** first generation's counter. HF_ENOENT if the replica is out of reach. */
+int ship_probe(struct ship *s, uint64_t *floor);
 
 /* Writes REL (below the device's directory's parent: "DEVICE/...") to the
 ** replica whole and durably, as the spool's files go: only while the replica

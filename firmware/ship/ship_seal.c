@@ -121,8 +121,12 @@ static void next_generation(struct ship *s, const char *why)
 		port_notice("replica: %s; starting a new generation with a snapshot", why);
 	}
 	seen = ship_spool_max_counter(s, 0, false);
-	if (ship_replica_newest(s, UINT64_MAX, &newest) == HF_OK && newest >> 32 > seen)
+	if (s->no_net) {
+		if (s->floor_known && s->floor > seen)
+			seen = s->floor; /* listed by the uploader (ship_probe) */
+	} else if (ship_replica_newest(s, UINT64_MAX, &newest) == HF_OK && newest >> 32 > seen) {
 		seen = newest >> 32;
+	}
 	s->st.gen_counter = (seen > s->st.gen_counter ? seen : s->st.gen_counter) + 1;
 	s->st.generation = s->st.gen_counter << 32 | port_random_u32();
 	s->st.have_gen = true;
@@ -145,6 +149,12 @@ static int put_snapshot(struct ship *s, const uint8_t *file, size_t flen)
 	char why_metered[128];
 	uint64_t gen = s->st.generation;
 
+	/* The daemon's loop holds the write lock here: the uploader sends
+	** it. One over half the spool still goes up from here (a snapshot
+	** streamed by the uploader from a read transaction of its own would
+	** not: not built yet). */
+	if (s->no_net && ship_spool_has(s, flen))
+		return write_spool_file(s, gen, 0, file, flen);
 	if ((replica_resumable(s->rep, flen) && ship_spool_has(s, flen)) ||
 	    (flen > s->cfg->metered_snapshot_max &&
 	     ship_over_metered(s, why_metered, sizeof(why_metered))) ||
@@ -261,6 +271,9 @@ static int seal_generation(struct ship *s, struct jlog *j, const struct jlog_now
 		/* Offline with no snapshot yet: produce nothing, lose nothing
 		** (the snapshot taken later holds everything). */
 		if (!ship_reachable(s) || metered_defer(s, j))
+			return HF_OK;
+		/* Its counter must pass the replica's: the uploader lists it. */
+		if (s->no_net && !s->st.gen_counter && !s->floor_known)
 			return HF_OK;
 		rc = new_generation(s, j, now, hdr, UINT32_MAX, s->st.last_gap);
 		if (rc == HF_OK)

@@ -481,6 +481,16 @@ int ship_upload(struct ship *s, unsigned *copied)
 	return rc;
 }
 
+int ship_probe(struct ship *s, uint64_t *floor)
+{
+	uint64_t newest;
+	int rc;
+
+	if ((rc = ship_replica_newest(s, UINT64_MAX, &newest)) == HF_OK)
+		*floor = newest >> 32;
+	return rc;
+}
+
 int ship_wait_remote(struct ship *s, struct jlog *j, const struct jlog_now *now,
 		     uint64_t timeout_ms)
 {
