@@ -11,7 +11,6 @@
 #include "app/args.h"
 #include "app/cli.h"
 #include "app/cmd.h"
-#include "app/cmd_ship.h"
 #include "app/doctor.h"
 #include "app/version.h"
 #include "base/err.h"

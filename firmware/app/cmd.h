@@ -1,6 +1,8 @@
 /*
-** cmd.h: the job verbs of the command line (submit, ls, show, logs, cancel,
-** retry, status, run). cli.c parses global options and dispatches here.
+** cmd.h: the verbs of the command line: the jobs' (submit, ls, show, logs,
+** cancel, retry), prune, status, run, pipeline, and those of WAL shipping
+** and restore (sync, replica, restore, debug). cli.c parses global options
+** and dispatches here.
 */
 #ifndef HF_CMD_H
 #define HF_CMD_H
@@ -19,5 +21,9 @@ int cmd_prune(const struct args_global *g, struct args *a, FILE *out);
 int cmd_status(const struct args_global *g, struct args *a, FILE *out);
 int cmd_pipeline(const struct args_global *g, struct args *a, FILE *out);
 int cmd_run(const struct args_global *g, struct args *a, FILE *out);
+int cmd_sync(const struct args_global *g, struct args *a, FILE *out);
+int cmd_replica(const struct args_global *g, struct args *a, FILE *out);
+int cmd_restore(const struct args_global *g, struct args *a, FILE *out);
+int cmd_debug(const struct args_global *g, struct args *a, FILE *out);
 
 #endif /* HF_CMD_H */
