@@ -68,266 +68,320 @@ static int check_text(const char *what, int idx, const char *s, size_t *total)
 
 /* ---- submit ------------------------------------------------------------------ */
 
-int cmd_submit(const struct args_global *g, struct args *a, FILE *out)
-{
-	enum { O_HELP, O_NAME, O_AFTER, O_RETRIES, O_BACKOFF, O_TIMEOUT, O_PRIORITY,
-	       O_GROUP, O_KEY, O_ENV, O_CWD, O_NOT_BEFORE, O_JSON, O_WAIT_REMOTE, O_REMOTE_TIMEOUT,
-	       O_USER, O_LIMIT_NOFILE, O_LIMIT_AS, O_LIMIT_CORE };
-	static const struct args_opt opts[] = {
-		{ "help", 'h', false }, { "name", 0, true }, { "after", 0, true },
-		{ "retries", 0, true }, { "backoff", 0, true }, { "timeout", 0, true },
-		{ "priority", 0, true }, { "group", 0, true }, { "key", 0, true },
-		{ "env", 0, true }, { "cwd", 0, true }, { "not-before", 0, true },
-		{ "json", 0, false }, { "wait-remote", 0, false }, { "remote-timeout", 0, true },
-		{ "user", 0, true }, { "limit-nofile", 0, true }, { "limit-as", 0, true },
-		{ "limit-core", 0, true }, { NULL, 0, false }
-	};
-	const char *after_refs[64];
-	int nafter = 0, nenv = 0, r, idx;
-	const char *val, *env[JLOG_ENV_MAX];
-	char cwd[PATH_MAX];
-	struct jlog_spec s;
-	int64_t after_ids[64], id = 0;
-	long long n;
-	bool json = false, existed = false, wait_remote = false;
-	uint64_t remote_timeout = 60000;
-	size_t total = 0;
-	struct ctx c;
-	int rc;
+enum { SO_HELP, SO_NAME, SO_AFTER, SO_RETRIES, SO_BACKOFF, SO_TIMEOUT, SO_PRIORITY,
+       SO_GROUP, SO_KEY, SO_ENV, SO_CWD, SO_NOT_BEFORE, SO_JSON, SO_WAIT_REMOTE, SO_REMOTE_TIMEOUT,
+       SO_USER, SO_LIMIT_NOFILE, SO_LIMIT_AS, SO_LIMIT_CORE };
+static const struct args_opt submit_opts[] = {
+	{ "help", 'h', false }, { "name", 0, true }, { "after", 0, true },
+	{ "retries", 0, true }, { "backoff", 0, true }, { "timeout", 0, true },
+	{ "priority", 0, true }, { "group", 0, true }, { "key", 0, true },
+	{ "env", 0, true }, { "cwd", 0, true }, { "not-before", 0, true },
+	{ "json", 0, false }, { "wait-remote", 0, false }, { "remote-timeout", 0, true },
+	{ "user", 0, true }, { "limit-nofile", 0, true }, { "limit-as", 0, true },
+	{ "limit-core", 0, true }, { NULL, 0, false }
+};
 
-	memset(&s, 0, sizeof(s));
-	s.backoff_min_ms = 1000;
-	s.backoff_max_ms = 300000;
-	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
+#define SUBMIT_AFTER_MAX 64
+
+/* A job being submitted: parsed (submit_parse), checked against the log's
+** limits (submit_check), then stored (submit_commit). */
+struct submit {
+	struct jlog_spec s;
+	const char *after_refs[SUBMIT_AFTER_MAX];
+	int64_t after_ids[SUBMIT_AFTER_MAX];
+	int nafter;
+	const char *env[JLOG_ENV_MAX];
+	int nenv;
+	char cwd[PATH_MAX];
+	size_t total;              /* bytes of argv, env and cwd (JLOG_SPEC_BYTES) */
+	bool json, wait_remote;
+	uint64_t remote_timeout;
+};
+
+/* --backoff MIN..MAX. */
+static int submit_backoff(struct jlog_spec *s, const char *val)
+{
+	const char *dots = strstr(val, "..");
+	char lo[32];
+
+	if (!dots || (size_t)(dots - val) >= sizeof(lo)) {
+		port_log("submit: --backoff wants MIN..MAX, e.g. 1s..5m, not '%s'", val);
+		return HF_EINVAL;
+	}
+	memcpy(lo, val, (size_t)(dots - val));
+	lo[dots - val] = '\0';
+	if (cmd_parse_dur("submit", "backoff", lo, &s->backoff_min_ms) ||
+	    cmd_parse_dur("submit", "backoff", dots + 2, &s->backoff_max_ms))
+		return HF_EINVAL;
+	if (s->backoff_min_ms > s->backoff_max_ms) {
+		port_log("submit: --backoff %s: MIN is larger than MAX", val);
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+/* --env NAME=VALUE. */
+static int submit_env(struct submit *sb, const char *val)
+{
+	const char *eq = strchr(val, '=');
+
+	if (!eq || eq == val || (val[0] >= '0' && val[0] <= '9')) {
+		port_log("submit: --env wants NAME=VALUE, not '%s'", val);
+		return HF_EINVAL;
+	}
+	for (const char *p = val; p < eq; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_')) {
+			port_log("submit: --env name '%.*s' has a character other "
+				 "than letters, digits and '_'", (int)(eq - val), val);
+			return HF_EINVAL;
+		}
+	if (sb->nenv == JLOG_ENV_MAX) {
+		port_log("submit: at most %d --env", JLOG_ENV_MAX);
+		return HF_EINVAL;
+	}
+	/* Twice in one environment, which one a program sees is up to its
+	** getenv: refused, as a key twice in a pipeline's "env" is. */
+	for (int i = 0; i < sb->nenv; i++)
+		if (!strncmp(sb->env[i], val, (size_t)(eq - val) + 1)) {
+			port_log("submit: --env %.*s is given twice; keep one",
+				 (int)(eq - val), val);
+			return HF_EINVAL;
+		}
+	if (check_text("--env", sb->nenv + 1, val, &sb->total))
+		return HF_EINVAL;
+	sb->env[sb->nenv++] = val;
+	return HF_OK;
+}
+
+/* --user, --limit-nofile, --limit-as, --limit-core: what the job runs as. */
+static int submit_process(struct jlog_spec *s, int idx, const char *val)
+{
+	int w = idx - SO_LIMIT_NOFILE;
+	struct port_user u;
+	const char *why;
+	uint64_t v;
+
+	if (idx == SO_USER) {
+		/* Looked up here too, so a typo is refused before it is
+		** stored; the daemon decides whether it may switch. */
+		if (!*val || strlen(val) >= CFG_NAME_MAX || port_user_lookup(val, &u) != HF_OK) {
+			port_log("submit: --user %s: no such user in the password database", val);
+			return HF_EINVAL;
+		}
+		s->user = val;
+		return HF_OK;
+	}
+	if (cfg_parse_limit(w, val, &v, &why) != HF_OK) {
+		port_log("submit: --%s wants %s, not '%s'", submit_opts[idx].name, why, val);
+		return HF_EINVAL;
+	}
+	s->limit_set[w] = true;
+	s->limit[w] = v == CFG_LIMIT_UNLIMITED ? -1 : (int64_t)v;
+	return HF_OK;
+}
+
+/* One option of submit's, IDX into submit_opts with its value VAL. */
+static int submit_option(struct submit *sb, int idx, const char *val)
+{
+	struct jlog_spec *s = &sb->s;
+	long long n;
+
+	switch (idx) {
+	case SO_HELP: return ARGS_HELP;
+	case SO_WAIT_REMOTE:
+		sb->wait_remote = true;
+		return HF_OK;
+	case SO_REMOTE_TIMEOUT:
+		return cmd_remote_timeout_arg("submit", val, &sb->remote_timeout);
+	case SO_NAME:
+		if (!names_valid(val)) {
+			port_log("submit: bad --name '%s': letters, digits, '_', '-', '.', "
+				 "not starting with a digit, at most %d", val, JLOG_NAME_MAX);
+			return HF_EINVAL;
+		}
+		s->name = val;
+		return HF_OK;
+	case SO_AFTER:
+		if (sb->nafter == SUBMIT_AFTER_MAX) {
+			port_log("submit: at most 64 --after");
+			return HF_EINVAL;
+		}
+		sb->after_refs[sb->nafter++] = val;
+		return HF_OK;
+	case SO_RETRIES:
+		if (cmd_parse_int("submit", "retries", val, 0, 1000, &n))
+			return HF_EINVAL;
+		s->retries = n;
+		return HF_OK;
+	case SO_BACKOFF:
+		return submit_backoff(s, val);
+	case SO_TIMEOUT:
+		if (cmd_parse_dur("submit", "timeout", val, &s->timeout_ms))
+			return HF_EINVAL;
+		if (s->timeout_ms == 0) {
+			port_log("submit: --timeout 0 would kill the job at once; omit it "
+				 "for no timeout");
+			return HF_EINVAL;
+		}
+		return HF_OK;
+	case SO_PRIORITY:
+		if (cmd_parse_int("submit", "priority", val, -1000, 1000, &n))
+			return HF_EINVAL;
+		s->priority = n;
+		return HF_OK;
+	case SO_GROUP:
+		if (!names_valid(val)) {
+			port_log("submit: bad --group '%s'", val);
+			return HF_EINVAL;
+		}
+		s->group = val;
+		return HF_OK;
+	case SO_KEY:
+		if (!*val || strlen(val) > 256 || !utf8_valid(val)) {
+			port_log("submit: --key must be 1 to 256 bytes of UTF-8");
+			return HF_EINVAL;
+		}
+		s->key = val;
+		return HF_OK;
+	case SO_ENV:
+		return submit_env(sb, val);
+	case SO_CWD:
+		s->cwd = val;
+		return HF_OK;
+	case SO_USER:
+	case SO_LIMIT_NOFILE:
+	case SO_LIMIT_AS:
+	case SO_LIMIT_CORE:
+		return submit_process(s, idx, val);
+	case SO_NOT_BEFORE:
+		return cmd_parse_dur("submit", "not-before", val, &s->not_before_ms) ? HF_EINVAL :
+										     HF_OK;
+	case SO_JSON:
+		sb->json = true;
+		return HF_OK;
+	}
+	return HF_EBUG;
+}
+
+/* Submit's options into SB, up to the command, which starts at the first
+** positional argument: the rest is its own. */
+static int submit_parse(struct submit *sb, struct args *a)
+{
+	const char *val;
+	int r, idx, rc;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->s.backoff_min_ms = 1000;
+	sb->s.backoff_max_ms = 300000;
+	sb->remote_timeout = 60000;
+	while ((r = args_next(a, submit_opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
 		if (r == ARGS_POSITIONAL) {
-			/* The command starts here; the rest is its own. */
 			a->i--;
 			break;
 		}
-		switch (idx) {
-		case O_HELP: return ARGS_HELP;
-		case O_WAIT_REMOTE:
-			wait_remote = true;
-			break;
-		case O_REMOTE_TIMEOUT:
-			if ((rc = cmd_remote_timeout_arg("submit", val, &remote_timeout)) != HF_OK)
-				return rc;
-			break;
-		case O_NAME:
-			if (!names_valid(val)) {
-				port_log("submit: bad --name '%s': letters, digits, '_', '-', '.', "
-					 "not starting with a digit, at most %d", val, JLOG_NAME_MAX);
-				return HF_EINVAL;
-			}
-			s.name = val;
-			break;
-		case O_AFTER:
-			if (nafter == 64) {
-				port_log("submit: at most 64 --after");
-				return HF_EINVAL;
-			}
-			after_refs[nafter++] = val;
-			break;
-		case O_RETRIES:
-			if (cmd_parse_int("submit", "retries", val, 0, 1000, &n))
-				return HF_EINVAL;
-			s.retries = n;
-			break;
-		case O_BACKOFF: {
-			const char *dots = strstr(val, "..");
-			char lo[32];
-			if (!dots || (size_t)(dots - val) >= sizeof(lo)) {
-				port_log("submit: --backoff wants MIN..MAX, e.g. 1s..5m, not '%s'", val);
-				return HF_EINVAL;
-			}
-			memcpy(lo, val, (size_t)(dots - val));
-			lo[dots - val] = '\0';
-			if (cmd_parse_dur("submit", "backoff", lo, &s.backoff_min_ms) ||
-			    cmd_parse_dur("submit", "backoff", dots + 2, &s.backoff_max_ms))
-				return HF_EINVAL;
-			if (s.backoff_min_ms > s.backoff_max_ms) {
-				port_log("submit: --backoff %s: MIN is larger than MAX", val);
-				return HF_EINVAL;
-			}
-			break;
-		}
-		case O_TIMEOUT:
-			if (cmd_parse_dur("submit", "timeout", val, &s.timeout_ms))
-				return HF_EINVAL;
-			if (s.timeout_ms == 0) {
-				port_log("submit: --timeout 0 would kill the job at once; omit it "
-					 "for no timeout");
-				return HF_EINVAL;
-			}
-			break;
-		case O_PRIORITY:
-			if (cmd_parse_int("submit", "priority", val, -1000, 1000, &n))
-				return HF_EINVAL;
-			s.priority = n;
-			break;
-		case O_GROUP:
-			if (!names_valid(val)) {
-				port_log("submit: bad --group '%s'", val);
-				return HF_EINVAL;
-			}
-			s.group = val;
-			break;
-		case O_KEY:
-			if (!*val || strlen(val) > 256 || !utf8_valid(val)) {
-				port_log("submit: --key must be 1 to 256 bytes of UTF-8");
-				return HF_EINVAL;
-			}
-			s.key = val;
-			break;
-		case O_ENV: {
-			const char *eq = strchr(val, '=');
-			if (!eq || eq == val || (val[0] >= '0' && val[0] <= '9')) {
-				port_log("submit: --env wants NAME=VALUE, not '%s'", val);
-				return HF_EINVAL;
-			}
-			for (const char *p = val; p < eq; p++)
-				if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				      (*p >= '0' && *p <= '9') || *p == '_')) {
-					port_log("submit: --env name '%.*s' has a character other "
-						 "than letters, digits and '_'", (int)(eq - val), val);
-					return HF_EINVAL;
-				}
-			if (nenv == JLOG_ENV_MAX) {
-				port_log("submit: at most %d --env", JLOG_ENV_MAX);
-				return HF_EINVAL;
-			}
-			/* Twice in one environment, which one a program sees is up
-			** to its getenv: refused, as a key twice in a pipeline's
-			** "env" is. */
-			for (int i = 0; i < nenv; i++)
-				if (!strncmp(env[i], val, (size_t)(eq - val) + 1)) {
-					port_log("submit: --env %.*s is given twice; keep one",
-						 (int)(eq - val), val);
-					return HF_EINVAL;
-				}
-			if (check_text("--env", nenv + 1, val, &total))
-				return HF_EINVAL;
-			env[nenv++] = val;
-			break;
-		}
-		case O_CWD:
-			s.cwd = val;
-			break;
-		case O_USER: {
-			struct port_user u;
-			/* Looked up here too, so a typo is refused before it is
-			** stored; the daemon decides whether it may switch. */
-			if (!*val || strlen(val) >= CFG_NAME_MAX || port_user_lookup(val, &u) != HF_OK) {
-				port_log("submit: --user %s: no such user in the password database", val);
-				return HF_EINVAL;
-			}
-			s.user = val;
-			break;
-		}
-		case O_LIMIT_NOFILE:
-		case O_LIMIT_AS:
-		case O_LIMIT_CORE: {
-			int w = idx - O_LIMIT_NOFILE;
-			const char *why;
-			uint64_t v;
-			if (cfg_parse_limit(w, val, &v, &why) != HF_OK) {
-				port_log("submit: --%s wants %s, not '%s'", opts[idx].name, why, val);
-				return HF_EINVAL;
-			}
-			s.limit_set[w] = true;
-			s.limit[w] = v == CFG_LIMIT_UNLIMITED ? -1 : (int64_t)v;
-			break;
-		}
-		case O_NOT_BEFORE:
-			if (cmd_parse_dur("submit", "not-before", val, &s.not_before_ms))
-				return HF_EINVAL;
-			break;
-		case O_JSON:
-			json = true;
-			break;
-		}
+		if ((rc = submit_option(sb, idx, val)) != HF_OK)
+			return rc;
 	}
-	s.argc = a->argc - a->i;
-	s.argv = a->argv + a->i;
-	if (s.argc <= 0) {
+	sb->s.argc = a->argc - a->i;
+	sb->s.argv = a->argv + a->i;
+	sb->s.env = (char *const *)sb->env;
+	sb->s.nenv = sb->nenv;
+	return HF_OK;
+}
+
+/* The command, the directory and their sizes against the log's limits; an
+** unset directory is the current one: the job runs where it was submitted
+** from, unless told otherwise. */
+static int submit_check(struct submit *sb)
+{
+	struct jlog_spec *s = &sb->s;
+	enum port_fs_kind kind;
+
+	if (s->argc <= 0) {
 		port_log("submit: no command given (holdfast submit [options] -- CMD ARGS...)");
 		return HF_EINVAL;
 	}
-	if (s.argc > JLOG_ARGV_MAX) {
-		port_log("submit: %d arguments; the limit is %d", s.argc, JLOG_ARGV_MAX);
+	if (s->argc > JLOG_ARGV_MAX) {
+		port_log("submit: %d arguments; the limit is %d", s->argc, JLOG_ARGV_MAX);
 		return HF_EINVAL;
 	}
-	if (!*s.argv[0]) {
+	if (!*s->argv[0]) {
 		port_log("submit: the command is an empty string");
 		return HF_EINVAL;
 	}
-	for (int i = 0; i < s.argc; i++)
-		if (check_text("argument", i + 1, s.argv[i], &total))
+	for (int i = 0; i < s->argc; i++)
+		if (check_text("argument", i + 1, s->argv[i], &sb->total))
 			return HF_EINVAL;
-	/* The job runs where it was submitted from, unless told otherwise. */
-	if (!s.cwd) {
-		if (port_cwd(cwd, sizeof(cwd)) != HF_OK) {
+	if (!s->cwd) {
+		if (port_cwd(sb->cwd, sizeof(sb->cwd)) != HF_OK) {
 			port_log("submit: cannot tell the current directory; give --cwd");
 			return HF_EINVAL;
 		}
-		s.cwd = cwd;
-	} else {
-		enum port_fs_kind kind;
-		if (s.cwd[0] != '/') {
-			port_log("submit: --cwd must be an absolute path, not '%s'", s.cwd);
-			return HF_EINVAL;
-		}
-		if (port_fs_kind(s.cwd, &kind) != HF_OK || kind != PORT_FS_DIR) {
-			port_log("submit: --cwd %s is not a directory", s.cwd);
-			return HF_EINVAL;
-		}
-	}
-	if (check_text("--cwd", 1, s.cwd, &total))
+		s->cwd = sb->cwd;
+	} else if (s->cwd[0] != '/') {
+		port_log("submit: --cwd must be an absolute path, not '%s'", s->cwd);
 		return HF_EINVAL;
-	if (total > JLOG_SPEC_BYTES) {
+	} else if (port_fs_kind(s->cwd, &kind) != HF_OK || kind != PORT_FS_DIR) {
+		port_log("submit: --cwd %s is not a directory", s->cwd);
+		return HF_EINVAL;
+	}
+	if (check_text("--cwd", 1, s->cwd, &sb->total))
+		return HF_EINVAL;
+	if (sb->total > JLOG_SPEC_BYTES) {
 		port_log("submit: command, environment and directory come to %zu bytes; the "
-			 "limit is %d", total, JLOG_SPEC_BYTES);
+			 "limit is %d", sb->total, JLOG_SPEC_BYTES);
 		return HF_EINVAL;
 	}
-	s.env = (char *const *)env;
-	s.nenv = nenv;
+	return HF_OK;
+}
+
+/* Stores the job (its --after references resolved in the same
+** transaction) and prints its id once it is durable, and with
+** --wait-remote once the replica holds it too. */
+static int submit_commit(const struct args_global *g, struct submit *sb, FILE *out)
+{
+	int64_t id = 0;
+	bool existed = false;
+	struct ctx c;
+	int rc;
 
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	if ((rc = ctx_begin(&c)) != HF_OK)
 		goto out;
-	for (int i = 0; i < nafter; i++) {
-		if ((rc = jlog_job_resolve(&c.j, after_refs[i], &after_ids[i])) != HF_OK) {
+	for (int i = 0; i < sb->nafter; i++) {
+		if ((rc = jlog_job_resolve(&c.j, sb->after_refs[i], &sb->after_ids[i])) != HF_OK) {
 			rc = rc == HF_ENOENT ? HF_EINVAL : rc;
 			goto out_rollback;
 		}
 	}
-	s.after = after_ids;
-	s.nafter = nafter;
+	sb->s.after = sb->after_ids;
+	sb->s.nafter = sb->nafter;
 	if ((rc = ctx_boot(&c)) != HF_OK)
 		goto out_rollback;
-	if ((rc = jlog_job_add(&c.j, &s, &c.now, &id, &existed)) != HF_OK)
+	if ((rc = jlog_job_add(&c.j, &sb->s, &c.now, &id, &existed)) != HF_OK)
 		goto out_rollback;
 	if ((rc = jlog_commit(&c.j)) != HF_OK)
 		goto out;
 	cmd_poke(&c);
 	/* Durable here; with --wait-remote printed only once the replica has
 	** it too. */
-	if (wait_remote && (rc = cmd_wait_remote(g, remote_timeout)) != HF_OK) {
+	if (sb->wait_remote && (rc = cmd_wait_remote(g, sb->remote_timeout)) != HF_OK) {
 		port_log("submit: job %lld is queued here, but the replica does not hold it yet",
 			 (long long)id);
 		goto out;
 	}
 	/* Durable now; only now may the id be printed. */
-	if (json)
+	if (sb->json)
 		fprintf(out, "{\"id\":%lld,\"existed\":%s}\n", (long long)id,
 			existed ? "true" : "false");
 	else
 		fprintf(out, "%lld\n", (long long)id);
 	if (existed)
-		port_log("submit: key '%s' is job %lld already; nothing new was queued", s.key,
+		port_log("submit: key '%s' is job %lld already; nothing new was queued", sb->s.key,
 			 (long long)id);
 	ctx_close(&c);
 	return HF_OK;
@@ -339,6 +393,16 @@ out:
 		ctx_say_full(&c, "submit", "the job was not queued");
 	ctx_close(&c);
 	return rc;
+}
+
+int cmd_submit(const struct args_global *g, struct args *a, FILE *out)
+{
+	struct submit sb;
+	int rc;
+
+	if ((rc = submit_parse(&sb, a)) != HF_OK || (rc = submit_check(&sb)) != HF_OK)
+		return rc;
+	return submit_commit(g, &sb, out);
 }
 
 /* ---- ls ------------------------------------------------------------------------ */
