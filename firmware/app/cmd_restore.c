@@ -200,7 +200,29 @@ static int choose_generation(const struct replica *rep, const char *dev, const c
 	return rc;
 }
 
-static int restore(const struct args_global *g, struct args *a, FILE *out, struct replica *rep)
+/* What restore was asked for on its command line. */
+struct restore_opts {
+	const char *replica, *device, *gen, *outp, *ca, *key;
+	bool allow_plain, force;
+	uint64_t want_seq;         /* --seq, or UINT64_MAX: every segment */
+	int64_t want_ms;           /* --time, or -1 */
+};
+
+/* A restore under way: where it reads from and writes to, and how far it
+** got (PREV: the header of the last file applied, SEQ its number). */
+struct restore_run {
+	const struct restore_opts *ro;
+	struct replica *rep;
+	char dev[80], gname[80], grel[200], stage[4400], tmp[4500];
+	struct restore_out o;
+	struct replica_file f;
+	struct seg_reader sr;
+	struct seg_hdr prev;
+	uint64_t seq;
+};
+
+/* Restore's arguments into RO, and OUT not there unless --force. */
+static int restore_args(struct args *a, struct restore_opts *ro)
 {
 	static const struct args_opt opts[] = {
 		{ "help", 'h', false },	      { "device", 0, true }, { "generation", 0, true },
@@ -208,100 +230,81 @@ static int restore(const struct args_global *g, struct args *a, FILE *out, struc
 		{ "time", 0, true },	      { "ca", 0, true },       { "key-file", 0, true },
 		{ "allow-plaintext", 0, false }, { NULL, 0, false },
 	};
-	const char *replica = NULL, *device = NULL, *gen = NULL, *outp = NULL, *ca = NULL, *val;
-	const char *key = NULL;
-	bool allow_plain = false;
-	char dev[80], gname[80], grel[200], rel[300], stage[4400], tmp[4500], problem[200];
-	char why[300];
-	uint64_t want_seq = UINT64_MAX, seq, follows;
-	int64_t want_ms = -1;
-	struct restore_out o;
-	struct seg_hdr h, prev;
-	struct names segs = { 0 };
-	struct replica_file f = { .fd = -1 };
-	struct seg_reader sr = { 0 };
 	enum port_fs_kind kind;
-	bool force = false, ok;
+	const char *val;
 	int r, idx, rc;
 
-	(void)g;
+	memset(ro, 0, sizeof(*ro));
+	ro->want_seq = UINT64_MAX;
+	ro->want_ms = -1;
 	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
 		if (r < 0)
 			return r;
 		if (r == ARGS_POSITIONAL) {
-			if (replica) {
+			if (ro->replica) {
 				port_log("restore: one replica only ('%s')", val);
 				return HF_EINVAL;
 			}
-			replica = val;
+			ro->replica = val;
 			continue;
 		}
 		switch (idx) {
 		case 0: return ARGS_HELP;
-		case 1: device = val; break;
-		case 2: gen = val; break;
+		case 1: ro->device = val; break;
+		case 2: ro->gen = val; break;
 		case 3: {
 			char *end;
-			want_seq = strtoull(val, &end, 10);
+			ro->want_seq = strtoull(val, &end, 10);
 			if (*val < '0' || *val > '9' || *end) {
 				port_log("restore: --seq: '%s' is not a segment number", val);
 				return HF_EINVAL;
 			}
 			break;
 		}
-		case 4: outp = val; break;
-		case 5: force = true; break;
-		case 7: ca = val; break;
-		case 8: key = val; break;
-		case 9: allow_plain = true; break;
+		case 4: ro->outp = val; break;
+		case 5: ro->force = true; break;
+		case 7: ro->ca = val; break;
+		case 8: ro->key = val; break;
+		case 9: ro->allow_plain = true; break;
 		default:
-			if ((want_ms = parse_utc(val)) < 0) {
+			if ((ro->want_ms = parse_utc(val)) < 0) {
 				port_log("restore: --time: '%s' is not YYYY-MM-DDTHH:MM:SSZ or @SECONDS "
 					 "(UTC)", val);
 				return HF_EINVAL;
 			}
 		}
 	}
-	if (!replica || !outp) {
+	if (!ro->replica || !ro->outp) {
 		port_log("restore: usage: holdfast restore REPLICA -o OUT.db [--seq N] "
 			 "[--generation G] [--device D] [--force] [--key-file K [--allow-plaintext]]");
 		return HF_EINVAL;
 	}
-	if ((rc = port_fs_kind(outp, &kind)) != HF_OK)
+	if ((rc = port_fs_kind(ro->outp, &kind)) != HF_OK)
 		return rc;
-	if (kind != PORT_FS_NONE && !force) {
-		port_log("restore: %s exists; give --force to replace it", outp);
+	if (kind != PORT_FS_NONE && !ro->force) {
+		port_log("restore: %s exists; give --force to replace it", ro->outp);
 		return HF_EEXIST;
 	}
-	if ((rc = cmd_open_arg(replica, ca, key, rep)) != HF_OK)
+	return HF_OK;
+}
+
+/* The generation's snapshot, checked to be it, into the staging file. */
+static int restore_snapshot(struct restore_run *r)
+{
+	int64_t want_ms = r->ro->want_ms;
+	char rel[300], why[300];
+	struct seg_hdr h;
+	int rc;
+
+	snprintf(rel, sizeof(rel), "%s/snapshot.zst", r->grel);
+	if ((rc = load_seg(r->rep, "restore", rel, r->tmp, &r->f, &r->sr)) != HF_OK)
 		return rc;
-	rep->allow_plain = allow_plain;
-	if ((rc = pick_device(rep, device, dev, sizeof(dev))) != HF_OK)
-		return rc;
-	if ((rc = choose_generation(rep, dev, gen, want_ms, gname, sizeof(gname))) != HF_OK)
-		return rc;
-	snprintf(grel, sizeof(grel), "%s/%s", dev, gname);
-	if ((rc = check_manifest(rep, dev, gname, &follows, why, sizeof(why))) != HF_OK)
-		return rc;
-	/* The database is rebuilt page by page in the staging file (restore.c:
-	** never in memory), checked, and only then moved to OUT. */
-	snprintf(stage, sizeof(stage), "%s.restoring", outp);
-	/* Each file is streamed, never held whole: an S3 object through a
-	** copy beside the staging file (unlinked once open), a directory
-	** replica's file in place. */
-	snprintf(tmp, sizeof(tmp), "%s.get", stage);
-	if ((rc = restore_begin(&o, stage)) != HF_OK)
-		return rc;
-	snprintf(rel, sizeof(rel), "%s/snapshot.zst", grel);
-	if ((rc = load_seg(rep, "restore", rel, tmp, &f, &sr)) != HF_OK)
-		goto fail;
-	h = sr.h;
-	if (h.kind != SEG_SNAPSHOT || h.seq != 0 || strcmp(h.device, dev) != 0) {
+	h = r->sr.h;
+	if (h.kind != SEG_SNAPSHOT || h.seq != 0 || strcmp(h.device, r->dev) != 0) {
 		port_log("restore: %s/%s: not this generation's snapshot (header fields kind = %u, "
-			 "seq = %" PRIu64 ", device = '%s')", cmd_safe(rep->url), rel, (unsigned)h.kind,
-			 h.seq, cmd_safe(h.device));
-		rc = HF_ECORRUPT;
-		goto fail;
+			 "seq = %" PRIu64 ", device = '%s')", cmd_safe(r->rep->url), rel,
+			 (unsigned)h.kind, h.seq, cmd_safe(h.device));
+		return HF_ECORRUPT;
 	}
 	if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
 		/* --generation with --time: its snapshot must be old enough. */
@@ -309,95 +312,158 @@ static int restore(const struct args_global *g, struct args *a, FILE *out, struc
 		if (h.utc_ms >= 0)
 			units_format_utc(h.utc_ms, false, when, sizeof(when));
 		port_log("restore: generation %s of device %s starts after the time asked for (its "
-			 "snapshot was sealed %s)", gname, dev, when);
-		rc = HF_ENOENT;
-		goto fail;
+			 "snapshot was sealed %s)", r->gname, r->dev, when);
+		return HF_ENOENT;
 	}
-	if ((rc = restore_apply(&o, &sr, why, sizeof(why))) != HF_OK) {
-		port_log("restore: %s/%s: %s", cmd_safe(rep->url), rel, why);
-		goto fail;
+	if ((rc = restore_apply(&r->o, &r->sr, why, sizeof(why))) != HF_OK) {
+		port_log("restore: %s/%s: %s", cmd_safe(r->rep->url), rel, why);
+		return rc;
 	}
-	close_seg(&f, &sr);
-	prev = h;
-	seq = 0;
+	close_seg(&r->f, &r->sr);
+	r->prev = h;
+	r->seq = 0;
+	return HF_OK;
+}
+
+/* Segment REL (number S) into the staging file, if it continues the last
+** file applied: HF_OK, or with *STOP set when it was sealed after --time. */
+static int restore_segment(struct restore_run *r, const char *rel, uint64_t s, bool *stop)
+{
+	int64_t want_ms = r->ro->want_ms;
+	const struct seg_hdr *prev = &r->prev;
+	struct seg_hdr h;
+	char why[300];
+	int rc;
+
+	if ((rc = load_seg(r->rep, "restore", rel, r->tmp, &r->f, &r->sr)) != HF_OK)
+		return rc;
+	h = r->sr.h;
+	if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
+		/* Sealed after the time asked for, or when wall time was not
+		** trusted (its time is unknown): stop before it, once its
+		** checksum says the time read is the one written (a damaged
+		** header must not cut the history short unsaid). */
+		if ((rc = seg_read_body(&r->sr, drop_page, NULL, why, sizeof(why))) != HF_OK)
+			port_log("restore: %s/%s: %s", cmd_safe(r->rep->url), rel, why);
+		close_seg(&r->f, &r->sr);
+		*stop = true;
+		return rc;
+	}
+	bool same_wal = h.salt[0] == prev->salt[0] && h.salt[1] == prev->salt[1];
+	if (h.kind != SEG_FRAMES || h.seq != s || h.generation != prev->generation ||
+	    strcmp(h.device, r->dev) != 0 || h.page_size != prev->page_size ||
+	    h.frame_first != (same_wal ? prev->frame_end : 0)) {
+		port_log("restore: %s/%s does not continue segment %" PRIu64
+			 " (seq, generation, page size or WAL frames differ)", cmd_safe(r->rep->url),
+			 rel, r->seq);
+		return HF_ECORRUPT;
+	}
+	if ((rc = restore_apply(&r->o, &r->sr, why, sizeof(why))) != HF_OK) {
+		port_log("restore: %s/%s: %s", cmd_safe(r->rep->url), rel, why);
+		return rc;
+	}
+	close_seg(&r->f, &r->sr);
+	r->prev = h;
+	r->seq = s;
+	return HF_OK;
+}
+
+/* The generation's segments in seq order, up to --seq, --time or the
+** first one missing. */
+static int restore_segments(struct restore_run *r)
+{
+	uint64_t want_seq = r->ro->want_seq;
+	struct names segs = { 0 };
+	bool stop = false;
+	char rel[300];
+	int rc;
+
 	/* Only "not there" means no segment was shipped: any other failure to
 	** list them would restore the snapshot alone, old data that looks
 	** like the latest. */
-	snprintf(rel, sizeof(rel), "%s/seg", grel);
-	if ((rc = replica_list(rep, rel, 20, ".zst", &segs)) == HF_ENOENT) {
+	snprintf(rel, sizeof(rel), "%s/seg", r->grel);
+	if ((rc = replica_list(r->rep, rel, 20, ".zst", &segs)) == HF_ENOENT) {
 		rc = HF_OK;
 	} else if (rc != HF_OK) {
 		port_log("restore: cannot list the segments in %s/%s (%s); nothing restored",
-			 cmd_safe(rep->url), rel, hf_strerror(rc));
-		goto fail;
+			 cmd_safe(r->rep->url), rel, hf_strerror(rc));
+		return rc;
 	}
-	for (size_t i = 0; rc == HF_OK && i < segs.n && seq < want_seq; i++) {
+	for (size_t i = 0; rc == HF_OK && !stop && i < segs.n && r->seq < want_seq; i++) {
 		char *end;
 		uint64_t s = strtoull(segs.v[i], &end, 16);
-		if (s != seq + 1 || strcmp(end, ".zst") != 0) {
+		if (s != r->seq + 1 || strcmp(end, ".zst") != 0) {
 			port_log("restore: segment %" PRIu64 " is missing from %s/%s/seg; stopping at %"
-				 PRIu64, seq + 1, cmd_safe(rep->url), grel, seq);
+				 PRIu64, r->seq + 1, cmd_safe(r->rep->url), r->grel, r->seq);
 			break;
 		}
-		snprintf(rel, sizeof(rel), "%s/seg/%s", grel, segs.v[i]);
-		if ((rc = load_seg(rep, "restore", rel, tmp, &f, &sr)) != HF_OK)
-			break;
-		h = sr.h;
-		if (want_ms >= 0 && (h.utc_ms < 0 || h.utc_ms > want_ms)) {
-			/* Sealed after the time asked for, or when wall time was not
-			** trusted (its time is unknown): stop before it, once its
-			** checksum says the time read is the one written (a damaged
-			** header must not cut the history short unsaid). */
-			if ((rc = seg_read_body(&sr, drop_page, NULL, why, sizeof(why))) != HF_OK)
-				port_log("restore: %s/%s: %s", cmd_safe(rep->url), rel, why);
-			close_seg(&f, &sr);
-			break;
-		}
-		bool same_wal = h.salt[0] == prev.salt[0] && h.salt[1] == prev.salt[1];
-		if (h.kind != SEG_FRAMES || h.seq != s || h.generation != prev.generation ||
-		    strcmp(h.device, dev) != 0 || h.page_size != prev.page_size ||
-		    h.frame_first != (same_wal ? prev.frame_end : 0)) {
-			port_log("restore: %s/%s does not continue segment %" PRIu64
-				 " (seq, generation, page size or WAL frames differ)", cmd_safe(rep->url),
-				 rel, seq);
-			rc = HF_ECORRUPT;
-			break;
-		}
-		if ((rc = restore_apply(&o, &sr, why, sizeof(why))) != HF_OK) {
-			port_log("restore: %s/%s: %s", cmd_safe(rep->url), rel, why);
-			break;
-		}
-		close_seg(&f, &sr);
-		prev = h;
-		seq = s;
-		if (port_stderr_is_tty())
-			fprintf(stderr, "\rrestore: segment %" PRIu64 " of %zu", seq, segs.n);
+		snprintf(rel, sizeof(rel), "%s/seg/%s", r->grel, segs.v[i]);
+		if ((rc = restore_segment(r, rel, s, &stop)) == HF_OK && !stop &&
+		    port_stderr_is_tty())
+			fprintf(stderr, "\rrestore: segment %" PRIu64 " of %zu", r->seq, segs.n);
 	}
 	if (port_stderr_is_tty())
 		fprintf(stderr, "\n");
 	free(segs.v);
-	if (rc == HF_OK && want_seq != UINT64_MAX && seq != want_seq) {
+	if (rc == HF_OK && want_seq != UINT64_MAX && r->seq != want_seq) {
 		port_log("restore: segment %" PRIu64 " is not in %s/%s (it holds up to %" PRIu64 ")",
-			 want_seq, cmd_safe(rep->url), grel, seq);
+			 want_seq, cmd_safe(r->rep->url), r->grel, r->seq);
 		rc = HF_ENOENT;
 	}
-	if (rc != HF_OK || (rc = restore_finish(&o)) != HF_OK)
+	return rc;
+}
+
+static int restore(const struct args_global *g, struct args *a, FILE *out, struct replica *rep)
+{
+	struct restore_opts ro;
+	struct restore_run r = { .ro = &ro, .rep = rep, .f = { .fd = -1 } };
+	char problem[200], why[300];
+	uint64_t follows;
+	bool ok;
+	int rc;
+
+	(void)g;
+	if ((rc = restore_args(a, &ro)) != HF_OK)
+		return rc;
+	if ((rc = cmd_open_arg(ro.replica, ro.ca, ro.key, rep)) != HF_OK)
+		return rc;
+	rep->allow_plain = ro.allow_plain;
+	if ((rc = pick_device(rep, ro.device, r.dev, sizeof(r.dev))) != HF_OK)
+		return rc;
+	if ((rc = choose_generation(rep, r.dev, ro.gen, ro.want_ms, r.gname, sizeof(r.gname))) !=
+	    HF_OK)
+		return rc;
+	snprintf(r.grel, sizeof(r.grel), "%s/%s", r.dev, r.gname);
+	if ((rc = check_manifest(rep, r.dev, r.gname, &follows, why, sizeof(why))) != HF_OK)
+		return rc;
+	/* The database is rebuilt page by page in the staging file (restore.c:
+	** never in memory), checked, and only then moved to OUT. */
+	snprintf(r.stage, sizeof(r.stage), "%s.restoring", ro.outp);
+	/* Each file is streamed, never held whole: an S3 object through a
+	** copy beside the staging file (unlinked once open), a directory
+	** replica's file in place. */
+	snprintf(r.tmp, sizeof(r.tmp), "%s.get", r.stage);
+	if ((rc = restore_begin(&r.o, r.stage)) != HF_OK)
+		return rc;
+	if ((rc = restore_snapshot(&r)) != HF_OK || (rc = restore_segments(&r)) != HF_OK)
 		goto fail;
-	rc = jlog_integrity_file(stage, &ok, problem, sizeof(problem));
+	if ((rc = restore_finish(&r.o)) != HF_OK)
+		goto fail;
+	rc = jlog_integrity_file(r.stage, &ok, problem, sizeof(problem));
 	if (rc == HF_OK && !ok) {
 		port_log("restore: the rebuilt database fails integrity_check: %s", cmd_safe(problem));
 		rc = HF_ECORRUPT;
 	}
 	if (rc == HF_OK)
-		rc = port_fs_rename(stage, outp);
+		rc = port_fs_rename(r.stage, ro.outp);
 	if (rc != HF_OK)
 		goto fail;
 	fprintf(out, "restored %s generation %s up to segment %" PRIu64 " (%u pages) to %s; "
-		"integrity_check ok\n", dev, gname, seq, prev.db_pages, outp);
+		"integrity_check ok\n", r.dev, r.gname, r.seq, r.prev.db_pages, ro.outp);
 	return HF_OK;
 fail:
-	close_seg(&f, &sr);
-	restore_abort(&o, stage);
+	close_seg(&r.f, &r.sr);
+	restore_abort(&r.o, r.stage);
 	return rc;
 }
 
