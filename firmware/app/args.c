@@ -143,3 +143,16 @@ found:
 	}
 	return ARGS_OPTION;
 }
+
+int args_next_option(struct args *a, const struct args_opt *opts, int *idx, const char **val)
+{
+	int r = args_next(a, opts, idx, val);
+
+	if (r == ARGS_POSITIONAL) {
+		port_log("%s: unexpected argument '%s'", a->verb, *val);
+		return HF_EINVAL;
+	}
+	if (r == ARGS_OPTION && *idx == 0)
+		return ARGS_HELP;
+	return r;
+}

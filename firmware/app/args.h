@@ -48,4 +48,13 @@ enum { ARGS_END = 0, ARGS_POSITIONAL = 1, ARGS_OPTION = 2 };
 */
 int args_next(struct args *a, const struct args_opt *opts, int *idx, const char **val);
 
+/*
+** args_next for a verb that takes options only, --help first in OPTS: the
+** next one as ARGS_OPTION (*IDX, *VAL as args_next), ARGS_END, ARGS_HELP for
+** --help, or HF_EINVAL (logged) for a positional argument and as args_next.
+** Its callers loop while it returns ARGS_OPTION and return anything else
+** but ARGS_END.
+*/
+int args_next_option(struct args *a, const struct args_opt *opts, int *idx, const char **val);
+
 #endif /* HF_ARGS_H */

@@ -60,18 +60,41 @@ int cmd_json_only_args(struct args *a, bool *json)
 	int r, idx;
 
 	*json = false;
-	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
-		if (r < 0)
-			return r;
-		if (r == ARGS_POSITIONAL) {
-			port_log("%s: unexpected argument '%s'", a->verb, val);
-			return HF_EINVAL;
-		}
-		if (idx == 0)
-			return ARGS_HELP;
+	while ((r = args_next_option(a, opts, &idx, &val)) == ARGS_OPTION)
 		*json = true;
+	return r == ARGS_END ? HF_OK : r;
+}
+
+int cmd_subverb(const struct args_global *g, struct args *a, FILE *out,
+		const struct cmd_sub *subs, size_t n, const char *which, bool name_verb)
+{
+	const char *verb = a->verb, *sub;
+	char names[128] = "", both[32];
+	size_t used = 0;
+
+	if (a->i >= a->argc) {
+		port_log("%s: which? %s", verb, which);
+		return HF_EINVAL;
 	}
-	return HF_OK;
+	sub = a->argv[a->i++];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
+		return ARGS_HELP;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(sub, subs[i].name) != 0)
+			continue;
+		if (name_verb) {
+			snprintf(both, sizeof(both), "%s %s", verb, sub);
+			a->verb = both;
+		}
+		int rc = subs[i].fn(g, a, out);
+		a->verb = verb;
+		return rc;
+	}
+	for (size_t i = 0; i < n && used < sizeof(names); i++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+					 subs[i].name);
+	port_log("%s: unknown subcommand '%s' (%s)", verb, sub, names);
+	return HF_EINVAL;
 }
 
 /* --remote-timeout VAL of VERB into *MS: a duration above zero. */
@@ -149,15 +172,7 @@ int cmd_run(const struct args_global *g, struct args *a, FILE *out)
 	int r, idx, rc;
 
 	(void)out;
-	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
-		if (r < 0)
-			return r;
-		if (r == ARGS_POSITIONAL) {
-			port_log("run: unexpected argument '%s'", val);
-			return HF_EINVAL;
-		}
-		if (idx == 0)
-			return ARGS_HELP;
+	while ((r = args_next_option(a, opts, &idx, &val)) == ARGS_OPTION) {
 		if (idx == 1)
 			o.exit_when_idle = true;
 		else if (idx == 2)
@@ -170,6 +185,8 @@ int cmd_run(const struct args_global *g, struct args *a, FILE *out)
 		else
 			use_syslog = true;
 	}
+	if (r != ARGS_END)
+		return r;
 	/* A daemon runs unattended for months: one failure repeated every
 	** second must not bury the rest of its log, nor fill the disk. */
 	port_log_ratelimit(RUN_LOG_BURST, RUN_LOG_INTERVAL_MS);

@@ -129,6 +129,7 @@ static int debug_s3_run(struct s3 *s, const char **pos, const char *state, unsig
 ** $HOLDFAST_S3_ENDPOINT, $HOLDFAST_S3_BUCKET, $HOLDFAST_S3_REGION
 ** (us-east-1), the credentials from $AWS_ACCESS_KEY_ID and
 ** $AWS_SECRET_ACCESS_KEY: never from the command line, where ps shows them.
+** Over 80 lines: one case per setting of the S3 client's, in one place.
 */
 static int debug_s3(struct args *a, FILE *out)
 {

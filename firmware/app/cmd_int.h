@@ -37,6 +37,17 @@ int cmd_parse_job_arg(const char *verb, struct args *a, const struct args_opt *o
 /* cmd_parse_job_arg's OPT_CB for a verb with no option but --help. */
 int cmd_no_opts(int idx, const char *val, void *arg);
 
+/* A sub-verb (sync now, pipeline add, ...) and the function that runs it. */
+struct cmd_sub {
+	const char *name;
+	int (*fn)(const struct args_global *g, struct args *a, FILE *out);
+};
+/* Runs the sub-verb of SUBS (N of them) that A's next argument names, with
+** "VERB SUB" as A's verb while it runs if NAME_VERB; WHICH is the usage
+** said when none is given. */
+int cmd_subverb(const struct args_global *g, struct args *a, FILE *out,
+		const struct cmd_sub *subs, size_t n, const char *which, bool name_verb);
+
 /* Wakes the daemon, if one runs, to see what was just committed. */
 void cmd_poke(const struct ctx *c);
 

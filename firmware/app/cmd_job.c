@@ -181,7 +181,8 @@ static int submit_process(struct jlog_spec *s, int idx, const char *val)
 	return HF_OK;
 }
 
-/* One option of submit's, IDX into submit_opts with its value VAL. */
+/* One option of submit's, IDX into submit_opts with its value VAL. Over 80
+** lines: one case per option, so each option's rule is read in one place. */
 static int submit_option(struct submit *sb, int idx, const char *val)
 {
 	struct jlog_spec *s = &sb->s;
@@ -521,15 +522,7 @@ int cmd_ls(const struct args_global *g, struct args *a, FILE *out)
 	struct ctx c;
 	int r, idx, rc;
 
-	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
-		if (r < 0)
-			return r;
-		if (r == ARGS_POSITIONAL) {
-			port_log("ls: unexpected argument '%s'", val);
-			return HF_EINVAL;
-		}
-		if (idx == O_HELP)
-			return ARGS_HELP;
+	while ((r = args_next_option(a, opts, &idx, &val)) == ARGS_OPTION) {
 		if (idx == O_STATE) {
 			if (!valid_state(val)) {
 				port_log("ls: unknown state '%s' (queued, running, succeeded, failed, "
@@ -544,6 +537,8 @@ int cmd_ls(const struct args_global *g, struct args *a, FILE *out)
 			p.json = true;
 		}
 	}
+	if (r != ARGS_END)
+		return r;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	p.j = &c.j;

@@ -82,6 +82,9 @@ out:
 	return rc;
 }
 
+/* pipeline run NAME: queues a run, said once committed (and with
+** --wait-remote once the replica holds it). Over 80 lines: its options and
+** the one transaction that queues the run, read top to bottom. */
 static int pipeline_run(const struct args_global *g, struct args *a, FILE *out)
 {
 	static const struct args_opt opts[] = {
@@ -232,30 +235,9 @@ static int pipeline_show(const struct args_global *g, struct args *a, FILE *out)
 
 int cmd_pipeline(const struct args_global *g, struct args *a, FILE *out)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(const struct args_global *, struct args *, FILE *);
-	} subs[] = { { "add", pipeline_add }, { "run", pipeline_run }, { "ls", pipeline_ls },
-		     { "show", pipeline_show } };
-	const char *sub;
+	static const struct cmd_sub subs[] = { { "add", pipeline_add }, { "run", pipeline_run },
+					       { "ls", pipeline_ls }, { "show", pipeline_show } };
 
-	if (a->i >= a->argc) {
-		port_log("pipeline: which? add FILE | run NAME | ls | show NAME");
-		return HF_EINVAL;
-	}
-	sub = a->argv[a->i++];
-	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
-		return ARGS_HELP;
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (!strcmp(sub, subs[i].name)) {
-			char verb[32];
-			snprintf(verb, sizeof(verb), "pipeline %s", sub);
-			a->verb = verb;
-			int rc = subs[i].fn(g, a, out);
-			a->verb = "pipeline";
-			return rc;
-		}
-	}
-	port_log("pipeline: unknown subcommand '%s' (add, run, ls, show)", sub);
-	return HF_EINVAL;
+	return cmd_subverb(g, a, out, subs, sizeof(subs) / sizeof(subs[0]),
+			   "add FILE | run NAME | ls | show NAME", true);
 }

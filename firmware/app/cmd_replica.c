@@ -455,21 +455,18 @@ static int replica_keygen(struct args *a, FILE *out)
 	return rc;
 }
 
+/* replica_keygen as a sub-verb: it reads no data directory. */
+static int replica_keygen_sub(const struct args_global *g, struct args *a, FILE *out)
+{
+	(void)g;
+	return replica_keygen(a, out);
+}
+
 int cmd_replica(const struct args_global *g, struct args *a, FILE *out)
 {
-	const char *sub;
+	static const struct cmd_sub subs[] = { { "ls", replica_ls },
+					       { "keygen", replica_keygen_sub } };
 
-	if (a->i >= a->argc) {
-		port_log("replica: which? ls [REPLICA] | keygen FILE");
-		return HF_EINVAL;
-	}
-	sub = a->argv[a->i++];
-	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
-		return ARGS_HELP;
-	if (!strcmp(sub, "ls"))
-		return replica_ls(g, a, out);
-	if (!strcmp(sub, "keygen"))
-		return replica_keygen(a, out);
-	port_log("replica: unknown subcommand '%s' (ls, keygen)", sub);
-	return HF_EINVAL;
+	return cmd_subverb(g, a, out, subs, sizeof(subs) / sizeof(subs[0]),
+			   "ls [REPLICA] | keygen FILE", false);
 }

@@ -29,6 +29,46 @@ static int prune_checkpoint(void *arg)
 	return HF_OK;
 }
 
+/* What prune did (or with DRY would do), in words or JSON; MAX_BYTES: the
+** budget, DAEMON: whether one runs (and prunes on its own). */
+static void prune_report(FILE *out, bool json, bool dry, bool daemon, const struct hist_pass *hp,
+			 const struct jlog_history *hs, uint64_t max_bytes)
+{
+	char data[32], budget[32], outb[32];
+
+	if (json) {
+		fprintf(out,
+			"{\"dry_run\":%s,\"jobs\":%lld,\"runs\":%lld,\"attempts\":%lld,"
+			"\"output_chunks\":%lld,\"output_bytes\":%lld,\"budget_jobs\":%lld,"
+			"\"finished_kept\":%lld,\"data_bytes\":%llu,\"max_bytes\":%llu,"
+			"\"over_budget\":%s}\n",
+			dry ? "true" : "false", (long long)hp->pruned.jobs,
+			(long long)hp->pruned.runs, (long long)hp->pruned.attempts,
+			(long long)hp->pruned.output_chunks, (long long)hp->pruned.output_bytes,
+			(long long)hp->extra, (long long)hs->finished,
+			(unsigned long long)hp->data_bytes, (unsigned long long)max_bytes,
+			hp->over_budget ? "true" : "false");
+		return;
+	}
+	units_format_size((uint64_t)hp->pruned.output_bytes, outb, sizeof(outb));
+	units_format_size(hp->data_bytes, data, sizeof(data));
+	units_format_size(max_bytes, budget, sizeof(budget));
+	fprintf(out, "%s %lld finished job(s) (%lld run(s), %lld attempt(s), %s of output)",
+		dry ? "would prune" : "pruned", (long long)hp->pruned.jobs,
+		(long long)hp->pruned.runs, (long long)hp->pruned.attempts, outb);
+	if (hp->extra)
+		fprintf(out, ", %lld of them past the limits for the disk budget",
+			(long long)hp->extra);
+	fprintf(out, "; %lld finished job(s) %s\n",
+		(long long)(dry ? hs->finished - hp->pruned.jobs : hs->finished),
+		dry ? "would stay" : "kept");
+	fprintf(out, "data directory: %s of its %s budget%s\n", data, budget,
+		!hp->over_budget ? "" :
+		dry || daemon ? " (over it: the oldest finished jobs go, whatever their "
+				"age, down to the 20 newest)" :
+				" (still over it: the 20 newest finished jobs are kept)");
+}
+
 int cmd_prune(const struct args_global *g, struct args *a, FILE *out)
 {
 	enum { O_HELP, O_DRY, O_OLDER, O_KEEP, O_JSON };
@@ -39,7 +79,7 @@ int cmd_prune(const struct args_global *g, struct args *a, FILE *out)
 	const char *val;
 	uint64_t older = 0;
 	long long keep = 0;
-	char conf[PATH_MAX + 32], data[32], budget[32], outb[32];
+	char conf[PATH_MAX + 32];
 	struct hist_pass hp;
 	struct jlog_history hs;
 	struct hist h;
@@ -47,15 +87,7 @@ int cmd_prune(const struct args_global *g, struct args *a, FILE *out)
 	struct ctx c;
 	int r, idx, rc;
 
-	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
-		if (r < 0)
-			return r;
-		if (r == ARGS_POSITIONAL) {
-			port_log("prune: unexpected argument '%s'", val);
-			return HF_EINVAL;
-		}
-		if (idx == O_HELP)
-			return ARGS_HELP;
+	while ((r = args_next_option(a, opts, &idx, &val)) == ARGS_OPTION) {
 		/* Two values for one limit: which one was meant is a guess. */
 		if (seen[idx]) {
 			port_log("prune: --%s given twice; give it once", opts[idx].name);
@@ -68,6 +100,8 @@ int cmd_prune(const struct args_global *g, struct args *a, FILE *out)
 		    (rc = cmd_parse_int("prune", "keep", val, 0, 1000000000, &keep)) != HF_OK)
 			return rc;
 	}
+	if (r != ARGS_END)
+		return r;
 	/* The config first: a bad one is an error before the log is opened. */
 	if ((rc = dd_resolve(g->data, c.dir, sizeof(c.dir), &daemon)) != HF_OK ||
 	    (rc = dd_conf_path(g->config, c.dir, conf, sizeof(conf), &daemon)) != HF_OK)
@@ -98,37 +132,7 @@ int cmd_prune(const struct args_global *g, struct args *a, FILE *out)
 		goto out;
 	if (!seen[O_DRY] && hp.pruned.jobs && daemon)
 		cmd_poke(&c);
-	if (seen[O_JSON]) {
-		fprintf(out,
-			"{\"dry_run\":%s,\"jobs\":%lld,\"runs\":%lld,\"attempts\":%lld,"
-			"\"output_chunks\":%lld,\"output_bytes\":%lld,\"budget_jobs\":%lld,"
-			"\"finished_kept\":%lld,\"data_bytes\":%llu,\"max_bytes\":%llu,"
-			"\"over_budget\":%s}\n",
-			seen[O_DRY] ? "true" : "false", (long long)hp.pruned.jobs,
-			(long long)hp.pruned.runs, (long long)hp.pruned.attempts,
-			(long long)hp.pruned.output_chunks, (long long)hp.pruned.output_bytes,
-			(long long)hp.extra, (long long)hs.finished,
-			(unsigned long long)hp.data_bytes, (unsigned long long)h.max_bytes,
-			hp.over_budget ? "true" : "false");
-		goto out;
-	}
-	units_format_size((uint64_t)hp.pruned.output_bytes, outb, sizeof(outb));
-	units_format_size(hp.data_bytes, data, sizeof(data));
-	units_format_size(h.max_bytes, budget, sizeof(budget));
-	fprintf(out, "%s %lld finished job(s) (%lld run(s), %lld attempt(s), %s of output)",
-		seen[O_DRY] ? "would prune" : "pruned", (long long)hp.pruned.jobs,
-		(long long)hp.pruned.runs, (long long)hp.pruned.attempts, outb);
-	if (hp.extra)
-		fprintf(out, ", %lld of them past the limits for the disk budget",
-			(long long)hp.extra);
-	fprintf(out, "; %lld finished job(s) %s\n",
-		(long long)(seen[O_DRY] ? hs.finished - hp.pruned.jobs : hs.finished),
-		seen[O_DRY] ? "would stay" : "kept");
-	fprintf(out, "data directory: %s of its %s budget%s\n", data, budget,
-		!hp.over_budget ? "" :
-		seen[O_DRY] || daemon ? " (over it: the oldest finished jobs go, whatever their "
-					"age, down to the 20 newest)" :
-					" (still over it: the 20 newest finished jobs are kept)");
+	prune_report(out, seen[O_JSON], seen[O_DRY], daemon, &hp, &hs, h.max_bytes);
 out:
 	ctx_close(&c);
 	return rc;

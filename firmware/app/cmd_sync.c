@@ -95,6 +95,9 @@ static void spool_waits(struct shipctx *s, unsigned copied, const char *why)
 			 why, copied, files, bytes);
 }
 
+/* sync now [--checkpoint] [--force]: seals what is new and copies the
+** spool to the replica. Over 80 lines: the upload window and budget decide
+** between sealing and sending, and each outcome is said where it happens. */
 static int sync_now(const struct args_global *g, struct args *a, FILE *out)
 {
 	static const struct args_opt opts[] = { { "help", 'h', false }, { "checkpoint", 0, false },
@@ -300,19 +303,8 @@ static int sync_status(const struct args_global *g, struct args *a, FILE *out)
 
 int cmd_sync(const struct args_global *g, struct args *a, FILE *out)
 {
-	const char *sub;
+	static const struct cmd_sub subs[] = { { "now", sync_now }, { "status", sync_status } };
 
-	if (a->i >= a->argc) {
-		port_log("sync: which? now | status");
-		return HF_EINVAL;
-	}
-	sub = a->argv[a->i++];
-	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
-		return ARGS_HELP;
-	if (!strcmp(sub, "now"))
-		return sync_now(g, a, out);
-	if (!strcmp(sub, "status"))
-		return sync_status(g, a, out);
-	port_log("sync: unknown subcommand '%s' (now, status)", sub);
-	return HF_EINVAL;
+	return cmd_subverb(g, a, out, subs, sizeof(subs) / sizeof(subs[0]),
+			   "now | status", false);
 }
