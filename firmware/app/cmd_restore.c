@@ -288,11 +288,29 @@ static int restore_args(struct args *a, struct restore_opts *ro)
 	return HF_OK;
 }
 
+/* Applies the file open in R (REL, its header H, number SEQ) to the staging
+** file, and makes it the last one applied. */
+static int restore_take(struct restore_run *r, const char *rel, const struct seg_hdr *h,
+			uint64_t seq)
+{
+	char why[300];
+	int rc;
+
+	if ((rc = restore_apply(&r->o, &r->sr, why, sizeof(why))) != HF_OK) {
+		port_log("restore: %s/%s: %s", cmd_safe(r->rep->url), rel, why);
+		return rc;
+	}
+	close_seg(&r->f, &r->sr);
+	r->prev = *h;
+	r->seq = seq;
+	return HF_OK;
+}
+
 /* The generation's snapshot, checked to be it, into the staging file. */
 static int restore_snapshot(struct restore_run *r)
 {
 	int64_t want_ms = r->ro->want_ms;
-	char rel[300], why[300];
+	char rel[300];
 	struct seg_hdr h;
 	int rc;
 
@@ -315,14 +333,7 @@ static int restore_snapshot(struct restore_run *r)
 			 "snapshot was sealed %s)", r->gname, r->dev, when);
 		return HF_ENOENT;
 	}
-	if ((rc = restore_apply(&r->o, &r->sr, why, sizeof(why))) != HF_OK) {
-		port_log("restore: %s/%s: %s", cmd_safe(r->rep->url), rel, why);
-		return rc;
-	}
-	close_seg(&r->f, &r->sr);
-	r->prev = h;
-	r->seq = 0;
-	return HF_OK;
+	return restore_take(r, rel, &h, 0);
 }
 
 /* Segment REL (number S) into the staging file, if it continues the last
@@ -358,14 +369,7 @@ static int restore_segment(struct restore_run *r, const char *rel, uint64_t s, b
 			 rel, r->seq);
 		return HF_ECORRUPT;
 	}
-	if ((rc = restore_apply(&r->o, &r->sr, why, sizeof(why))) != HF_OK) {
-		port_log("restore: %s/%s: %s", cmd_safe(r->rep->url), rel, why);
-		return rc;
-	}
-	close_seg(&r->f, &r->sr);
-	r->prev = h;
-	r->seq = s;
-	return HF_OK;
+	return restore_take(r, rel, &h, s);
 }
 
 /* The generation's segments in seq order, up to --seq, --time or the
