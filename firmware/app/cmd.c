@@ -21,7 +21,7 @@
 #include "port.h"
 
 int cmd_parse_int(const char *verb, const char *opt, const char *v, long long lo,
-		     long long hi, long long *out)
+		  long long hi, long long *out)
 {
 	char *end;
 	long long n;
@@ -110,15 +110,15 @@ int cmd_remote_timeout_arg(const char *verb, const char *val, uint64_t *ms)
 /* A recorded time for people, in BUF of CMD_WHEN_LEN bytes (see units_format_when). */
 #define CMD_WHEN_LEN 48
 const char *cmd_fmt_when(const struct jlog_now *now, int64_t utc_ms, int64_t boot,
-			    uint64_t mono_ms, char *buf)
+			 uint64_t mono_ms, char *buf)
 {
 	units_format_when(utc_ms, boot, mono_ms, now->boot, now->mono_ms, buf, CMD_WHEN_LEN);
 	return buf;
 }
 
 int cmd_parse_job_arg(const char *verb, struct args *a, const struct args_opt *opts,
-			 const char **ref, int (*opt_cb)(int idx, const char *val, void *arg),
-			 void *arg)
+		      const char **ref, int (*opt_cb)(int idx, const char *val, void *arg),
+		      void *arg)
 {
 	const char *val;
 	int r, idx;

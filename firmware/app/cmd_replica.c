@@ -48,7 +48,7 @@ const char *cmd_safe(const char *s)
 ** WHY: its gap record (0 and "" in the first generation). Says nothing but
 ** what the read itself logs. */
 int cmd_read_manifest(const struct replica *rp, const char *dev, const char *gen,
-			 uint64_t *follows, char *why, size_t why_len)
+		      uint64_t *follows, char *why, size_t why_len)
 {
 	char rel[256];
 	char *text;
@@ -76,7 +76,7 @@ int cmd_read_manifest(const struct replica *rp, const char *dev, const char *gen
 ** skipping it could choose an older generation and restore old data as if
 ** it were the latest. */
 int cmd_pick_generation(const struct replica *rp, const char *verb, const char *dev,
-			   const struct names *gens, int64_t at_ms, size_t *best)
+			const struct names *gens, int64_t at_ms, size_t *best)
 {
 	uint64_t best_boot = 0, best_mono = 0;
 	bool found = false;
