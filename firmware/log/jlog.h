@@ -4,7 +4,8 @@
 ** firmware/log/: the data directory and its job log, with what reads and
 ** writes it (history limits, pipelines, boot recovery); on fmt/ and base/.
 **
-** jlog.c is the only file that includes sqlite3.h. Every connection it opens
+** The job log's files (jlog.c, jlog_*.c, sharing jlog_int.h) are the only
+** ones that include sqlite3.h. Every connection they open
 ** is verified before use: journal_mode=WAL, synchronous=FULL (so a commit is
 ** on the device before it returns), wal_autocheckpoint=0 and no checkpoint on
 ** close (only the daemon checkpoints, after the WAL is shipped), and the
@@ -43,7 +44,7 @@ struct sqlite3_stmt;
 struct jlog {
 	struct sqlite3 *db;
 	/* Prepared statements of the hot paths, keyed by their SQL text's
-	** address (each query is a string constant in jlog.c). */
+	** address (each query is a string constant in the job log's files). */
 	struct sqlite3_stmt *stmts[JLOG_STMT_CACHE];
 	const char *stmt_sql[JLOG_STMT_CACHE];
 	/* A statement left on its row for the caller (jlog_job_get). It holds
