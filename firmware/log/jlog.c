@@ -512,6 +512,91 @@ int64_t jlog_col_int_or(sqlite3_stmt *st, int i, int64_t dflt)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
 }
 
+/* Binds ARGS[0..NARGS) to ?1.. of ST. Text and blobs are bound without a
+** copy (SQLITE_STATIC): every caller steps and resets ST before it returns,
+** and jlog_stmt clears the bindings before the statement is used again. */
+static void bind_vals(sqlite3_stmt *st, const struct jlog_val *args, int nargs)
+{
+	for (int i = 0; i < nargs; i++) {
+		const struct jlog_val *v = &args[i];
+
+		switch (v->type) {
+		case JV_INT:
+			sqlite3_bind_int64(st, i + 1, v->i);
+			break;
+		case JV_TEXT:
+			if (v->p)
+				sqlite3_bind_text(st, i + 1, v->p, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(st, i + 1);
+			break;
+		case JV_UTC:
+			jlog_bind_utc(st, i + 1, v->i);
+			break;
+		case JV_BLOB:
+			sqlite3_bind_blob(st, i + 1, v->p, (int)v->len, SQLITE_STATIC);
+			break;
+		case JV_NULL:
+			sqlite3_bind_null(st, i + 1);
+			break;
+		}
+	}
+}
+
+/* Runs SQL (a string constant, cached) with ARGS to completion; no rows
+** expected. */
+int jlog_exec(struct jlog *j, const char *sql, const struct jlog_val *args, int nargs)
+{
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+
+	if (!st)
+		return HF_EBUG;
+	bind_vals(st, args, nargs);
+	return jlog_step_done(j, st);
+}
+
+/* Runs SQL with ARGS and hands each row to ROW, which returns 0 for the
+** next one, JLOG_STOP to stop there (HF_OK) or an error to stop with. A
+** failed step is logged as WHAT. */
+int jlog_query(struct jlog *j, const char *sql, const struct jlog_val *args, int nargs,
+	       const char *what, int (*row)(sqlite3_stmt *st, void *arg), void *arg)
+{
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	int src, rc = HF_OK;
+
+	if (!st)
+		return HF_EBUG;
+	bind_vals(st, args, nargs);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW && (rc = row(st, arg)) == HF_OK)
+		;
+	sqlite3_reset(st);
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		return jlog_sqlite_err(j->db, what, src);
+	return rc == JLOG_STOP ? HF_OK : rc;
+}
+
+/* Runs SQL with ARGS for the first column of its first row, as an integer,
+** into *V (untouched if there is no row; *FOUND says). A failed step is
+** logged as WHAT. */
+int jlog_query_int(struct jlog *j, const char *sql, const struct jlog_val *args, int nargs,
+		   const char *what, int64_t *v, bool *found)
+{
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	int src;
+
+	*found = false;
+	if (!st)
+		return HF_EBUG;
+	bind_vals(st, args, nargs);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		*found = true;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, what, src);
+}
+
 /* ---- transactions ---------------------------------------------------------- */
 
 void jlog_unpin(struct jlog *j)

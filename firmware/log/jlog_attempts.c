@@ -14,6 +14,40 @@
 #include "log/jlog_int.h"
 #include "port.h"
 
+/* jlog_attempts_list's callback and its argument, for each row. */
+struct attempt_rows {
+	int (*cb)(const struct jlog_attempt *a, void *arg);
+	void *arg;
+};
+
+static int attempt_row(sqlite3_stmt *st, void *arg)
+{
+	const struct attempt_rows *rows = arg;
+	struct jlog_attempt a;
+
+	a.job = sqlite3_column_int64(st, 0);
+	a.n = sqlite3_column_int64(st, 1);
+	a.boot = sqlite3_column_int64(st, 2);
+	a.pid = sqlite3_column_int64(st, 3);
+	a.start_mono_ms = (uint64_t)sqlite3_column_int64(st, 4);
+	a.end_mono_ms = (uint64_t)jlog_col_int_or(st, 5, 0);
+	a.start_utc_ms = jlog_col_int_or(st, 6, -1);
+	a.end_utc_ms = jlog_col_int_or(st, 7, -1);
+	a.end_reason = jlog_col_text(st, 8);
+	a.exit_code = jlog_col_int_or(st, 9, -1);
+	a.signal = jlog_col_int_or(st, 10, -1);
+	a.out_bytes = sqlite3_column_int64(st, 11);
+	a.out_truncated = sqlite3_column_int64(st, 12) != 0;
+	a.json = jlog_col_text(st, 13);
+	a.duration_ms = jlog_col_int_or(st, 14, -1);
+	a.end_unknown = sqlite3_column_int64(st, 15) != 0;
+	a.detected_boot = jlog_col_int_or(st, 16, 0);
+	a.detected_utc_ms = jlog_col_int_or(st, 17, -1);
+	a.alive_ms = jlog_col_int_or(st, 18, -1);
+	a.end_boot = jlog_col_int_or(st, 19, 0);
+	return rows->cb(&a, rows->arg) ? JLOG_STOP : HF_OK;
+}
+
 int jlog_attempts_list(struct jlog *j, int64_t job,
 		       int (*cb)(const struct jlog_attempt *a, void *arg), void *arg)
 {
@@ -47,39 +81,9 @@ int jlog_attempts_list(struct jlog *j, int64_t job,
 		"  'end_mono_ms', end_mono_ms),"
 		" dur, unknown, det_boot, det_utc, alive, end_boot"
 		" FROM c ORDER BY n";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	struct jlog_attempt a;
-	int src;
+	struct attempt_rows rows = { cb, arg };
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		a.job = sqlite3_column_int64(st, 0);
-		a.n = sqlite3_column_int64(st, 1);
-		a.boot = sqlite3_column_int64(st, 2);
-		a.pid = sqlite3_column_int64(st, 3);
-		a.start_mono_ms = (uint64_t)sqlite3_column_int64(st, 4);
-		a.end_mono_ms = (uint64_t)jlog_col_int_or(st, 5, 0);
-		a.start_utc_ms = jlog_col_int_or(st, 6, -1);
-		a.end_utc_ms = jlog_col_int_or(st, 7, -1);
-		a.end_reason = jlog_col_text(st, 8);
-		a.exit_code = jlog_col_int_or(st, 9, -1);
-		a.signal = jlog_col_int_or(st, 10, -1);
-		a.out_bytes = sqlite3_column_int64(st, 11);
-		a.out_truncated = sqlite3_column_int64(st, 12) != 0;
-		a.json = jlog_col_text(st, 13);
-		a.duration_ms = jlog_col_int_or(st, 14, -1);
-		a.end_unknown = sqlite3_column_int64(st, 15) != 0;
-		a.detected_boot = jlog_col_int_or(st, 16, 0);
-		a.detected_utc_ms = jlog_col_int_or(st, 17, -1);
-		a.alive_ms = jlog_col_int_or(st, 18, -1);
-		a.end_boot = jlog_col_int_or(st, 19, 0);
-		if (cb(&a, arg))
-			break;
-	}
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "attempts", src);
+	return jlog_query(j, sql, JV_ARGS(JV_I(job)), "attempts", attempt_row, &rows);
 }
 
 int jlog_output_read(struct jlog *j, int64_t job, int64_t n, int64_t from_seq,
@@ -116,25 +120,13 @@ int jlog_attempt_start(struct jlog *j, int64_t job, int64_t n, int64_t pid,
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	static const char sql_job[] =
 		"UPDATE jobs SET state = 'running', attempts = ?2 WHERE id = ?1";
-	sqlite3_stmt *st = jlog_stmt(j, sql_att);
 	int rc;
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_int64(st, 3, now->boot);
-	sqlite3_bind_int64(st, 4, pid);
-	sqlite3_bind_int64(st, 5, proc_start);
-	sqlite3_bind_int64(st, 6, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 7, now->utc_ms);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	if ((rc = jlog_exec(j, sql_att, JV_ARGS(JV_I(job), JV_I(n), JV_I(now->boot), JV_I(pid),
+						JV_I(proc_start), JV_I(now->mono_ms),
+						JV_U(now->utc_ms)))) != HF_OK)
 		return rc;
-	if (!(st = jlog_stmt(j, sql_job)))
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, n);
-	return jlog_step_done(j, st);
+	return jlog_exec(j, sql_job, JV_ARGS(JV_I(job), JV_I(n)));
 }
 
 int jlog_output_add(struct jlog *j, int64_t job, int64_t n, int64_t seq, int stream,
@@ -142,16 +134,55 @@ int jlog_output_add(struct jlog *j, int64_t job, int64_t n, int64_t seq, int str
 {
 	static const char sql[] =
 		"INSERT INTO output(job, n, seq, stream, data) VALUES (?1, ?2, ?3, ?4, ?5)";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
 
-	if (!st)
+	return jlog_exec(j, sql, JV_ARGS(JV_I(job), JV_I(n), JV_I(seq), JV_I(stream),
+					 JV_B(data, len)));
+}
+
+/* An attempt failed (its exit, a signal, a timeout, a spawn error) with WHY
+** (in a buffer of WHY_LEN): the job is retried after its backoff while it
+** has retries left, else it is dead, and so is every job that waits on it. */
+static int attempt_failed(struct jlog *j, int64_t job, char *why, size_t why_len,
+			  const struct jlog_now *now, uint32_t rnd)
+{
+	static const char sql_retry[] =
+		"UPDATE jobs SET state = 'failed', failures = failures + 1,"
+		" reason = ?2, ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
+	static const char sql_count_failure[] =
+		"UPDATE jobs SET failures = failures + 1 WHERE id = ?1";
+	static const char sql_fail_count[] =
+		"SELECT failures, retries, backoff_min_ms, backoff_max_ms FROM jobs WHERE id = ?1";
+	sqlite3_stmt *st;
+	char dep_reason[200];
+	int64_t failures, retries;
+	uint64_t backoff_ms;
+	int rc;
+
+	if (!(st = jlog_stmt(j, sql_fail_count)))
 		return HF_EBUG;
 	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_int64(st, 3, seq);
-	sqlite3_bind_int(st, 4, stream);
-	sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
-	return jlog_step_done(j, st);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return jlog_sqlite_err(j->db, "attempt end", SQLITE_ERROR);
+	}
+	failures = sqlite3_column_int64(st, 0) + 1;
+	retries = sqlite3_column_int64(st, 1);
+	backoff_ms = sched_backoff_ms((uint64_t)sqlite3_column_int64(st, 2),
+				      (uint64_t)sqlite3_column_int64(st, 3), failures, rnd);
+	sqlite3_reset(st);
+	if (failures <= retries)
+		return jlog_exec(j, sql_retry, JV_ARGS(JV_I(job), JV_T(why), JV_I(now->boot),
+						       JV_I(now->mono_ms + backoff_ms)));
+	if (retries > 0) {
+		size_t l = strlen(why);
+		snprintf(why + l, why_len - l, "; no retries left (%lld)", (long long)retries);
+	}
+	snprintf(dep_reason, sizeof(dep_reason), "dependency %lld dead: %s", (long long)job, why);
+	if ((rc = jlog_set_state(j, job, "dead", why, now)) != HF_OK)
+		return rc;
+	if ((rc = jlog_exec(j, sql_count_failure, JV_ARGS(JV_I(job)))) != HF_OK)
+		return rc;
+	return jlog_kill_dependents(j, job, dep_reason, now);
 }
 
 int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_end *e,
@@ -166,53 +197,30 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 	static const char sql_release[] =
 		"UPDATE jobs SET waiting = waiting - 1"
 		" WHERE id IN (SELECT job FROM deps WHERE dep = ?1) AND waiting > 0";
-	static const char sql_retry[] =
-		"UPDATE jobs SET state = 'failed', failures = failures + 1,"
-		" reason = ?2, ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
 	static const char sql_requeue[] =
 		"UPDATE jobs SET state = 'queued', reason = ?2,"
 		" ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
 	static const char sql_unclean[] =
 		"UPDATE jobs SET unclean = iif(?2, unclean + 1, 0) WHERE id = ?1";
 	static const char sql_unclean_count[] = "SELECT unclean FROM jobs WHERE id = ?1";
-	static const char sql_count_failure[] =
-		"UPDATE jobs SET failures = failures + 1 WHERE id = ?1";
-	static const char sql_fail_count[] =
-		"SELECT failures, retries, backoff_min_ms, backoff_max_ms FROM jobs WHERE id = ?1";
-	sqlite3_stmt *st = jlog_stmt(j, sql_end);
+	bool known = !e->end_unknown;
+	sqlite3_stmt *st;
 	char why[160], dep_reason[200];
-	int64_t failures, retries;
-	uint64_t backoff_ms;
 	bool unclean;
 	int rc;
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, n);
-	if (!e->end_unknown) {
-		sqlite3_bind_int64(st, 3, now->boot);
-		sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
-		jlog_bind_utc(st, 5, now->utc_ms);
-	}
-	sqlite3_bind_text(st, 6, e->reason, -1, SQLITE_STATIC);
-	if (e->exit_code >= 0)
-		sqlite3_bind_int64(st, 7, e->exit_code);
-	if (e->signal >= 0)
-		sqlite3_bind_int64(st, 8, e->signal);
-	sqlite3_bind_int64(st, 9, e->out_bytes);
-	sqlite3_bind_int(st, 10, e->out_truncated);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	if ((rc = jlog_exec(j, sql_end, JV_ARGS(JV_I(job), JV_I(n), JV_I_IF(known, now->boot),
+						JV_I_IF(known, now->mono_ms),
+						JV_U_IF(known, now->utc_ms), JV_T(e->reason),
+						JV_I_IF(e->exit_code >= 0, e->exit_code),
+						JV_I_IF(e->signal >= 0, e->signal),
+						JV_I(e->out_bytes), JV_I(e->out_truncated)))) != HF_OK)
 		return rc;
 
 	/* Unclean ends in a row: a job running whenever the power goes may be
 	** what browns the board out. Any other end breaks the series. */
 	unclean = !strcmp(e->reason, "power-loss") || !strcmp(e->reason, "daemon-crash");
-	if (!(st = jlog_stmt(j, sql_unclean)))
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int(st, 2, unclean);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	if ((rc = jlog_exec(j, sql_unclean, JV_ARGS(JV_I(job), JV_I(unclean)))) != HF_OK)
 		return rc;
 	if (unclean && e->quarantine_after > 0) {
 		if (!(st = jlog_stmt(j, sql_unclean_count)))
@@ -232,10 +240,7 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 	if (!strcmp(e->reason, "exit") && e->exit_code == 0) {
 		if ((rc = jlog_set_state(j, job, "succeeded", NULL, now)) != HF_OK)
 			return rc;
-		if (!(st = jlog_stmt(j, sql_release)))
-			return HF_EBUG;
-		sqlite3_bind_int64(st, 1, job);
-		return jlog_step_done(j, st);
+		return jlog_exec(j, sql_release, JV_ARGS(JV_I(job)));
 	}
 	if (!strcmp(e->reason, "exit"))
 		snprintf(why, sizeof(why), "attempt %lld exited with status %lld", (long long)n,
@@ -256,63 +261,40 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 	if (!strcmp(e->reason, "shutdown") || unclean) {
 		/* Not the job's fault: run it again, without spending a retry.
 		** A job that keeps cutting the power was quarantined above. */
-		if (!(st = jlog_stmt(j, sql_requeue)))
-			return HF_EBUG;
-		sqlite3_bind_int64(st, 1, job);
-		sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 3, now->boot);
-		sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
-		return jlog_step_done(j, st);
+		return jlog_exec(j, sql_requeue, JV_ARGS(JV_I(job), JV_T(why), JV_I(now->boot),
+							 JV_I(now->mono_ms)));
 	}
-	if (!(st = jlog_stmt(j, sql_fail_count)))
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return jlog_sqlite_err(j->db, "attempt end", SQLITE_ERROR);
-	}
-	failures = sqlite3_column_int64(st, 0) + 1;
-	retries = sqlite3_column_int64(st, 1);
-	backoff_ms = sched_backoff_ms((uint64_t)sqlite3_column_int64(st, 2),
-				      (uint64_t)sqlite3_column_int64(st, 3), failures, rnd);
-	sqlite3_reset(st);
-	if (failures <= retries) {
-		if (!(st = jlog_stmt(j, sql_retry)))
-			return HF_EBUG;
-		sqlite3_bind_int64(st, 1, job);
-		sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 3, now->boot);
-		sqlite3_bind_int64(st, 4, (int64_t)(now->mono_ms + backoff_ms));
-		return jlog_step_done(j, st);
-	}
-	if (retries > 0) {
-		size_t l = strlen(why);
-		snprintf(why + l, sizeof(why) - l, "; no retries left (%lld)", (long long)retries);
-	}
-	snprintf(dep_reason, sizeof(dep_reason), "dependency %lld dead: %s", (long long)job, why);
-	if ((rc = jlog_set_state(j, job, "dead", why, now)) != HF_OK)
-		return rc;
-	if (!(st = jlog_stmt(j, sql_count_failure)))
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
-		return rc;
-	return jlog_kill_dependents(j, job, dep_reason, now);
+	return attempt_failed(j, job, why, sizeof(why), now, rnd);
 }
 
 int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes)
 {
 	static const char sql[] = "SELECT cancel_req FROM jobs WHERE id = ?1";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	int src;
+	int64_t v = 0;
+	bool found;
+	int rc = jlog_query_int(j, sql, JV_ARGS(JV_I(job)), "cancel", &v, &found);
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	src = sqlite3_step(st);
-	*yes = src == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0;
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "cancel", src);
+	*yes = found && v != 0;
+	return rc;
+}
+
+/* jlog_open_attempts' callback and its argument, for each row. */
+struct open_rows {
+	int (*cb)(const struct jlog_open_attempt *a, void *arg);
+	void *arg;
+};
+
+static int open_row(sqlite3_stmt *st, void *arg)
+{
+	const struct open_rows *rows = arg;
+	struct jlog_open_attempt a;
+
+	a.job = sqlite3_column_int64(st, 0);
+	a.n = sqlite3_column_int64(st, 1);
+	a.boot = sqlite3_column_int64(st, 2);
+	a.pid = sqlite3_column_int64(st, 3);
+	a.proc_start = sqlite3_column_int64(st, 4);
+	return rows->cb(&a, rows->arg) ? JLOG_STOP : HF_OK;
 }
 
 int jlog_open_attempts(struct jlog *j,
@@ -322,21 +304,7 @@ int jlog_open_attempts(struct jlog *j,
 		"SELECT a.job, a.n, a.boot, a.pid, a.proc_start FROM jobs j"
 		" JOIN attempts a ON a.job = j.id AND a.n = j.attempts"
 		" WHERE j.state = 'running' AND a.end_reason IS NULL";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	struct jlog_open_attempt a;
-	int src;
+	struct open_rows rows = { cb, arg };
 
-	if (!st)
-		return HF_EBUG;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		a.job = sqlite3_column_int64(st, 0);
-		a.n = sqlite3_column_int64(st, 1);
-		a.boot = sqlite3_column_int64(st, 2);
-		a.pid = sqlite3_column_int64(st, 3);
-		a.proc_start = sqlite3_column_int64(st, 4);
-		if (cb(&a, arg))
-			break;
-	}
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "open attempts", src);
+	return jlog_query(j, sql, NULL, 0, "open attempts", open_row, &rows);
 }

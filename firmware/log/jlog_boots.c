@@ -35,22 +35,13 @@ static const char sql_boot_base[] =
 int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, bool create,
 	      int64_t *boot)
 {
-	sqlite3_stmt *st = jlog_stmt(j, sql_boot_get);
-	bool own = sqlite3_get_autocommit(j->db);
-	int rc, src;
+	sqlite3_stmt *st;
+	bool own = sqlite3_get_autocommit(j->db), found;
+	int rc;
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_text(st, 1, kernel_boot_id, -1, SQLITE_STATIC);
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		*boot = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		return HF_OK;
-	}
-	sqlite3_reset(st);
-	if (src != SQLITE_DONE)
-		return jlog_sqlite_err(j->db, "boots", src);
+	if ((rc = jlog_query_int(j, sql_boot_get, JV_ARGS(JV_T(kernel_boot_id)), "boots", boot,
+				 &found)) != HF_OK || found)
+		return rc;
 	*boot = 0;
 	if (!create)
 		return HF_OK;
@@ -65,22 +56,10 @@ int jlog_boot(struct jlog *j, const char *kernel_boot_id, int64_t utc_ms, bool c
 		return own ? jlog_commit(j) : HF_OK;
 	}
 	sqlite3_reset(st);
-	st = jlog_stmt(j, sql_boot_add);
-	if (!st) {
-		rc = HF_EBUG;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, kernel_boot_id, -1, SQLITE_STATIC);
-	jlog_bind_utc(st, 2, utc_ms);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	if ((rc = jlog_exec(j, sql_boot_add, JV_ARGS(JV_T(kernel_boot_id), JV_U(utc_ms)))) != HF_OK)
 		goto out;
 	*boot = sqlite3_last_insert_rowid(j->db);
-	if (!(st = jlog_stmt(j, sql_boot_base))) {
-		rc = HF_EBUG;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, *boot);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	if ((rc = jlog_exec(j, sql_boot_base, JV_ARGS(JV_I(*boot)))) != HF_OK)
 		goto out;
 	return own ? jlog_commit(j) : HF_OK;
 out:
@@ -94,34 +73,19 @@ int jlog_boot_uptime(struct jlog *j, const struct jlog_now *now)
 	static const char sql_get[] = "SELECT up_ms FROM boots WHERE id = ?1";
 	static const char sql_set[] =
 		"UPDATE boots SET up_ms = ?2 WHERE id = ?1 AND up_ms < ?2";
-	sqlite3_stmt *st = jlog_stmt(j, sql_get);
-	bool own = sqlite3_get_autocommit(j->db);
-	int rc, src;
+	bool own = sqlite3_get_autocommit(j->db), found;
+	int64_t up_ms = 0;
+	int rc;
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, now->boot);
-	src = sqlite3_step(st);
-	/* Read first, without the write lock: most calls have nothing to do. */
-	if (src == SQLITE_ROW &&
-	    sqlite3_column_int64(st, 0) + JLOG_UPTIME_STEP_MS > (int64_t)now->mono_ms) {
-		sqlite3_reset(st);
-		return HF_OK;
-	}
-	sqlite3_reset(st);
-	if (src == SQLITE_DONE)
-		return HF_OK;      /* no such boot: nothing to note */
-	if (src != SQLITE_ROW)
-		return jlog_sqlite_err(j->db, "uptime", src);
+	/* Read first, without the write lock: most calls have nothing to do
+	** (and with no such boot there is nothing to note). */
+	if ((rc = jlog_query_int(j, sql_get, JV_ARGS(JV_I(now->boot)), "uptime", &up_ms,
+				 &found)) != HF_OK || !found ||
+	    up_ms + JLOG_UPTIME_STEP_MS > (int64_t)now->mono_ms)
+		return rc;
 	if (own && (rc = jlog_begin(j)) != HF_OK)
 		return rc;
-	if (!(st = jlog_stmt(j, sql_set))) {
-		rc = HF_EBUG;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, now->boot);
-	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	if ((rc = jlog_exec(j, sql_set, JV_ARGS(JV_I(now->boot), JV_I(now->mono_ms)))) != HF_OK)
 		goto out;
 	return own ? jlog_commit(j) : HF_OK;
 out:
@@ -135,16 +99,11 @@ out:
 int jlog_last_run(struct jlog *j, bool *found, bool *clean)
 {
 	static const char sql[] = "SELECT clean FROM daemon_runs ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	int src;
+	int64_t v = 0;
+	int rc = jlog_query_int(j, sql, NULL, 0, "runs", &v, found);
 
-	if (!st)
-		return HF_EBUG;
-	src = sqlite3_step(st);
-	*found = src == SQLITE_ROW;
-	*clean = *found && sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "runs", src);
+	*clean = *found && v != 0;
+	return rc;
 }
 
 int jlog_run_start(struct jlog *j, int64_t pid, const struct jlog_now *now, int64_t *run)
@@ -152,16 +111,10 @@ int jlog_run_start(struct jlog *j, int64_t pid, const struct jlog_now *now, int6
 	static const char sql[] =
 		"INSERT INTO daemon_runs(boot, pid, start_mono_ms, start_utc_ms)"
 		" VALUES (?1, ?2, ?3, ?4)";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	int rc;
+	int rc = jlog_exec(j, sql, JV_ARGS(JV_I(now->boot), JV_I(pid), JV_I(now->mono_ms),
+					  JV_U(now->utc_ms)));
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, now->boot);
-	sqlite3_bind_int64(st, 2, pid);
-	sqlite3_bind_int64(st, 3, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 4, now->utc_ms);
-	if ((rc = jlog_step_done(j, st)) == HF_OK)
+	if (rc == HF_OK)
 		*run = sqlite3_last_insert_rowid(j->db);
 	return rc;
 }
@@ -170,12 +123,6 @@ int jlog_run_clean(struct jlog *j, int64_t run, const struct jlog_now *now)
 {
 	static const char sql[] =
 		"UPDATE daemon_runs SET clean = 1, end_mono_ms = ?2, end_utc_ms = ?3 WHERE id = ?1";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 3, now->utc_ms);
-	return jlog_step_done(j, st);
+	return jlog_exec(j, sql, JV_ARGS(JV_I(run), JV_I(now->mono_ms), JV_U(now->utc_ms)));
 }

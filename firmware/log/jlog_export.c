@@ -49,22 +49,14 @@ int jlog_export_get(struct jlog *j, struct jlog_export_state *s)
 	return src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "export state", src);
 }
 
-/* Runs SQL (a string constant, parameters ?1.. bound from V[0..N-1]) in a
-** transaction of its own. */
-static int export_write(struct jlog *j, const char *sql, const int64_t *v, int n)
+/* Runs SQL (a string constant) with ARGS in a transaction of its own. */
+static int export_write(struct jlog *j, const char *sql, const struct jlog_val *args, int nargs)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = jlog_begin(j)) != HF_OK)
 		return rc;
-	if (!(st = jlog_stmt(j, sql))) {
-		jlog_rollback(j);
-		return HF_EBUG;
-	}
-	for (int i = 0; i < n; i++)
-		sqlite3_bind_int64(st, i + 1, v[i]);
-	if ((rc = jlog_step_done(j, st)) != HF_OK) {
+	if ((rc = jlog_exec(j, sql, args, nargs)) != HF_OK) {
 		jlog_rollback(j);
 		return rc;
 	}
@@ -76,7 +68,6 @@ int jlog_export_activate(struct jlog *j, bool on)
 	static const char sql_is[] = "SELECT active FROM history_export WHERE id = 1";
 	static const char sql_set[] = "UPDATE history_export SET active = ?1 WHERE id = 1";
 	sqlite3_stmt *st = jlog_stmt(j, sql_is);
-	int64_t v = on;
 	bool is;
 
 	if (!st)
@@ -87,7 +78,7 @@ int jlog_export_activate(struct jlog *j, bool on)
 	}
 	is = sqlite3_column_int64(st, 0) != 0;
 	sqlite3_reset(st);
-	return is == on ? HF_OK : export_write(j, sql_set, &v, 1);
+	return is == on ? HF_OK : export_write(j, sql_set, JV_ARGS(JV_I(on)));
 }
 
 int jlog_export_upto(struct jlog *j, int64_t *upto)
@@ -318,23 +309,8 @@ int jlog_export_flight(struct jlog *j, int64_t first, int64_t last, const char *
 	static const char sql[] =
 		"UPDATE history_export SET flight_first = ?1, flight_last = ?2, flight_path = ?3"
 		" WHERE id = 1";
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((rc = jlog_begin(j)) != HF_OK)
-		return rc;
-	if (!(st = jlog_stmt(j, sql))) {
-		jlog_rollback(j);
-		return HF_EBUG;
-	}
-	sqlite3_bind_int64(st, 1, first);
-	sqlite3_bind_int64(st, 2, last);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-	if ((rc = jlog_step_done(j, st)) != HF_OK) {
-		jlog_rollback(j);
-		return rc;
-	}
-	return jlog_commit(j);
+	return export_write(j, sql, JV_ARGS(JV_I(first), JV_I(last), JV_T(path)));
 }
 
 int jlog_export_done(struct jlog *j, int64_t last, int64_t jobs, int64_t bytes,
@@ -345,9 +321,9 @@ int jlog_export_done(struct jlog *j, int64_t last, int64_t jobs, int64_t bytes,
 		" flight_last = NULL, flight_path = NULL, parts = parts + 1, jobs = jobs + ?2,"
 		" bytes = bytes + ?3, last_boot = ?4, last_mono_ms = ?5,"
 		" last_utc_ms = iif(?6 >= 0, ?6, NULL) WHERE id = 1";
-	int64_t v[] = { last, jobs, bytes, now->boot, (int64_t)now->mono_ms, now->utc_ms };
 
-	return export_write(j, sql, v, 6);
+	return export_write(j, sql, JV_ARGS(JV_I(last), JV_I(jobs), JV_I(bytes), JV_I(now->boot),
+					    JV_I(now->mono_ms), JV_I(now->utc_ms)));
 }
 
 int jlog_export_gaps(struct jlog *j, int (*cb)(const struct jlog_export_gap *g, void *arg),
@@ -398,28 +374,14 @@ int jlog_export_gap_done(struct jlog *j, const struct jlog_export_gap *g)
 	static const char sql_del[] = "DELETE FROM history_gaps WHERE id = ?1";
 	static const char sql_count[] =
 		"UPDATE history_export SET gaps = gaps + 1, gap_jobs = gap_jobs + ?1 WHERE id = 1";
-	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = jlog_begin(j)) != HF_OK)
 		return rc;
-	if (!(st = jlog_stmt(j, sql_del))) {
-		rc = HF_EBUG;
-		goto out_rollback;
+	if ((rc = jlog_exec(j, sql_del, JV_ARGS(JV_I(g->id)))) != HF_OK ||
+	    (rc = jlog_exec(j, sql_count, JV_ARGS(JV_I(g->jobs)))) != HF_OK) {
+		jlog_rollback(j);
+		return rc;
 	}
-	sqlite3_bind_int64(st, 1, g->id);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
-		goto out_rollback;
-	if (!(st = jlog_stmt(j, sql_count))) {
-		rc = HF_EBUG;
-		goto out_rollback;
-	}
-	sqlite3_bind_int64(st, 1, g->jobs);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
-		goto out_rollback;
 	return jlog_commit(j);
-
-out_rollback:
-	jlog_rollback(j);
-	return rc;
 }

@@ -44,6 +44,41 @@ void jlog_bind_utc(sqlite3_stmt *st, int i, int64_t utc_ms);
 const char *jlog_col_text(sqlite3_stmt *st, int i);
 int64_t jlog_col_int_or(sqlite3_stmt *st, int i, int64_t dflt);
 
+/*
+** A value bound to a statement's parameter by jlog_exec and jlog_query: the
+** Nth of ARGS goes to ?N+1. JV_TEXT of NULL and JV_UTC below 0 (an untrusted
+** wall clock) bind SQL NULL, as JV_NULL does.
+*/
+enum jlog_val_type { JV_NULL, JV_INT, JV_TEXT, JV_UTC, JV_BLOB };
+
+struct jlog_val {
+	enum jlog_val_type type;
+	int64_t i;                 /* JV_INT, JV_UTC */
+	const void *p;             /* JV_TEXT, JV_BLOB */
+	size_t len;                /* JV_BLOB */
+};
+
+#define JV_NUL()     { .type = JV_NULL }
+#define JV_I(x)      { .type = JV_INT, .i = (int64_t)(x) }
+#define JV_T(s)      { .type = JV_TEXT, .p = (s) }
+#define JV_U(ms)     { .type = JV_UTC, .i = (ms) }
+#define JV_B(d, n)   { .type = JV_BLOB, .p = (d), .len = (n) }
+/* X if C, else NULL. */
+#define JV_I_IF(c, x) { .type = (c) ? JV_INT : JV_NULL, .i = (int64_t)(x) }
+#define JV_U_IF(c, ms) { .type = (c) ? JV_UTC : JV_NULL, .i = (ms) }
+/* ARGS and their count, for jlog_exec and jlog_query: JV_ARGS(JV_I(id), ...). */
+#define JV_ARGS(...) (const struct jlog_val[]){ __VA_ARGS__ }, \
+	(int)(sizeof((const struct jlog_val[]){ __VA_ARGS__ }) / sizeof(struct jlog_val))
+
+/* What a jlog_query row callback returns to stop after its row (HF_OK). */
+#define JLOG_STOP 1
+
+int jlog_exec(struct jlog *j, const char *sql, const struct jlog_val *args, int nargs);
+int jlog_query(struct jlog *j, const char *sql, const struct jlog_val *args, int nargs,
+	       const char *what, int (*row)(sqlite3_stmt *st, void *arg), void *arg);
+int jlog_query_int(struct jlog *j, const char *sql, const struct jlog_val *args, int nargs,
+		   const char *what, int64_t *v, bool *found);
+
 /* jlog.c: transactions. */
 void jlog_unpin(struct jlog *j);
 void jlog_leave_turnstile(struct jlog *j);

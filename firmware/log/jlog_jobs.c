@@ -72,24 +72,12 @@ int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_no
 	sqlite3_stmt *st;
 	char *argv = NULL, *env = NULL;
 	int64_t waiting = 0;
-	int rc = HF_EBUG, src;
+	int rc = HF_EBUG;
 
 	*existed = false;
-	if (s->key) {
-		if (!(st = jlog_stmt(j, sql_job_by_key)))
-			return HF_EBUG;
-		sqlite3_bind_text(st, 1, s->key, -1, SQLITE_STATIC);
-		src = sqlite3_step(st);
-		if (src == SQLITE_ROW) {
-			*id = sqlite3_column_int64(st, 0);
-			*existed = true;
-			sqlite3_reset(st);
-			return HF_OK;
-		}
-		sqlite3_reset(st);
-		if (src != SQLITE_DONE)
-			return jlog_sqlite_err(j->db, "idempotency key", src);
-	}
+	if (s->key && ((rc = jlog_query_int(j, sql_job_by_key, JV_ARGS(JV_T(s->key)),
+					    "idempotency key", id, existed)) != HF_OK || *existed))
+		return rc;
 	for (int i = 0; i < s->nafter; i++) {
 		const char *state;
 		bool dup = false;
@@ -121,48 +109,19 @@ int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_no
 	if ((rc = json_strings(j, s->argv, s->argc, &argv)) ||
 	    (rc = json_strings(j, s->env, s->nenv, &env)))
 		goto out;
-	if (!(st = jlog_stmt(j, sql_job_insert))) {
-		rc = HF_EBUG;
-		goto out;
-	}
-	jlog_bind_text_or_null(st, 1, s->name);
-	if (s->run > 0)
-		sqlite3_bind_int64(st, 2, s->run);
-	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_text(st, 3, argv, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, env, -1, SQLITE_STATIC);
-	jlog_bind_text_or_null(st, 5, s->cwd);
-	jlog_bind_text_or_null(st, 6, s->group);
-	sqlite3_bind_int64(st, 7, s->priority);
-	sqlite3_bind_int64(st, 8, s->retries);
-	sqlite3_bind_int64(st, 9, (int64_t)s->backoff_min_ms);
-	sqlite3_bind_int64(st, 10, (int64_t)s->backoff_max_ms);
-	sqlite3_bind_int64(st, 11, (int64_t)s->timeout_ms);
-	jlog_bind_text_or_null(st, 12, s->key);
-	sqlite3_bind_int64(st, 13, waiting);
-	sqlite3_bind_int64(st, 14, now->boot);
-	sqlite3_bind_int64(st, 15, (int64_t)(now->mono_ms + s->not_before_ms));
-	sqlite3_bind_int64(st, 16, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 17, now->utc_ms);
-	jlog_bind_text_or_null(st, 18, s->user);
-	for (int i = 0; i < JLOG_NLIMITS; i++) {
-		if (s->limit_set[i])
-			sqlite3_bind_int64(st, 19 + i, s->limit[i]);
-		else
-			sqlite3_bind_null(st, 19 + i);
-	}
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	_Static_assert(JLOG_NLIMITS == 3, "sql_job_insert binds three limits");
+	if ((rc = jlog_exec(j, sql_job_insert, JV_ARGS(
+		JV_T(s->name), JV_I_IF(s->run > 0, s->run), JV_T(argv), JV_T(env), JV_T(s->cwd),
+		JV_T(s->group), JV_I(s->priority), JV_I(s->retries), JV_I(s->backoff_min_ms),
+		JV_I(s->backoff_max_ms), JV_I(s->timeout_ms), JV_T(s->key), JV_I(waiting),
+		JV_I(now->boot), JV_I(now->mono_ms + s->not_before_ms), JV_I(now->mono_ms),
+		JV_U(now->utc_ms), JV_T(s->user), JV_I_IF(s->limit_set[0], s->limit[0]),
+		JV_I_IF(s->limit_set[1], s->limit[1]),
+		JV_I_IF(s->limit_set[2], s->limit[2])))) != HF_OK)
 		goto out;
 	*id = sqlite3_last_insert_rowid(j->db);
 	for (int i = 0; i < s->nafter; i++) {
-		if (!(st = jlog_stmt(j, sql_dep_insert))) {
-			rc = HF_EBUG;
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, *id);
-		sqlite3_bind_int64(st, 2, s->after[i]);
-		if ((rc = jlog_step_done(j, st)) != HF_OK)
+		if ((rc = jlog_exec(j, sql_dep_insert, JV_ARGS(JV_I(*id), JV_I(s->after[i])))) != HF_OK)
 			goto out;
 	}
 	rc = HF_OK;
@@ -177,15 +136,13 @@ int jlog_has_pending(struct jlog *j, bool *pending)
 	/* Served by the jobs_state index: no walk over finished history. */
 	static const char sql[] =
 		"SELECT EXISTS (SELECT 1 FROM jobs WHERE state IN ('queued','running','failed'))";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	int src;
+	int64_t v = 0;
+	bool found;
+	int rc = jlog_query_int(j, sql, NULL, 0, "pending", &v, &found);
 
-	if (!st)
-		return HF_EBUG;
-	src = sqlite3_step(st);
-	*pending = src == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return src == SQLITE_ROW ? HF_OK : jlog_sqlite_err(j->db, "pending", src);
+	*pending = found && v != 0;
+	/* EXISTS always gives a row. */
+	return rc == HF_OK && !found ? jlog_sqlite_err(j->db, "pending", SQLITE_DONE) : rc;
 }
 
 int jlog_job_resolve(struct jlog *j, const char *ref, int64_t *id)
@@ -193,27 +150,17 @@ int jlog_job_resolve(struct jlog *j, const char *ref, int64_t *id)
 	static const char sql_by_id[] = "SELECT id FROM jobs WHERE id = ?1";
 	static const char sql_by_name[] =
 		"SELECT id FROM jobs WHERE name = ?1 ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st;
 	char *end;
 	long long n = strtoll(ref, &end, 10);
-	bool numeric = *ref && *end == '\0' && n > 0;
-	int src;
+	bool numeric = *ref && *end == '\0' && n > 0, found;
+	int rc;
 
-	if (!(st = jlog_stmt(j, numeric ? sql_by_id : sql_by_name)))
-		return HF_EBUG;
 	if (numeric)
-		sqlite3_bind_int64(st, 1, n);
+		rc = jlog_query_int(j, sql_by_id, JV_ARGS(JV_I(n)), "resolve", id, &found);
 	else
-		sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		return HF_OK;
-	}
-	sqlite3_reset(st);
-	if (src != SQLITE_DONE)
-		return jlog_sqlite_err(j->db, "resolve", src);
+		rc = jlog_query_int(j, sql_by_name, JV_ARGS(JV_T(ref)), "resolve", id, &found);
+	if (rc != HF_OK || found)
+		return rc;
 	port_log("no job %s '%s'", numeric ? "with id" : "named", ref);
 	return HF_ENOENT;
 }
@@ -361,16 +308,9 @@ int jlog_kill_dependents(struct jlog *j, int64_t job, const char *reason,
 		" UPDATE jobs SET state = 'dead', reason = ?2, end_boot = ?3, end_mono_ms = ?4,"
 		"  end_utc_ms = ?5"
 		" WHERE id IN down AND state IN ('queued', 'failed')";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, now->boot);
-	sqlite3_bind_int64(st, 4, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 5, now->utc_ms);
-	return jlog_step_done(j, st);
+	return jlog_exec(j, sql, JV_ARGS(JV_I(job), JV_T(reason), JV_I(now->boot),
+					 JV_I(now->mono_ms), JV_U(now->utc_ms)));
 }
 
 /* Sets a job's terminal or waiting state. */
@@ -381,20 +321,12 @@ static const char sql_set_state[] =
 int jlog_set_state(struct jlog *j, int64_t id, const char *state, const char *reason,
 		     const struct jlog_now *now)
 {
-	sqlite3_stmt *st = jlog_stmt(j, sql_set_state);
 	bool ended = strcmp(state, "queued") && strcmp(state, "failed") && strcmp(state, "running");
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	jlog_bind_text_or_null(st, 3, reason);
-	if (ended) {
-		sqlite3_bind_int64(st, 4, now->boot);
-		sqlite3_bind_int64(st, 5, (int64_t)now->mono_ms);
-		jlog_bind_utc(st, 6, now->utc_ms);
-	}
-	return jlog_step_done(j, st);
+	return jlog_exec(j, sql_set_state, JV_ARGS(JV_I(id), JV_T(state), JV_T(reason),
+						   JV_I_IF(ended, now->boot),
+						   JV_I_IF(ended, now->mono_ms),
+						   JV_U_IF(ended, now->utc_ms)));
 }
 
 int jlog_job_cancel(struct jlog *j, int64_t id, const struct jlog_now *now, bool *later)
@@ -410,13 +342,7 @@ int jlog_job_cancel(struct jlog *j, int64_t id, const struct jlog_now *now, bool
 	if ((rc = jlog_job_get(j, id, &job)) != HF_OK)
 		goto out;
 	if (!strcmp(job.state, "running")) {
-		sqlite3_stmt *st = jlog_stmt(j, sql_req);
-		if (!st) {
-			rc = HF_EBUG;
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		if ((rc = jlog_step_done(j, st)) != HF_OK)
+		if ((rc = jlog_exec(j, sql_req, JV_ARGS(JV_I(id)))) != HF_OK)
 			goto out;
 		*later = true;
 	} else if (!strcmp(job.state, "queued") || !strcmp(job.state, "failed")) {
@@ -452,7 +378,6 @@ int jlog_job_retry(struct jlog *j, int64_t id, const struct jlog_now *now)
 		"             WHERE d.job = jobs.id AND p.state != 'succeeded')"
 		" WHERE id IN down";
 	struct jlog_job job;
-	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = jlog_begin(j)) != HF_OK)
@@ -466,14 +391,8 @@ int jlog_job_retry(struct jlog *j, int64_t id, const struct jlog_now *now)
 		rc = HF_EINVAL;
 		goto out;
 	}
-	if (!(st = jlog_stmt(j, sql_revive))) {
-		rc = HF_EBUG;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now->boot);
-	sqlite3_bind_int64(st, 3, (int64_t)now->mono_ms);
-	if ((rc = jlog_step_done(j, st)) != HF_OK)
+	if ((rc = jlog_exec(j, sql_revive, JV_ARGS(JV_I(id), JV_I(now->boot),
+						   JV_I(now->mono_ms)))) != HF_OK)
 		goto out;
 	return jlog_commit(j);
 out:
@@ -492,18 +411,10 @@ int jlog_pipeline_put(struct jlog *j, const char *name, const char *spec, const 
 		" ON CONFLICT(name) DO UPDATE SET spec = excluded.spec,"
 		"  added_utc_ms = excluded.added_utc_ms, sched_kind = excluded.sched_kind,"
 		"  sched = excluded.sched, every_ms = excluded.every_ms";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
+	bool every = kind && !strcmp(kind, "every");
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
-	jlog_bind_utc(st, 3, utc_ms);
-	jlog_bind_text_or_null(st, 4, kind);
-	jlog_bind_text_or_null(st, 5, sched);
-	if (kind && !strcmp(kind, "every"))
-		sqlite3_bind_int64(st, 6, (int64_t)every_ms);
-	return jlog_step_done(j, st);
+	return jlog_exec(j, sql, JV_ARGS(JV_T(name), JV_T(spec), JV_U(utc_ms), JV_T(kind),
+					 JV_T(sched), JV_I_IF(every, every_ms)));
 }
 
 int jlog_pipeline_spec(struct jlog *j, const char *name, char **spec)
@@ -570,23 +481,13 @@ int jlog_run_add(struct jlog *j, const char *pipeline, char *const *kv, int n,
 	static const char sql[] =
 		"INSERT INTO pipeline_runs(id, pipeline, params, trigger, boot, mono_ms, utc_ms)"
 		" VALUES (" NEXT_ID("pipeline_runs", "max_run") ", ?1, ?2, ?3, ?4, ?5, ?6)";
-	sqlite3_stmt *st;
 	char *params;
 	int rc;
 
 	if ((rc = json_strings(j, kv, n, &params)) != HF_OK)
 		return rc;
-	if (!(st = jlog_stmt(j, sql))) {
-		free(params);
-		return HF_EBUG;
-	}
-	sqlite3_bind_text(st, 1, pipeline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, params, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, trigger, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now->boot);
-	sqlite3_bind_int64(st, 5, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 6, now->utc_ms);
-	rc = jlog_step_done(j, st);
+	rc = jlog_exec(j, sql, JV_ARGS(JV_T(pipeline), JV_T(params), JV_T(trigger),
+				       JV_I(now->boot), JV_I(now->mono_ms), JV_U(now->utc_ms)));
 	free(params);
 	if (rc == HF_OK)
 		*run = sqlite3_last_insert_rowid(j->db);
@@ -598,15 +499,9 @@ int jlog_pipeline_fired(struct jlog *j, const char *name, const struct jlog_now 
 	static const char sql[] =
 		"UPDATE pipelines SET last_boot = ?2, last_mono_ms = ?3,"
 		" last_utc_ms = coalesce(?4, last_utc_ms) WHERE name = ?1";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now->boot);
-	sqlite3_bind_int64(st, 3, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 4, now->utc_ms);
-	return jlog_step_done(j, st);
+	return jlog_exec(j, sql, JV_ARGS(JV_T(name), JV_I(now->boot), JV_I(now->mono_ms),
+					 JV_U(now->utc_ms)));
 }
 
 /* ---- the scheduler's pick ------------------------------------------------------ */

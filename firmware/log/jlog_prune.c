@@ -312,16 +312,11 @@ static int prune_fin_at(struct jlog *j, int64_t offset, bool desc, int64_t *fin_
 	static const char sql_desc[] =
 		"SELECT fin_seq FROM jobs INDEXED BY jobs_fin WHERE fin_seq IS NOT NULL"
 		" ORDER BY fin_seq DESC LIMIT 1 OFFSET ?1";
-	sqlite3_stmt *st = jlog_stmt(j, desc ? sql_desc : sql_asc);
-	int src;
+	bool found;
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, offset);
-	src = sqlite3_step(st);
-	*fin_seq = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "prune", src);
+	*fin_seq = 0;
+	return jlog_query_int(j, desc ? sql_desc : sql_asc, JV_ARGS(JV_I(offset)), "prune", fin_seq,
+			      &found);
 }
 
 /* Now on the device clock, and the finished jobs kept. */
@@ -466,24 +461,17 @@ static int prune_delete(struct prune *p, const char *ids, const char *runs)
 		"DELETE FROM pipeline_runs WHERE id IN " PRUNE_IDS,
 	};
 	const struct jlog_prune_limits *l = p->l;
-	sqlite3_stmt *st = jlog_stmt(p->j, sql_key);
+	int64_t keep_failed_ms = l->keep_failed_ms ? (int64_t)l->keep_failed_ms : KEY_KEEP_DEFAULT_MS;
+	int64_t keep_ms = l->keep_ms ? (int64_t)l->keep_ms : KEY_KEEP_DEFAULT_MS;
 	int rc;
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, l->keep_failed_ms ? (int64_t)l->keep_failed_ms :
-			   KEY_KEEP_DEFAULT_MS);
-	sqlite3_bind_int64(st, 3, l->keep_ms ? (int64_t)l->keep_ms : KEY_KEEP_DEFAULT_MS);
-	sqlite3_bind_int64(st, 4, p->now_dev_ms);
-	if ((rc = jlog_step_done(p->j, st)) != HF_OK)
+	if ((rc = jlog_exec(p->j, sql_key, JV_ARGS(JV_T(ids), JV_I(keep_failed_ms), JV_I(keep_ms),
+						   JV_I(p->now_dev_ms)))) != HF_OK)
 		return rc;
 	for (size_t i = 0; i < sizeof(sql_del) / sizeof(sql_del[0]); i++) {
-		if (!(st = jlog_stmt(p->j, sql_del[i])))
-			return HF_EBUG;
-		sqlite3_bind_text(st, 1, i + 1 < sizeof(sql_del) / sizeof(sql_del[0]) ? ids : runs,
-				  -1, SQLITE_STATIC);
-		if ((rc = jlog_step_done(p->j, st)) != HF_OK)
+		const char *v = i + 1 < sizeof(sql_del) / sizeof(sql_del[0]) ? ids : runs;
+
+		if ((rc = jlog_exec(p->j, sql_del[i], JV_ARGS(JV_T(v)))) != HF_OK)
 			return rc;
 	}
 	return HF_OK;
@@ -499,7 +487,6 @@ static int prune_apply(struct prune *p, struct jlog_prune_result *r)
 		"DELETE FROM idem_keys WHERE key IN (SELECT key FROM idem_keys"
 		" WHERE until_dev_ms <= ?1 ORDER BY until_dev_ms LIMIT ?2)";
 	char *ids = NULL, *runs = NULL;
-	sqlite3_stmt *st;
 	int rc;
 
 	for (size_t i = 0; i < p->norder; i++) {
@@ -514,20 +501,15 @@ static int prune_apply(struct prune *p, struct jlog_prune_result *r)
 		    (rc = prune_count(p->j, ids, r)) != HF_OK)
 			goto out;
 		if (!p->l->dry_run &&
-		    ((rc = jlog_step_done(p->j, jlog_stmt(p->j, sql_ids))) != HF_OK ||
+		    ((rc = jlog_exec(p->j, sql_ids, NULL, 0)) != HF_OK ||
 		     (rc = prune_delete(p, ids, runs)) != HF_OK))
 			goto out;
 	}
 	rc = HF_OK;
 	if (p->l->dry_run)
 		goto out;
-	if (!(st = jlog_stmt(p->j, sql_keys))) {
-		rc = HF_EBUG;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, p->now_dev_ms);
-	sqlite3_bind_int64(st, 2, p->l->max_jobs > 0 ? p->l->max_jobs : 1000);
-	rc = jlog_step_done(p->j, st);
+	rc = jlog_exec(p->j, sql_keys, JV_ARGS(JV_I(p->now_dev_ms),
+					       JV_I(p->l->max_jobs > 0 ? p->l->max_jobs : 1000)));
 out:
 	free(ids);
 	free(runs);
@@ -545,18 +527,11 @@ static int prune_record(struct prune *p, const struct jlog_now *now, int64_t rem
 		" total_jobs = total_jobs + ?5"
 		" WHERE ?5 > 0 OR last_dev_ms IS NULL OR last_dev_ms + ?6 <= ?4"
 		" OR last_dev_ms > ?4";
-	sqlite3_stmt *st = jlog_stmt(p->j, sql);
 	int rc;
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, now->boot);
-	sqlite3_bind_int64(st, 2, (int64_t)now->mono_ms);
-	jlog_bind_utc(st, 3, now->utc_ms);
-	sqlite3_bind_int64(st, 4, p->now_dev_ms);
-	sqlite3_bind_int64(st, 5, removed);
-	sqlite3_bind_int64(st, 6, PRUNE_RECORD_EVERY_MS);
-	if ((rc = jlog_step_done(p->j, st)) != HF_OK)
+	if ((rc = jlog_exec(p->j, sql, JV_ARGS(JV_I(now->boot), JV_I(now->mono_ms),
+					       JV_U(now->utc_ms), JV_I(p->now_dev_ms), JV_I(removed),
+					       JV_I(PRUNE_RECORD_EVERY_MS)))) != HF_OK)
 		return rc;
 	return jlog_boot_uptime(p->j, now);
 }
