@@ -45,7 +45,7 @@
 ** refused fsync among them (even one that says ENOSPC: after a failed fsync
 ** the kernel may have dropped the pages), is HF_EIO, which nothing builds on.
 */
-int jlog_map_sqlite(int src)
+static int map_sqlite(int src)
 {
 	switch (src & 0xff) {
 	case SQLITE_OK: return HF_OK;
@@ -66,7 +66,7 @@ int jlog_map_sqlite(int src)
 int jlog_sqlite_err(struct sqlite3 *db, const char *what, int src)
 {
 	port_log("job log: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
-	return jlog_map_sqlite(src);
+	return map_sqlite(src);
 }
 
 /* Runs a statement that returns at most one row; copies its first column as
@@ -179,7 +179,7 @@ int jlog_open_db(const char *path, const char *vfs, int flags, struct sqlite3 **
 	}
 	src = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOFOLLOW, vfs ? vfs : port_db_vfs());
 	if (src != SQLITE_OK) {
-		int rc = jlog_map_sqlite(src);
+		int rc = map_sqlite(src);
 		port_log("job log: cannot open %s: %s", path,
 			 db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
 		sqlite3_close(db);
@@ -484,14 +484,6 @@ int jlog_step_done(struct jlog *j, sqlite3_stmt *st)
 	if (src == SQLITE_DONE || src == SQLITE_ROW)
 		return HF_OK;
 	return jlog_sqlite_err(j->db, "step", src);
-}
-
-void jlog_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 void jlog_bind_utc(sqlite3_stmt *st, int i, int64_t utc_ms)

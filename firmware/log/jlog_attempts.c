@@ -86,6 +86,22 @@ int jlog_attempts_list(struct jlog *j, int64_t job,
 	return jlog_query(j, sql, JV_ARGS(JV_I(job)), "attempts", attempt_row, &rows);
 }
 
+/* jlog_output_read's callback, its argument and where the next chunk is. */
+struct output_rows {
+	int (*cb)(int stream, const void *data, size_t len, void *arg);
+	void *arg;
+	int64_t *next_seq;
+};
+
+static int output_row(sqlite3_stmt *st, void *arg)
+{
+	const struct output_rows *rows = arg;
+
+	*rows->next_seq = sqlite3_column_int64(st, 0) + 1;
+	return rows->cb((int)sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
+			(size_t)sqlite3_column_bytes(st, 2), rows->arg) ? JLOG_STOP : HF_OK;
+}
+
 int jlog_output_read(struct jlog *j, int64_t job, int64_t n, int64_t from_seq,
 		     int (*cb)(int stream, const void *data, size_t len, void *arg), void *arg,
 		     int64_t *next_seq)
@@ -93,23 +109,11 @@ int jlog_output_read(struct jlog *j, int64_t job, int64_t n, int64_t from_seq,
 	static const char sql[] =
 		"SELECT seq, stream, data FROM output WHERE job = ?1 AND n = ?2 AND seq >= ?3"
 		" ORDER BY seq";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	int src;
+	struct output_rows rows = { cb, arg, next_seq };
 
-	if (!st)
-		return HF_EBUG;
 	*next_seq = from_seq;
-	sqlite3_bind_int64(st, 1, job);
-	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_int64(st, 3, from_seq);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		*next_seq = sqlite3_column_int64(st, 0) + 1;
-		if (cb((int)sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
-		       (size_t)sqlite3_column_bytes(st, 2), arg))
-			break;
-	}
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "output", src);
+	return jlog_query(j, sql, JV_ARGS(JV_I(job), JV_I(n), JV_I(from_seq)), "output", output_row,
+			  &rows);
 }
 
 int jlog_attempt_start(struct jlog *j, int64_t job, int64_t n, int64_t pid,

@@ -85,18 +85,10 @@ int jlog_export_upto(struct jlog *j, int64_t *upto)
 {
 	static const char sql[] =
 		"SELECT iif(active, upto, -1) FROM history_export WHERE id = 1";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	int src;
+	bool found;
 
 	*upto = -1;
-	if (!st)
-		return HF_EBUG;
-	if ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		*upto = sqlite3_column_int64(st, 0);
-		src = SQLITE_DONE;
-	}
-	sqlite3_reset(st);
-	return src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "export watermark", src);
+	return jlog_query_int(j, sql, NULL, 0, "export watermark", upto, &found);
 }
 
 /* A finished job's day: the UTC date of its end if the wall clock was

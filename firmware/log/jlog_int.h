@@ -27,7 +27,6 @@
 #define JLOG_DELAYED "(ready_boot != submit_boot OR ready_mono_ms > submit_mono_ms)"
 
 /* jlog.c: connections and plain SQL. */
-int jlog_map_sqlite(int src);
 int jlog_sqlite_err(struct sqlite3 *db, const char *what, int src);
 int jlog_query_text(struct sqlite3 *db, const char *sql, char *out, size_t outlen);
 int jlog_db_exec(struct sqlite3 *db, const char *sql);
@@ -39,7 +38,6 @@ void jlog_say_newer(long version);
 /* jlog.c: cached statements and their bindings. */
 sqlite3_stmt *jlog_stmt(struct jlog *j, const char *sql);
 int jlog_step_done(struct jlog *j, sqlite3_stmt *st);
-void jlog_bind_text_or_null(sqlite3_stmt *st, int i, const char *s);
 void jlog_bind_utc(sqlite3_stmt *st, int i, int64_t utc_ms);
 const char *jlog_col_text(sqlite3_stmt *st, int i);
 int64_t jlog_col_int_or(sqlite3_stmt *st, int i, int64_t dflt);
@@ -58,7 +56,6 @@ struct jlog_val {
 	size_t len;                /* JV_BLOB */
 };
 
-#define JV_NUL()     { .type = JV_NULL }
 #define JV_I(x)      { .type = JV_INT, .i = (int64_t)(x) }
 #define JV_T(s)      { .type = JV_TEXT, .p = (s) }
 #define JV_U(ms)     { .type = JV_UTC, .i = (ms) }

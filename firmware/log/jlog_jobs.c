@@ -212,6 +212,21 @@ static void job_from_row(sqlite3_stmt *st, struct jlog_job *o)
 	o->end_mono_ms = (uint64_t)jlog_col_int_or(st, 26, 0);
 }
 
+/* jlog_jobs_list's callback and its argument, for each row. */
+struct job_rows {
+	int (*cb)(const struct jlog_job *job, void *arg);
+	void *arg;
+};
+
+static int job_row(sqlite3_stmt *st, void *arg)
+{
+	const struct job_rows *rows = arg;
+	struct jlog_job o;
+
+	job_from_row(st, &o);
+	return rows->cb(&o, rows->arg) ? JLOG_STOP : HF_OK;
+}
+
 int jlog_jobs_list(struct jlog *j, const char *state, int64_t limit,
 		   int (*cb)(const struct jlog_job *job, void *arg), void *arg)
 {
@@ -219,22 +234,14 @@ int jlog_jobs_list(struct jlog *j, const char *state, int64_t limit,
 		"SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1";
 	static const char sql_state[] =
 		"SELECT " JOB_COLS " FROM jobs WHERE state = ?2 ORDER BY id DESC LIMIT ?1";
-	sqlite3_stmt *st = jlog_stmt(j, state ? sql_state : sql_all);
-	struct jlog_job o;
-	int src;
+	struct job_rows rows = { cb, arg };
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
+	if (limit <= 0)
+		limit = -1;
 	if (state)
-		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		job_from_row(st, &o);
-		if (cb(&o, arg))
-			break;
-	}
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "list", src);
+		return jlog_query(j, sql_state, JV_ARGS(JV_I(limit), JV_T(state)), "list", job_row,
+				  &rows);
+	return jlog_query(j, sql_all, JV_ARGS(JV_I(limit)), "list", job_row, &rows);
 }
 
 int jlog_job_get(struct jlog *j, int64_t id, struct jlog_job *job)
@@ -439,6 +446,30 @@ int jlog_pipeline_spec(struct jlog *j, const char *name, char **spec)
 	return HF_ENOENT;
 }
 
+/* jlog_pipelines_list's callback and its argument, for each row. */
+struct pipeline_rows {
+	int (*cb)(const struct jlog_pipeline *p, void *arg);
+	void *arg;
+};
+
+static int pipeline_row(sqlite3_stmt *st, void *arg)
+{
+	const struct pipeline_rows *rows = arg;
+	struct jlog_pipeline p;
+
+	p.name = jlog_col_text(st, 0);
+	p.kind = jlog_col_text(st, 1);
+	p.sched = jlog_col_text(st, 2);
+	p.spec = jlog_col_text(st, 3);
+	p.every_ms = (uint64_t)jlog_col_int_or(st, 4, 0);
+	p.last_boot = jlog_col_int_or(st, 5, 0);
+	p.last_mono_ms = (uint64_t)jlog_col_int_or(st, 6, 0);
+	p.last_utc_ms = jlog_col_int_or(st, 7, -1);
+	p.runs = sqlite3_column_int64(st, 8);
+	p.json = jlog_col_text(st, 9);
+	return rows->cb(&p, rows->arg) ? JLOG_STOP : HF_OK;
+}
+
 int jlog_pipelines_list(struct jlog *j, bool scheduled_only,
 			int (*cb)(const struct jlog_pipeline *p, void *arg), void *arg)
 {
@@ -450,29 +481,9 @@ int jlog_pipelines_list(struct jlog *j, bool scheduled_only,
 		"  (SELECT count(*) FROM pipeline_runs r WHERE r.pipeline = p.name),"
 		"  'jobs', json_array_length(spec, '$.jobs'))"
 		" FROM pipelines p WHERE ?1 = 0 OR sched_kind IS NOT NULL ORDER BY name";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	struct jlog_pipeline p;
-	int src;
+	struct pipeline_rows rows = { cb, arg };
 
-	if (!st)
-		return HF_EBUG;
-	sqlite3_bind_int(st, 1, scheduled_only);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		p.name = jlog_col_text(st, 0);
-		p.kind = jlog_col_text(st, 1);
-		p.sched = jlog_col_text(st, 2);
-		p.spec = jlog_col_text(st, 3);
-		p.every_ms = (uint64_t)jlog_col_int_or(st, 4, 0);
-		p.last_boot = jlog_col_int_or(st, 5, 0);
-		p.last_mono_ms = (uint64_t)jlog_col_int_or(st, 6, 0);
-		p.last_utc_ms = jlog_col_int_or(st, 7, -1);
-		p.runs = sqlite3_column_int64(st, 8);
-		p.json = jlog_col_text(st, 9);
-		if (cb(&p, arg))
-			break;
-	}
-	sqlite3_reset(st);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "pipelines", src);
+	return jlog_query(j, sql, JV_ARGS(JV_I(scheduled_only)), "pipelines", pipeline_row, &rows);
 }
 
 int jlog_run_add(struct jlog *j, const char *pipeline, char *const *kv, int n,
