@@ -153,8 +153,11 @@ static void round_end(struct runner *r, int rc, bool held, uint64_t t)
 		struct jlog_now now = now_of(r);
 		unsigned parts;
 		/* The history export goes the same way, once the spool has: the
-		** log's own history comes first. */
+		** log's own history comes first, and the export gets what the
+		** uploader left of the day's budget (counted in its file). */
+		ship_limit(&r->ship);
 		export_tick(&r->exp, &r->j, &now, &parts);
+		ship_count(&r->ship); /* what the export sent, into the budget */
 		if (r->up.allowance_held && !r->allowance_said)
 			port_notice("replica: the daily budget has %llu bytes left, too few for the "
 				    "next file; it waits for the next day, the spool keeps everything until "

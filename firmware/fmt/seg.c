@@ -413,6 +413,8 @@ static bool record_ok(const struct seg_hdr *h, uint32_t count, uint32_t pgno, ui
 	return true;
 }
 
+/* (seg.h.) One loop, over 80 lines: zstd's stream, a record at a time, and
+** the body's ends are checked where the loop leaves them. */
 int seg_read_body(struct seg_reader *sr, seg_page_fn fn, void *arg, char *why, size_t why_len)
 {
 	const struct seg_hdr *h = &sr->h;
