@@ -1,6 +1,7 @@
 /*
-** runner.h: the daemon (`holdfast run`): one thread, one event loop, one
-** write connection to the job log.
+** runner.h: the daemon (`holdfast run`): one event loop, one write
+** connection to the job log; slow work (the log's check after an unclean
+** stop, uploads) beside it on threads that report through a pipe.
 **
 ** firmware/daemon/: the runner and what it alone uses (metrics, the service
 ** manager, the full-disk state); on ship/ and below.
