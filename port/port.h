@@ -133,6 +133,10 @@ struct port_syscalls {
 	** has no such rename. */
 	int (*rename_noreplace)(const char *from, const char *to);
 	int (*link)(const char *from, const char *to);
+	/* Writes at an offset and cuts to a size: restore rebuilds a database
+	** page by page with them, so its fault loops need them here too. */
+	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
+	int (*ftruncate)(int fd, off_t size);
 };
 
 /* The table every port/ call goes through. Tests may assign members. */

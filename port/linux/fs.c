@@ -571,7 +571,7 @@ int port_fs_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		ssize_t n = port_sys.pwrite(fd, p, len, (off_t)off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -586,7 +586,7 @@ int port_fs_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 
 int port_fs_truncate(int fd, uint64_t size)
 {
-	while (ftruncate(fd, (off_t)size) != 0)
+	while (port_sys.ftruncate(fd, (off_t)size) != 0)
 		if (errno != EINTR)
 			return port_syserr("ftruncate", NULL, errno);
 	return HF_OK;

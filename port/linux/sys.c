@@ -41,6 +41,8 @@ struct port_syscalls port_sys = {
 	.rmdir = rmdir,
 	.rename_noreplace = sys_rename_noreplace,
 	.link = link,
+	.pwrite = pwrite,
+	.ftruncate = ftruncate,
 };
 
 void port_sys_reset(void)
@@ -56,6 +58,8 @@ void port_sys_reset(void)
 	port_sys.rmdir = rmdir;
 	port_sys.rename_noreplace = sys_rename_noreplace;
 	port_sys.link = link;
+	port_sys.pwrite = pwrite;
+	port_sys.ftruncate = ftruncate;
 }
 
 int port_errno_to_hf(int e)

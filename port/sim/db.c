@@ -14,9 +14,11 @@
 ** only what the live processes read.
 **
 ** Faults ($HOLDFAST_SIM_FAULT="OP[@NAME]:N:ERRNO[:always|:lie]"): the Nth
-** OP (write, fsync, open, rename, link, truncate) of this process on a path ending
-** in NAME fails with ERRNO (EIO or ENOSPC), once or from then on, without
-** reaching the file. Each injection is logged as "sim: injected ..." so a
+** OP (write, fsync, open, rename, link, truncate, mkdir, unlink) of this
+** process on a path ending in NAME, or, for a NAME that ends in '/', on a
+** path under the directory NAME or on that directory itself (its fsync),
+** fails with ERRNO (EIO or ENOSPC), once or from then on, without reaching
+** the file. A pwrite counts as a write and an ftruncate as a truncate. Each injection is logged as "sim: injected ..." so a
 ** fault loop knows when N has passed the last such operation. "lie" is the
 ** fault loops' negative control: from the Nth fsync on, fsync reports
 ** success but the model keeps the data unsynced, as a flash that ignores
@@ -185,19 +187,37 @@ static void fault_parse(const char *spec)
 	}
 }
 
+/* Whether PATH is what the fault's NAME aims at: a path ending in NAME, or
+** with "DIR/", the directory DIR (however PATH begins: relative or not) or
+** anything under it. A fault loop aims at one part of the data directory
+** (the spool, a replica, restore's output) so that the job log's own
+** writes around it do not use up the faults. */
+static bool fault_aimed_at(const char *path)
+{
+	size_t pl = path ? strlen(path) : 0, nl = strlen(fault.name);
+	const char *p;
+
+	if (fault.name[nl - 1] != '/')
+		return pl >= nl && strcmp(path + pl - nl, fault.name) == 0;
+	if (!path)
+		return false;
+	for (p = path; (p = strstr(p, fault.name)) != NULL; p++)
+		if (p == path || p[-1] == '/')
+			return true;
+	/* The directory itself, named without its trailing slash. */
+	nl--;
+	return pl >= nl && strncmp(path + pl - nl, fault.name, nl) == 0 &&
+	       (pl == nl || path[pl - nl - 1] == '/');
+}
+
 /* The errno the OP on PATH must fail with, or 0 to let it happen. */
 static int fault_check(const char *op, const char *path)
 {
-	size_t pl, nl;
 
 	if (!fault.op[0] || strcmp(op, fault.op) != 0)
 		return 0;
-	if (fault.name[0]) {
-		pl = path ? strlen(path) : 0;
-		nl = strlen(fault.name);
-		if (pl < nl || strcmp(path + pl - nl, fault.name) != 0)
-			return 0;
-	}
+	if (fault.name[0] && !fault_aimed_at(path))
+		return 0;
 	if (++fault.seen < fault.n || (fault.seen > fault.n && !fault.always))
 		return 0;
 	if (fault.die) {
@@ -491,6 +511,35 @@ static ssize_t sys_write(int fd, const void *buf, size_t len)
 	return n;
 }
 
+static ssize_t sys_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	int i = fd_find(fd), e;
+	ssize_t n;
+
+	if (i >= 0 && (e = fault_check("write", fds[i].path)) > 0) {
+		errno = e;
+		return -1;
+	}
+	n = real_sys.pwrite(fd, buf, len, off);
+	if (n > 0 && i >= 0)
+		record(CRASH_WRITE, fds[i].path, (uint64_t)off, buf, (size_t)n, 0);
+	return n;
+}
+
+static int sys_ftruncate(int fd, off_t size)
+{
+	int i = fd_find(fd), e, rc;
+
+	if (i >= 0 && (e = fault_check("truncate", fds[i].path)) > 0) {
+		errno = e;
+		return -1;
+	}
+	rc = real_sys.ftruncate(fd, size);
+	if (rc == 0 && i >= 0)
+		record(CRASH_TRUNCATE, fds[i].path, (uint64_t)size, NULL, 0, 0);
+	return rc;
+}
+
 static int sys_fsync(int fd)
 {
 	int i = fd_find(fd), e, rc;
@@ -566,7 +615,13 @@ static int sys_link(const char *from, const char *to)
 
 static int sys_unlink(const char *path)
 {
-	int rc = real_sys.unlink(path);
+	int e, rc;
+
+	if ((e = fault_check("unlink", path)) > 0) {
+		errno = e;
+		return -1;
+	}
+	rc = real_sys.unlink(path);
 
 	if (rc == 0)
 		record(CRASH_UNLINK, path, 0, NULL, 0, 0);
@@ -575,7 +630,13 @@ static int sys_unlink(const char *path)
 
 static int sys_mkdir(const char *path, mode_t mode)
 {
-	int rc = real_sys.mkdir(path, mode);
+	int e, rc;
+
+	if ((e = fault_check("mkdir", path)) > 0) {
+		errno = e;
+		return -1;
+	}
+	rc = real_sys.mkdir(path, mode);
 
 	if (rc == 0)
 		record(CRASH_MKDIR, path, 0, NULL, 0, 0);
@@ -655,6 +716,8 @@ void port_init(void)
 	port_sys.rmdir = sys_rmdir;
 	port_sys.rename_noreplace = sys_rename_noreplace;
 	port_sys.link = sys_link;
+	port_sys.pwrite = sys_pwrite;
+	port_sys.ftruncate = sys_ftruncate;
 }
 
 const char *port_db_vfs(void)

@@ -58,6 +58,11 @@ static int f_rename_noreplace(const char *a, const char *b)
 	return hit(FAULT_RENAME_NOREPLACE) ? -1 : real.rename_noreplace(a, b);
 }
 static int f_link(const char *a, const char *b) { return hit(FAULT_LINK) ? -1 : real.link(a, b); }
+static ssize_t f_pwrite(int fd, const void *b, size_t n, off_t off)
+{
+	return hit(FAULT_PWRITE) ? -1 : real.pwrite(fd, b, n, off);
+}
+static int f_ftruncate(int fd, off_t size) { return hit(FAULT_FTRUNCATE) ? -1 : real.ftruncate(fd, size); }
 
 void fault_arm(enum fault_call call, int nth, int err, bool persistent)
 {
@@ -73,7 +78,7 @@ void fault_arm(enum fault_call call, int nth, int err, bool persistent)
 	memset(calls, 0, sizeof(calls));
 	port_sys = (struct port_syscalls){ f_open, f_close, f_read, f_write, f_fsync,
 					   f_rename, f_unlink, f_mkdir, f_rmdir,
-					   f_rename_noreplace, f_link };
+					   f_rename_noreplace, f_link, f_pwrite, f_ftruncate };
 }
 
 int fault_disarm(void)
