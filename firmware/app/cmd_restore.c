@@ -422,6 +422,7 @@ static int restore(const struct args_global *g, struct args *a, FILE *out, struc
 	struct restore_opts ro;
 	struct restore_run r = { .ro = &ro, .rep = rep, .f = { .fd = -1 } };
 	char problem[200], why[300];
+	enum port_fs_kind kind;
 	uint64_t follows;
 	bool ok;
 	int rc;
@@ -458,8 +459,14 @@ static int restore(const struct args_global *g, struct args *a, FILE *out, struc
 		port_log("restore: the rebuilt database fails integrity_check: %s", cmd_safe(problem));
 		rc = HF_ECORRUPT;
 	}
-	if (rc == HF_OK)
-		rc = port_fs_rename(r.stage, ro.outp);
+	if (rc == HF_OK && (rc = port_fs_rename(r.stage, ro.outp)) != HF_OK &&
+	    port_fs_kind(r.stage, &kind) == HF_OK && kind == PORT_FS_NONE) {
+		/* Renamed, but its directory's fsync failed: OUT looks whole
+		** yet a power cut may take it back. Nothing said done may be
+		** lost, so it is not left there (logged by the port). */
+		port_fs_unlink(ro.outp);
+		port_log("restore: %s was not made durable; removed it, nothing restored", ro.outp);
+	}
 	if (rc != HF_OK)
 		goto fail;
 	fprintf(out, "restored %s generation %s up to segment %" PRIu64 " (%u pages) to %s; "
