@@ -43,6 +43,20 @@ void restore_escape(const char *s, size_t n, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* Removes PATH's -wal and -shm: integrity_check opens the staging file in
+** SQLite, which makes them (the snapshot's header says WAL mode) and leaves
+** them when that open fails. Left there, a stale WAL would be replayed by
+** SQLite onto the next database rebuilt under the same name. */
+static void remove_sidecars(const char *path)
+{
+	char side[4400];
+
+	snprintf(side, sizeof(side), "%s-wal", path);
+	port_fs_unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	port_fs_unlink(side);
+}
+
 int restore_begin(struct restore_out *o, const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -56,6 +70,7 @@ int restore_begin(struct restore_out *o, const char *path)
 		snprintf(o->dir, sizeof(o->dir), "/");
 	else
 		snprintf(o->dir, sizeof(o->dir), "%.*s", (int)(slash - path), path);
+	remove_sidecars(path);
 	if ((rc = port_fs_create(path, 0600, &o->fd)) != HF_OK)
 		return rc;
 	/* Measured once, with the staging file empty: the database must fit
@@ -158,4 +173,5 @@ void restore_abort(struct restore_out *o, const char *path)
 		port_close(o->fd);
 	o->fd = -1;
 	port_fs_unlink(path);
+	remove_sidecars(path);
 }
