@@ -10,7 +10,7 @@
 #   make demo                 the main job (offline, no cloud)
 #   make bench-ship|bench-s3|bench-sync|bench-queue|bench-seal|bench-prune|bench-wear|bench-million|
 #        bench-slow-sync      benchmarks (BENCHMARKS.md)
-#   make crash-test SEEDS=N, crash-soak, net-soak, soak-history  longer soak modes
+#   make crash-test SEEDS=N, crash-soak, net-soak, soak-history, soak-faults  longer soak modes
 #   make vm-test [VM_CUTS=N] [VM_ARCH=arm64], vm-soak  power cuts of a virtual board (qemu)
 #   make fetch                download and verify the pinned vendor sources
 #   make install [DESTDIR=D] [PREFIX=/usr/local] [INIT=sysv|openrc|runit|s6]
@@ -260,6 +260,15 @@ net-soak: $(B)/holdfast
 crash-soak:
 	@$(MAKE) --no-print-directory crash-test SEEDS=100000
 
+# The syscall fault loops (tests/faults/run) with every fault point of the
+# shipping scenarios (seal, spool, upload, restore: each error, once and for
+# good, at the 1st, 2nd, ... Nth operation), which make check only samples
+# (EIO once and ENOSPC always at the 1st, 2nd, 4th, 8th...); the other
+# scenarios run in full either way.
+soak-faults: build/tools/crashsim
+	@$(MAKE) --no-print-directory -s PORT=sim BOARD=host
+	@FAULT_FULL=1 tests/faults/run build/host-sim/holdfast build/tools/crashsim
+
 # A compressed year (tests/soak): 200,000 jobs of 10 KiB output under
 # [history] max_bytes 64MiB, default wal_max and output_cap; ls and status at
 # the end within 1.5x of the start. make check runs a short version (20,000
@@ -482,7 +491,7 @@ distclean: clean
 
 FORCE:
 .PHONY: install install-strip install-files uninstall dist dist-board
-.PHONY: deb deb-test deb-lint all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync bench-stall crash-test crash-soak net-soak soak-history test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
+.PHONY: deb deb-test deb-lint all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync bench-stall crash-test crash-soak net-soak soak-history soak-faults test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))
