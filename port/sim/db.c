@@ -18,8 +18,9 @@
 ** process on a path ending in NAME, or, for a NAME that ends in '/', on a
 ** path under the directory NAME or on that directory itself (its fsync),
 ** fails with ERRNO (EIO or ENOSPC), once or from then on, without reaching
-** the file. A pwrite counts as a write and an ftruncate as a truncate. Each injection is logged as "sim: injected ..." so a
-** fault loop knows when N has passed the last such operation. "lie" is the
+** the file. A pwrite counts as a write and an ftruncate as a truncate.
+** Each injection is logged as "sim: injected ..." so a fault loop knows
+** when N has passed the last such operation. "lie" is the
 ** fault loops' negative control: from the Nth fsync on, fsync reports
 ** success but the model keeps the data unsynced, as a flash that ignores
 ** flushes would. "die" lets the Nth write or fsync happen and then kills the
@@ -213,7 +214,6 @@ static bool fault_aimed_at(const char *path)
 /* The errno the OP on PATH must fail with, or 0 to let it happen. */
 static int fault_check(const char *op, const char *path)
 {
-
 	if (!fault.op[0] || strcmp(op, fault.op) != 0)
 		return 0;
 	if (fault.name[0] && !fault_aimed_at(path))
