@@ -263,7 +263,7 @@ crash-soak:
 # The syscall fault loops (tests/faults/run) with every fault point of the
 # shipping scenarios (seal, spool, upload, restore: each error, once and for
 # good, at the 1st, 2nd, ... Nth operation), which make check only samples
-# (one error and mode an operation, at the 1st, 2nd, 4th, 8th...); the other
+# (one error and mode an operation, at its 1st and 2nd); the other
 # scenarios run in full either way.
 soak-faults: build/tools/crashsim
 	@$(MAKE) --no-print-directory -s PORT=sim BOARD=host
