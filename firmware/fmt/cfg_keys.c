@@ -200,7 +200,7 @@ const struct cfg_key cfg_keys[] = {
 		 "system, at most 4GiB; never below what the log\n"
 		 "needs (4 x wal_max + spool_max with a replica +\n"
 		 "20 x output_cap + 8MiB), an error if set below" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const char head[] =
@@ -223,6 +223,8 @@ struct out {
 	char buf[12288];
 	size_t at;
 };
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void put(struct out *o, const char *fmt, ...)
 {
