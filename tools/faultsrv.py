@@ -8,6 +8,8 @@ every request in one way chosen on the command line:
   slowdown    HTTP 503 with an S3 SlowDown document
   429         HTTP 429 Too Many Requests
   stall       headers promising a body, then silence
+  stall-writes  reads answered as an empty bucket would (no keys, 404),
+              every write (PUT, POST) stalled as above
   trickle     headers promising a body, then a byte every half second
   reset       reads part of the request, then resets the connection
   truncated   Content-Length 1000, 10 bytes of body, then close
@@ -231,6 +233,19 @@ def serve(conn):
         elif MODE == "stall":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
             time.sleep(30)
+        elif MODE == "stall-writes":
+            # Reads answered as an empty bucket would (a listing with no
+            # keys, 404 for an object), every write stalled as above.
+            line = head.split(b"\r\n")[0]
+            if line.startswith(b"GET ") and b"list-type=2" in line:
+                reply(conn, b"200 OK", b'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult '
+                      b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><KeyCount>0</KeyCount>'
+                      b'<IsTruncated>false</IsTruncated></ListBucketResult>')
+            elif line.startswith(b"GET ") or line.startswith(b"HEAD "):
+                reply(conn, b"404 Not Found", xml_error("NoSuchKey", "The specified key does not exist."))
+            else:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+                time.sleep(30)
         elif MODE == "trickle":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
             for _ in range(60):

@@ -45,6 +45,16 @@
 
 static void signal_child(struct child *c, int sig);
 
+int runner_wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rc;
+
+	while ((rc = port_poll(&p, 1, -1)) == HF_OK && !(p.revents & POLLIN))
+		;
+	return rc;
+}
+
 static void check_run(void *arg)
 {
 	struct log_check *c = arg;
@@ -1476,10 +1486,7 @@ static int finish(struct runner *r, int rc, int64_t run)
 	** cannot be marked clean before. A signal does not wait (a check can
 	** take minutes): the run stays unclean and the next start checks again. */
 	if (rc == HF_OK && r->check_task && !r->stopping) {
-		struct pollfd p = { .fd = r->check_fd, .events = POLLIN };
-		while ((rc = port_poll(&p, 1, -1)) == HF_OK && !(p.revents & POLLIN))
-			;
-		if (rc == HF_OK)
+		if ((rc = runner_wait_readable(r->check_fd)) == HF_OK)
 			check_done(r);
 		if (r->corrupt) {
 			quarantine_log(r, r->check->problem);
@@ -1520,9 +1527,11 @@ static void teardown(struct runner *r)
 {
 	if (!r->check_task)
 		free(r->check);
-	ship_free(&r->ship);
 	/* An upload still running dies with the process (a stop by a signal
-	** does not wait for a stalled replica). */
+	** does not wait for a stalled replica), with the snapshot it takes. */
+	if (r->up_task)
+		r->ship.snap = NULL;
+	ship_free(&r->ship);
 	if (!r->up_task)
 		ship_free(&r->up);
 	for (size_t i = 0; i < r->nchunks; i++)

@@ -96,6 +96,8 @@ struct runner {
 	struct port_task *up_task; /* the upload running, or NULL */
 	int up_fd;                 /* readable once it ended */
 	bool up_probe;             /* it lists the replica first (ship_probe) */
+	struct ship_snap *up_snap; /* it takes this snapshot first (ship.h) */
+	struct export_put *up_exp; /* and sends this after the spool (export.h) */
 	int up_rc;                 /* what it did (the worker's to write) */
 	unsigned up_copied;
 	uint64_t up_floor;
@@ -165,6 +167,8 @@ void runner_maybe_ship(struct runner *r, uint64_t now);
 /* runner_ship.c: the uploader set up beside the sealer (no_net), and its
 ** end taken in (the loop saw up_fd readable), or waited for. */
 int runner_ship_init(struct runner *r);
+/* Waits until FD is readable (a task's end: port_task_start). */
+int runner_wait_readable(int fd);
 void runner_upload_done(struct runner *r);
 void runner_upload_wait(struct runner *r);
 

@@ -58,18 +58,9 @@ void runner_write_metrics(struct runner *r, uint64_t t)
 		m.metered_held = r->ship.metered_held;
 		m.ship_failures = r->ship_failed_total;
 	}
-	if (r->ship.rep) {
-		/* The sealer's requests (big snapshots, the export) and the
-		** uploader's, as of its last end (never read while it runs). */
-		replica_stats(r->ship.rep, &m.rep);
-		m.rep.requests += r->up_stats.requests;
-		m.rep.sent += r->up_stats.sent;
-		m.rep.received += r->up_stats.received;
-		m.rep.failed_retry += r->up_stats.failed_retry;
-		m.rep.failed_access += r->up_stats.failed_access;
-		m.rep.failed_config += r->up_stats.failed_config;
-		m.rep.failed_tls += r->up_stats.failed_tls;
-	}
+	/* Every request is the uploader's (the loop's sealer makes none), as
+	** of its last end: never read while it runs. */
+	m.rep = r->up_stats;
 	if (jlog_counts(&r->j, &m.jobs) != HF_OK)
 		memset(&m.jobs, 0, sizeof(m.jobs));
 	if (jlog_history_get(&r->j, &m.history) != HF_OK)
@@ -89,9 +80,11 @@ void runner_write_metrics(struct runner *r, uint64_t t)
 ** tools/bench/stall). The two share only files: the spool (files renamed
 ** into place, taken by the uploader under its lock), the state (written
 ** by the sealer only, read by the uploader at each round) and the daily
-** budget (locked). At most one upload runs; its end is taken in by the loop
-** (runner_upload_done), which does the backoff, says what changed and runs
-** the history export.
+** budget (locked). At most one upload runs: a new generation's snapshot
+** (ship.h), the spool, then the history export's next write (export.h),
+** which the loop prepared; its end is taken in by the loop
+** (runner_upload_done), which records what the export wrote, does the
+** backoff and says what changed.
 */
 static void upload_run(void *arg)
 {
@@ -108,7 +101,14 @@ static void upload_run(void *arg)
 			return;
 	}
 	ship_limit(&r->up); /* its allowance: what is left of the day's budget */
-	r->up_rc = ship_upload(&r->up, &r->up_copied);
+	/* A new generation's snapshot first: the sealer began it, and its
+	** read transaction holds the database as it was then. */
+	if (r->up_snap && (r->up_rc = ship_snap_take(&r->up, r->up_snap)) != HF_OK)
+		return;
+	/* The history export after the spool: the log's own history comes
+	** first, and the export gets what is left of the day's budget. */
+	if ((r->up_rc = ship_upload(&r->up, &r->up_copied)) == HF_OK && r->up_exp)
+		export_send(&r->up, r->up_exp);
 }
 
 int runner_ship_init(struct runner *r)
@@ -128,8 +128,7 @@ int runner_ship_init(struct runner *r)
 }
 
 /* A round's outcome RC: sealed, and unless HELD (the backoff, a limit, no
-** network) uploaded. The backoff, what is said once per change, and after
-** an upload the history export. */
+** network) uploaded. The backoff, and what is said once per change. */
 static void round_end(struct runner *r, int rc, bool held, uint64_t t)
 {
 	if (rc == HF_ENOENT)
@@ -150,14 +149,6 @@ static void round_end(struct runner *r, int rc, bool held, uint64_t t)
 		port_notice("replica: shipping works again");
 	r->ship_rc = rc == HF_OK && held ? r->ship_rc : rc;
 	if (rc == HF_OK && !held) {
-		struct jlog_now now = now_of(r);
-		unsigned parts;
-		/* The history export goes the same way, once the spool has: the
-		** log's own history comes first, and the export gets what the
-		** uploader left of the day's budget (counted in its file). */
-		ship_limit(&r->ship);
-		export_tick(&r->exp, &r->j, &now, &parts);
-		ship_count(&r->ship); /* what the export sent, into the budget */
 		if (r->up.allowance_held && !r->allowance_said)
 			port_notice("replica: the daily budget has %llu bytes left, too few for the "
 				    "next file; it waits for the next day, the spool keeps everything until "
@@ -168,13 +159,11 @@ static void round_end(struct runner *r, int rc, bool held, uint64_t t)
 		r->ship_failed_total++;
 }
 
-void runner_upload_done(struct runner *r)
+/* An upload that ended (joined, or run here), taken in by the loop. */
+static void upload_taken(struct runner *r, uint64_t t)
 {
-	uint64_t t = port_clock_mono_ms();
-
-	port_task_join(r->up_task);
-	r->up_task = NULL;
 	r->up_fd = -1;
+	r->up_snap = NULL;
 	replica_stats(r->up.rep, &r->up_stats);
 	r->ship.metered_held = r->up.metered_held;
 	if (r->up_floor_ok) {
@@ -183,18 +172,31 @@ void runner_upload_done(struct runner *r)
 		r->ship.floor_known = true;
 		r->next_seal = 0;
 	}
+	if (ship_snap_done(&r->ship))
+		r->next_seal = 0; /* a generation started: seal what came after */
+	if (r->up_exp) {
+		struct jlog_now now = now_of(r);
+		export_done(&r->exp, &r->j, &now, r->up_exp);
+		r->up_exp = NULL;
+	}
 	round_end(r, r->up_rc, false, t);
+}
+
+void runner_upload_done(struct runner *r)
+{
+	uint64_t t = port_clock_mono_ms();
+
+	port_task_join(r->up_task);
+	r->up_task = NULL;
+	upload_taken(r, t);
 	runner_write_metrics(r, t);
 }
 
 void runner_upload_wait(struct runner *r)
 {
-	struct pollfd p = { .fd = r->up_fd, .events = POLLIN };
-
 	if (!r->up_task)
 		return;
-	while (port_poll(&p, 1, -1) == HF_OK && !(p.revents & POLLIN))
-		;
+	runner_wait_readable(r->up_fd);
 	runner_upload_done(r);
 }
 
@@ -225,24 +227,27 @@ void runner_ship_now(struct runner *r)
 				   "replica: a network is up; shipping");
 	r->offline = offline;
 	r->ship.hold = t < r->ship_retry_at || limit != SHIP_LIMIT_NONE || offline;
+	/* A generation due starts only if the uploader can take its snapshot
+	** at once (below): else it waits for the next round that can. */
+	r->ship.snap_defer = !r->ship.hold && !r->up_task;
 	if ((rc = jlog_begin(&r->j)) == HF_OK) {
 		rc = ship_seal(&r->ship, &r->j, &now, sealed, sizeof(sealed));
 		jlog_rollback(&r->j); /* sealing writes nothing to the log */
 	}
+	r->ship.snap_defer = false;
 	r->next_seal = t + r->cfg.seal_interval_ms;
-	ship_count(&r->ship); /* anything the round sent besides files */
 	if (rc != HF_OK || r->ship.hold) {
 		round_end(r, rc, r->ship.hold, t);
 	} else if (!r->up_task) {
 		r->up_probe = !r->ship.st.have_gen && !r->ship.st.gen_counter &&
 			      !r->ship.floor_known;
+		r->up_snap = r->ship.snap;
+		export_next(&r->exp, &r->j, &now, &r->up_exp);
 		if (port_task_start(upload_run, r, &r->up_task, &r->up_fd) != HF_OK) {
 			/* No thread: the upload runs here, as it did before. */
 			r->up_task = NULL;
 			upload_run(r);
-			r->up_fd = -1;
-			replica_stats(r->up.rep, &r->up_stats);
-			round_end(r, r->up_rc, false, t);
+			upload_taken(r, t);
 		}
 	}
 	runner_write_metrics(r, t);
@@ -252,6 +257,9 @@ void runner_maybe_ship(struct runner *r, uint64_t now)
 {
 	/* Nothing of a log whose check has not passed leaves the device. */
 	if (r->check)
+		return;
+	/* Nor while a snapshot is under way: it is the uploader's (ship.h). */
+	if (r->ship.snap)
 		return;
 	if (r->cfg.replica[0] && (now >= r->next_seal ||
 				  ship_unsealed_bytes(&r->ship) >= r->cfg.seal_bytes)) {

@@ -585,8 +585,6 @@ int jlog_checkpoint_now(struct jlog *j, bool *done);
 /*
 ** For WAL shipping. Each runs inside the caller's transaction (jlog_begin:
 ** the write lock, so no frame is appended meanwhile):
-**   jlog_snapshot   every page of the database as this transaction sees it
-**                   (sqlite_dbpage), to FN in page order;
 **   jlog_checkpoint_held  a PASSIVE checkpoint from a second connection:
 **                   it copies exactly the frames there are (none can be
 **                   added), *COMPLETE if all of them, *WAL_FRAMES how many
@@ -594,11 +592,24 @@ int jlog_checkpoint_now(struct jlog *j, bool *done);
 **                   next write after a complete one.
 ** jlog_path is the database file's path.
 */
-int jlog_page_size(struct jlog *j, uint32_t *page_size);
-int jlog_snapshot(struct jlog *j, int (*fn)(void *arg, uint32_t pgno, const void *page),
-		  void *arg, uint32_t *npages);
 int jlog_checkpoint_held(struct jlog *j, bool *complete, uint32_t *wal_frames);
 const char *jlog_path(struct jlog *j);
+
+/*
+** A snapshot that is read after the write lock is released: jlog_reader_begin,
+** called with J's write lock held, opens a connection of its own and starts a
+** read transaction on it, which sees the database as of the WAL's end then,
+** whatever is committed after; jlog_reader_snapshot streams that state's pages
+** to FN in page order (sqlite_dbpage; from one thread at a time); jlog_reader_end
+** ends the transaction and frees RD. While it lasts, no checkpoint copies
+** past its end and the WAL does not restart.
+*/
+struct jlog_reader;
+int jlog_reader_begin(struct jlog *j, struct jlog_reader **rd);
+int jlog_reader_snapshot(struct jlog_reader *rd,
+			 int (*fn)(void *arg, uint32_t pgno, const void *page), void *arg,
+			 uint32_t *page_size, uint32_t *npages);
+void jlog_reader_end(struct jlog_reader *rd);
 
 /* PRAGMA integrity_check of the database file PATH (opened read-only, no
 ** WAL of its own expected): *OK, and the first problem in PROBLEM[LEN]. */

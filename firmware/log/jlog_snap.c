@@ -1,7 +1,8 @@
 /*
 ** jlog_snap.c: what shipping needs from the database file: the WAL's size,
-** the page size, a page-by-page snapshot, and checkpoints made on a second
-** connection while the first holds the write lock.
+** the page size, a page-by-page snapshot read on a connection of its own,
+** and checkpoints made on a second connection while the first holds the
+** write lock.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,29 +25,27 @@ int jlog_wal_bytes(struct jlog *j, int64_t *bytes)
 	return HF_OK;
 }
 
-int jlog_page_size(struct jlog *j, uint32_t *page_size)
+static int page_size_of(struct sqlite3 *db, uint32_t *page_size)
 {
 	char v[32];
-	int rc = jlog_query_text(j->db, "PRAGMA page_size", v, sizeof(v));
+	int rc = jlog_query_text(db, "PRAGMA page_size", v, sizeof(v));
 
 	*page_size = rc == HF_OK ? (uint32_t)strtoul(v, NULL, 10) : 0;
 	return rc;
 }
 
-int jlog_snapshot(struct jlog *j, int (*fn)(void *arg, uint32_t pgno, const void *page),
-		  void *arg, uint32_t *npages)
+/* Every page of DB as its transaction sees it, to FN in page order. */
+static int snapshot_of(struct sqlite3 *db, int (*fn)(void *arg, uint32_t pgno, const void *page),
+		       void *arg, uint32_t page_size, uint32_t *npages)
 {
 	sqlite3_stmt *st = NULL;
-	uint32_t page_size;
 	int rc, src;
 
-	if ((rc = jlog_page_size(j, &page_size)) != HF_OK)
-		return rc;
 	*npages = 0;
-	src = sqlite3_prepare_v2(j->db, "SELECT pgno, data FROM sqlite_dbpage ORDER BY pgno", -1,
-				 &st, NULL);
+	src = sqlite3_prepare_v2(db, "SELECT pgno, data FROM sqlite_dbpage ORDER BY pgno", -1, &st,
+				 NULL);
 	if (src != SQLITE_OK)
-		return jlog_sqlite_err(j->db, "snapshot", src);
+		return jlog_sqlite_err(db, "snapshot", src);
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 1) != (int)page_size) {
 			port_log("job log: snapshot: page of %d bytes, expected %u",
@@ -61,7 +60,54 @@ int jlog_snapshot(struct jlog *j, int (*fn)(void *arg, uint32_t pgno, const void
 		(*npages)++;
 	}
 	sqlite3_finalize(st);
-	return src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "snapshot", src);
+	return src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(db, "snapshot", src);
+}
+
+/* A read transaction on a connection of its own (jlog.h). */
+struct jlog_reader {
+	struct sqlite3 *db;
+};
+
+int jlog_reader_begin(struct jlog *j, struct jlog_reader **out)
+{
+	struct jlog_reader *rd = calloc(1, sizeof(*rd));
+	char v[32];
+	int rc;
+
+	*out = NULL;
+	if (!rd)
+		return HF_ENOMEM;
+	if ((rc = jlog_open_db(jlog_path(j), NULL, SQLITE_OPEN_READONLY, &rd->db)) != HF_OK) {
+		free(rd);
+		return rc;
+	}
+	/* A read transaction starts at its first read: this one, while the
+	** caller holds the write lock, so it sees the WAL's end as it is now. */
+	if ((rc = jlog_query_text(rd->db, "BEGIN", v, sizeof(v))) != HF_OK ||
+	    (rc = jlog_query_text(rd->db, "SELECT count(*) FROM sqlite_schema", v, sizeof(v))) !=
+		    HF_OK) {
+		jlog_reader_end(rd);
+		return rc;
+	}
+	*out = rd;
+	return HF_OK;
+}
+
+int jlog_reader_snapshot(struct jlog_reader *rd,
+			 int (*fn)(void *arg, uint32_t pgno, const void *page), void *arg,
+			 uint32_t *page_size, uint32_t *npages)
+{
+	int rc = page_size_of(rd->db, page_size);
+
+	return rc == HF_OK ? snapshot_of(rd->db, fn, arg, *page_size, npages) : rc;
+}
+
+void jlog_reader_end(struct jlog_reader *rd)
+{
+	if (!rd)
+		return;
+	sqlite3_close(rd->db); /* a read transaction ends with its connection */
+	free(rd);
 }
 
 int jlog_checkpoint_held(struct jlog *j, bool *complete, uint32_t *wal_frames)

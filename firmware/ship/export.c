@@ -145,52 +145,25 @@ static void part_free(struct part *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* ---- writing ------------------------------------------------------------------ */
+/* ---- the next write, sent, and taken in ------------------------------------------ */
 
-/* Writes REL; a create-only conflict is an earlier copy of the same thing
-** (a part written again after a crash, with a job retried or pruned since;
-** a gap record with another time): it is there, which is what counts. */
-static int put(struct export *e, const char *rel, const void *buf, size_t len)
-{
-	int rc = ship_put(e->ship, rel, buf, len);
-
-	if (rc == HF_EEXIST) {
-		port_log("history export: %s was in the replica already (written before a "
-			 "restart); kept as it is", rel);
-		rc = HF_OK;
-	}
-	return rc;
-}
-
-/* The part FIRST..LAST at REL, in flight: built again whole and written. */
-static int write_flight(struct export *e, struct jlog *j, const struct jlog_now *now,
-			int64_t first, int64_t last, const char *rel)
-{
-	struct part p;
-	int rc;
-
-	if ((rc = build(e, j, first, last, false, &p)) == HF_OK &&
-	    (rc = put(e, rel, p.buf, p.len)) == HF_OK)
-		rc = jlog_export_done(j, last, p.jobs, (int64_t)p.len, now);
-	part_free(&p);
-	return rc;
-}
-
+/* A gap record's text and path (the first of the gaps not yet written:
+** jlog_export_gaps stops at the first nonzero return). */
 struct gap_arg {
 	struct export *e;
-	struct jlog *j;
 	const struct jlog_now *now;
+	struct export_put *p;
 };
 
-static int write_gap(const struct jlog_export_gap *g, void *arg)
+static int gap_put(const struct jlog_export_gap *g, void *arg)
 {
 	struct gap_arg *a = arg;
-	char rel[256], text[768], when[40] = "null";
-	int rc;
+	struct export_put *p = a->p;
+	char text[768], when[40] = "null";
 
 	if (a->now->utc_ms >= 0)
 		snprintf(when, sizeof(when), "%" PRId64, a->now->utc_ms);
-	snprintf(rel, sizeof(rel), "%s/history/gaps/%012" PRId64 "-%012" PRId64 ".json",
+	snprintf(p->rel, sizeof(p->rel), "%s/history/gaps/%012" PRId64 "-%012" PRId64 ".json",
 		 a->e->ship->device, g->lo, g->hi);
 	snprintf(text, sizeof(text),
 		 "{\"device\":\"%s\",\"from_fin_seq\":%" PRId64 ",\"to_fin_seq\":%" PRId64
@@ -200,12 +173,24 @@ static int write_gap(const struct jlog_export_gap *g, void *arg)
 		 ",\"written_mono_ms\":%" PRIu64 "}\n",
 		 a->e->ship->device, g->lo, g->hi, g->jobs, g->upto, when, a->now->boot,
 		 a->now->mono_ms);
-	if ((rc = put(a->e, rel, text, strlen(text))) != HF_OK)
-		return rc;
-	port_log("history export: %" PRId64 " finished job(s) (fin_seq %" PRId64 "-%" PRId64
-		 ") were pruned before they were exported; recorded in the replica as %s",
-		 g->jobs, g->lo, g->hi, rel);
-	return jlog_export_gap_done(a->j, g);
+	p->len = strlen(text);
+	if (!(p->buf = malloc(p->len)))
+		return HF_ENOMEM;
+	memcpy(p->buf, text, p->len);
+	p->gap = *g;
+	p->is_gap = true;
+	return 1;
+}
+
+/* Takes the compressed frame of PART into P, to go to REL up to LAST. */
+static void part_put(struct export_put *p, struct part *part, const char *rel)
+{
+	snprintf(p->rel, sizeof(p->rel), "%s", rel);
+	p->buf = part->buf;
+	p->len = part->len;
+	p->last = part->last;
+	p->jobs = part->jobs;
+	part->buf = NULL;
 }
 
 /* The day a job finishing NOW would have. */
@@ -246,25 +231,30 @@ static bool due(struct export *e, const struct jlog_export_plan *p, const struct
 	return keep && age >= keep / 2;
 }
 
-static int tick(struct export *e, struct jlog *j, const struct jlog_now *now, unsigned *parts)
+/* The next write due into P (P->len 0: none): the gaps not yet in the
+** replica first, then a part in flight (built again whole: a crash came
+** between its commit and its copy), then a new part if one is due, its
+** range committed as in flight before it leaves. */
+static int next(struct export *e, struct jlog *j, const struct jlog_now *now,
+		struct export_put *p)
 {
-	struct gap_arg ga = { e, j, now };
+	struct gap_arg ga = { e, now, p };
 	struct jlog_export_state st;
 	struct jlog_export_plan plan;
-	struct part p;
+	struct part part;
 	char rel[256];
 	int rc;
 
-	if ((rc = jlog_export_gaps(j, write_gap, &ga)) != HF_OK)
-		return rc;
+	if ((rc = jlog_export_gaps(j, gap_put, &ga)) != HF_OK)
+		return rc == 1 ? HF_OK : rc;
 	if ((rc = jlog_export_get(j, &st)) != HF_OK)
 		return rc;
 	if (st.flight_first) {
-		if ((rc = write_flight(e, j, now, st.flight_first, st.flight_last,
-				       st.flight_path)) == HF_OK)
-			(*parts)++;
-		e->next_ms = 0; /* and on with the next part */
-		return rc;
+		if ((rc = build(e, j, st.flight_first, st.flight_last, false, &part)) == HF_OK) {
+			part_put(p, &part, st.flight_path);
+			p->last = st.flight_last;
+		}
+		goto out;
 	}
 	if ((rc = jlog_export_plan(j, EXPORT_PART_JOBS, &plan)) != HF_OK)
 		return rc;
@@ -274,35 +264,23 @@ static int tick(struct export *e, struct jlog *j, const struct jlog_now *now, un
 	}
 	if (!due(e, &plan, now))
 		return HF_OK;
-	if ((rc = build(e, j, plan.first, plan.last, true, &p)) != HF_OK)
+	if ((rc = build(e, j, plan.first, plan.last, true, &part)) != HF_OK)
 		goto out;
-	if (!p.jobs) /* all of them were retried or pruned since the plan */
+	if (!part.jobs) /* all of them were retried or pruned since the plan */
 		goto out;
-	export_part_path(e->ship->device, plan.day, plan.first, p.last, rel, sizeof(rel));
-	if ((rc = jlog_export_flight(j, plan.first, p.last, rel)) != HF_OK ||
-	    (rc = put(e, rel, p.buf, p.len)) != HF_OK ||
-	    (rc = jlog_export_done(j, p.last, p.jobs, (int64_t)p.len, now)) != HF_OK)
-		goto out;
-	(*parts)++;
-	e->urged = false;
-	e->next_ms = 0; /* more may be due: look again at the next tick */
+	export_part_path(e->ship->device, plan.day, plan.first, part.last, rel, sizeof(rel));
+	if ((rc = jlog_export_flight(j, plan.first, part.last, rel)) == HF_OK)
+		part_put(p, &part, rel);
 out:
-	part_free(&p);
+	part_free(&part);
 	return rc;
 }
 
-int export_tick(struct export *e, struct jlog *j, const struct jlog_now *now, unsigned *parts)
+/* Says a failure once per change (RC: the last step's outcome). Away, or
+** over the day's budget: the log keeps everything, pruning waits (the disk
+** budget aside); not a failure. */
+static void said(struct export *e, int rc)
 {
-	uint64_t t = port_clock_mono_ms();
-	int rc;
-
-	*parts = 0;
-	if (!e->active || (t < e->next_ms && !e->urged))
-		return HF_OK;
-	e->next_ms = t + EXPORT_LOOK_MS;
-	rc = tick(e, j, now, parts);
-	/* Away, or over the day's budget: the log keeps everything, pruning
-	** waits (the disk budget aside); not a failure. */
 	if (rc == HF_ENOENT || rc == HF_EBUSY)
 		rc = HF_OK;
 	if (rc != HF_OK && rc != e->said)
@@ -311,5 +289,72 @@ int export_tick(struct export *e, struct jlog *j, const struct jlog_now *now, un
 	else if (rc == HF_OK && e->said != HF_OK)
 		port_log("history export: works again");
 	e->said = rc;
+}
+
+int export_next(struct export *e, struct jlog *j, const struct jlog_now *now,
+		struct export_put **out)
+{
+	uint64_t t = port_clock_mono_ms();
+	struct export_put *p;
+	int rc;
+
+	*out = NULL;
+	if (!e->active || (t < e->next_ms && !e->urged))
+		return HF_OK;
+	e->next_ms = t + EXPORT_LOOK_MS;
+	if (!(p = calloc(1, sizeof(*p))))
+		return HF_ENOMEM;
+	if ((rc = next(e, j, now, p)) != HF_OK || !p->len) {
+		said(e, rc);
+		export_put_free(p);
+		return rc;
+	}
+	*out = p;
+	return HF_OK;
+}
+
+void export_send(struct ship *up, struct export_put *p)
+{
+	/* A create-only conflict is an earlier copy of the same thing (a part
+	** written again after a crash, with a job retried or pruned since; a
+	** gap record with another time): it is there, which is what counts. */
+	p->sent = true;
+	p->rc = ship_put(up, p->rel, p->buf, p->len);
+	if (p->rc == HF_EEXIST) {
+		port_log("history export: %s was in the replica already (written before a "
+			 "restart); kept as it is", p->rel);
+		p->rc = HF_OK;
+	}
+}
+
+int export_done(struct export *e, struct jlog *j, const struct jlog_now *now,
+		struct export_put *p)
+{
+	int rc = p->rc;
+
+	if (!p->sent) {
+		rc = HF_OK; /* the upload before it failed (said there): next round */
+		e->next_ms = 0;
+	} else if (rc == HF_OK && p->is_gap) {
+		port_log("history export: %" PRId64 " finished job(s) (fin_seq %" PRId64 "-%" PRId64
+			 ") were pruned before they were exported; recorded in the replica as %s",
+			 p->gap.jobs, p->gap.lo, p->gap.hi, p->rel);
+		rc = jlog_export_gap_done(j, &p->gap);
+		e->next_ms = 0; /* and on with the rest */
+	} else if (rc == HF_OK) {
+		rc = jlog_export_done(j, p->last, p->jobs, (int64_t)p->len, now);
+		e->urged = false;
+		e->next_ms = 0; /* more may be due: look again at the next round */
+	}
+	said(e, rc);
+	export_put_free(p);
 	return rc;
+}
+
+void export_put_free(struct export_put *p)
+{
+	if (p) {
+		free(p->buf);
+		free(p);
+	}
 }

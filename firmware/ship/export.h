@@ -33,7 +33,7 @@
 #define EXPORT_LOOK_MS 10000               /* how often the log is looked at */
 
 struct export {
-	struct ship *ship;       /* the way out (ship_put) and the device name */
+	struct ship *ship;       /* the device name */
 	const struct cfg *cfg;
 	bool active;             /* a replica is configured */
 	bool urged;              /* pruning waits: the next part goes now */
@@ -53,12 +53,34 @@ int export_start(struct export *e, struct jlog *j);
 void export_urge(struct export *e);
 
 /*
-** From the ship tick, once the spool went out: writes the gaps not yet in
-** the replica, then at most one part if one is due. *PARTS: parts written.
+** The daemon's uploader sends the export's writes, after the spool (the log's
+** own history first), so the loop never waits on the replica for them:
+**   export_next   in the loop, at a shipping round: the next write due (a
+**                 gap record, a part in flight, or a new part, whose range
+**                 is committed as in flight first), or *OUT NULL if none;
+**   export_send   in the uploader, with its own struct ship UP, after the
+**                 spool went out: the write (create-only);
+**   export_done   in the loop once the upload ended: the gap or the part
+**                 recorded as in the replica if it went, and P freed.
 ** A replica away or the daily budget spent: nothing, quietly (the log keeps
 ** it all, and pruning waits). Failures are logged once per change.
 */
-int export_tick(struct export *e, struct jlog *j, const struct jlog_now *now, unsigned *parts);
+struct export_put {
+	char rel[256];           /* where, below the replica */
+	void *buf;
+	size_t len;
+	bool is_gap;             /* a gap record (gap), else a part up to LAST */
+	struct jlog_export_gap gap;
+	int64_t last, jobs;
+	bool sent;               /* export_send ran: RC is what it did */
+	int rc;
+};
+int export_next(struct export *e, struct jlog *j, const struct jlog_now *now,
+		struct export_put **out);
+void export_send(struct ship *up, struct export_put *p);
+int export_done(struct export *e, struct jlog *j, const struct jlog_now *now,
+		struct export_put *p);
+void export_put_free(struct export_put *p);
 
 /* The replica path of a part (DAY "YYYY-MM-DD" or "boot-N"). */
 void export_part_path(const char *device, const char *day, int64_t first, int64_t last,

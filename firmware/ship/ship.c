@@ -36,6 +36,8 @@ int ship_load(struct ship *s)
 		if (sscanf(line, "generation %" SCNx64 " %" SCNu64, &st->generation,
 			   &st->gen_counter) == 2)
 			st->have_gen = true;
+		else if (!st->have_gen && sscanf(line, "counter %" SCNu64, &st->gen_counter) == 1)
+			;
 		else if (sscanf(line, "seq %" SCNu64, &st->seq) == 1)
 			;
 		else if (sscanf(line, "pos %x %x %u %x %x %u %u %u", &a, &b, &c, &d, &e, &f, &g,
@@ -69,6 +71,8 @@ int ship_save(struct ship *s)
 	if (st->have_gen)
 		n += snprintf(text + n, sizeof(text) - n, "generation %016" PRIx64 " %" PRIu64 "\n",
 			      st->generation, st->gen_counter);
+	else if (st->gen_counter) /* reserved by a snapshot under way (ship_seal.c) */
+		n += snprintf(text + n, sizeof(text) - n, "counter %" PRIu64 "\n", st->gen_counter);
 	n += snprintf(text + n, sizeof(text) - n, "seq %" PRIu64 "\n", st->seq);
 	if (st->pos_valid)
 		n += snprintf(text + n, sizeof(text) - n, "pos %x %x %u %x %x %u %u %u\n",
@@ -160,6 +164,8 @@ bool ship_reachable(const struct ship *s)
 
 void ship_free(struct ship *s)
 {
+	ship_snap_dropped(s); /* ended, not taken in */
+	ship_snap_done(s);
 	if (s->rep) {
 		replica_close(s->rep);
 		free(s->rep);

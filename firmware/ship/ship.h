@@ -65,6 +65,9 @@ struct ship {
 				 * network; its uploader (runner_ship.c) sends the
 				 * spool, and lists the replica (ship_probe) before
 				 * the first generation, whose counter waits for it */
+	bool snap_defer;        /* no_net: a generation due starts now, with a
+				 * snapshot its uploader takes (snap) next */
+	struct ship_snap *snap; /* a snapshot under way, not yet taken in */
 	bool floor_known;       /* no_net: floor is the replica's newest counter */
 	uint64_t floor;
 	char install_id[33];    /* DATA/install-id: random, made once per data directory */
@@ -103,6 +106,20 @@ void ship_free(struct ship *s);
 */
 int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *sealed,
 	      size_t len);
+
+/*
+** A new generation's snapshot, in the daemon (no_net with snap_defer): ship_seal
+** begins it under the write lock (S->snap: where it stands, and a read
+** transaction at that point on a connection of its own) and seals nothing
+** more until it is taken in. ship_snap_take, after the lock is released (the
+** uploader, on its own struct ship UP), reads and compresses it and puts it in
+** the spool or the replica. ship_snap_done, in the loop once that ended,
+** starts the generation if it was placed (true), and ends the snapshot
+** either way: sealing goes on from where it stands, or a new one is tried.
+*/
+struct ship_snap;
+int ship_snap_take(struct ship *up, struct ship_snap *sn);
+bool ship_snap_done(struct ship *s);
 
 /* Seals, then checkpoints with the lock still held, and records whether the
 ** WAL may now restart as a continuation. Takes and releases the lock. */

@@ -54,4 +54,7 @@ int ship_replica_newest(struct ship *s, uint64_t below, uint64_t *newest);
 ** budget (taking them if so). */
 bool ship_allowance_takes(struct ship *s, uint64_t size);
 
+/* ship_seal.c: a snapshot under way (S->snap) is not taken in: ship_drop
+** may have removed it from the spool. */
+void ship_snap_dropped(struct ship *s);
 #endif /* HF_SHIP_INT_H */

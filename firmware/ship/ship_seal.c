@@ -105,33 +105,31 @@ bool ship_over_metered(struct ship *s, char *why, size_t len)
 	return replica_needs_network(s->rep) && ship_metered(s->cfg, why, len);
 }
 
-/* A new generation's identity: a counter above every one the spool or the
-** replica has (best effort: if the listing fails, the manifest's gap record
-** still names the generation this one follows), and WHY recorded as a gap
-** unless this is the first. */
-static void next_generation(struct ship *s, const char *why)
+/* The current generation ends: WHY is recorded as a gap, and said. */
+static void end_generation(struct ship *s, const char *why)
 {
-	uint64_t seen, newest;
+	s->st.gaps++;
+	snprintf(s->st.last_gap, sizeof(s->st.last_gap),
+		 "after generation %016" PRIx64 " seq %" PRIu64 ": %s", s->st.generation, s->st.seq,
+		 why);
+	port_notice("replica: %s; starting a new generation with a snapshot", why);
+	s->st.have_gen = false;
+}
 
-	if (s->st.have_gen) {
-		s->st.gaps++;
-		snprintf(s->st.last_gap, sizeof(s->st.last_gap),
-			 "after generation %016" PRIx64 " seq %" PRIu64 ": %s", s->st.generation,
-			 s->st.seq, why);
-		port_notice("replica: %s; starting a new generation with a snapshot", why);
-	}
-	seen = ship_spool_max_counter(s, 0, false);
+/* The next generation's counter: above every one the spool or the replica
+** has, and every one taken before (best effort: if the listing fails, the
+** manifest's gap record still names the generation it follows). */
+static uint64_t next_counter(struct ship *s)
+{
+	uint64_t seen = ship_spool_max_counter(s, 0, false), newest;
+
 	if (s->no_net) {
 		if (s->floor_known && s->floor > seen)
 			seen = s->floor; /* listed by the uploader (ship_probe) */
 	} else if (ship_replica_newest(s, UINT64_MAX, &newest) == HF_OK && newest >> 32 > seen) {
 		seen = newest >> 32;
 	}
-	s->st.gen_counter = (seen > s->st.gen_counter ? seen : s->st.gen_counter) + 1;
-	s->st.generation = s->st.gen_counter << 32 | port_random_u32();
-	s->st.have_gen = true;
-	s->st.encrypted = s->rep && s->rep->key;
-	s->st.seq = 0;
+	return (seen > s->st.gen_counter ? seen : s->st.gen_counter) + 1;
 }
 
 /*
@@ -144,17 +142,10 @@ static void next_generation(struct ship *s, const char *why)
 ** for an unmetered link, or for more of the daily budget than is left
 ** (ship_upload holds it).
 */
-static int put_snapshot(struct ship *s, const uint8_t *file, size_t flen)
+static int put_snapshot(struct ship *s, uint64_t gen, const uint8_t *file, size_t flen)
 {
 	char why_metered[128];
-	uint64_t gen = s->st.generation;
 
-	/* The daemon's loop holds the write lock here: the uploader sends
-	** it. One over half the spool still goes up from here (a snapshot
-	** streamed by the uploader from a read transaction of its own would
-	** not: not built yet). */
-	if (s->no_net && ship_spool_has(s, flen))
-		return write_spool_file(s, gen, 0, file, flen);
 	if ((replica_resumable(s->rep, flen) && ship_spool_has(s, flen)) ||
 	    (flen > s->cfg->metered_snapshot_max &&
 	     ship_over_metered(s, why_metered, sizeof(why_metered))) ||
@@ -165,61 +156,158 @@ static int put_snapshot(struct ship *s, const uint8_t *file, size_t flen)
 	return HF_OK;
 }
 
-/* A new generation: a snapshot of the database as of the end of the WAL
-** (HDR, or no WAL). WHY is recorded as a gap unless this is the first. */
+/*
+** A snapshot under way (ship.h). It is begun under the write lock, which
+** fixes where it stands (the WAL's last commit, END) and starts a read
+** transaction at exactly that point on a connection of its own; it is read,
+** compressed and placed (ship_snap_take) after the lock is released, by the
+** daemon's uploader; the generation starts when it is taken in
+** (ship_snap_done), and sealing goes on from END. Meanwhile nothing is
+** sealed, and no checkpoint runs past END (the read transaction holds the
+** WAL), so the frames after it are still there to seal.
+*/
+struct ship_snap {
+	struct jlog_reader *rd;
+	struct seg_hdr h;       /* all but the page size and counts */
+	bool have_wal;          /* it stands at END of the WAL (else: no WAL) */
+	struct wal_pos end;
+	uint64_t db_size;       /* no WAL: the database file it continues from */
+	int64_t db_mtime_ns;
+	bool encrypted;
+	bool placed;            /* in the spool or the replica (ship_snap_take) */
+	bool dropped;           /* ship_drop emptied the spool meanwhile */
+};
+
+/* Begins a snapshot as of the end of the WAL (HDR, at most LIMIT frames;
+** or no WAL): S->snap. Its counter is taken now, durably, so that one that
+** reached the replica before a crash is never a second generation's. */
+static int snap_begin(struct ship *s, struct jlog *j, const struct jlog_now *now,
+		      const struct wal_pos *hdr, uint32_t limit)
+{
+	struct ship_snap *sn = calloc(1, sizeof(*sn));
+	uint32_t dbp = 0;
+	int rc;
+
+	if (!sn)
+		return HF_ENOMEM;
+	if (hdr && (rc = wal_read_to(s->wal, hdr, limit, NULL, NULL, &sn->end, &dbp)) != HF_OK)
+		goto fail;
+	if ((rc = port_fs_stamp(jlog_path(j), &sn->db_size, &sn->db_mtime_ns)) != HF_OK)
+		goto fail;
+	s->st.gen_counter = next_counter(s);
+	fill_hdr(s, &sn->h, SEG_SNAPSHOT, now);
+	sn->h.generation = s->st.gen_counter << 32 | port_random_u32();
+	if (hdr) {
+		sn->have_wal = true;
+		sn->h.salt[0] = hdr->salt[0];
+		sn->h.salt[1] = hdr->salt[1];
+		sn->h.frame_end = sn->end.frame;
+	}
+	sn->encrypted = s->rep && s->rep->key;
+	if ((rc = ship_save(s)) != HF_OK || (rc = jlog_reader_begin(j, &sn->rd)) != HF_OK)
+		goto fail;
+	s->snap = sn;
+	return HF_OK;
+fail:
+	free(sn);
+	return rc;
+}
+
+int ship_snap_take(struct ship *s, struct ship_snap *sn)
+{
+	struct snap st = { 0 };
+	struct seg_hdr h = sn->h;
+	uint8_t *file = NULL;
+	size_t flen;
+	uint32_t npages;
+	int rc;
+
+	/* Compressed as the pages stream out of the read transaction: never
+	** the whole database in memory, nor a copy of it on local flash. */
+	if ((rc = seg_stream_begin(&st.ss)) != HF_OK)
+		return rc;
+	if ((rc = jlog_reader_snapshot(sn->rd, snap_page, &st, &st.page_size, &npages)) == HF_OK) {
+		h.page_size = st.page_size;
+		h.db_pages = npages;
+		h.npages = npages;
+		rc = seg_stream_finish(st.ss, &h, &file, &flen);
+	}
+	if (rc == HF_OK) {
+		/* Its manifest says why the generation before it ended: the
+		** state says, as its sealer saved it; this is the generation. */
+		s->st.generation = h.generation;
+		rc = put_snapshot(s, h.generation, file, flen);
+		ship_count(s);
+	}
+	sn->placed = rc == HF_OK;
+	free(file);
+	seg_stream_free(st.ss);
+	return rc;
+}
+
+bool ship_snap_done(struct ship *s)
+{
+	struct ship_snap *sn = s->snap;
+	bool take;
+
+	if (!sn)
+		return false;
+	s->snap = NULL;
+	take = sn->placed && !sn->dropped && !s->st.have_gen;
+	if (take) {
+		s->st.generation = sn->h.generation;
+		s->st.gen_counter = sn->h.generation >> 32;
+		s->st.have_gen = true;
+		s->st.encrypted = sn->encrypted;
+		s->st.seq = 0;
+		s->st.pos = sn->end;
+		s->st.pos_valid = sn->have_wal;
+		/* A new WAL over the database file as it was when the snapshot
+		** began continues it too. With no WAL, that is the only way on.
+		** With one checkpointed to its end then, the read transaction did
+		** not hold it (it read the file alone), so it may restart before
+		** the next seal. With frames not yet in the file, it cannot
+		** restart before they are copied there, which changes the file. */
+		s->st.restart_ok = true;
+		s->st.db_size = sn->db_size;
+		s->st.db_mtime_ns = sn->db_mtime_ns;
+		if (ship_save(s) == HF_OK)
+			ship_spool_max_counter(s, s->st.generation, true);
+	}
+	jlog_reader_end(sn->rd);
+	free(sn);
+	return take;
+}
+
+void ship_snap_dropped(struct ship *s)
+{
+	if (s->snap)
+		s->snap->dropped = true;
+}
+
+/*
+** A new generation: a snapshot of the database as of the end of the WAL
+** (HDR, at most LIMIT frames; or no WAL). WHY is recorded as a gap unless
+** no generation is current. In the daemon's loop (no_net) the snapshot is
+** only begun, if snap_defer says its uploader takes it next; else the
+** generation waits for the next shipping round that may.
+*/
 static int new_generation(struct ship *s, struct jlog *j, const struct jlog_now *now,
 			  const struct wal_pos *hdr, uint32_t limit, const char *why)
 {
-	struct snap sn = { 0 };
-	struct wal_pos end;
-	struct seg_hdr h;
-	uint32_t npages, dbp = 0;
-	uint64_t size;
-	int64_t mtime;
-	uint8_t *file = NULL;
-	size_t flen;
 	int rc;
 
-	/* The position the snapshot stands at: the WAL's last commit. */
-	if (hdr && (rc = wal_read_to(s->wal, hdr, limit, NULL, NULL, &end, &dbp)) != HF_OK)
-		return rc;
-	if ((rc = port_fs_stamp(jlog_path(j), &size, &mtime)) != HF_OK)
-		return rc;
-	/* Compressed as the pages stream out of the read transaction: never
-	** the whole database in memory, nor a copy of it on local flash. */
-	if ((rc = jlog_page_size(j, &sn.page_size)) != HF_OK ||
-	    (rc = seg_stream_begin(&sn.ss)) != HF_OK)
-		return rc;
-	if ((rc = jlog_snapshot(j, snap_page, &sn, &npages)) != HF_OK)
-		goto out;
-	next_generation(s, why);
-	fill_hdr(s, &h, SEG_SNAPSHOT, now);
-	h.page_size = sn.page_size;
-	h.db_pages = npages;
-	h.npages = npages;
-	if (hdr) {
-		h.salt[0] = hdr->salt[0];
-		h.salt[1] = hdr->salt[1];
-		h.frame_end = end.frame;
-		s->st.pos = end;
-		s->st.pos_valid = true;
-		s->st.restart_ok = false;
-	} else {
-		/* No WAL: whatever WAL comes next starts from this database file. */
-		s->st.pos_valid = false;
-		s->st.restart_ok = true;
-		s->st.db_size = size;
-		s->st.db_mtime_ns = mtime;
+	if (s->st.have_gen) {
+		end_generation(s, why);
+		if ((rc = ship_save(s)) != HF_OK)
+			return rc;
 	}
-	if ((rc = seg_stream_finish(sn.ss, &h, &file, &flen)) != HF_OK ||
-	    (rc = put_snapshot(s, file, flen)) != HF_OK)
-		goto out;
-	if ((rc = ship_save(s)) == HF_OK)
-		ship_spool_max_counter(s, s->st.generation, true);
-	ship_count(s);
-out:
-	free(file);
-	seg_stream_free(sn.ss);
+	if (s->no_net && !s->snap_defer)
+		return HF_OK;
+	if ((rc = snap_begin(s, j, now, hdr, limit)) != HF_OK || s->no_net)
+		return rc;
+	rc = ship_snap_take(s, s->snap);
+	ship_snap_done(s);
 	return rc;
 }
 
@@ -275,8 +363,8 @@ static int seal_generation(struct ship *s, struct jlog *j, const struct jlog_now
 		/* Its counter must pass the replica's: the uploader lists it. */
 		if (s->no_net && !s->st.gen_counter && !s->floor_known)
 			return HF_OK;
-		rc = new_generation(s, j, now, hdr, UINT32_MAX, s->st.last_gap);
-		if (rc == HF_OK)
+		rc = new_generation(s, j, now, hdr, UINT32_MAX, NULL);
+		if (rc == HF_OK && s->st.have_gen)
 			snprintf(sealed, len, "snapshot of generation %016" PRIx64, s->st.generation);
 		return rc;
 	}
@@ -286,7 +374,7 @@ static int seal_generation(struct ship *s, struct jlog *j, const struct jlog_now
 					  "encrypted from this generation on" :
 					  "[replica] key_file was removed: the history is "
 					  "plaintext from this generation on");
-	if (rc == HF_OK)
+	if (rc == HF_OK && s->st.have_gen)
 		snprintf(sealed, len, "snapshot of generation %016" PRIx64 " (key_file changed)",
 			 s->st.generation);
 	return rc;
@@ -379,6 +467,8 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 	int rc, hrc;
 
 	sealed[0] = '\0';
+	if (s->snap)
+		return HF_OK; /* sealing goes on from its end once it is taken in */
 	if ((rc = ship_load(s)) != HF_OK)
 		return rc;
 	hrc = wal_header(s->wal, &hdr);
@@ -401,7 +491,7 @@ int ship_seal(struct ship *s, struct jlog *j, const struct jlog_now *now, char *
 	rc = new_generation(s, j, now, hrc == HF_OK ? &hdr : NULL, UINT32_MAX,
 			    "the WAL was checkpointed or rewritten by something else, so its "
 			    "frames since the last seal are gone");
-	if (rc == HF_OK)
+	if (rc == HF_OK && s->st.have_gen)
 		snprintf(sealed, len, "snapshot of generation %016" PRIx64 " (history broke)",
 			 s->st.generation);
 	return rc;
@@ -432,6 +522,8 @@ int ship_checkpoint(struct ship *s, struct jlog *j, const struct jlog_now *now, 
 		s->st.have_gen = false;
 		ship_save(s);
 	}
+	if (s->snap)
+		goto out; /* the WAL waits for the snapshot under way to be taken in */
 	if ((rc = jlog_checkpoint_held(j, &complete, &frames)) != HF_OK)
 		goto out;
 	if (s->st.have_gen && s->st.pos_valid && frames != s->st.pos.frame &&

@@ -102,6 +102,7 @@ int ship_drop(struct ship *s, const char *why, unsigned *files, uint64_t *bytes)
 
 	*files = 0;
 	*bytes = 0;
+	ship_snap_dropped(s); /* a snapshot under way may be among the files */
 	if ((rc = ship_load(s)) != HF_OK ||
 	    (rc = ship_spool_usage(s, files, bytes, &lowest)) != HF_OK)
 		return rc;
