@@ -43,8 +43,6 @@
 #include "ship/export.h"
 #include "ship/ship.h"
 
-static void signal_child(struct child *c, int sig);
-
 int runner_wait_readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -103,217 +101,7 @@ static void check_done(struct runner *r)
 		     "jobs, recording nothing more, stopping", SVC_STOP_MARGIN_MS);
 	for (unsigned i = 0; i < r->nkids; i++)
 		if (r->kids[i].used && !r->kids[i].exited)
-			signal_child(&r->kids[i], SIGKILL);
-}
-
-/* Children not yet reaped (the corrupt path waits for them, records nothing). */
-static unsigned unreaped(const struct runner *r)
-{
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < r->nkids; i++)
-		if (r->kids[i].used && !r->kids[i].exited)
-			k++;
-	return k;
-}
-
-static bool finished(const struct child *c)
-{
-	return c->used && c->exited && c->pc.out_fd < 0 && c->pc.err_fd < 0;
-}
-
-/*
-** Children that hold a concurrency slot (of GROUP, or all). A finished child
-** does not: its end is written in the same transaction as the next starts,
-** and before them, so its slot can be given away in that transaction.
-** (Counting it made every start wait one more loop and one more commit.)
-*/
-static unsigned busy_count(const struct runner *r, const char *group)
-{
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < r->nkids; i++) {
-		const struct child *c = &r->kids[i];
-		if (c->used && !c->aborted && !finished(c) && (!group || !strcmp(c->group, group)))
-			k++;
-	}
-	return k;
-}
-
-/* Children whose end is not yet committed (finished or not). */
-static unsigned live_count(const struct runner *r)
-{
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < r->nkids; i++)
-		if (r->kids[i].used && !r->kids[i].aborted)
-			k++;
-	return k;
-}
-
-static struct child *free_slot(struct runner *r)
-{
-	for (unsigned i = 0; i < r->nkids; i++)
-		if (!r->kids[i].used)
-			return &r->kids[i];
-	return NULL;
-}
-
-/* ---- output ----------------------------------------------------------------- */
-
-static int add_chunk(struct runner *r, struct child *c, int stream, const char *buf,
-		     size_t len)
-{
-	struct chunk *last = r->nchunks ? &r->chunks[r->nchunks - 1] : NULL;
-
-	c->out_bytes += (int64_t)len;
-	if (c->kept_bytes >= (int64_t)r->cfg.output_cap) {
-		c->truncated = true;
-		return HF_OK;
-	}
-	/* The disk is full: what waits in memory is bounded; the rest of the
-	** output is counted, not kept, as past output_cap. */
-	if (r->full.on && r->chunk_bytes + len > DISKFULL_OUTPUT_MEM) {
-		c->truncated = true;
-		return HF_OK;
-	}
-	r->chunk_bytes += len;
-	if ((uint64_t)c->kept_bytes + len > r->cfg.output_cap) {
-		len = (size_t)(r->cfg.output_cap - (uint64_t)c->kept_bytes);
-		c->truncated = true;
-	}
-	c->kept_bytes += (int64_t)len;
-	/* Coalesce with the previous chunk of the same stream and attempt. */
-	if (last && last->job == c->job && last->n == c->n && last->stream == stream &&
-	    last->len + len <= CHUNK_MAX) {
-		char *d = realloc(last->data, last->len + len);
-		if (!d)
-			return HF_ENOMEM;
-		memcpy(d + last->len, buf, len);
-		last->data = d;
-		last->len += len;
-		return HF_OK;
-	}
-	if (r->nchunks == r->cap_chunks) {
-		size_t cap = r->cap_chunks ? r->cap_chunks * 2 : 64;
-		struct chunk *n = realloc(r->chunks, cap * sizeof(*n));
-		if (!n)
-			return HF_ENOMEM;
-		r->chunks = n;
-		r->cap_chunks = cap;
-	}
-	last = &r->chunks[r->nchunks];
-	last->data = malloc(len ? len : 1);
-	if (!last->data)
-		return HF_ENOMEM;
-	memcpy(last->data, buf, len);
-	last->len = len;
-	last->job = c->job;
-	last->n = c->n;
-	last->seq = c->seq++;
-	last->stream = stream;
-	r->nchunks++;
-	return HF_OK;
-}
-
-/* Drains what FD has now (bounded per tick); closes it at EOF. */
-static void read_pipe(struct runner *r, struct child *c, int *fd, int stream)
-{
-	char buf[READ_CHUNK];
-	size_t got, total = 0;
-
-	while (*fd >= 0 && total < TICK_READ_MAX) {
-		int rc = port_read_nb(*fd, buf, sizeof(buf), &got);
-		if (rc == HF_EBUSY)
-			return;
-		if (rc != HF_OK || got == 0) {
-			port_close(*fd);
-			*fd = -1;
-			return;
-		}
-		total += got;
-		if (add_chunk(r, c, stream, buf, got) != HF_OK) {
-			/* Out of memory: count the bytes, drop them, say so. */
-			c->truncated = true;
-		}
-	}
-}
-
-/* ---- children ----------------------------------------------------------------- */
-
-static void signal_child(struct child *c, int sig)
-{
-	port_kill_group(c->pc.pid, sig);
-}
-
-static void stop_child(struct runner *r, struct child *c, enum why why, uint64_t grace_ms)
-{
-	uint64_t now = port_clock_mono_ms();
-
-	if (c->exited)
-		return;
-	if (c->why == WHY_NONE)
-		c->why = why;
-	signal_child(c, SIGTERM);
-	if (c->kill_at_ms == UINT64_MAX || now + grace_ms < c->kill_at_ms)
-		c->kill_at_ms = now + grace_ms;
-	(void)r;
-}
-
-static void reap(struct runner *r)
-{
-	int exit_code, sig;
-	pid_t pid;
-
-	while (port_reap(&pid, &exit_code, &sig) == HF_OK) {
-		for (unsigned i = 0; i < r->nkids; i++) {
-			struct child *c = &r->kids[i];
-			if (c->used && c->pc.pid == pid) {
-				c->exited = true;
-				c->exit_code = exit_code;
-				c->sig = sig;
-				/* The group may outlive its leader: its pipes stay
-				** open until the last member exits. Make sure. */
-				if (!c->aborted)
-					signal_child(c, SIGKILL);
-				break;
-			}
-		}
-	}
-}
-
-static void release_slot(struct child *c)
-{
-	port_close(c->pc.out_fd);
-	port_close(c->pc.err_fd);
-	port_child_abort(&c->pc);
-	memset(c, 0, sizeof(*c));
-}
-
-static void end_of(const struct child *c, struct jlog_end *e)
-{
-	/* The whole struct, so no field is left as stack garbage (end_unknown
-	** was, found by UBSan); quarantine_after is 0: only unclean stops count
-	** towards quarantine, and this end was seen. */
-	*e = (struct jlog_end){ .exit_code = -1, .signal = -1, .out_bytes = c->out_bytes,
-				.out_truncated = c->truncated };
-	if (c->exit_code >= 0) {
-		e->exit_code = c->exit_code;
-		e->reason = "exit";
-	} else {
-		e->signal = c->sig;
-		e->reason = "signal";
-	}
-	switch (c->why) {
-	case WHY_TIMEOUT: e->reason = "timeout"; break;
-	case WHY_CANCELLED: e->reason = "cancelled"; break;
-	case WHY_SHUTDOWN:
-		/* A job that finished its work during the grace period succeeded. */
-		if (c->exit_code != 0)
-			e->reason = "shutdown";
-		break;
-	case WHY_NONE: break;
-	}
+			runner_signal_child(&r->kids[i], SIGKILL);
 }
 
 /* ---- scheduling ----------------------------------------------------------------- */
@@ -326,133 +114,6 @@ struct pick {
 	unsigned started;
 };
 
-/*
-** Resolves USER (NULL or "": the daemon's own user) into *JU under the rules
-** of README "Jobs: environment and privileges": a root daemon runs no job as
-** root unless [jobs] allow_root says yes; a daemon that is not root runs
-** jobs as itself and can switch to no one else. Else says why in WHY[LEN].
-*/
-static int resolve_user(const struct cfg *c, const char *user, struct job_user *ju, char *why,
-			size_t len)
-{
-	uid_t self = port_uid();
-	int rc;
-
-	memset(ju, 0, sizeof(*ju));
-	if (!user || !*user) {
-		if (self == 0 && !c->jobs_allow_root) {
-			snprintf(why, len, "holdfast runs as root and no [jobs] user is set, so jobs "
-				 "would run as root: set [jobs] user = NAME (the user jobs run as), "
-				 "or allow_root = yes to run them as root");
-			return HF_EINVAL;
-		}
-		return HF_OK;
-	}
-	if ((rc = port_user_lookup(user, &ju->u)) != HF_OK) {
-		snprintf(why, len, "no user '%s' in the password database", user);
-		return rc == HF_ENOENT ? HF_EINVAL : rc;
-	}
-	if (ju->u.uid == 0 && !c->jobs_allow_root) {
-		snprintf(why, len, "user %s is root (uid 0): jobs run as root only with "
-			 "[jobs] allow_root = yes", user);
-		return HF_EINVAL;
-	}
-	if (self != 0 && ju->u.uid != self) {
-		snprintf(why, len, "holdfast runs as uid %u, not root, so it cannot run jobs as %s "
-			 "(uid %u)", (unsigned)self, user, (unsigned)ju->u.uid);
-		return HF_EINVAL;
-	}
-	ju->change = self == 0;
-	snprintf(ju->name, sizeof(ju->name), "%s", user);
-	return HF_OK;
-}
-
-/* How job JR's process is set up: directory, user, umask, limits (the
-** job's own, else the config's). */
-static void spawn_of(const struct runner *r, const struct jlog_runnable *jr,
-		     const struct job_user *ju, struct port_spawn *sp)
-{
-	static const int map[CFG_NLIMITS] = { PORT_RLIM_NOFILE, PORT_RLIM_AS, PORT_RLIM_CORE };
-
-	port_spawn_init(sp);
-	if (ju->change) {
-		sp->user = ju->name;
-		sp->uid = ju->u.uid;
-		sp->gid = ju->u.gid;
-	}
-	sp->umask = (mode_t)r->cfg.jobs_umask;
-	for (int i = 0; i < CFG_NLIMITS; i++) {
-		sp->limit[map[i]].set = r->cfg.limit_set[i];
-		sp->limit[map[i]].value = r->cfg.limit[i] == CFG_LIMIT_UNLIMITED ?
-			PORT_RLIM_UNLIMITED : r->cfg.limit[i];
-		if (jr->limit_set[i]) {
-			sp->limit[map[i]].set = true;
-			sp->limit[map[i]].value = jr->limit[i] < 0 ? PORT_RLIM_UNLIMITED :
-				(uint64_t)jr->limit[i];
-		}
-	}
-}
-
-/* Forks JR's command into slot C, gated: it runs only once its start is
-** committed (tick_durable). MONO_MS: now, for its timeout. */
-static int spawn(struct runner *r, const struct jlog_runnable *jr, struct child *c,
-		 uint64_t mono_ms)
-{
-	char **argv = NULL, **env = NULL, **envp = NULL, *cwd = NULL;
-	int argc = 0, nenv = 0, rc;
-	const struct job_user *ju;
-	struct job_user own;
-	struct port_spawn sp;
-	char why[256];
-
-	if ((rc = jlog_json_strings(&r->j, jr->argv_json, &argv, &argc)) ||
-	    (rc = jlog_json_strings(&r->j, jr->env_json, &env, &nenv)))
-		goto out;
-	if (argc == 0) {
-		rc = HF_ECORRUPT;
-		goto out;
-	}
-	/* A job's own user is checked against the same rules as [jobs] user;
-	** one it may not run as is started as an attempt that only says why
-	** (in its output, exit 127), so the log shows it and retries apply. */
-	ju = &r->as;
-	why[0] = '\0';
-	if (jr->user && resolve_user(&r->cfg, jr->user, &own, why, sizeof(why)) == HF_OK)
-		ju = &own;
-	envp = runner_job_env(port_environ(), &r->cfg, ju->change ? ju->name : NULL,
-			      ju->change ? ju->u.home : NULL, env, nenv, (long long)jr->id,
-			      (long long)jr->attempts + 1);
-	if (!envp) {
-		rc = HF_ENOMEM;
-		goto out;
-	}
-	memset(c, 0, sizeof(*c));
-	c->pc.out_fd = c->pc.err_fd = c->pc.gate_fd = -1;
-	spawn_of(r, jr, ju, &sp);
-	if (why[0])
-		sp.refuse = why;
-	/* The child reads SP after fork, and SQLite's memory, where JR's
-	** strings are, is not inherited (jlog.c): a copy. */
-	if (jr->cwd && !(sp.cwd = cwd = strdup(jr->cwd))) {
-		rc = HF_ENOMEM;
-		goto out;
-	}
-	if ((rc = port_spawn_gated(argv, envp, &sp, &c->pc)) != HF_OK)
-		goto out;
-	c->used = true;
-	c->job = jr->id;
-	c->n = jr->attempts + 1;
-	snprintf(c->group, sizeof(c->group), "%s", jr->group ? jr->group : "");
-	c->deadline_ms = jr->timeout_ms ? mono_ms + jr->timeout_ms : UINT64_MAX;
-	c->kill_at_ms = UINT64_MAX;
-out:
-	free(argv);
-	free(env);
-	free(envp);
-	free(cwd);
-	return rc;
-}
-
 /* jlog_runnable's callback: starts JR if a slot (and its group) has room,
 ** its attempt's start written in the tick's transaction. */
 static int start_one(const struct jlog_runnable *jr, void *arg)
@@ -464,11 +125,11 @@ static int start_one(const struct jlog_runnable *jr, void *arg)
 
 	if (p->free == 0)
 		return 1;
-	if (jr->group && busy_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
+	if (jr->group && runner_busy_count(r, jr->group) >= cfg_group_limit(&r->cfg, jr->group))
 		return 0; /* this group is full; a lower-priority job may run */
-	if (!(c = free_slot(r)))
+	if (!(c = runner_free_slot(r)))
 		return 1;
-	if ((rc = spawn(r, jr, c, p->now->mono_ms)) == HF_OK &&
+	if ((rc = runner_spawn(r, jr, c, p->now->mono_ms)) == HF_OK &&
 	    (rc = jlog_attempt_start(&r->j, c->job, c->n, c->pc.pid, c->pc.start_time,
 				     p->now)) != HF_OK) {
 		c->aborted = true;
@@ -619,7 +280,7 @@ static bool tick_due(struct runner *r, const struct jlog_now *now, unsigned busy
 	if (r->full.on && !r->full_try)
 		return false;
 	for (size_t i = 0; i < r->nkids; i++)
-		if (finished(&r->kids[i]) && r->kids[i].started)
+		if (runner_finished(&r->kids[i]) && r->kids[i].started)
 			have_ends = true;
 	/* An end frees a slot in this very transaction: fill it here. */
 	*want_start = (r->dirty || have_ends) && !r->stopping && busy < r->cfg.concurrency;
@@ -673,9 +334,9 @@ static int tick_rows(struct runner *r, const struct jlog_now *now, struct pick *
 		struct child *c = &r->kids[i];
 		struct jlog_end e;
 
-		if (!finished(c) || !c->started)
+		if (!runner_finished(c) || !c->started)
 			continue;
-		end_of(c, &e);
+		runner_end_of(c, &e);
 		if ((rc = jlog_attempt_end(&r->j, c->job, c->n, &e, now, port_random_u32())))
 			return rc;
 		if ((rc = ungroup(r)) != HF_OK) {
@@ -744,8 +405,8 @@ static void tick_durable(struct runner *r, const struct pick *p, bool want_start
 		if (!c->started) {
 			c->started = true;
 			port_child_release(&c->pc);
-		} else if (finished(c)) {
-			release_slot(c);
+		} else if (runner_finished(c)) {
+			runner_release_slot(c);
 			freed = true; /* a slot is free; dependents may be ready */
 			hist_note_ends(&r->hist, t_end, 1);
 		}
@@ -808,7 +469,7 @@ static int commit_tick(struct runner *r)
 {
 	struct jlog_now now = now_of(r);
 	struct pick p = { r, &now, 0, HF_OK, 0 };
-	unsigned busy = busy_count(r, NULL);
+	unsigned busy = runner_busy_count(r, NULL);
 	bool want_start, want_sched;
 	uint64_t t_end = 0;
 	int rc;
@@ -826,10 +487,11 @@ static int commit_tick(struct runner *r)
 /* Something commit_tick would write: output, ends, or starts to look for. */
 static bool has_log_work(const struct runner *r)
 {
-	if (r->nchunks || (r->dirty && !r->stopping && busy_count(r, NULL) < r->cfg.concurrency))
+	if (r->nchunks ||
+	    (r->dirty && !r->stopping && runner_busy_count(r, NULL) < r->cfg.concurrency))
 		return true;
 	for (unsigned i = 0; i < r->nkids; i++)
-		if (finished(&r->kids[i]) && r->kids[i].started)
+		if (runner_finished(&r->kids[i]) && r->kids[i].started)
 			return true;
 	return false;
 }
@@ -889,9 +551,9 @@ static void handle_timers(struct runner *r, uint64_t now)
 		if (!c->used || c->exited || c->aborted)
 			continue;
 		if (c->why == WHY_NONE && c->deadline_ms <= now)
-			stop_child(r, c, WHY_TIMEOUT, r->cfg.kill_grace_ms);
+			runner_stop_child(r, c, WHY_TIMEOUT, r->cfg.kill_grace_ms);
 		if (c->kill_at_ms <= now) {
-			signal_child(c, SIGKILL);
+			runner_signal_child(c, SIGKILL);
 			c->kill_at_ms = UINT64_MAX;
 		}
 	}
@@ -906,7 +568,7 @@ static void handle_cancels(struct runner *r)
 		if (!c->used || !c->started || c->exited || c->why != WHY_NONE)
 			continue;
 		if (jlog_cancel_requested(&r->j, c->job, &yes) == HF_OK && yes)
-			stop_child(r, c, WHY_CANCELLED, r->cfg.kill_grace_ms);
+			runner_stop_child(r, c, WHY_CANCELLED, r->cfg.kill_grace_ms);
 	}
 }
 
@@ -919,7 +581,7 @@ static void begin_shutdown(struct runner *r, int sig)
 		/* Second signal: no more patience. */
 		for (unsigned i = 0; i < r->nkids; i++)
 			if (r->kids[i].used && !r->kids[i].exited)
-				signal_child(&r->kids[i], SIGKILL);
+				runner_signal_child(&r->kids[i], SIGKILL);
 		port_notice("signal %d again: SIGKILL sent to the process groups of the jobs still "
 			 "running", sig);
 		return;
@@ -930,7 +592,7 @@ static void begin_shutdown(struct runner *r, int sig)
 	for (unsigned i = 0; i < r->nkids; i++) {
 		struct child *c = &r->kids[i];
 		if (c->used && c->started && !c->exited) {
-			stop_child(r, c, WHY_SHUTDOWN, r->cfg.shutdown_grace_ms);
+			runner_stop_child(r, c, WHY_SHUTDOWN, r->cfg.shutdown_grace_ms);
 			n++;
 		}
 	}
@@ -953,7 +615,7 @@ static bool idle(struct runner *r)
 {
 	bool pending = true;
 
-	if (live_count(r) || r->nchunks)
+	if (runner_live_count(r) || r->nchunks)
 		return false;
 	return jlog_has_pending(&r->j, &pending) == HF_OK && !pending;
 }
@@ -966,7 +628,7 @@ static unsigned ends_waiting(const struct runner *r)
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < r->nkids; i++)
-		if (finished(&r->kids[i]) && r->kids[i].started)
+		if (runner_finished(&r->kids[i]) && r->kids[i].started)
 			k++;
 	return k;
 }
@@ -1018,7 +680,7 @@ static void full_try_end(struct runner *r, int rc, unsigned ends)
 		return;
 	}
 	diskfull_try_failed(&r->full, t);
-	if (rc == HF_ENOSPC && r->stopping && busy_count(r, NULL) == 0) {
+	if (rc == HF_ENOSPC && r->stopping && runner_busy_count(r, NULL) == 0) {
 		/* Stopping, every job has ended, and still no room: nothing more
 		** to wait for here. Recovery at the next start ends the attempts
 		** left open (daemon-crash) and queues the jobs again. */
@@ -1115,8 +777,8 @@ static void status_line(struct runner *r, const char *head, char *buf, size_t le
 
 	if (jlog_counts(&r->j, &jc) != HF_OK)
 		jc.queued = -1;
-	n = (size_t)snprintf(buf, len, "%s%u running, %lld queued", head, busy_count(r, NULL),
-			     (long long)jc.queued);
+	n = (size_t)snprintf(buf, len, "%s%u running, %lld queued", head,
+			     runner_busy_count(r, NULL), (long long)jc.queued);
 #define ADD(...) do { if (n < len) n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
 	if (r->stopping)
 		ADD("; stopping, nothing new starts");
@@ -1171,7 +833,7 @@ static void handle_events(struct runner *r, const struct pollfd *pfd)
 
 	while (port_signals_read(r->sig_fd, &sig) == HF_OK) {
 		if (sig == SIGCHLD)
-			reap(r);
+			runner_reap(r);
 		else if (sig == SIGTERM || sig == SIGINT)
 			begin_shutdown(r, sig);
 		/* SIGHUP: ignored for now (no config reload yet). */
@@ -1193,10 +855,10 @@ static void handle_events(struct runner *r, const struct pollfd *pfd)
 		struct child *c = &r->kids[i];
 		if (!c->used)
 			continue;
-		read_pipe(r, c, &c->pc.out_fd, 1);
-		read_pipe(r, c, &c->pc.err_fd, 2);
+		runner_read_pipe(r, c, &c->pc.out_fd, 1);
+		runner_read_pipe(r, c, &c->pc.err_fd, 2);
 	}
-	reap(r);
+	runner_reap(r);
 	if (r->check_task && (pfd[3].revents & POLLIN))
 		check_done(r);
 	if (r->up_task && (pfd[4].revents & POLLIN))
@@ -1219,7 +881,7 @@ static bool work(struct runner *r)
 	/* Aborted children (a failed commit) are reaped and forgotten. */
 	for (unsigned i = 0; i < r->nkids; i++)
 		if (r->kids[i].aborted && r->kids[i].exited)
-			release_slot(&r->kids[i]);
+			runner_release_slot(&r->kids[i]);
 	if (r->full.on && now >= r->full.next_try_ms) {
 		unsigned ends = ends_waiting(r);
 		if ((rc = full_try_begin(r)) == HF_OK)
@@ -1284,7 +946,7 @@ static int loop(struct runner *r)
 		handle_events(r, pfd);
 		if (r->corrupt) {
 			/* Killed; reaped, but nothing more goes into this log. */
-			if (!unreaped(r)) {
+			if (!runner_unreaped(r)) {
 				r->fatal = HF_ECORRUPT;
 				break;
 			}
@@ -1292,7 +954,7 @@ static int loop(struct runner *r)
 		}
 		if (!work(r))
 			break;
-		if (r->stopping && live_count(r) == 0 && !r->nchunks)
+		if (r->stopping && runner_live_count(r) == 0 && !r->nchunks)
 			break;
 		if (r->o->exit_when_idle && !r->dirty && idle(r)) {
 			last_pass(r);
@@ -1370,7 +1032,8 @@ static int setup(struct runner *r, const struct runner_opts *o)
 	if ((rc = cfg_load(&r->cfg, conf)) != HF_OK)
 		return rc;
 	/* Refused here, once, rather than job by job. */
-	if ((rc = resolve_user(&r->cfg, r->cfg.jobs_user, &r->as, why, sizeof(why))) != HF_OK) {
+	if ((rc = runner_resolve_user(&r->cfg, r->cfg.jobs_user, &r->as, why, sizeof(why))) !=
+	    HF_OK) {
 		port_log("%s: %s", conf, why);
 		cfg_wipe(&r->cfg);
 		return rc;

@@ -159,6 +159,46 @@ static inline struct jlog_now now_of(const struct runner *r)
 	return n;
 }
 
+/* runner.c: waits until FD is readable (a task's end: port_task_start). */
+int runner_wait_readable(int fd);
+
+/*
+** runner_kids.c: the children.
+**   runner_unreaped      children not yet reaped
+**   runner_finished      C exited and its pipes are closed
+**   runner_busy_count    children that hold a concurrency slot (of GROUP,
+**                        or all with NULL): not the finished ones
+**   runner_live_count    children whose end is not yet committed
+**   runner_free_slot     a free slot, or NULL
+**   runner_read_pipe     drains what *FD (STREAM: stdout or stderr) has now
+**                        (bounded per tick) into chunks for the next
+**                        commit; closes it at EOF
+**   runner_signal_child  SIG to C's process group
+**   runner_stop_child    SIGTERM now, SIGKILL after GRACE_MS, for WHY
+**   runner_reap          collects every exited child
+**   runner_release_slot  closes C's pipes and frees its slot
+**   runner_end_of        C's end as the log records it
+**   runner_resolve_user  [jobs] user into *JU (README "Jobs: environment and
+**                        privileges"), or why not into WHY[LEN]
+**   runner_spawn         forks JR's command into slot C, gated: it runs
+**                        once its start is committed (MONO_MS: now)
+*/
+unsigned runner_unreaped(const struct runner *r);
+bool runner_finished(const struct child *c);
+unsigned runner_busy_count(const struct runner *r, const char *group);
+unsigned runner_live_count(const struct runner *r);
+struct child *runner_free_slot(struct runner *r);
+void runner_read_pipe(struct runner *r, struct child *c, int *fd, int stream);
+void runner_signal_child(struct child *c, int sig);
+void runner_stop_child(struct runner *r, struct child *c, enum why why, uint64_t grace_ms);
+void runner_reap(struct runner *r);
+void runner_release_slot(struct child *c);
+void runner_end_of(const struct child *c, struct jlog_end *e);
+int runner_resolve_user(const struct cfg *c, const char *user, struct job_user *ju, char *why,
+			size_t len);
+int runner_spawn(struct runner *r, const struct jlog_runnable *jr, struct child *c,
+		 uint64_t mono_ms);
+
 /* runner_ship.c: a shipping round now (seal, upload, export, metrics), and
 ** one when the seal interval or the unsealed bytes say so. */
 void runner_ship_now(struct runner *r);
@@ -167,8 +207,6 @@ void runner_maybe_ship(struct runner *r, uint64_t now);
 /* runner_ship.c: the uploader set up beside the sealer (no_net), and its
 ** end taken in (the loop saw up_fd readable), or waited for. */
 int runner_ship_init(struct runner *r);
-/* Waits until FD is readable (a task's end: port_task_start). */
-int runner_wait_readable(int fd);
 void runner_upload_done(struct runner *r);
 void runner_upload_wait(struct runner *r);
 

@@ -53,7 +53,8 @@ static int snapshot_of(struct sqlite3 *db, int (*fn)(void *arg, uint32_t pgno, c
 			sqlite3_finalize(st);
 			return HF_EBUG;
 		}
-		if ((rc = fn(arg, (uint32_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1)))) {
+		if ((rc = fn(arg, (uint32_t)sqlite3_column_int64(st, 0),
+			     sqlite3_column_blob(st, 1)))) {
 			sqlite3_finalize(st);
 			return rc;
 		}

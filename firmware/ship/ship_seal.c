@@ -365,7 +365,8 @@ static int seal_generation(struct ship *s, struct jlog *j, const struct jlog_now
 			return HF_OK;
 		rc = new_generation(s, j, now, hdr, UINT32_MAX, NULL);
 		if (rc == HF_OK && s->st.have_gen)
-			snprintf(sealed, len, "snapshot of generation %016" PRIx64, s->st.generation);
+			snprintf(sealed, len, "snapshot of generation %016" PRIx64,
+				 s->st.generation);
 		return rc;
 	}
 	/* Restore reads a generation one way, encrypted or not. */
