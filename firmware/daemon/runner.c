@@ -1169,15 +1169,8 @@ static int finish(struct runner *r, int rc, int64_t run)
 		now = now_of(r);
 		rc = recover_clean_stop(&r->j, run, &now);
 	}
-	if (rc == HF_OK && r->cfg.replica[0]) {
-		/* Everything this run wrote, sealed and shipped if possible: one
-		** last try, whatever the backoff said, waited for. */
-		runner_upload_wait(r);
-		r->ship_retry_at = 0;
-		r->exp.next_ms = 0;
-		runner_ship_now(r);
-		runner_upload_wait(r);
-	}
+	if (rc == HF_OK && r->cfg.replica[0])
+		runner_ship_last(r);
 	/* The textfile as the daemon leaves it: a pass the stop cut short has
 	** pruned rows that no pass end has written (tests/history saw it). */
 	if (rc == HF_OK)

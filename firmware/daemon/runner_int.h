@@ -98,6 +98,9 @@ struct runner {
 	bool up_probe;             /* it lists the replica first (ship_probe) */
 	struct ship_snap *up_snap; /* it takes this snapshot first (ship.h) */
 	struct export_put *up_exp; /* and sends this after the spool (export.h) */
+	bool snap_taken;           /* a generation started at the last upload's end */
+	bool ship_last;            /* the clean stop's last round: no export */
+	bool exp_round;            /* the last upload started carried an export write */
 	int up_rc;                 /* what it did (the worker's to write) */
 	unsigned up_copied;
 	uint64_t up_floor;
@@ -203,6 +206,11 @@ int runner_spawn(struct runner *r, const struct jlog_runnable *jr, struct child 
 ** one when the seal interval or the unsealed bytes say so. */
 void runner_ship_now(struct runner *r);
 void runner_maybe_ship(struct runner *r, uint64_t now);
+/* runner_ship.c: the clean stop's last try: everything this run wrote,
+** sealed and shipped if possible, whatever the backoff says, waited for:
+** rounds until one leaves nothing unsealed (a new generation's snapshot is
+** a round alone, and the export writes to the log after its round's seal). */
+void runner_ship_last(struct runner *r);
 
 /* runner_ship.c: the uploader set up beside the sealer (no_net), and its
 ** end taken in (the loop saw up_fd readable), or waited for. */

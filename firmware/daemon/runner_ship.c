@@ -17,6 +17,9 @@
 ** does not come back together. A link coming up cuts it short. */
 #define SHIP_BACKOFF_MAX_MS (5 * 60 * 1000)
 
+/* The clean stop's rounds at most (runner_ship_last). */
+#define SHIP_LAST_ROUNDS 4
+
 static uint64_t ship_backoff_ms(const struct runner *r)
 {
 	uint64_t ms = r->cfg.seal_interval_ms;
@@ -81,8 +84,8 @@ void runner_write_metrics(struct runner *r, uint64_t t)
 ** into place, taken by the uploader under its lock), the state (written
 ** by the sealer only, read by the uploader at each round) and the daily
 ** budget (locked). At most one upload runs: a new generation's snapshot
-** (ship.h), the spool, then the history export's next write (export.h),
-** which the loop prepared; its end is taken in by the loop
+** (ship.h) alone, or the spool then the history export's next write
+** (export.h), which the loop prepared; its end is taken in by the loop
 ** (runner_upload_done), which records what the export wrote, does the
 ** backoff and says what changed.
 */
@@ -101,10 +104,14 @@ static void upload_run(void *arg)
 			return;
 	}
 	ship_limit(&r->up); /* its allowance: what is left of the day's budget */
-	/* A new generation's snapshot first: the sealer began it, and its
-	** read transaction holds the database as it was then. */
-	if (r->up_snap && (r->up_rc = ship_snap_take(&r->up, r->up_snap)) != HF_OK)
+	/* A new generation's snapshot is a round of its own: the sealer began
+	** it (its read transaction holds the database as it was then), and
+	** the generation must start, durably, before anything of it is sent
+	** from the spool, so that a kill mid-upload resumes in the same one. */
+	if (r->up_snap) {
+		r->up_rc = ship_snap_take(&r->up, r->up_snap);
 		return;
+	}
 	/* The history export after the spool: the log's own history comes
 	** first, and the export gets what is left of the day's budget. */
 	if ((r->up_rc = ship_upload(&r->up, &r->up_copied)) == HF_OK && r->up_exp)
@@ -172,8 +179,10 @@ static void upload_taken(struct runner *r, uint64_t t)
 		r->ship.floor_known = true;
 		r->next_seal = 0;
 	}
-	if (ship_snap_done(&r->ship))
+	if (ship_snap_done(&r->ship)) {
 		r->next_seal = 0; /* a generation started: seal what came after */
+		r->snap_taken = true;
+	}
 	if (r->up_exp) {
 		struct jlog_now now = now_of(r);
 		export_done(&r->exp, &r->j, &now, r->up_exp);
@@ -242,7 +251,9 @@ void runner_ship_now(struct runner *r)
 		r->up_probe = !r->ship.st.have_gen && !r->ship.st.gen_counter &&
 			      !r->ship.floor_known;
 		r->up_snap = r->ship.snap;
-		export_next(&r->exp, &r->j, &now, &r->up_exp);
+		if (!r->up_snap && !r->ship_last)
+			export_next(&r->exp, &r->j, &now, &r->up_exp);
+		r->exp_round = r->up_exp != NULL;
 		if (port_task_start(upload_run, r, &r->up_task, &r->up_fd) != HF_OK) {
 			/* No thread: the upload runs here, as it did before. */
 			r->up_task = NULL;
@@ -251,6 +262,27 @@ void runner_ship_now(struct runner *r)
 		}
 	}
 	runner_write_metrics(r, t);
+}
+
+void runner_ship_last(struct runner *r)
+{
+	runner_upload_wait(r);
+	r->exp.next_ms = 0;
+	for (int round = 0; round < SHIP_LAST_ROUNDS; round++) {
+		/* The last round exports nothing: what it seals is the end. */
+		r->ship_last = round == SHIP_LAST_ROUNDS - 1;
+		r->ship_retry_at = 0;
+		r->snap_taken = false;
+		r->exp_round = false;
+		runner_ship_now(r);
+		runner_upload_wait(r);
+		/* Again if that round was a new generation's snapshot alone (the
+		** spool comes next), or the export wrote to the log after its
+		** seal (the watermark, a part in flight). */
+		if (!r->snap_taken && !r->exp_round)
+			break;
+	}
+	r->ship_last = false;
 }
 
 void runner_maybe_ship(struct runner *r, uint64_t now)
