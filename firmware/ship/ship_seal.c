@@ -171,7 +171,7 @@ struct ship_snap {
 	struct seg_hdr h;       /* all but the page size and counts */
 	bool have_wal;          /* it stands at END of the WAL (else: no WAL) */
 	struct wal_pos end;
-	uint64_t db_size;       /* no WAL: the database file it continues from */
+	uint64_t db_size;       /* the database file it continues from (ship_snap_done) */
 	int64_t db_mtime_ns;
 	bool encrypted;
 	bool placed;            /* in the spool or the replica (ship_snap_take) */
