@@ -398,6 +398,17 @@ int port_spawn_gated(char *const argv[], char *const envp[], const struct port_s
 int port_child_release(struct port_child *c);
 void port_child_abort(struct port_child *c);
 
+/*
+** A command run on our behalf (a job's step): ARGV (PATH searched) with
+** environment ENVP, in our process group (a job's timeout or cancel ends it
+** with us), with our stdin and stderr, its stdout a pipe *OUT_FD (blocking,
+** read with port_read_nb). If it cannot be run it writes why to its stderr
+** and exits 127 (not found) or 126 (found but not runnable), as shells do.
+** port_wait waits for it: *EXIT_CODE and *SIG as port_reap.
+*/
+int port_run_piped(char *const argv[], char *const envp[], pid_t *pid, int *out_fd);
+int port_wait(pid_t pid, int *exit_code, int *sig);
+
 /* The starttime of process PID, or HF_ENOENT if there is none. */
 int port_proc_start_time(pid_t pid, int64_t *t);
 

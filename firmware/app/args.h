@@ -9,6 +9,9 @@
 
 /* A verb returns this (not an HF_ code) to have its help printed. */
 #define ARGS_HELP 1
+/* ... or this to exit with STATUS (0-255) of its own (`step` hands on its
+** command's): above every HF_ code and ARGS_HELP. */
+#define ARGS_EXIT(status) (0x100 + (status))
 
 /* What comes before the verb. */
 struct args_global {

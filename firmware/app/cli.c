@@ -35,6 +35,8 @@ static const char exit_help[] =
 
 static int exit_code(int rc)
 {
+	if (rc >= ARGS_EXIT(0) && rc <= ARGS_EXIT(255))
+		return rc - ARGS_EXIT(0);
 	if (rc == HF_OK)
 		return CLI_EXIT_OK;
 	return rc == HF_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
@@ -313,6 +315,31 @@ static const struct verb verbs[] = {
 	  "Exit status: 0 ok, 1 failure, 2 usage error or a job that cannot be\n"
 	  "retried.\n",
 	  cmd_retry },
+	{ "step", "run a durable step of a job: recorded once, replayed after",
+	  "usage: holdfast step [--record-failure] [--max-output SIZE] NAME -- CMD [ARGS...]\n"
+	  "\n"
+	  "Inside a job the daemon runs: the first call of NAME runs CMD (no shell),\n"
+	  "records its exit status and stdout in the job log (durably), then prints\n"
+	  "that stdout and exits with CMD's status. Every later call of NAME in the\n"
+	  "same job, on any attempt (a retry, after a power cut or a crash), runs\n"
+	  "nothing: it prints the recorded stdout and exits with the recorded status.\n"
+	  "CMD's stderr is not recorded: it goes to the job's, as it comes.\n"
+	  "\n"
+	  "The record is made once; CMD runs at least once (a cut between its end\n"
+	  "and the record runs it again). CMD gets HOLDFAST_STEP (NAME) and\n"
+	  "HOLDFAST_STEP_KEY, the same on every attempt: an idempotency key for\n"
+	  "services that dedupe. Names identify steps: give each loop iteration its\n"
+	  "own (\"upload-$f\").\n"
+	  "\n"
+	  "  --record-failure   record a failed CMD too (default: only exit 0 is\n"
+	  "                     recorded, a failed step runs again next attempt)\n"
+	  "  --max-output SIZE  stdout kept, at most 1MiB (default 64KiB); more is\n"
+	  "                     passed on, not recorded, and the step fails (2)\n"
+	  "\n"
+	  "Exit status: CMD's (128+N if signal N ended it); 126 or 127 if CMD could\n"
+	  "not be run; 2 outside a job, for bad usage, or output over the cap; 1 if\n"
+	  "the log could not be written.\n",
+	  cmd_step },
 	{ "status", "jobs by state, daemon, clock",
 	  "usage: holdfast status [--json]\n"
 	  "\n"
@@ -327,7 +354,7 @@ static const struct verb verbs[] = {
 	  "\n"
 	  "Prunes finished jobs (succeeded, cancelled, dead, quarantined) now, by the\n"
 	  "limits of holdfast.conf's [history] (keep, keep_failed, keep_jobs), with\n"
-	  "their attempts and output: a pipeline run only whole, never a job an\n"
+	  "their attempts, output and steps: a pipeline run only whole, never a job an\n"
 	  "unfinished job depends on. The daemon does the same on its own, in small\n"
 	  "steps; this works with it running or not. Then, with no daemon running,\n"
 	  "freed pages go back to the file system, and if the data directory is over\n"
@@ -648,7 +675,7 @@ int cli_main(int argc, char **argv, FILE *out)
 		fputs(v->help, out);
 		rc = HF_OK;
 	}
-	if (fflush(out) != 0 && rc == HF_OK) {
+	if (fflush(out) != 0 && (rc == HF_OK || rc >= ARGS_EXIT(0))) {
 		port_log("cannot write output");
 		rc = HF_EIO;
 	}

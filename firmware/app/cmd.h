@@ -1,6 +1,6 @@
 /*
 ** cmd.h: the verbs of the command line: the jobs' (submit, ls, show, logs,
-** cancel, retry), prune, status, run, pipeline, and those of WAL shipping
+** cancel, retry, step), prune, status, run, pipeline, and those of WAL shipping
 ** and restore (sync, replica, restore, debug). cli.c parses global options
 ** and dispatches here.
 */
@@ -18,6 +18,7 @@ int cmd_logs(const struct args_global *g, struct args *a, FILE *out);
 int cmd_cancel(const struct args_global *g, struct args *a, FILE *out);
 int cmd_retry(const struct args_global *g, struct args *a, FILE *out);
 int cmd_prune(const struct args_global *g, struct args *a, FILE *out);
+int cmd_step(const struct args_global *g, struct args *a, FILE *out);
 int cmd_status(const struct args_global *g, struct args *a, FILE *out);
 int cmd_pipeline(const struct args_global *g, struct args *a, FILE *out);
 int cmd_run(const struct args_global *g, struct args *a, FILE *out);

@@ -1013,7 +1013,7 @@ static int pidfile_write(const char *path)
 ** directory). On failure nothing is left to free. */
 static int setup(struct runner *r, const struct runner_opts *o)
 {
-	char conf[PATH_MAX + 32], why[256];
+	char conf[PATH_MAX + 32], why[256], cwd[PATH_MAX];
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -1029,6 +1029,10 @@ static int setup(struct runner *r, const struct runner_opts *o)
 	else
 		snprintf(conf, sizeof(conf), "%s/%s", o->dir, DD_CONF_NAME);
 	snprintf(r->db_path, sizeof(r->db_path), "%s/%s", o->dir, DD_DB_NAME);
+	if (o->dir[0] == '/' || port_cwd(cwd, sizeof(cwd)) != HF_OK)
+		cwd[0] = '\0';
+	snprintf(r->job_data, sizeof(r->job_data), "HOLDFAST_JOB_DATA=%s%s%s", cwd,
+		 cwd[0] ? "/" : "", o->dir);
 	if ((rc = cfg_load(&r->cfg, conf)) != HF_OK)
 		return rc;
 	/* Refused here, once, rather than job by job. */

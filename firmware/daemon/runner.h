@@ -35,13 +35,15 @@ int runner_run(const struct runner_opts *o);
 **   2. when the job runs as another user (USER not NULL): HOME (HOME),
 **      USER and LOGNAME of that user, over the daemon's;
 **   3. the job's own K=V entries over both;
-**   4. HOLDFAST_JOB_ID and HOLDFAST_ATTEMPT over everything (set only by us).
+**   4. HOLDFAST_JOB_ID, HOLDFAST_ATTEMPT and DATA (the daemon's
+**      "HOLDFAST_JOB_DATA=DIR", for `holdfast step`; NULL: none) over
+**      everything (set only by us).
 ** A NULL-terminated heap vector (one free() for all), or NULL if out of
 ** memory.
 */
 struct cfg;
 char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user,
-		      const char *home, char *const *job_env, int njob_env, long long id,
-		      long long attempt);
+		      const char *home, char *const *job_env, int njob_env, const char *data,
+		      long long id, long long attempt);
 
 #endif /* HF_RUNNER_H */

@@ -11,7 +11,8 @@
 /* Whether environment entry KV is one of the variables the daemon sets. */
 static bool is_ours(const char *kv)
 {
-	return !strncmp(kv, "HOLDFAST_JOB_ID=", 16) || !strncmp(kv, "HOLDFAST_ATTEMPT=", 17);
+	return !strncmp(kv, "HOLDFAST_JOB_ID=", 16) || !strncmp(kv, "HOLDFAST_ATTEMPT=", 17) ||
+	       !strncmp(kv, "HOLDFAST_JOB_DATA=", 18);
 }
 
 /* Whether entry KV sets the variable NAME of entry (or name) OTHER. */
@@ -30,8 +31,8 @@ static bool is_user_var(const char *kv)
 }
 
 char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user,
-		      const char *home, char *const *job_env, int njob_env, long long id,
-		      long long attempt)
+		      const char *home, char *const *job_env, int njob_env, const char *data,
+		      long long id, long long attempt)
 {
 	size_t nbase = 0, bytes = 0, k = 0, nextra = 0;
 	char **v, *p;
@@ -50,10 +51,12 @@ char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user
 		bytes += strlen(job_env[i]) + 1;
 	for (size_t i = 0; i < nextra; i++)
 		bytes += strlen(extra[i]) + 1;
-	v = malloc((nbase + (size_t)njob_env + nextra + 1) * sizeof(char *) + bytes);
+	if (data)
+		bytes += strlen(data) + 1;
+	v = malloc((nbase + (size_t)njob_env + nextra + 2) * sizeof(char *) + bytes);
 	if (!v)
 		return NULL;
-	p = (char *)(v + nbase + (size_t)njob_env + nextra + 1);
+	p = (char *)(v + nbase + (size_t)njob_env + nextra + 2);
 
 #define ADD(s) do { size_t l_ = strlen(s) + 1; memcpy(p, (s), l_); v[k++] = p; p += l_; } while (0)
 	/* 1. The daemon's environment, less its secrets (never a job's, see
@@ -82,6 +85,8 @@ char **runner_job_env(char *const *base, const struct cfg *cfg, const char *user
 			ADD(job_env[i]);
 	ADD(extra[nextra - 2]);
 	ADD(extra[nextra - 1]);
+	if (data)
+		ADD(data);
 #undef ADD
 	v[k] = NULL;
 	return v;

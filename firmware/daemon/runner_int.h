@@ -118,6 +118,9 @@ struct runner {
 	bool offline;              /* no route leaves this machine (said) */
 	uint64_t ship_failed_total;
 	char db_path[PATH_MAX + 32];
+	/* HOLDFAST_JOB_DATA=the data directory, absolute: where a job's
+	** `holdfast step` records (whatever directory the job runs in). */
+	char job_data[PATH_MAX + 24];
 	int sig_fd, wake_fd;
 	int64_t boot;
 	struct child *kids;

@@ -318,8 +318,8 @@ int runner_spawn(struct runner *r, const struct jlog_runnable *jr, struct child 
 	if (jr->user && runner_resolve_user(&r->cfg, jr->user, &own, why, sizeof(why)) == HF_OK)
 		ju = &own;
 	envp = runner_job_env(port_environ(), &r->cfg, ju->change ? ju->name : NULL,
-			      ju->change ? ju->u.home : NULL, env, nenv, (long long)jr->id,
-			      (long long)jr->attempts + 1);
+			      ju->change ? ju->u.home : NULL, env, nenv, r->job_data,
+			      (long long)jr->id, (long long)jr->attempts + 1);
 	if (!envp) {
 		rc = HF_ENOMEM;
 		goto out;

@@ -93,7 +93,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 11
+#define JLOG_SCHEMA_VERSION 12
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -237,6 +237,42 @@ int jlog_output_read(struct jlog *j, int64_t job, int64_t n, int64_t from_seq,
 		     int (*cb)(int stream, const void *data, size_t len, void *arg), void *arg,
 		     int64_t *next_seq);
 
+/* ---- steps (jlog_steps.c) ----------------------------------------------------- */
+
+/* A step's name: 1 to JLOG_STEP_NAME_MAX bytes of UTF-8, no control bytes. */
+#define JLOG_STEP_NAME_MAX 200
+
+/* A job's step as recorded (README "Steps"). */
+struct jlog_step {
+	int64_t job;
+	const char *name;
+	int64_t attempt;                   /* the attempt that ran its command */
+	const char *argv_json;             /* that command */
+	int64_t exit_code, signal;         /* how it ended; < 0 for the other */
+	const void *output;                /* its stdout, output_len bytes */
+	size_t output_len;
+	int64_t boot;
+	uint64_t start_mono_ms, end_mono_ms;
+	int64_t start_utc_ms, end_utc_ms;  /* < 0: wall time was untrusted */
+	int64_t replayed;                  /* times a later call took the record */
+	const char *json;                  /* listed only */
+};
+
+/* Whether JOB is running attempt ATTEMPT, the only one that may record its
+** steps: HF_OK, else HF_ENOENT or HF_EINVAL with the reason in WHY. */
+int jlog_steps_owner(struct jlog *j, int64_t job, int64_t attempt, char *why, size_t len);
+/* JOB's step NAME into *S, HF_ENOENT if none is recorded. The strings and the
+** output stay valid until the next jlog call that begins or ends a
+** transaction. */
+int jlog_steps_find(struct jlog *j, int64_t job, const char *name, struct jlog_step *s);
+/* Records step *S (json unused), in the caller's transaction. */
+int jlog_steps_record(struct jlog *j, const struct jlog_step *s);
+/* Counts one replay of JOB's step NAME, in the caller's transaction. */
+int jlog_steps_replayed(struct jlog *j, int64_t job, const char *name);
+/* Calls CB with each of JOB's steps in the order they ran. */
+int jlog_steps_list(struct jlog *j, int64_t job, int (*cb)(const struct jlog_step *s, void *arg),
+		    void *arg);
+
 /* Counts by state and the oldest queued job's submission. */
 struct jlog_counts {
 	int64_t queued, running, succeeded, failed, dead, cancelled, quarantined;
@@ -298,6 +334,10 @@ struct jlog_runnable {
 	bool limit_set[JLOG_NLIMITS];
 	int64_t limit[JLOG_NLIMITS]; /* -1: unlimited */
 };
+
+/* Builds the JSON array of the N strings V (as stored for argv and env) with
+** SQLite's own JSON functions, so the quoting is SQLite's, into a heap string. */
+int jlog_json_array(struct jlog *j, char *const *v, int n, char **out);
 
 /* Splits a JSON array of strings (as stored for argv and env) into a
 ** NULL-terminated heap vector *V of *N strings: one allocation, one free(). */

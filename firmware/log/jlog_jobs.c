@@ -13,40 +13,6 @@
 #include "log/jlog_int.h"
 #include "port.h"
 
-/* Builds a JSON array of N strings with SQLite's own JSON functions (so the
-** quoting is SQLite's, not ours) into a heap string. */
-static int json_strings(struct jlog *j, char *const *v, int n, char **out)
-{
-	static const char sql[] = "SELECT json_insert(?1, '$[#]', ?2)";
-	sqlite3_stmt *st = jlog_stmt(j, sql);
-	char *acc;
-
-	if (!st)
-		return HF_EBUG;
-	acc = strdup("[]");
-	if (!acc)
-		return HF_ENOMEM;
-	for (int i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, acc, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, v[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			free(acc);
-			sqlite3_reset(st);
-			return jlog_sqlite_err(j->db, "json", SQLITE_ERROR);
-		}
-		free(acc);
-		acc = strdup(jlog_col_text(st, 0));
-		if (!acc) {
-			sqlite3_reset(st);
-			return HF_ENOMEM;
-		}
-	}
-	sqlite3_reset(st);
-	*out = acc;
-	return HF_OK;
-}
-
 /* A key is found on its job, or, once the job was pruned, in idem_keys. */
 /* A new id, above every id ever given: SQLite would give max(id) + 1, and
 ** reuse the ids of the newest rows once they are pruned. Both are seeks. */
@@ -106,8 +72,8 @@ int jlog_job_add(struct jlog *j, const struct jlog_spec *s, const struct jlog_no
 			waiting++;
 		sqlite3_reset(st);
 	}
-	if ((rc = json_strings(j, s->argv, s->argc, &argv)) ||
-	    (rc = json_strings(j, s->env, s->nenv, &env)))
+	if ((rc = jlog_json_array(j, s->argv, s->argc, &argv)) ||
+	    (rc = jlog_json_array(j, s->env, s->nenv, &env)))
 		goto out;
 	_Static_assert(JLOG_NLIMITS == 3, "sql_job_insert binds three limits");
 	if ((rc = jlog_exec(j, sql_job_insert, JV_ARGS(
@@ -495,7 +461,7 @@ int jlog_run_add(struct jlog *j, const char *pipeline, char *const *kv, int n,
 	char *params;
 	int rc;
 
-	if ((rc = json_strings(j, kv, n, &params)) != HF_OK)
+	if ((rc = jlog_json_array(j, kv, n, &params)) != HF_OK)
 		return rc;
 	rc = jlog_exec(j, sql, JV_ARGS(JV_T(pipeline), JV_T(params), JV_T(trigger),
 				       JV_I(now->boot), JV_I(now->mono_ms), JV_U(now->utc_ms)));

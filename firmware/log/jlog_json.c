@@ -158,6 +158,38 @@ int jlog_json_nul(struct jlog *j, const char *text, char *path, size_t len, bool
 	return src == SQLITE_ROW || src == SQLITE_DONE ? HF_OK : jlog_sqlite_err(j->db, "json", src);
 }
 
+int jlog_json_array(struct jlog *j, char *const *v, int n, char **out)
+{
+	static const char sql[] = "SELECT json_insert(?1, '$[#]', ?2)";
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	char *acc;
+
+	if (!st)
+		return HF_EBUG;
+	acc = strdup("[]");
+	if (!acc)
+		return HF_ENOMEM;
+	for (int i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, acc, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			free(acc);
+			sqlite3_reset(st);
+			return jlog_sqlite_err(j->db, "json", SQLITE_ERROR);
+		}
+		free(acc);
+		acc = strdup(jlog_col_text(st, 0));
+		if (!acc) {
+			sqlite3_reset(st);
+			return HF_ENOMEM;
+		}
+	}
+	sqlite3_reset(st);
+	*out = acc;
+	return HF_OK;
+}
+
 int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n)
 {
 	static const char sql[] =

@@ -442,7 +442,7 @@ static int prune_count(struct jlog *j, const char *ids, struct jlog_prune_result
 	return src == SQLITE_ROW ? HF_OK : jlog_sqlite_err(j->db, "prune", src);
 }
 
-/* Deletes the jobs IDS with their output, attempts and dependency rows, and
+/* Deletes the jobs IDS with their output, steps, attempts and dependency rows, and
 ** keeps each one's idempotency key until the job would be KEEP old; then
 ** the runs RUNS, which their jobs referenced. */
 static int prune_delete(struct prune *p, const char *ids, const char *runs)
@@ -454,6 +454,7 @@ static int prune_delete(struct prune *p, const char *ids, const char *runs)
 		" AND end_dev_ms + iif(state IN ('dead','quarantined'), ?2, ?3) > ?4";
 	static const char *const sql_del[] = {
 		"DELETE FROM output WHERE job IN " PRUNE_IDS,
+		"DELETE FROM steps WHERE job IN " PRUNE_IDS,
 		"DELETE FROM attempts WHERE job IN " PRUNE_IDS,
 		"DELETE FROM deps WHERE job IN " PRUNE_IDS,
 		"DELETE FROM deps WHERE dep IN " PRUNE_IDS,

@@ -176,6 +176,35 @@ static const char schema_v10[] =
 static const char schema_v11[] = "DROP INDEX attempts_open;";
 
 /*
+** Version 12 (durable workflows, issue 19): the steps of a job, each recorded
+** once by `holdfast step` (app/cmd_step.c) and replayed from here on the job's
+** later attempts. Keyed by (job, name), so a later attempt finds its record
+** with one seek and a job's steps are one range: listed by show, deleted
+** with the job by the prune. No index beyond the key: a step's commit writes
+** its row (and its output's overflow pages) and nothing else.
+**   attempt     the attempt that ran the step's command
+**   argv        its command (JSON), to say when a replay's differs
+**   exit_code, signal   how it ended (NULL for the other)
+**   output      its stdout as recorded, up to the step's cap
+**   boot, *_mono_ms, *_utc_ms   when it ran (wall time NULL if untrusted)
+**   replayed    how many times a later call took the record instead
+*/
+static const char schema_v12[] =
+	"CREATE TABLE steps("
+	"  job INTEGER NOT NULL REFERENCES jobs(id),"
+	"  name TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  argv TEXT NOT NULL,"
+	"  exit_code INTEGER, signal INTEGER,"
+	"  output BLOB NOT NULL,"
+	"  boot INTEGER NOT NULL,"
+	"  start_mono_ms INTEGER NOT NULL, start_utc_ms INTEGER,"
+	"  end_mono_ms INTEGER NOT NULL, end_utc_ms INTEGER,"
+	"  replayed INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY(job, name)"
+	") STRICT, WITHOUT ROWID;";
+
+/*
 ** The export's state and its gap trigger (ship/export.c says how they are used).
 ** Kept by the log, not the spool: the watermark must move in the same
 ** history as the jobs it bounds, and it is shipped like them.
@@ -703,6 +732,8 @@ int jlog_migrate(struct jlog *j, long target)
 	if (version < 10 && target >= 10 && (rc = jlog_db_exec(j->db, schema_v10)) != HF_OK)
 		goto out_rollback;
 	if (version < 11 && target >= 11 && (rc = jlog_db_exec(j->db, schema_v11)) != HF_OK)
+		goto out_rollback;
+	if (version < 12 && target >= 12 && (rc = jlog_db_exec(j->db, schema_v12)) != HF_OK)
 		goto out_rollback;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%ld", target);
 	if ((rc = jlog_db_exec(j->db, sql)) != HF_OK)

@@ -246,6 +246,50 @@ void port_child_abort(struct port_child *c)
 	}
 }
 
+int port_run_piped(char *const argv[], char *const envp[], pid_t *pid, int *out_fd)
+{
+	int out[2];
+	pid_t p;
+
+	if (pipe2(out, O_CLOEXEC))
+		return port_syserr("pipe2", NULL, errno);
+	p = fork();
+	if (p < 0) {
+		close(out[0]);
+		close(out[1]);
+		return port_syserr("fork", argv[0], errno);
+	}
+	if (p == 0) {
+		int e;
+
+		if (dup2(out[1], 1) < 0)
+			_exit(127);
+		execvpe(argv[0], argv, envp);
+		e = errno;
+		dprintf(2, "holdfast: exec %s: %s\n", argv[0], strerror(e));
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(out[1]);
+	*pid = p;
+	*out_fd = out[0];
+	return HF_OK;
+}
+
+int port_wait(pid_t pid, int *exit_code, int *sig)
+{
+	int status;
+	pid_t p;
+
+	do
+		p = waitpid(pid, &status, 0);
+	while (p < 0 && errno == EINTR);
+	if (p < 0)
+		return port_syserr("waitpid", NULL, errno);
+	*exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+	return HF_OK;
+}
+
 /* From /proc/PID/stat (proc(5)): the state letter, process group (field 5)
 ** and start time (field 22). HF_ENOENT if there is no such process. */
 static int proc_stat(pid_t pid, char *state, pid_t *pgrp, int64_t *t)

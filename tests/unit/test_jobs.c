@@ -682,7 +682,7 @@ TEST(runner_job_environment)
 {
 	char *base[] = { "PATH=/bin", "HOME=/root", "HOLDFAST_JOB_ID=666", NULL };
 	char *job[] = { "HOME=/tmp", "X=1" };
-	char **e = runner_job_env(base, NULL, NULL, NULL, job, 2, 7, 3);
+	char **e = runner_job_env(base, NULL, NULL, NULL, job, 2, NULL, 7, 3);
 
 	CHECK(e != NULL);
 	CHECK_STR(e[0], "PATH=/bin");
@@ -693,15 +693,16 @@ TEST(runner_job_environment)
 	CHECK(e[5] == NULL);
 	free(e);
 	/* The job's own HOLDFAST_ATTEMPT does not shadow ours. */
-	char *job2[] = { "HOLDFAST_ATTEMPT=9", "Y=2", "HOLDFAST_JOB_ID=8" };
-	e = runner_job_env(base, NULL, NULL, NULL, job2, 3, 7, 3);
+	char *job2[] = { "HOLDFAST_ATTEMPT=9", "Y=2", "HOLDFAST_JOB_ID=8", "HOLDFAST_JOB_DATA=/x" };
+	e = runner_job_env(base, NULL, NULL, NULL, job2, 4, "HOLDFAST_JOB_DATA=/d", 7, 3);
 	CHECK(e != NULL);
 	CHECK_STR(e[0], "PATH=/bin");
 	CHECK_STR(e[1], "HOME=/root");
 	CHECK_STR(e[2], "Y=2");
 	CHECK_STR(e[3], "HOLDFAST_JOB_ID=7");
 	CHECK_STR(e[4], "HOLDFAST_ATTEMPT=3");
-	CHECK(e[5] == NULL);
+	CHECK_STR(e[5], "HOLDFAST_JOB_DATA=/d");
+	CHECK(e[6] == NULL);
 	free(e);
 }
 
@@ -723,7 +724,7 @@ TEST(runner_job_environment_keeps_secrets_out)
 	CHECK(!cfg_env_is_secret(&c, "TOKEN", 5));
 	CHECK(cfg_env_is_secret(NULL, "AWS_SESSION_TOKEN", 17));
 	CHECK(!cfg_env_is_secret(NULL, "AWS_SESSION_TOKE", 16));
-	e = runner_job_env(base, &c, "nobody", "/nonexistent", job, 2, 5, 1);
+	e = runner_job_env(base, &c, "nobody", "/nonexistent", job, 2, NULL, 5, 1);
 	CHECK(e != NULL);
 	CHECK_STR(e[0], "PATH=/bin");
 	CHECK_STR(e[1], "AWS_REGION=eu");

@@ -1,0 +1,377 @@
+/*
+** cmd_step.c: `holdfast step NAME -- CMD [ARGS...]`, a durable step of the
+** job that runs it (README "Steps").
+**
+** The first call of NAME in a job runs CMD, commits its result (status,
+** stdout up to a cap, times) with synchronous=FULL, and only then hands CMD's
+** stdout and status on. Every later call of NAME in the same job, in this
+** attempt or a later one (a retry, a power cut, a daemon crash), runs
+** nothing: the recorded stdout and status come back. So the record is made
+** exactly once; CMD itself runs at least once (a cut between its end and the
+** commit runs it again), which HOLDFAST_STEP_KEY lets a service dedupe.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cmd.h"
+#include "app/cmd_int.h"
+#include "base/crypto.h"
+#include "base/units.h"
+#include "log/jlog.h"
+#include "port.h"
+
+/* A step's stdout is recorded up to this (--max-output), and at most
+** STEP_OUTPUT_LIMIT: the record is for results (a path, an id, a digest), not
+** for data, which belongs in files. */
+#define STEP_OUTPUT_DEFAULT (64 * 1024)
+#define STEP_OUTPUT_LIMIT (1024 * 1024)
+
+struct step {
+	const char *name;
+	char **argv;               /* CMD and its arguments, NULL-terminated */
+	int argc;
+	bool record_failure;
+	size_t max_output;
+	int64_t job, attempt;
+	const char *data;          /* the daemon's data directory */
+	char key[64];              /* HOLDFAST_STEP_KEY's value */
+};
+
+/* A step's name: 1 to JLOG_STEP_NAME_MAX bytes, no control characters. */
+static bool step_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > JLOG_STEP_NAME_MAX)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* A positive whole number from the environment variable VAR into *V. */
+static int env_id(const char *var, int64_t *v)
+{
+	const char *s = port_env(var);
+	char *end;
+	long long n;
+
+	if (!s || !*s) {
+		port_log("step: not inside a holdfast job (%s is not set): a step is recorded in "
+			 "the job that runs it, so call `holdfast step` from the command of a job "
+			 "the daemon runs (see holdfast step --help)", var);
+		return HF_EINVAL;
+	}
+	n = strtoll(s, &end, 10);
+	if (*end || n < 1) {
+		port_log("step: %s='%s' is not a job's; it is set by the daemon", var, s);
+		return HF_EINVAL;
+	}
+	*v = n;
+	return HF_OK;
+}
+
+/* Options, NAME, "--" and CMD into *S; the job from the environment. */
+static int step_parse(struct args *a, struct step *s)
+{
+	enum { SO_HELP, SO_RECORD_FAILURE, SO_MAX_OUTPUT };
+	static const struct args_opt opts[] = { { "help", 'h', false },
+						{ "record-failure", 0, false },
+						{ "max-output", 0, true },
+						{ NULL, 0, false } };
+	const char *val;
+	uint64_t n;
+	int r, idx, rc;
+
+	memset(s, 0, sizeof(*s));
+	s->max_output = STEP_OUTPUT_DEFAULT;
+	while (!s->name && (r = args_next(a, opts, &idx, &val)) != ARGS_END) {
+		if (r < 0)
+			return r;
+		if (r == ARGS_POSITIONAL)
+			s->name = val;
+		else if (idx == SO_HELP)
+			return ARGS_HELP;
+		else if (idx == SO_RECORD_FAILURE)
+			s->record_failure = true;
+		else if (units_parse_size(val, &n) != HF_OK || n < 1 || n > STEP_OUTPUT_LIMIT) {
+			port_log("step: bad --max-output '%s': a size from 1 to 1MiB", val);
+			return HF_EINVAL;
+		} else
+			s->max_output = (size_t)n;
+	}
+	if (!s->name || a->i >= a->argc || strcmp(a->argv[a->i], "--") != 0 ||
+	    a->i + 1 >= a->argc) {
+		port_log("step: usage: holdfast step [--record-failure] [--max-output SIZE] NAME -- "
+			 "CMD [ARGS...]");
+		return HF_EINVAL;
+	}
+	if (!step_name_ok(s->name)) {
+		port_log("step: bad name '%s': 1 to %d bytes, no control characters", s->name,
+			 JLOG_STEP_NAME_MAX);
+		return HF_EINVAL;
+	}
+	s->argv = a->argv + a->i + 1;
+	s->argc = a->argc - a->i - 1;
+	if ((rc = env_id("HOLDFAST_JOB_ID", &s->job)) != HF_OK ||
+	    (rc = env_id("HOLDFAST_ATTEMPT", &s->attempt)) != HF_OK)
+		return rc;
+	s->data = port_env("HOLDFAST_JOB_DATA");
+	if (!s->data || !*s->data) {
+		port_log("step: HOLDFAST_JOB_DATA is not set: this job was started by a holdfast "
+			 "older than steps, or its environment was cleared");
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+/* HOLDFAST_STEP_KEY: the same for every attempt of this job's step NAME,
+** different for any other, and safe in an HTTP header (Idempotency-Key). */
+static void step_key(struct step *s)
+{
+	uint8_t h[32];
+	int n;
+
+	crypto_sha256(s->name, strlen(s->name), h);
+	n = snprintf(s->key, sizeof(s->key), "holdfast-%lld-", (long long)s->job);
+	for (int i = 0; i < 8 && n + 2 < (int)sizeof(s->key); i++, n += 2)
+		snprintf(s->key + n, 3, "%02x", h[i]);
+}
+
+/* The exit status a shell gives a command that ended so. */
+static int step_status(int64_t exit_code, int64_t sig)
+{
+	return exit_code >= 0 ? (int)exit_code : 128 + (int)sig;
+}
+
+/* Our environment with HOLDFAST_STEP and HOLDFAST_STEP_KEY set: a heap
+** vector with its strings, one free(). */
+static char **step_env(const struct step *s)
+{
+	char **base = port_environ(), **v, *p;
+	size_t nbase = 0, bytes = 0, k = 0;
+	char name[JLOG_STEP_NAME_MAX + 16], key[96];
+
+	snprintf(name, sizeof(name), "HOLDFAST_STEP=%s", s->name);
+	snprintf(key, sizeof(key), "HOLDFAST_STEP_KEY=%s", s->key);
+	for (; base && base[nbase]; nbase++)
+		;
+	bytes = strlen(name) + strlen(key) + 2;
+	if (!(v = malloc((nbase + 3) * sizeof(*v) + bytes)))
+		return NULL;
+	p = (char *)(v + nbase + 3);
+	for (size_t i = 0; i < nbase; i++)
+		if (strncmp(base[i], "HOLDFAST_STEP=", 14) && strncmp(base[i], "HOLDFAST_STEP_KEY=", 18))
+			v[k++] = base[i];
+	v[k++] = strcpy(p, name);
+	v[k++] = strcpy(p + strlen(name) + 1, key);
+	v[k] = NULL;
+	return v;
+}
+
+/* What CMD did. */
+struct step_run {
+	char *out;                 /* its stdout, len bytes, if not over */
+	size_t len;
+	bool over;                 /* more than max_output: passed on, not kept */
+	int exit_code, sig;
+	uint64_t start_mono_ms, end_mono_ms;
+	int64_t start_utc_ms, end_utc_ms;
+};
+
+/* Reads CMD's stdout from FD into R, up to the cap; past it, what was read
+** and the rest go to OUT as they come (nothing is lost, nothing recorded). */
+static int step_read(const struct step *s, int fd, struct step_run *r, FILE *out)
+{
+	char buf[16384];
+	size_t got;
+	int rc;
+
+	for (;;) {
+		if ((rc = port_read_nb(fd, buf, sizeof(buf), &got)) != HF_OK)
+			return rc;
+		if (got == 0)
+			return HF_OK;
+		if (!r->over && r->len + got > s->max_output) {
+			r->over = true;
+			fwrite(r->out, 1, r->len, out);
+		}
+		if (r->over) {
+			fwrite(buf, 1, got, out);
+			continue;
+		}
+		memcpy(r->out + r->len, buf, got);
+		r->len += got;
+	}
+}
+
+/* Runs CMD: its stdout into R (see step_read), its status and times. */
+static int step_exec(const struct step *s, struct step_run *r, FILE *out)
+{
+	char **envp;
+	bool trusted;
+	pid_t pid;
+	int fd, rc, wrc;
+
+	if (!(r->out = malloc(s->max_output)) || !(envp = step_env(s)))
+		return HF_ENOMEM;
+	r->start_mono_ms = port_clock_mono_ms();
+	r->start_utc_ms = port_clock_utc(&trusted);
+	if (!trusted)
+		r->start_utc_ms = -1;
+	rc = port_run_piped(s->argv, envp, &pid, &fd);
+	free(envp);
+	if (rc != HF_OK)
+		return rc;
+	rc = step_read(s, fd, r, out);
+	port_close(fd);
+	/* Waited for even after a read error, so no zombie is left. */
+	wrc = port_wait(pid, &r->exit_code, &r->sig);
+	r->end_mono_ms = port_clock_mono_ms();
+	r->end_utc_ms = port_clock_utc(&trusted);
+	if (!trusted)
+		r->end_utc_ms = -1;
+	return rc != HF_OK ? rc : wrc;
+}
+
+/* Commits R as step S of its job, if the attempt that ran it still runs. */
+static int step_commit(struct ctx *c, const struct step *s, const struct step_run *r)
+{
+	struct jlog_step rec;
+	char why[160], *argv_json = NULL;
+	int rc;
+
+	if ((rc = jlog_json_array(&c->j, s->argv, s->argc, &argv_json)) != HF_OK)
+		return rc;
+	if ((rc = ctx_begin(c)) != HF_OK)
+		goto out;
+	if ((rc = ctx_boot(c)) != HF_OK)
+		goto out_rollback;
+	if ((rc = jlog_steps_owner(&c->j, s->job, s->attempt, why, sizeof(why))) != HF_OK) {
+		port_log("step %s: not recorded: %s", s->name, why);
+		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
+		goto out_rollback;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.job = s->job;
+	rec.name = s->name;
+	rec.attempt = s->attempt;
+	rec.argv_json = argv_json;
+	rec.exit_code = r->exit_code;
+	rec.signal = r->sig;
+	rec.output = r->out;
+	rec.output_len = r->len;
+	rec.boot = c->now.boot;
+	rec.start_mono_ms = r->start_mono_ms;
+	rec.end_mono_ms = r->end_mono_ms;
+	rec.start_utc_ms = r->start_utc_ms;
+	rec.end_utc_ms = r->end_utc_ms;
+	if ((rc = jlog_steps_record(&c->j, &rec)) != HF_OK)
+		goto out_rollback;
+	rc = jlog_commit(&c->j);
+	goto out;
+
+out_rollback:
+	jlog_rollback(&c->j);
+out:
+	if (rc == HF_ENOSPC)
+		ctx_say_full(c, "step", "the step's result was not recorded (it runs again on the "
+					"job's next attempt)");
+	free(argv_json);
+	return rc;
+}
+
+/* The first call of step S: runs CMD, records it, hands its stdout on. */
+static int step_first(struct ctx *c, const struct step *s, FILE *out)
+{
+	struct step_run r;
+	int rc, status;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = step_exec(s, &r, out)) != HF_OK)
+		goto out;
+	status = step_status(r.exit_code, r.sig);
+	if (r.over) {
+		port_log("step %s: its output is over the cap of %zu bytes (--max-output): passed "
+			 "on, not recorded, and the step runs again on the job's next attempt",
+			 s->name, s->max_output);
+		rc = HF_EINVAL;
+		goto out;
+	}
+	if (status != 0 && !s->record_failure) {
+		port_log("step %s: exit status %d: not recorded (it runs again on the job's next "
+			 "attempt; --record-failure keeps a failure)", s->name, status);
+	} else if ((rc = step_commit(c, s, &r)) != HF_OK) {
+		goto out;
+	}
+	fwrite(r.out, 1, r.len, out);
+	rc = ARGS_EXIT(status);
+out:
+	free(r.out);
+	return rc;
+}
+
+/* A recorded step: its stdout and status again, and the replay counted. */
+static int step_replay(struct ctx *c, const struct step *s, const struct jlog_step *rec,
+		       FILE *out)
+{
+	char *argv_json = NULL, *copy;
+	size_t len = rec->output_len;
+	int64_t attempt = rec->attempt;
+	int status = step_status(rec->exit_code, rec->signal), rc;
+
+	/* The record's strings live until the next transaction: copied first. */
+	if (!(copy = malloc(len ? len : 1)))
+		return HF_ENOMEM;
+	memcpy(copy, rec->output, len);
+	if (jlog_json_array(&c->j, s->argv, s->argc, &argv_json) == HF_OK &&
+	    strcmp(argv_json, rec->argv_json) != 0)
+		port_log("step %s: replaying what attempt %lld recorded, whose command was %s; this "
+			 "call's is %s (a step is known by its name)", s->name, (long long)attempt,
+			 rec->argv_json, argv_json);
+	free(argv_json);
+	/* The count is for people; a replay does not fail for want of it. */
+	if ((rc = ctx_begin(c)) == HF_OK) {
+		if ((rc = jlog_steps_replayed(&c->j, s->job, s->name)) == HF_OK)
+			rc = jlog_commit(&c->j);
+		else
+			jlog_rollback(&c->j);
+	}
+	if (rc != HF_OK)
+		port_log("step %s: replayed, but the replay could not be counted (%s)", s->name,
+			 hf_strerror(rc));
+	fwrite(copy, 1, len, out);
+	free(copy);
+	return ARGS_EXIT(status);
+}
+
+int cmd_step(const struct args_global *g, struct args *a, FILE *out)
+{
+	struct args_global jg;
+	struct jlog_step rec;
+	struct step s;
+	struct ctx c;
+	char why[160];
+	int rc;
+
+	if ((rc = step_parse(a, &s)) != HF_OK)
+		return rc;
+	step_key(&s);
+	jg = *g;
+	if (!jg.data)
+		jg.data = s.data;
+	if ((rc = ctx_open(&jg, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_steps_owner(&c.j, s.job, s.attempt, why, sizeof(why))) != HF_OK) {
+		port_log("step %s: %s; nothing was run", s.name, why);
+		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
+	} else if ((rc = jlog_steps_find(&c.j, s.job, s.name, &rec)) == HF_OK) {
+		rc = step_replay(&c, &s, &rec, out);
+	} else if (rc == HF_ENOENT) {
+		rc = step_first(&c, &s, out);
+	}
+	ctx_close(&c);
+	return rc;
+}

@@ -1,0 +1,140 @@
+/*
+** jlog_steps.c: a job's recorded steps (schema version 12): who may record
+** one (the job's running attempt), finding a record for a replay, recording
+** a step's result, counting a replay, and listing them for show.
+*/
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/jlog_int.h"
+#include "port.h"
+
+int jlog_steps_owner(struct jlog *j, int64_t job, int64_t attempt, char *why, size_t len)
+{
+	static const char sql[] = "SELECT state, attempts FROM jobs WHERE id = ?1";
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	int src, rc = HF_OK;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		snprintf(why, len, "there is no job %lld in this log", (long long)job);
+		rc = HF_ENOENT;
+	} else if (src != SQLITE_ROW) {
+		rc = jlog_sqlite_err(j->db, "step's job", src);
+	} else if (strcmp((const char *)sqlite3_column_text(st, 0), "running") != 0) {
+		snprintf(why, len, "job %lld is %s, not running", (long long)job,
+			 (const char *)sqlite3_column_text(st, 0));
+		rc = HF_EINVAL;
+	} else if (sqlite3_column_int64(st, 1) != attempt) {
+		snprintf(why, len, "job %lld is running attempt %lld, not %lld (this process "
+			 "outlived its attempt)", (long long)job,
+			 (long long)sqlite3_column_int64(st, 1), (long long)attempt);
+		rc = HF_EINVAL;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+#define STEP_COLS \
+	"job, name, attempt, argv, exit_code, signal, output, boot, start_mono_ms," \
+	" start_utc_ms, end_mono_ms, end_utc_ms, replayed," \
+	" json_object('name', name, 'attempt', attempt, 'exit_code', exit_code," \
+	"  'signal', signal, 'output_bytes', length(output), 'boot', boot," \
+	"  'start_utc_ms', start_utc_ms, 'end_utc_ms', end_utc_ms," \
+	"  'duration_ms', end_mono_ms - start_mono_ms, 'replayed', replayed," \
+	"  'argv', json(argv))"
+
+/* One row of STEP_COLS into *S (its strings and output point into ST's row). */
+static void step_from_row(sqlite3_stmt *st, struct jlog_step *s)
+{
+	s->job = sqlite3_column_int64(st, 0);
+	s->name = jlog_col_text(st, 1);
+	s->attempt = sqlite3_column_int64(st, 2);
+	s->argv_json = jlog_col_text(st, 3);
+	s->exit_code = jlog_col_int_or(st, 4, -1);
+	s->signal = jlog_col_int_or(st, 5, -1);
+	s->output = sqlite3_column_blob(st, 6);
+	s->output_len = (size_t)sqlite3_column_bytes(st, 6);
+	s->boot = sqlite3_column_int64(st, 7);
+	s->start_mono_ms = (uint64_t)sqlite3_column_int64(st, 8);
+	s->start_utc_ms = jlog_col_int_or(st, 9, -1);
+	s->end_mono_ms = (uint64_t)sqlite3_column_int64(st, 10);
+	s->end_utc_ms = jlog_col_int_or(st, 11, -1);
+	s->replayed = sqlite3_column_int64(st, 12);
+	s->json = jlog_col_text(st, 13);
+}
+
+int jlog_steps_find(struct jlog *j, int64_t job, const char *name, struct jlog_step *s)
+{
+	static const char sql[] = "SELECT " STEP_COLS " FROM steps WHERE job = ?1 AND name = ?2";
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		step_from_row(st, s);
+		j->pinned = st;
+		return HF_OK;
+	}
+	sqlite3_reset(st);
+	return src == SQLITE_DONE ? HF_ENOENT : jlog_sqlite_err(j->db, "step", src);
+}
+
+int jlog_steps_record(struct jlog *j, const struct jlog_step *s)
+{
+	static const char sql[] =
+		"INSERT INTO steps(job, name, attempt, argv, exit_code, signal, output, boot,"
+		" start_mono_ms, start_utc_ms, end_mono_ms, end_utc_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+	return jlog_exec(j, sql, JV_ARGS(JV_I(s->job), JV_T(s->name), JV_I(s->attempt),
+					 JV_T(s->argv_json), JV_I_IF(s->exit_code >= 0, s->exit_code),
+					 JV_I_IF(s->signal >= 0, s->signal),
+					 JV_B(s->output ? s->output : "", s->output_len),
+					 JV_I(s->boot), JV_I(s->start_mono_ms), JV_U(s->start_utc_ms),
+					 JV_I(s->end_mono_ms), JV_U(s->end_utc_ms)));
+}
+
+int jlog_steps_replayed(struct jlog *j, int64_t job, const char *name)
+{
+	static const char sql[] =
+		"UPDATE steps SET replayed = replayed + 1 WHERE job = ?1 AND name = ?2";
+
+	return jlog_exec(j, sql, JV_ARGS(JV_I(job), JV_T(name)));
+}
+
+/* jlog_steps_list's callback and its argument. */
+struct step_rows {
+	int (*cb)(const struct jlog_step *s, void *arg);
+	void *arg;
+};
+
+static int step_row(sqlite3_stmt *st, void *arg)
+{
+	const struct step_rows *rows = arg;
+	struct jlog_step s;
+
+	step_from_row(st, &s);
+	return rows->cb(&s, rows->arg) ? JLOG_STOP : HF_OK;
+}
+
+int jlog_steps_list(struct jlog *j, int64_t job, int (*cb)(const struct jlog_step *s, void *arg),
+		    void *arg)
+{
+	/* In the order they ran: an attempt runs in one boot, so its
+	** monotonic clock orders its steps. */
+	static const char sql[] = "SELECT " STEP_COLS " FROM steps WHERE job = ?1"
+				  " ORDER BY attempt, start_mono_ms, name";
+	struct step_rows rows = { cb, arg };
+
+	return jlog_query(j, sql, JV_ARGS(JV_I(job)), "steps", step_row, &rows);
+}
