@@ -287,15 +287,21 @@ static const struct verb verbs[] = {
 	  "Shows a job's settings, state, when it was submitted and ended, and each\n"
 	  "attempt: process, boot, when it started, how it ended (exit, signal,\n"
 	  "timeout, power-loss, daemon-crash, cancelled, shutdown), how long it ran\n"
-	  "and how much output it wrote. Times read as in holdfast ls --help.\n"
+	  "and how much output it wrote; then its recorded steps (holdfast step\n"
+	  "--help): name, the attempt that ran it, how it ended, how long it took,\n"
+	  "its output's bytes and how often it was replayed. Times read as in\n"
+	  "holdfast ls --help. --json: {\"job\",\"attempts\",\"steps\"}.\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error or no such job.\n",
 	  cmd_show },
 	{ "logs", "print a job's captured output",
 	  "usage: holdfast logs [--attempt N] [--follow] ID|NAME\n"
+	  "       holdfast logs --step NAME [--json] ID|NAME\n"
 	  "\n"
 	  "Prints the captured output of the last attempt (or attempt N): the job's\n"
 	  "stdout to stdout, its stderr to stderr. --follow keeps printing until the\n"
-	  "attempt ends.\n"
+	  "attempt ends. --step prints a recorded step's stdout as it was handed on;\n"
+	  "with --json, {\"job\",\"step\",\"output\"} (\"output_base64\" for output that\n"
+	  "is not UTF-8 text).\n"
 	  "Exit status: 0 ok, 1 failure, 2 usage error or no such job.\n",
 	  cmd_logs },
 	{ "cancel", "cancel a job (and its dependents)",

@@ -11,6 +11,7 @@
 
 #include "app/cmd.h"
 #include "app/cmd_int.h"
+#include "base/crypto.h"
 #include "base/err.h"
 #include "base/units.h"
 #include "fmt/cfg.h"
@@ -618,6 +619,30 @@ static int print_attempt(const struct jlog_attempt *at, void *arg)
 	return 0;
 }
 
+/* A recorded step (README "Steps"). */
+static int print_step(const struct jlog_step *st, void *arg)
+{
+	struct cmd_print *p = arg;
+	char dur[32];
+
+	if (p->json) {
+		fprintf(p->out, "%s%s", p->count++ ? "," : "", st->json);
+		return 0;
+	}
+	if (!p->count++)
+		fputs("  steps (name, the attempt that ran it, how it ended, output, replays):\n",
+		      p->out);
+	units_format_duration(st->end_mono_ms - st->start_mono_ms, dur, sizeof(dur));
+	fprintf(p->out, "    %s: attempt %lld, ", st->name, (long long)st->attempt);
+	if (st->signal >= 0)
+		fprintf(p->out, "signal %lld", (long long)st->signal);
+	else
+		fprintf(p->out, "exit %lld", (long long)st->exit_code);
+	fprintf(p->out, " after %s, %zu bytes, replayed %lld time%s\n", dur, st->output_len,
+		(long long)st->replayed, st->replayed == 1 ? "" : "s");
+	return 0;
+}
+
 int cmd_show(const struct args_global *g, struct args *a, FILE *out)
 {
 	static const struct args_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
@@ -646,6 +671,10 @@ int cmd_show(const struct args_global *g, struct args *a, FILE *out)
 		print_job_json(&p, &job);
 		fputs(",\"attempts\":[", out);
 		rc = jlog_attempts_list(&c.j, id, print_attempt, &p);
+		fputs("],\"steps\":[", out);
+		p.count = 0;
+		if (rc == HF_OK)
+			rc = jlog_steps_list(&c.j, id, print_step, &p);
 		fputs("]}\n", out);
 		goto out;
 	}
@@ -684,7 +713,8 @@ int cmd_show(const struct args_global *g, struct args *a, FILE *out)
 	if (job.waiting)
 		fprintf(out, "  waiting for %lld dependenc%s\n", (long long)job.waiting,
 			job.waiting == 1 ? "y" : "ies");
-	rc = jlog_attempts_list(&c.j, id, print_attempt, &p);
+	if ((rc = jlog_attempts_list(&c.j, id, print_attempt, &p)) == HF_OK)
+		rc = jlog_steps_list(&c.j, id, print_step, &p);
 out:
 	ctx_close(&c);
 	return rc;
@@ -694,17 +724,57 @@ out:
 
 struct logs_opts {
 	long long attempt;
-	bool follow;
+	bool follow, json;
+	const char *step;
 };
 
 static int logs_opt(int idx, const char *val, void *arg)
 {
 	struct logs_opts *o = arg;
 
-	if (idx == 1)
-		return cmd_parse_int("logs", "attempt", val, 1, 1000000, &o->attempt);
-	o->follow = true;
-	return HF_OK;
+	switch (idx) {
+	case 1: return cmd_parse_int("logs", "attempt", val, 1, 1000000, &o->attempt);
+	case 2: o->follow = true; return HF_OK;
+	case 3: o->step = val; return HF_OK;
+	case 4: o->json = true; return HF_OK;
+	}
+	return HF_EBUG;
+}
+
+/* logs --step NAME: the step's recorded stdout as it was handed on; with
+** --json, the step's record with its output as a JSON string (UTF-8
+** without NUL) or in base64. */
+static int logs_step(struct ctx *c, int64_t id, const struct logs_opts *o, FILE *out)
+{
+	struct jlog_step st;
+	char *text = NULL, *quoted = NULL;
+	int rc;
+
+	if ((rc = jlog_steps_find(&c->j, id, o->step, &st)) == HF_ENOENT) {
+		port_log("logs: job %lld has no step '%s' recorded", (long long)id, o->step);
+		return HF_EINVAL;
+	}
+	if (rc != HF_OK)
+		return rc;
+	if (!o->json) {
+		fwrite(st.output, 1, st.output_len, out);
+		return HF_OK;
+	}
+	if (!(text = malloc(st.output_len * 4 / 3 + 8)))
+		return HF_ENOMEM;
+	memcpy(text, st.output, st.output_len);
+	text[st.output_len] = '\0';
+	fprintf(out, "{\"job\":%lld,\"step\":%s,", (long long)id, st.json);
+	if (strlen(text) == st.output_len && utf8_valid(text) &&
+	    (rc = jlog_json_quote(&c->j, text, &quoted)) == HF_OK) {
+		fprintf(out, "\"output\":%s}\n", quoted);
+	} else if (rc == HF_OK) {
+		crypto_base64(st.output, st.output_len, text, st.output_len * 4 / 3 + 8);
+		fprintf(out, "\"output_base64\":\"%s\"}\n", text);
+	}
+	free(quoted);
+	free(text);
+	return rc;
 }
 
 static int write_chunk(int stream, const void *data, size_t len, void *arg)
@@ -733,8 +803,9 @@ static int note_attempt(const struct jlog_attempt *at, void *arg)
 int cmd_logs(const struct args_global *g, struct args *a, FILE *out)
 {
 	static const struct args_opt opts[] = { { "help", 'h', false }, { "attempt", 0, true },
-					       { "follow", 'f', false }, { NULL, 0, false } };
-	struct logs_opts o = { 0, false };
+					       { "follow", 'f', false }, { "step", 0, true },
+					       { "json", 0, false }, { NULL, 0, false } };
+	struct logs_opts o = { 0, false, false, NULL };
 	struct last_attempt last = { 0, false };
 	const char *ref;
 	int64_t id, seq = 0;
@@ -743,10 +814,18 @@ int cmd_logs(const struct args_global *g, struct args *a, FILE *out)
 
 	if ((rc = cmd_parse_job_arg("logs", a, opts, &ref, logs_opt, &o)) != HF_OK)
 		return rc;
+	if (o.step ? o.attempt || o.follow : o.json) {
+		port_log("logs: --step goes with --json only, --attempt and --follow without it");
+		return HF_EINVAL;
+	}
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
 	if ((rc = jlog_job_resolve(&c.j, ref, &id)) != HF_OK) {
 		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
+		goto out;
+	}
+	if (o.step) {
+		rc = logs_step(&c, id, &o, out);
 		goto out;
 	}
 	for (;;) {

@@ -362,6 +362,10 @@ int jlog_json_text(struct jlog *j, const char *json, const char *path, char **ou
 int jlog_json_keys(struct jlog *j, const char *json, const char *path,
 		   int (*cb)(const char *key, void *arg), void *arg);
 
+/* TEXT (UTF-8) as a JSON string, quoted and escaped by SQLite, into a heap
+** string. */
+int jlog_json_quote(struct jlog *j, const char *text, char **out);
+
 /* Whether well-formed TEXT is strict RFC 8259 JSON: SQLite's parser also
 ** takes JSON5 (comments, trailing commas, single quotes, unquoted keys, hex
 ** numbers...), which json_valid(X) without flags refuses. */

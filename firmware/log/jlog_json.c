@@ -231,3 +231,19 @@ int jlog_json_strings(struct jlog *j, const char *json, char ***v, int *n)
 	*n = i;
 	return HF_OK;
 }
+
+int jlog_json_quote(struct jlog *j, const char *text, char **out)
+{
+	static const char sql[] = "SELECT json_quote(?1)";
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	*out = NULL;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(st)) == SQLITE_ROW && !(*out = strdup(jlog_col_text(st, 0))))
+		src = SQLITE_NOMEM;
+	sqlite3_reset(st);
+	return src == SQLITE_ROW ? HF_OK : jlog_sqlite_err(j->db, "json", src);
+}
