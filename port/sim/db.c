@@ -127,6 +127,27 @@ static void record(enum crash_op op, const char *path, uint64_t off, const void 
 		trace_fail("short write");
 }
 
+/*
+** A write is recorded before it is made, not after: a process killed by
+** SIGKILL between the two (the crash test's kill -9 of a daemon) must not
+** leave the kernel holding bytes the trace never saw. Those bytes are real:
+** another process reads them (SQLite's WAL recovery takes a whole commit
+** frame written by a writer that died before its fsync), builds on them, and
+** its own fsync makes them durable; a trace without them breaks the WAL's
+** checksum chain at the next cut. Recorded first, a write killed before it
+** was made is in the trace alone, which is harmless: a later writer writes
+** over it, or SQLite reads past it as an uncommitted frame. A write that
+** fails (or is short) under the recorder cannot be modelled, and stops it.
+*/
+static void write_recorded(int done, const char *path)
+{
+	if (!done && trace_fd >= 0) {
+		port_log("sim: a recorded write to %s failed; the trace no longer matches the files",
+			 path);
+		_exit(2);
+	}
+}
+
 static void record_dirsync_of(const char *path)
 {
 	char dir[PATH_MAX];
@@ -262,9 +283,10 @@ static int sim_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 
 	if (e > 0)
 		return e == ENOSPC ? SQLITE_FULL : SQLITE_IOERR_WRITE;
+	/* Recorded first: see write_recorded. */
+	record(CRASH_WRITE, s->path, (uint64_t)off, buf, (size_t)n, 0);
 	rc = s->real->pMethods->xWrite(s->real, buf, n, off);
-	if (rc == SQLITE_OK)
-		record(CRASH_WRITE, s->path, (uint64_t)off, buf, (size_t)n, 0);
+	write_recorded(rc == SQLITE_OK, s->path);
 	if (e < 0)
 		_exit(137);
 	return rc;
@@ -505,9 +527,11 @@ static ssize_t sys_write(int fd, const void *buf, size_t len)
 		errno = e;
 		return -1;
 	}
+	if (i >= 0 && off >= 0 && len > 0)
+		record(CRASH_WRITE, fds[i].path, (uint64_t)off, buf, len, 0);
 	n = real_sys.write(fd, buf, len);
-	if (n > 0 && i >= 0 && off >= 0)
-		record(CRASH_WRITE, fds[i].path, (uint64_t)off, buf, (size_t)n, 0);
+	if (i >= 0 && off >= 0 && len > 0)
+		write_recorded(n == (ssize_t)len, fds[i].path);
 	return n;
 }
 
@@ -520,9 +544,11 @@ static ssize_t sys_pwrite(int fd, const void *buf, size_t len, off_t off)
 		errno = e;
 		return -1;
 	}
+	if (i >= 0 && len > 0)
+		record(CRASH_WRITE, fds[i].path, (uint64_t)off, buf, len, 0);
 	n = real_sys.pwrite(fd, buf, len, off);
-	if (n > 0 && i >= 0)
-		record(CRASH_WRITE, fds[i].path, (uint64_t)off, buf, (size_t)n, 0);
+	if (i >= 0 && len > 0)
+		write_recorded(n == (ssize_t)len, fds[i].path);
 	return n;
 }
 
