@@ -332,13 +332,17 @@ static int step_replay(struct ctx *c, const struct step *s, const struct jlog_st
 			 "call's is %s (a step is known by its name)", s->name, (long long)attempt,
 			 rec->argv_json, argv_json);
 	free(argv_json);
-	/* The count is for people; a replay does not fail for want of it. */
-	if ((rc = ctx_begin(c)) == HF_OK) {
+	/* The count is for people: a replay does not fail for want of it, nor
+	** wait for the device (a cut loses a count, and nothing else). */
+	if ((rc = jlog_lazy(&c->j, true)) == HF_OK && (rc = ctx_begin(c)) == HF_OK) {
 		if ((rc = jlog_steps_replayed(&c->j, s->job, s->name)) == HF_OK)
 			rc = jlog_commit(&c->j);
 		else
 			jlog_rollback(&c->j);
 	}
+	/* Nothing else is written by this connection; FULL again all the same. */
+	if (jlog_lazy(&c->j, false) != HF_OK && rc == HF_OK)
+		rc = HF_EIO;
 	if (rc != HF_OK)
 		port_log("step %s: replayed, but the replay could not be counted (%s)", s->name,
 			 hf_strerror(rc));

@@ -672,6 +672,11 @@ int jlog_commit(struct jlog *j)
 	return rc;
 }
 
+int jlog_lazy(struct jlog *j, bool lazy)
+{
+	return jlog_db_exec(j->db, lazy ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+}
+
 void jlog_rollback(struct jlog *j)
 {
 	jlog_unpin(j);

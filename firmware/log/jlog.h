@@ -134,6 +134,13 @@ int jlog_boot_uptime(struct jlog *j, const struct jlog_now *now);
 int jlog_begin(struct jlog *j);
 int jlog_commit(struct jlog *j);
 void jlog_rollback(struct jlog *j);
+/* With LAZY, the next commits do not wait for the device
+** (synchronous=NORMAL); without, they do again (FULL, as jlog_verify_db found
+** it). Only outside a transaction, and only for a change whose loss to a
+** power cut loses nothing but itself (a step's replay count): the WAL is
+** appended in order, so the next commit that waits for the device, anyone's,
+** makes it durable too. */
+int jlog_lazy(struct jlog *j, bool lazy);
 
 /* ---- jobs ---------------------------------------------------------------- */
 
