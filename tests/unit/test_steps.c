@@ -1,0 +1,155 @@
+/*
+** test_steps.c: a job's recorded steps in the log (jlog_steps.c): who may
+** record one, a record read back byte for byte, replay counts, the order
+** they are listed in, and a log of schema version 11 migrated to hold them.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/jlog.h"
+#include "port.h"
+#include "sqlite3.h"
+#include "test.h"
+
+static struct jlog J;
+static struct jlog_now NOW = { 1, 1000, -1 };
+
+/* A job started as attempt N (after N - 1 failed ones); returns its id. */
+static int64_t running_job(int64_t attempts)
+{
+	struct jlog_end e = { .reason = "exit", .exit_code = 1, .signal = -1 };
+	bool existed;
+	int64_t id = test_job_true(&J, &NOW, 0, NULL, 0, NULL, &existed);
+
+	for (int64_t n = 1; n <= attempts; n++) {
+		CHECK_INT(jlog_begin(&J), HF_OK);
+		CHECK_INT(jlog_attempt_start(&J, id, n, 4242, 1, &NOW), HF_OK);
+		if (n < attempts)
+			CHECK_INT(jlog_attempt_end(&J, id, n, &e, &NOW, UINT32_MAX), HF_OK);
+		CHECK_INT(jlog_commit(&J), HF_OK);
+		NOW.mono_ms += 10;
+	}
+	return id;
+}
+
+static void record(int64_t job, const char *name, int64_t attempt, const void *out, size_t len)
+{
+	struct jlog_step s;
+
+	memset(&s, 0, sizeof(s));
+	s.job = job;
+	s.name = name;
+	s.attempt = attempt;
+	s.argv_json = "[\"true\"]";
+	s.exit_code = 0;
+	s.signal = -1;
+	s.output = out;
+	s.output_len = len;
+	s.boot = NOW.boot;
+	s.start_mono_ms = NOW.mono_ms;
+	s.end_mono_ms = NOW.mono_ms + 3;
+	s.start_utc_ms = s.end_utc_ms = -1;
+	NOW.mono_ms += 10;
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_steps_record(&J, &s), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+}
+
+TEST(steps_only_the_running_attempt_records)
+{
+	char why[160];
+	int64_t id;
+
+	test_open_log(&J, &NOW);
+	id = running_job(2);
+	CHECK_INT(jlog_steps_owner(&J, id, 2, why, sizeof(why)), HF_OK);
+	CHECK_INT(jlog_steps_owner(&J, id, 1, why, sizeof(why)), HF_EINVAL);
+	CHECK(strstr(why, "running attempt 2, not 1") != NULL);
+	CHECK_INT(jlog_steps_owner(&J, id + 1, 1, why, sizeof(why)), HF_ENOENT);
+	CHECK(strstr(why, "no job") != NULL);
+	/* Not running any more: refused, saying what it is. */
+	struct jlog_end e = { .reason = "exit", .exit_code = 0, .signal = -1 };
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, id, 2, &e, &NOW, UINT32_MAX), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(jlog_steps_owner(&J, id, 2, why, sizeof(why)), HF_EINVAL);
+	CHECK(strstr(why, "is succeeded, not running") != NULL);
+	jlog_close(&J);
+}
+
+/* jlog_steps_list's callback: "NAME:ATTEMPT:REPLAYED " of each, into ARG. */
+static int list_cb(const struct jlog_step *st, void *arg)
+{
+	char *seen = arg;
+	size_t used = strlen(seen);
+
+	snprintf(seen + used, 128 - used, "%s:%lld:%lld ", st->name, (long long)st->attempt,
+		 (long long)st->replayed);
+	CHECK(strstr(st->json, "\"duration_ms\":3") != NULL);
+	return 0;
+}
+
+TEST(steps_record_find_replay_list)
+{
+	static const char bin[] = { 'a', 0, 'b', '\n', (char)0xff };
+	struct jlog_step s;
+	char seen[128] = "";
+	int64_t id;
+
+	test_open_log(&J, &NOW);
+	id = running_job(1);
+	CHECK_INT(jlog_steps_find(&J, id, "fetch", &s), HF_ENOENT);
+	record(id, "fetch", 1, bin, sizeof(bin));
+	record(id, "empty", 1, NULL, 0);
+	CHECK_INT(jlog_steps_find(&J, id, "fetch", &s), HF_OK);
+	CHECK_INT(s.attempt, 1);
+	CHECK_INT(s.exit_code, 0);
+	CHECK_INT(s.signal, -1);
+	CHECK_INT(s.output_len, sizeof(bin));
+	CHECK(memcmp(s.output, bin, sizeof(bin)) == 0);
+	CHECK_STR(s.argv_json, "[\"true\"]");
+	CHECK_INT(s.replayed, 0);
+	/* A name is recorded once: a second record of it is refused. */
+	struct jlog_step again = s;
+	again.name = "fetch";
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK(jlog_steps_record(&J, &again) != HF_OK);
+	jlog_rollback(&J);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(jlog_begin(&J), HF_OK);
+		CHECK_INT(jlog_steps_replayed(&J, id, "fetch"), HF_OK);
+		CHECK_INT(jlog_commit(&J), HF_OK);
+	}
+	CHECK_INT(jlog_steps_find(&J, id, "fetch", &s), HF_OK);
+	CHECK_INT(s.replayed, 2);
+	CHECK_INT(jlog_steps_find(&J, id, "empty", &s), HF_OK);
+	CHECK_INT(s.output_len, 0);
+	/* Listed in the order they ran, not by name. */
+	struct jlog_end e = { .reason = "exit", .exit_code = 1, .signal = -1 };
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, id, 1, &e, &NOW, UINT32_MAX), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, id, 2, 4243, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	record(id, "a-last", 2, "x", 1);
+	CHECK_INT(jlog_steps_list(&J, id, list_cb, seen), HF_OK);
+	CHECK_STR(seen, "fetch:1:2 empty:1:0 a-last:2:0 ");
+	jlog_close(&J);
+}
+
+TEST(steps_table_after_migration_from_v11)
+{
+	sqlite3_stmt *st;
+
+	CHECK_INT(jlog_create_version("v11.db", NULL, 11), HF_OK);
+	CHECK_INT(jlog_open(&J, "v11.db", NULL), HF_OK);
+	CHECK_INT(sqlite3_prepare_v2(J.db, "SELECT count(*) FROM steps", -1, &st, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	CHECK_INT(sqlite3_prepare_v2(J.db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), JLOG_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	jlog_close(&J);
+}
