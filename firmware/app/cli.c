@@ -323,6 +323,7 @@ static const struct verb verbs[] = {
 	  cmd_retry },
 	{ "step", "run a durable step of a job: recorded once, replayed after",
 	  "usage: holdfast step [--record-failure] [--max-output SIZE] NAME -- CMD [ARGS...]\n"
+	  "       holdfast step sleep NAME DURATION\n"
 	  "\n"
 	  "Inside a job the daemon runs: the first call of NAME runs CMD (no shell),\n"
 	  "records its exit status and stdout in the job log (durably), then prints\n"
@@ -341,6 +342,12 @@ static const struct verb verbs[] = {
 	  "                     recorded, a failed step runs again next attempt)\n"
 	  "  --max-output SIZE  stdout kept, at most 1MiB (default 64KiB); more is\n"
 	  "                     passed on, not recorded, and the step fails (2)\n"
+	  "\n"	  "step sleep is a durable sleep: its first call records when it began, and\n"
+	  "every call of NAME sleeps until DURATION after that, on any attempt: one\n"
+	  "cut mid-sleep sleeps only the rest. Across a reboot the wall clock counts\n"
+	  "if it was trusted both times, else the uptime known since (time powered\n"
+	  "off does not count: late, never early). The process sleeps (parking the\n"
+	  "job instead is not built yet).\n"
 	  "\n"
 	  "Exit status: CMD's (128+N if signal N ended it); 126 or 127 if CMD could\n"
 	  "not be run; 2 outside a job, for bad usage, or output over the cap; 1 if\n"

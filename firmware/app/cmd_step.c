@@ -236,15 +236,15 @@ static int step_exec(const struct step *s, struct step_run *r, FILE *out)
 	return rc != HF_OK ? rc : wrc;
 }
 
-/* Commits R as step S of its job, if the attempt that ran it still runs. */
-static int step_commit(struct ctx *c, const struct step *s, const struct step_run *r)
+/* Commits R as step S of its job, whose command was ARGV_JSON, if the
+** attempt that ran it still runs. */
+static int step_commit(struct ctx *c, const struct step *s, const struct step_run *r,
+		       const char *argv_json)
 {
 	struct jlog_step rec;
-	char why[160], *argv_json = NULL;
+	char why[160];
 	int rc;
 
-	if ((rc = jlog_json_array(&c->j, s->argv, s->argc, &argv_json)) != HF_OK)
-		return rc;
 	if ((rc = ctx_begin(c)) != HF_OK)
 		goto out;
 	if ((rc = ctx_boot(c)) != HF_OK)
@@ -279,7 +279,6 @@ out:
 	if (rc == HF_ENOSPC)
 		ctx_say_full(c, "step", "the step's result was not recorded (it runs again on the "
 					"job's next attempt)");
-	free(argv_json);
 	return rc;
 }
 
@@ -287,6 +286,7 @@ out:
 static int step_first(struct ctx *c, const struct step *s, FILE *out)
 {
 	struct step_run r;
+	char *argv_json = NULL;
 	int rc, status;
 
 	memset(&r, 0, sizeof(r));
@@ -303,12 +303,14 @@ static int step_first(struct ctx *c, const struct step *s, FILE *out)
 	if (status != 0 && !s->record_failure) {
 		port_log("step %s: exit status %d: not recorded (it runs again on the job's next "
 			 "attempt; --record-failure keeps a failure)", s->name, status);
-	} else if ((rc = step_commit(c, s, &r)) != HF_OK) {
+	} else if ((rc = jlog_json_array(&c->j, s->argv, s->argc, &argv_json)) != HF_OK ||
+		   (rc = step_commit(c, s, &r, argv_json)) != HF_OK) {
 		goto out;
 	}
 	fwrite(r.out, 1, r.len, out);
 	rc = ARGS_EXIT(status);
 out:
+	free(argv_json);
 	free(r.out);
 	return rc;
 }
@@ -351,6 +353,150 @@ static int step_replay(struct ctx *c, const struct step *s, const struct jlog_st
 	return ARGS_EXIT(status);
 }
 
+/* ---- step sleep ------------------------------------------------------------- */
+
+/* How a sleep step's "command" is recorded: what it slept for. */
+#define SLEEP_JSON "{\"sleep_ms\":"
+
+/* `step sleep NAME DURATION`'s arguments into *S and *SLEEP_MS. */
+static int sleep_parse(struct args *a, struct step *s, uint64_t *sleep_ms)
+{
+	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
+	const char *pos[2] = { NULL, NULL }, *val;
+	int r, idx, n = 0, rc;
+
+	memset(s, 0, sizeof(*s));
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
+		if (r < 0)
+			return r;
+		if (r == ARGS_OPTION)
+			return ARGS_HELP;
+		if (n == 2) {
+			port_log("step sleep: unexpected argument '%s' (usage: holdfast step sleep NAME "
+				 "DURATION)", val);
+			return HF_EINVAL;
+		}
+		pos[n++] = val;
+	}
+	if (n < 2) {
+		port_log("step sleep: usage: holdfast step sleep NAME DURATION");
+		return HF_EINVAL;
+	}
+	s->name = pos[0];
+	if (!step_name_ok(s->name)) {
+		port_log("step sleep: bad name '%s': 1 to %d bytes, no control characters", s->name,
+			 JLOG_STEP_NAME_MAX);
+		return HF_EINVAL;
+	}
+	if (units_parse_duration(pos[1], sleep_ms) != HF_OK) {
+		port_log("step sleep: bad duration '%s' (e.g. 90s, 15m, 2h, 1d)", pos[1]);
+		return HF_EINVAL;
+	}
+	if ((rc = env_id("HOLDFAST_JOB_ID", &s->job)) != HF_OK ||
+	    (rc = env_id("HOLDFAST_ATTEMPT", &s->attempt)) != HF_OK)
+		return rc;
+	if (!(s->data = port_env("HOLDFAST_JOB_DATA")) || !*s->data) {
+		port_log("step sleep: HOLDFAST_JOB_DATA is not set: this job was started by a holdfast "
+			 "older than steps, or its environment was cleared");
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+/* The clock of C's now, or of REC's start, with its boot's device-clock base. */
+static int sleep_clock(struct ctx *c, int64_t boot, uint64_t mono_ms, int64_t utc_ms,
+		       struct jlog_step_clock *k)
+{
+	k->boot = boot;
+	k->mono_ms = mono_ms;
+	k->utc_ms = utc_ms;
+	return jlog_steps_boot_base(&c->j, boot, &k->base_ms);
+}
+
+/* Records the sleep S of SLEEP_MS as begun now, or finds it begun; *THEN is
+** when it began, *SLEEP_MS what it was recorded with. */
+static int sleep_begin(struct ctx *c, const struct step *s, uint64_t *sleep_ms,
+		       struct jlog_step_clock *then)
+{
+	struct jlog_step rec;
+	struct step_run r;
+	char json[48];
+	int rc;
+
+	if ((rc = jlog_steps_find(&c->j, s->job, s->name, &rec)) == HF_OK) {
+		if (strncmp(rec.argv_json, SLEEP_JSON, strlen(SLEEP_JSON)) != 0) {
+			port_log("step sleep %s: this job recorded a step of that name that ran a "
+				 "command, not a sleep", s->name);
+			return HF_EINVAL;
+		}
+		if ((uint64_t)strtoll(rec.argv_json + strlen(SLEEP_JSON), NULL, 10) != *sleep_ms)
+			port_log("step sleep %s: sleeping as attempt %lld recorded it, %s; this call "
+				 "says %llu ms (a step is known by its name)", s->name,
+				 (long long)rec.attempt, rec.argv_json, (unsigned long long)*sleep_ms);
+		*sleep_ms = (uint64_t)strtoll(rec.argv_json + strlen(SLEEP_JSON), NULL, 10);
+		if ((rc = sleep_clock(c, rec.boot, rec.start_mono_ms, rec.start_utc_ms, then)))
+			return rc;
+		/* Counted as a replay; lazily, as any replay (step_replay). */
+		if ((rc = jlog_lazy(&c->j, true)) == HF_OK && (rc = ctx_begin(c)) == HF_OK) {
+			if ((rc = jlog_steps_replayed(&c->j, s->job, s->name)) == HF_OK)
+				rc = jlog_commit(&c->j);
+			else
+				jlog_rollback(&c->j);
+		}
+		return jlog_lazy(&c->j, false) != HF_OK && rc == HF_OK ? HF_EIO : rc;
+	}
+	if (rc != HF_ENOENT)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.exit_code = 0;
+	r.sig = -1;
+	r.start_mono_ms = r.end_mono_ms = c->now.mono_ms;
+	r.start_utc_ms = r.end_utc_ms = c->now.utc_ms;
+	snprintf(json, sizeof(json), SLEEP_JSON "%llu}", (unsigned long long)*sleep_ms);
+	if ((rc = step_commit(c, s, &r, json)) != HF_OK)
+		return rc;
+	return sleep_clock(c, c->now.boot, c->now.mono_ms, c->now.utc_ms, then);
+}
+
+/* `holdfast step sleep NAME DURATION`: the wake time is recorded once (the
+** first call), and every call sleeps until it, by the rules of
+** jlog_steps_sleep_left. The log is closed while it sleeps. */
+static int step_sleep(const struct args_global *g, struct args *a)
+{
+	struct jlog_step_clock then, now;
+	struct args_global jg;
+	uint64_t sleep_ms;
+	struct step s;
+	struct ctx c;
+	char why[160];
+	int64_t left;
+	int rc;
+
+	if ((rc = sleep_parse(a, &s, &sleep_ms)) != HF_OK)
+		return rc;
+	jg = *g;
+	if (!jg.data)
+		jg.data = s.data;
+	if ((rc = ctx_open(&jg, &c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_steps_owner(&c.j, s.job, s.attempt, why, sizeof(why))) != HF_OK) {
+		port_log("step sleep %s: %s; not sleeping", s.name, why);
+		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
+	} else if ((rc = sleep_begin(&c, &s, &sleep_ms, &then)) == HF_OK &&
+		   (rc = ctx_boot(&c)) == HF_OK) {
+		rc = sleep_clock(&c, c.now.boot, c.now.mono_ms, c.now.utc_ms, &now);
+	}
+	ctx_close(&c);
+	if (rc != HF_OK)
+		return rc;
+	left = jlog_steps_sleep_left(&then, &now, (int64_t)sleep_ms);
+	/* Slept in pieces: a poll's timeout is an int of milliseconds. */
+	for (uint64_t end = port_clock_mono_ms() + (uint64_t)left, t;
+	     (t = port_clock_mono_ms()) < end;)
+		port_poll(NULL, 0, end - t > 86400000 ? 86400000 : (int)(end - t));
+	return ARGS_EXIT(0);
+}
+
 int cmd_step(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct args_global jg;
@@ -360,6 +506,11 @@ int cmd_step(const struct args_global *g, struct args *a, FILE *out)
 	char why[160];
 	int rc;
 
+	/* `step sleep NAME DURATION`; a step named "sleep" is `step sleep -- CMD`. */
+	if (a->i + 1 < a->argc && !strcmp(a->argv[a->i], "sleep") && strcmp(a->argv[a->i + 1], "--")) {
+		a->i++;
+		return step_sleep(g, a);
+	}
 	if ((rc = step_parse(a, &s)) != HF_OK)
 		return rc;
 	step_key(&s);

@@ -276,6 +276,25 @@ int jlog_steps_find(struct jlog *j, int64_t job, const char *name, struct jlog_s
 int jlog_steps_record(struct jlog *j, const struct jlog_step *s);
 /* Counts one replay of JOB's step NAME, in the caller's transaction. */
 int jlog_steps_replayed(struct jlog *j, int64_t job, const char *name);
+/* The device clock's base of BOOT (see jlog_boot_uptime) into *BASE_MS;
+** HF_ENOENT if the log has no such boot. */
+int jlog_steps_boot_base(struct jlog *j, int64_t boot, int64_t *base_ms);
+
+/* When a durable sleep was recorded, and now. */
+struct jlog_step_clock {
+	int64_t boot;
+	uint64_t mono_ms;
+	int64_t utc_ms;            /* < 0: the wall clock was not trusted */
+	int64_t base_ms;           /* the boot's device-clock base */
+};
+/* What is left of a sleep of SLEEP_MS recorded at THEN, at NOW (README
+** "Steps", step sleep): in one boot by the monotonic clock; across a reboot
+** by the wall clock if it was trusted both times, else by the device clock
+** (uptime known since: time powered off does not count, so the sleep ends
+** late, never early). Never more than SLEEP_MS, never below 0. */
+int64_t jlog_steps_sleep_left(const struct jlog_step_clock *then, const struct jlog_step_clock *now,
+			      int64_t sleep_ms);
+
 /* Calls CB with each of JOB's steps in the order they ran. */
 int jlog_steps_list(struct jlog *j, int64_t job, int (*cb)(const struct jlog_step *s, void *arg),
 		    void *arg);

@@ -138,3 +138,33 @@ int jlog_steps_list(struct jlog *j, int64_t job, int (*cb)(const struct jlog_ste
 
 	return jlog_query(j, sql, JV_ARGS(JV_I(job)), "steps", step_row, &rows);
 }
+
+int jlog_steps_boot_base(struct jlog *j, int64_t boot, int64_t *base_ms)
+{
+	static const char sql[] = "SELECT base_ms FROM boots WHERE id = ?1";
+	bool found;
+	int rc;
+
+	if ((rc = jlog_query_int(j, sql, JV_ARGS(JV_I(boot)), "boot", base_ms, &found)) != HF_OK)
+		return rc;
+	return found ? HF_OK : HF_ENOENT;
+}
+
+int64_t jlog_steps_sleep_left(const struct jlog_step_clock *then, const struct jlog_step_clock *now,
+			      int64_t sleep_ms)
+{
+	int64_t left;
+
+	if (then->boot == now->boot)
+		left = (int64_t)then->mono_ms + sleep_ms - (int64_t)now->mono_ms;
+	else if (then->utc_ms >= 0 && now->utc_ms >= 0)
+		left = then->utc_ms + sleep_ms - now->utc_ms;
+	else
+		left = then->base_ms + (int64_t)then->mono_ms + sleep_ms -
+		       (now->base_ms + (int64_t)now->mono_ms);
+	/* Never longer than the whole sleep: a clock set back since (the wall
+	** clock), or a device clock that lost a boot, must not stretch it. */
+	if (left > sleep_ms)
+		left = sleep_ms;
+	return left > 0 ? left : 0;
+}

@@ -153,3 +153,35 @@ TEST(steps_table_after_migration_from_v11)
 	sqlite3_finalize(st);
 	jlog_close(&J);
 }
+
+/* A durable sleep's rest: by the monotonic clock in one boot, the wall clock
+** across a reboot when both ends trusted it, else the device clock (time
+** powered off does not count: late, never early); never more than the
+** sleep, never below 0. */
+TEST(steps_sleep_left_by_the_rules)
+{
+	struct jlog_step_clock then = { 3, 10000, -1, 50000 }, now = then;
+	const int64_t h = 3600000;
+
+	now.mono_ms = 10000 + 1000;
+	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), h - 1000);
+	now.mono_ms = 10000 + 2 * h;
+	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), 0);
+	/* Another boot, no trusted wall clock: the device clock. Boot 4's base
+	** is boot 3's base plus its known uptime (20 minutes after the sleep
+	** began); 5 minutes into boot 4, 35 minutes are left. */
+	now = (struct jlog_step_clock){ 4, 5 * 60000, -1, 50000 + 10000 + 20 * 60000 };
+	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), 35 * 60000);
+	/* The same with the wall clock trusted both times: 2 hours passed. */
+	then.utc_ms = 1700000000000;
+	now.utc_ms = then.utc_ms + 2 * h;
+	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), 0);
+	now.utc_ms = then.utc_ms + 600000;
+	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), h - 600000);
+	/* A wall clock set back: never more than the sleep itself. */
+	now.utc_ms = then.utc_ms - 5 * h;
+	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), h);
+	/* Trusted at one end only: the device clock again. */
+	now.utc_ms = -1;
+	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), 35 * 60000);
+}
