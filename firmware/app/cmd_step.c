@@ -73,6 +73,66 @@ static int env_id(const char *var, int64_t *v)
 	return HF_OK;
 }
 
+/* The job that runs us, from the environment the daemon gave it, into *S. */
+static int step_job(struct step *s)
+{
+	int rc;
+
+	if ((rc = env_id("HOLDFAST_JOB_ID", &s->job)) != HF_OK ||
+	    (rc = env_id("HOLDFAST_ATTEMPT", &s->attempt)) != HF_OK)
+		return rc;
+	s->data = port_env("HOLDFAST_JOB_DATA");
+	if (!s->data || !*s->data) {
+		port_log("step: HOLDFAST_JOB_DATA is not set: this job was started by a holdfast "
+			 "older than steps, or its environment was cleared");
+		return HF_EINVAL;
+	}
+	return HF_OK;
+}
+
+/* Opens the job's log into C (--data of G, else the daemon's directory) and
+** checks that S's attempt is the job's running one; if not, says so with
+** WHAT_NOT ("nothing was run"). */
+static int step_open(const struct args_global *g, const struct step *s, struct ctx *c,
+		     const char *what_not)
+{
+	struct args_global jg = *g;
+	char why[160];
+	int rc;
+
+	if (!jg.data)
+		jg.data = s->data;
+	if ((rc = ctx_open(&jg, c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_steps_owner(&c->j, s->job, s->attempt, why, sizeof(why))) != HF_OK) {
+		port_log("step %s: %s; %s", s->name, why, what_not);
+		ctx_close(c);
+		return rc == HF_ENOENT ? HF_EINVAL : rc;
+	}
+	return HF_OK;
+}
+
+/* Counts one replay of S: for people, so a replay neither fails for want of
+** it nor waits for the device (a cut loses a count, and nothing else). */
+static int step_count_replay(struct ctx *c, const struct step *s)
+{
+	int rc;
+
+	if ((rc = jlog_lazy(&c->j, true)) == HF_OK && (rc = ctx_begin(c)) == HF_OK) {
+		if ((rc = jlog_steps_replayed(&c->j, s->job, s->name)) == HF_OK)
+			rc = jlog_commit(&c->j);
+		else
+			jlog_rollback(&c->j);
+	}
+	/* FULL again, whatever else this connection does. */
+	if (jlog_lazy(&c->j, false) != HF_OK && rc == HF_OK)
+		rc = HF_EIO;
+	if (rc != HF_OK)
+		port_log("step %s: replayed, but the replay could not be counted (%s)", s->name,
+			 hf_strerror(rc));
+	return rc;
+}
+
 /* Options, NAME, "--" and CMD into *S; the job from the environment. */
 static int step_parse(struct args *a, struct step *s)
 {
@@ -83,7 +143,7 @@ static int step_parse(struct args *a, struct step *s)
 						{ NULL, 0, false } };
 	const char *val;
 	uint64_t n;
-	int r, idx, rc;
+	int r, idx;
 
 	memset(s, 0, sizeof(*s));
 	s->max_output = STEP_OUTPUT_DEFAULT;
@@ -115,16 +175,7 @@ static int step_parse(struct args *a, struct step *s)
 	}
 	s->argv = a->argv + a->i + 1;
 	s->argc = a->argc - a->i - 1;
-	if ((rc = env_id("HOLDFAST_JOB_ID", &s->job)) != HF_OK ||
-	    (rc = env_id("HOLDFAST_ATTEMPT", &s->attempt)) != HF_OK)
-		return rc;
-	s->data = port_env("HOLDFAST_JOB_DATA");
-	if (!s->data || !*s->data) {
-		port_log("step: HOLDFAST_JOB_DATA is not set: this job was started by a holdfast "
-			 "older than steps, or its environment was cleared");
-		return HF_EINVAL;
-	}
-	return HF_OK;
+	return step_job(s);
 }
 
 /* HOLDFAST_STEP_KEY: the same for every attempt of this job's step NAME,
@@ -322,7 +373,7 @@ static int step_replay(struct ctx *c, const struct step *s, const struct jlog_st
 	char *argv_json = NULL, *copy;
 	size_t len = rec->output_len;
 	int64_t attempt = rec->attempt;
-	int status = step_status(rec->exit_code, rec->signal), rc;
+	int status = step_status(rec->exit_code, rec->signal);
 
 	/* The record's strings live until the next transaction: copied first. */
 	if (!(copy = malloc(len ? len : 1)))
@@ -334,20 +385,7 @@ static int step_replay(struct ctx *c, const struct step *s, const struct jlog_st
 			 "call's is %s (a step is known by its name)", s->name, (long long)attempt,
 			 rec->argv_json, argv_json);
 	free(argv_json);
-	/* The count is for people: a replay does not fail for want of it, nor
-	** wait for the device (a cut loses a count, and nothing else). */
-	if ((rc = jlog_lazy(&c->j, true)) == HF_OK && (rc = ctx_begin(c)) == HF_OK) {
-		if ((rc = jlog_steps_replayed(&c->j, s->job, s->name)) == HF_OK)
-			rc = jlog_commit(&c->j);
-		else
-			jlog_rollback(&c->j);
-	}
-	/* Nothing else is written by this connection; FULL again all the same. */
-	if (jlog_lazy(&c->j, false) != HF_OK && rc == HF_OK)
-		rc = HF_EIO;
-	if (rc != HF_OK)
-		port_log("step %s: replayed, but the replay could not be counted (%s)", s->name,
-			 hf_strerror(rc));
+	step_count_replay(c, s);
 	fwrite(copy, 1, len, out);
 	free(copy);
 	return ARGS_EXIT(status);
@@ -363,7 +401,7 @@ static int sleep_parse(struct args *a, struct step *s, uint64_t *sleep_ms)
 {
 	static const struct args_opt opts[] = { { "help", 'h', false }, { NULL, 0, false } };
 	const char *pos[2] = { NULL, NULL }, *val;
-	int r, idx, n = 0, rc;
+	int r, idx, n = 0;
 
 	memset(s, 0, sizeof(*s));
 	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
@@ -392,15 +430,7 @@ static int sleep_parse(struct args *a, struct step *s, uint64_t *sleep_ms)
 		port_log("step sleep: bad duration '%s' (e.g. 90s, 15m, 2h, 1d)", pos[1]);
 		return HF_EINVAL;
 	}
-	if ((rc = env_id("HOLDFAST_JOB_ID", &s->job)) != HF_OK ||
-	    (rc = env_id("HOLDFAST_ATTEMPT", &s->attempt)) != HF_OK)
-		return rc;
-	if (!(s->data = port_env("HOLDFAST_JOB_DATA")) || !*s->data) {
-		port_log("step sleep: HOLDFAST_JOB_DATA is not set: this job was started by a holdfast "
-			 "older than steps, or its environment was cleared");
-		return HF_EINVAL;
-	}
-	return HF_OK;
+	return step_job(s);
 }
 
 /* The clock of C's now, or of REC's start, with its boot's device-clock base. */
@@ -436,14 +466,8 @@ static int sleep_begin(struct ctx *c, const struct step *s, uint64_t *sleep_ms,
 		*sleep_ms = (uint64_t)strtoll(rec.argv_json + strlen(SLEEP_JSON), NULL, 10);
 		if ((rc = sleep_clock(c, rec.boot, rec.start_mono_ms, rec.start_utc_ms, then)))
 			return rc;
-		/* Counted as a replay; lazily, as any replay (step_replay). */
-		if ((rc = jlog_lazy(&c->j, true)) == HF_OK && (rc = ctx_begin(c)) == HF_OK) {
-			if ((rc = jlog_steps_replayed(&c->j, s->job, s->name)) == HF_OK)
-				rc = jlog_commit(&c->j);
-			else
-				jlog_rollback(&c->j);
-		}
-		return jlog_lazy(&c->j, false) != HF_OK && rc == HF_OK ? HF_EIO : rc;
+		step_count_replay(c, s);
+		return HF_OK;
 	}
 	if (rc != HF_ENOENT)
 		return rc;
@@ -464,28 +488,17 @@ static int sleep_begin(struct ctx *c, const struct step *s, uint64_t *sleep_ms,
 static int step_sleep(const struct args_global *g, struct args *a)
 {
 	struct jlog_step_clock then, now;
-	struct args_global jg;
 	uint64_t sleep_ms;
 	struct step s;
 	struct ctx c;
-	char why[160];
 	int64_t left;
 	int rc;
 
-	if ((rc = sleep_parse(a, &s, &sleep_ms)) != HF_OK)
+	if ((rc = sleep_parse(a, &s, &sleep_ms)) != HF_OK ||
+	    (rc = step_open(g, &s, &c, "not sleeping")) != HF_OK)
 		return rc;
-	jg = *g;
-	if (!jg.data)
-		jg.data = s.data;
-	if ((rc = ctx_open(&jg, &c)) != HF_OK)
-		return rc;
-	if ((rc = jlog_steps_owner(&c.j, s.job, s.attempt, why, sizeof(why))) != HF_OK) {
-		port_log("step sleep %s: %s; not sleeping", s.name, why);
-		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
-	} else if ((rc = sleep_begin(&c, &s, &sleep_ms, &then)) == HF_OK &&
-		   (rc = ctx_boot(&c)) == HF_OK) {
+	if ((rc = sleep_begin(&c, &s, &sleep_ms, &then)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK)
 		rc = sleep_clock(&c, c.now.boot, c.now.mono_ms, c.now.utc_ms, &now);
-	}
 	ctx_close(&c);
 	if (rc != HF_OK)
 		return rc;
@@ -499,11 +512,9 @@ static int step_sleep(const struct args_global *g, struct args *a)
 
 int cmd_step(const struct args_global *g, struct args *a, FILE *out)
 {
-	struct args_global jg;
 	struct jlog_step rec;
 	struct step s;
 	struct ctx c;
-	char why[160];
 	int rc;
 
 	/* `step sleep NAME DURATION`; a step named "sleep" is `step sleep -- CMD`. */
@@ -511,18 +522,10 @@ int cmd_step(const struct args_global *g, struct args *a, FILE *out)
 		a->i++;
 		return step_sleep(g, a);
 	}
-	if ((rc = step_parse(a, &s)) != HF_OK)
+	if ((rc = step_parse(a, &s)) != HF_OK || (rc = step_open(g, &s, &c, "nothing was run")))
 		return rc;
 	step_key(&s);
-	jg = *g;
-	if (!jg.data)
-		jg.data = s.data;
-	if ((rc = ctx_open(&jg, &c)) != HF_OK)
-		return rc;
-	if ((rc = jlog_steps_owner(&c.j, s.job, s.attempt, why, sizeof(why))) != HF_OK) {
-		port_log("step %s: %s; nothing was run", s.name, why);
-		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
-	} else if ((rc = jlog_steps_find(&c.j, s.job, s.name, &rec)) == HF_OK) {
+	if ((rc = jlog_steps_find(&c.j, s.job, s.name, &rec)) == HF_OK) {
 		rc = step_replay(&c, &s, &rec, out);
 	} else if (rc == HF_ENOENT) {
 		rc = step_first(&c, &s, out);
