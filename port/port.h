@@ -402,9 +402,10 @@ void port_child_abort(struct port_child *c);
 ** A command run on our behalf (a job's step): ARGV (PATH searched) with
 ** environment ENVP, in our process group (a job's timeout or cancel ends it
 ** with us), with our stdin and stderr, its stdout a pipe *OUT_FD (blocking,
-** read with port_read_nb). If it cannot be run it writes why to its stderr
-** and exits 127 (not found) or 126 (found but not runnable), as shells do.
-** port_wait waits for it: *EXIT_CODE and *SIG as port_reap.
+** read with port_read_nb). If it cannot be run, says why (logged) and
+** returns HF_ENOENT (not found) or HF_EACCES (found, not runnable), and
+** there is no child. port_wait waits for it: *EXIT_CODE and *SIG as
+** port_reap.
 */
 int port_run_piped(char *const argv[], char *const envp[], pid_t *pid, int *out_fd);
 int port_wait(pid_t pid, int *exit_code, int *sig);

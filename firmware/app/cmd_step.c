@@ -274,6 +274,14 @@ static int step_exec(const struct step *s, struct step_run *r, FILE *out)
 		r->start_utc_ms = -1;
 	rc = port_run_piped(s->argv, envp, &pid, &fd);
 	free(envp);
+	if (rc == HF_ENOENT || rc == HF_EACCES) {
+		/* Said; it ends as a shell's would: 127 not found, 126 not runnable. */
+		r->exit_code = rc == HF_ENOENT ? 127 : 126;
+		r->sig = -1;
+		r->end_mono_ms = r->start_mono_ms;
+		r->end_utc_ms = r->start_utc_ms;
+		return HF_OK;
+	}
 	if (rc != HF_OK)
 		return rc;
 	rc = step_read(s, fd, r, out);
