@@ -208,3 +208,33 @@ TEST(proc_job_gets_only_stdio_and_its_limits)
 	port_close(c.out_fd);
 	port_close(c.err_fd);
 }
+
+/* A step's command: our process group and stderr, its stdout a pipe; one
+** that cannot be run is said and has no child. */
+TEST(proc_run_piped_gives_stdout_and_status)
+{
+	char *const sig[] = { "sh", "-c", "kill -9 $$", NULL };
+	char *const none[] = { "/nonexistent/holdfast-test", NULL };
+	char buf[64];
+	size_t got = 0, n;
+	pid_t pid;
+	int fd, code, s;
+
+	CHECK_INT(port_run_piped(ECHO, port_environ(), &pid, &fd), HF_OK);
+	while (port_read_nb(fd, buf + got, sizeof(buf) - 1 - got, &n) == HF_OK && n > 0)
+		got += n;
+	port_close(fd);
+	buf[got] = '\0';
+	CHECK_STR(buf, "out\n");
+	/* Ours (not reaped yet, so it still has one): a job's kill reaches it. */
+	CHECK_INT((int)getpgid(pid), (int)getpgrp());
+	CHECK_INT(port_wait(pid, &code, &s), HF_OK);
+	CHECK_INT(code, 3);
+	CHECK_INT(s, -1);
+	CHECK_INT(port_run_piped(sig, port_environ(), &pid, &fd), HF_OK);
+	port_close(fd);
+	CHECK_INT(port_wait(pid, &code, &s), HF_OK);
+	CHECK_INT(code, -1);
+	CHECK_INT(s, 9);
+	CHECK_INT(port_run_piped(none, port_environ(), &pid, &fd), HF_ENOENT);
+}
