@@ -459,6 +459,7 @@ static int sleep_begin(struct ctx *c, const struct step *s, uint64_t *sleep_ms,
 	struct jlog_step rec;
 	struct step_run r;
 	char json[48];
+	uint64_t recorded;
 	int rc;
 
 	if ((rc = jlog_steps_find(&c->j, s->job, s->name, &rec)) == HF_OK) {
@@ -467,11 +468,12 @@ static int sleep_begin(struct ctx *c, const struct step *s, uint64_t *sleep_ms,
 				 "command, not a sleep", s->name);
 			return HF_EINVAL;
 		}
-		if ((uint64_t)strtoll(rec.argv_json + strlen(SLEEP_JSON), NULL, 10) != *sleep_ms)
+		recorded = strtoull(rec.argv_json + strlen(SLEEP_JSON), NULL, 10);
+		if (recorded != *sleep_ms)
 			port_log("step sleep %s: sleeping as attempt %lld recorded it, %s; this call "
 				 "says %llu ms (a step is known by its name)", s->name,
 				 (long long)rec.attempt, rec.argv_json, (unsigned long long)*sleep_ms);
-		*sleep_ms = (uint64_t)strtoll(rec.argv_json + strlen(SLEEP_JSON), NULL, 10);
+		*sleep_ms = recorded;
 		if ((rc = sleep_clock(c, rec.boot, rec.start_mono_ms, rec.start_utc_ms, then)))
 			return rc;
 		step_count_replay(c, s);
