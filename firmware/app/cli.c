@@ -324,6 +324,7 @@ static const struct verb verbs[] = {
 	{ "step", "run a durable step of a job: recorded once, replayed after",
 	  "usage: holdfast step [--record-failure] [--max-output SIZE] NAME -- CMD [ARGS...]\n"
 	  "       holdfast step sleep NAME DURATION\n"
+	  "       holdfast step wait NAME --event TOPIC [--timeout DURATION] [--record-failure]\n"
 	  "\n"
 	  "Inside a job the daemon runs: the first call of NAME runs CMD (no shell),\n"
 	  "records its exit status and stdout in the job log (durably), then prints\n"
@@ -349,10 +350,33 @@ static const struct verb verbs[] = {
 	  "off does not count: late, never early). The process sleeps (parking the\n"
 	  "job instead is not built yet).\n"
 	  "\n"
+	  "step wait takes the oldest message sent to TOPIC (holdfast send) that no\n"
+	  "step has taken: it leaves the log and becomes NAME's record in one commit,\n"
+	  "so one step gets it, once; its data is the step's stdout, then and on\n"
+	  "every later call. Until one comes the process waits, looking every 50ms.\n"
+	  "--timeout DURATION: exit 124 if none came by then (counted from this\n"
+	  "call; not recorded, so the next attempt waits again, unless\n"
+	  "--record-failure).\n"
+	  "\n"
 	  "Exit status: CMD's (128+N if signal N ended it); 126 or 127 if CMD could\n"
-	  "not be run; 2 outside a job, for bad usage, or output over the cap; 1 if\n"
-	  "the log could not be written.\n",
+	  "not be run; 124 a wait that timed out; 2 outside a job, for bad usage, or\n"
+	  "output over the cap; 1 if the log could not be written.\n",
 	  cmd_step },
+	{ "send", "send a message to the job steps that wait for its topic",
+	  "usage: holdfast send [--json] TOPIC [DATA | -]\n"
+	  "\n"
+	  "Keeps DATA (or stdin, with -; none: an empty message) as a message for\n"
+	  "TOPIC, durably, and prints its id. A job's `holdfast step wait NAME\n"
+	  "--event TOPIC` takes it: the oldest first, each by one step only, once.\n"
+	  "A message nobody waits for yet is kept until a step takes it; at most\n"
+	  "10000 messages (16MiB) are kept untaken, and a message is at most 64KiB.\n"
+	  "holdfast status counts them.\n"
+	  "\n"
+	  "  --json  {\"message\":ID}\n"
+	  "\n"
+	  "Exit status: 0 kept; 1 the log could not be written; 2 bad usage, a bad\n"
+	  "topic, a message over 64KiB, or too many kept untaken.\n",
+	  cmd_send },
 	{ "status", "jobs by state, daemon, clock",
 	  "usage: holdfast status [--json]\n"
 	  "\n"

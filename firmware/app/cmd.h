@@ -19,6 +19,7 @@ int cmd_cancel(const struct args_global *g, struct args *a, FILE *out);
 int cmd_retry(const struct args_global *g, struct args *a, FILE *out);
 int cmd_prune(const struct args_global *g, struct args *a, FILE *out);
 int cmd_step(const struct args_global *g, struct args *a, FILE *out);
+int cmd_send(const struct args_global *g, struct args *a, FILE *out);
 int cmd_status(const struct args_global *g, struct args *a, FILE *out);
 int cmd_pipeline(const struct args_global *g, struct args *a, FILE *out);
 int cmd_run(const struct args_global *g, struct args *a, FILE *out);

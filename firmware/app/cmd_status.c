@@ -287,7 +287,7 @@ int cmd_status(const struct args_global *g, struct args *a, FILE *out)
 	struct diskfull_state disk;
 	char reply[512];
 	bool json, alive;
-	int64_t age = -1, cut;
+	int64_t age = -1, cut, msgs, msg_bytes;
 	struct ctx c;
 	int rc, asked;
 
@@ -295,7 +295,8 @@ int cmd_status(const struct args_global *g, struct args *a, FILE *out)
 		return rc;
 	if ((rc = ctx_open(g, &c)) != HF_OK)
 		return rc;
-	if ((rc = jlog_counts(&c.j, &k)) != HF_OK || (rc = hist_status_get(&c, &hs)) != HF_OK)
+	if ((rc = jlog_counts(&c.j, &k)) != HF_OK || (rc = hist_status_get(&c, &hs)) != HF_OK ||
+	    (rc = jlog_msg_pending(&c.j, &msgs, &msg_bytes)) != HF_OK)
 		goto out;
 	/* Asking the daemon also tells whether one runs: HF_EBUSY is one that
 	** did not answer in time. Only it knows whether the disk is full. */
@@ -327,7 +328,8 @@ int cmd_status(const struct args_global *g, struct args *a, FILE *out)
 		hist_status_json(out, &hs);
 		fprintf(out, ",\"disk\":");
 		print_disk_json(out, asked, &disk);
-		fprintf(out, "}\n");
+		fprintf(out, ",\"messages\":{\"waiting\":%lld,\"bytes\":%lld}}\n", (long long)msgs,
+			(long long)msg_bytes);
 		goto out;
 	}
 	fprintf(out, "data directory: %s\n", c.dir);
@@ -350,6 +352,12 @@ int cmd_status(const struct args_global *g, struct args *a, FILE *out)
 		fprintf(out, "oldest queued job: waiting %s\n", d);
 	} else if (k.oldest_queued_boot > 0) {
 		fprintf(out, "oldest queued job: submitted before the last reboot\n");
+	}
+	if (msgs > 0) {
+		char sz[32];
+		units_format_size((uint64_t)msg_bytes, sz, sizeof(sz));
+		fprintf(out, "messages: %lld sent and not taken by a step yet (%s; holdfast send)\n",
+			(long long)msgs, sz);
 	}
 	hist_status_text(out, &c, &hs);
 out:

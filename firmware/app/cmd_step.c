@@ -295,23 +295,20 @@ static int step_exec(const struct step *s, struct step_run *r, FILE *out)
 	return rc != HF_OK ? rc : wrc;
 }
 
-/* Commits R as step S of its job, whose command was ARGV_JSON, if the
-** attempt that ran it still runs. */
-static int step_commit(struct ctx *c, const struct step *s, const struct step_run *r,
+/* Records R as step S of its job, whose command was ARGV_JSON, in C's open
+** transaction, if the attempt that ran it still runs. */
+static int step_record(struct ctx *c, const struct step *s, const struct step_run *r,
 		       const char *argv_json)
 {
 	struct jlog_step rec;
 	char why[160];
 	int rc;
 
-	if ((rc = ctx_begin(c)) != HF_OK)
-		goto out;
 	if ((rc = ctx_boot(c)) != HF_OK)
-		goto out_rollback;
+		return rc;
 	if ((rc = jlog_steps_owner(&c->j, s->job, s->attempt, why, sizeof(why))) != HF_OK) {
 		port_log("step %s: not recorded: %s", s->name, why);
-		rc = rc == HF_ENOENT ? HF_EINVAL : rc;
-		goto out_rollback;
+		return rc == HF_ENOENT ? HF_EINVAL : rc;
 	}
 	memset(&rec, 0, sizeof(rec));
 	rec.job = s->job;
@@ -327,18 +324,34 @@ static int step_commit(struct ctx *c, const struct step *s, const struct step_ru
 	rec.end_mono_ms = r->end_mono_ms;
 	rec.start_utc_ms = r->start_utc_ms;
 	rec.end_utc_ms = r->end_utc_ms;
-	if ((rc = jlog_steps_record(&c->j, &rec)) != HF_OK)
-		goto out_rollback;
-	rc = jlog_commit(&c->j);
-	goto out;
+	return jlog_steps_record(&c->j, &rec);
+}
 
-out_rollback:
-	jlog_rollback(&c->j);
-out:
+/* Ends C's transaction: commits it if RC is HF_OK, else rolls it back. On a
+** full disk says that LOST was not stored. */
+static int step_end(struct ctx *c, int rc, const char *lost)
+{
+	if (rc == HF_OK)
+		rc = jlog_commit(&c->j);
+	else
+		jlog_rollback(&c->j);
 	if (rc == HF_ENOSPC)
-		ctx_say_full(c, "step", "the step's result was not recorded (it runs again on the "
-					"job's next attempt)");
+		ctx_say_full(c, "step", lost);
 	return rc;
+}
+
+/* Commits R as step S of its job, whose command was ARGV_JSON, if the
+** attempt that ran it still runs. */
+static int step_commit(struct ctx *c, const struct step *s, const struct step_run *r,
+		       const char *argv_json)
+{
+	int rc;
+
+	if ((rc = ctx_begin(c)) != HF_OK)
+		return rc;
+	return step_end(c, step_record(c, s, r, argv_json),
+			"the step's result was not recorded (it runs again on the job's next "
+			"attempt)");
 }
 
 /* The first call of step S: runs CMD, records it, hands its stdout on. */
@@ -374,29 +387,39 @@ out:
 	return rc;
 }
 
-/* A recorded step: its stdout and status again, and the replay counted. */
-static int step_replay(struct ctx *c, const struct step *s, const struct jlog_step *rec,
-		       FILE *out)
+/* Hands a recorded step on: REC's stdout to OUT, the replay counted; its
+** exit status (for cli.c) is returned. */
+static int step_hand_on(struct ctx *c, const struct step *s, const struct jlog_step *rec,
+			FILE *out)
 {
-	char *argv_json = NULL, *copy;
 	size_t len = rec->output_len;
-	int64_t attempt = rec->attempt;
 	int status = step_status(rec->exit_code, rec->signal);
+	char *copy;
 
 	/* The record's strings live until the next transaction: copied first. */
 	if (!(copy = malloc(len ? len : 1)))
 		return HF_ENOMEM;
-	memcpy(copy, rec->output, len);
-	if (jlog_json_array(&c->j, s->argv, s->argc, &argv_json) == HF_OK &&
-	    strcmp(argv_json, rec->argv_json) != 0)
-		port_log("step %s: replaying what attempt %lld recorded, whose command was %s; this "
-			 "call's is %s (a step is known by its name)", s->name, (long long)attempt,
-			 rec->argv_json, argv_json);
-	free(argv_json);
+	if (len)
+		memcpy(copy, rec->output, len);
 	step_count_replay(c, s);
 	fwrite(copy, 1, len, out);
 	free(copy);
 	return ARGS_EXIT(status);
+}
+
+/* A recorded step: its stdout and status again, and the replay counted. */
+static int step_replay(struct ctx *c, const struct step *s, const struct jlog_step *rec,
+		       FILE *out)
+{
+	char *argv_json = NULL;
+
+	if (jlog_json_array(&c->j, s->argv, s->argc, &argv_json) == HF_OK &&
+	    strcmp(argv_json, rec->argv_json) != 0)
+		port_log("step %s: replaying what attempt %lld recorded, whose command was %s; this "
+			 "call's is %s (a step is known by its name)", s->name,
+			 (long long)rec->attempt, rec->argv_json, argv_json);
+	free(argv_json);
+	return step_hand_on(c, s, rec, out);
 }
 
 /* ---- step sleep ------------------------------------------------------------- */
@@ -520,6 +543,302 @@ static int step_sleep(const struct args_global *g, struct args *a)
 	return ARGS_EXIT(0);
 }
 
+/* ---- step wait, send ---------------------------------------------------------- */
+
+/* How often a waiting step looks for its message (a read of the log). */
+#define WAIT_POLL_MS 50
+/* What a wait that timed out exits with, as timeout(1) does. */
+#define WAIT_TIMED_OUT 124
+
+/* A step name's rules for a topic; says so for VERB if TOPIC breaks them. */
+static bool topic_ok(const char *verb, const char *topic)
+{
+	if (step_name_ok(topic))
+		return true;
+	port_log("%s: bad topic '%s': 1 to %d bytes, no control characters", verb, topic,
+		 JLOG_STEP_NAME_MAX);
+	return false;
+}
+
+/* `step wait NAME --event TOPIC`'s arguments into *S, *TOPIC, *TIMEOUT_MS
+** (0: none). */
+static int wait_parse(struct args *a, struct step *s, const char **topic, uint64_t *timeout_ms)
+{
+	enum { WO_HELP, WO_EVENT, WO_TIMEOUT, WO_RECORD_FAILURE };
+	static const struct args_opt opts[] = { { "help", 'h', false },
+						{ "event", 0, true },
+						{ "timeout", 0, true },
+						{ "record-failure", 0, false },
+						{ NULL, 0, false } };
+	const char *val;
+	int r, idx;
+
+	memset(s, 0, sizeof(*s));
+	*topic = NULL;
+	*timeout_ms = 0;
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
+		if (r < 0)
+			return r;
+		if (r == ARGS_POSITIONAL) {
+			if (s->name) {
+				port_log("step wait: unexpected argument '%s' (usage: holdfast step "
+					 "wait NAME --event TOPIC [--timeout DURATION])", val);
+				return HF_EINVAL;
+			}
+			s->name = val;
+		} else if (idx == WO_HELP) {
+			return ARGS_HELP;
+		} else if (idx == WO_EVENT) {
+			*topic = val;
+		} else if (idx == WO_RECORD_FAILURE) {
+			s->record_failure = true;
+		} else if ((r = cmd_parse_dur("step wait", "timeout", val, timeout_ms)) != HF_OK) {
+			return r;
+		} else if (*timeout_ms == 0) {
+			port_log("step wait: --timeout must be above zero (leave it out to wait for "
+				 "as long as the job may run)");
+			return HF_EINVAL;
+		}
+	}
+	if (!s->name || !*topic) {
+		port_log("step wait: usage: holdfast step wait NAME --event TOPIC "
+			 "[--timeout DURATION] [--record-failure]");
+		return HF_EINVAL;
+	}
+	if (!step_name_ok(s->name)) {
+		port_log("step wait: bad name '%s': 1 to %d bytes, no control characters", s->name,
+			 JLOG_STEP_NAME_MAX);
+		return HF_EINVAL;
+	}
+	if (!topic_ok("step wait", *topic))
+		return HF_EINVAL;
+	return step_job(s);
+}
+
+/* The record's "command" of a wait for TOPIC: {"event":TOPIC,...} with
+** MORE ("\"message\":5") after it; a heap string. */
+static int wait_json(struct ctx *c, const char *topic, const char *more, char **json)
+{
+	char *q;
+	int rc;
+
+	if ((rc = jlog_json_quote(&c->j, topic, &q)) != HF_OK)
+		return rc;
+	if (!(*json = malloc(strlen(q) + strlen(more) + 16)))
+		rc = HF_ENOMEM;
+	else
+		sprintf(*json, "{\"event\":%s,%s}", q, more);
+	free(q);
+	return rc;
+}
+
+/* Takes TOPIC's oldest message for the wait S, begun at R's start: the
+** message leaves the log and becomes S's record in one transaction, so it
+** is delivered once. HF_ENOENT if none waits; R's output is its data. */
+static int wait_take(struct ctx *c, const struct step *s, const char *topic, struct step_run *r)
+{
+	char more[48], *json = NULL;
+	bool trusted;
+	int64_t id;
+	void *data;
+	int rc;
+
+	if ((rc = ctx_begin(c)) != HF_OK)
+		return rc;
+	if ((rc = jlog_msg_take(&c->j, topic, &id, &data, &r->len)) != HF_OK) {
+		jlog_rollback(&c->j);
+		return rc;
+	}
+	r->out = data;
+	r->end_mono_ms = port_clock_mono_ms();
+	r->end_utc_ms = port_clock_utc(&trusted);
+	if (!trusted)
+		r->end_utc_ms = -1;
+	snprintf(more, sizeof(more), "\"message\":%lld", (long long)id);
+	if ((rc = wait_json(c, topic, more, &json)) == HF_OK)
+		rc = step_record(c, s, r, json);
+	free(json);
+	return step_end(c, rc, "the message was not taken (it waits for the next try)");
+}
+
+/* Whether REC, a step of S's name, is a wait for TOPIC; says what it is if not. */
+static int wait_recorded(const struct step *s, const char *topic, const struct jlog_step *rec)
+{
+	const char *t;
+
+	if (strncmp(rec->argv_json, "{\"event\":", 9) != 0) {
+		port_log("step wait %s: this job recorded a step of that name that was not a wait "
+			 "(%s)", s->name, rec->argv_json);
+		return HF_EINVAL;
+	}
+	/* Said, not refused: the record is what the job saw. */
+	t = rec->argv_json + 9;
+	if (strncmp(t + 1, topic, strlen(topic)) != 0 || t[1 + strlen(topic)] != '"')
+		port_log("step wait %s: replaying what attempt %lld recorded, %s; this call waits "
+			 "for '%s' (a step is known by its name)", s->name, (long long)rec->attempt,
+			 rec->argv_json, topic);
+	return HF_OK;
+}
+
+/* `holdfast step wait NAME --event TOPIC`: the first message sent to TOPIC
+** (`holdfast send`) that no step took, taken once and recorded as the step's
+** output; later calls replay it. The process polls the log while it waits
+** (parking the job instead is not built yet). */
+static int step_wait(const struct args_global *g, struct args *a, FILE *out)
+{
+	struct jlog_step rec;
+	struct step_run r;
+	const char *topic;
+	char why[160], *json = NULL;
+	uint64_t timeout_ms, end;
+	bool trusted;
+	struct step s;
+	struct ctx c;
+	int rc;
+
+	if ((rc = wait_parse(a, &s, &topic, &timeout_ms)) != HF_OK ||
+	    (rc = step_open(g, &s, &c, "not waiting")) != HF_OK)
+		return rc;
+	if ((rc = jlog_steps_find(&c.j, s.job, s.name, &rec)) == HF_OK) {
+		if ((rc = wait_recorded(&s, topic, &rec)) == HF_OK)
+			rc = step_hand_on(&c, &s, &rec, out);
+		ctx_close(&c);
+		return rc;
+	}
+	memset(&r, 0, sizeof(r));
+	r.sig = -1;
+	r.start_mono_ms = port_clock_mono_ms();
+	r.start_utc_ms = port_clock_utc(&trusted);
+	if (!trusted)
+		r.start_utc_ms = -1;
+	end = r.start_mono_ms + timeout_ms;
+	while (rc == HF_ENOENT) {
+		/* Our attempt may have ended (the daemon restarted and ran the job
+		** again): a stray wait must not take a message. */
+		if ((rc = jlog_steps_owner(&c.j, s.job, s.attempt, why, sizeof(why))) != HF_OK) {
+			port_log("step wait %s: %s; not waiting", s.name, why);
+			rc = rc == HF_ENOENT ? HF_EINVAL : rc;
+			break;
+		}
+		/* A read first: the write lock only to take what is there. */
+		if ((rc = jlog_msg_waiting(&c.j, topic)) == HF_OK &&
+		    (rc = wait_take(&c, &s, topic, &r)) != HF_ENOENT)
+			break;
+		if (rc != HF_ENOENT)
+			break;
+		if (timeout_ms && port_clock_mono_ms() >= end)
+			break;
+		port_poll(NULL, 0, WAIT_POLL_MS);
+	}
+	if (rc == HF_OK) {
+		fwrite(r.out, 1, r.len, out);
+		rc = ARGS_EXIT(0);
+	} else if (rc == HF_ENOENT) {
+		/* Timed out. */
+		r.exit_code = WAIT_TIMED_OUT;
+		r.end_mono_ms = port_clock_mono_ms();
+		r.end_utc_ms = port_clock_utc(&trusted);
+		if (!trusted)
+			r.end_utc_ms = -1;
+		if (!s.record_failure) {
+			port_log("step wait %s: no message for '%s' in %llu ms: exit %d, not recorded "
+				 "(the next attempt waits again; --record-failure keeps the timeout)",
+				 s.name, topic, (unsigned long long)timeout_ms, WAIT_TIMED_OUT);
+			rc = ARGS_EXIT(WAIT_TIMED_OUT);
+		} else if ((rc = wait_json(&c, topic, "\"timed_out\":true", &json)) == HF_OK &&
+			   (rc = step_commit(&c, &s, &r, json)) == HF_OK) {
+			port_log("step wait %s: no message for '%s' in %llu ms: exit %d, recorded",
+				 s.name, topic, (unsigned long long)timeout_ms, WAIT_TIMED_OUT);
+			rc = ARGS_EXIT(WAIT_TIMED_OUT);
+		}
+	}
+	free(json);
+	free(r.out);
+	ctx_close(&c);
+	return rc;
+}
+
+/* `holdfast send [--json] TOPIC [DATA | -]`: a message for a step that waits
+** for TOPIC, kept (durably) until one takes it. */
+int cmd_send(const struct args_global *g, struct args *a, FILE *out)
+{
+	static const struct args_opt opts[] = { { "help", 'h', false }, { "json", 0, false },
+						{ NULL, 0, false } };
+	const char *pos[2] = { NULL, NULL }, *val;
+	char *buf = NULL;
+	size_t len = 0;
+	int64_t id = 0, count, bytes;
+	bool json = false;
+	int r, idx, n = 0, rc;
+	struct ctx c;
+
+	while ((r = args_next(a, opts, &idx, &val)) != ARGS_END) {
+		if (r < 0)
+			return r;
+		if (r == ARGS_OPTION && idx == 0)
+			return ARGS_HELP;
+		if (r == ARGS_OPTION) {
+			json = true;
+		} else if (n == 2) {
+			port_log("send: unexpected argument '%s' (usage: holdfast send TOPIC [DATA | -])",
+				 val);
+			return HF_EINVAL;
+		} else {
+			pos[n++] = val;
+		}
+	}
+	if (n < 1) {
+		port_log("send: usage: holdfast send [--json] TOPIC [DATA | -]");
+		return HF_EINVAL;
+	}
+	if (!topic_ok("send", pos[0]))
+		return HF_EINVAL;
+	if (pos[1] && !strcmp(pos[1], "-")) {
+		/* One byte past the cap, to know it is over. */
+		if (!(buf = malloc(JLOG_MSG_DATA_MAX + 1)))
+			return HF_ENOMEM;
+		len = fread(buf, 1, JLOG_MSG_DATA_MAX + 1, stdin);
+		if (ferror(stdin)) {
+			port_log("send: reading the message from stdin failed; nothing was sent");
+			rc = HF_EIO;
+			goto out;
+		}
+	} else if (pos[1]) {
+		len = strlen(pos[1]);
+	}
+	if (len > JLOG_MSG_DATA_MAX) {
+		port_log("send: the message is over %d bytes; nothing was sent (a message is for a "
+			 "result or a path, not for data)", JLOG_MSG_DATA_MAX);
+		rc = HF_EINVAL;
+		goto out;
+	}
+	if ((rc = ctx_open(g, &c)) != HF_OK)
+		goto out;
+	if ((rc = ctx_begin(&c)) == HF_OK) {
+		if ((rc = ctx_boot(&c)) == HF_OK)
+			rc = jlog_msg_send(&c.j, pos[0], buf ? buf : pos[1], len, &c.now, &id);
+		if (rc == HF_ETOOBIG && jlog_msg_pending(&c.j, &count, &bytes) == HF_OK)
+			port_log("send: %lld messages (%lld bytes) wait for steps that have not taken "
+				 "them, at most %d (%d bytes) are kept; nothing was sent",
+				 (long long)count, (long long)bytes, JLOG_MSG_PENDING_MAX,
+				 JLOG_MSG_PENDING_BYTES);
+		if (rc == HF_OK)
+			rc = jlog_commit(&c.j);
+		else
+			jlog_rollback(&c.j);
+		if (rc == HF_ENOSPC)
+			ctx_say_full(&c, "send", "the message was not kept");
+	}
+	ctx_close(&c);
+	if (rc == HF_OK)
+		fprintf(out, json ? "{\"message\":%lld}\n" : "%lld\n", (long long)id);
+	if (rc == HF_ETOOBIG)
+		rc = HF_EINVAL;
+out:
+	free(buf);
+	return rc;
+}
+
 int cmd_step(const struct args_global *g, struct args *a, FILE *out)
 {
 	struct jlog_step rec;
@@ -527,10 +846,17 @@ int cmd_step(const struct args_global *g, struct args *a, FILE *out)
 	struct ctx c;
 	int rc;
 
-	/* `step sleep NAME DURATION`; a step named "sleep" is `step sleep -- CMD`. */
-	if (a->i + 1 < a->argc && !strcmp(a->argv[a->i], "sleep") && strcmp(a->argv[a->i + 1], "--")) {
-		a->i++;
-		return step_sleep(g, a);
+	/* `step sleep NAME DURATION` and `step wait NAME --event TOPIC`; a step
+	** named "sleep" or "wait" is `step sleep -- CMD`. */
+	if (a->i + 1 < a->argc && strcmp(a->argv[a->i + 1], "--")) {
+		if (!strcmp(a->argv[a->i], "sleep")) {
+			a->i++;
+			return step_sleep(g, a);
+		}
+		if (!strcmp(a->argv[a->i], "wait")) {
+			a->i++;
+			return step_wait(g, a, out);
+		}
 	}
 	if ((rc = step_parse(a, &s)) != HF_OK || (rc = step_open(g, &s, &c, "nothing was run")))
 		return rc;

@@ -93,7 +93,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 12
+#define JLOG_SCHEMA_VERSION 13
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -298,6 +298,30 @@ int64_t jlog_steps_sleep_left(const struct jlog_step_clock *then, const struct j
 /* Calls CB with each of JOB's steps in the order they ran. */
 int jlog_steps_list(struct jlog *j, int64_t job, int (*cb)(const struct jlog_step *s, void *arg),
 		    void *arg);
+
+/* ---- messages (jlog_steps.c): `holdfast send`, taken by `step wait` ---------- */
+
+/* A message's topic follows a step name's rules; its data is at most
+** JLOG_MSG_DATA_MAX bytes. The log keeps at most JLOG_MSG_PENDING_MAX
+** messages that no step has taken, of JLOG_MSG_PENDING_BYTES in all: a send
+** past either is refused (HF_ETOOBIG), so a topic nobody waits for cannot
+** fill the disk. */
+#define JLOG_MSG_DATA_MAX (64 * 1024)
+#define JLOG_MSG_PENDING_MAX 10000
+#define JLOG_MSG_PENDING_BYTES (16 * 1024 * 1024)
+
+/* Keeps DATA (LEN bytes) as a message of TOPIC sent at NOW, in the caller's
+** transaction; its id into *ID. HF_ETOOBIG past the pending bounds. */
+int jlog_msg_send(struct jlog *j, const char *topic, const void *data, size_t len,
+		  const struct jlog_now *now, int64_t *id);
+/* Takes the oldest message of TOPIC, in the caller's transaction: deletes it
+** and gives its id and a copy of its data (*DATA, heap, the caller frees;
+** *LEN bytes). HF_ENOENT if none waits. */
+int jlog_msg_take(struct jlog *j, const char *topic, int64_t *id, void **data, size_t *len);
+/* HF_OK if a message of TOPIC waits to be taken, else HF_ENOENT (a read). */
+int jlog_msg_waiting(struct jlog *j, const char *topic);
+/* How many messages wait to be taken, and their bytes. */
+int jlog_msg_pending(struct jlog *j, int64_t *count, int64_t *bytes);
 
 /* Counts by state and the oldest queued job's submission. */
 struct jlog_counts {

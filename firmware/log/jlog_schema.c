@@ -205,6 +205,28 @@ static const char schema_v12[] =
 	") STRICT, WITHOUT ROWID;";
 
 /*
+** Version 13 (durable workflows, issue 19): messages sent by `holdfast send`
+** and not yet taken by a waiting step (`holdfast step wait NAME --event
+** TOPIC`). A step takes one by deleting it and recording its data as the
+** step's output in one transaction: so a message is delivered once, to one
+** step, and a taken message is found in its step's record, not here. The
+** index is the order a topic's messages are taken in (oldest first).
+**   topic       what a waiting step asks for (a step name's rules)
+**   data        what the sender gave, up to JLOG_MSG_DATA_MAX bytes
+**   boot, sent_mono_ms, sent_utc_ms   when it was sent (wall time NULL if
+**               untrusted)
+*/
+static const char schema_v13[] =
+	"CREATE TABLE messages("
+	"  id INTEGER PRIMARY KEY,"
+	"  topic TEXT NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  boot INTEGER NOT NULL,"
+	"  sent_mono_ms INTEGER NOT NULL, sent_utc_ms INTEGER"
+	") STRICT;"
+	"CREATE INDEX messages_topic ON messages(topic, id);";
+
+/*
 ** The export's state and its gap trigger (ship/export.c says how they are used).
 ** Kept by the log, not the spool: the watermark must move in the same
 ** history as the jobs it bounds, and it is shipped like them.
@@ -734,6 +756,8 @@ int jlog_migrate(struct jlog *j, long target)
 	if (version < 11 && target >= 11 && (rc = jlog_db_exec(j->db, schema_v11)) != HF_OK)
 		goto out_rollback;
 	if (version < 12 && target >= 12 && (rc = jlog_db_exec(j->db, schema_v12)) != HF_OK)
+		goto out_rollback;
+	if (version < 13 && target >= 13 && (rc = jlog_db_exec(j->db, schema_v13)) != HF_OK)
 		goto out_rollback;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%ld", target);
 	if ((rc = jlog_db_exec(j->db, sql)) != HF_OK)

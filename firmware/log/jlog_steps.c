@@ -1,7 +1,9 @@
 /*
 ** jlog_steps.c: a job's recorded steps (schema version 12): who may record
 ** one (the job's running attempt), finding a record for a replay, recording
-** a step's result, counting a replay, and listing them for show.
+** a step's result, counting a replay, and listing them for show; and the
+** messages (schema version 13) that `holdfast send` keeps for the steps that
+** wait for them.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -167,4 +169,86 @@ int64_t jlog_steps_sleep_left(const struct jlog_step_clock *then, const struct j
 	if (left > sleep_ms)
 		left = sleep_ms;
 	return left > 0 ? left : 0;
+}
+
+/* ---- messages ------------------------------------------------------------------ */
+
+int jlog_msg_pending(struct jlog *j, int64_t *count, int64_t *bytes)
+{
+	/* length() of a BLOB reads its size from the record, not its pages. */
+	static const char sql[] = "SELECT count(*), coalesce(sum(length(data)), 0) FROM messages";
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return jlog_sqlite_err(j->db, "pending messages", src);
+	}
+	*count = sqlite3_column_int64(st, 0);
+	*bytes = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return HF_OK;
+}
+
+int jlog_msg_send(struct jlog *j, const char *topic, const void *data, size_t len,
+		  const struct jlog_now *now, int64_t *id)
+{
+	static const char sql[] =
+		"INSERT INTO messages(topic, data, boot, sent_mono_ms, sent_utc_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)";
+	int64_t count, bytes;
+	int rc;
+
+	if (len > JLOG_MSG_DATA_MAX)
+		return HF_ETOOBIG;
+	if ((rc = jlog_msg_pending(j, &count, &bytes)) != HF_OK)
+		return rc;
+	if (count + 1 > JLOG_MSG_PENDING_MAX || bytes + (int64_t)len > JLOG_MSG_PENDING_BYTES)
+		return HF_ETOOBIG;
+	rc = jlog_exec(j, sql, JV_ARGS(JV_T(topic), JV_B(data ? data : "", len), JV_I(now->boot),
+				       JV_I(now->mono_ms), JV_U(now->utc_ms)));
+	if (rc == HF_OK)
+		*id = sqlite3_last_insert_rowid(j->db);
+	return rc;
+}
+
+int jlog_msg_waiting(struct jlog *j, const char *topic)
+{
+	static const char sql[] = "SELECT EXISTS(SELECT 1 FROM messages WHERE topic = ?1)";
+	int64_t any;
+	bool found;
+	int rc;
+
+	if ((rc = jlog_query_int(j, sql, JV_ARGS(JV_T(topic)), "messages", &any, &found)) != HF_OK)
+		return rc;
+	return any ? HF_OK : HF_ENOENT;
+}
+
+int jlog_msg_take(struct jlog *j, const char *topic, int64_t *id, void **data, size_t *len)
+{
+	static const char sql[] =
+		"SELECT id, data FROM messages WHERE topic = ?1 ORDER BY id LIMIT 1";
+	sqlite3_stmt *st = jlog_stmt(j, sql);
+	int src;
+
+	if (!st)
+		return HF_EBUG;
+	sqlite3_bind_text(st, 1, topic, -1, SQLITE_TRANSIENT);
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return src == SQLITE_DONE ? HF_ENOENT : jlog_sqlite_err(j->db, "message", src);
+	}
+	*id = sqlite3_column_int64(st, 0);
+	*len = (size_t)sqlite3_column_bytes(st, 1);
+	if (!(*data = malloc(*len ? *len : 1))) {
+		sqlite3_reset(st);
+		return HF_ENOMEM;
+	}
+	if (*len)
+		memcpy(*data, sqlite3_column_blob(st, 1), *len);
+	sqlite3_reset(st);
+	return jlog_exec(j, "DELETE FROM messages WHERE id = ?1", JV_ARGS(JV_I(*id)));
 }

@@ -1,7 +1,8 @@
 /*
 ** test_steps.c: a job's recorded steps in the log (jlog_steps.c): who may
 ** record one, a record read back byte for byte, replay counts, the order
-** they are listed in, and a log of schema version 11 migrated to hold them.
+** they are listed in, and a log of schema version 11 migrated to hold them;
+** the messages that steps wait for (schema version 13).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,69 @@ TEST(steps_table_after_migration_from_v11)
 	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
 	CHECK_INT(sqlite3_column_int(st, 0), JLOG_SCHEMA_VERSION);
 	sqlite3_finalize(st);
+	jlog_close(&J);
+}
+
+/* Messages (schema v13): kept until taken, taken oldest first per topic,
+** each once, byte for byte; a message over the cap and a send past the
+** pending bounds refused; a log of version 12 migrated to hold them. */
+TEST(messages_kept_taken_once_in_order_bounded)
+{
+	static const char bin[] = { 'x', 0, (char)0xfe };
+	int64_t id, first, second, n, bytes;
+	size_t len;
+	void *data;
+	char *big;
+
+	CHECK_INT(jlog_create_version("v12.db", NULL, 12), HF_OK);
+	CHECK_INT(jlog_open(&J, "v12.db", NULL), HF_OK);
+	CHECK_INT(jlog_msg_pending(&J, &n, &bytes), HF_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(jlog_msg_waiting(&J, "t"), HF_ENOENT);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_msg_send(&J, "t", bin, sizeof(bin), &NOW, &first), HF_OK);
+	CHECK_INT(jlog_msg_send(&J, "other", "o", 1, &NOW, &id), HF_OK);
+	CHECK_INT(jlog_msg_send(&J, "t", NULL, 0, &NOW, &second), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK(second > first);
+	CHECK_INT(jlog_msg_pending(&J, &n, &bytes), HF_OK);
+	CHECK_INT(n, 3);
+	CHECK_INT(bytes, sizeof(bin) + 1);
+	CHECK_INT(jlog_msg_waiting(&J, "t"), HF_OK);
+	/* Taken in a transaction that rolls back: still there. */
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_msg_take(&J, "t", &id, &data, &len), HF_OK);
+	free(data);
+	jlog_rollback(&J);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_msg_take(&J, "t", &id, &data, &len), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(id, first);
+	CHECK_INT(len, sizeof(bin));
+	CHECK(memcmp(data, bin, sizeof(bin)) == 0);
+	free(data);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_msg_take(&J, "t", &id, &data, &len), HF_OK);
+	CHECK_INT(id, second);
+	CHECK_INT(len, 0);
+	free(data);
+	CHECK_INT(jlog_msg_take(&J, "t", &id, &data, &len), HF_ENOENT);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(jlog_msg_waiting(&J, "t"), HF_ENOENT);
+	CHECK_INT(jlog_msg_waiting(&J, "other"), HF_OK);
+	/* Over the cap, and past the pending bytes: refused, nothing kept. */
+	CHECK((big = calloc(1, JLOG_MSG_DATA_MAX + 1)) != NULL);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_msg_send(&J, "t", big, JLOG_MSG_DATA_MAX + 1, &NOW, &id), HF_ETOOBIG);
+	for (int i = 0; i < JLOG_MSG_PENDING_BYTES / JLOG_MSG_DATA_MAX - 1; i++)
+		CHECK_INT(jlog_msg_send(&J, "t", big, JLOG_MSG_DATA_MAX, &NOW, &id), HF_OK);
+	/* 255 of 64KiB and "o": one more of 64KiB is past 16MiB. */
+	CHECK_INT(jlog_msg_send(&J, "t", big, JLOG_MSG_DATA_MAX, &NOW, &id), HF_ETOOBIG);
+	CHECK_INT(jlog_msg_send(&J, "t", big, JLOG_MSG_DATA_MAX - 1, &NOW, &id), HF_OK);
+	jlog_rollback(&J);
+	free(big);
+	CHECK_INT(jlog_msg_pending(&J, &n, &bytes), HF_OK);
+	CHECK_INT(n, 1);
 	jlog_close(&J);
 }
 
