@@ -51,6 +51,17 @@ static bool step_name_ok(const char *name)
 	return true;
 }
 
+/* Whether NAME, a step's name or a topic (WHAT), keeps step_name_ok's rules;
+** says so for VERB if not. */
+static bool name_ok(const char *verb, const char *what, const char *name)
+{
+	if (step_name_ok(name))
+		return true;
+	port_log("%s: bad %s '%s': 1 to %d bytes, no control characters", verb, what, name,
+		 JLOG_STEP_NAME_MAX);
+	return false;
+}
+
 /* A positive whole number from the environment variable VAR into *V. */
 static int env_id(const char *var, int64_t *v)
 {
@@ -168,11 +179,8 @@ static int step_parse(struct args *a, struct step *s)
 			 "CMD [ARGS...]");
 		return HF_EINVAL;
 	}
-	if (!step_name_ok(s->name)) {
-		port_log("step: bad name '%s': 1 to %d bytes, no control characters", s->name,
-			 JLOG_STEP_NAME_MAX);
+	if (!name_ok("step", "name", s->name))
 		return HF_EINVAL;
-	}
 	s->argv = a->argv + a->i + 1;
 	s->argc = a->argc - a->i - 1;
 	return step_job(s);
@@ -452,11 +460,8 @@ static int sleep_parse(struct args *a, struct step *s, uint64_t *sleep_ms)
 		return HF_EINVAL;
 	}
 	s->name = pos[0];
-	if (!step_name_ok(s->name)) {
-		port_log("step sleep: bad name '%s': 1 to %d bytes, no control characters", s->name,
-			 JLOG_STEP_NAME_MAX);
+	if (!name_ok("step sleep", "name", s->name))
 		return HF_EINVAL;
-	}
 	if (units_parse_duration(pos[1], sleep_ms) != HF_OK) {
 		port_log("step sleep: bad duration '%s' (e.g. 90s, 15m, 2h, 1d)", pos[1]);
 		return HF_EINVAL;
@@ -550,16 +555,6 @@ static int step_sleep(const struct args_global *g, struct args *a)
 /* What a wait that timed out exits with, as timeout(1) does. */
 #define WAIT_TIMED_OUT 124
 
-/* A step name's rules for a topic; says so for VERB if TOPIC breaks them. */
-static bool topic_ok(const char *verb, const char *topic)
-{
-	if (step_name_ok(topic))
-		return true;
-	port_log("%s: bad topic '%s': 1 to %d bytes, no control characters", verb, topic,
-		 JLOG_STEP_NAME_MAX);
-	return false;
-}
-
 /* `step wait NAME --event TOPIC`'s arguments into *S, *TOPIC, *TIMEOUT_MS
 ** (0: none). */
 static int wait_parse(struct args *a, struct step *s, const char **topic, uint64_t *timeout_ms)
@@ -605,12 +600,9 @@ static int wait_parse(struct args *a, struct step *s, const char **topic, uint64
 			 "[--timeout DURATION] [--record-failure]");
 		return HF_EINVAL;
 	}
-	if (!step_name_ok(s->name)) {
-		port_log("step wait: bad name '%s': 1 to %d bytes, no control characters", s->name,
-			 JLOG_STEP_NAME_MAX);
+	if (!name_ok("step wait", "name", s->name))
 		return HF_EINVAL;
-	}
-	if (!topic_ok("step wait", *topic))
+	if (!name_ok("step wait", "topic", *topic))
 		return HF_EINVAL;
 	return step_job(s);
 }
@@ -791,7 +783,7 @@ int cmd_send(const struct args_global *g, struct args *a, FILE *out)
 		port_log("send: usage: holdfast send [--json] TOPIC [DATA | -]");
 		return HF_EINVAL;
 	}
-	if (!topic_ok("send", pos[0]))
+	if (!name_ok("send", "topic", pos[0]))
 		return HF_EINVAL;
 	if (pos[1] && !strcmp(pos[1], "-")) {
 		/* One byte past the cap, to know it is over. */
