@@ -325,6 +325,16 @@ uint64_t port_clock_mono_ms(void);
 ** value may be relied on. */
 int64_t port_clock_utc(bool *trusted);
 
+/* The wall clock as the job log keeps it: milliseconds, or -1 while it is
+** not trusted. */
+static inline int64_t port_clock_utc_or_none(void)
+{
+	bool trusted;
+	int64_t utc = port_clock_utc(&trusted);
+
+	return trusted ? utc : -1;
+}
+
 /* How the wall clock stands, for `holdfast doctor`: the kernel's word
 ** (adjtimex: synchronised, i.e. no STA_UNSYNC, and its bound on the error),
 ** the time of this binary's build, and trust by the rule above. */

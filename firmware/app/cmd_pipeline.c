@@ -142,18 +142,10 @@ static int pipeline_run(const struct args_global *g, struct args *a, FILE *out)
 		goto out_free;
 	if ((rc = ctx_begin(&c)) != HF_OK)
 		goto out_free;
-	if ((rc = ctx_boot(&c)) != HF_OK ||
-	    (rc = pl_instantiate(&c.j, &p, "manual", &c.now, &run)) != HF_OK) {
-		jlog_rollback(&c.j);
-		if (rc == HF_ENOSPC)
-			ctx_say_full(&c, "pipeline run", "the run was not queued");
+	if ((rc = ctx_boot(&c)) == HF_OK)
+		rc = pl_instantiate(&c.j, &p, "manual", &c.now, &run);
+	if ((rc = ctx_end(&c, rc, "pipeline run", "the run was not queued")) != HF_OK)
 		goto out_free;
-	}
-	if ((rc = jlog_commit(&c.j)) != HF_OK) {
-		if (rc == HF_ENOSPC)
-			ctx_say_full(&c, "pipeline run", "the run was not queued");
-		goto out_free;
-	}
 	cmd_poke(&c);
 	/* A job that asks for it (or --wait-remote): the run is printed only
 	** once the replica holds the commit that queued it. */

@@ -270,16 +270,13 @@ static int step_read(const struct step *s, int fd, struct step_run *r, FILE *out
 static int step_exec(const struct step *s, struct step_run *r, FILE *out)
 {
 	char **envp;
-	bool trusted;
 	pid_t pid;
 	int fd, rc, wrc;
 
 	if (!(r->out = malloc(s->max_output)) || !(envp = step_env(s)))
 		return HF_ENOMEM;
 	r->start_mono_ms = port_clock_mono_ms();
-	r->start_utc_ms = port_clock_utc(&trusted);
-	if (!trusted)
-		r->start_utc_ms = -1;
+	r->start_utc_ms = port_clock_utc_or_none();
 	rc = port_run_piped(s->argv, envp, &pid, &fd);
 	free(envp);
 	if (rc == HF_ENOENT || rc == HF_EACCES) {
@@ -297,9 +294,7 @@ static int step_exec(const struct step *s, struct step_run *r, FILE *out)
 	/* Waited for even after a read error, so no zombie is left. */
 	wrc = port_wait(pid, &r->exit_code, &r->sig);
 	r->end_mono_ms = port_clock_mono_ms();
-	r->end_utc_ms = port_clock_utc(&trusted);
-	if (!trusted)
-		r->end_utc_ms = -1;
+	r->end_utc_ms = port_clock_utc_or_none();
 	return rc != HF_OK ? rc : wrc;
 }
 
@@ -335,19 +330,6 @@ static int step_record(struct ctx *c, const struct step *s, const struct step_ru
 	return jlog_steps_record(&c->j, &rec);
 }
 
-/* Ends C's transaction: commits it if RC is HF_OK, else rolls it back. On a
-** full disk says that LOST was not stored. */
-static int step_end(struct ctx *c, int rc, const char *lost)
-{
-	if (rc == HF_OK)
-		rc = jlog_commit(&c->j);
-	else
-		jlog_rollback(&c->j);
-	if (rc == HF_ENOSPC)
-		ctx_say_full(c, "step", lost);
-	return rc;
-}
-
 /* Commits R as step S of its job, whose command was ARGV_JSON, if the
 ** attempt that ran it still runs. */
 static int step_commit(struct ctx *c, const struct step *s, const struct step_run *r,
@@ -357,7 +339,7 @@ static int step_commit(struct ctx *c, const struct step *s, const struct step_ru
 
 	if ((rc = ctx_begin(c)) != HF_OK)
 		return rc;
-	return step_end(c, step_record(c, s, r, argv_json),
+	return ctx_end(c, step_record(c, s, r, argv_json), "step",
 			"the step's result was not recorded (it runs again on the job's next "
 			"attempt)");
 }
@@ -630,7 +612,6 @@ static int wait_json(struct ctx *c, const char *topic, const char *more, char **
 static int wait_take(struct ctx *c, const struct step *s, const char *topic, struct step_run *r)
 {
 	char more[48], *json = NULL;
-	bool trusted;
 	int64_t id;
 	void *data;
 	int rc;
@@ -643,32 +624,36 @@ static int wait_take(struct ctx *c, const struct step *s, const char *topic, str
 	}
 	r->out = data;
 	r->end_mono_ms = port_clock_mono_ms();
-	r->end_utc_ms = port_clock_utc(&trusted);
-	if (!trusted)
-		r->end_utc_ms = -1;
+	r->end_utc_ms = port_clock_utc_or_none();
 	snprintf(more, sizeof(more), "\"message\":%lld", (long long)id);
 	if ((rc = wait_json(c, topic, more, &json)) == HF_OK)
 		rc = step_record(c, s, r, json);
 	free(json);
-	return step_end(c, rc, "the message was not taken (it waits for the next try)");
+	return ctx_end(c, rc, "step wait", "the message was not taken (it waits for the next try)");
 }
 
-/* Whether REC, a step of S's name, is a wait for TOPIC; says what it is if not. */
-static int wait_recorded(const struct step *s, const char *topic, const struct jlog_step *rec)
+/* Whether REC, a step of S's name, is a wait; says so if it was not for
+** TOPIC (compared as wait_json wrote it, so escaped alike). */
+static int wait_recorded(struct ctx *c, const struct step *s, const char *topic,
+			 const struct jlog_step *rec)
 {
-	const char *t;
+	char *json;
+	int rc;
 
 	if (strncmp(rec->argv_json, "{\"event\":", 9) != 0) {
 		port_log("step wait %s: this job recorded a step of that name that was not a wait "
 			 "(%s)", s->name, rec->argv_json);
 		return HF_EINVAL;
 	}
-	/* Said, not refused: the record is what the job saw. */
-	t = rec->argv_json + 9;
-	if (strncmp(t + 1, topic, strlen(topic)) != 0 || t[1 + strlen(topic)] != '"')
+	/* Said, not refused: the record is what the job saw. "{"event":T,"
+	** is this call's own record up to what it found. */
+	if ((rc = wait_json(c, topic, "", &json)) != HF_OK)
+		return rc;
+	if (strncmp(rec->argv_json, json, strlen(json) - 1) != 0)
 		port_log("step wait %s: replaying what attempt %lld recorded, %s; this call waits "
 			 "for '%s' (a step is known by its name)", s->name, (long long)rec->attempt,
 			 rec->argv_json, topic);
+	free(json);
 	return HF_OK;
 }
 
@@ -683,7 +668,6 @@ static int step_wait(const struct args_global *g, struct args *a, FILE *out)
 	const char *topic;
 	char why[160], *json = NULL;
 	uint64_t timeout_ms, end;
-	bool trusted;
 	struct step s;
 	struct ctx c;
 	int rc;
@@ -692,35 +676,33 @@ static int step_wait(const struct args_global *g, struct args *a, FILE *out)
 	    (rc = step_open(g, &s, &c, "not waiting")) != HF_OK)
 		return rc;
 	if ((rc = jlog_steps_find(&c.j, s.job, s.name, &rec)) == HF_OK) {
-		if ((rc = wait_recorded(&s, topic, &rec)) == HF_OK)
+		if ((rc = wait_recorded(&c, &s, topic, &rec)) == HF_OK)
 			rc = step_hand_on(&c, &s, &rec, out);
+	}
+	if (rc != HF_ENOENT) {
 		ctx_close(&c);
 		return rc;
 	}
 	memset(&r, 0, sizeof(r));
 	r.sig = -1;
 	r.start_mono_ms = port_clock_mono_ms();
-	r.start_utc_ms = port_clock_utc(&trusted);
-	if (!trusted)
-		r.start_utc_ms = -1;
+	r.start_utc_ms = port_clock_utc_or_none();
 	end = r.start_mono_ms + timeout_ms;
-	while (rc == HF_ENOENT) {
-		/* Our attempt may have ended (the daemon restarted and ran the job
-		** again): a stray wait must not take a message. */
+	for (;;) {
+		/* A read first: the write lock only to take what is there. */
+		if ((rc = jlog_msg_waiting(&c.j, topic)) == HF_OK)
+			rc = wait_take(&c, &s, topic, &r);
+		if (rc != HF_ENOENT || (timeout_ms && port_clock_mono_ms() >= end))
+			break;
+		port_poll(NULL, 0, WAIT_POLL_MS);
+		/* Our attempt may have ended while we slept (the daemon restarted
+		** and ran the job again): a stray wait must not take a message.
+		** (step_open checked it before the first try.) */
 		if ((rc = jlog_steps_owner(&c.j, s.job, s.attempt, why, sizeof(why))) != HF_OK) {
 			port_log("step wait %s: %s; not waiting", s.name, why);
 			rc = rc == HF_ENOENT ? HF_EINVAL : rc;
 			break;
 		}
-		/* A read first: the write lock only to take what is there. */
-		if ((rc = jlog_msg_waiting(&c.j, topic)) == HF_OK &&
-		    (rc = wait_take(&c, &s, topic, &r)) != HF_ENOENT)
-			break;
-		if (rc != HF_ENOENT)
-			break;
-		if (timeout_ms && port_clock_mono_ms() >= end)
-			break;
-		port_poll(NULL, 0, WAIT_POLL_MS);
 	}
 	if (rc == HF_OK) {
 		fwrite(r.out, 1, r.len, out);
@@ -729,9 +711,7 @@ static int step_wait(const struct args_global *g, struct args *a, FILE *out)
 		/* Timed out. */
 		r.exit_code = WAIT_TIMED_OUT;
 		r.end_mono_ms = port_clock_mono_ms();
-		r.end_utc_ms = port_clock_utc(&trusted);
-		if (!trusted)
-			r.end_utc_ms = -1;
+		r.end_utc_ms = port_clock_utc_or_none();
 		if (!s.record_failure) {
 			port_log("step wait %s: no message for '%s' in %llu ms: exit %d, not recorded "
 				 "(the next attempt waits again; --record-failure keeps the timeout)",
@@ -772,7 +752,8 @@ int cmd_send(const struct args_global *g, struct args *a, FILE *out)
 		if (r == ARGS_OPTION) {
 			json = true;
 		} else if (n == 2) {
-			port_log("send: unexpected argument '%s' (usage: holdfast send TOPIC [DATA | -])",
+			port_log("send: unexpected argument '%s' (usage: holdfast send [--json] TOPIC "
+				 "[DATA | -])",
 				 val);
 			return HF_EINVAL;
 		} else {
@@ -814,12 +795,7 @@ int cmd_send(const struct args_global *g, struct args *a, FILE *out)
 				 "them, at most %d (%d bytes) are kept; nothing was sent",
 				 (long long)count, (long long)bytes, JLOG_MSG_PENDING_MAX,
 				 JLOG_MSG_PENDING_BYTES);
-		if (rc == HF_OK)
-			rc = jlog_commit(&c.j);
-		else
-			jlog_rollback(&c.j);
-		if (rc == HF_ENOSPC)
-			ctx_say_full(&c, "send", "the message was not kept");
+		rc = ctx_end(&c, rc, "send", "the message was not kept");
 	}
 	ctx_close(&c);
 	if (rc == HF_OK)

@@ -72,6 +72,17 @@ void ctx_say_full(const struct ctx *c, const char *verb, const char *what)
 		 what);
 }
 
+int ctx_end(struct ctx *c, int rc, const char *verb, const char *what)
+{
+	if (rc == HF_OK)
+		rc = jlog_commit(&c->j);
+	else
+		jlog_rollback(&c->j);
+	if (rc == HF_ENOSPC)
+		ctx_say_full(c, verb, what);
+	return rc;
+}
+
 /*
 ** The WAL's bound while no daemon runs. Only the daemon checkpoints while it
 ** runs; with none, nothing would, and the WAL would grow with every submit

@@ -28,6 +28,9 @@ int ctx_begin(struct ctx *c);
 ** (HF_ENOSPC), and that WHAT ("the job was not queued"), like everything of
 ** the rolled-back transaction, was not stored. */
 void ctx_say_full(const struct ctx *c, const char *verb, const char *what);
+/* Ends C's transaction: commits it if RC is HF_OK, else rolls it back; on a
+** full disk says so (ctx_say_full). Returns RC or the commit's code. */
+int ctx_end(struct ctx *c, int rc, const char *verb, const char *what);
 /* Makes sure this boot has its row, inside the caller's transaction. */
 int ctx_boot(struct ctx *c);
 void ctx_close(struct ctx *c);

@@ -1063,8 +1063,6 @@ static int setup(struct runner *r, const struct runner_opts *o)
 static int start(struct runner *r)
 {
 	char boot_id[64];
-	bool trusted;
-	int64_t utc;
 	int rc;
 
 	if ((rc = jlog_open(&r->j, r->db_path, NULL)) != HF_OK)
@@ -1077,8 +1075,7 @@ static int start(struct runner *r)
 	    (rc = hist_init(&r->hist, &r->cfg, r->o->dir, hist_checkpoint, r)) != HF_OK ||
 	    (rc = port_boot_id(boot_id, sizeof(boot_id))) != HF_OK)
 		return rc;
-	utc = port_clock_utc(&trusted);
-	if ((rc = jlog_boot(&r->j, boot_id, trusted ? utc : -1, true, &r->boot)) != HF_OK ||
+	if ((rc = jlog_boot(&r->j, boot_id, port_clock_utc_or_none(), true, &r->boot)) != HF_OK ||
 	    (rc = port_signals_open(&r->sig_fd)) != HF_OK)
 		return rc;
 	r->nkids = r->cfg.concurrency * 2; /* room for aborted children being reaped */

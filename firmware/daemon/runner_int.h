@@ -154,14 +154,11 @@ struct runner {
 ** not). */
 static inline struct jlog_now now_of(const struct runner *r)
 {
-	bool trusted;
 	struct jlog_now n;
 
 	n.boot = r->boot;
 	n.mono_ms = port_clock_mono_ms();
-	n.utc_ms = port_clock_utc(&trusted);
-	if (!trusted)
-		n.utc_ms = -1;
+	n.utc_ms = port_clock_utc_or_none();
 	return n;
 }
 
