@@ -503,7 +503,7 @@ static int print_job_line(const struct jlog_job *job, void *arg)
 static bool valid_state(const char *s)
 {
 	static const char *const states[] = { "queued", "running", "succeeded", "failed",
-					      "dead", "cancelled", "quarantined" };
+					      "dead", "cancelled", "quarantined", "parked" };
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 		if (!strcmp(s, states[i]))
 			return true;
@@ -527,7 +527,7 @@ int cmd_ls(const struct args_global *g, struct args *a, FILE *out)
 		if (idx == O_STATE) {
 			if (!valid_state(val)) {
 				port_log("ls: unknown state '%s' (queued, running, succeeded, failed, "
-					 "dead, cancelled, quarantined)", val);
+					 "dead, cancelled, quarantined, parked)", val);
 				return HF_EINVAL;
 			}
 			state = val;

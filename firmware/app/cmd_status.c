@@ -315,12 +315,12 @@ int cmd_status(const struct args_global *g, struct args *a, FILE *out)
 		fprintf(out,
 			"{\"data\":\"%s\",\"daemon\":%s,\"clock_trusted\":%s,\"jobs\":{"
 			"\"queued\":%lld,\"running\":%lld,\"succeeded\":%lld,\"failed\":%lld,"
-			"\"dead\":%lld,\"cancelled\":%lld,\"quarantined\":%lld,"
+			"\"dead\":%lld,\"cancelled\":%lld,\"quarantined\":%lld,\"parked\":%lld,"
 			"\"interrupted\":%lld},\"oldest_queued_age_ms\":",
 			c.dir, alive ? "true" : "false", c.trusted ? "true" : "false",
 			(long long)k.queued, (long long)k.running, (long long)k.succeeded,
 			(long long)k.failed, (long long)k.dead, (long long)k.cancelled,
-			(long long)k.quarantined, (long long)cut);
+			(long long)k.quarantined, (long long)k.parked, (long long)cut);
 		if (age >= 0)
 			fprintf(out, "%lld", (long long)age);
 		else
@@ -344,8 +344,9 @@ int cmd_status(const struct args_global *g, struct args *a, FILE *out)
 		fprintf(out, "%lld interrupted (the daemon is not running; its next start recovers "
 			"them), ", (long long)cut);
 	fprintf(out, "%lld succeeded, %lld failed (retry pending), %lld dead, %lld cancelled, "
-		"%lld quarantined\n", (long long)k.succeeded, (long long)k.failed,
-		(long long)k.dead, (long long)k.cancelled, (long long)k.quarantined);
+		"%lld quarantined, %lld parked\n", (long long)k.succeeded, (long long)k.failed,
+		(long long)k.dead, (long long)k.cancelled, (long long)k.quarantined,
+		(long long)k.parked);
 	if (age >= 0) {
 		char d[32];
 		units_format_duration((uint64_t)age, d, sizeof(d));

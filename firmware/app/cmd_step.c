@@ -18,6 +18,7 @@
 #include "app/cmd_int.h"
 #include "base/crypto.h"
 #include "base/units.h"
+#include "fmt/cfg.h"
 #include "log/jlog.h"
 #include "port.h"
 
@@ -26,6 +27,9 @@
 ** for data, which belongs in files. */
 #define STEP_OUTPUT_DEFAULT (64 * 1024)
 #define STEP_OUTPUT_LIMIT (1024 * 1024)
+/* What a parked step exits with if it outlives its attempt (its process group
+** is ended with the attempt; EX_TEMPFAIL). */
+#define STEP_PARKED_EXIT 75
 
 struct step {
 	const char *name;
@@ -412,6 +416,58 @@ static int step_replay(struct ctx *c, const struct step *s, const struct jlog_st
 	return step_hand_on(c, s, rec, out);
 }
 
+/* ---- parking ------------------------------------------------------------------ */
+
+/* How often a parked step's process looks whether the daemon ended its
+** attempt yet (it is ended with its job's process group; this is for a
+** daemon that is not there to do it). */
+#define PARKED_POLL_MS 1000
+
+/* [jobs] park_after of C's data directory: a sleep or wait longer than this
+** parks the job; 0: never (and when the configuration cannot be read, which
+** cfg_load says: the step then waits in its process). */
+static uint64_t park_after(const struct ctx *c)
+{
+	struct cfg cfg;
+
+	return cfg_load(&cfg, c->conf) == HF_OK ? cfg.park_after_ms : 0;
+}
+
+/* Asks the daemon to park S's job (jlog_park: until WAKE_MONO_MS of this
+** boot, or with TOPIC until a message for it) and pokes it. HF_ENOENT: the
+** attempt may not park (a cancel is pending, or it ended); the caller waits
+** in its process. */
+static int step_park(struct ctx *c, const struct step *s, const char *topic,
+		     uint64_t wake_mono_ms, const char *reason)
+{
+	int rc;
+
+	if ((rc = ctx_begin(c)) != HF_OK)
+		return rc;
+	rc = jlog_park(&c->j, s->job, s->attempt, topic, wake_mono_ms, &c->now, reason);
+	if (topic && rc == HF_OK && jlog_msg_waiting(&c->j, topic) == HF_OK)
+		rc = HF_EEXIST; /* a message came meanwhile: take it, not park */
+	if ((rc = ctx_end(c, rc, "step", "the job was not parked (the step waits in its "
+			  "process)")) == HF_OK)
+		cmd_poke(c);
+	return rc;
+}
+
+/* After step_park: waits, its process doing nothing, for the daemon to end
+** its attempt (with its process group); exits if it finds the attempt ended
+** (the daemon restarted). A parked step never returns a result: its job
+** runs again, and the step then replays or parks again. */
+static int step_parked(struct ctx *c, const struct step *s)
+{
+	char why[160];
+
+	for (;;) {
+		port_poll(NULL, 0, PARKED_POLL_MS);
+		if (jlog_steps_owner(&c->j, s->job, s->attempt, why, sizeof(why)) != HF_OK)
+			return ARGS_EXIT(STEP_PARKED_EXIT);
+	}
+}
+
 /* ---- step sleep ------------------------------------------------------------- */
 
 /* How a sleep step's "command" is recorded: what it slept for. */
@@ -508,10 +564,11 @@ static int sleep_begin(struct ctx *c, const struct step *s, uint64_t *sleep_ms,
 static int step_sleep(const struct args_global *g, struct args *a)
 {
 	struct jlog_step_clock then, now;
-	uint64_t sleep_ms;
+	char reason[160], d[32];
+	uint64_t sleep_ms, after;
 	struct step s;
 	struct ctx c;
-	int64_t left;
+	int64_t left = 0;
 	int rc;
 
 	if ((rc = sleep_parse(a, &s, &sleep_ms)) != HF_OK ||
@@ -519,10 +576,21 @@ static int step_sleep(const struct args_global *g, struct args *a)
 		return rc;
 	if ((rc = sleep_begin(&c, &s, &sleep_ms, &then)) == HF_OK && (rc = ctx_boot(&c)) == HF_OK)
 		rc = sleep_clock(&c, c.now.boot, c.now.mono_ms, c.now.utc_ms, &now);
+	if (rc == HF_OK)
+		left = jlog_steps_sleep_left(&then, &now, (int64_t)sleep_ms);
+	/* Long: the job parks, its process ends, and it runs again at the wake
+	** time (this call then replays the sleep, with less or nothing left). */
+	if (rc == HF_OK && (after = park_after(&c)) && (uint64_t)left > after) {
+		units_format_duration((uint64_t)left, d, sizeof(d));
+		snprintf(reason, sizeof(reason), "step sleep %s: %s left when it parked", s.name, d);
+		if ((rc = step_park(&c, &s, NULL, c.now.mono_ms + (uint64_t)left, reason)) == HF_OK)
+			rc = step_parked(&c, &s);
+		else if (rc == HF_ENOENT)
+			rc = HF_OK;
+	}
 	ctx_close(&c);
 	if (rc != HF_OK)
 		return rc;
-	left = jlog_steps_sleep_left(&then, &now, (int64_t)sleep_ms);
 	/* Slept in pieces: a poll's timeout is an int of milliseconds. */
 	for (uint64_t end = port_clock_mono_ms() + (uint64_t)left, t;
 	     (t = port_clock_mono_ms()) < end;)
@@ -667,7 +735,7 @@ static int step_wait(const struct args_global *g, struct args *a, FILE *out)
 	struct step_run r;
 	const char *topic;
 	char why[160], *json = NULL;
-	uint64_t timeout_ms, end;
+	uint64_t timeout_ms, end, after;
 	struct step s;
 	struct ctx c;
 	int rc;
@@ -688,12 +756,28 @@ static int step_wait(const struct args_global *g, struct args *a, FILE *out)
 	r.start_mono_ms = port_clock_mono_ms();
 	r.start_utc_ms = port_clock_utc_or_none();
 	end = r.start_mono_ms + timeout_ms;
+	/* A wait with no timeout that lasts past park_after parks the job until
+	** a message comes (a timeout counts from each call, so a wait with one
+	** keeps its process). */
+	after = timeout_ms ? 0 : park_after(&c);
 	for (;;) {
 		/* A read first: the write lock only to take what is there. */
 		if ((rc = jlog_msg_waiting(&c.j, topic)) == HF_OK)
 			rc = wait_take(&c, &s, topic, &r);
 		if (rc != HF_ENOENT || (timeout_ms && port_clock_mono_ms() >= end))
 			break;
+		if (after && port_clock_mono_ms() - r.start_mono_ms >= after) {
+			snprintf(why, sizeof(why), "step wait %s: parked until a message for '%.60s'",
+				 s.name, topic);
+			if ((rc = step_park(&c, &s, topic, UINT64_MAX, why)) == HF_OK) {
+				rc = step_parked(&c, &s);
+				break;
+			}
+			if (rc != HF_ENOENT && rc != HF_EEXIST)
+				break;
+			after = rc == HF_ENOENT ? 0 : after; /* no parking: wait here */
+			continue;
+		}
 		port_poll(NULL, 0, WAIT_POLL_MS);
 		/* Our attempt may have ended while we slept (the daemon restarted
 		** and ran the job again): a stray wait must not take a message.
@@ -795,7 +879,8 @@ int cmd_send(const struct args_global *g, struct args *a, FILE *out)
 				 "them, at most %d (%d bytes) are kept; nothing was sent",
 				 (long long)count, (long long)bytes, JLOG_MSG_PENDING_MAX,
 				 JLOG_MSG_PENDING_BYTES);
-		rc = ctx_end(&c, rc, "send", "the message was not kept");
+		if ((rc = ctx_end(&c, rc, "send", "the message was not kept")) == HF_OK)
+			cmd_poke(&c); /* a job parked for the topic wakes */
 	}
 	ctx_close(&c);
 	if (rc == HF_OK)

@@ -260,6 +260,21 @@ out:
 	return rc;
 }
 
+/* When the timer must wake the loop next: the first job ready later, or the
+** first parked job's wake time, in this boot. */
+static int next_wake(struct runner *r, const struct jlog_now *now)
+{
+	uint64_t parked;
+	int rc;
+
+	if ((rc = jlog_next_ready(&r->j, now, &r->next_ready)) != HF_OK ||
+	    (rc = jlog_parked_next(&r->j, now, &parked)) != HF_OK)
+		return rc;
+	if (parked < r->next_ready)
+		r->next_ready = parked;
+	return HF_OK;
+}
+
 static int peek_one(const struct jlog_runnable *jr, void *arg)
 {
 	(void)jr;
@@ -290,8 +305,9 @@ static bool tick_due(struct runner *r, const struct jlog_now *now, unsigned busy
 	** wake-up with nothing runnable does not block the CLI's writers. */
 	if (!r->nchunks && !have_ends && !*want_sched) {
 		bool any = false;
-		if (jlog_runnable(&r->j, now, 1, peek_one, &any) == HF_OK && !any) {
-			jlog_next_ready(&r->j, now, &r->next_ready);
+		if (jlog_runnable(&r->j, now, 1, peek_one, &any) == HF_OK && !any &&
+		    jlog_parked_due(&r->j, now, &any) == HF_OK && !any) {
+			next_wake(r, now);
 			r->dirty = false;
 			return false;
 		}
@@ -351,10 +367,11 @@ static int tick_rows(struct runner *r, const struct jlog_now *now, struct pick *
 	}
 	if (*want_start) {
 		p->free = r->cfg.concurrency - busy;
-		if ((rc = jlog_runnable(&r->j, now, p->free, start_one, p)) != HF_OK ||
+		if ((rc = jlog_parked_wake(&r->j, now)) != HF_OK ||
+		    (rc = jlog_runnable(&r->j, now, p->free, start_one, p)) != HF_OK ||
 		    p->rc != HF_OK)
 			return rc ? rc : p->rc;
-		if ((rc = jlog_next_ready(&r->j, now, &r->next_ready)) != HF_OK)
+		if ((rc = next_wake(r, now)) != HF_OK)
 			return rc;
 	}
 	return HF_OK;
@@ -563,12 +580,15 @@ static void handle_cancels(struct runner *r)
 {
 	for (unsigned i = 0; i < r->nkids; i++) {
 		struct child *c = &r->kids[i];
-		bool yes = false;
+		int req = 0;
 
-		if (!c->used || !c->started || c->exited || c->why != WHY_NONE)
+		if (!c->used || !c->started || c->exited || c->why != WHY_NONE ||
+		    jlog_cancel_requested(&r->j, c->job, &req) != HF_OK)
 			continue;
-		if (jlog_cancel_requested(&r->j, c->job, &yes) == HF_OK && yes)
+		if (req == JLOG_REQ_CANCEL)
 			runner_stop_child(r, c, WHY_CANCELLED, r->cfg.kill_grace_ms);
+		else if (req == JLOG_REQ_PARK)
+			runner_stop_child(r, c, WHY_PARKED, r->cfg.kill_grace_ms);
 	}
 }
 

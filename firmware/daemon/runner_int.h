@@ -30,7 +30,7 @@
 #define CKPT_RETRY_MS 5000          /* after a failed checkpoint */
 #define CLOCK_BACK_MS (3600 * 1000) /* wall time went back: re-arm cron */
 
-enum why { WHY_NONE, WHY_TIMEOUT, WHY_CANCELLED, WHY_SHUTDOWN };
+enum why { WHY_NONE, WHY_TIMEOUT, WHY_CANCELLED, WHY_SHUTDOWN, WHY_PARKED };
 
 struct child {
 	bool used;

@@ -220,6 +220,12 @@ void runner_end_of(const struct child *c, struct jlog_end *e)
 		if (c->exit_code != 0)
 			e->reason = "shutdown";
 		break;
+	case WHY_PARKED:
+		/* Ended at its step's request (jlog_park); a job that ended by
+		** itself meanwhile ended as it did. */
+		if (c->exit_code != 0)
+			e->reason = "parked";
+		break;
 	case WHY_NONE: break;
 	}
 }

@@ -57,6 +57,7 @@ struct cfg {
 	uint64_t kill_grace_ms;      /* [jobs] kill_grace: SIGTERM -> SIGKILL */
 	uint64_t output_cap;         /* [jobs] output_cap: bytes kept per attempt */
 	uint64_t shutdown_grace_ms;  /* [jobs] shutdown_grace: on SIGTERM/SIGINT */
+	uint64_t park_after_ms;      /* [jobs] park_after: a longer step sleep or wait parks */
 	int64_t quarantine_after;    /* [jobs] quarantine_after: unclean stops */
 	uint64_t wal_max;            /* [log] wal_max: checkpoint past this */
 	char replica[1024];          /* [replica] url: file:///DIR, s3://BUCKET/PREFIX,

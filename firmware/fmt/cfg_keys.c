@@ -43,6 +43,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "jobs", "kill_grace", CFG_T_DURATION, AT(kill_grace_ms), ANY, .shown = "10s",
 	  .why = "a duration such as 10s",
 	  .doc = "after a timeout: SIGTERM, this long, then SIGKILL" },
+	{ "jobs", "park_after", CFG_T_DURATION, AT(park_after_ms), ANY, .shown = "30s",
+	  .why = "a duration such as 30s (0: never)",
+	  .doc = "a step sleep (or a step wait without --timeout) longer than this parks\n"
+		 "its job: the process ends, no retry is spent, the job runs again when due" },
 	{ "jobs", "shutdown_grace", CFG_T_DURATION, AT(shutdown_grace_ms), ANY, .shown = "10s",
 	  .why = "a duration such as 10s",
 	  .doc = "on SIGTERM/SIGINT: jobs get SIGTERM, this long, then SIGKILL" },
@@ -52,7 +56,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "jobs", "quarantine_after", CFG_T_INT64, AT(quarantine_after), .hi = 100, .shown = "3",
 	  .why = "a whole number from 0 (never) to 100",
 	  .doc = "a job running during this many unclean stops in a\n"
-		 "row (power cuts, crashes) is parked; 0: never" },
+		 "row (power cuts, crashes) is held; 0: never" },
 	{ "jobs", "user", CFG_T_TEXT, CFG_R_USER, AT(jobs_user), .shown = "",
 	  .why = "the name of a user in the password database (/etc/passwd)",
 	  .doc = "run jobs as this user, with its groups (the daemon\n"

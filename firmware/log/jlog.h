@@ -93,7 +93,7 @@ void jlog_close(struct jlog *j);
 
 /* The schema version this binary writes (PRAGMA user_version). Older logs are
 ** migrated forward by jlog_open, in one transaction; newer ones are refused. */
-#define JLOG_SCHEMA_VERSION 13
+#define JLOG_SCHEMA_VERSION 14
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -150,7 +150,9 @@ int jlog_lazy(struct jlog *j, bool lazy);
 #define JLOG_ARG_BYTES (64 * 1024)   /* one argument or env entry */
 #define JLOG_SPEC_BYTES (256 * 1024) /* argv + env + cwd of one job */
 
-/* Whether any job still has work ahead: queued, running or waiting to retry. */
+/* Whether any job still has work ahead: queued, running, waiting to retry,
+** parked until a time, or parked for a message that is there (one parked
+** for a message not sent yet waits on others). */
 int jlog_has_pending(struct jlog *j, bool *pending);
 
 /* Per-job rlimits, in the order of [jobs] limit_nofile, limit_as, limit_core. */
@@ -323,9 +325,32 @@ int jlog_msg_waiting(struct jlog *j, const char *topic);
 /* How many messages wait to be taken, and their bytes. */
 int jlog_msg_pending(struct jlog *j, int64_t *count, int64_t *bytes);
 
+/* ---- parking (jlog_steps.c) ------------------------------------------------------ */
+
+/*
+** A job whose step sleeps or waits longer than [jobs] park_after does not keep
+** a process: the step asks (jlog_park) and the daemon ends the attempt as
+** "parked" (no retry spent); the job, parked, is woken (queued again) when it
+** is due: its wake time in the boot it parked in, any later boot, or a
+** message for its topic. Its steps replay when it runs again.
+*/
+/* Asks, in the caller's transaction, that attempt ATTEMPT of JOB (running,
+** no cancel pending: else HF_ENOENT) be parked until WAKE_MONO_MS of NOW's
+** boot, or with TOPIC (not NULL) until a message for it comes first. REASON
+** is what ls and show say of the parked job. */
+int jlog_park(struct jlog *j, int64_t job, int64_t attempt, const char *topic,
+	      uint64_t wake_mono_ms, const struct jlog_now *now, const char *reason);
+/* Whether a parked job is due to wake at NOW (a read). */
+int jlog_parked_due(struct jlog *j, const struct jlog_now *now, bool *due);
+/* Queues every parked job that is due at NOW, ready now (caller's transaction). */
+int jlog_parked_wake(struct jlog *j, const struct jlog_now *now);
+/* The earliest wake time after NOW, in NOW's boot, of a job parked until a
+** time (not for a message), or UINT64_MAX. */
+int jlog_parked_next(struct jlog *j, const struct jlog_now *now, uint64_t *mono_ms);
+
 /* Counts by state and the oldest queued job's submission. */
 struct jlog_counts {
-	int64_t queued, running, succeeded, failed, dead, cancelled, quarantined;
+	int64_t queued, running, succeeded, failed, dead, cancelled, quarantined, parked;
 	int64_t oldest_queued_boot;
 	uint64_t oldest_queued_mono_ms;    /* valid if oldest_queued_boot > 0 */
 };
@@ -472,12 +497,18 @@ struct jlog_end {
 ** RND), or dead (and its dependents with it); cancelled for a cancel, queued
 ** again (not counted against retries) for a shutdown, a power loss or a
 ** daemon crash (none is the job's fault; QUARANTINE_AFTER bounds the last
-** two). */
+** two); parked at its step's request (jlog_park), or cancelled if the user
+** cancelled it meanwhile. */
 int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_end *e,
 		     const struct jlog_now *now, uint32_t rnd);
 
-/* Whether JOB has a pending cancel request. */
-int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes);
+/* JOB's pending request to the daemon (jobs.cancel_req) into *REQ: 0 none,
+** JLOG_REQ_CANCEL (the user's cancel), JLOG_REQ_PARK (its step's, jlog_park). */
+#define JLOG_REQ_CANCEL 1
+#define JLOG_REQ_PARK 2
+#define JLOG_REQ_CANCEL_S "1"
+#define JLOG_REQ_PARK_S "2"
+int jlog_cancel_requested(struct jlog *j, int64_t job, int *req);
 
 /* ---- history: pruning finished jobs (issue 16) ------------------------------------ */
 

@@ -202,15 +202,19 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 		"UPDATE jobs SET waiting = waiting - 1"
 		" WHERE id IN (SELECT job FROM deps WHERE dep = ?1) AND waiting > 0";
 	static const char sql_requeue[] =
-		"UPDATE jobs SET state = 'queued', reason = ?2,"
-		" ready_boot = ?3, ready_mono_ms = ?4 WHERE id = ?1";
+		"UPDATE jobs SET state = 'queued', reason = ?2, ready_boot = ?3, ready_mono_ms = ?4,"
+		" cancel_req = iif(cancel_req = " JLOG_REQ_PARK_S ", 0, cancel_req) WHERE id = ?1";
+	static const char sql_park[] =
+		"UPDATE jobs SET state = 'parked', cancel_req = 0 WHERE id = ?1 AND cancel_req != "
+		JLOG_REQ_CANCEL_S;
+	static const char sql_unpark[] = "DELETE FROM parks WHERE job = ?1";
 	static const char sql_unclean[] =
 		"UPDATE jobs SET unclean = iif(?2, unclean + 1, 0) WHERE id = ?1";
 	static const char sql_unclean_count[] = "SELECT unclean FROM jobs WHERE id = ?1";
 	bool known = !e->end_unknown;
 	sqlite3_stmt *st;
 	char why[160], dep_reason[200];
-	bool unclean;
+	bool unclean, cancelled = false;
 	int rc;
 
 	if ((rc = jlog_exec(j, sql_end, JV_ARGS(JV_I(job), JV_I(n), JV_I_IF(known, now->boot),
@@ -221,6 +225,11 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 						JV_I(e->out_bytes), JV_I(e->out_truncated)))) != HF_OK)
 		return rc;
 
+	/* Any other end drops the topic a park request it did not live to
+	** honour left (jlog_park). */
+	if (strcmp(e->reason, "parked") != 0 &&
+	    (rc = jlog_exec(j, sql_unpark, JV_ARGS(JV_I(job)))) != HF_OK)
+		return rc;
 	/* Unclean ends in a row: a job running whenever the power goes may be
 	** what browns the board out. Any other end breaks the series. */
 	unclean = !strcmp(e->reason, "power-loss") || !strcmp(e->reason, "daemon-crash");
@@ -233,7 +242,7 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 		if (sqlite3_step(st) == SQLITE_ROW &&
 		    sqlite3_column_int64(st, 0) >= e->quarantine_after) {
 			snprintf(why, sizeof(why), "running during %lld unclean stops in a row "
-				 "(last: %s); parked until holdfast retry",
+				 "(last: %s); held until holdfast retry",
 				 (long long)sqlite3_column_int64(st, 0), e->reason);
 			sqlite3_reset(st);
 			return jlog_set_state(j, job, "quarantined", why, now);
@@ -241,6 +250,16 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 		sqlite3_reset(st);
 	}
 
+	/* Parked at its step's request: not the job's fault, and not an end; the
+	** reason the step gave stays (jlog_park), and its topic if it has one.
+	** Unless the user cancelled it meanwhile: then it is cancelled. */
+	if (!strcmp(e->reason, "parked")) {
+		if ((rc = jlog_exec(j, sql_park, JV_ARGS(JV_I(job)))) != HF_OK ||
+		    sqlite3_changes(j->db) == 1 ||
+		    (rc = jlog_exec(j, sql_unpark, JV_ARGS(JV_I(job)))) != HF_OK)
+			return rc;
+		cancelled = true;
+	}
 	if (!strcmp(e->reason, "exit") && e->exit_code == 0) {
 		if ((rc = jlog_set_state(j, job, "succeeded", NULL, now)) != HF_OK)
 			return rc;
@@ -255,7 +274,7 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 	else
 		snprintf(why, sizeof(why), "attempt %lld ended: %s", (long long)n, e->reason);
 
-	if (!strcmp(e->reason, "cancelled")) {
+	if (cancelled || !strcmp(e->reason, "cancelled")) {
 		snprintf(dep_reason, sizeof(dep_reason), "dependency %lld was cancelled",
 			 (long long)job);
 		if ((rc = jlog_set_state(j, job, "cancelled", "cancelled by the user", now)))
@@ -271,14 +290,14 @@ int jlog_attempt_end(struct jlog *j, int64_t job, int64_t n, const struct jlog_e
 	return attempt_failed(j, job, why, sizeof(why), now, rnd);
 }
 
-int jlog_cancel_requested(struct jlog *j, int64_t job, bool *yes)
+int jlog_cancel_requested(struct jlog *j, int64_t job, int *req)
 {
 	static const char sql[] = "SELECT cancel_req FROM jobs WHERE id = ?1";
 	int64_t v = 0;
 	bool found;
 	int rc = jlog_query_int(j, sql, JV_ARGS(JV_I(job)), "cancel", &v, &found);
 
-	*yes = found && v != 0;
+	*req = found ? (int)v : 0;
 	return rc;
 }
 

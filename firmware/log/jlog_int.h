@@ -25,6 +25,9 @@
 /* A job that waits for a time after its submit (jobs_wake's condition,
 ** schema version 9; the scheduler's timer asks the same). */
 #define JLOG_DELAYED "(ready_boot != submit_boot OR ready_mono_ms > submit_mono_ms)"
+/* A parked job (of table jobs) waits for a topic whose message is there. */
+#define JLOG_PARK_MESSAGE \
+	"EXISTS (SELECT 1 FROM parks p JOIN messages m ON m.topic = p.topic WHERE p.job = jobs.id)"
 
 /* jlog.c: connections and plain SQL. */
 int jlog_sqlite_err(struct sqlite3 *db, const char *what, int src);

@@ -101,7 +101,9 @@ int jlog_has_pending(struct jlog *j, bool *pending)
 {
 	/* Served by the jobs_state index: no walk over finished history. */
 	static const char sql[] =
-		"SELECT EXISTS (SELECT 1 FROM jobs WHERE state IN ('queued','running','failed'))";
+		"SELECT EXISTS (SELECT 1 FROM jobs WHERE state IN ('queued','running','failed'))"
+		" OR EXISTS (SELECT 1 FROM jobs WHERE state = 'parked' AND (NOT EXISTS (SELECT 1"
+		"  FROM parks p WHERE p.job = jobs.id) OR " JLOG_PARK_MESSAGE "))";
 	int64_t v = 0;
 	bool found;
 	int rc = jlog_query_int(j, sql, NULL, 0, "pending", &v, &found);
@@ -237,7 +239,7 @@ int jlog_counts(struct jlog *j, struct jlog_counts *c)
 {
 	static const char sql_counts[] =
 		"SELECT n_queued, n_running, n_succeeded, n_failed, n_dead, n_cancelled,"
-		" n_quarantined FROM history";
+		" n_quarantined, n_parked FROM history";
 	static const char sql_oldest[] =
 		"SELECT submit_boot, submit_mono_ms FROM jobs WHERE state = 'queued'"
 		" ORDER BY id LIMIT 1";
@@ -255,6 +257,7 @@ int jlog_counts(struct jlog *j, struct jlog_counts *c)
 		c->dead = sqlite3_column_int64(st, 4);
 		c->cancelled = sqlite3_column_int64(st, 5);
 		c->quarantined = sqlite3_column_int64(st, 6);
+		c->parked = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
 	if (src != SQLITE_ROW)
@@ -305,6 +308,7 @@ int jlog_set_state(struct jlog *j, int64_t id, const char *state, const char *re
 int jlog_job_cancel(struct jlog *j, int64_t id, const struct jlog_now *now, bool *later)
 {
 	static const char sql_req[] = "UPDATE jobs SET cancel_req = 1 WHERE id = ?1";
+	static const char sql_unpark[] = "DELETE FROM parks WHERE job = ?1";
 	struct jlog_job job;
 	char reason[96];
 	int rc;
@@ -318,9 +322,11 @@ int jlog_job_cancel(struct jlog *j, int64_t id, const struct jlog_now *now, bool
 		if ((rc = jlog_exec(j, sql_req, JV_ARGS(JV_I(id)))) != HF_OK)
 			goto out;
 		*later = true;
-	} else if (!strcmp(job.state, "queued") || !strcmp(job.state, "failed")) {
+	} else if (!strcmp(job.state, "queued") || !strcmp(job.state, "failed") ||
+		   !strcmp(job.state, "parked")) {
 		snprintf(reason, sizeof(reason), "dependency %lld was cancelled", (long long)id);
 		if ((rc = jlog_set_state(j, id, "cancelled", "cancelled by the user", now)) ||
+		    (rc = jlog_exec(j, sql_unpark, JV_ARGS(JV_I(id)))) ||
 		    (rc = jlog_kill_dependents(j, id, reason, now)))
 			goto out;
 	} else {

@@ -3,7 +3,8 @@
 ** one (the job's running attempt), finding a record for a replay, recording
 ** a step's result, counting a replay, and listing them for show; and the
 ** messages (schema version 13) that `holdfast send` keeps for the steps that
-** wait for them.
+** wait for them; parking (schema version 14): a job whose step sleeps or
+** waits long asks to be parked, and the daemon wakes it.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -251,4 +252,75 @@ int jlog_msg_take(struct jlog *j, const char *topic, int64_t *id, void **data, s
 		memcpy(*data, sqlite3_column_blob(st, 1), *len);
 	sqlite3_reset(st);
 	return jlog_exec(j, "DELETE FROM messages WHERE id = ?1", JV_ARGS(JV_I(*id)));
+}
+
+/* ---- parking ------------------------------------------------------------------ */
+
+/* A parked job that is due: its wake time has come in the boot it parked in,
+** or the device booted since (the step that parked reckons its own time
+** again when it runs), or a message waits for its topic. Read through
+** jobs_state: the cost is the parked jobs', not the log's. */
+#define PARKED_DUE \
+	" FROM jobs INDEXED BY jobs_state WHERE state = 'parked' AND (ready_boot != ?1" \
+	" OR ready_mono_ms <= ?2 OR " JLOG_PARK_MESSAGE ")"
+
+int jlog_park(struct jlog *j, int64_t job, int64_t attempt, const char *topic,
+	      uint64_t wake_mono_ms, const struct jlog_now *now, const char *reason)
+{
+	static const char sql[] =
+		"UPDATE jobs SET cancel_req = 2, ready_boot = ?3, ready_mono_ms = ?4, reason = ?5"
+		" WHERE id = ?1 AND attempts = ?2 AND state = 'running' AND cancel_req = 0";
+	static const char sql_topic[] = "INSERT OR REPLACE INTO parks(job, topic) VALUES (?1, ?2)";
+	static const char sql_no_topic[] = "DELETE FROM parks WHERE job = ?1";
+	int rc;
+
+	if (wake_mono_ms > INT64_MAX)
+		wake_mono_ms = INT64_MAX;
+	rc = jlog_exec(j, sql, JV_ARGS(JV_I(job), JV_I(attempt), JV_I(now->boot),
+				       JV_I((int64_t)wake_mono_ms), JV_T(reason)));
+	if (rc == HF_OK && sqlite3_changes(j->db) != 1)
+		return HF_ENOENT;
+	if (rc == HF_OK)
+		rc = topic ? jlog_exec(j, sql_topic, JV_ARGS(JV_I(job), JV_T(topic))) :
+			     jlog_exec(j, sql_no_topic, JV_ARGS(JV_I(job)));
+	return rc;
+}
+
+int jlog_parked_due(struct jlog *j, const struct jlog_now *now, bool *due)
+{
+	static const char sql[] = "SELECT EXISTS (SELECT 1" PARKED_DUE ")";
+	int64_t v = 0;
+	bool found;
+	int rc = jlog_query_int(j, sql, JV_ARGS(JV_I(now->boot), JV_I((int64_t)now->mono_ms)),
+				"parked", &v, &found);
+
+	*due = found && v != 0;
+	return rc;
+}
+
+int jlog_parked_wake(struct jlog *j, const struct jlog_now *now)
+{
+	/* Its parks row stays: it is read only while the job is parked, and
+	** the next park or the attempt's end replaces or removes it. */
+	static const char sql[] =
+		"UPDATE jobs SET state = 'queued', ready_boot = ?1, ready_mono_ms = ?2,"
+		" reason = 'woken; ' || coalesce(reason, 'parked')"
+		" WHERE id IN (SELECT id" PARKED_DUE ")";
+
+	return jlog_exec(j, sql, JV_ARGS(JV_I(now->boot), JV_I((int64_t)now->mono_ms)));
+}
+
+int jlog_parked_next(struct jlog *j, const struct jlog_now *now, uint64_t *mono_ms)
+{
+	static const char sql[] =
+		"SELECT min(ready_mono_ms) FROM jobs INDEXED BY jobs_state"
+		" WHERE state = 'parked' AND ready_boot = ?1 AND ready_mono_ms > ?2"
+		" AND NOT EXISTS (SELECT 1 FROM parks p WHERE p.job = jobs.id)";
+	int64_t v = 0;
+	bool found;
+	int rc = jlog_query_int(j, sql, JV_ARGS(JV_I(now->boot), JV_I((int64_t)now->mono_ms)),
+				"parked", &v, &found);
+
+	*mono_ms = rc == HF_OK && found && v > 0 ? (uint64_t)v : UINT64_MAX;
+	return rc;
 }

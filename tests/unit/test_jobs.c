@@ -340,9 +340,9 @@ TEST(jobs_cancel_queued_and_running)
 	CHECK_INT(jlog_commit(&J), HF_OK);
 	CHECK_INT(jlog_job_cancel(&J, c, &NOW, &later), HF_OK);
 	CHECK(later);
-	bool yes;
-	CHECK_INT(jlog_cancel_requested(&J, c, &yes), HF_OK);
-	CHECK(yes);
+	int req;
+	CHECK_INT(jlog_cancel_requested(&J, c, &req), HF_OK);
+	CHECK_INT(req, JLOG_REQ_CANCEL);
 	struct jlog_end e = { .reason = "cancelled", .exit_code = -1, .signal = 15 };
 	CHECK_INT(jlog_begin(&J), HF_OK);
 	CHECK_INT(jlog_attempt_end(&J, c, 1, &e, &NOW, 0), HF_OK);

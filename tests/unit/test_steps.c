@@ -249,3 +249,133 @@ TEST(steps_sleep_left_by_the_rules)
 	now.utc_ms = -1;
 	CHECK_INT(jlog_steps_sleep_left(&then, &now, h), 35 * 60000);
 }
+
+/* JOB's state, failures and pending request, as "STATE FAILURES REQ". */
+static const char *job_row(int64_t job)
+{
+	static char buf[64];
+	sqlite3_stmt *st;
+
+	buf[0] = '\0';
+	CHECK_INT(sqlite3_prepare_v2(J.db, "SELECT state || ' ' || failures || ' ' || cancel_req"
+				     " FROM jobs WHERE id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, job);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return buf;
+}
+
+/* Parking (schema v14, made from v13 by editing two CHECK constraints): a
+** running attempt asks once; its end as parked spends no retry; the job is
+** not runnable, counted as parked, and woken when due: its time, a later
+** boot, or a message for its topic. The constraints still refuse the rest. */
+TEST(parking_spends_no_retry_and_wakes_when_due)
+{
+	struct jlog_end e = { .reason = "parked", .exit_code = -1, .signal = 15 };
+	struct jlog_counts k;
+	int64_t a, b, id;
+	uint64_t next;
+	bool due, pending;
+	int req;
+
+	CHECK_INT(jlog_create_version("v13p.db", NULL, 13), HF_OK);
+	CHECK_INT(jlog_open(&J, "v13p.db", NULL), HF_OK);
+	a = running_job(1);
+	b = running_job(1);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_park(&J, a, 2, NULL, NOW.mono_ms + 500, &NOW, "r"), HF_ENOENT);
+	CHECK_INT(jlog_park(&J, a, 1, NULL, NOW.mono_ms + 500, &NOW, "sleeps"), HF_OK);
+	CHECK_INT(jlog_park(&J, b, 1, "t", UINT64_MAX, &NOW, "waits"), HF_OK);
+	CHECK_INT(jlog_park(&J, b, 1, "t", UINT64_MAX, &NOW, "waits"), HF_ENOENT);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(jlog_cancel_requested(&J, a, &req), HF_OK);
+	CHECK_INT(req, JLOG_REQ_PARK);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, a, 1, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, b, 1, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(job_row(a), "parked 0 0");
+	CHECK_STR(job_row(b), "parked 0 0");
+	CHECK_INT(jlog_counts(&J, &k), HF_OK);
+	CHECK_INT(k.parked, 2);
+	CHECK_INT(k.running, 0);
+	CHECK_INT(jlog_parked_due(&J, &NOW, &due), HF_OK);
+	CHECK(!due);
+	CHECK_INT(jlog_parked_next(&J, &NOW, &next), HF_OK);
+	CHECK_INT(next, NOW.mono_ms + 500);
+	CHECK_INT(jlog_has_pending(&J, &pending), HF_OK);
+	CHECK(pending);
+	/* Its time: a wakes, b waits on. */
+	NOW.mono_ms += 500;
+	CHECK_INT(jlog_parked_due(&J, &NOW, &due), HF_OK);
+	CHECK(due);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_parked_wake(&J, &NOW), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(job_row(a), "queued 0 0");
+	CHECK_STR(job_row(b), "parked 0 0");
+	CHECK_INT(jlog_parked_due(&J, &NOW, &due), HF_OK);
+	CHECK(!due);
+	CHECK_INT(jlog_parked_next(&J, &NOW, &next), HF_OK);
+	CHECK(next == UINT64_MAX);
+	/* A message for b's topic wakes it. */
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_msg_send(&J, "other", "x", 1, &NOW, &id), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(jlog_parked_due(&J, &NOW, &due), HF_OK);
+	CHECK(!due);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_msg_send(&J, "t", "x", 1, &NOW, &id), HF_OK);
+	CHECK_INT(jlog_parked_wake(&J, &NOW), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(job_row(b), "queued 0 0");
+	/* Parked far ahead, then the device boots again: due at once. */
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, a, 2, 4242, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_park(&J, a, 2, NULL, NOW.mono_ms + 86400000, &NOW, "sleeps"), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, a, 2, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(jlog_parked_due(&J, &NOW, &due), HF_OK);
+	CHECK(!due);
+	NOW.boot++;
+	CHECK_INT(jlog_parked_due(&J, &NOW, &due), HF_OK);
+	CHECK(due);
+	NOW.boot--;
+	/* A park request the attempt did not live to honour is dropped with it. */
+	e.reason = "power-loss";
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, b, 2, 4242, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_park(&J, b, 2, NULL, NOW.mono_ms + 1000, &NOW, "sleeps"), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, b, 2, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(job_row(b), "queued 0 0");
+	/* Cancelled by the user while it parks: cancelled, its topic gone. */
+	bool later;
+	e.reason = "parked";
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_start(&J, b, 3, 4242, 1, &NOW), HF_OK);
+	CHECK_INT(jlog_park(&J, b, 3, "t", UINT64_MAX, &NOW, "waits"), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_INT(jlog_job_cancel(&J, b, &NOW, &later), HF_OK);
+	CHECK(later);
+	CHECK_INT(jlog_begin(&J), HF_OK);
+	CHECK_INT(jlog_attempt_end(&J, b, 3, &e, &NOW, 0), HF_OK);
+	CHECK_INT(jlog_commit(&J), HF_OK);
+	CHECK_STR(job_row(b), "cancelled 0 0");
+	{
+		sqlite3_stmt *st;
+		CHECK_INT(sqlite3_prepare_v2(J.db, "SELECT count(*) FROM parks WHERE job = ?1", -1,
+					     &st, NULL), SQLITE_OK);
+		sqlite3_bind_int64(st, 1, b);
+		CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+		CHECK_INT(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+	}
+	/* The edited constraints: 'parked' in, anything else still out. */
+	CHECK_INT(sqlite3_exec(J.db, "UPDATE jobs SET state = 'napping' WHERE id = 1", NULL, NULL,
+			       NULL), SQLITE_CONSTRAINT_CHECK);
+	CHECK_INT(sqlite3_exec(J.db, "UPDATE attempts SET end_reason = 'napping' WHERE job = 1",
+			       NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
+	jlog_close(&J);
+}
