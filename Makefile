@@ -188,6 +188,11 @@ bench-prune: $(B)/holdfast
 bench-steps: $(B)/holdfast $(B)/bench-baseline
 	@tools/bench/steps $(B) $(or $(STEPS),300)
 
+# Parking: a message's way to a job that parked for it (woken, run again, its
+# steps replayed) against one whose wait kept its process (STEPS recorded).
+bench-park: $(B)/holdfast
+	@tools/bench/park $(B) $(or $(STEPS),20)
+
 # Flash wear: device bytes per job against a raw SQLite floor (WEAR_JOBS a case).
 WEAR_JOBS ?= 600
 bench-wear: $(B)/holdfast $(B)/bench-baseline
@@ -496,7 +501,7 @@ distclean: clean
 
 FORCE:
 .PHONY: install install-strip install-files uninstall dist dist-board
-.PHONY: deb deb-test deb-lint all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync bench-stall bench-steps crash-test crash-soak net-soak soak-history soak-faults test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
+.PHONY: deb deb-test deb-lint all fetch fuzz fuzz-check bench bench-ship bench-s3 bench-sync bench-queue bench-seal bench-prune bench-wear bench-million bench-slow-sync bench-stall bench-steps bench-park crash-test crash-soak net-soak soak-history soak-faults test vm-test vm-soak all-boards size sizes check demo clean distclean FORCE
 .DELETE_ON_ERROR:
 
 -include $(FW_OBJS:.o=.d) $(UT_OBJS:.o=.d) $(patsubst %,$(B)/tools/fuzz/%.d,$(FUZZ_NAMES))

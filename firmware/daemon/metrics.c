@@ -85,9 +85,10 @@ int metrics_write(const char *path, const struct metrics *m)
 		"holdfast_jobs{state=\"queued\"} %" PRId64 "\nholdfast_jobs{state=\"running\"} %" PRId64
 		"\nholdfast_jobs{state=\"succeeded\"} %" PRId64 "\nholdfast_jobs{state=\"failed\"} %" PRId64
 		"\nholdfast_jobs{state=\"dead\"} %" PRId64 "\nholdfast_jobs{state=\"cancelled\"} %" PRId64
-		"\nholdfast_jobs{state=\"quarantined\"} %" PRId64 "\n",
+		"\nholdfast_jobs{state=\"quarantined\"} %" PRId64
+		"\nholdfast_jobs{state=\"parked\"} %" PRId64 "\n",
 	    m->jobs.queued, m->jobs.running, m->jobs.succeeded, m->jobs.failed, m->jobs.dead,
-	    m->jobs.cancelled, m->jobs.quarantined);
+	    m->jobs.cancelled, m->jobs.quarantined, m->jobs.parked);
 	metric(&t, "holdfast_history_jobs", "gauge", "Finished jobs kept in the job log.",
 	       (uint64_t)m->history.finished);
 	metric(&t, "holdfast_log_bytes", "gauge", "Bytes of the job log file (pages x page size).",
