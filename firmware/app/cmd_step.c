@@ -434,9 +434,10 @@ static uint64_t park_after(const struct ctx *c)
 }
 
 /* Asks the daemon to park S's job (jlog_park: until WAKE_MONO_MS of this
-** boot, or with TOPIC until a message for it) and pokes it. HF_ENOENT: the
-** attempt may not park (a cancel is pending, or it ended); the caller waits
-** in its process. */
+** boot, or with TOPIC until a message for it) and pokes it. Else the caller
+** waits in its process: HF_ENOENT the attempt may not park (a cancel is
+** pending, or it ended), HF_EEXIST a message for TOPIC is there, or the
+** log could not be written (said). */
 static int step_park(struct ctx *c, const struct step *s, const char *topic,
 		     uint64_t wake_mono_ms, const char *reason)
 {
@@ -583,10 +584,10 @@ static int step_sleep(const struct args_global *g, struct args *a)
 	if (rc == HF_OK && (after = park_after(&c)) && (uint64_t)left > after) {
 		units_format_duration((uint64_t)left, d, sizeof(d));
 		snprintf(reason, sizeof(reason), "step sleep %s: %s left when it parked", s.name, d);
-		if ((rc = step_park(&c, &s, NULL, c.now.mono_ms + (uint64_t)left, reason)) == HF_OK)
+		if (step_park(&c, &s, NULL, c.now.mono_ms + (uint64_t)left, reason) == HF_OK)
 			rc = step_parked(&c, &s);
-		else if (rc == HF_ENOENT)
-			rc = HF_OK;
+		/* else not parked (a cancel pending, or the log not written, said):
+		** it sleeps here. */
 	}
 	ctx_close(&c);
 	if (rc != HF_OK)
@@ -773,9 +774,11 @@ static int step_wait(const struct args_global *g, struct args *a, FILE *out)
 				rc = step_parked(&c, &s);
 				break;
 			}
-			if (rc != HF_ENOENT && rc != HF_EEXIST)
-				break;
-			after = rc == HF_ENOENT ? 0 : after; /* no parking: wait here */
+			/* Not parked: a message came (taken next), or the attempt
+			** may not park or the log was not written (said): it waits
+			** here. */
+			if (rc != HF_EEXIST)
+				after = 0;
 			continue;
 		}
 		port_poll(NULL, 0, WAIT_POLL_MS);
